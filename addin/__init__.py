@@ -1,0 +1,1 @@
+"""xlwings macros: the buttons of the master and the returns, thin over the core."""

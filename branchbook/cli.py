@@ -1,0 +1,86 @@
+"""The `branchbook` command: parse, call the library, turn its errors into a message and an exit code."""
+from __future__ import annotations
+
+import argparse
+import sys
+from enum import IntEnum
+from pathlib import Path
+
+from .workbook.errors import UserError
+from .workbook.schema import LANGS, SchemaError
+
+
+class Exit(IntEnum):
+    OK = 0
+    FINDINGS = 1  # the input has errors the user should fix
+    UNUSABLE = 2  # the input or the command line cannot be used at all
+
+
+def _init(args) -> int:
+    from .workbook.office import init_home
+
+    home = init_home(args.home, demo=args.demo, lang=args.lang)
+    print(f"已创建台账 {home.master}" if args.lang == "zh" else f"Created {home.master}")
+    return Exit.OK
+
+
+def _returns(args) -> int:
+    from .workbook.home import Home
+    from .workbook.office import make_returns
+
+    made = make_returns(Home.open(args.home), args.week, args.branch)
+    for path in made.values():
+        print(path)
+    return Exit.OK
+
+
+def _demo(args) -> int:
+    from .demo import run_demo
+
+    run_demo(Path(args.home))
+    return Exit.OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="branchbook",
+        description="党支部先进性教育活动台账：生成台账与回执、校验、合并、落后提醒、简报。",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, helptext: str, example: str, handler) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=helptext, description=f"{helptext}\n\n例：{example}",
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        cmd.set_defaults(handler=handler)
+        return cmd
+
+    cmd = command("init", "创建工作文件夹和台账 master.xlsx", "branchbook init D:\\台账 --demo", _init)
+    cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
+    cmd.add_argument("--demo", action="store_true", help="填入演示学院的数据")
+    cmd.add_argument("--lang", default="zh", help="表格语言：zh（默认）或 en")
+
+    cmd = command("returns", "为各支部生成本周回执模板（outbox/）", "branchbook returns D:\\台账 --week 3", _returns)
+    cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
+    cmd.add_argument("--week", type=int, help="周次（默认：本周）")
+    cmd.add_argument("--branch", action="append", help="只生成该支部（支部编号，可重复）")
+
+    cmd = command("demo", "用内置演示学院跑一遍完整流程", "branchbook demo", _demo)
+    cmd.add_argument("home", nargs="?", default="branchbook-demo", help="演示文件夹（默认 ./branchbook-demo）")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    lang = getattr(args, "lang", "zh") if getattr(args, "lang", "zh") in LANGS else "zh"
+    try:
+        return int(args.handler(args))
+    except UserError as error:
+        print(error.message(lang), file=sys.stderr)
+        return Exit.UNUSABLE
+    except SchemaError as error:
+        print(f"schemas/ 配置有误：{error}", file=sys.stderr)
+        return Exit.UNUSABLE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""`branchbook demo`: the main job on the built-in demo college, end to end."""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from .workbook.demo_fill import Secretary, fill_return
+from .workbook.errors import UserError
+from .workbook.home import MASTER_NAME, Home
+from .workbook.office import init_home, make_returns
+
+DEMO_MARKER = ".branchbook-demo"
+DEMO_WEEK = 3
+# Two branches do not return this week; the others fill in their own ways.
+SECRETARIES = {
+    "B01": Secretary(),
+    "B02": Secretary(diligence=0.8),
+    "B03": Secretary(mistakes=("too-many-hours",)),
+    "B04": Secretary(),
+    "B05": Secretary(mistakes=("bad-status", "date-outside-week")),
+    "B07": Secretary(diligence=0.4),
+    "B08": Secretary(),
+}
+
+
+def prepare_home(root: Path) -> Home:
+    """A fresh demo HOME; an earlier demo's folder (and only that) is replaced."""
+    if (root / MASTER_NAME).exists() and not (root / DEMO_MARKER).exists():
+        raise UserError("home-exists", home=str(root), master=MASTER_NAME)
+    if (root / DEMO_MARKER).exists():
+        shutil.rmtree(root)
+    home = init_home(root, demo=True)
+    (root / DEMO_MARKER).write_text("made by branchbook demo; replaced by the next demo run\n", encoding="utf-8")
+    return home
+
+
+def fill_and_drop(home: Home, week: int = DEMO_WEEK) -> list[Path]:
+    """Make the week's returns, fill them as the secretaries would, and drop them in inbox/."""
+    dropped = []
+    for number, (branch_id, path) in enumerate(make_returns(home, week).items()):
+        secretary = SECRETARIES.get(branch_id)
+        if secretary is None:
+            continue
+        target = home.folder("inbox") / path.name
+        shutil.copyfile(path, target)
+        fill_return(target, secretary, seed=week * 100 + number, lang=home.lang)
+        dropped.append(target)
+    return dropped
+
+
+def run_demo(root: Path, say: Callable[[str], None] = print) -> Home:
+    home = prepare_home(root)
+    say(f"已创建演示台账：{home.master}")
+    dropped = fill_and_drop(home)
+    say(f"已生成第{DEMO_WEEK}周回执模板 {len(list(home.folder('outbox').glob('*.xlsx')))} 份（outbox/），"
+        f"其中 {len(dropped)} 个支部已填报并放入 inbox/：")
+    for path in dropped:
+        say(f"  {path.name}")
+    return home

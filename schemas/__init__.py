@@ -1,0 +1,1 @@
+"""Data, not code: the YAML files beside this marker describe BranchBook's workbooks and rules."""

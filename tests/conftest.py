@@ -1,0 +1,69 @@
+"""Shared fixtures: a demo HOME built once, LibreOffice for real, and a guard against leaked threads."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from branchbook.workbook.office import init_home, make_returns
+
+DEMO_WEEK = 3
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads():
+    before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+    assert not leaked, f"threads left running: {leaked}"
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory):
+    """A HOME with the demo college and week 3's return templates. Read-only for tests."""
+    root = tmp_path_factory.mktemp("demo") / "台账"
+    home = init_home(root, demo=True)
+    make_returns(home, DEMO_WEEK)
+    return home
+
+
+@pytest.fixture
+def fresh_demo(tmp_path, demo_home):
+    """A private copy of the demo HOME that a test may change."""
+    target = tmp_path / "home"
+    shutil.copytree(demo_home.root, target)
+    from branchbook.workbook.home import Home
+
+    return Home.open(target)
+
+
+def _soffice() -> str:
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if not found:
+        pytest.fail("LibreOffice is missing: run the tests through `bash tools/dev.sh test`, which installs it")
+    return found
+
+
+@pytest.fixture(scope="session")
+def libreoffice(tmp_path_factory):
+    """convert(path, fmt) -> converted file, by headless LibreOffice with a private profile."""
+    soffice = _soffice()
+    profile = tmp_path_factory.mktemp("lo-profile")
+
+    def convert(path: Path, fmt: str, outdir: Path | None = None) -> Path:
+        outdir = outdir or path.parent / "converted"
+        outdir.mkdir(exist_ok=True)
+        run = subprocess.run(
+            [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+             "--convert-to", fmt, "--outdir", str(outdir), str(path)],
+            capture_output=True, text=True, timeout=180, env={**os.environ, "HOME": str(profile)},
+        )
+        target = outdir / (path.stem + "." + fmt.split(":")[0])
+        assert run.returncode == 0 and target.exists(), f"LibreOffice failed on {path.name}: {run.stdout} {run.stderr}"
+        return target
+
+    return convert

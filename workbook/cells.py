@@ -1,0 +1,115 @@
+"""One field's value between Python and an Excel cell, both ways.
+
+Writing shows codes as labels in the workbook's language and keeps untrusted text as text;
+reading accepts what people and other spreadsheet programs really type.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from .schema import Field
+
+EXCEL_EPOCH = date(1899, 12, 30)
+DATE_FORMAT = "yyyy-mm-dd"
+# Serial numbers a date cell may hold when a program wrote it without a date format.
+_PLAUSIBLE_SERIALS = range(20_000, 80_000)
+_DATE_PATTERN = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
+# Text starting with one of these is taken as a formula or an error by Excel (HAZARDS 16).
+_FORMULA_STARTS = ("=", "+", "-", "@", "#")
+
+
+class BadValue(ValueError):
+    """A cell whose content does not fit the field; `kind` is the finding code (type or enum)."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+def excel_serial(day: date) -> int:
+    return (day - EXCEL_EPOCH).days
+
+
+def to_cell(field: Field, value: Any, lang: str) -> Any:
+    """The value to put in a cell for this field."""
+    if value is None or value == "":
+        return None
+    if field.type == "enum" and field.codes is not None:
+        return field.codes.label(value, lang)
+    return value
+
+
+def put(cell: Any, value: Any) -> None:
+    """Assign a value, keeping any text as text: `=HYPERLINK(..)` from a return must not become live."""
+    cell.value = value
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        cell.data_type = "s"
+
+
+def is_blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def parse(field: Field, raw: Any) -> Any:
+    """The Python value of a cell for this field, None when blank; BadValue when it does not fit."""
+    if is_blank(raw):
+        return None
+    if field.type == "string":
+        return _text(raw)
+    if field.type == "integer":
+        number = _number(raw)
+        if not float(number).is_integer():
+            raise BadValue("type")
+        return int(number)
+    if field.type == "number":
+        return _number(raw)
+    if field.type == "date":
+        return _date(raw)
+    if field.type == "enum" and field.codes is not None:
+        code = field.codes.parse(raw)
+        if code is None:
+            raise BadValue("enum")
+        return code
+    raise BadValue("type")
+
+
+def _text(raw: Any) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))  # an id typed as a number comes back as 1001.0
+    if isinstance(raw, datetime):
+        return raw.date().isoformat()
+    return str(raw).strip()
+
+
+def _number(raw: Any) -> float | int:
+    if isinstance(raw, bool):
+        raise BadValue("type")
+    if isinstance(raw, (int, float)):
+        return raw
+    if isinstance(raw, str):
+        try:
+            value = float(raw.strip().translate(_FULL_WIDTH))
+        except ValueError:
+            raise BadValue("type") from None
+        return int(value) if value.is_integer() else value
+    raise BadValue("type")
+
+
+def _date(raw: Any) -> date:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and int(raw) in _PLAUSIBLE_SERIALS:
+        return EXCEL_EPOCH + timedelta(days=int(raw))
+    if isinstance(raw, str):
+        match = _DATE_PATTERN.match(raw.translate(_FULL_WIDTH))
+        if match:
+            try:
+                return date(*(int(part) for part in match.groups()))
+            except ValueError:
+                pass
+    raise BadValue("type")

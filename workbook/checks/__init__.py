@@ -1,0 +1,1 @@
+"""One module per validation check, each yielding findings."""

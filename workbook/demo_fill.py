@@ -1,0 +1,78 @@
+"""Fill returns as the demo college's secretaries would: mostly right, some members behind,
+a few honest mistakes. Writes through openpyxl, as a secretary's Excel would save them."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from .cells import put
+from .return_template import GRID_FIRST_COLUMN
+from .schema import Schemas, load_schemas
+
+
+@dataclass(frozen=True)
+class Secretary:
+    """How one branch's secretary fills the week: diligence and the mistakes she makes."""
+
+    diligence: float = 0.9  # chance a member studies on his own this week
+    mistakes: tuple[str, ...] = ()  # bad-status | date-outside-week | too-many-hours
+
+
+def _meta(wb, schemas: Schemas, lang: str) -> dict:
+    ws = wb[schemas.returns.sheet("meta").name(lang)]
+    return {row[0]: row[1] for row in ws.iter_rows(values_only=True)}
+
+
+def fill_return(path: Path, secretary: Secretary, seed: int, lang: str = "zh", schemas: Schemas | None = None) -> None:
+    schemas = schemas or load_schemas()
+    rng = random.Random(seed)
+    wb = load_workbook(path)
+    meta = _meta(wb, schemas, lang)
+    start = meta["week_start"].date()
+    sheet = {s.key: wb[s.name(lang)] for s in schemas.returns.sheets}
+    members = [row[0] for row in sheet["roster"].iter_rows(min_row=2, values_only=True) if row[0]]
+    codes = schemas.codes
+    sessions = [
+        ("S1", start + timedelta(days=2), "central", "学习党的十六大报告，交流学习体会", 3),
+        ("S2", start + timedelta(days=4), "orglife", "组织生活会：对照8个思考题开展党性分析", 2),
+    ]
+    for row, (number, day, kind, topic, hours) in enumerate(sessions, start=2):
+        if "date-outside-week" in secretary.mistakes and row == 3:
+            day = start + timedelta(days=10)
+        for column, value in enumerate((number, day, codes["session_kind"].label(kind, lang), topic, hours), 1):
+            put(sheet["sessions"].cell(row=row, column=column), value)
+    grid = sheet["attendance"]
+    for row in range(2, len(members) + 2):
+        for offset in range(len(sessions)):
+            roll = rng.random()
+            status = "present" if roll < 0.85 else ("excused" if roll < 0.93 else "absent")
+            grid.cell(row=row, column=GRID_FIRST_COLUMN + offset, value=codes["attendance_status"].label(status, lang))
+    if "bad-status" in secretary.mistakes:
+        grid.cell(row=3, column=GRID_FIRST_COLUMN, value="出息")
+    study_row = 2
+    for member in members:
+        if rng.random() < secretary.diligence:
+            hours = 30 if "too-many-hours" in secretary.mistakes and study_row == 4 else rng.choice((2, 3, 4, 5))
+            values = (member, start + timedelta(days=rng.randrange(7)), hours, "《保持共产党员先进性教育读本》")
+            for column, value in enumerate(values, 1):
+                put(sheet["selfstudy"].cell(row=study_row, column=column), value)
+            study_row += 1
+    for row, member in enumerate(rng.sample(members, k=min(5, len(members))), start=2):
+        questions = rng.choice((8, 8, 8, 6))
+        result = "pass" if questions == 8 else "fix"
+        values = (member, start + timedelta(days=5), "督查小组", questions,
+                  codes["inspection_result"].label(result, lang),
+                  start + timedelta(days=14) if result == "fix" else None)
+        for column, value in enumerate(values, 1):
+            put(sheet["inspections"].cell(row=row, column=column), value)
+    for row, member in enumerate(members, start=2):
+        values = (member, start + timedelta(days=3), rng.choice((2, 3, 3, 4, 5)), "座谈、个别谈心")
+        for column, value in enumerate(values, 1):
+            put(sheet["opinions"].cell(row=row, column=column), value)
+    sheet["summary"].cell(row=1, column=2, value="本周组织集中学习一次、组织生活会一次，党员对照思考题撰写心得。")
+    sheet["summary"].cell(row=2, column=2, value="个别党员因实验任务重，自学时间偏少。")
+    wb.save(path)

@@ -1,0 +1,59 @@
+"""Errors a user can act on, with their message in Chinese (English on request).
+
+The CLI, the add-in and the service show `error.message(lang)`; no traceback reaches a user.
+"""
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "home-exists": {
+        "zh": "“{home}”中已有台账 {master}，未做任何更改。如需重新创建，请先移走该文件或另选文件夹。",
+        "en": "{home} already holds a master ({master}); nothing was changed. Move it away or choose another folder.",
+    },
+    "home-missing": {
+        "zh": "“{home}”不是 BranchBook 工作文件夹（找不到 {config}）。请先运行 branchbook init {home}。",
+        "en": "{home} is not a BranchBook folder ({config} not found). Run branchbook init {home} first.",
+    },
+    "bad-lang": {
+        "zh": "不支持的语言“{lang}”，可选：zh（中文）、en（英文）。",
+        "en": "Unknown language {lang!r}; choose zh or en.",
+    },
+    "bad-week": {
+        "zh": "周次 {week} 不在本次活动范围内（第 1 周至第 {last} 周）。",
+        "en": "Week {week} is outside the campaign (weeks 1 to {last}).",
+    },
+    "no-phases": {
+        "zh": "台账的“阶段”表没有日期，无法计算周次。请先填写各阶段的开始和结束日期。",
+        "en": "The Phases sheet has no dates, so weeks cannot be computed. Fill in the phase dates first.",
+    },
+    "no-branches": {
+        "zh": "台账的“党支部”表是空的，没有可生成回执的支部。",
+        "en": "The Branches sheet is empty: there is no branch to make a return for.",
+    },
+    "unknown-branch": {
+        "zh": "台账中没有支部“{branch}”。",
+        "en": "No branch {branch!r} in the master.",
+    },
+    "bad-date": {
+        "zh": "日期“{text}”无法识别，请写成 2005-03-28 的形式。",
+        "en": "Cannot read the date {text!r}; write it as 2005-03-28.",
+    },
+    "master-unreadable": {
+        "zh": "无法读取台账 {path}：{reason}",
+        "en": "Cannot read the master {path}: {reason}",
+    },
+}
+
+
+class UserError(Exception):
+    """Something the user can fix; carries a message key and its values."""
+
+    def __init__(self, key: str, **values):
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+    def message(self, lang: str = "zh") -> str:
+        return MESSAGES[self.key][lang].format(**self.values)
+
+    def __str__(self) -> str:
+        return self.message("zh")

@@ -1,0 +1,57 @@
+"""The office's jobs on HOME: create the master, make the week's returns."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from .calendar import Campaign
+from .demo_college import demo_tables
+from .errors import UserError
+from .home import Home, create_home
+from .master import read_master, write_master
+from .return_template import ReturnSpec, return_file_name, write_return
+from .schema import load_schemas
+
+
+def init_home(root: Path | str, demo: bool = False, lang: str = "zh") -> Home:
+    """Create HOME with an empty master, or with the demo college when `demo`."""
+    home = create_home(root, lang)
+    tables = demo_tables() if demo else {}
+    write_master(home.master, tables, lang=lang)
+    return home
+
+
+def default_week(campaign: Campaign, weeks_received: set[int], today: date | None = None) -> int:
+    """This week while the campaign runs; otherwise the week after the last one returned."""
+    today = today or date.today()
+    if campaign.start <= today <= campaign.end:
+        return campaign.week_of(today)
+    return min(max(weeks_received, default=0) + 1, campaign.last_week)
+
+
+def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | None = None) -> dict[str, Path]:
+    """Write each branch's return for the week into outbox/, roster pre-filled."""
+    schemas = load_schemas()
+    tables = read_master(home.master, schemas)
+    campaign = Campaign.from_records(tables["phases"])
+    if week is None:
+        week = default_week(campaign, {r["week"] for r in tables["returns"] if isinstance(r.get("week"), int)})
+    start, end = campaign.week_range(week)
+    branches = tables["branches"]
+    if not branches:
+        raise UserError("no-branches")
+    known = {b["branch_id"] for b in branches}
+    for wanted in branch_ids or ():
+        if wanted not in known:
+            raise UserError("unknown-branch", branch=wanted)
+    outbox = home.folder("outbox")
+    outbox.mkdir(exist_ok=True)
+    made = {}
+    for branch in branches:
+        if branch_ids and branch["branch_id"] not in branch_ids:
+            continue
+        roster = [m for m in tables["members"] if m.get("branch_id") == branch["branch_id"]]
+        spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster)
+        path = outbox / return_file_name(branch["name"], week, home.lang)
+        made[branch["branch_id"]] = write_return(path, spec, home.lang, schemas)
+    return made

@@ -1,0 +1,161 @@
+"""Write a branch's weekly return (支部周报) from the return layout in schemas/returns.yaml."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, Protection
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.worksheet import Worksheet
+
+from . import layout
+from .cells import DATE_FORMAT, put, to_cell
+from .provenance import roster_checksum
+from .schema import Field, ReturnSheet, Schemas, load_schemas
+from .texts import guide_lines
+
+UNLOCKED = Protection(locked=False)
+GRID_FIRST_COLUMN = 3  # member id, name, then one column per session number
+
+
+@dataclass(frozen=True)
+class ReturnSpec:
+    """What one return is for."""
+
+    branch_id: str
+    branch_name: str
+    week: int
+    start: date
+    end: date
+    roster: list[dict[str, Any]]
+
+
+def return_file_name(branch_name: str, week: int, lang: str) -> str:
+    return f"{branch_name}_第{week}周.xlsx" if lang == "zh" else f"{branch_name}_week{week}.xlsx"
+
+
+def _header(ws: Worksheet, fields: list[Field], lang: str) -> None:
+    for column, field in enumerate(fields, start=1):
+        cell = ws.cell(row=1, column=column, value=field.label(lang))
+        layout.style_header(cell)
+    layout.set_widths(ws, fields, lang)
+    ws.freeze_panes = "A2"
+
+
+def _protect(ws: Worksheet, password: str) -> None:
+    ws.protection.sheet = True
+    ws.protection.password = password
+    # Secretaries may still resize and format; they may not change locked cells or structure.
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+
+
+def _guide(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
+    lines = guide_lines(lang, branch=spec.branch_name, week=spec.week, start=spec.start, end=spec.end,
+                        sessions=schemas.returns.sessions_per_week)
+    ws.column_dimensions["A"].width = 110
+    for row, line in enumerate(lines, start=1):
+        cell = ws.cell(row=row, column=1, value=line)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        if row == 1:
+            cell.font = Font(bold=True, size=14, color="B22222")
+
+
+def _roster(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
+    fields = list(sheet.fields)
+    _header(ws, fields, lang)
+    for row, member in enumerate(spec.roster, start=2):
+        for column, field in enumerate(fields, start=1):
+            cell = ws.cell(row=row, column=column)
+            put(cell, to_cell(field, member.get(field.key), lang))
+            cell.fill = layout.LOCKED_FILL
+    _protect(ws, schemas.returns.password)
+
+
+def _roster_ids(spec: ReturnSpec, lang: str, schemas: Schemas) -> str:
+    name = quote_sheetname(schemas.returns.sheet("roster").name(lang))
+    return f"{name}!$A$2:$A${max(len(spec.roster) + 1, 2)}"
+
+
+def _records(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
+    fields = list(sheet.fields)
+    _header(ws, fields, lang)
+    last_row = schemas.returns.rows_per_sheet + 1
+    for column, field in enumerate(fields, start=1):
+        source = _roster_ids(spec, lang, schemas) if field.key == "member_id" else None
+        bounds = (spec.start, spec.end) if field.key in sheet.date_within_week else None
+        dv = layout.validation_for(field, lang, list_source=source, date_bounds=bounds)
+        letter = get_column_letter(column)
+        if dv is not None:
+            dv.add(f"{letter}2:{letter}{last_row}")
+            ws.add_data_validation(dv)
+        if field.type == "date":
+            for row in range(2, last_row + 1):
+                ws.cell(row=row, column=column).number_format = DATE_FORMAT
+
+
+def _grid(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
+    members = schemas.sheet("members")
+    id_field, name_field = members.field("member_id"), members.field("name")
+    numbers = schemas.codes["session_no"].labels(lang)
+    for column, text in enumerate([id_field.label(lang), name_field.label(lang), *numbers], start=1):
+        layout.style_header(ws.cell(row=1, column=column, value=text))
+        ws.column_dimensions[get_column_letter(column)].width = 12 if column < GRID_FIRST_COLUMN else 9
+    ws.freeze_panes = ws.cell(row=2, column=GRID_FIRST_COLUMN)
+    last_column = get_column_letter(GRID_FIRST_COLUMN + len(numbers) - 1)
+    for row, member in enumerate(spec.roster, start=2):
+        for column, key in ((1, "member_id"), (2, "name")):
+            cell = ws.cell(row=row, column=column, value=member[key])
+            cell.fill = layout.LOCKED_FILL
+        for column in range(GRID_FIRST_COLUMN, GRID_FIRST_COLUMN + len(numbers)):
+            ws.cell(row=row, column=column).protection = UNLOCKED
+    status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=sheet.codes)
+    dv = layout.validation_for(status, lang)
+    dv.add(f"{get_column_letter(GRID_FIRST_COLUMN)}2:{last_column}{max(len(spec.roster) + 1, 2)}")
+    ws.add_data_validation(dv)
+    _protect(ws, schemas.returns.password)
+
+
+def _form(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
+    ws.column_dimensions["A"].width = 14
+    ws.column_dimensions["B"].width = 90
+    for row, field in enumerate(sheet.fields, start=1):
+        layout.style_header(ws.cell(row=row, column=1, value=field.label(lang)))
+        cell = ws.cell(row=row, column=2)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row].height = 120
+
+
+def _meta(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
+    values = {
+        "branch_id": spec.branch_id, "branch_name": spec.branch_name, "week": spec.week,
+        "week_start": spec.start, "week_end": spec.end,
+        "template_version": schemas.returns.template_version,
+        "roster_checksum": roster_checksum(spec.roster),
+        "generated_at": datetime.now().isoformat(timespec="seconds"),
+    }
+    for row, field in enumerate(sheet.fields, start=1):
+        ws.cell(row=row, column=1, value=field.key)
+        put(ws.cell(row=row, column=2), values[field.key])
+        ws.cell(row=row, column=3, value=field.label(lang))
+        if field.type == "date":
+            ws.cell(row=row, column=2).number_format = DATE_FORMAT
+    ws.sheet_state = "veryHidden"  # not even Format > Unhide shows it
+    _protect(ws, schemas.returns.password)
+
+
+_PAINTERS = {"guide": _guide, "roster": _roster, "records": _records, "grid": _grid, "form": _form, "meta": _meta}
+
+
+def write_return(path: Path, spec: ReturnSpec, lang: str = "zh", schemas: Schemas | None = None) -> Path:
+    schemas = schemas or load_schemas()
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet in schemas.returns.sheets:
+        _PAINTERS[sheet.kind](wb.create_sheet(sheet.name(lang)), sheet, spec, lang, schemas)
+    wb.active = 0
+    wb.save(path)
+    return path

@@ -1,0 +1,284 @@
+"""Load schemas/ into typed objects, and refuse a schemas/ folder that is itself wrong.
+
+A bad schema is not bad data: problems in schemas/ raise SchemaError at load time,
+while problems in a workbook become findings (see validation.py).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LANGS = ("zh", "en")
+FIELD_TYPES = {"string", "integer", "number", "date", "enum"}
+SESSION_NO_CODES = "session_no"
+
+
+class SchemaError(Exception):
+    """schemas/ itself is wrong: a developer's or administrator's mistake, not a secretary's."""
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    labels: dict[str, str]
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def label(self, lang: str) -> str:
+        return self.labels[lang]
+
+
+@dataclass(frozen=True)
+class CodeList:
+    key: str
+    codes: tuple[Code, ...]
+
+    def label(self, code: str, lang: str) -> str:
+        for item in self.codes:
+            if item.code == code:
+                return item.label(lang)
+        raise KeyError(f"{self.key}: no code {code!r}")
+
+    def labels(self, lang: str) -> list[str]:
+        return [item.label(lang) for item in self.codes]
+
+    def parse(self, text: Any) -> str | None:
+        """The code for a label in either language (or the code itself); None when unknown."""
+        wanted = str(text).strip()
+        for item in self.codes:
+            if wanted == item.code or wanted in item.labels.values():
+                return item.code
+        return None
+
+    def codes_where(self, attribute: str) -> set[str]:
+        return {item.code for item in self.codes if item.extra.get(attribute)}
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    labels: dict[str, str]
+    type: str
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    codes: CodeList | None = None
+    system: bool = False  # written by BranchBook (provenance), not typed by people
+
+    def label(self, lang: str) -> str:
+        return self.labels[lang]
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    fields: tuple[str, ...]
+    sheet: str
+    reference_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SheetSchema:
+    key: str
+    names: dict[str, str]
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    provenance: bool = False
+
+    def name(self, lang: str) -> str:
+        return self.names[lang]
+
+    def field(self, key: str) -> Field:
+        for item in self.fields:
+            if item.key == key:
+                return item
+        raise KeyError(f"{self.key}: no field {key!r}")
+
+    @property
+    def keys(self) -> list[str]:
+        return [item.key for item in self.fields]
+
+
+@dataclass(frozen=True)
+class ReturnSheet:
+    key: str
+    kind: str  # guide | roster | records | grid | form | meta
+    names: dict[str, str]
+    fields: tuple[Field, ...] = ()
+    source: str | None = None  # the master sheet its records go to
+    date_within_week: tuple[str, ...] = ()
+    codes: CodeList | None = None  # grid cells
+
+    def name(self, lang: str) -> str:
+        return self.names[lang]
+
+    def field(self, key: str) -> Field:
+        for item in self.fields:
+            if item.key == key:
+                return item
+        raise KeyError(f"{self.key}: no field {key!r}")
+
+
+@dataclass(frozen=True)
+class ReturnLayout:
+    template_version: int
+    sessions_per_week: int
+    rows_per_sheet: int
+    password: str
+    sheets: tuple[ReturnSheet, ...]
+
+    def sheet(self, key: str) -> ReturnSheet:
+        for item in self.sheets:
+            if item.key == key:
+                return item
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class Schemas:
+    codes: dict[str, CodeList]
+    master_version: int
+    master: tuple[SheetSchema, ...]
+    returns: ReturnLayout
+    rules: dict[str, Any]
+
+    def sheet(self, key: str) -> SheetSchema:
+        for item in self.master:
+            if item.key == key:
+                return item
+        raise KeyError(key)
+
+    def threshold(self, name: str) -> Any:
+        return self.rules["thresholds"][name]
+
+
+PROVENANCE_FIELDS = (
+    Field("source_return", {"zh": "来源回执", "en": "Source return"}, "string", system=True),
+    Field("row_fingerprint", {"zh": "行指纹", "en": "Row fingerprint"}, "string", system=True),
+)
+
+
+def _labels(raw: Any, where: str) -> dict[str, str]:
+    if not isinstance(raw, dict) or any(not raw.get(lang) for lang in LANGS):
+        raise SchemaError(f"{where}: needs a label in each of {LANGS}, got {raw!r}")
+    return {lang: str(raw[lang]) for lang in LANGS}
+
+
+def _code_lists(raw: dict[str, Any], sessions_per_week: int) -> dict[str, CodeList]:
+    lists = {}
+    for key, items in raw.items():
+        codes = []
+        for item in items:
+            item = dict(item)
+            code = str(item.pop("code"))
+            labels = {lang: str(item.pop(lang)) for lang in LANGS}
+            codes.append(Code(code, labels, item))
+        lists[key] = CodeList(key, tuple(codes))
+    numbers = tuple(Code(f"S{n}", {"zh": f"S{n}", "en": f"S{n}"}) for n in range(1, sessions_per_week + 1))
+    lists[SESSION_NO_CODES] = CodeList(SESSION_NO_CODES, numbers)
+    return lists
+
+
+def _field(raw: dict[str, Any], codes: dict[str, CodeList], where: str) -> Field:
+    key = raw.get("key")
+    kind = raw.get("type")
+    if not key or kind not in FIELD_TYPES:
+        raise SchemaError(f"{where}: field {raw!r} needs a key and a type among {sorted(FIELD_TYPES)}")
+    code_list = None
+    if kind == "enum":
+        if raw.get("codes") not in codes:
+            raise SchemaError(f"{where}.{key}: unknown code list {raw.get('codes')!r}")
+        code_list = codes[raw["codes"]]
+    return Field(
+        key=key,
+        labels=_labels(raw.get("label"), f"{where}.{key}"),
+        type=kind,
+        required=bool(raw.get("required", False)),
+        minimum=raw.get("minimum"),
+        maximum=raw.get("maximum"),
+        codes=code_list,
+    )
+
+
+def _master_sheet(raw: dict[str, Any], codes: dict[str, CodeList]) -> SheetSchema:
+    key = raw["key"]
+    fields = tuple(_field(item, codes, key) for item in raw["fields"])
+    if raw.get("provenance"):
+        fields += PROVENANCE_FIELDS
+    keys = {item.key for item in fields}
+    if len(keys) != len(fields):
+        raise SchemaError(f"{key}: duplicate field keys")
+    primary = tuple(raw.get("primaryKey", ()))
+    foreign = tuple(
+        ForeignKey(tuple(fk["fields"]), fk["reference"]["sheet"], tuple(fk["reference"]["fields"]))
+        for fk in raw.get("foreignKeys", ())
+    )
+    for name in primary + tuple(f for fk in foreign for f in fk.fields):
+        if name not in keys:
+            raise SchemaError(f"{key}: key field {name!r} is not a field of the sheet")
+    return SheetSchema(key, _labels(raw["name"], key), fields, primary, foreign, bool(raw.get("provenance")))
+
+
+def _return_sheet(raw: dict[str, Any], master: dict[str, SheetSchema], codes: dict[str, CodeList]) -> ReturnSheet:
+    key, kind = raw["key"], raw["kind"]
+    fields: tuple[Field, ...] = ()
+    source = raw.get("from")
+    if source:
+        if source not in master:
+            raise SchemaError(f"returns.{key}: from {source!r} is not a master sheet")
+        borrowed = [f for f in master[source].fields if not f.system]
+        if "keep" in raw:
+            borrowed = [f for f in borrowed if f.key in raw["keep"]]
+        borrowed = [f for f in borrowed if f.key not in raw.get("omit", ())]
+        extra = tuple(_field(item, codes, f"returns.{key}") for item in raw.get("extra_first", ()))
+        fields = extra + tuple(borrowed)
+    elif "fields" in raw:
+        fields = tuple(_field(item, codes, f"returns.{key}") for item in raw["fields"])
+    grid_codes = codes.get(raw["codes"]) if raw.get("codes") else None
+    if raw.get("codes") and grid_codes is None:
+        raise SchemaError(f"returns.{key}: unknown code list {raw['codes']!r}")
+    within = tuple(raw.get("date_within_week", ()))
+    if any(name not in {f.key for f in fields} for name in within):
+        raise SchemaError(f"returns.{key}: date_within_week names a field the sheet lacks")
+    return ReturnSheet(key, kind, _labels(raw["name"], f"returns.{key}"), fields, source, within, grid_codes)
+
+
+def _read_yaml(folder: Path | resources.abc.Traversable, name: str) -> Any:
+    try:
+        return yaml.safe_load(folder.joinpath(name).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise SchemaError(f"schemas/{name}: {error}") from error
+
+
+def load_schemas(folder: Path | None = None) -> Schemas:
+    """Read schemas/ (the packaged copy unless a folder is given) and check it hangs together."""
+    return _load(str(folder) if folder else None)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(folder: str | None) -> Schemas:
+    base = Path(folder) if folder else resources.files("branchbook.schemas")
+    raw_returns = _read_yaml(base, "returns.yaml")
+    raw_master = _read_yaml(base, "master.yaml")
+    try:
+        codes = _code_lists(_read_yaml(base, "codes.yaml"), int(raw_returns["sessions_per_week"]))
+        master = tuple(_master_sheet(item, codes) for item in raw_master["sheets"])
+        by_key = {sheet.key: sheet for sheet in master}
+        for sheet in master:
+            for fk in sheet.foreign_keys:
+                if fk.sheet not in by_key:
+                    raise SchemaError(f"{sheet.key}: foreign key to unknown sheet {fk.sheet!r}")
+        layout = ReturnLayout(
+            template_version=int(raw_returns["template_version"]),
+            sessions_per_week=int(raw_returns["sessions_per_week"]),
+            rows_per_sheet=int(raw_returns["rows_per_sheet"]),
+            password=str(raw_returns["password"]),
+            sheets=tuple(_return_sheet(item, by_key, codes) for item in raw_returns["sheets"]),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise SchemaError(f"schemas/: missing or malformed entry: {error!r}") from error
+    return Schemas(codes, int(raw_master["template_version"]), master, layout, _read_yaml(base, "rules.yaml"))
