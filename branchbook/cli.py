@@ -41,6 +41,40 @@ def _demo(args) -> int:
     return Exit.OK
 
 
+def _validate(args) -> int:
+    from .workbook.annotate import annotate
+    from .workbook.home import check_lang
+    from .workbook.safe_open import UnreadableFile
+    from .workbook.validation import validate_path
+
+    lang = check_lang(args.lang)
+    try:
+        report = validate_path(args.file, lang)
+    except UnreadableFile as error:
+        print(error.message(lang), file=sys.stderr)
+        return Exit.UNUSABLE
+    except FileNotFoundError:
+        print(f"找不到文件：{args.file}" if lang == "zh" else f"No such file: {args.file}", file=sys.stderr)
+        return Exit.UNUSABLE
+    if args.json:
+        print(report.to_json(lang))
+    else:
+        for finding in report.findings:
+            print(finding.message(lang))
+        print(report.summary(lang))
+    if args.annotate:
+        annotate(args.file, report, args.annotate, lang)
+    return Exit.OK if report.valid else Exit.FINDINGS
+
+
+def _addin(args) -> int:
+    from .addin.lite import write_lite_files
+
+    for path in write_lite_files(args.folder, args.wheel):
+        print(path)
+    return Exit.OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="branchbook",
@@ -63,6 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
     cmd.add_argument("--week", type=int, help="周次（默认：本周）")
     cmd.add_argument("--branch", action="append", help="只生成该支部（支部编号，可重复）")
+
+    cmd = command("validate", "校验台账或支部回执，列出每个问题（退出码 0 无错误、1 有错误、2 无法读取）",
+                  "branchbook validate 院机关支部_第3周.xlsx --annotate 标注.xlsx", _validate)
+    cmd.add_argument("file", type=Path, help="要校验的 .xlsx 文件")
+    cmd.add_argument("--json", action="store_true", help="以 JSON 列表输出")
+    cmd.add_argument("--lang", default="zh", help="提示语言：zh（默认）或 en")
+    cmd.add_argument("--annotate", type=Path, metavar="OUT.xlsx", help="另存一份标注了问题单元格的副本")
+
+    cmd = command("addin", "生成 xlwings Lite 用的 main.py 和 requirements.txt",
+                  "branchbook addin lite D:\\lite", _addin)
+    cmd.add_argument("target", choices=["lite"], help="目前只有 lite")
+    cmd.add_argument("folder", type=Path, help="输出文件夹")
+    cmd.add_argument("--wheel", default="branchbook", help="branchbook 安装包的地址（写入 requirements.txt）")
 
     cmd = command("demo", "用内置演示学院跑一遍完整流程", "branchbook demo", _demo)
     cmd.add_argument("home", nargs="?", default="branchbook-demo", help="演示文件夹（默认 ./branchbook-demo）")

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+# xlwings' remote engine (the Book API of xlwings Lite/Server) is xlwings PRO, free for
+# noncommercial use under the PolyForm Noncommercial licence; set for the tests only.
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
 from branchbook.workbook.office import init_home, make_returns
 
 DEMO_WEEK = 3

@@ -29,6 +29,12 @@ class BadValue(ValueError):
         self.kind = kind
 
 
+def timestamp_text(moment: datetime) -> str:
+    """A moment as text for a cell. A space, not ISO's "T": xlwings' remote engine (Lite, Server)
+    takes ISO-looking text for a datetime and cuts its last character."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def excel_serial(day: date) -> int:
     return (day - EXCEL_EPOCH).days
 

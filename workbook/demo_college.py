@@ -154,8 +154,8 @@ def _history(rng: random.Random, tables: dict[str, list[dict[str, Any]]]) -> Non
                 "summary": f"本周组织{topic}，党员积极参加。", "problems": None,
                 "file_name": f"{branch['name']}_第{week}周.xlsx", "sha256": None,
                 "sender": branch["secretary_email"], "generated_at": None,
-                "received_at": f"{day + timedelta(days=4)}T18:00:00",
-                "merged_at": f"{day + timedelta(days=4)}T18:05:00", "result": "merged"})
+                "received_at": f"{day + timedelta(days=4)} 18:00:00",
+                "merged_at": f"{day + timedelta(days=4)} 18:05:00", "result": "merged"})
 
 
 def _status(rng: random.Random, member: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import layout
-from .cells import DATE_FORMAT, put, to_cell
+from .cells import DATE_FORMAT, put, timestamp_text, to_cell
 from .provenance import roster_checksum
 from .schema import Field, ReturnSheet, Schemas, load_schemas
 from .texts import guide_lines
@@ -135,7 +135,7 @@ def _meta(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schema
         "week_start": spec.start, "week_end": spec.end,
         "template_version": schemas.returns.template_version,
         "roster_checksum": roster_checksum(spec.roster),
-        "generated_at": datetime.now().isoformat(timespec="seconds"),
+        "generated_at": timestamp_text(datetime.now()),
     }
     for row, field in enumerate(sheet.fields, start=1):
         ws.cell(row=row, column=1, value=field.key)

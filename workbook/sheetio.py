@@ -44,9 +44,10 @@ class SheetRead:
     _fields: dict[str, Field] = field(default_factory=dict, repr=False)
 
 
-def find_sheet(wb, names: dict[str, str]):
+def find_sheet(sheets, names: dict[str, str]):
+    """The sheet among `sheets` named in either language, or None."""
     wanted = {name.strip().casefold() for name in names.values()}
-    for ws in wb.worksheets:
+    for ws in sheets:
         if ws.title.strip().casefold() in wanted:
             return ws
     return None
@@ -107,7 +108,20 @@ def read_table(ws, fields: tuple[Field, ...]) -> SheetRead:
 
 
 def read_sheet_records(wb, sheet: SheetSchema) -> SheetRead:
-    ws = find_sheet(wb, sheet.names)
+    ws = find_sheet(wb.worksheets, sheet.names)
     if ws is None:
         return SheetRead(title=None, missing=list(sheet.fields), _fields={f.key: f for f in sheet.fields})
     return read_table(ws, sheet.fields)
+
+
+@dataclass
+class ValuesSheet:
+    """A sheet given as its values (from xlwings, or built in memory): what the readers need of one."""
+
+    title: str
+    values: list[list[Any]]
+    sheet_state: str = "visible"
+
+    def iter_rows(self, min_row: int = 1, values_only: bool = True):
+        for row in self.values[min_row - 1:]:
+            yield tuple(row)

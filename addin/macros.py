@@ -1,0 +1,135 @@
+"""The buttons' code, written once against the `xlwings.Book` API.
+
+Every macro takes the Book it acts on; called without one (classic desktop xlwings, RunPython)
+it uses `xw.Book.caller()`. `xw.script` marks them for xlwings Lite and for Import Functions.
+Each is thin: read the book's values, call the core, write the result back.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import xlwings as xw
+
+from ..workbook.annotate import RESULT_HEADERS, RESULT_SHEET, result_rows
+from ..workbook.findings import ERROR, Report
+from ..workbook.sheetio import ValuesSheet
+from ..workbook.validation import validate_sheets
+
+ADDIN_SUFFIXES = (".xlam", ".xla")
+ERROR_COLOR = "#FF9999"
+WARNING_COLOR = "#FFE699"
+HOME_VARIABLE = "BRANCHBOOK_HOME"  # where Excel cannot tell us the workbook's folder (xlwings Lite/Server)
+
+
+def target_book(caller: xw.Book) -> xw.Book:
+    """The workbook a button means: the caller, unless the caller is the add-in itself, whose
+    `Book.caller()` is the .xlam and not the sheet the secretary is looking at."""
+    if caller.name.lower().endswith(ADDIN_SUFFIXES):
+        return caller.app.books.active
+    return caller
+
+
+def _book(book: xw.Book | None) -> xw.Book:
+    return target_book(book if book is not None else xw.Book.caller())
+
+
+def _lang(book: xw.Book) -> str:
+    names = {s.name for s in book.sheets}
+    return "en" if "_meta" in names or "Members" in names else "zh"
+
+
+def _as_rows(values) -> list[list]:
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        return [[values]]
+    if values and not isinstance(values[0], list):
+        return [values]
+    return values
+
+
+def book_sheets(book: xw.Book) -> list[ValuesSheet]:
+    """Each sheet's values from A1, as the core's readers want them."""
+    sheets = []
+    for sheet in book.sheets:
+        if sheet.name in RESULT_SHEET.values():
+            continue
+        last = sheet.used_range.last_cell
+        values = sheet.range((1, 1), (last.row, last.column)).value
+        sheets.append(ValuesSheet(sheet.name, _as_rows(values)))
+    return sheets
+
+
+def _clear_marks(book: xw.Book) -> None:
+    """Undo an earlier run: its 校验结果 sheet lists the cells it coloured."""
+    names = {s.name for s in book.sheets}
+    for title in RESULT_SHEET.values():
+        if title not in names:
+            continue
+        result = book.sheets[title]
+        for row in _as_rows(result.used_range.value)[1:]:
+            sheet, cell = row[1], row[2]
+            if sheet in names and cell:
+                book.sheets[sheet][cell].color = None
+        result.delete()
+
+
+def _mark(book: xw.Book, report: Report, lang: str) -> None:
+    names = {s.name for s in book.sheets}
+    for finding in report.findings:
+        if finding.sheet in names and finding.cell:
+            cell = book.sheets[finding.sheet][finding.cell]
+            cell.color = ERROR_COLOR if finding.severity == ERROR else WARNING_COLOR
+            try:
+                cell.add_note(finding.message(lang))
+            except (NotImplementedError, ValueError):
+                pass  # Office Scripts has no notes, and a cell may hold one already: the 校验结果 sheet says it all
+
+
+def _write_results(book: xw.Book, report: Report, lang: str) -> None:
+    sheet = book.sheets.add(RESULT_SHEET[lang], before=book.sheets[0])
+    sheet["A1"].value = [RESULT_HEADERS[lang], *result_rows(report, lang)]
+    for row, finding in enumerate(report.findings, start=2):
+        if finding.cell:
+            sheet[f"C{row}"].add_hyperlink(f"#'{finding.sheet}'!{finding.cell}", finding.cell)
+
+
+@xw.script
+def validate(book: xw.Book | None = None) -> Report:
+    """The Validate button: clear earlier marks, mark each finding, list them, say how it went."""
+    book = _book(book)
+    lang = _lang(book)
+    _clear_marks(book)
+    report = validate_sheets(book_sheets(book), lang)
+    _mark(book, report, lang)
+    if report.findings:
+        _write_results(book, report, lang)
+    book.app.alert(report.summary(lang), title="BranchBook")
+    return report
+
+
+def home_of(book: xw.Book) -> Path:
+    """The HOME folder of a master: beside the file in desktop Excel, else from BRANCHBOOK_HOME."""
+    full = Path(book.fullname)
+    if full.is_absolute() and full.parent.exists():
+        return full.parent
+    if os.environ.get(HOME_VARIABLE):
+        return Path(os.environ[HOME_VARIABLE])
+    raise RuntimeError("找不到台账所在文件夹：请在桌面版 Excel 中打开台账，或设置环境变量 BRANCHBOOK_HOME。")
+
+
+@xw.script
+def make_returns(book: xw.Book | None = None) -> list[Path]:
+    """The Make returns button on the master: this week's returns into outbox/."""
+    from ..workbook.home import Home
+    from ..workbook.office import make_returns as make
+
+    book = _book(book)
+    made = list(make(Home.open(home_of(book))).values())
+    lang = _lang(book)
+    text = f"已生成 {len(made)} 份回执，在 outbox 文件夹中。" if lang == "zh" else f"{len(made)} returns made in outbox."
+    book.app.alert(text, title="BranchBook")
+    return made
+
+

@@ -1,0 +1,26 @@
+"""Returns as secretaries send them, clean or with one named mistake, made from the real template."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from branchbook.workbook.demo_fill import Secretary, fill_return
+
+BRANCH_FILE = "院机关支部_第3周.xlsx"  # B08, 16 members
+
+
+def filled_return(home, target: Path, name: str = BRANCH_FILE, secretary: Secretary | None = None,
+                  seed: int = 7) -> Path:
+    shutil.copyfile(home.folder("outbox") / name, target)
+    fill_return(target, secretary or Secretary(diligence=1.0), seed=seed)
+    return target
+
+
+def edit(path: Path, change) -> Path:
+    """Open the file, let `change(wb)` alter it, save it back."""
+    wb = load_workbook(path)
+    change(wb)
+    wb.save(path)
+    return path

@@ -1,0 +1,99 @@
+"""The add-in's macros on a real xlwings.Book (the remote engine), their actions applied to the file."""
+from __future__ import annotations
+
+import importlib.util
+
+import xlwings as xw
+from openpyxl import load_workbook
+
+from branchbook.addin import macros
+from branchbook.addin.lite import write_lite_files
+from returns_factory import edit, filled_return
+from xlwings_remote import apply_actions, book_from_file, fill_of
+
+
+def _run(macro, path, target, name=None):
+    book = book_from_file(path, name)
+    result = macro(book)
+    alerts = apply_actions(path, book.json()["actions"], target)
+    return result, alerts, load_workbook(target)
+
+
+def _bad_return(home, tmp_path):
+    def mistakes(wb):
+        wb["出勤"]["C4"] = "出息"
+        wb["自学"]["C3"] = 30
+    return edit(filled_return(home, tmp_path / "bad.xlsx"), mistakes)
+
+
+def test_validate_marks_the_cells_lists_the_findings_and_says_so(demo_home, tmp_path):
+    report, alerts, wb = _run(macros.validate, _bad_return(demo_home, tmp_path), tmp_path / "after.xlsx")
+    assert fill_of(wb["出勤"], "C4") == macros.ERROR_COLOR and fill_of(wb["自学"], "C3") == macros.ERROR_COLOR
+    assert fill_of(wb["出勤"], "C5") is None and fill_of(wb["自学"], "C2") is None
+    results = [[c.value for c in row] for row in wb["校验结果"].iter_rows()]
+    assert wb.sheetnames[0] == "校验结果"
+    assert [row[1:3] for row in results[1:]] == [["自学", "C3"], ["出勤", "C4"]]
+    assert results[2][3] == "出勤 第4行 「S1」：“出息”不是可选值（出席/缺席/请假）。"
+    assert wb["校验结果"]["C3"].hyperlink is not None
+    assert alerts == [["发现 2 处错误、0 处提示。", "BranchBook", "ok", "", ""]]
+
+
+def test_a_second_run_after_a_fix_clears_that_mark(demo_home, tmp_path):
+    _run(macros.validate, _bad_return(demo_home, tmp_path), tmp_path / "first.xlsx")
+    fixed = edit(tmp_path / "first.xlsx", lambda wb: wb["出勤"].__setitem__("C4", "出席"))
+    _, alerts, wb = _run(macros.validate, fixed, tmp_path / "second.xlsx")
+    assert fill_of(wb["出勤"], "C4") is None
+    assert fill_of(wb["自学"], "C3") == macros.ERROR_COLOR
+    assert [[c.value for c in row][1:3] for row in wb["校验结果"].iter_rows(min_row=2)] == [["自学", "C3"]]
+    assert wb.sheetnames.count("校验结果") == 1
+
+
+def test_a_clean_return_gets_no_result_sheet(demo_home, tmp_path):
+    report, alerts, wb = _run(macros.validate, filled_return(demo_home, tmp_path / "ok.xlsx"), tmp_path / "o.xlsx")
+    assert report.valid and "校验结果" not in wb.sheetnames
+    assert alerts[0][0] == "校验通过，没有发现问题。"
+
+
+def test_validate_works_on_the_master_too(demo_home, tmp_path):
+    report, alerts, wb = _run(macros.validate, demo_home.master, tmp_path / "m.xlsx")
+    assert report.kind == "master" and report.valid
+
+
+class DesktopExcelStandIn:
+    """Stands in for desktop Excel, which cannot run here: an add-in whose Book.caller() is the
+    .xlam while the secretary looks at another workbook. Holds real remote Books."""
+
+    def __init__(self, addin: xw.Book, active: xw.Book):
+        self.addin, self.books = addin, type("Books", (), {"active": active})()
+
+
+def test_a_button_in_the_addin_acts_on_the_active_workbook(demo_home, tmp_path):
+    path = filled_return(demo_home, tmp_path / "r.xlsx")
+    active = book_from_file(path)
+    addin = book_from_file(path, name="branchbook.xlam")
+    excel = DesktopExcelStandIn(addin, active)
+    addin_caller = type("Caller", (), {"name": "branchbook.xlam", "app": excel})()
+    assert macros.target_book(addin_caller) is active
+    assert macros.target_book(active) is active  # a button in the workbook itself means that workbook
+
+
+def test_make_returns_button_writes_the_outbox(fresh_demo, tmp_path, monkeypatch):
+    for old in fresh_demo.folder("outbox").iterdir():
+        old.unlink()
+    monkeypatch.setenv(macros.HOME_VARIABLE, str(fresh_demo.root))
+    made, alerts, _ = _run(macros.make_returns, fresh_demo.master, tmp_path / "m.xlsx")
+    assert len(made) == 9 and all(p.parent == fresh_demo.folder("outbox") for p in made)
+    assert alerts[0][0] == "已生成 9 份回执，在 outbox 文件夹中。"
+
+
+def test_lite_main_py_runs_the_same_macro(demo_home, tmp_path):
+    main, requirements = write_lite_files(tmp_path / "lite", wheel="https://office.example/branchbook.whl")
+    assert "openpyxl" in requirements.read_text() and "branchbook.whl" in requirements.read_text()
+    spec = importlib.util.spec_from_file_location("lite_main", main)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = _bad_return(demo_home, tmp_path)
+    book = book_from_file(path)
+    module.validate(book)
+    funcs = [a["func"] for a in book.json()["actions"]]
+    assert funcs.count("setRangeColor") == 2 and "addSheet" in funcs and funcs[-1] == "alert"

@@ -1,0 +1,201 @@
+"""Every finding code, each from a workbook that triggers it, and a clean return that triggers none."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from branchbook.cli import main
+from branchbook.workbook.findings import TEMPLATES
+from branchbook.workbook.validation import validate_path
+from returns_factory import edit, filled_return
+
+
+def _set(sheet, cell, value):
+    return lambda wb: wb[sheet].__setitem__(cell, value)
+
+
+def _meta(key, value):
+    def change(wb):
+        ws = wb["_元数据"]
+        for row in ws.iter_rows():
+            if row[0].value == key:
+                row[1].value = value
+    return change
+
+
+def _insert_title_row(sheet):
+    def change(wb):
+        wb[sheet].insert_rows(1)
+        wb[sheet]["A1"] = "本周自学登记"
+    return change
+
+
+def _english_headers(wb):
+    for cell, text in zip(wb["自学"][1], ["Member ID", "Date", "Hours", "Material"]):
+        cell.value = text
+
+
+def _drop_sheet(name):
+    return lambda wb: wb.remove(wb[name])
+
+
+def _clear(sheet, cell):
+    return _set(sheet, cell, None)
+
+
+def _copy_row(sheet, source, target):
+    def change(wb):
+        ws = wb[sheet]
+        for column in range(1, ws.max_column + 1):
+            ws.cell(row=target, column=column, value=ws.cell(row=source, column=column).value)
+    return change
+
+
+# (fixture name, change, code, sheet, cell): each row a workbook named after what it covers.
+CASES = [
+    ("blank-hours", _clear("自学", "C2"), "required", "自学", "C2"),
+    ("hours-as-text", _set("自学", "C2", "三小时"), "type", "自学", "C2"),
+    ("date-as-text", _set("自学", "B2", "上周五"), "type", "自学", "B2"),
+    ("typo-in-status", _set("出勤", "C4", "出息"), "enum", "出勤", "C4"),
+    ("thirty-hours", _set("自学", "C2", 30), "range", "自学", "C2"),
+    ("nine-questions", _set("笔记检查", "D2", 9), "range", "笔记检查", "D2"),
+    ("date-next-month", _set("自学", "B2", datetime(2005, 4, 20)), "date-outside-week", "自学", "B2"),
+    ("stranger-member", _set("征求意见", "A2", "M9999"), "unknown-member", "征求意见", "A2"),
+    ("same-opinion-twice", _copy_row("征求意见", 2, 3), "duplicate-key", "征求意见", "A3"),
+    ("roster-edited", _set("党员名单", "B3", "改过的名字"), "roster-changed", "党员名单", None),
+    ("newer-template", _meta("template_version", 99), "template-version", None, None),
+    ("older-template", _meta("template_version", 0), "template-old", None, None),
+    ("no-summary-sheet", _drop_sheet("本周小结"), "missing-sheet", None, None),
+    ("extra-sheet", lambda wb: wb.create_sheet("我的草稿"), "extra-sheet", "我的草稿", None),
+    ("title-row-inserted", _insert_title_row("自学"), "header-moved", "自学", None),
+    ("header-renamed", _set("自学", "C1", "时长"), "header-renamed", "自学", "C1"),
+    ("headers-in-english", _english_headers, "header-translated", "自学", None),
+    ("column-deleted", lambda wb: wb["自学"].delete_cols(4), "missing-column", "自学", None),
+    ("column-added", _set("自学", "F1", "备注2"), "unknown-column", "自学", "F1"),
+    ("attendance-for-s5", _set("出勤", "G2", "出席"), "unknown-session", "出勤", "G2"),
+    ("attendance-left-blank", _clear("出勤", "D5"), "status-blank", "出勤", "D5"),
+    ("thirteen-hours-a-day", None, "hours-total", "自学", None),
+    ("no-metadata", _drop_sheet("_元数据"), "meta-missing", None, None),
+]
+
+
+def _thirteen_hours(wb):
+    study = wb["自学"]
+    member, day = study["A2"].value, study["B2"].value
+    study["C2"] = 11
+    for column, value in enumerate((member, day, 2.5, "另一份材料"), start=1):
+        study.cell(row=60, column=column, value=value)
+
+
+@pytest.mark.parametrize("name,change,code,sheet,cell", CASES, ids=[c[0] for c in CASES])
+def test_each_mistake_gives_its_finding(demo_home, tmp_path, name, change, code, sheet, cell):
+    path = filled_return(demo_home, tmp_path / f"{name}.xlsx")
+    edit(path, change or _thirteen_hours)
+    report = validate_path(path)
+    hits = [f for f in report.findings if f.code == code]
+    assert hits, [f.message() for f in report.findings]
+    assert any(f.sheet == sheet and (cell is None or f.cell == cell) for f in hits), [f.to_dict() for f in hits]
+    assert all(f.message() for f in report.findings)
+
+
+def test_every_code_is_covered_by_a_case():
+    covered = {case[2] for case in CASES} | {"foreign-key"}  # foreign-key: master test below
+    assert covered == set(TEMPLATES)
+
+
+def test_a_clean_return_yields_no_finding(demo_home, tmp_path):
+    report = validate_path(filled_return(demo_home, tmp_path / "clean.xlsx"))
+    assert report.findings == [] and report.valid
+    assert report.stats["selfstudy"] == 16 and report.meta["branch_id"] == "B08"
+
+
+def test_message_names_sheet_row_and_column_in_plain_chinese(demo_home, tmp_path):
+    path = edit(filled_return(demo_home, tmp_path / "typo.xlsx"), _set("出勤", "C12", "出息"))
+    [finding] = validate_path(path).findings
+    assert finding.message() == "出勤 第12行 「S1」：“出息”不是可选值（出席/缺席/请假）。"
+    assert validate_path(path, lang="en").findings[0].message("en").startswith("sheet 出勤 row 12 column S1:")
+
+
+def test_all_findings_in_one_pass(demo_home, tmp_path):
+    def many(wb):
+        wb["自学"]["C2"] = 30
+        wb["自学"]["C3"] = "abc"
+        wb["出勤"]["C4"] = "出息"
+        wb["征求意见"]["A2"] = "M9999"
+    codes = sorted(f.code for f in validate_path(edit(filled_return(demo_home, tmp_path / "m.xlsx"), many)).findings)
+    assert codes == ["enum", "range", "type", "unknown-member"]
+
+
+def test_moved_header_is_one_finding_not_one_per_cell(demo_home, tmp_path):
+    path = edit(filled_return(demo_home, tmp_path / "moved.xlsx"), _insert_title_row("自学"))
+    report = validate_path(path)
+    assert [f.code for f in report.findings] == ["header-moved"] and report.valid
+
+
+def test_master_foreign_key_and_credited_hours(fresh_demo):
+    def break_master(wb):
+        wb["党员"]["C2"] = "B99"
+        wb["出勤"]["D2"] = 5  # the first session is 3 hours long
+    edit(fresh_demo.master, break_master)
+    report = validate_path(fresh_demo.master)
+    found = {(f.code, f.sheet, f.cell) for f in report.findings}
+    assert ("foreign-key", "党员", "C2") in found
+    assert ("hours-total", "出勤", "D2") in found
+
+
+def test_demo_master_is_valid(demo_home):
+    report = validate_path(demo_home.master)
+    assert report.findings == [] and report.stats["members"] > 280
+
+
+# --- the command line -------------------------------------------------------------------------
+
+def test_cli_exit_codes_and_json(demo_home, tmp_path, capsys):
+    clean = filled_return(demo_home, tmp_path / "clean.xlsx")
+    assert main(["validate", str(clean)]) == 0
+    assert "校验通过" in capsys.readouterr().out
+    bad = edit(filled_return(demo_home, tmp_path / "bad.xlsx"), _set("自学", "C2", 30))
+    assert main(["validate", str(bad), "--json"]) == 1
+    [item] = json.loads(capsys.readouterr().out)
+    assert {k: item[k] for k in ("code", "sheet", "row", "column", "value", "severity")} == {
+        "code": "range", "sheet": "自学", "row": 2, "column": "C", "value": "30", "severity": "error"}
+    assert "自学 第2行 「学时」" in item["message"]
+
+
+def test_cli_annotate_marks_cells_and_lists_findings(demo_home, tmp_path):
+    bad = edit(filled_return(demo_home, tmp_path / "bad.xlsx"), _set("出勤", "C4", "出息"))
+    out = tmp_path / "标注.xlsx"
+    assert main(["validate", str(bad), "--annotate", str(out)]) == 1
+    from openpyxl import load_workbook
+    wb = load_workbook(out)
+    assert wb.sheetnames[0] == "校验结果"
+    assert wb["出勤"]["C4"].fill.fgColor.rgb.endswith("FF9999") and "出息" in wb["出勤"]["C4"].comment.text
+    link = wb["校验结果"]["C2"].hyperlink
+    assert wb["校验结果"]["C2"].value == "C4" and link.location == "'出勤'!C4"
+
+
+@pytest.mark.parametrize("kind", ["not-a-workbook", "encrypted", "corrupt-zip", "legacy-xls", "with-macros"])
+def test_cli_unreadable_files_exit_2_with_a_clear_message(demo_home, tmp_path, capsys, kind):
+    from unreadable import make_unreadable
+
+    path, expected = make_unreadable(kind, demo_home, tmp_path)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
+def test_cli_extra_and_missing_sheets(demo_home, tmp_path, capsys):
+    extra = edit(filled_return(demo_home, tmp_path / "extra.xlsx"), lambda wb: wb.create_sheet("草稿"))
+    assert main(["validate", str(extra)]) == 0  # an extra sheet is a warning
+    assert "草稿：多出工作表" in capsys.readouterr().out
+    missing = edit(filled_return(demo_home, tmp_path / "missing.xlsx"), _drop_sheet("自学"))
+    assert main(["validate", str(missing)]) == 1
+    assert "缺少工作表“自学”" in capsys.readouterr().out
+
+
+def test_cli_newer_template_version(demo_home, tmp_path, capsys):
+    newer = edit(filled_return(demo_home, tmp_path / "newer.xlsx"), _meta("template_version", 2))
+    assert main(["validate", str(newer)]) == 1
+    assert "第2版模板" in capsys.readouterr().out

@@ -1,0 +1,56 @@
+"""Mark a workbook's findings in a copy: red cells with a comment, and a 校验结果 sheet with links."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import quote_sheetname
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from . import layout
+from .cells import put
+from .findings import ERROR, Report
+
+ERROR_FILL = PatternFill("solid", fgColor="FF9999")
+WARNING_FILL = PatternFill("solid", fgColor="FFE699")
+RESULT_SHEET = {"zh": "校验结果", "en": "Validation"}
+RESULT_HEADERS = {"zh": ["级别", "工作表", "单元格", "问题", "填写的内容"],
+                  "en": ["Severity", "Sheet", "Cell", "Problem", "Value"]}
+SEVERITY = {"zh": {"error": "错误", "warning": "提示"}, "en": {"error": "error", "warning": "warning"}}
+
+
+def result_rows(report: Report, lang: str) -> list[list]:
+    """The 校验结果 sheet's rows below its header; shared with the xlwings macro."""
+    return [[SEVERITY[lang][f.severity], f.sheet or "", f.cell or "", f.message(lang), f.to_dict(lang)["value"] or ""]
+            for f in report.findings]
+
+
+def annotate(source: Path, report: Report, target: Path, lang: str = "zh") -> Path:
+    wb = load_workbook(source)
+    for finding in report.findings:
+        if not (finding.sheet and finding.cell and finding.sheet in wb.sheetnames):
+            continue
+        cell = wb[finding.sheet][finding.cell]
+        cell.fill = ERROR_FILL if finding.severity == ERROR else WARNING_FILL
+        note = finding.message(lang)
+        cell.comment = Comment(f"{cell.comment.text}\n{note}" if cell.comment else note, "BranchBook")
+    title = RESULT_SHEET[lang]
+    if title in wb.sheetnames:
+        del wb[title]
+    ws = wb.create_sheet(title, 0)
+    for column, text in enumerate(RESULT_HEADERS[lang], start=1):
+        layout.style_header(ws.cell(row=1, column=column, value=text))
+    for width, letter in zip((8, 14, 10, 90, 20), "ABCDE"):
+        ws.column_dimensions[letter].width = width
+    for number, (finding, values) in enumerate(zip(report.findings, result_rows(report, lang)), start=2):
+        for column, value in enumerate(values, start=1):
+            put(ws.cell(row=number, column=column), value)
+        if finding.cell and finding.sheet in wb.sheetnames:
+            link = ws.cell(row=number, column=3)
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{quote_sheetname(finding.sheet)}!{finding.cell}")
+            link.font = Font(color="0563C1", underline="single")
+    wb.active = 0
+    wb.save(target)
+    return target

@@ -1,0 +1,86 @@
+"""The attendance grid against the sessions declared, and hours that cannot add up."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+
+from ..cells import BadValue, is_blank, parse
+from ..findings import Finding
+from ..return_reader import GridRead
+from ..schema import Field
+from ..sheetio import SheetRead
+from .values import ParsedRow, value_finding
+
+MAX_HOURS_A_DAY = 12
+
+
+def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> tuple[dict, list[Finding]]:
+    """Parse the grid; returns {(member, S): code} and the findings."""
+    statuses: dict[tuple[str, str], str] = {}
+    findings: list[Finding] = []
+    used: dict[str, int] = {}
+    for number, member, cells in grid.rows:
+        for session, raw in cells.items():
+            column = grid.session_columns[session]
+            if is_blank(raw):
+                continue
+            used.setdefault(session, number)
+            try:
+                statuses[(member, session)] = parse(status, raw)
+            except BadValue:
+                finding = value_finding("enum", grid.title, number, column, status, raw, lang)
+                finding.column_label = session
+                findings.append(finding)
+    for session, first_row in sorted(used.items()):
+        if session not in declared:
+            findings.append(Finding("unknown-session", sheet=grid.title, row=first_row,
+                                    column=get_column_letter(grid.session_columns[session]),
+                                    params={"session": session}))
+    for session in sorted(declared):
+        if session not in grid.session_columns:
+            continue
+        for number, member, cells in grid.rows:
+            if is_blank(cells.get(session)):
+                findings.append(Finding("status-blank", sheet=grid.title, row=number,
+                                        column=get_column_letter(grid.session_columns[session]),
+                                        column_label=session, params={"session": session}))
+    return statuses, findings
+
+
+def check_daily_hours(sessions: list[ParsedRow], statuses: dict[tuple[str, str], str], study: SheetRead,
+                      study_rows: list[ParsedRow], lang: str) -> Iterator[Finding]:
+    """A member's sessions attended plus self-study on one day cannot pass 12 hours."""
+    by_number = {r["session_no"]: r for _, r in sessions if r.get("session_no") and r.get("date")}
+    totals: dict[tuple[str, Any], float] = defaultdict(float)
+    for (member, number), code in statuses.items():
+        session = by_number.get(number)
+        if code == "present" and session and session.get("hours"):
+            totals[(member, session["date"])] += session["hours"]
+    for row, record in study_rows:
+        key = (record.get("member_id"), record.get("date"))
+        if None in key or not record.get("hours") or record["hours"] > MAX_HOURS_A_DAY:  # range reports those
+            continue
+        totals[key] += record["hours"]
+        if totals[key] > MAX_HOURS_A_DAY:
+            yield Finding("hours-total", sheet=study.title, row=row,
+                          column=get_column_letter(study.columns.get("hours", 1)), value=record["hours"],
+                          params={"detail": f"{key[0]} 在 {key[1]} 的学时合计 {totals[key]:g} 小时，超过每天 {MAX_HOURS_A_DAY} 小时。",
+                                  "detail_en": f"{key[0]} has {totals[key]:g} hours on {key[1]}, over {MAX_HOURS_A_DAY}."})
+
+
+def check_credited_hours(attendance: SheetRead, rows: list[ParsedRow], session_hours: dict[str, float],
+                         label: str) -> Iterator[Finding]:
+    """Master: hours credited for a session cannot exceed the session's own hours."""
+    if "hours" not in attendance.columns:
+        return
+    for row, record in rows:
+        limit = session_hours.get(record.get("session_id"))
+        credited = record.get("hours")
+        if limit is not None and credited is not None and credited > limit:
+            yield Finding("hours-total", sheet=attendance.title, row=row,
+                          column=get_column_letter(attendance.columns["hours"]), column_label=label, value=credited,
+                          params={"detail": f"计入学时 {credited:g} 超过该活动的学时 {limit:g}。",
+                                  "detail_en": f"{credited:g} hours credited, the session has {limit:g}."})

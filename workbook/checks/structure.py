@@ -1,0 +1,61 @@
+"""Sheets and headers: missing or extra sheets, header rows moved, renamed or translated.
+
+Reported once per sheet or column, so a moved header is one finding, not a thousand cell errors.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from openpyxl.utils import get_column_letter
+
+from ..findings import Finding
+from ..schema import LANGS, Field
+from ..sheetio import SheetRead
+
+RESULT_SHEET_NAMES = {"校验结果", "Validation"}
+_LANG_NAMES = {"zh": ("中文", "Chinese"), "en": ("英文", "English")}
+
+
+def check_sheet_set(titles: Iterable[str], expected: list[dict[str, str]], lang: str,
+                    optional: Iterable[dict[str, str]] = ()) -> Iterator[Finding]:
+    titles = list(titles)
+    known = {name.strip().casefold() for names in [*expected, *optional] for name in names.values()}
+    present = {title.strip().casefold() for title in titles}
+    for names in expected:
+        if not any(name.strip().casefold() in present for name in names.values()):
+            yield Finding("missing-sheet", params={"expected": names[lang]})
+    for title in titles:
+        if title.strip().casefold() not in known and title not in RESULT_SHEET_NAMES:
+            yield Finding("extra-sheet", sheet=title)
+
+
+def book_language(titles: Iterable[str], expected: list[dict[str, str]]) -> str:
+    """The language the workbook was made in, judged by its sheet names."""
+    titles = {t.strip().casefold() for t in titles}
+    votes = {lang: sum(names[lang].casefold() in titles for names in expected) for lang in LANGS}
+    return max(LANGS, key=lambda lang: votes[lang])
+
+
+def check_headers(read: SheetRead, fields: tuple[Field, ...], lang: str, book_lang: str) -> Iterator[Finding]:
+    """`lang` is the language of the messages; `book_lang` the one the workbook was made in."""
+    if read.title is None:
+        return
+    if read.header_row != 1 and read.columns:
+        yield Finding("header-moved", sheet=read.title, row=read.header_row, params={"row": read.header_row})
+    foreign = (read.header_langs & set(LANGS)) - {book_lang}
+    if foreign and book_lang not in read.header_langs:
+        other = foreign.pop()
+        yield Finding("header-translated", sheet=read.title, row=read.header_row,
+                      params={"found_lang": _LANG_NAMES[other][0], "found_lang_en": _LANG_NAMES[other][1]})
+    unknown = dict(read.unknown_headers)
+    positions = {f.key: i for i, f in enumerate(fields, start=1)}
+    for field in read.missing:
+        column = positions[field.key]
+        if column in unknown:
+            yield Finding("header-renamed", sheet=read.title, row=read.header_row, column=get_column_letter(column),
+                          value=unknown.pop(column), params={"expected": field.label(lang)})
+        else:
+            yield Finding("missing-column", sheet=read.title, params={"expected": field.label(lang)})
+    for column, text in unknown.items():
+        yield Finding("unknown-column", sheet=read.title, row=read.header_row, column=get_column_letter(column),
+                      value=text)

@@ -1,0 +1,96 @@
+"""Open a workbook nobody vouches for: refuse what is not one, what is encrypted, macro-laden or
+a zip bomb, before openpyxl parses anything (HAZARDS 14-18)."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import defusedxml  # noqa: F401  (openpyxl uses it when installed: no XML bombs, no XXE)
+from openpyxl import load_workbook
+
+from .schema import load_schemas
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+MAX_UNCOMPRESSED = 512 * 1024 * 1024
+
+MESSAGES = {
+    "not-excel": ("“{name}”不是 Excel 工作簿（.xlsx）。请用 Excel 或 WPS 另存为 .xlsx 后再发送。",
+                  "{name} is not an Excel workbook (.xlsx)."),
+    "legacy-xls": ("“{name}”是旧版 .xls 格式。请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）后再发送。",
+                   "{name} is an old .xls file; save it as .xlsx."),
+    "encrypted": ("“{name}”设置了打开密码，无法读取。请取消密码（文件→信息→保护工作簿）后再发送。",
+                  "{name} is password-protected; remove the password and send it again."),
+    "macro": ("“{name}”含有宏（VBA），为安全起见不予读取。请另存为不含宏的 .xlsx 后再发送。",
+              "{name} contains macros (VBA) and is not opened; save it as .xlsx."),
+    "too-large": ("“{name}”太大（{size_mb} MB，上限 {limit_mb} MB）。", "{name} is too large ({size_mb} MB, limit {limit_mb} MB)."),
+    "zip-bomb": ("“{name}”的内部结构异常（解压后过大），不予读取。", "{name} expands to an implausible size and is not opened."),
+    "corrupt": ("“{name}”已损坏，无法打开（{reason}）。请重新保存后再发送。", "{name} is damaged and cannot be opened ({reason})."),
+}
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read as a workbook at all; `kind` says why, `message()` says what to do."""
+
+    def __init__(self, kind: str, path: Path, **values):
+        super().__init__(kind)
+        self.kind = kind
+        self.path = Path(path)
+        self.values = values
+
+    def message(self, lang: str = "zh") -> str:
+        zh, en = MESSAGES[self.kind]
+        return (zh if lang == "zh" else en).format(name=self.path.name, **self.values)
+
+    def __str__(self) -> str:
+        return self.message("zh")
+
+
+def _is_encrypted(path: Path) -> bool:
+    import msoffcrypto
+
+    try:
+        with path.open("rb") as handle:
+            return bool(msoffcrypto.OfficeFile(handle).is_encrypted())
+    except Exception:  # noqa: BLE001 - any OLE file it cannot classify is at least not a workbook we read
+        return False
+
+
+def inspect(path: Path) -> None:
+    """Raise UnreadableFile unless `path` looks like a safe, readable .xlsx."""
+    limits = load_schemas().rules["limits"]
+    path = Path(path)
+    size = path.stat().st_size
+    if size > limits["max_file_mb"] * 1024 * 1024:
+        raise UnreadableFile("too-large", path, size_mb=round(size / 2**20, 1), limit_mb=limits["max_file_mb"])
+    with path.open("rb") as handle:
+        magic = handle.read(8)
+    if magic.startswith(OLE_MAGIC[:4]):
+        raise UnreadableFile("encrypted" if _is_encrypted(path) else "legacy-xls", path)
+    if not magic.startswith(ZIP_MAGIC):
+        raise UnreadableFile("not-excel", path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except zipfile.BadZipFile as error:
+        raise UnreadableFile("corrupt", path, reason=str(error)) from error
+    names = {entry.filename for entry in entries}
+    if "xl/workbook.xml" not in names:
+        raise UnreadableFile("not-excel", path)
+    if any(name.lower().endswith("vbaproject.bin") for name in names):
+        raise UnreadableFile("macro", path)
+    expanded = sum(entry.file_size for entry in entries)
+    packed = max(sum(entry.compress_size for entry in entries), 1)
+    if len(entries) > limits["max_zip_entries"] or expanded > MAX_UNCOMPRESSED or (
+        expanded / packed > limits["max_zip_ratio"] and expanded > 50 * 1024 * 1024
+    ):
+        raise UnreadableFile("zip-bomb", path)
+
+
+def open_workbook(path: Path, read_only: bool = True):
+    """An openpyxl workbook of an inspected file; UnreadableFile when it does not parse."""
+    inspect(path)
+    try:
+        return load_workbook(path, read_only=read_only, data_only=True)
+    except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
+        raise UnreadableFile("corrupt", Path(path), reason=type(error).__name__) from error

@@ -1,0 +1,119 @@
+"""Validate a master or a branch return against schemas/: one pass, every finding, a Report."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .checks.attendance import check_credited_hours, check_daily_hours, check_grid
+from .checks.keys import check_duplicates, check_references, check_roster_members
+from .checks.return_meta import check_meta
+from .checks.structure import book_language, check_headers, check_sheet_set
+from .checks.values import ParsedRow, check_values
+from .checks.week import as_day, check_dates_in_week
+from .findings import Finding, Report
+from .return_reader import ReturnRead, is_return, read_return
+from .safe_open import open_workbook
+from .schema import Field, Schemas, load_schemas
+from .sheetio import find_sheet, read_table
+
+
+# Sheets the master may hold besides the schema's: the readme and the dashboard.
+MASTER_EXTRA_SHEETS = ({"zh": "说明", "en": "README"}, {"zh": "进度看板", "en": "Dashboard"})
+
+
+def validate_master(sheets, lang: str = "zh", schemas: Schemas | None = None) -> Report:
+    schemas = schemas or load_schemas()
+    sheets = list(sheets)
+    findings: list[Finding] = list(check_sheet_set(
+        [ws.title for ws in sheets], [s.names for s in schemas.master], lang, MASTER_EXTRA_SHEETS))
+    book_lang = book_language([ws.title for ws in sheets], [s.names for s in schemas.master])
+    parsed: dict[str, list[ParsedRow]] = {}
+    reads = {}
+    stats = {}
+    for sheet in schemas.master:
+        ws = find_sheet(sheets, sheet.names)
+        if ws is None:
+            continue
+        read = reads[sheet.key] = read_table(ws, sheet.fields)
+        findings += check_headers(read, sheet.fields, lang, book_lang)
+        rows, problems = check_values(read, sheet.fields, lang)
+        parsed[sheet.key] = rows
+        findings += problems
+        labels = {f.key: f.label(lang) for f in sheet.fields}
+        findings += check_duplicates(read, rows, sheet.primary_key, lang, labels)
+        stats[sheet.key] = len(rows)
+    targets = {key: {r.get(schemas.sheet(key).primary_key[0]) for _, r in rows} for key, rows in parsed.items()}
+    names = {s.key: (s.name("zh"), s.name("en")) for s in schemas.master}
+    for sheet in schemas.master:
+        if sheet.key in reads:
+            findings += check_references(reads[sheet.key], parsed[sheet.key], sheet, targets, names, lang)
+    if "attendance" in reads and "sessions" in parsed:
+        hours = {r["session_id"]: r["hours"] for _, r in parsed["sessions"] if r.get("session_id") and r.get("hours")}
+        label = schemas.sheet("attendance").field("hours").label(lang)
+        findings += check_credited_hours(reads["attendance"], parsed["attendance"], hours, label)
+    return Report("master", findings, stats)
+
+
+def _week(meta: dict[str, Any] | None) -> tuple[date, date] | None:
+    if not meta:
+        return None
+    start, end = as_day(meta.get("week_start")), as_day(meta.get("week_end"))
+    return (start, end) if start and end else None
+
+
+def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None) -> tuple[Report, ReturnRead, dict]:
+    """The report, what was read, and the parsed rows per sheet key (used by the merge)."""
+    schemas = schemas or load_schemas()
+    data = read_return(sheets, schemas)
+    layout = schemas.returns
+    findings: list[Finding] = list(check_sheet_set(data.titles, [s.names for s in layout.sheets], lang))
+    book_lang = book_language(data.titles, [s.names for s in layout.sheets])
+    parsed: dict[str, list[ParsedRow]] = {}
+    for key, read in data.tables.items():
+        sheet = layout.sheet(key)
+        findings += check_headers(read, sheet.fields, lang, book_lang)
+        rows, problems = check_values(read, sheet.fields, lang)
+        parsed[key] = rows
+        findings += problems
+    roster_records = [r for _, r in parsed.get("roster", [])]
+    findings += check_meta(data.meta, roster_records, layout.template_version, data.tables["roster"].title)
+    roster = {r["member_id"] for r in roster_records if r.get("member_id")}
+    week = _week(data.meta)
+    for sheet in layout.sheets:
+        if sheet.kind != "records":
+            continue
+        read, rows = data.tables[sheet.key], parsed[sheet.key]
+        labels = {f.key: f.label(lang) for f in sheet.fields}
+        key = ("session_no",) if sheet.key == "sessions" else schemas.sheet(sheet.source).primary_key
+        findings += check_duplicates(read, rows, key, lang, labels)
+        if "member_id" in labels:
+            findings += check_roster_members(read, rows, roster, labels["member_id"])
+        if week:
+            findings += check_dates_in_week(read, rows, sheet, *week, lang)
+    declared = {r["session_no"] for _, r in parsed["sessions"] if r.get("session_no")}
+    status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=layout.sheet("attendance").codes)
+    statuses, problems = check_grid(data.grid, status, declared, lang)
+    findings += problems
+    findings += check_daily_hours(parsed["sessions"], statuses, data.tables["selfstudy"], parsed["selfstudy"], lang)
+    parsed["attendance"] = statuses  # type: ignore[assignment]
+    stats = {key: len(rows) for key, rows in parsed.items()}
+    meta = {k: v for k, v in (data.meta or {}).items()}
+    return Report("return", findings, stats, meta), data, parsed
+
+
+def validate_sheets(sheets, lang: str = "zh", schemas: Schemas | None = None) -> Report:
+    schemas = schemas or load_schemas()
+    sheets = list(sheets)
+    if is_return(sheets, schemas):
+        return validate_return(sheets, lang, schemas)[0]
+    return validate_master(sheets, lang, schemas)
+
+
+def validate_path(path: Path, lang: str = "zh", schemas: Schemas | None = None) -> Report:
+    """Validate a file; raises UnreadableFile when it cannot be read as a workbook at all."""
+    wb = open_workbook(Path(path))
+    try:
+        return validate_sheets(wb.worksheets, lang, schemas)
+    finally:
+        wb.close()
