@@ -67,6 +67,104 @@ def _validate(args) -> int:
     return Exit.OK if report.valid else Exit.FINDINGS
 
 
+def _incoming(home, files):
+    """The files to merge: the inbox, or the given files copied into it (originals stay put)."""
+    import shutil
+
+    from .sync.inbox import inbox_files
+    from .sync.pipeline import Incoming
+
+    inbox = home.folder("inbox")
+    if not files:
+        return [Incoming(path) for path in inbox_files(inbox)]
+    items = []
+    for path in files:
+        target = inbox / Path(path).name
+        if Path(path).resolve() != target.resolve():
+            shutil.copy2(path, target)
+        items.append(Incoming(target))
+    return items
+
+
+def _merge(args) -> int:
+    from .sync.pipeline import process
+    from .sync.reports import flags_text, outcome_line
+    from .workbook.home import Home
+
+    home = Home.open(args.home)
+    items = _incoming(home, args.files)
+    if not items:
+        print("inbox 中没有待合并的回执。")
+        return Exit.OK
+
+    def progress(number: int, total: int, name: str) -> None:
+        if total > 5 and not args.json:
+            print(f"[{number}/{total}] 读取 {name}", file=sys.stderr)
+
+    result = process(home, items, dry_run=args.dry_run, progress=progress)
+    if result.busy:
+        print(result.busy, file=sys.stderr)
+        return Exit.UNUSABLE
+    if args.json:
+        import dataclasses
+        import json
+
+        print(json.dumps([dataclasses.asdict(o) for o in result.outcomes], ensure_ascii=False, indent=1))
+    else:
+        print("预览（未写入任何文件）：" if args.dry_run else "合并结果：")
+        for outcome in result.outcomes:
+            print("  " + outcome_line(outcome, preview=args.dry_run))
+        if not args.dry_run:
+            print("\n".join(flags_text(result.flags)))
+    return Exit.OK if all(o.result != "rejected" for o in result.outcomes) else Exit.FINDINGS
+
+
+def _flags(args) -> int:
+    import json
+    from datetime import date
+
+    from .sync.pipeline import as_of
+    from .sync.reports import flags_text
+    from .workbook.flags import compute_flags
+    from .workbook.home import Home
+    from .workbook.master import read_master
+
+    home = Home.open(args.home)
+    try:
+        day = date.fromisoformat(args.as_of) if args.as_of else as_of(home)
+    except ValueError:
+        raise UserError("bad-date", text=args.as_of) from None
+    flags = compute_flags(read_master(home.master), day)
+    if args.json:
+        print(json.dumps([f.row() for f in flags], ensure_ascii=False, indent=1, default=str))
+    else:
+        print("\n".join(flags_text(flags, limit=10_000)))
+    return Exit.OK
+
+
+def _serve(args) -> int:
+    from .sync.service import AlreadyRunning, configure_logging, serve_forever
+    from .workbook.home import Home
+
+    home = Home.open(args.home)
+    configure_logging(home)
+    try:
+        serve_forever(home, polling=args.polling or None)
+    except AlreadyRunning as error:
+        print(error, file=sys.stderr)
+        return Exit.UNUSABLE
+    return Exit.OK
+
+
+def _rebuild(args) -> int:
+    from .sync.rebuild import rebuild
+    from .workbook.home import Home
+
+    tables = rebuild(Home.open(args.home))
+    print(f"已从 archive/ 重建台账：出勤 {len(tables['attendance'])} 行，周报 {len(tables['returns'])} 份。")
+    return Exit.OK
+
+
 def _addin(args) -> int:
     from .addin.lite import write_lite_files
 
@@ -104,6 +202,24 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--json", action="store_true", help="以 JSON 列表输出")
     cmd.add_argument("--lang", default="zh", help="提示语言：zh（默认）或 en")
     cmd.add_argument("--annotate", type=Path, metavar="OUT.xlsx", help="另存一份标注了问题单元格的副本")
+
+    cmd = command("merge", "把 inbox/（或指定文件）中的回执合并进台账", "branchbook merge D:\\台账 --dry-run", _merge)
+    cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
+    cmd.add_argument("files", nargs="*", type=Path, help="要合并的回执（默认：inbox/ 中全部）")
+    cmd.add_argument("--dry-run", action="store_true", help="只预览将新增、替换、退回什么，不写任何文件")
+    cmd.add_argument("--json", action="store_true", help="以 JSON 输出每份回执的处理结果")
+
+    cmd = command("flags", "列出落后的党员和支部", "branchbook flags D:\\台账 --as-of 2005-03-30", _flags)
+    cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
+    cmd.add_argument("--as-of", help="按哪一天计算（默认今天，或配置中的 as_of）")
+    cmd.add_argument("--json", action="store_true", help="以 JSON 输出")
+
+    cmd = command("serve", "运行同步服务：监视 inbox/，自动校验、合并、刷新提醒", "branchbook serve D:\\台账", _serve)
+    cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
+    cmd.add_argument("--polling", action="store_true", help="轮询方式监视（网络共享文件夹用）")
+
+    cmd = command("rebuild", "用 archive/ 中的回执重建台账", "branchbook rebuild D:\\台账", _rebuild)
+    cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
 
     cmd = command("addin", "生成 xlwings Lite 用的 main.py 和 requirements.txt",
                   "branchbook addin lite D:\\lite", _addin)

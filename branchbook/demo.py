@@ -1,17 +1,26 @@
 """`branchbook demo`: the main job on the built-in demo college, end to end."""
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
+import yaml
+
+from .sync.pipeline import Incoming, process
+from .sync.reports import flags_text, outcome_line
 from .workbook.demo_fill import Secretary, fill_return
 from .workbook.errors import UserError
-from .workbook.home import MASTER_NAME, Home
+from .workbook.home import CONFIG_NAME, MASTER_NAME, Home
 from .workbook.office import init_home, make_returns
 
 DEMO_MARKER = ".branchbook-demo"
 DEMO_WEEK = 3
+AS_OF = "2005-03-30"  # the demo college lives in 2005: its flags are computed as of this day
+ON_TIME = datetime(2005, 3, 28, 17, 30)
+LATE = {"B07": datetime(2005, 3, 30, 9, 0)}  # one secretary sends her return after the deadline
 # Two branches do not return this week; the others fill in their own ways.
 SECRETARIES = {
     "B01": Secretary(),
@@ -32,7 +41,9 @@ def prepare_home(root: Path) -> Home:
         shutil.rmtree(root)
     home = init_home(root, demo=True)
     (root / DEMO_MARKER).write_text("made by branchbook demo; replaced by the next demo run\n", encoding="utf-8")
-    return home
+    config = {**home.config, "as_of": AS_OF}
+    (root / CONFIG_NAME).write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return Home.open(root)
 
 
 def fill_and_drop(home: Home, week: int = DEMO_WEEK) -> list[Path]:
@@ -45,6 +56,8 @@ def fill_and_drop(home: Home, week: int = DEMO_WEEK) -> list[Path]:
         target = home.folder("inbox") / path.name
         shutil.copyfile(path, target)
         fill_return(target, secretary, seed=week * 100 + number, lang=home.lang)
+        arrived = LATE.get(branch_id, ON_TIME).timestamp()
+        os.utime(target, (arrived, arrived))  # the drop folder's received time is the file's
         dropped.append(target)
     return dropped
 
@@ -57,4 +70,12 @@ def run_demo(root: Path, say: Callable[[str], None] = print) -> Home:
         f"其中 {len(dropped)} 个支部已填报并放入 inbox/：")
     for path in dropped:
         say(f"  {path.name}")
+    result = process(home, [Incoming(path) for path in dropped])
+    say("\n合并结果：")
+    for outcome in result.outcomes:
+        say("  " + outcome_line(outcome))
+    say(f"\n（按 {AS_OF} 计算）")
+    for line in flags_text(result.flags, limit=15):
+        say(line)
+    say(f"\n退回的回执及错误报告在 {home.folder('rejected')}，台账已更新：{home.master}")
     return home

@@ -147,13 +147,13 @@ def _history(rng: random.Random, tables: dict[str, list[dict[str, Any]]]) -> Non
                 if rng.random() < 0.85:
                     tables["selfstudy"].append({
                         "member_id": member["member_id"], "date": day + timedelta(days=1),
-                        "hours": rng.choice((2, 3, 4)), "material": "《保持共产党员先进性教育读本》",
+                        "hours": rng.choice((3, 4, 5)), "material": "《保持共产党员先进性教育读本》",
                         "source_return": return_id})
             tables["returns"].append({
-                "return_id": return_id, "branch_id": branch["branch_id"], "week": week,
+                "receipt_id": f"demo-{return_id}", "return_id": return_id, "branch_id": branch["branch_id"], "week": week,
                 "summary": f"本周组织{topic}，党员积极参加。", "problems": None,
                 "file_name": f"{branch['name']}_第{week}周.xlsx", "sha256": None,
-                "sender": branch["secretary_email"], "generated_at": None,
+                "sender": branch["secretary_email"], "filled_at": f"{day + timedelta(days=4)} 17:00:00",
                 "received_at": f"{day + timedelta(days=4)} 18:00:00",
                 "merged_at": f"{day + timedelta(days=4)} 18:05:00", "result": "merged"})
 

@@ -42,6 +42,15 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
                         "attendance is filled under {session} but Sessions has no {session}."),
     "status-blank": (WARNING, "活动 {session} 的出勤未填写（出席/缺席/请假）。", "attendance for {session} is blank."),
     "hours-total": (ERROR, "{detail}", "{detail_en}"),
+    "not-a-return": (ERROR, "这不是支部回执（缺少“党员名单”“出勤”等工作表）。请使用学院下发的回执模板填写。",
+                     "this is not a branch return; use the template the college sent."),
+    "identity-unknown": (ERROR, "无法确认这份回执属于哪个支部、哪一周：{reason}。请使用学院下发的模板。",
+                         "cannot tell which branch and week this return is for: {reason_en}."),
+    "identity-guessed": (WARNING, "回执信息缺失，已按文件名和党员名单认定为「{branch}」第{week}周。",
+                         "metadata missing; taken as {branch}, week {week} from the file name and roster."),
+    "other-branch": (ERROR, "党员编号“{value}”属于「{owner}」，不属于本支部，不能由本支部填报。",
+                     "member {value!r} belongs to {owner}, not to this branch."),
+    "unknown-branch": (ERROR, "台账中没有支部“{value}”。", "no branch {value!r} in the master."),
 }
 
 _TYPE_NAMES = {"date": ("有效的日期（如 2005-03-28）", "a date such as 2005-03-28"),

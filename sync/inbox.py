@@ -1,0 +1,67 @@
+"""What in the inbox is ready: not a temp file, and no longer being written (HAZARDS 1-3)."""
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
+# Excel saves through an extensionless 8-hex temp name (KB 814068); its owner files start with ~$.
+_EXCEL_TEMP = re.compile(r"^[0-9A-Fa-f]{8}$")
+
+
+def is_ignored(path: Path) -> bool:
+    name = path.name
+    return (name.startswith(("~$", ".")) or name.lower().endswith((".tmp", ".crdownload", ".part"))
+            or bool(_EXCEL_TEMP.match(name)) or name.endswith(".错误报告.txt"))
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    if not inbox.is_dir():
+        return []
+    return sorted(p for p in inbox.iterdir() if p.is_file() and not is_ignored(p))
+
+
+def _complete(path: Path) -> bool:
+    try:
+        with path.open("rb+"):
+            pass  # an exclusive-enough open: on Windows it fails while the writer holds the file
+        if path.suffix.lower() in WORKBOOK_SUFFIXES and path.read_bytes()[:2] == b"PK":
+            with zipfile.ZipFile(path):
+                pass  # the central directory is written last: if it parses, the copy is done
+        return True
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+@dataclass
+class StabilityTracker:
+    """A file is ready once its size and mtime held for `polls` looks in a row and it opens whole."""
+
+    polls: int = 2
+    _seen: dict[Path, tuple[tuple[int, int], int]] = field(default_factory=dict)
+
+    def ready(self, candidates: list[Path]) -> list[Path]:
+        ready = []
+        alive = set()
+        for path in candidates:
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            alive.add(path)
+            signature = (stat.st_size, stat.st_mtime_ns)
+            previous, count = self._seen.get(path, (None, 0))
+            count = count + 1 if previous == signature else 1
+            self._seen[path] = (signature, count)
+            if count >= self.polls and stat.st_size > 0 and _complete(path):
+                ready.append(path)
+        for path in list(self._seen):
+            if path not in alive:
+                del self._seen[path]
+        return ready
+
+    def forget(self, paths: list[Path]) -> None:
+        for path in paths:
+            self._seen.pop(path, None)

@@ -1,0 +1,105 @@
+"""Write the master so that it is never half-written and never written under Excel's feet.
+
+New file beside the master, flushed and read back, the old one kept in backups/, then an atomic
+replace (retried while Windows or antivirus holds the file), then the folder synced (HAZARDS 6-8).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from datetime import datetime
+from pathlib import Path
+
+from ..workbook.home import Home
+from ..workbook.master import read_master, write_master
+from .pause import pause_point
+
+log = logging.getLogger("branchbook.sync")
+REPLACE_TRIES = 10
+
+
+class MasterBusy(Exception):
+    """The master is open in Excel (or held by another program): the work waits."""
+
+
+def owner_files(master: Path) -> list[Path]:
+    # Excel's owner file is "~$" and the name, or, for longer names, the name less its first two characters.
+    candidates = {master.with_name("~$" + master.name), master.with_name("~$" + master.name[2:])}
+    return [path for path in candidates if path.exists()]
+
+
+def is_busy(master: Path) -> str | None:
+    """Why the master cannot be written now, or None."""
+    owners = owner_files(master)
+    if owners:
+        return f"台账正被 Excel 打开（发现 {owners[0].name}），请关闭后自动继续。"
+    if master.exists():
+        try:
+            with master.open("r+b"):
+                pass  # on Windows this fails while Excel holds the file
+        except PermissionError:
+            return "台账正被其他程序占用，稍后自动重试。"
+    return None
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+class MasterStore:
+    def __init__(self, home: Home):
+        self.home = home
+        self.path = home.master
+
+    def read(self) -> dict[str, list[dict]]:
+        return read_master(self.path)
+
+    def backup(self, reason: str = "merge") -> Path | None:
+        if not self.path.exists():
+            return None
+        folder = self.home.folder("backups")
+        folder.mkdir(exist_ok=True)
+        target = folder / f"{self.path.stem}-{datetime.now():%Y%m%d-%H%M%S-%f}-{reason}{self.path.suffix}"
+        shutil.copy2(self.path, target)
+        kept = int(self.home.config.get("sync", {}).get("backups_kept", 20))
+        for old in sorted(folder.glob(f"{self.path.stem}-*{self.path.suffix}"))[:-kept]:
+            old.unlink(missing_ok=True)
+        return target
+
+    def write(self, tables: dict[str, list[dict]], painters=()) -> None:
+        """Replace the master with `tables`; MasterBusy (nothing written) while Excel has it open."""
+        reason = is_busy(self.path)
+        if reason:
+            raise MasterBusy(reason)
+        temp = self.path.with_name(f".{self.path.stem}.writing{self.path.suffix}")
+        write_master(temp, tables, lang=self.home.lang, painters=painters)
+        with temp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        written = read_master(temp)  # what we replace the master with must read back whole
+        for key in ("members", "attendance", "returns"):
+            if len(written.get(key, [])) != len(tables.get(key, [])):
+                temp.unlink(missing_ok=True)
+                raise OSError(f"新台账回读不一致（{key}），未替换原台账。")
+        pause_point("before-replace")
+        self.backup()
+        self._replace(temp)
+        _fsync_folder(self.path.parent)
+
+    def _replace(self, temp: Path) -> None:
+        for attempt in range(REPLACE_TRIES):
+            try:
+                os.replace(temp, self.path)
+                return
+            except PermissionError:  # WinError 5 while antivirus or Excel holds the target
+                if is_busy(self.path) or attempt == REPLACE_TRIES - 1:
+                    temp.unlink(missing_ok=True)
+                    raise MasterBusy("台账暂时无法替换（被占用），稍后自动重试。") from None
+                time.sleep(0.2 * (attempt + 1))

@@ -1,0 +1,155 @@
+"""One pass over received files: read each from a private copy, merge them all, recompute the
+flags, write the master once, then file each original in archive/ or rejected/.
+
+The order makes a crash harmless: until the master is replaced nothing has moved, and once it is,
+each file's SHA-256 is in 周报, so a replay finds it merged and only files it (HAZARDS 9).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from ..workbook.annotate import annotate
+from ..workbook.flags import Flag, compute_flags, flag_rows
+from ..workbook.home import Home
+from ..workbook.intake import Submission, file_sha256, load_submission
+from ..workbook.merge import Outcome, merge
+from .master_store import MasterBusy, MasterStore, is_busy
+from .pause import pause_point
+from .reports import rejection_report
+
+log = logging.getLogger("branchbook.sync")
+WORK_FOLDER = ".work"
+
+
+@dataclass
+class Incoming:
+    """A file to process, with what is known of how it came."""
+
+    path: Path
+    file_name: str | None = None
+    sender: str | None = None
+    received_at: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.file_name or self.path.name
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    written: bool = False
+    busy: str | None = None
+    filed: dict[str, Path] = field(default_factory=dict)  # file name -> where it went
+
+
+def as_of(home: Home) -> date:
+    """Flags are computed as of today, or as of the date the config fixes (the demo lives in 2005)."""
+    fixed = home.config.get("as_of")
+    if isinstance(fixed, date):
+        return fixed
+    return date.fromisoformat(str(fixed)) if fixed else date.today()
+
+
+def _private_copy(home: Home, item: Incoming) -> Path:
+    """Read a copy, never the file a secretary or the mail fetcher may still be touching."""
+    work = home.root / WORK_FOLDER
+    work.mkdir(exist_ok=True)
+    target = work / f"{file_sha256(item.path)}{item.path.suffix.lower()}"
+    shutil.copyfile(item.path, target)
+    return target
+
+
+def _received_at(item: Incoming) -> datetime:
+    return item.received_at or datetime.fromtimestamp(item.path.stat().st_mtime)
+
+
+def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: datetime | None = None,
+            progress: Callable[[int, int, str], None] | None = None) -> BatchResult:
+    store = MasterStore(home)
+    if not dry_run:
+        busy = is_busy(store.path)
+        if busy:
+            return BatchResult(busy=busy)
+    tables = store.read()
+    copies, submissions = [], []
+    for number, item in enumerate(items, start=1):
+        if progress:
+            progress(number, len(items), item.name)
+        copy = _private_copy(home, item)
+        copies.append(copy)
+        submissions.append(load_submission(copy, tables, file_name=item.name, sender=item.sender,
+                                           received_at=_received_at(item), lang=home.lang))
+    merged, outcomes = merge(tables, submissions, now=now)
+    flags = compute_flags(merged, as_of(home))
+    merged["flags"] = flag_rows(flags)
+    result = BatchResult(outcomes=outcomes, flags=flags)
+    if dry_run:
+        for copy in copies:
+            copy.unlink(missing_ok=True)
+        return result
+    try:
+        store.write(merged, painters=painters())
+    except MasterBusy as busy:
+        result.busy = str(busy)
+        return result
+    result.written = True
+    pause_point("after-replace")
+    for item, copy, sub, outcome in zip(items, copies, submissions, outcomes):
+        result.filed[item.name] = file_away(home, item, copy, sub, outcome)
+        copy.unlink(missing_ok=True)
+    return result
+
+
+def painters():
+    """Extra sheets drawn into the master on every write (the dashboard, once it lands)."""
+    return ()
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    target = folder / name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    counter = 1
+    while target.exists():
+        target = folder / f"{stem}（{counter}）{suffix}"
+        counter += 1
+    return target
+
+
+def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: Outcome) -> Path:
+    """Move the original out of the inbox: accepted to archive/, refused to rejected/ with its report."""
+    if outcome.result == "rejected":
+        folder = home.folder("rejected")
+        folder.mkdir(exist_ok=True)
+        target = _free_name(folder, item.name)
+        shutil.move(str(item.path), target)
+        report = target.with_name(target.name + ".错误报告.txt")
+        report.write_text(rejection_report(sub, outcome), encoding="utf-8")
+        if sub.unreadable is None and sub.report is not None:
+            try:
+                annotate(copy, sub.report, target.with_name(f"{target.stem}.标注.xlsx"), home.lang)
+            except Exception:  # noqa: BLE001 - a marked copy is a courtesy; the report above already says it all
+                log.exception("could not annotate %s", item.name)
+        log.info("rejected %s: %s", item.name, "; ".join(outcome.problems[:3]))
+        return target
+    folder = home.folder("archive")
+    folder.mkdir(exist_ok=True)
+    target = folder / f"{sub.receipt_id}__{Path(item.name).name}"
+    if target.exists():
+        item.path.unlink()  # the same bytes under the same name are already archived
+    else:
+        shutil.move(str(item.path), target)
+    sidecar = {"file_name": item.name, "sender": item.sender, "received_at": sub.received_at,
+               "sha256": sub.sha256, "result": outcome.result}
+    target.with_name(target.name + ".json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1),
+                                                       encoding="utf-8")
+    log.info("%s %s", outcome.result, item.name)
+    return target
+

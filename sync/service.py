@@ -1,0 +1,191 @@
+"""`branchbook serve`: the watchdog observer on inbox/, a worker that batches, and a status file.
+
+Events only make it faster: the worker also rescans the folder at start and on a timer, because a
+full event buffer on Windows loses events silently (HAZARDS 4). The merge itself is the pipeline's.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+from watchdog.events import FileSystemEvent, PatternMatchingEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from ..workbook.cells import timestamp_text
+from ..workbook.home import Home
+from .inbox import StabilityTracker, inbox_files, is_ignored
+from .pipeline import Incoming, process
+from .reports import outcome_line
+
+log = logging.getLogger("branchbook.sync")
+LOCK_NAME = ".branchbook.lock"
+STATUS_NAME = "status.json"
+
+
+class AlreadyRunning(Exception):
+    pass
+
+
+class _InboxHandler(PatternMatchingEventHandler):
+    def __init__(self, wake: threading.Event, seen: set[Path], lock: threading.Lock):
+        super().__init__(patterns=["*"], ignore_patterns=["*/~$*", "*.tmp"], ignore_directories=True)
+        self.wake, self.seen, self.lock = wake, seen, lock
+
+    def _note(self, path: str) -> None:
+        candidate = Path(path)
+        if not is_ignored(candidate):
+            with self.lock:
+                self.seen.add(candidate)
+            self.wake.set()
+
+    def on_created(self, event: FileSystemEvent) -> None:
+        self._note(event.src_path)
+
+    def on_modified(self, event: FileSystemEvent) -> None:
+        self._note(event.src_path)
+
+    def on_closed(self, event: FileSystemEvent) -> None:
+        self._note(event.src_path)
+
+    def on_moved(self, event: FileSystemEvent) -> None:
+        self._note(event.dest_path)  # save-to-temp-then-rename writers land here
+
+
+class SyncService:
+    def __init__(self, home: Home, polling: bool | None = None, extra_sources=()):
+        self.home = home
+        settings = home.config.get("sync", {})
+        self.poll = float(settings.get("poll_seconds", 1.0))
+        self.rescan_every = float(settings.get("rescan_seconds", 30))
+        self.quiet = float(settings.get("debounce_seconds", self.poll))
+        self.polling = bool(settings.get("polling", False)) if polling is None else polling
+        self.inbox = home.folder("inbox")
+        self.tracker = StabilityTracker(int(settings.get("stable_polls", 2)))
+        self.extra_sources = list(extra_sources)  # e.g. the mail fetcher: callables returning nothing
+        self.stop_event = threading.Event()
+        self.wake = threading.Event()
+        self.seen: set[Path] = set()
+        self.seen_lock = threading.Lock()
+        self.last_event = 0.0
+        self.lock = FileLock(str(home.root / LOCK_NAME))
+        self.observer = None
+        self.worker: threading.Thread | None = None
+        self.batches = 0
+
+    # -- life cycle ------------------------------------------------------------------------------
+    def start(self) -> None:
+        try:
+            self.lock.acquire(timeout=0)
+        except Timeout:
+            raise AlreadyRunning(f"“{self.home.root}”的同步服务已在运行，不能同时运行两个。") from None
+        self.inbox.mkdir(exist_ok=True)
+        self.observer = (PollingObserver if self.polling else Observer)(timeout=self.poll)
+        self.observer.schedule(_InboxHandler(self.wake, self.seen, self.seen_lock), str(self.inbox), recursive=False)
+        self.observer.start()
+        self.worker = threading.Thread(target=self._run, name="branchbook-sync", daemon=False)
+        self.worker.start()
+        self._status("idle", "同步服务已启动")
+        log.info("serving %s", self.home.root)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.wake.set()
+        if self.worker:
+            self.worker.join(timeout=120)
+        if self.observer:
+            self.observer.stop()
+            self.observer.join(timeout=10)
+        self._status("stopped", "同步服务已停止")
+        self.lock.release()
+
+    def healthy(self) -> bool:
+        """A stalled observer or worker is noticed by whoever watches the status."""
+        return bool(self.observer and self.observer.is_alive() and self.worker and self.worker.is_alive())
+
+    # -- the worker ------------------------------------------------------------------------------
+    def _run(self) -> None:
+        next_rescan = 0.0  # scan at once: what arrived while we were down
+        while not self.stop_event.is_set():
+            try:
+                for source in self.extra_sources:
+                    source()
+                now = time.monotonic()
+                if now >= next_rescan:
+                    with self.seen_lock:
+                        self.seen.update(inbox_files(self.inbox))
+                    next_rescan = now + self.rescan_every
+                if self.wake.is_set():
+                    self.wake.clear()
+                    self.last_event = now
+                self._maybe_process()
+            except Exception:  # noqa: BLE001 - the service outlives any one bad pass
+                log.exception("sync pass failed; will retry")
+                self._status("error", "同步出错，稍后自动重试（详见 logs/sync.log）")
+            self.wake.wait(self.poll)
+
+    def _maybe_process(self) -> None:
+        with self.seen_lock:
+            candidates = sorted(p for p in self.seen if p.exists())
+            self.seen = set(candidates)
+        if not candidates:
+            return
+        ready = self.tracker.ready(candidates)
+        if len(ready) < len(candidates) or time.monotonic() - self.last_event < self.quiet:
+            return  # a burst is still arriving: one master write for the whole batch
+        result = process(self.home, [Incoming(p) for p in ready])
+        if result.busy:
+            log.warning("master busy, %d waiting: %s", len(ready), result.busy)
+            self._status("waiting", result.busy, pending=len(ready))
+            return
+        self.batches += 1
+        with self.seen_lock:
+            self.seen.difference_update(ready)
+        self.tracker.forget(ready)
+        for outcome in result.outcomes:
+            log.info(outcome_line(outcome))
+        self._status("idle", f"已处理 {len(ready)} 个文件", pending=0,
+                     last=[outcome_line(o) for o in result.outcomes], flags=len(result.flags))
+
+    def _status(self, state: str, message: str, **extra) -> None:
+        status = {"state": state, "message": message, "pid": os.getpid(),
+                  "updated": timestamp_text(datetime.now()), "batches": self.batches, **extra}
+        path = self.home.root / STATUS_NAME
+        temp = path.with_suffix(".json.tmp")
+        temp.write_text(json.dumps(status, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(temp, path)
+
+
+def configure_logging(home: Home) -> None:
+    folder = home.root / "logs"
+    folder.mkdir(exist_ok=True)
+    handler = logging.FileHandler(folder / "sync.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    console = logging.StreamHandler()
+    console.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    root = logging.getLogger("branchbook")
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    root.addHandler(console)
+
+
+def serve_forever(home: Home, polling: bool | None = None) -> None:
+    import signal
+
+    service = SyncService(home, polling)
+    stop = threading.Event()
+    for name in ("SIGINT", "SIGTERM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda *_: stop.set())
+    service.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        service.stop()

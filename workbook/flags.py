@@ -1,0 +1,246 @@
+"""Who falls behind, as of a date: the rules of DOMAIN.md with thresholds from schemas/rules.yaml.
+
+Each rule is a small function over a Ledger (the master's records, indexed once) that yields Flags.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from .calendar import Campaign
+from .schema import Schemas, load_schemas
+
+
+@dataclass(frozen=True)
+class Flag:
+    subject_kind: str  # member | branch
+    subject_id: str
+    name: str
+    branch: str
+    rule: str  # a code; RULE_TITLES gives its words
+    detail: str
+    since: date | None
+    liaison: str
+    secretary: str
+    shortfall: str = ""  # what the member still needs, for reminders
+
+    def row(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rule"] = RULE_TITLES[self.rule]
+        data.pop("shortfall")
+        return data
+
+
+RULE_TITLES = {
+    "study-hours": "学时落后于进度",
+    "no-data": "尚无学习记录",
+    "absent-in-row": "连续缺席集中学习",
+    "attendance-rate": "出勤率偏低",
+    "status-unknown": "出勤情况不明",
+    "no-inspection": "读书笔记尚未检查",
+    "questions": "思考题未答完",
+    "fix-overdue": "限期改进逾期",
+    "opinions": "征求意见人数不足",
+    "away-silent": "在外培训未按时汇报",
+    "return-missing": "周报未交",
+    "return-late": "周报迟交",
+}
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+class Ledger:
+    """The master's records indexed for the rules, as of a date (later records are ignored)."""
+
+    def __init__(self, tables: dict[str, list[dict]], as_of: date, schemas: Schemas):
+        self.as_of = as_of
+        self.schemas = schemas
+        self.campaign = Campaign.from_records(tables.get("phases", []))
+        self.branches = {b["branch_id"]: b for b in tables.get("branches", [])}
+        committee = {c["committee_id"]: c["name"] for c in tables.get("committee", [])}
+        self.liaison = {bid: committee.get(b.get("liaison_id"), "") for bid, b in self.branches.items()}
+        self.members = [m for m in tables.get("members", []) if m.get("member_id")]
+        self.sessions = {s["session_id"]: s for s in tables.get("sessions", [])
+                         if s.get("session_id") and _day(s.get("date")) and _day(s["date"]) <= as_of}
+        self.attendance: dict[str, list[dict]] = defaultdict(list)
+        for row in tables.get("attendance", []):
+            if row.get("session_id") in self.sessions:
+                self.attendance[row.get("member_id")].append(row)
+        self.by_member: dict[str, dict[str, list[dict]]] = {}
+        for key in ("selfstudy", "inspections", "opinions"):
+            index: dict[str, list[dict]] = defaultdict(list)
+            for row in tables.get(key, []):
+                day = _day(row.get("date"))
+                if day and day <= as_of:
+                    index[row.get("member_id")].append(row)
+            self.by_member[key] = index
+        self.returns = [r for r in tables.get("returns", []) if r.get("result") in ("merged", "replaced")
+                        and (_day(r.get("received_at")) or as_of) <= as_of]
+        self.central = self.schemas.codes["session_kind"].codes_where("central")
+
+    def flag(self, rule: str, member: dict | None, branch_id: str, detail: str, since: date | None,
+             shortfall: str = "") -> Flag:
+        branch = self.branches.get(branch_id, {})
+        return Flag(
+            "member" if member else "branch", member["member_id"] if member else branch_id,
+            member["name"] if member else branch.get("name", branch_id), branch.get("name", branch_id),
+            rule, detail, since, self.liaison.get(branch_id, ""), branch.get("secretary", ""), shortfall)
+
+
+def _threshold(ledger: Ledger, name: str):
+    return ledger.schemas.threshold(name)
+
+
+def study_hours(ledger: Ledger, member: dict):
+    phase = ledger.campaign.phases[0]  # the 40-hour target belongs to the study phase
+    target = ledger.schemas.rules["campaign"]["target_hours"]
+    start = max(phase.start, _day(member.get("joined")) or phase.start)
+    if ledger.as_of < start:
+        return
+    attended = [r for r in ledger.attendance.get(member["member_id"], [])
+                if phase.start <= _day(ledger.sessions[r["session_id"]]["date"]) <= phase.end]
+    studied = [r for r in ledger.by_member["selfstudy"].get(member["member_id"], [])
+               if phase.start <= _day(r["date"]) <= phase.end]
+    if not attended and not studied:
+        yield ledger.flag("no-data", member, member["branch_id"], "还没有任何学习或出勤记录（不是 0 学时，而是尚无数据）。",
+                          start, f"还差 {target:g} 学时")
+        return
+    hours = sum(float(r.get("hours") or 0) for r in attended) + sum(float(r.get("hours") or 0) for r in studied)
+    elapsed = (min(ledger.as_of, phase.end) - start).days + 1
+    span = (phase.end - start).days + 1
+    expected = target * min(elapsed / span, 1.0)
+    if hours + 1e-9 < expected:
+        gap = round(expected - hours, 1)
+        yield ledger.flag("study-hours", member, member["branch_id"],
+                          f"已学 {hours:g} 学时，按进度应达 {expected:.1f} 学时（还差 {gap:g} 学时）。", start,
+                          f"还差 {target - hours:g} 学时（按进度还差 {gap:g}）")
+
+
+def attendance(ledger: Ledger, member: dict):
+    rows = sorted(ledger.attendance.get(member["member_id"], []),
+                  key=lambda r: _day(ledger.sessions[r["session_id"]]["date"]))
+    central = [r for r in rows if ledger.sessions[r["session_id"]].get("kind") in ledger.central]
+    run, run_start, worst, worst_start = 0, None, 0, None
+    for row in central:
+        if row.get("status") == "absent":
+            run += 1
+            run_start = run_start or _day(ledger.sessions[row["session_id"]]["date"])
+            if run > worst:
+                worst, worst_start = run, run_start
+        elif row.get("status") in ("present", "excused"):
+            run, run_start = 0, None  # excused is not absent; a blank or unknown status does not break or extend
+    if worst >= _threshold(ledger, "absences_in_row"):
+        yield ledger.flag("absent-in-row", member, member["branch_id"], f"无故连续缺席集中学习 {worst} 次。", worst_start,
+                          "请补学缺席的集中学习内容")
+    counted = [r for r in central if r.get("status") in ("present", "absent")]
+    if counted:
+        rate = sum(r["status"] == "present" for r in counted) / len(counted)
+        if rate < _threshold(ledger, "attendance_rate_min"):
+            yield ledger.flag("attendance-rate", member, member["branch_id"],
+                              f"出勤率 {rate:.0%}（请假不计），低于 {_threshold(ledger, 'attendance_rate_min'):.0%}。",
+                              None, "请按时参加集中学习")
+    unknown = [r for r in rows if r.get("status") not in ("present", "absent", "excused")]
+    if unknown:
+        sessions = "、".join(r["session_id"] for r in unknown[:3])
+        yield ledger.flag("status-unknown", member, member["branch_id"],
+                          f"{len(unknown)} 次活动的出勤未填写或无法识别（{sessions}），未计为缺席。", None)
+
+
+def notebook(ledger: Ledger, member: dict):
+    phase = ledger.campaign.phase_on(ledger.as_of) or ledger.campaign.phases[-1]
+    checks = sorted((r for r in ledger.by_member["inspections"].get(member["member_id"], [])
+                     if _day(r["date"]) >= phase.start), key=lambda r: _day(r["date"]))
+    if not checks:
+        due = phase.start + timedelta(weeks=_threshold(ledger, "inspection_due_weeks"))
+        if ledger.as_of >= due:
+            yield ledger.flag("no-inspection", member, member["branch_id"], f"「{phase.name}」阶段还没有读书笔记检查记录。",
+                              due, "请督查小组检查读书笔记")
+        return
+    latest = checks[-1]
+    needed = _threshold(ledger, "thinking_questions")
+    answered = latest.get("questions")
+    if isinstance(answered, (int, float)) and answered < needed:
+        yield ledger.flag("questions", member, member["branch_id"], f"{needed} 个思考题只完成 {answered:g} 个。",
+                          _day(latest["date"]), f"还差 {needed - answered:g} 个思考题")
+    for row in checks:
+        deadline = _day(row.get("deadline"))
+        if row.get("result") == "fix" and deadline and deadline < ledger.as_of and row.get("recheck_result") != "pass":
+            yield ledger.flag("fix-overdue", member, member["branch_id"],
+                              f"读书笔记限期改进，期限 {deadline:%m月%d日} 已过，尚无合格的复查。", deadline,
+                              f"笔记检查限期 {deadline.month} 月 {deadline.day} 日，已逾期")
+
+
+def opinions(ledger: Ledger, member: dict):
+    branch = ledger.branches.get(member["branch_id"], {})
+    if branch.get("kind") not in _threshold(ledger, "opinions_branch_kinds"):
+        return
+    needed = _threshold(ledger, "opinions_min_people")
+    asked = sum(int(r.get("people") or 0) for r in ledger.by_member["opinions"].get(member["member_id"], []))
+    if asked < needed:
+        yield ledger.flag("opinions", member, member["branch_id"], f"已向 {asked} 位群众征求意见，要求不少于 {needed} 位。",
+                          None, f"还需向 {needed - asked} 位群众征求意见")
+
+
+def away_reports(ledger: Ledger, member: dict):
+    if member.get("away") != "yes":
+        return
+    weeks = _threshold(ledger, "away_report_weeks")
+    records = [r for key in ("selfstudy", "opinions", "inspections") for r in ledger.by_member[key].get(member["member_id"], [])]
+    last = max((_day(r["date"]) for r in records), default=None)
+    since = last or ledger.campaign.start
+    if (ledger.as_of - since).days > 7 * weeks:
+        text = f"最近一次汇报在 {last:%m月%d日}" if last else "活动开始以来没有汇报"
+        yield ledger.flag("away-silent", member, member["branch_id"], f"长期在外培训，{text}，超过 {weeks} 周。", since,
+                          "请尽快汇报学习情况")
+
+
+def branch_returns(ledger: Ledger, branch_id: str):
+    grace = timedelta(days=_threshold(ledger, "return_grace_days"))
+    weeks = {r.get("week"): r for r in ledger.returns if r.get("branch_id") == branch_id}
+    for week in range(1, ledger.campaign.last_week + 1):
+        start, end = ledger.campaign.week_range(week)
+        if end + grace >= ledger.as_of:
+            break
+        received = weeks.get(week)
+        if received is None:
+            yield ledger.flag("return-missing", None, branch_id, f"第{week}周（{start:%m月%d日}—{end:%m月%d日}）周报未交。",
+                              end + grace)
+            continue
+        arrived = _day(received.get("received_at"))
+        if arrived and arrived > end + grace:
+            yield ledger.flag("return-late", None, branch_id, f"第{week}周周报 {arrived:%m月%d日} 才收到，晚于 "
+                              f"{end + grace:%m月%d日}。", end + grace)
+
+
+MEMBER_RULES = (study_hours, attendance, notebook, opinions, away_reports)
+
+
+def compute_flags(tables: dict[str, list[dict]], as_of: date, schemas: Schemas | None = None) -> list[Flag]:
+    ledger = Ledger(tables, as_of, schemas or load_schemas())
+    flags: list[Flag] = []
+    for branch_id in ledger.branches:
+        flags += branch_returns(ledger, branch_id)
+    for member in ledger.members:
+        joined = _day(member.get("joined"))
+        if joined and joined > as_of:
+            continue
+        for rule in MEMBER_RULES:
+            flags += rule(ledger, member)
+    return flags
+
+
+def flag_rows(flags: list[Flag]) -> list[dict[str, Any]]:
+    return [flag.row() for flag in flags]

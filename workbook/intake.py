@@ -1,0 +1,186 @@
+"""Turn one received file into a Submission: read safely, validate, establish whose and which week
+it is, check it touches only its own branch, and shape its rows for the master."""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+
+from .calendar import Campaign
+from .cells import timestamp_text
+from .errors import UserError
+from .findings import ERROR, Finding, Report
+from .return_reader import ReturnRead, is_return
+from .safe_open import UnreadableFile, open_workbook
+from .schema import Schemas, load_schemas
+from .validation import validate_return
+
+_NAME_PATTERN = re.compile(r"^(?P<branch>.+?)[_\s-]*(?:第(?P<zh>\d+)周|week\s*(?P<en>\d+))", re.IGNORECASE)
+RECORD_SHEETS = ("selfstudy", "inspections", "opinions")
+
+
+@dataclass
+class Submission:
+    file_name: str
+    sha256: str
+    received_at: str
+    sender: str | None = None
+    filled_at: str | None = None
+    unreadable: UnreadableFile | None = None
+    report: Report | None = None
+    branch_id: str | None = None
+    week: int | None = None
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    form: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def receipt_id(self) -> str:
+        return self.sha256[:12]
+
+    @property
+    def return_id(self) -> str | None:
+        return f"{self.branch_id}-W{self.week:02d}" if self.branch_id and self.week else None
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.report.findings if self.report else []
+
+    @property
+    def acceptable(self) -> bool:
+        return self.unreadable is None and self.report is not None and self.report.valid and bool(self.return_id)
+
+    def problems(self, lang: str = "zh") -> list[str]:
+        if self.unreadable is not None:
+            return [self.unreadable.message(lang)]
+        return [f.message(lang) for f in self.findings if f.severity == ERROR]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _identify_by_name(file_name: str, data: ReturnRead, branches: list[dict], members_of: dict[str, set[str]]):
+    """(branch id, week) from a retyped return's file name, confirmed by its roster; else the reason."""
+    match = _NAME_PATTERN.match(Path(file_name).stem)
+    if not match:
+        return None, ("文件名不是“支部名称_第N周”的形式", "the file name is not <branch>_week<N>")
+    named = [b for b in branches if b["name"] == match.group("branch").strip()]
+    if len(named) != 1:
+        return None, (f"文件名中的支部“{match.group('branch')}”不在台账中", "the branch in the file name is unknown")
+    branch = named[0]
+    if data.roster_ids != members_of.get(branch["branch_id"], set()):
+        return None, ("党员名单与该支部在台账中的名单不一致", "the roster does not match that branch")
+    return (branch["branch_id"], int(match.group("zh") or match.group("en"))), None
+
+
+def _authorise(sub: Submission, data: ReturnRead, parsed: dict, owner_of: dict[str, str],
+               branch_names: dict[str, str]) -> list[Finding]:
+    """A return may speak only of its own branch's members."""
+    found = []
+    for key in ("roster", *RECORD_SHEETS):
+        read = data.tables.get(key)
+        if read is None or "member_id" not in read.columns:
+            continue
+        for number, record in parsed.get(key, []):
+            member = record.get("member_id")
+            owner = owner_of.get(member)
+            if member and owner and owner != sub.branch_id:
+                found.append(Finding("other-branch", sheet=read.title, row=number,
+                                     column=get_column_letter(read.columns["member_id"]), value=member,
+                                     params={"owner": branch_names.get(owner, owner)}))
+    return found
+
+
+def _shape_rows(sub: Submission, parsed: dict) -> dict[str, list[dict[str, Any]]]:
+    prefix = sub.return_id
+    sessions = {}
+    for _, record in parsed["sessions"]:
+        if record.get("session_no"):
+            sessions[record["session_no"]] = {
+                "session_id": f"{prefix}-{record['session_no']}", "branch_id": sub.branch_id,
+                **{k: record.get(k) for k in ("date", "kind", "topic", "hours")}}
+    attendance = []
+    for (member, number), status in sorted(parsed["attendance"].items()):
+        session = sessions.get(number)
+        if session is None:
+            continue
+        attendance.append({"session_id": session["session_id"], "member_id": member, "status": status,
+                           "hours": session["hours"] if status == "present" else 0})
+    rows = {"sessions": list(sessions.values()), "attendance": attendance}
+    for key in RECORD_SHEETS:
+        rows[key] = [record for _, record in parsed[key]]
+    return rows
+
+
+def load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str | None = None,
+                    sender: str | None = None, received_at: datetime | None = None,
+                    schemas: Schemas | None = None, lang: str = "zh") -> Submission:
+    """Everything the merge needs to know of one file; never raises for a bad file."""
+    schemas = schemas or load_schemas()
+    path = Path(path)
+    sub = Submission(file_name=file_name or path.name, sha256=file_sha256(path),
+                     received_at=timestamp_text(received_at or datetime.now()), sender=sender)
+    try:
+        wb = open_workbook(path)
+    except UnreadableFile as error:
+        error.path = Path(sub.file_name)
+        sub.unreadable = error
+        return sub
+    try:
+        sheets = list(wb.worksheets)
+        if not is_return(sheets, schemas):
+            sub.report = Report("return", [Finding("not-a-return")])
+            return sub
+        report, data, parsed = validate_return(sheets, lang, schemas)
+        modified = wb.properties.modified
+    finally:
+        wb.close()
+    sub.report = report
+    sub.filled_at = timestamp_text(modified) if modified else sub.received_at
+    sub.form = data.form
+    branches = tables.get("branches", [])
+    branch_names = {b["branch_id"]: b["name"] for b in branches}
+    owner_of = {m["member_id"]: m.get("branch_id") for m in tables.get("members", [])}
+    members_of: dict[str, set[str]] = {}
+    for member, owner in owner_of.items():
+        members_of.setdefault(owner, set()).add(member)
+    if data.meta and data.meta.get("branch_id"):
+        sub.branch_id, sub.week = str(data.meta["branch_id"]), _int(data.meta.get("week"))
+    else:
+        identity, reason = _identify_by_name(sub.file_name, data, branches, members_of)
+        report.findings = [f for f in report.findings if f.code != "meta-missing"]
+        if identity is None:
+            report.findings.insert(0, Finding("identity-unknown", params={"reason": reason[0], "reason_en": reason[1]}))
+            return sub
+        sub.branch_id, sub.week = identity
+        report.findings.insert(0, Finding("identity-guessed", params={"branch": branch_names[sub.branch_id],
+                                                                      "week": sub.week}))
+    if sub.branch_id not in branch_names:
+        report.findings.insert(0, Finding("unknown-branch", value=sub.branch_id))
+        return sub
+    try:
+        Campaign.from_records(tables.get("phases", [])).week_range(sub.week or 0)
+    except UserError as error:
+        report.findings.insert(0, Finding("identity-unknown", params={"reason": error.message("zh"),
+                                                                      "reason_en": error.message("en")}))
+        return sub
+    report.findings += _authorise(sub, data, parsed, owner_of, branch_names)
+    if report.valid:
+        sub.rows = _shape_rows(sub, parsed)
+    return sub
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
