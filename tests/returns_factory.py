@@ -24,3 +24,19 @@ def edit(path: Path, change) -> Path:
     change(wb)
     wb.save(path)
     return path
+
+
+def set_saved_time(path: Path, moment) -> Path:
+    """Set the file's recorded save time (docProps/core.xml), as the secretary's Excel would have."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        parts = {info: source.read(info.filename) for info in source.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in parts.items():
+            if info.filename == "docProps/core.xml":
+                stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>", data)
+            target.writestr(info, data)
+    return path

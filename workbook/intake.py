@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +145,9 @@ def load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str
     finally:
         wb.close()
     sub.report = report
-    sub.filled_at = timestamp_text(modified) if modified else sub.received_at
+    # Excel and openpyxl store the save time in UTC; 周报 shows local time.
+    sub.filled_at = timestamp_text(modified.replace(tzinfo=timezone.utc).astimezone().replace(tzinfo=None)) \
+        if modified else sub.received_at
     sub.form = data.form
     branches = tables.get("branches", [])
     branch_names = {b["branch_id"]: b["name"] for b in branches}

@@ -67,7 +67,10 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None) ->
     schemas = schemas or load_schemas()
     data = read_return(sheets, schemas)
     layout = schemas.returns
-    findings: list[Finding] = list(check_sheet_set(data.titles, [s.names for s in layout.sheets], lang))
+    # A missing metadata sheet is reported as meta-missing; a missing guide costs nothing.
+    optional = [s.names for s in layout.sheets if s.kind in ("meta", "guide")]
+    required = [s.names for s in layout.sheets if s.kind not in ("meta", "guide")]
+    findings: list[Finding] = list(check_sheet_set(data.titles, required, lang, optional))
     book_lang = book_language(data.titles, [s.names for s in layout.sheets])
     parsed: dict[str, list[ParsedRow]] = {}
     for key, read in data.tables.items():

@@ -1,0 +1,128 @@
+"""The merge engine on real return files: identity, authorisation, idempotence, resubmission, hand edits."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from branchbook.workbook.intake import load_submission
+from branchbook.workbook.master import read_master
+from branchbook.workbook.merge import merge
+from returns_factory import edit, filled_return, set_saved_time
+
+INTAKE_CODES = {"not-a-return", "identity-unknown", "identity-guessed", "other-branch", "unknown-branch"}
+EARLY, LATE = datetime(2005, 3, 27, 10, 0), datetime(2005, 3, 28, 10, 0)
+
+
+def _tables(home):
+    return read_master(home.master)
+
+
+def _merge(tables, *paths):
+    return merge(tables, [load_submission(p, tables) for p in paths])
+
+
+def _codes(sub):
+    return {f.code for f in sub.findings}
+
+
+def test_a_clean_return_adds_its_rows_with_provenance(demo_home, tmp_path):
+    tables = _tables(demo_home)
+    path = set_saved_time(filled_return(demo_home, tmp_path / "院机关支部_第3周.xlsx"), LATE)
+    merged, [outcome] = _merge(tables, path)
+    assert outcome.result == "merged" and outcome.added["attendance"] == 32
+    new = [r for r in merged["attendance"] if r["source_return"].startswith("B08-W03@")]
+    assert len(new) == 32 and all(r["row_fingerprint"] for r in new)
+    assert {r["session_id"] for r in new} == {"B08-W03-S1", "B08-W03-S2"}
+    [receipt] = [r for r in merged["returns"] if r["return_id"] == "B08-W03"]
+    assert receipt["result"] == "merged" and receipt["file_name"] == path.name and len(receipt["sha256"]) == 64
+    assert receipt["filled_at"].startswith("2005-03-28")
+    assert len(merged["attendance"]) == len(tables["attendance"]) + 32
+
+
+def test_the_same_file_twice_changes_nothing(demo_home, tmp_path):
+    path = filled_return(demo_home, tmp_path / "a.xlsx")
+    once, _ = _merge(_tables(demo_home), path)
+    twice, [outcome] = _merge(once, path)
+    assert outcome.result == "duplicate" and twice == once
+
+
+def test_a_resubmission_replaces_the_earlier_rows(demo_home, tmp_path):
+    first = set_saved_time(filled_return(demo_home, tmp_path / "first.xlsx"), EARLY)
+    merged, _ = _merge(_tables(demo_home), first)
+    second = edit(filled_return(demo_home, tmp_path / "second.xlsx"), lambda wb: wb["出勤"].__setitem__("C2", "请假"))
+    set_saved_time(second, LATE)
+    again, [outcome] = _merge(merged, second)
+    assert outcome.result == "merged" and outcome.removed["attendance"] == 32
+    rows = [r for r in again["attendance"] if r["source_return"].startswith("B08-W03@")]
+    assert len(rows) == 32  # replaced, not added
+    first_member = rows[0]["member_id"]
+    assert next(r for r in rows if r["member_id"] == first_member and r["session_id"].endswith("S1"))["status"] == "excused"
+    assert sorted(r["result"] for r in again["returns"] if r["return_id"] == "B08-W03") == ["merged", "replaced"]
+
+
+def test_an_older_return_after_a_newer_does_not_overwrite(demo_home, tmp_path):
+    newer = set_saved_time(edit(filled_return(demo_home, tmp_path / "newer.xlsx"),
+                                lambda wb: wb["出勤"].__setitem__("C2", "请假")), LATE)
+    older = set_saved_time(filled_return(demo_home, tmp_path / "older.xlsx"), EARLY)
+    merged, _ = _merge(_tables(demo_home), newer)
+    after, [outcome] = _merge(merged, older)
+    assert outcome.result == "superseded"
+    assert [r for k in ("attendance", "selfstudy") for r in after[k]] == [r for k in ("attendance", "selfstudy") for r in merged[k]]
+
+
+def test_both_in_one_batch_the_newer_stands_whatever_the_order(demo_home, tmp_path):
+    newer = set_saved_time(edit(filled_return(demo_home, tmp_path / "n.xlsx"),
+                                lambda wb: wb["出勤"].__setitem__("C2", "请假")), LATE)
+    older = set_saved_time(filled_return(demo_home, tmp_path / "o.xlsx"), EARLY)
+    tables = _tables(demo_home)
+    first_member = next(m["member_id"] for m in tables["members"] if m["branch_id"] == "B08")
+    merged, outcomes = _merge(tables, newer, older)
+    assert [o.result for o in outcomes] == ["merged", "merged"]  # older first, then replaced by newer
+    statuses = {r["status"] for r in merged["attendance"] if r["source_return"].startswith("B08-W03@")
+                and r["session_id"].endswith("S1") and r["member_id"] == first_member}
+    assert statuses == {"excused"}
+
+
+def test_hand_edits_in_the_master_are_kept_and_reported(demo_home, tmp_path):
+    first = set_saved_time(filled_return(demo_home, tmp_path / "first.xlsx"), EARLY)
+    merged, _ = _merge(_tables(demo_home), first)
+    edited = next(r for r in merged["attendance"] if r["source_return"].startswith("B08-W03@"))
+    edited["status"] = "excused"  # the office corrects it by hand
+    second = set_saved_time(filled_return(demo_home, tmp_path / "second.xlsx", seed=8), LATE)
+    again, [outcome] = _merge(merged, second)
+    assert outcome.result == "merged" and len(outcome.conflicts) == 1 and "手工修改" in outcome.conflicts[0]
+    kept = [r for r in again["attendance"] if (r["session_id"], r["member_id"]) == (edited["session_id"], edited["member_id"])]
+    assert len(kept) == 1 and kept[0]["status"] == "excused"
+
+
+def test_a_return_naming_another_branchs_member_is_rejected(demo_home, tmp_path):
+    path = edit(filled_return(demo_home, tmp_path / "x.xlsx"), lambda wb: wb["征求意见"].__setitem__("A2", "M0001"))
+    tables = _tables(demo_home)
+    sub = load_submission(path, tables)
+    assert "other-branch" in _codes(sub) and not sub.acceptable
+    merged, [outcome] = merge(tables, [sub])
+    assert outcome.result == "rejected" and any("博士生党支部" in p for p in outcome.problems)
+    assert merged["attendance"] == tables["attendance"]
+
+
+def test_a_retyped_return_is_identified_by_name_and_roster(demo_home, tmp_path):
+    path = edit(filled_return(demo_home, tmp_path / "院机关支部_第3周.xlsx"), lambda wb: wb.remove(wb["_元数据"]))
+    sub = load_submission(path, _tables(demo_home))
+    assert (sub.branch_id, sub.week) == ("B08", 3) and "identity-guessed" in _codes(sub) and sub.acceptable
+
+
+def test_a_retyped_return_with_an_unknown_name_is_rejected_with_the_reason(demo_home, tmp_path):
+    path = edit(filled_return(demo_home, tmp_path / "周报.xlsx"), lambda wb: wb.remove(wb["_元数据"]))
+    sub = load_submission(path, _tables(demo_home))
+    assert "identity-unknown" in _codes(sub) and not sub.acceptable
+    assert "文件名" in sub.problems()[0]
+
+
+def test_unknown_branch_and_not_a_return(demo_home, tmp_path):
+    def to_b99(wb):
+        for row in wb["_元数据"].iter_rows():
+            if row[0].value == "branch_id":
+                row[1].value = "B99"
+    sub = load_submission(edit(filled_return(demo_home, tmp_path / "b99.xlsx"), to_b99), _tables(demo_home))
+    assert "unknown-branch" in _codes(sub)
+    master = load_submission(demo_home.master, _tables(demo_home))
+    assert _codes(master) == {"not-a-return"} and "不是支部回执" in master.problems()[0]
