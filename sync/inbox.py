@@ -40,6 +40,9 @@ class StabilityTracker:
     """A file is ready once its size and mtime held for `polls` looks in a row and it opens whole."""
 
     polls: int = 2
+    # A file that stays unchanged this many times longer is taken even if its zip does not parse:
+    # it is not being written, it is broken, and the merge will reject it with a report.
+    settle_factor: int = 5
     _seen: dict[Path, tuple[tuple[int, int], int]] = field(default_factory=dict)
 
     def ready(self, candidates: list[Path]) -> list[Path]:
@@ -55,7 +58,7 @@ class StabilityTracker:
             previous, count = self._seen.get(path, (None, 0))
             count = count + 1 if previous == signature else 1
             self._seen[path] = (signature, count)
-            if count >= self.polls and stat.st_size > 0 and _complete(path):
+            if count >= self.polls and (_complete(path) or count >= self.polls * self.settle_factor):
                 ready.append(path)
         for path in list(self._seen):
             if path not in alive:

@@ -56,13 +56,15 @@ def _is_encrypted(path: Path) -> bool:
         return False
 
 
-def inspect(path: Path) -> None:
-    """Raise UnreadableFile unless `path` looks like a safe, readable .xlsx."""
+def inspect(path: Path, limit_mb: float | None = None) -> None:
+    """Raise UnreadableFile unless `path` looks like a safe, readable .xlsx (of at most `limit_mb`,
+    by default the limit for received files)."""
     limits = load_schemas().rules["limits"]
+    limit_mb = limit_mb or limits["max_file_mb"]
     path = Path(path)
     size = path.stat().st_size
-    if size > limits["max_file_mb"] * 1024 * 1024:
-        raise UnreadableFile("too-large", path, size_mb=round(size / 2**20, 1), limit_mb=limits["max_file_mb"])
+    if size > limit_mb * 1024 * 1024:
+        raise UnreadableFile("too-large", path, size_mb=round(size / 2**20, 1), limit_mb=limit_mb)
     with path.open("rb") as handle:
         magic = handle.read(8)
     if magic.startswith(OLE_MAGIC[:4]):
@@ -87,9 +89,9 @@ def inspect(path: Path) -> None:
         raise UnreadableFile("zip-bomb", path)
 
 
-def open_workbook(path: Path, read_only: bool = True):
+def open_workbook(path: Path, read_only: bool = True, limit_mb: float | None = None):
     """An openpyxl workbook of an inspected file; UnreadableFile when it does not parse."""
-    inspect(path)
+    inspect(path, limit_mb)
     try:
         return load_workbook(path, read_only=read_only, data_only=True)
     except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file

@@ -43,7 +43,8 @@ def validate_master(sheets, lang: str = "zh", schemas: Schemas | None = None) ->
         labels = {f.key: f.label(lang) for f in sheet.fields}
         findings += check_duplicates(read, rows, sheet.primary_key, lang, labels)
         stats[sheet.key] = len(rows)
-    targets = {key: {r.get(schemas.sheet(key).primary_key[0]) for _, r in rows} for key, rows in parsed.items()}
+    targets = {key: {r.get(schemas.sheet(key).primary_key[0]) for _, r in rows}
+               for key, rows in parsed.items() if schemas.sheet(key).primary_key}
     names = {s.key: (s.name("zh"), s.name("en")) for s in schemas.master}
     for sheet in schemas.master:
         if sheet.key in reads:
@@ -115,7 +116,9 @@ def validate_sheets(sheets, lang: str = "zh", schemas: Schemas | None = None) ->
 
 def validate_path(path: Path, lang: str = "zh", schemas: Schemas | None = None) -> Report:
     """Validate a file; raises UnreadableFile when it cannot be read as a workbook at all."""
-    wb = open_workbook(Path(path))
+    schemas = schemas or load_schemas()
+    # The office validates its own master too, which may be far larger than any return.
+    wb = open_workbook(Path(path), limit_mb=schemas.rules["limits"]["max_master_mb"])
     try:
         return validate_sheets(wb.worksheets, lang, schemas)
     finally:

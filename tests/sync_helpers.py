@@ -1,0 +1,65 @@
+"""Helpers for tests of the real service on real folders."""
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from branchbook.workbook.demo_fill import Secretary, fill_return
+from branchbook.workbook.home import Home
+from branchbook.workbook.office import make_returns
+
+FAST_SYNC = {"poll_seconds": 0.2, "stable_polls": 2, "rescan_seconds": 1.0, "debounce_seconds": 0.5,
+             "backups_kept": 5}
+
+
+def fast_home(home: Home) -> Home:
+    return Home(home.root, {**home.config, "sync": FAST_SYNC, "as_of": "2005-03-30"})
+
+
+def wait_until(predicate, timeout: float = 60, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def write_soon(path: Path, data: bytes, chunks: int = 1, pause: float = 0.0) -> threading.Thread:
+    """Write `data` to `path` from another thread, in chunks with pauses, as a slow copy would."""
+    def run():
+        size = -(-len(data) // chunks)
+        with path.open("wb") as handle:
+            for start in range(0, len(data), size):
+                handle.write(data[start:start + size])
+                handle.flush()
+                time.sleep(pause)
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def filled_returns(home: Home, folder: Path, weeks, branch_ids=None, limit: int | None = None) -> list[Path]:
+    """Filled returns for the given weeks, made in `folder` (not the inbox)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    for week in weeks:
+        for branch_id, template in make_returns(home, week, branch_ids).items():
+            target = folder / template.name
+            shutil.copyfile(template, target)
+            fill_return(target, Secretary(), seed=week * 31 + int(branch_id[1:]))
+            made.append(target)
+            if limit and len(made) >= limit:
+                return made
+    return made
+
+
+def inbox_names(home: Home) -> list[str]:
+    return sorted(p.name for p in home.folder("inbox").iterdir() if p.is_file())
+
+
+def archived_names(home: Home) -> list[str]:
+    return sorted(p.name.split("__", 1)[1] for p in home.folder("archive").glob("*.xlsx"))

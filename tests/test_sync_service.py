@@ -1,0 +1,175 @@
+"""The service with the real watchdog observer on real folders."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from branchbook.sync.service import AlreadyRunning, SyncService
+from branchbook.workbook.master import read_master
+from branchbook.workbook.validation import validate_path
+from returns_factory import edit, filled_return, set_saved_time
+from sync_helpers import archived_names, fast_home, filled_returns, inbox_names, wait_until, write_soon
+from unreadable import make_unreadable
+
+
+@pytest.fixture
+def running(fresh_demo):
+    home = fast_home(fresh_demo)
+    service = SyncService(home)
+    service.start()
+    yield home, service
+    service.stop()
+
+
+def _receipts(home):
+    return read_master(home.master)["returns"]
+
+
+def _settled(home):
+    return wait_until(lambda: not inbox_names(home), 90, "the inbox to empty")
+
+
+def test_fifty_returns_dropped_at_once_are_all_merged_once(fresh_demo, tmp_path):
+    home = fast_home(fresh_demo)
+    made = filled_returns(home, tmp_path / "made", weeks=range(3, 9), limit=50)
+    assert len(made) == 50
+    service = SyncService(home)
+    service.start()
+    try:
+        for path in made:
+            shutil.copyfile(path, home.folder("inbox") / path.name)
+        _settled(home)
+        wait_until(lambda: service.batches >= 1, 30, "a batch")
+    finally:
+        service.stop()
+    assert len(archived_names(home)) == 50 and not list(home.folder("rejected").iterdir())
+    tables = read_master(home.master)
+    merged = [r for r in tables["returns"] if r["result"] == "merged" and r.get("sha256")]
+    assert len(merged) == 50
+    keys = [(r["session_id"], r["member_id"]) for r in tables["attendance"]]
+    assert len(keys) == len(set(keys))
+    from_returns = [r for r in tables["attendance"] if "@" in str(r["source_return"])]
+    members = {b: sum(m["branch_id"] == b for m in tables["members"]) for b in {r["branch_id"] for r in merged}}
+    assert len(from_returns) == sum(2 * members[r["branch_id"]] for r in merged)  # two sessions a week each
+    assert validate_path(home.master).valid
+
+
+def test_the_same_file_dropped_twice(running, tmp_path):
+    home, service = running
+    path = filled_return(home, tmp_path / "院机关支部_第3周.xlsx")
+    shutil.copyfile(path, home.folder("inbox") / path.name)
+    _settled(home)
+    before = read_master(home.master)["attendance"]
+    shutil.copyfile(path, home.folder("inbox") / "院机关支部_第3周（再发一次）.xlsx")
+    _settled(home)
+    assert read_master(home.master)["attendance"] == before
+    assert sorted(r["result"] for r in _receipts(home) if r.get("sha256")) == ["merged"]
+    assert len(archived_names(home)) == 2
+
+
+def test_a_resubmission_and_then_an_older_copy(running, tmp_path):
+    home, service = running
+    from datetime import datetime
+
+    first = set_saved_time(filled_return(home, tmp_path / "first.xlsx"), datetime(2005, 3, 27, 9))
+    shutil.copyfile(first, home.folder("inbox") / "第一次.xlsx")
+    _settled(home)
+    fixed = edit(filled_return(home, tmp_path / "fixed.xlsx"), lambda wb: wb["出勤"].__setitem__("C2", "请假"))
+    set_saved_time(fixed, datetime(2005, 3, 28, 9))
+    shutil.copyfile(fixed, home.folder("inbox") / "更正.xlsx")
+    _settled(home)
+    older = set_saved_time(filled_return(home, tmp_path / "older.xlsx", seed=99), datetime(2005, 3, 26, 9))
+    shutil.copyfile(older, home.folder("inbox") / "旧版.xlsx")
+    _settled(home)
+    receipts = {r["file_name"]: r for r in _receipts(home) if r.get("sha256")}
+    assert {name: r["result"] for name, r in receipts.items()} == {
+        "第一次.xlsx": "replaced", "更正.xlsx": "merged", "旧版.xlsx": "superseded"}
+    rows = [r for r in read_master(home.master)["attendance"] if str(r["source_return"]).startswith("B08-W03@")]
+    assert len(rows) == 32
+    assert {r["source_return"] for r in rows} == {f"B08-W03@{receipts['更正.xlsx']['receipt_id']}"}
+
+
+def test_a_file_written_slowly_is_taken_only_when_complete(running, tmp_path):
+    home, service = running
+    data = filled_return(home, tmp_path / "slow.xlsx").read_bytes()
+    writer = write_soon(home.folder("inbox") / "院机关支部_第3周.xlsx", data, chunks=6, pause=0.4)
+    writer.join()
+    _settled(home)
+    assert archived_names(home) == ["院机关支部_第3周.xlsx"] and not list(home.folder("rejected").iterdir())
+
+
+@pytest.mark.parametrize("kind,expected", [("not-a-workbook", "不是 Excel 工作簿"), ("corrupt-zip", "已损坏"),
+                                           ("encrypted", "设置了打开密码")])
+def test_unreadable_files_are_rejected_with_a_report(running, tmp_path, kind, expected):
+    home, service = running
+    path, _ = make_unreadable(kind, home, tmp_path)
+    before = read_master(home.master)
+    shutil.copyfile(path, home.folder("inbox") / path.name)
+    _settled(home)
+    report = home.folder("rejected") / (path.name + ".错误报告.txt")
+    assert (home.folder("rejected") / path.name).read_bytes() == path.read_bytes()
+    assert expected in report.read_text(encoding="utf-8")
+    after = read_master(home.master)
+    assert after["attendance"] == before["attendance"] and validate_path(home.master).valid
+
+
+def test_a_non_excel_file_and_another_branchs_members(running, tmp_path):
+    home, service = running
+    (home.folder("inbox") / "会议纪要.docx").write_bytes(b"PK\x03\x04 not really")
+    bad = edit(filled_return(home, tmp_path / "院机关支部_第3周.xlsx"), lambda wb: wb["征求意见"].__setitem__("A2", "M0001"))
+    shutil.copyfile(bad, home.folder("inbox") / bad.name)
+    _settled(home)
+    reports = {p.name: p.read_text(encoding="utf-8") for p in home.folder("rejected").glob("*.txt")}
+    assert "会议纪要.docx.错误报告.txt" in reports
+    assert "属于「博士生党支部」" in reports["院机关支部_第3周.xlsx.错误报告.txt"]
+    assert (home.folder("rejected") / "院机关支部_第3周.标注.xlsx").exists()
+    assert validate_path(home.master).valid
+
+
+def test_temp_files_are_left_alone(running, tmp_path):
+    home, service = running
+    for name in ("~$院机关支部_第3周.xlsx", "A1B2C3D4", "下载中.tmp"):
+        (home.folder("inbox") / name).write_bytes(b"temporary")
+    real = filled_return(home, tmp_path / "r.xlsx")
+    shutil.copyfile(real, home.folder("inbox") / "院机关支部_第3周.xlsx")
+    wait_until(lambda: archived_names(home), 60, "the real return")
+    assert inbox_names(home) == ["A1B2C3D4", "~$院机关支部_第3周.xlsx", "下载中.tmp"]
+
+
+def test_what_arrived_while_down_is_processed_at_start(fresh_demo, tmp_path):
+    home = fast_home(fresh_demo)
+    real = filled_return(home, tmp_path / "r.xlsx")
+    shutil.copyfile(real, home.folder("inbox") / "院机关支部_第3周.xlsx")
+    service = SyncService(home)
+    service.start()
+    try:
+        _settled(home)
+    finally:
+        service.stop()
+    assert archived_names(home) == ["院机关支部_第3周.xlsx"]
+
+
+def test_only_one_service_per_home(running):
+    home, service = running
+    with pytest.raises(AlreadyRunning):
+        SyncService(home).start()
+
+
+def test_a_master_open_in_excel_queues_the_work(running, tmp_path):
+    home, service = running
+    owner = home.master.with_name("~$" + home.master.name)
+    owner.write_bytes(b"\x00" * 165)  # what Excel leaves while it has the master open
+    before = home.master.read_bytes()
+    real = filled_return(home, tmp_path / "r.xlsx")
+    shutil.copyfile(real, home.folder("inbox") / "院机关支部_第3周.xlsx")
+    import json
+
+    status = home.root / "status.json"
+    wait_until(lambda: json.loads(status.read_text(encoding="utf-8"))["state"] == "waiting", 30, "waiting status")
+    assert "Excel" in json.loads(status.read_text(encoding="utf-8"))["message"]
+    assert inbox_names(home) == ["院机关支部_第3周.xlsx"] and home.master.read_bytes() == before
+    owner.unlink()  # Excel closes the master
+    _settled(home)
+    assert archived_names(home) == ["院机关支部_第3周.xlsx"]
+    assert json.loads(status.read_text(encoding="utf-8"))["state"] == "idle"
