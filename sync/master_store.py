@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..workbook.home import Home
-from ..workbook.master import read_master, write_master
+from ..workbook.master import read_master, row_counts, write_master
 from .pause import pause_point
 
 log = logging.getLogger("branchbook.sync")
@@ -83,11 +83,11 @@ class MasterStore:
         write_master(temp, tables, lang=self.home.lang, painters=painters)
         with temp.open("rb+") as handle:
             os.fsync(handle.fileno())
-        written = read_master(temp)  # what we replace the master with must read back whole
-        for key in ("members", "attendance", "returns"):
-            if len(written.get(key, [])) != len(tables.get(key, [])):
+        written = row_counts(temp)  # what we replace the master with must read back whole
+        for key, count in written.items():
+            if count != len(tables.get(key, [])) and not (count == 0 and not tables.get(key)):
                 temp.unlink(missing_ok=True)
-                raise OSError(f"新台账回读不一致（{key}），未替换原台账。")
+                raise OSError(f"新台账回读不一致（{key}：{count} 行，应为 {len(tables.get(key, []))} 行），未替换原台账。")
         pause_point("before-replace")
         self.backup()
         self._replace(temp)

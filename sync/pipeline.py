@@ -124,12 +124,12 @@ def _free_name(folder: Path, name: str) -> Path:
 
 
 def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: Outcome) -> Path:
-    """Move the original out of the inbox: accepted to archive/, refused to rejected/ with its report."""
+    """Move the original out of the inbox: accepted to archive/, refused to rejected/ with its report.
+    What goes beside it is written first, so a file gone from the inbox is a file fully handled."""
     if outcome.result == "rejected":
         folder = home.folder("rejected")
         folder.mkdir(exist_ok=True)
         target = _free_name(folder, item.name)
-        shutil.move(str(item.path), target)
         report = target.with_name(target.name + ".错误报告.txt")
         report.write_text(rejection_report(sub, outcome), encoding="utf-8")
         if sub.unreadable is None and sub.report is not None:
@@ -137,19 +137,19 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
                 annotate(copy, sub.report, target.with_name(f"{target.stem}.标注.xlsx"), home.lang)
             except Exception:  # noqa: BLE001 - a marked copy is a courtesy; the report above already says it all
                 log.exception("could not annotate %s", item.name)
+        shutil.move(str(item.path), target)
         log.info("rejected %s: %s", item.name, "; ".join(outcome.problems[:3]))
         return target
     folder = home.folder("archive")
     folder.mkdir(exist_ok=True)
     target = folder / f"{sub.receipt_id}__{Path(item.name).name}"
+    sidecar = {"file_name": item.name, "sender": item.sender, "received_at": sub.received_at,
+               "sha256": sub.sha256, "result": outcome.result}
     if target.exists():
         item.path.unlink()  # the same bytes under the same name are already archived
     else:
+        target.with_name(target.name + ".json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1),
+                                                           encoding="utf-8")
         shutil.move(str(item.path), target)
-    sidecar = {"file_name": item.name, "sender": item.sender, "received_at": sub.received_at,
-               "sha256": sub.sha256, "result": outcome.result}
-    target.with_name(target.name + ".json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1),
-                                                       encoding="utf-8")
     log.info("%s %s", outcome.result, item.name)
     return target
-

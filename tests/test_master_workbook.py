@@ -109,3 +109,10 @@ def test_dates_are_real_dates(demo_home):
 def test_libreoffice_opens_the_master(demo_home, libreoffice, tmp_path):
     pdf = libreoffice(demo_home.master, "pdf", tmp_path)
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+
+
+def test_row_counts_agree_with_what_is_read(demo_home):
+    from branchbook.workbook.master import row_counts
+
+    tables = read_master(demo_home.master)
+    assert row_counts(demo_home.master) == {key: len(rows) for key, rows in tables.items()}

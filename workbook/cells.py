@@ -18,7 +18,7 @@ _PLAUSIBLE_SERIALS = range(20_000, 80_000)
 _DATE_PATTERN = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
 # Text starting with one of these is taken as a formula or an error by Excel (HAZARDS 16).
-_FORMULA_STARTS = ("=", "+", "-", "@", "#")
+FORMULA_STARTS = ("=", "+", "-", "@", "#")
 
 
 class BadValue(ValueError):
@@ -51,7 +51,7 @@ def to_cell(field: Field, value: Any, lang: str) -> Any:
 def put(cell: Any, value: Any) -> None:
     """Assign a value, keeping any text as text: `=HYPERLINK(..)` from a return must not become live."""
     cell.value = value
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         cell.data_type = "s"
 
 

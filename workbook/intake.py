@@ -16,7 +16,8 @@ from .cells import timestamp_text
 from .errors import UserError
 from .findings import ERROR, Finding, Report
 from .return_reader import ReturnRead, is_return
-from .safe_open import UnreadableFile, open_workbook
+from .fastread import open_sheets, saved_time
+from .safe_open import UnreadableFile
 from .schema import Schemas, load_schemas
 from .validation import validate_return
 
@@ -130,20 +131,16 @@ def load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str
     sub = Submission(file_name=file_name or path.name, sha256=file_sha256(path),
                      received_at=timestamp_text(received_at or datetime.now()), sender=sender)
     try:
-        wb = open_workbook(path)
+        sheets = open_sheets(path)
     except UnreadableFile as error:
         error.path = Path(sub.file_name)
         sub.unreadable = error
         return sub
-    try:
-        sheets = list(wb.worksheets)
-        if not is_return(sheets, schemas):
-            sub.report = Report("return", [Finding("not-a-return")])
-            return sub
-        report, data, parsed = validate_return(sheets, lang, schemas)
-        modified = wb.properties.modified
-    finally:
-        wb.close()
+    if not is_return(sheets, schemas):
+        sub.report = Report("return", [Finding("not-a-return")])
+        return sub
+    report, data, parsed = validate_return(sheets, lang, schemas)
+    modified = saved_time(path)
     sub.report = report
     # Excel and openpyxl store the save time in UTC; 周报 shows local time.
     sub.filled_at = timestamp_text(modified.replace(tzinfo=timezone.utc).astimezone().replace(tzinfo=None)) \

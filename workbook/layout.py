@@ -9,7 +9,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .cells import DATE_FORMAT, excel_serial, put
+from .cells import DATE_FORMAT, FORMULA_STARTS, excel_serial, put
 from .schema import Field
 
 HEADER_FONT = Font(name="等线", bold=True, color="FFFFFF")
@@ -19,7 +19,6 @@ LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
 HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 THIN = Side(style="thin", color="BFBFBF")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-BODY_FONT = Font(name="等线")
 LAST_ROW = 1_048_576
 # Validation covers this many rows below the header in the master; enough for a university.
 MASTER_VALIDATED_ROWS = LAST_ROW
@@ -110,12 +109,13 @@ def validation_for(
     return dv
 
 
-def body_cell(ws, value, field: Field | None = None, locked: bool = False) -> WriteOnlyCell:
+def body_cell(ws, value, field: Field | None = None):
+    """A write-only cell for a value; plain values stay plain, which keeps big masters fast."""
+    is_date = field is not None and field.type == "date" and value is not None
+    if not is_date and not (isinstance(value, str) and value.startswith(FORMULA_STARTS)):
+        return value
     cell = WriteOnlyCell(ws)
     put(cell, value)
-    cell.font = BODY_FONT
-    if field is not None and field.type == "date":
+    if is_date:
         cell.number_format = DATE_FORMAT
-    if locked:
-        cell.fill = LOCKED_FILL
     return cell

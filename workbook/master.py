@@ -73,7 +73,7 @@ def _write_readme(wb: Workbook, lang: str) -> None:
     ws = wb.create_sheet("说明" if lang == "zh" else "README")
     ws.column_dimensions["A"].width = 100
     for number, line in enumerate(readme_lines(lang)):
-        ws.append([layout.header_cell(ws, line) if number == 0 else layout.body_cell(ws, line)])
+        ws.append([layout.header_cell(ws, line) if number == 0 else line])
 
 
 def write_master(
@@ -94,13 +94,39 @@ def write_master(
     wb.save(path)
 
 
-def read_master(path: Path, schemas: Schemas | None = None) -> dict[str, Records]:
-    """Every schema sheet's records, parsed; see sheetio for how cells that do not parse are kept."""
-    from openpyxl import load_workbook
+def row_counts(path: Path, schemas: Schemas | None = None) -> dict[str, int]:
+    """Data rows per schema sheet, by counting <row> elements in each sheet's XML: a cheap check that a
+    master just written is whole. (Write-only sheets declare no true dimension, so max_row cannot tell.)"""
+    import zipfile
+
+    from defusedxml import ElementTree
 
     schemas = schemas or load_schemas()
-    wb = load_workbook(path, read_only=True, data_only=True)
-    try:
-        return {sheet.key: read_sheet_records(wb, sheet).records for sheet in schemas.master}
-    finally:
-        wb.close()
+    main_ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel_id = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    with zipfile.ZipFile(path) as archive:
+        rels = {r.get("Id"): r.get("Target") for r in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))}
+        sheets = {s.get("name"): rels[s.get(rel_id)] for s in
+                  ElementTree.fromstring(archive.read("xl/workbook.xml")).iter(f"{main_ns}sheet")}
+        counts = {}
+        for sheet in schemas.master:
+            name = sheet.name("zh") if sheet.name("zh") in sheets else sheet.name("en")
+            target = sheets[name].lstrip("/")
+            member = target if target.startswith("xl/") else f"xl/{target}"
+            rows, tail = 0, b""
+            with archive.open(member) as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    data = tail + chunk
+                    rows += data.count(b"<row ")
+                    tail = data[-4:]  # shorter than the tag: a split tag is counted once, in the next round
+            counts[sheet.key] = rows - 1
+        return counts
+
+
+def read_master(path: Path, schemas: Schemas | None = None) -> dict[str, Records]:
+    """Every schema sheet's records, parsed; see sheetio for how cells that do not parse are kept."""
+    from .fastread import open_sheets
+
+    schemas = schemas or load_schemas()
+    sheets = open_sheets(path, limit_mb=schemas.rules["limits"]["max_master_mb"])
+    return {sheet.key: read_sheet_records(sheets, sheet).records for sheet in schemas.master}

@@ -107,8 +107,8 @@ def read_table(ws, fields: tuple[Field, ...]) -> SheetRead:
     return result
 
 
-def read_sheet_records(wb, sheet: SheetSchema) -> SheetRead:
-    ws = find_sheet(wb.worksheets, sheet.names)
+def read_sheet_records(sheets, sheet: SheetSchema) -> SheetRead:
+    ws = find_sheet(sheets, sheet.names)
     if ws is None:
         return SheetRead(title=None, missing=list(sheet.fields), _fields={f.key: f for f in sheet.fields})
     return read_table(ws, sheet.fields)

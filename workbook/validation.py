@@ -13,7 +13,7 @@ from .checks.values import ParsedRow, check_values
 from .checks.week import as_day, check_dates_in_week
 from .findings import Finding, Report
 from .return_reader import ReturnRead, is_return, read_return
-from .safe_open import open_workbook
+from .fastread import open_sheets
 from .schema import Field, Schemas, load_schemas
 from .sheetio import find_sheet, read_table
 
@@ -118,8 +118,5 @@ def validate_path(path: Path, lang: str = "zh", schemas: Schemas | None = None) 
     """Validate a file; raises UnreadableFile when it cannot be read as a workbook at all."""
     schemas = schemas or load_schemas()
     # The office validates its own master too, which may be far larger than any return.
-    wb = open_workbook(Path(path), limit_mb=schemas.rules["limits"]["max_master_mb"])
-    try:
-        return validate_sheets(wb.worksheets, lang, schemas)
-    finally:
-        wb.close()
+    sheets = open_sheets(Path(path), limit_mb=schemas.rules["limits"]["max_master_mb"])
+    return validate_sheets(sheets, lang, schemas)
