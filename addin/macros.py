@@ -119,6 +119,85 @@ def home_of(book: xw.Book) -> Path:
     raise RuntimeError("找不到台账所在文件夹：请在桌面版 Excel 中打开台账，或设置环境变量 BRANCHBOOK_HOME。")
 
 
+def book_tables(book: xw.Book) -> dict[str, list[dict]]:
+    """The master's records as the open workbook holds them (unsaved edits included)."""
+    from ..workbook.schema import load_schemas
+    from ..workbook.sheetio import read_sheet_records
+
+    sheets = book_sheets(book)
+    return {sheet.key: read_sheet_records(sheets, sheet).records for sheet in load_schemas().master}
+
+
+def write_sheet(book: xw.Book, sheet_key: str, rows: list[dict], lang: str) -> None:
+    """Replace one master sheet's values in the open workbook, header included."""
+    from ..workbook.master import sheet_values
+    from ..workbook.schema import load_schemas
+
+    schema = load_schemas().sheet(sheet_key)
+    sheet = book.sheets[schema.name(lang)]
+    last = sheet.used_range.last_cell
+    if last.row > 1:
+        sheet.range((2, 1), (last.row, max(last.column, len(schema.fields)))).clear_contents()
+    sheet["A1"].value = sheet_values(schema, rows, lang)
+
+
+def _home_config(book: xw.Book):
+    from ..workbook.home import Home
+
+    try:
+        return Home.open(home_of(book))
+    except Exception:  # noqa: BLE001 - a master opened outside its HOME still gets today's flags
+        return None
+
+
+@xw.script
+def refresh_flags(book: xw.Book | None = None):
+    """The Refresh flags button: recompute who falls behind from the open master."""
+    from datetime import date
+
+    from ..sync.pipeline import as_of
+    from ..workbook.flags import compute_flags, flag_rows
+
+    book = _book(book)
+    lang = _lang(book)
+    home = _home_config(book)
+    flags = compute_flags(book_tables(book), as_of(home) if home else date.today())
+    write_sheet(book, "flags", flag_rows(flags), lang)
+    text = f"已刷新落后提醒：共 {len(flags)} 条。" if lang == "zh" else f"{len(flags)} flags."
+    book.app.alert(text, title="BranchBook")
+    return flags
+
+
+@xw.script
+def merge_now(book: xw.Book | None = None):
+    """The Merge now button: merge inbox/ into the open master, then save it.
+
+    The master is open, so the service would wait for it; the button merges into the workbook
+    through Excel instead and saves, and only then files the returns away."""
+    from ..sync.inbox import inbox_files
+    from ..sync.pipeline import Incoming, file_all, merge_and_flag, read_submissions
+    from ..sync.reports import outcome_line
+    from ..workbook.home import Home
+    from ..workbook.merge import MERGED_SHEETS
+
+    book = _book(book)
+    lang = _lang(book)
+    home = Home.open(home_of(book))
+    items = [Incoming(path) for path in inbox_files(home.folder("inbox"))]
+    if not items:
+        book.app.alert("inbox 中没有待合并的回执。" if lang == "zh" else "Nothing in the inbox.", title="BranchBook")
+        return None
+    tables = book_tables(book)
+    copies, submissions = read_submissions(home, items, tables)
+    result = merge_and_flag(home, tables, submissions)
+    for key in (*MERGED_SHEETS, "returns", "flags"):
+        write_sheet(book, key, result.tables[key], lang)
+    book.save()
+    file_all(home, items, copies, submissions, result)
+    book.app.alert("\n".join(outcome_line(o) for o in result.outcomes), title="BranchBook")
+    return result
+
+
 @xw.script
 def make_returns(book: xw.Book | None = None) -> list[Path]:
     """The Make returns button on the master: this week's returns into outbox/."""

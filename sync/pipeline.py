@@ -48,6 +48,7 @@ class BatchResult:
     written: bool = False
     busy: str | None = None
     filed: dict[str, Path] = field(default_factory=dict)  # file name -> where it went
+    tables: dict[str, list[dict]] = field(default_factory=dict, repr=False)  # the master after the merge
 
 
 def as_of(home: Home) -> date:
@@ -71,14 +72,9 @@ def _received_at(item: Incoming) -> datetime:
     return item.received_at or datetime.fromtimestamp(item.path.stat().st_mtime)
 
 
-def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: datetime | None = None,
-            progress: Callable[[int, int, str], None] | None = None) -> BatchResult:
-    store = MasterStore(home)
-    if not dry_run:
-        busy = is_busy(store.path)
-        if busy:
-            return BatchResult(busy=busy)
-    tables = store.read()
+def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[dict]],
+                     progress: Callable[[int, int, str], None] | None = None) -> tuple[list[Path], list[Submission]]:
+    """Each file read from its private copy against the master's current tables."""
     copies, submissions = [], []
     for number, item in enumerate(items, start=1):
         if progress:
@@ -87,24 +83,46 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
         copies.append(copy)
         submissions.append(load_submission(copy, tables, file_name=item.name, sender=item.sender,
                                            received_at=_received_at(item), lang=home.lang))
+    return copies, submissions
+
+
+def merge_and_flag(home: Home, tables: dict[str, list[dict]], submissions: list[Submission],
+                   now: datetime | None = None) -> BatchResult:
     merged, outcomes = merge(tables, submissions, now=now)
     flags = compute_flags(merged, as_of(home))
     merged["flags"] = flag_rows(flags)
-    result = BatchResult(outcomes=outcomes, flags=flags)
+    return BatchResult(outcomes=outcomes, flags=flags, tables=merged)
+
+
+def file_all(home: Home, items: list[Incoming], copies: list[Path], submissions: list[Submission],
+             result: BatchResult) -> None:
+    for item, copy, sub, outcome in zip(items, copies, submissions, result.outcomes):
+        result.filed[item.name] = file_away(home, item, copy, sub, outcome)
+        copy.unlink(missing_ok=True)
+
+
+def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: datetime | None = None,
+            progress: Callable[[int, int, str], None] | None = None) -> BatchResult:
+    store = MasterStore(home)
+    if not dry_run:
+        busy = is_busy(store.path)
+        if busy:
+            return BatchResult(busy=busy)
+    tables = store.read()
+    copies, submissions = read_submissions(home, items, tables, progress)
+    result = merge_and_flag(home, tables, submissions, now)
     if dry_run:
         for copy in copies:
             copy.unlink(missing_ok=True)
         return result
     try:
-        store.write(merged, painters=painters())
+        store.write(result.tables, painters=painters())
     except MasterBusy as busy:
         result.busy = str(busy)
         return result
     result.written = True
     pause_point("after-replace")
-    for item, copy, sub, outcome in zip(items, copies, submissions, outcomes):
-        result.filed[item.name] = file_away(home, item, copy, sub, outcome)
-        copy.unlink(missing_ok=True)
+    file_all(home, items, copies, submissions, result)
     return result
 
 

@@ -97,3 +97,35 @@ def test_lite_main_py_runs_the_same_macro(demo_home, tmp_path):
     module.validate(book)
     funcs = [a["func"] for a in book.json()["actions"]]
     assert funcs.count("setRangeColor") == 2 and "addSheet" in funcs and funcs[-1] == "alert"
+
+
+def test_refresh_flags_writes_the_flags_sheet_of_the_open_master(fresh_demo, tmp_path, monkeypatch):
+    from branchbook.workbook.flags import compute_flags
+    from branchbook.workbook.master import read_master
+    from datetime import date
+
+    monkeypatch.setenv(macros.HOME_VARIABLE, str(fresh_demo.root))
+    flags, alerts, wb = _run(macros.refresh_flags, fresh_demo.master, tmp_path / "m.xlsx")
+    expected = compute_flags(read_master(fresh_demo.master), date.today())
+    assert len(flags) == len(expected) > 0
+    rows = list(wb["落后提醒"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(expected) and rows[0][4] == expected[0].row()["rule"]
+    assert alerts[0][0] == f"已刷新落后提醒：共 {len(expected)} 条。"
+
+
+def test_merge_now_merges_the_inbox_into_the_open_master_and_saves(fresh_demo, tmp_path, monkeypatch):
+    import shutil
+
+    from branchbook.workbook.master import read_master
+
+    monkeypatch.setenv(macros.HOME_VARIABLE, str(fresh_demo.root))
+    path = filled_return(fresh_demo, tmp_path / "院机关支部_第3周.xlsx")
+    shutil.copyfile(path, fresh_demo.folder("inbox") / path.name)
+    before = read_master(fresh_demo.master)
+    result, alerts, _ = _run(macros.merge_now, fresh_demo.master, tmp_path / "saved.xlsx")
+    after = read_master(tmp_path / "saved.xlsx")
+    assert [o.result for o in result.outcomes] == ["merged"]
+    assert len(after["attendance"]) == len(before["attendance"]) + 32
+    assert any(r["return_id"] == "B08-W03" and r["result"] == "merged" for r in after["returns"])
+    assert not list(fresh_demo.folder("inbox").glob("*.xlsx")) and list(fresh_demo.folder("archive").glob("*.xlsx"))
+    assert "已合并" in alerts[0][0]

@@ -80,6 +80,12 @@ def apply_actions(path: Path, actions: list[dict], target: Path) -> list[list]:
             ws[args[0]].comment = Comment(args[1], "BranchBook")
         elif func == "alert":
             alerts.append(args)
+        elif func == "rangeClearContents":
+            for r in range(action["row_count"]):
+                for c in range(action["column_count"]):
+                    ws.cell(row=row + r, column=column + c).value = None
+        elif func == "save":
+            pass  # the target file below is the saved workbook
         else:
             raise AssertionError(f"the macro asked Excel for {func!r}, which this stand-in does not apply")
     wb.save(target)

@@ -55,8 +55,8 @@ def _write_table_sheet(wb: Workbook, sheet: SheetSchema, rows: Sequence[Mapping[
             dv.add(f"{letter}2:{letter}{layout.MASTER_VALIDATED_ROWS}")
             ws.data_validations.append(dv)
     ws.append([layout.header_cell(ws, field.label(lang), field.system) for field in fields])
-    for record in rows:
-        ws.append([layout.body_cell(ws, to_cell(field, record.get(field.key), lang), field) for field in fields])
+    for values in row_values(fields, rows, lang):
+        ws.append([layout.body_cell(ws, value, field) for field, value in zip(fields, values)])
     table = Table(
         displayName=f"tbl_{sheet.key}",
         ref=f"A1:{last_column}{max(len(rows) + 1, 2)}",
@@ -67,6 +67,17 @@ def _write_table_sheet(wb: Workbook, sheet: SheetSchema, rows: Sequence[Mapping[
         # We add the columns ourselves just above, which is what this warning asks for.
         warnings.filterwarnings("ignore", message="In write-only mode you must add table columns manually")
         ws.add_table(table)
+
+
+def row_values(fields, rows: Sequence[Mapping[str, Any]], lang: str):
+    """Each record as the values its row shows: codes as labels in the workbook's language."""
+    for record in rows:
+        yield [to_cell(field, record.get(field.key), lang) for field in fields]
+
+
+def sheet_values(sheet: SheetSchema, rows: Sequence[Mapping[str, Any]], lang: str) -> list[list[Any]]:
+    """A whole sheet as values, header first: what the add-in writes into an open workbook."""
+    return [[f.label(lang) for f in sheet.fields], *row_values(sheet.fields, rows, lang)]
 
 
 def _write_readme(wb: Workbook, lang: str) -> None:

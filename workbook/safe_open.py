@@ -1,4 +1,4 @@
-"""Open a workbook nobody vouches for: refuse what is not one, what is encrypted, macro-laden or
+"""Check a workbook nobody vouches for before anything parses it: refuse what is not one, what is encrypted, macro-laden or
 a zip bomb, before openpyxl parses anything (HAZARDS 14-18)."""
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import zipfile
 from pathlib import Path
 
 import defusedxml  # noqa: F401  (openpyxl uses it when installed: no XML bombs, no XXE)
-from openpyxl import load_workbook
 
 from .schema import load_schemas
 
@@ -87,12 +86,3 @@ def inspect(path: Path, limit_mb: float | None = None) -> None:
         expanded / packed > limits["max_zip_ratio"] and expanded > 50 * 1024 * 1024
     ):
         raise UnreadableFile("zip-bomb", path)
-
-
-def open_workbook(path: Path, read_only: bool = True, limit_mb: float | None = None):
-    """An openpyxl workbook of an inspected file; UnreadableFile when it does not parse."""
-    inspect(path, limit_mb)
-    try:
-        return load_workbook(path, read_only=read_only, data_only=True)
-    except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
-        raise UnreadableFile("corrupt", Path(path), reason=type(error).__name__) from error
