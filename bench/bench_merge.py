@@ -52,9 +52,9 @@ def ours(home, returns: list[Path]) -> float:
 
 def naive(master: Path, returns: list[Path], out: Path) -> float:
     start = time.perf_counter()
-    sheets = pd.read_excel(master, sheet_name=None)
+    sheets = pd.read_excel(master, sheet_name=None, engine="openpyxl")  # pandas' default engine for xlsx
     for path in returns:
-        ret = pd.read_excel(path, sheet_name=None)
+        ret = pd.read_excel(path, sheet_name=None, engine="openpyxl")
         grid = ret["出勤"].melt(id_vars=["党员编号", "姓名"], var_name="活动序号", value_name="状态").dropna()
         grid = grid.rename(columns={"活动序号": "活动编号"})[["活动编号", "党员编号", "状态"]]
         sheets["出勤"] = pd.concat([sheets["出勤"], grid]).drop_duplicates(subset=["活动编号", "党员编号"], keep="last")

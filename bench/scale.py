@@ -44,10 +44,19 @@ def university_tables(members: int = 20_000, attendance: int = 800_000, branches
             "sessions": sessions, "attendance": att}
 
 
+def _schema_digest() -> str:
+    import hashlib
+    from importlib import resources
+
+    folder = resources.files("branchbook.schemas")
+    text = b"".join(folder.joinpath(n).read_bytes() for n in ("master.yaml", "codes.yaml"))
+    return hashlib.sha256(text).hexdigest()[:8]
+
+
 def master_at(scale: str) -> Path:
     """The master file for a scale, written once and cached under bench/results/."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"master-{scale}.xlsx"
+    path = CACHE / f"master-{scale}-{_schema_digest()}.xlsx"  # a schema change makes a new master
     if not path.exists():
         tables = demo_tables() if scale == "college" else university_tables()
         write_master(path, tables)
