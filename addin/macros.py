@@ -183,7 +183,7 @@ def merge_now(book: xw.Book | None = None):
     book = _book(book)
     lang = _lang(book)
     home = Home.open(home_of(book))
-    items = [Incoming(path) for path in inbox_files(home.folder("inbox"))]
+    items = [Incoming.at(path) for path in inbox_files(home.folder("inbox"))]
     if not items:
         book.app.alert("inbox 中没有待合并的回执。" if lang == "zh" else "Nothing in the inbox.", title="BranchBook")
         return None

@@ -74,9 +74,12 @@ def _incoming(home, files):
     from .sync.inbox import inbox_files
     from .sync.pipeline import Incoming
 
+    from .sync.mail_intake import unpack_mail_files
+
     inbox = home.folder("inbox")
+    unpack_mail_files(home)  # saved mails (.eml, Maildir) give up their attachments first
     if not files:
-        return [Incoming(path) for path in inbox_files(inbox)]
+        return [Incoming.at(path) for path in inbox_files(inbox)]
     items = []
     for path in files:
         target = inbox / Path(path).name
@@ -165,6 +168,32 @@ def _rebuild(args) -> int:
     return Exit.OK
 
 
+def _approve(args) -> int:
+    import json
+
+    from .sync.mail_intake import SIDECAR_SUFFIX
+    from .workbook.home import Home
+
+    home = Home.open(args.home)
+    held = [p for p in home.folder("quarantine").glob(f"{args.id}__*")
+            if not p.name.endswith((SIDECAR_SUFFIX, ".待审批.txt"))] if home.folder("quarantine").is_dir() else []
+    if len(held) != 1:
+        print(f"待审批文件夹中没有收件编号为 {args.id} 的回执。", file=sys.stderr)
+        return Exit.UNUSABLE
+    path = held[0]
+    sidecar_path = path.with_name(path.name + SIDECAR_SUFFIX)
+    sidecar = json.loads(sidecar_path.read_text(encoding="utf-8")) if sidecar_path.exists() else {}
+    sidecar["approved"] = True
+    target = home.folder("inbox") / f"{args.id}{path.suffix}"
+    target.with_name(target.name + SIDECAR_SUFFIX).write_text(json.dumps(sidecar, ensure_ascii=False, indent=1),
+                                                              encoding="utf-8")
+    path.replace(target)
+    sidecar_path.unlink(missing_ok=True)
+    path.with_name(path.name + ".待审批.txt").unlink(missing_ok=True)
+    print(f"已批准 {sidecar.get('file_name', path.name)}，放回 inbox/，将在下次合并时处理。")
+    return Exit.OK
+
+
 def _addin(args) -> int:
     from .addin.lite import write_lite_files
 
@@ -220,6 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd = command("rebuild", "用 archive/ 中的回执重建台账", "branchbook rebuild D:\\台账", _rebuild)
     cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
+
+    cmd = command("approve", "批准一份待审批的回执（发件人不是登记的书记邮箱时）", "branchbook approve D:\\台账 1a2b3c4d5e6f",
+                  _approve)
+    cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
+    cmd.add_argument("id", help="收件编号（见周报表或待审批说明）")
 
     cmd = command("addin", "生成 xlwings Lite 用的 main.py 和 requirements.txt",
                   "branchbook addin lite D:\\lite", _addin)

@@ -14,7 +14,7 @@ _EXCEL_TEMP = re.compile(r"^[0-9A-Fa-f]{8}$")
 def is_ignored(path: Path) -> bool:
     name = path.name
     return (name.startswith(("~$", ".")) or name.lower().endswith((".tmp", ".crdownload", ".part"))
-            or bool(_EXCEL_TEMP.match(name)) or name.endswith(".错误报告.txt"))
+            or bool(_EXCEL_TEMP.match(name)) or name.endswith((".错误报告.txt", ".mail.json")))
 
 
 def inbox_files(inbox: Path) -> list[Path]:

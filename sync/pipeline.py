@@ -17,11 +17,12 @@ from pathlib import Path
 from ..workbook.annotate import annotate
 from ..workbook.flags import Flag, compute_flags, flag_rows
 from ..workbook.home import Home
-from ..workbook.intake import Submission, file_sha256, load_submission
+from ..workbook.intake import Submission, file_sha256, load_submission, sender_hold
 from ..workbook.merge import Outcome, merge
+from .mail_intake import SIDECAR_SUFFIX, read_sidecar
 from .master_store import MasterBusy, MasterStore, is_busy
 from .pause import pause_point
-from .reports import rejection_report
+from .reports import hold_report, rejection_report
 
 log = logging.getLogger("branchbook.sync")
 WORK_FOLDER = ".work"
@@ -29,16 +30,26 @@ WORK_FOLDER = ".work"
 
 @dataclass
 class Incoming:
-    """A file to process, with what is known of how it came."""
+    """A file to process, with what is known of how it came (by mail: its sidecar)."""
 
     path: Path
     file_name: str | None = None
     sender: str | None = None
     received_at: datetime | None = None
+    mail: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.file_name or self.path.name
+
+    @classmethod
+    def at(cls, path: Path) -> Incoming:
+        mail = read_sidecar(path)
+        if not mail:
+            return cls(path)
+        received = mail.get("received_at")
+        return cls(path, mail.get("file_name"), mail.get("sender"),
+                   datetime.fromisoformat(received) if received else None, mail)
 
 
 @dataclass
@@ -49,6 +60,8 @@ class BatchResult:
     busy: str | None = None
     filed: dict[str, Path] = field(default_factory=dict)  # file name -> where it went
     tables: dict[str, list[dict]] = field(default_factory=dict, repr=False)  # the master after the merge
+    items: list[Incoming] = field(default_factory=list, repr=False)
+    submissions: list[Submission] = field(default_factory=list, repr=False)
 
 
 def as_of(home: Home) -> date:
@@ -81,8 +94,11 @@ def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[d
             progress(number, len(items), item.name)
         copy = _private_copy(home, item)
         copies.append(copy)
-        submissions.append(load_submission(copy, tables, file_name=item.name, sender=item.sender,
-                                           received_at=_received_at(item), lang=home.lang))
+        sub = load_submission(copy, tables, file_name=item.name, sender=item.sender,
+                              received_at=_received_at(item), lang=home.lang)
+        if item.sender and not item.mail.get("approved"):
+            sub.hold = sender_hold(sub, tables.get("branches", []), item.mail.get("authenticated"))
+        submissions.append(sub)
     return copies, submissions
 
 
@@ -111,6 +127,7 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
     tables = store.read()
     copies, submissions = read_submissions(home, items, tables, progress)
     result = merge_and_flag(home, tables, submissions, now)
+    result.items, result.submissions = items, submissions
     if dry_run:
         for copy in copies:
             copy.unlink(missing_ok=True)
@@ -142,8 +159,21 @@ def _free_name(folder: Path, name: str) -> Path:
 
 
 def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: Outcome) -> Path:
-    """Move the original out of the inbox: accepted to archive/, refused to rejected/ with its report.
-    What goes beside it is written first, so a file gone from the inbox is a file fully handled."""
+    """Move the original out of the inbox: accepted to archive/, refused to rejected/ with its report,
+    held to quarantine/ for approval. What goes beside it is written first, so a file gone from the
+    inbox is a file fully handled."""
+    mail_sidecar = item.path.with_name(item.path.name + SIDECAR_SUFFIX)
+    if outcome.result == "quarantined":
+        folder = home.folder("quarantine")
+        folder.mkdir(exist_ok=True)
+        target = folder / f"{sub.receipt_id}__{Path(item.name).name}"
+        target.with_name(target.name + ".待审批.txt").write_text(hold_report(sub), encoding="utf-8")
+        if mail_sidecar.exists():
+            shutil.move(str(mail_sidecar), target.with_name(target.name + SIDECAR_SUFFIX))
+        shutil.move(str(item.path), target)
+        log.info("held %s for approval: %s", item.name, sub.hold)
+        return target
+    mail_sidecar.unlink(missing_ok=True)  # what it said is kept in 周报 and in the archive's sidecar
     if outcome.result == "rejected":
         folder = home.folder("rejected")
         folder.mkdir(exist_ok=True)
@@ -162,7 +192,7 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
     folder.mkdir(exist_ok=True)
     target = folder / f"{sub.receipt_id}__{Path(item.name).name}"
     sidecar = {"file_name": item.name, "sender": item.sender, "received_at": sub.received_at,
-               "sha256": sub.sha256, "result": outcome.result}
+               "sha256": sub.sha256, "result": outcome.result, "approved": bool(item.mail.get("approved"))}
     if target.exists():
         item.path.unlink()  # the same bytes under the same name are already archived
     else:

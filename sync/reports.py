@@ -6,8 +6,9 @@ from ..workbook.intake import Submission
 from ..workbook.merge import Outcome
 
 RESULT_WORDS = {"merged": "已合并", "duplicate": "重复（已合并过，未作改动）", "superseded": "较早的版本（未覆盖较新的回执）",
-                "rejected": "退回"}
-PREVIEW_WORDS = {"merged": "将合并", "duplicate": "重复，不会改动", "superseded": "较早的版本，不会覆盖", "rejected": "将退回"}
+                "rejected": "退回", "quarantined": "待审批"}
+PREVIEW_WORDS = {"merged": "将合并", "duplicate": "重复，不会改动", "superseded": "较早的版本，不会覆盖", "rejected": "将退回",
+                 "quarantined": "将待审批"}
 SHEET_WORDS = {"sessions": "学习活动", "attendance": "出勤", "selfstudy": "自学", "inspections": "笔记检查",
                "opinions": "征求意见"}
 
@@ -24,6 +25,14 @@ def rejection_report(sub: Submission, outcome: Outcome) -> str:
     lines += [f"{number}. {problem}" for number, problem in enumerate(outcome.problems, start=1)]
     lines += ["", "同一文件夹中的“标注”工作簿已将出错的单元格标红，并附有说明。"]
     return "\n".join(lines) + "\n"
+
+
+def hold_report(sub: Submission) -> str:
+    return "\n".join([
+        f"文件：{sub.file_name}", f"发件人：{sub.sender}", f"收到时间：{sub.received_at}", f"收件编号：{sub.receipt_id}", "",
+        f"这份回执暂未合并：{sub.hold}。",
+        f"核实无误后运行 branchbook approve <工作文件夹> {sub.receipt_id} 即可合并；否则删除本文件即可。",
+    ]) + "\n"
 
 
 def outcome_line(outcome: Outcome, preview: bool = False) -> str:

@@ -21,6 +21,8 @@ from watchdog.observers.polling import PollingObserver
 from ..workbook.cells import timestamp_text
 from ..workbook.home import Home
 from .inbox import StabilityTracker, inbox_files, is_ignored
+from .mail_intake import unpack_mail_files
+from .mail_side import MailSide
 from .pipeline import Incoming, process
 from .reports import outcome_line
 
@@ -59,7 +61,7 @@ class _InboxHandler(PatternMatchingEventHandler):
 
 
 class SyncService:
-    def __init__(self, home: Home, polling: bool | None = None, extra_sources=()):
+    def __init__(self, home: Home, polling: bool | None = None):
         self.home = home
         settings = home.config.get("sync", {})
         self.poll = float(settings.get("poll_seconds", 1.0))
@@ -68,7 +70,6 @@ class SyncService:
         self.polling = bool(settings.get("polling", False)) if polling is None else polling
         self.inbox = home.folder("inbox")
         self.tracker = StabilityTracker(int(settings.get("stable_polls", 2)))
-        self.extra_sources = list(extra_sources)  # e.g. the mail fetcher: callables returning nothing
         self.stop_event = threading.Event()
         self.wake = threading.Event()
         self.seen: set[Path] = set()
@@ -78,6 +79,9 @@ class SyncService:
         self.observer = None
         self.worker: threading.Thread | None = None
         self.batches = 0
+        self.mail = MailSide.of(home, self.wake)
+        self._mail_state_shown: dict | None = None
+        self._last_state, self._last_message = "idle", ""
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -91,6 +95,8 @@ class SyncService:
         self.observer.start()
         self.worker = threading.Thread(target=self._run, name="branchbook-sync", daemon=False)
         self.worker.start()
+        if self.mail:
+            self.mail.fetcher.start(self.stop_event)
         self._status("idle", "同步服务已启动")
         log.info("serving %s", self.home.root)
 
@@ -99,6 +105,8 @@ class SyncService:
         self.wake.set()
         if self.worker:
             self.worker.join(timeout=120)
+        if self.mail:
+            self.mail.fetcher.join()
         if self.observer:
             self.observer.stop()
             self.observer.join(timeout=10)
@@ -114,8 +122,9 @@ class SyncService:
         next_rescan = 0.0  # scan at once: what arrived while we were down
         while not self.stop_event.is_set():
             try:
-                for source in self.extra_sources:
-                    source()
+                notices = unpack_mail_files(self.home)  # .eml files and Maildir folders dropped in the inbox
+                if self.mail:
+                    self.mail.notify(notices)
                 now = time.monotonic()
                 if now >= next_rescan:
                     with self.seen_lock:
@@ -125,6 +134,8 @@ class SyncService:
                     self.wake.clear()
                     self.last_event = now
                 self._maybe_process()
+                if self.mail and self.mail.fetcher.state != self._mail_state_shown:
+                    self._status(self._last_state, self._last_message)  # the mailbox's news, promptly
             except Exception:  # noqa: BLE001 - the service outlives any one bad pass
                 log.exception("sync pass failed; will retry")
                 self._status("error", "同步出错，稍后自动重试（详见 logs/sync.log）")
@@ -139,7 +150,7 @@ class SyncService:
         ready = self.tracker.ready(candidates)
         if len(ready) < len(candidates) or time.monotonic() - self.last_event < self.quiet:
             return  # a burst is still arriving: one master write for the whole batch
-        result = process(self.home, [Incoming(p) for p in ready])
+        result = process(self.home, [Incoming.at(p) for p in ready])
         if result.busy:
             log.warning("master busy, %d waiting: %s", len(ready), result.busy)
             self._status("waiting", result.busy, pending=len(ready))
@@ -150,12 +161,17 @@ class SyncService:
         self.tracker.forget(ready)
         for outcome in result.outcomes:
             log.info(outcome_line(outcome))
+        if self.mail:
+            self.mail.answer(result)
         self._status("idle", f"已处理 {len(ready)} 个文件", pending=0,
                      last=[outcome_line(o) for o in result.outcomes], flags=len(result.flags))
 
     def _status(self, state: str, message: str, **extra) -> None:
         status = {"state": state, "message": message, "pid": os.getpid(),
                   "updated": timestamp_text(datetime.now()), "batches": self.batches, **extra}
+        if self.mail:
+            status["mail"] = self._mail_state_shown = dict(self.mail.fetcher.state)
+        self._last_state, self._last_message = state, message
         path = self.home.root / STATUS_NAME
         temp = path.with_suffix(".json.tmp")
         temp.write_text(json.dumps(status, ensure_ascii=False, indent=1), encoding="utf-8")

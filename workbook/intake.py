@@ -38,6 +38,7 @@ class Submission:
     week: int | None = None
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     form: dict[str, Any] = field(default_factory=dict)
+    hold: str | None = None  # why it waits for the office's approval (a sender not registered), if it does
 
     @property
     def receipt_id(self) -> str:
@@ -59,6 +60,21 @@ class Submission:
         if self.unreadable is not None:
             return [self.unreadable.message(lang)]
         return [f.message(lang) for f in self.findings if f.severity == ERROR]
+
+
+def sender_hold(sub: Submission, branches: list[dict], authenticated: bool | None) -> str | None:
+    """Why a mailed return must wait for approval, or None: the sender must be the branch's secretary
+    or a listed deputy, and our own mail server must not have failed the sender's authentication."""
+    if authenticated is False:
+        return f"发件人 {sub.sender} 未通过学院邮件服务器的身份验证"
+    branch = next((b for b in branches if b.get("branch_id") == sub.branch_id), None)
+    if branch is None:
+        return None  # the return is rejected for its branch anyway
+    allowed = {str(branch.get("secretary_email") or "").strip().lower()}
+    allowed |= {a.strip().lower() for a in re.split(r"[,;，；、\s]+", str(branch.get("deputy_emails") or "")) if a.strip()}
+    if (sub.sender or "").lower() in allowed - {""}:
+        return None
+    return f"发件人 {sub.sender} 不是「{branch.get('name')}」登记的支部书记或代报人邮箱"
 
 
 def file_sha256(path: Path) -> str:

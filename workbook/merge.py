@@ -23,7 +23,7 @@ NOTE_LIMIT = 5
 class Outcome:
     file_name: str
     receipt_id: str
-    result: str  # merged | replaced-earlier | duplicate | superseded | rejected
+    result: str  # merged | duplicate | superseded | rejected | quarantined
     branch_id: str | None = None
     week: int | None = None
     added: dict[str, int] = field(default_factory=dict)
@@ -78,6 +78,9 @@ def merge(tables: dict[str, list[dict]], submissions: list[Submission], now: dat
     ordered = sorted(zip(submissions, outcomes), key=lambda p: (p[0].filled_at or p[0].received_at, p[0].received_at))
     for sub, outcome in ordered:
         prior = known_hashes.get(sub.sha256)
+        if prior is not None and prior.get("result") == "quarantined" and not sub.hold:
+            receipts.remove(prior)  # approved since: processed now, as if it had just come
+            prior = None
         if prior is not None:
             # The same bytes again: nothing changes. A file rejected before is rejected again, for the same reasons.
             outcome.result = "rejected" if prior.get("result") == "rejected" else "duplicate"
@@ -94,6 +97,11 @@ def merge(tables: dict[str, list[dict]], submissions: list[Submission], now: dat
         if not sub.acceptable:
             outcome.problems = sub.problems()
             receipt["note"] = _note(outcome.problems)
+            continue
+        if sub.hold:
+            outcome.result = receipt["result"] = "quarantined"
+            outcome.problems = [sub.hold]
+            receipt["note"] = f"{sub.hold}，待学院审批（branchbook approve … {sub.receipt_id}）。"
             continue
         current = [r for r in receipts if r.get("return_id") == sub.return_id and r.get("result") == "merged"]
         if any((r.get("filled_at") or "") > (sub.filled_at or "") for r in current):

@@ -1,0 +1,51 @@
+"""The service's mail side: the fetcher, and the replies after each batch."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from ..workbook.home import Home
+from .mail_fetch import MailFetcher, describe
+from .mail_intake import Notice
+from .mail_ledger import MailLedger
+from .mail_reply import Replier
+from .mail_settings import MailSettings
+from .pipeline import BatchResult
+
+log = logging.getLogger("branchbook.sync")
+
+
+@dataclass
+class MailSide:
+    settings: MailSettings
+    ledger: MailLedger
+    replier: Replier
+    fetcher: MailFetcher
+
+    @classmethod
+    def of(cls, home: Home, wake: threading.Event | None = None) -> MailSide | None:
+        settings = MailSettings.of(home)
+        if settings is None:
+            return None
+        ledger = MailLedger(home.root)
+        replier = Replier(home, settings, ledger)
+        return cls(settings, ledger, replier, MailFetcher(home, settings, ledger, replier, wake))
+
+    def _safely(self, action, *args) -> None:
+        try:
+            action(*args)
+        except Exception as error:  # noqa: BLE001 - a reply that fails is logged; the return itself is handled
+            log.warning("mail reply failed: %s", describe(error))
+
+    def notify(self, notices: list[Notice]) -> None:
+        for notice in notices:
+            self._safely(self.replier.reply_notice, notice)
+
+    def answer(self, result: BatchResult) -> None:
+        for item, sub, outcome in zip(result.items, result.submissions, result.outcomes):
+            if not item.mail:
+                continue
+            filed = result.filed.get(item.name)
+            annotated = filed.with_name(f"{filed.stem}.标注.xlsx") if filed and outcome.result == "rejected" else None
+            self._safely(self.replier.reply_outcome, item.mail, sub, outcome, result.tables, annotated)

@@ -1,0 +1,252 @@
+"""Returns by e-mail, end to end: a real Dovecot on loopback (IMAP over TLS), the real service,
+and a real SMTP receiver (aiosmtpd) for the replies."""
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+
+import pytest
+import yaml
+
+from branchbook.cli import main
+from branchbook.sync.service import SyncService
+from branchbook.workbook.home import CONFIG_NAME, Home
+from branchbook.workbook.master import read_master
+from mail_messages import _part, message, plain, rfc2047_gbk
+from mailserver import PASSWORD, Dovecot, Outbox
+from returns_factory import edit, filled_return
+from sync_helpers import FAST_SYNC, archived_names, wait_until
+
+SECRETARY = "b08.secretary@bme.example.edu.cn"
+RETURN_NAME = "院机关支部_第3周.xlsx"
+_users = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    server = Dovecot()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def outbox():
+    receiver = Outbox()
+    yield receiver
+    receiver.stop()
+
+
+def _configure(home: Home, dovecot: Dovecot, outbox: Outbox, **imap) -> Home:
+    user = f"office{next(_users)}@bme.example.edu.cn"  # the static passdb takes any user: one mailbox per test
+    config = {**home.config, "sync": FAST_SYNC, "as_of": "2005-03-30", "mail": {
+        "enabled": True, "user": user, "from": user, "poll_seconds": 0.5, "ca_file": str(dovecot.cert),
+        "imap": {"host": "127.0.0.1", "port": dovecot.imaps_port, "security": "ssl", **imap},
+        "smtp": {"host": "127.0.0.1", "port": outbox.port, "security": "none", "user": None},
+    }}
+    (home.root / CONFIG_NAME).write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return Home.open(home.root)
+
+
+@pytest.fixture
+def mail_home(fresh_demo, dovecot, outbox, monkeypatch):
+    monkeypatch.setenv("BRANCHBOOK_MAIL_PASSWORD", PASSWORD)
+    return _configure(fresh_demo, dovecot, outbox)
+
+
+def _deliver(dovecot, home, raw):
+    conn = dovecot.client()
+    conn.logout()
+    user = home.config["mail"]["user"]
+    import imaplib
+    import ssl
+
+    client = imaplib.IMAP4_SSL("127.0.0.1", dovecot.imaps_port, ssl_context=ssl.create_default_context(cafile=dovecot.cert))
+    client.login(user, PASSWORD)
+    client.append("INBOX", None, None, raw)
+    client.logout()
+
+
+def _server_flags(dovecot, home):
+    import imaplib
+    import ssl
+
+    client = imaplib.IMAP4_SSL("127.0.0.1", dovecot.imaps_port, ssl_context=ssl.create_default_context(cafile=dovecot.cert))
+    client.login(home.config["mail"]["user"], PASSWORD)
+    client.select("INBOX")
+    _, data = client.uid("FETCH", "1:*", "(FLAGS)")
+    client.logout()
+    return [item.decode() for item in data if item]
+
+
+def _mail_with_return(home, tmp_path, sender=SECRETARY, change=None, message_id="<r1@bme.example.edu.cn>"):
+    path = filled_return(home, tmp_path / RETURN_NAME)
+    if change:
+        edit(path, change)
+    return message(f"王书记 <{sender}>", [_part(rfc2047_gbk(RETURN_NAME), path.read_bytes())], message_id=message_id)
+
+
+def _receipts(home):
+    return [r for r in read_master(home.master)["returns"] if r.get("sha256")]
+
+
+def _serve(home):
+    service = SyncService(home)
+    service.start()
+    return service
+
+
+def _body(mail):
+    return mail.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_mailed_return_is_merged_flagged_answered_once_across_restarts(mail_home, dovecot, outbox, tmp_path):
+    home = mail_home
+    _deliver(dovecot, home, _mail_with_return(home, tmp_path))
+    service = _serve(home)
+    try:
+        wait_until(lambda: [r for r in _receipts(home) if r["result"] == "merged"], 60, "the mailed return merged")
+        wait_until(lambda: outbox.messages, 30, "the reply")
+    finally:
+        service.stop()
+    [receipt] = _receipts(home)
+    assert receipt["file_name"] == RETURN_NAME and receipt["sender"] == SECRETARY
+    [flags] = _server_flags(dovecot, home)
+    assert "\\Seen" in flags and "$BranchBook" in flags
+    [reply] = outbox.messages
+    assert reply["To"] == SECRETARY and reply["Subject"] == "Re: 支部周报" and reply["In-Reply-To"] == "<r1@bme.example.edu.cn>"
+    assert "已合并进学院台账（第3周）" in _body(reply) and "出勤率" in _body(reply)
+    # A restart takes nothing again and answers nothing again.
+    service = _serve(home)
+    try:
+        wait_until(lambda: service.mail.fetcher.state["state"] == "ok", 30, "a mail poll after restart")
+        wait_until(lambda: service.batches == 0 and service.mail.fetcher.state["message"].endswith("0 封"), 10, "idle")
+    finally:
+        service.stop()
+    assert len(outbox.messages) == 1 and len(_receipts(home)) == 1 and len(archived_names(home)) == 1
+
+
+def test_a_second_message_with_the_same_attachment_is_not_merged_twice(mail_home, dovecot, outbox, tmp_path):
+    home = mail_home
+    raw = _mail_with_return(home, tmp_path)
+    _deliver(dovecot, home, raw)
+    _deliver(dovecot, home, raw.replace(b"<r1@bme.example.edu.cn>", b"<r2@bme.example.edu.cn>"))
+    service = _serve(home)
+    try:
+        wait_until(lambda: len(_server_flags(dovecot, home)) == 2 and all("$BranchBook" in f for f in _server_flags(dovecot, home)),
+                   60, "both messages taken")
+        wait_until(lambda: _receipts(home) and not list(home.folder("inbox").glob("*.xlsx")), 60, "merged")
+        wait_until(lambda: outbox.messages, 30, "the reply")
+    finally:
+        service.stop()
+    assert [r["result"] for r in _receipts(home)] == ["merged"] and len(outbox.messages) == 1
+
+
+def test_a_spoofed_sender_waits_for_approval(mail_home, dovecot, outbox, tmp_path):
+    home = mail_home
+    _deliver(dovecot, home, _mail_with_return(home, tmp_path, sender="someone@elsewhere.example.com"))
+    service = _serve(home)
+    try:
+        wait_until(lambda: [r for r in _receipts(home) if r["result"] == "quarantined"], 60, "the return held")
+        wait_until(lambda: outbox.messages, 30, "the holding reply")
+        held = [p for p in home.folder("quarantine").glob("*.xlsx")]
+        assert len(held) == 1 and "不是「院机关支部」登记的支部书记" in _body(outbox.messages[0])
+        receipt_id = held[0].name.split("__")[0]
+        assert main(["approve", str(home.root), receipt_id]) == 0
+        wait_until(lambda: [r for r in _receipts(home) if r["result"] == "merged"], 60, "the approved return merged")
+    finally:
+        service.stop()
+    assert [r["result"] for r in _receipts(home)] == ["merged"]
+    assert len([r for r in read_master(home.master)["attendance"] if str(r["source_return"]).startswith("B08-W03@")]) == 32
+
+
+def test_rejections_and_old_formats_are_answered(mail_home, dovecot, outbox, tmp_path):
+    home = mail_home
+    bad = _mail_with_return(home, tmp_path, change=lambda wb: wb["自学"].__setitem__("C2", 30),
+                            message_id="<bad@bme.example.edu.cn>")
+    old = message(SECRETARY, [_part(plain("院机关支部_第3周.xls"), b"\xd0\xcf\x11\xe0old", "application/vnd.ms-excel")],
+                  message_id="<xls@bme.example.edu.cn>")
+    _deliver(dovecot, home, bad)
+    _deliver(dovecot, home, old)
+    service = _serve(home)
+    try:
+        wait_until(lambda: len(outbox.messages) == 2, 60, "two replies")
+    finally:
+        service.stop()
+    replies = {m["In-Reply-To"]: m for m in outbox.messages}
+    rejected = replies["<bad@bme.example.edu.cn>"]
+    assert "自学 第2行 「学时」：30 超出允许范围" in _body(rejected)
+    [annotated] = [part for part in rejected.iter_attachments()]
+    assert annotated.get_filename().endswith(".标注.xlsx")
+    assert "另存为”Excel 工作簿（.xlsx）" in _body(replies["<xls@bme.example.edu.cn>"])
+    assert [r["result"] for r in _receipts(home)] == ["rejected"]
+
+
+def test_mail_saved_as_files_in_the_inbox(fresh_demo, tmp_path):
+    from sync_helpers import fast_home
+
+    home = fast_home(fresh_demo)
+    raw = _mail_with_return(home, tmp_path)
+    (home.folder("inbox") / "周报邮件.eml").write_bytes(raw)
+    maildir = home.folder("inbox") / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    other = filled_return(home, tmp_path / "生医教工党支部_第3周.xlsx", name="生医教工党支部_第3周.xlsx", seed=3)
+    (maildir / "new" / "1700000000.M1.host").write_bytes(
+        message("b09.secretary@bme.example.edu.cn", [_part(plain(other.name), other.read_bytes())]))
+    assert main(["merge", str(home.root)]) == 0
+    assert sorted(r["file_name"] for r in _receipts(home) if r["result"] == "merged") == sorted([RETURN_NAME, other.name])
+    assert not list(maildir.glob("*/*")) and len(list((home.folder("archive") / "mail").iterdir())) == 2
+
+
+def test_a_wrong_password_is_reported_and_the_drop_folder_still_served(fresh_demo, dovecot, outbox, tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.setenv("BRANCHBOOK_MAIL_PASSWORD", "not-the-password")
+    home = _configure(fresh_demo, dovecot, outbox)
+    shutil.copyfile(filled_return(home, tmp_path / "r.xlsx"), home.folder("inbox") / RETURN_NAME)
+    service = _serve(home)
+    try:
+        wait_until(lambda: service.mail.fetcher.state["state"] == "error", 30, "the mail error")
+        assert "用户名或密码错误" in service.mail.fetcher.state["message"]
+        wait_until(lambda: archived_names(home) == [RETURN_NAME], 60, "the dropped return merged meanwhile")
+        status = home.root / "status.json"
+        wait_until(lambda: json.loads(status.read_text(encoding="utf-8"))["mail"]["state"] == "error", 10, "status")
+    finally:
+        service.stop()
+
+
+def test_starttls_works_too(fresh_demo, dovecot, outbox, monkeypatch):
+    from branchbook.sync.mail_side import MailSide
+
+    monkeypatch.setenv("BRANCHBOOK_MAIL_PASSWORD", PASSWORD)
+    home = _configure(fresh_demo, dovecot, outbox, port=dovecot.imap_port, security="starttls")
+    assert MailSide.of(home).fetcher.poll() == 0
+
+
+def test_the_password_is_written_nowhere(mail_home, dovecot, outbox, tmp_path, monkeypatch):
+    import logging
+
+    home = mail_home
+    (home.root / "logs").mkdir()
+    handler = logging.FileHandler(home.root / "logs" / "sync.log", encoding="utf-8")
+    logger = logging.getLogger("branchbook")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    _deliver(dovecot, home, _mail_with_return(home, tmp_path))
+    _deliver(dovecot, home, message(SECRETARY, [_part(plain("旧.xls"), b"old", "application/vnd.ms-excel")],
+                                    message_id="<x@y>"))
+    service = _serve(home)
+    try:
+        wait_until(lambda: len(outbox.messages) == 2, 60, "the replies")
+    finally:
+        service.stop()
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        handler.close()
+    assert "replied to" in (home.root / "logs" / "sync.log").read_text(encoding="utf-8")
+    secret = PASSWORD.encode()
+    written = [p for p in home.root.rglob("*") if p.is_file()]
+    assert len(written) > 10
+    assert [p for p in written if secret in p.read_bytes()] == []
+    assert all(secret not in m.as_bytes() for m in outbox.messages)
