@@ -150,19 +150,37 @@ def _home_config(book: xw.Book):
         return None
 
 
+def _refresh_dashboard(book: xw.Book, tables: dict, day, flags, lang: str) -> None:
+    """New figures into the dashboard's tables; its charts, which point at them, follow."""
+    from ..workbook.reports.dashboard import HEADER_ROW, SHEET_NAME, branch_rows, trend_first_row
+    from ..workbook.reports.progress import compute_progress
+
+    if SHEET_NAME[lang] not in {s.name for s in book.sheets}:
+        return
+    progress = compute_progress(tables, day, flags=flags)
+    sheet = book.sheets[SHEET_NAME[lang]]
+    rows = branch_rows(progress, lang)
+    if rows:
+        sheet.range((HEADER_ROW + 1, 1)).value = rows
+    if progress.weeks:
+        sheet.range((trend_first_row(len(rows)), 1)).value = [[w.week, w.returns, w.attendance_rate] for w in progress.weeks]
+
+
 @xw.script
 def refresh_flags(book: xw.Book | None = None):
     """The Refresh flags button: recompute who falls behind from the open master."""
     from datetime import date
 
-    from ..sync.pipeline import as_of
     from ..workbook.flags import compute_flags, flag_rows
 
     book = _book(book)
     lang = _lang(book)
     home = _home_config(book)
-    flags = compute_flags(book_tables(book), as_of(home) if home else date.today())
+    tables = book_tables(book)
+    day = home.as_of if home else date.today()
+    flags = compute_flags(tables, day)
     write_sheet(book, "flags", flag_rows(flags), lang)
+    _refresh_dashboard(book, tables, day, flags, lang)
     text = f"已刷新落后提醒：共 {len(flags)} 条。" if lang == "zh" else f"{len(flags)} flags."
     book.app.alert(text, title="BranchBook")
     return flags
@@ -196,6 +214,20 @@ def merge_now(book: xw.Book | None = None):
     file_all(home, items, copies, submissions, result)
     book.app.alert("\n".join(outcome_line(o) for o in result.outcomes), title="BranchBook")
     return result
+
+
+@xw.script
+def bulletin(book: xw.Book | None = None, fmt: str = "docx") -> Path:
+    """The Bulletin button: this week's 简报 from the master, into outbox/."""
+    from ..workbook.home import Home
+    from ..workbook.reports.publish import make_bulletin
+
+    book = _book(book)
+    path = make_bulletin(Home.open(home_of(book)), fmt=fmt)
+    lang = _lang(book)
+    book.app.alert(f"简报已生成：{path.name}（在 outbox 文件夹中）" if lang == "zh" else f"Bulletin: {path.name}",
+                   title="BranchBook")
+    return path
 
 
 @xw.script

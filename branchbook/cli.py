@@ -126,7 +126,6 @@ def _flags(args) -> int:
     import json
     from datetime import date
 
-    from .sync.pipeline import as_of
     from .sync.reports import flags_text
     from .workbook.flags import compute_flags
     from .workbook.home import Home
@@ -134,7 +133,7 @@ def _flags(args) -> int:
 
     home = Home.open(args.home)
     try:
-        day = date.fromisoformat(args.as_of) if args.as_of else as_of(home)
+        day = date.fromisoformat(args.as_of) if args.as_of else home.as_of
     except ValueError:
         raise UserError("bad-date", text=args.as_of) from None
     flags = compute_flags(read_master(home.master), day)
@@ -191,6 +190,40 @@ def _approve(args) -> int:
     sidecar_path.unlink(missing_ok=True)
     path.with_name(path.name + ".待审批.txt").unlink(missing_ok=True)
     print(f"已批准 {sidecar.get('file_name', path.name)}，放回 inbox/，将在下次合并时处理。")
+    return Exit.OK
+
+
+def _bulletin(args) -> int:
+    from .workbook.home import Home
+    from .workbook.reports.bulletin import NeedsLibreOffice
+    from .workbook.reports.fonts import NoChineseFont
+    from .workbook.reports.publish import make_bulletin
+
+    try:
+        print(make_bulletin(Home.open(args.home), args.week, args.format))
+    except (NeedsLibreOffice, NoChineseFont) as error:
+        print(error, file=sys.stderr)
+        return Exit.UNUSABLE
+    return Exit.OK
+
+
+def _remind(args) -> int:
+    from .workbook.home import Home
+    from .workbook.reports.publish import write_reminders
+
+    home = Home.open(args.home)
+    written = write_reminders(home)
+    for reminder, path in written:
+        print(f"{path}")
+    if args.send:
+        from .sync.mail_side import MailSide
+
+        mail = MailSide.of(home)
+        if mail is None or mail.settings.smtp is None:
+            print("未配置发信邮箱（branchbook.yaml 的 mail.smtp），提醒只写入了 outbox/提醒/。", file=sys.stderr)
+            return Exit.UNUSABLE
+        sent = mail.replier.send_reminders([r for r, _ in written], home.as_of)
+        print(f"已发送 {sent} 封提醒邮件。")
     return Exit.OK
 
 
@@ -254,6 +287,16 @@ def build_parser() -> argparse.ArgumentParser:
                   _approve)
     cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
     cmd.add_argument("id", help="收件编号（见周报表或待审批说明）")
+
+    cmd = command("bulletin", "生成每周简报（默认 docx，可编辑）", "branchbook bulletin D:\\台账 --week 3 --format pdf",
+                  _bulletin)
+    cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
+    cmd.add_argument("--week", type=int, help="周次（默认：最近结束的一周）")
+    cmd.add_argument("--format", choices=["docx", "pdf", "html"], default="docx", help="docx（默认）、pdf 或 html")
+
+    cmd = command("remind", "给各支部书记写（并可发送）落后提醒", "branchbook remind D:\\台账 --send", _remind)
+    cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
+    cmd.add_argument("--send", action="store_true", help="同时按登记的书记邮箱发送（需配置发信邮箱）")
 
     cmd = command("addin", "生成 xlwings Lite 用的 main.py 和 requirements.txt",
                   "branchbook addin lite D:\\lite", _addin)

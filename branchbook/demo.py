@@ -11,6 +11,7 @@ import yaml
 
 from .sync.pipeline import Incoming, process
 from .sync.reports import flags_text, outcome_line
+from .workbook.demo_college import DEMO_AS_OF
 from .workbook.demo_fill import Secretary, fill_return
 from .workbook.errors import UserError
 from .workbook.home import CONFIG_NAME, MASTER_NAME, Home
@@ -18,7 +19,7 @@ from .workbook.office import init_home, make_returns
 
 DEMO_MARKER = ".branchbook-demo"
 DEMO_WEEK = 3
-AS_OF = "2005-03-30"  # the demo college lives in 2005: its flags are computed as of this day
+AS_OF = DEMO_AS_OF.isoformat()
 ON_TIME = datetime(2005, 3, 28, 17, 30)
 LATE = {"B07": datetime(2005, 3, 30, 9, 0)}  # one secretary sends her return after the deadline
 # Two branches do not return this week; the others fill in their own ways.

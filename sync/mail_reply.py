@@ -94,6 +94,20 @@ class Replier:
         log.info("replied to %s about %s: %s", sub.sender, sub.file_name, outcome.result)
         return True
 
+    def send_reminders(self, reminders, as_of) -> int:
+        """Each secretary's reminder, once per day of reckoning."""
+        sent = 0
+        for reminder in reminders:
+            key = f"remind|{reminder.branch_id}|{as_of.isoformat()}"
+            if not reminder.email or self.ledger.has_replied(key):
+                continue
+            message = self._message(reminder.email, "", reminder.text, None)
+            message.replace_header("Subject", f"{reminder.branch}：先进性教育活动进度提醒（截至 {as_of:%m月%d日}）")
+            self._send(message)
+            self.ledger.mark_replied(key, "reminder")
+            sent += 1
+        return sent
+
     def reply_notice(self, notice: Notice) -> bool:
         if not self.settings.smtp or not notice.sender or self.ledger.has_replied(notice.key):
             return False

@@ -11,7 +11,7 @@ import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from ..workbook.annotate import annotate
@@ -19,6 +19,7 @@ from ..workbook.flags import Flag, compute_flags, flag_rows
 from ..workbook.home import Home
 from ..workbook.intake import Submission, file_sha256, load_submission, sender_hold
 from ..workbook.merge import Outcome, merge
+from ..workbook.reports.dashboard import dashboard_painter
 from .mail_intake import SIDECAR_SUFFIX, read_sidecar
 from .master_store import MasterBusy, MasterStore, is_busy
 from .pause import pause_point
@@ -64,14 +65,6 @@ class BatchResult:
     submissions: list[Submission] = field(default_factory=list, repr=False)
 
 
-def as_of(home: Home) -> date:
-    """Flags are computed as of today, or as of the date the config fixes (the demo lives in 2005)."""
-    fixed = home.config.get("as_of")
-    if isinstance(fixed, date):
-        return fixed
-    return date.fromisoformat(str(fixed)) if fixed else date.today()
-
-
 def _private_copy(home: Home, item: Incoming) -> Path:
     """Read a copy, never the file a secretary or the mail fetcher may still be touching."""
     work = home.root / WORK_FOLDER
@@ -105,7 +98,7 @@ def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[d
 def merge_and_flag(home: Home, tables: dict[str, list[dict]], submissions: list[Submission],
                    now: datetime | None = None) -> BatchResult:
     merged, outcomes = merge(tables, submissions, now=now)
-    flags = compute_flags(merged, as_of(home))
+    flags = compute_flags(merged, home.as_of)
     merged["flags"] = flag_rows(flags)
     return BatchResult(outcomes=outcomes, flags=flags, tables=merged)
 
@@ -133,7 +126,7 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
             copy.unlink(missing_ok=True)
         return result
     try:
-        store.write(result.tables, painters=painters())
+        store.write(result.tables, painters=painters(home))
     except MasterBusy as busy:
         result.busy = str(busy)
         return result
@@ -143,9 +136,9 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
     return result
 
 
-def painters():
-    """Extra sheets drawn into the master on every write (the dashboard, once it lands)."""
-    return ()
+def painters(home: Home):
+    """Extra sheets drawn into the master on every write: the dashboard, as of the flags' date."""
+    return (dashboard_painter(home.as_of),)
 
 
 def _free_name(folder: Path, name: str) -> Path:

@@ -16,7 +16,7 @@ from ..workbook.intake import load_submission
 from ..workbook.master import read_master
 from ..workbook.merge import MERGED_SHEETS, merge
 from .master_store import MasterStore
-from .pipeline import as_of, painters
+from .pipeline import painters
 
 
 def _base_tables(home: Home) -> dict[str, list[dict]]:
@@ -55,6 +55,6 @@ def rebuild(home: Home) -> dict[str, list[dict]]:
             path, tables, file_name=meta.get("file_name") or path.name.split("__", 1)[-1], sender=meta.get("sender"),
             received_at=datetime.fromisoformat(received) if received else None, lang=home.lang))
     merged, _ = merge(tables, submissions)
-    merged["flags"] = flag_rows(compute_flags(merged, as_of(home)))
-    MasterStore(home).write(merged, painters=painters())
+    merged["flags"] = flag_rows(compute_flags(merged, home.as_of))
+    MasterStore(home).write(merged, painters=painters(home))
     return merged

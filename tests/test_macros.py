@@ -129,3 +129,23 @@ def test_merge_now_merges_the_inbox_into_the_open_master_and_saves(fresh_demo, t
     assert any(r["return_id"] == "B08-W03" and r["result"] == "merged" for r in after["returns"])
     assert not list(fresh_demo.folder("inbox").glob("*.xlsx")) and list(fresh_demo.folder("archive").glob("*.xlsx"))
     assert "已合并" in alerts[0][0]
+
+
+def test_bulletin_button_writes_the_bulletin(fresh_demo, tmp_path, monkeypatch):
+    monkeypatch.setenv(macros.HOME_VARIABLE, str(fresh_demo.root))
+    path, alerts, _ = _run(macros.bulletin, fresh_demo.master, tmp_path / "m.xlsx")
+    assert path.parent == fresh_demo.folder("outbox") and path.suffix == ".docx" and path.stat().st_size > 20_000
+    assert alerts[0][0] == f"简报已生成：{path.name}（在 outbox 文件夹中）"
+
+
+def test_refresh_flags_also_refreshes_the_dashboard_figures(fresh_demo, tmp_path, monkeypatch):
+    from branchbook.workbook.reports.dashboard import branch_rows
+    from branchbook.workbook.reports.progress import compute_progress
+    from branchbook.workbook.master import read_master
+    from datetime import date
+
+    monkeypatch.setenv(macros.HOME_VARIABLE, str(fresh_demo.root))
+    edit(fresh_demo.master, lambda wb: wb["进度看板"].__setitem__("C4", 999))  # a stale figure
+    _, _, wb = _run(macros.refresh_flags, fresh_demo.master, tmp_path / "m.xlsx")
+    expected = branch_rows(compute_progress(read_master(fresh_demo.master), date.today()), "zh")
+    assert wb["进度看板"]["C4"].value == expected[0][2] != 999

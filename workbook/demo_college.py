@@ -12,6 +12,7 @@ from .provenance import stamp
 from .schema import load_schemas
 
 CAMPAIGN_START = date(2005, 3, 7)
+DEMO_AS_OF = date(2005, 3, 30)  # the demo college lives in 2005: its flags and dashboard are as of this day
 DEMO_SEED = 2005
 
 PHASES = [

@@ -104,24 +104,34 @@ def _threshold(ledger: Ledger, name: str):
     return ledger.schemas.threshold(name)
 
 
-def study_hours(ledger: Ledger, member: dict):
+def study_progress(ledger: Ledger, member: dict) -> tuple[float, float, bool] | None:
+    """(hours so far, hours expected by now, has any record) in the study phase; None before he starts."""
     phase = ledger.campaign.phases[0]  # the 40-hour target belongs to the study phase
     target = ledger.schemas.rules["campaign"]["target_hours"]
     start = max(phase.start, _day(member.get("joined")) or phase.start)
     if ledger.as_of < start:
-        return
+        return None
     attended = [r for r in ledger.attendance.get(member["member_id"], [])
                 if phase.start <= _day(ledger.sessions[r["session_id"]]["date"]) <= phase.end]
     studied = [r for r in ledger.by_member["selfstudy"].get(member["member_id"], [])
                if phase.start <= _day(r["date"]) <= phase.end]
-    if not attended and not studied:
-        yield ledger.flag("no-data", member, member["branch_id"], "还没有任何学习或出勤记录（不是 0 学时，而是尚无数据）。",
-                          start, f"还差 {target:g} 学时")
-        return
     hours = sum(float(r.get("hours") or 0) for r in attended) + sum(float(r.get("hours") or 0) for r in studied)
     elapsed = (min(ledger.as_of, phase.end) - start).days + 1
     span = (phase.end - start).days + 1
-    expected = target * min(elapsed / span, 1.0)
+    return hours, target * min(elapsed / span, 1.0), bool(attended or studied)
+
+
+def study_hours(ledger: Ledger, member: dict):
+    progress = study_progress(ledger, member)
+    if progress is None:
+        return
+    hours, expected, has_records = progress
+    target = ledger.schemas.rules["campaign"]["target_hours"]
+    start = max(ledger.campaign.phases[0].start, _day(member.get("joined")) or ledger.campaign.phases[0].start)
+    if not has_records:
+        yield ledger.flag("no-data", member, member["branch_id"], "还没有任何学习或出勤记录（不是 0 学时，而是尚无数据）。",
+                          start, f"还差 {target:g} 学时")
+        return
     if hours + 1e-9 < expected:
         gap = round(expected - hours, 1)
         yield ledger.flag("study-hours", member, member["branch_id"],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,14 @@ class Home:
 
     def folder(self, name: str) -> Path:
         return self.root / name
+
+    @property
+    def as_of(self) -> date:
+        """Flags and reports are as of today, or as of the date the config fixes (the demo lives in 2005)."""
+        fixed = self.config.get("as_of")
+        if isinstance(fixed, date):
+            return fixed
+        return date.fromisoformat(str(fixed)) if fixed else date.today()
 
 
 def create_home(root: Path | str, lang: str = "zh") -> Home:

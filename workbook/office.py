@@ -17,7 +17,13 @@ def init_home(root: Path | str, demo: bool = False, lang: str = "zh") -> Home:
     """Create HOME with an empty master, or with the demo college when `demo`."""
     home = create_home(root, lang)
     tables = demo_tables() if demo else {}
-    write_master(home.master, tables, lang=lang)
+    painters = ()
+    if tables.get("phases"):
+        from .demo_college import DEMO_AS_OF
+        from .reports.dashboard import dashboard_painter
+
+        painters = (dashboard_painter(DEMO_AS_OF),)
+    write_master(home.master, tables, lang=lang, painters=painters)
     return home
 
 

@@ -1,0 +1,173 @@
+"""The dashboard, the bulletin and the reminders, checked against figures computed here from the raw sheets."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from branchbook.cli import main
+from branchbook.sync.pipeline import Incoming, process
+from branchbook.workbook.home import CONFIG_NAME, Home
+from branchbook.workbook.master import read_master
+from branchbook.workbook.reports.bulletin import build_bulletin, write_bulletin
+from branchbook.workbook.reports.charts import chart_texts
+from branchbook.workbook.reports.fonts import chinese_font, covers
+from branchbook.workbook.reports.progress import compute_progress
+from branchbook.workbook.reports.reminders import reminders
+from sync_helpers import filled_returns
+
+WEEK3, WEEK4 = date(2005, 3, 30), date(2005, 4, 6)
+
+
+@pytest.fixture(scope="module")
+def merged_home(demo_home, tmp_path_factory):
+    """The demo college with weeks 3 and 4 returned by most branches, merged by the real pipeline."""
+    root = tmp_path_factory.mktemp("reports") / "home"
+    shutil.copytree(demo_home.root, root)
+    home = Home.open(root)
+    made = filled_returns(home, root.parent / "made", weeks=(3, 4), branch_ids=["B01", "B02", "B04", "B08"])
+    import os
+    from datetime import datetime
+
+    for number, path in enumerate(made):
+        target = home.folder("inbox") / f"{path.stem}_{number}.xlsx"
+        shutil.copyfile(path, target)
+        arrived = datetime(2005, 3, 28, 10) if "第3周" in path.name else datetime(2005, 4, 4, 10)
+        os.utime(target, (arrived.timestamp(), arrived.timestamp()))  # received the Monday after its week
+    config = (root / CONFIG_NAME).read_text(encoding="utf-8") + f"as_of: '{WEEK4}'\n"
+    (root / CONFIG_NAME).write_text(config, encoding="utf-8")
+    home = Home.open(root)
+    result = process(home, [Incoming.at(p) for p in sorted(home.folder("inbox").glob("*.xlsx"))])
+    assert all(o.result == "merged" for o in result.outcomes)
+    return home
+
+
+def _independent(tables, as_of):
+    """Per-branch figures straight from the raw sheets, without the report code."""
+    phase_start, phase_end = date(2005, 3, 7), date(2005, 4, 24)
+    sessions = {s["session_id"]: s for s in tables["sessions"] if s["date"] <= as_of}
+    figures = {}
+    for branch in tables["branches"]:
+        members = [m for m in tables["members"] if m["branch_id"] == branch["branch_id"]
+                   and (m["joined"] is None or m["joined"] <= as_of)]
+        ids = {m["member_id"] for m in members}
+        hours = sum(a["hours"] or 0 for a in tables["attendance"] if a["member_id"] in ids
+                    and a["session_id"] in sessions and phase_start <= sessions[a["session_id"]]["date"] <= phase_end)
+        hours += sum(r["hours"] for r in tables["selfstudy"] if r["member_id"] in ids and r["date"] <= as_of)
+        rows = [a for a in tables["attendance"] if a["member_id"] in ids and a["session_id"] in sessions]
+        present = sum(a["status"] == "present" for a in rows)
+        absent = sum(a["status"] == "absent" for a in rows)
+        inspected = len({r["member_id"] for r in tables["inspections"] if r["member_id"] in ids and r["date"] <= as_of})
+        opinions = sum(r["people"] for r in tables["opinions"] if r["member_id"] in ids and r["date"] <= as_of)
+        figures[branch["name"]] = {"members": len(members), "avg": round(hours / len(members), 1),
+                                   "rate": present / (present + absent), "inspected": inspected, "opinions": opinions}
+    return figures
+
+
+@pytest.mark.parametrize("as_of,week", [(WEEK3, 3), (WEEK4, 4)])
+def test_dashboard_figures_match_the_raw_sheets(merged_home, tmp_path, as_of, week):
+    from openpyxl import Workbook
+
+    from branchbook.workbook.reports.dashboard import write_dashboard
+
+    tables = read_master(merged_home.master)
+    progress = compute_progress(tables, as_of)
+    assert progress.week == week
+    wb = Workbook(write_only=True)
+    write_dashboard(wb, progress, "zh")
+    wb.save(tmp_path / "d.xlsx")
+    sheet = load_workbook(tmp_path / "d.xlsx")["进度看板"]
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=4, max_row=3 + len(tables["branches"]), values_only=True)}
+    expected = _independent(tables, as_of)
+    returned = {r["branch_id"] for r in tables["returns"] if r["week"] == week and r["result"] == "merged"}
+    names = {b["branch_id"]: b["name"] for b in tables["branches"]}
+    for name, figures in expected.items():
+        row = rows[name]
+        assert row[2] == figures["members"] and row[5] == figures["avg"]
+        assert row[8] == pytest.approx(figures["rate"]) and row[9] == figures["inspected"] and row[12] == figures["opinions"]
+    assert {name for name, row in rows.items() if row[3] == "已交"} == {names[b] for b in returned}
+    trend = {r[0]: r[1] for r in sheet.iter_rows(min_row=8 + len(rows), max_row=7 + len(rows) + week, values_only=True)}
+    assert trend[week] == len(returned)
+
+
+def test_the_master_carries_the_dashboard_and_its_charts_survive_libreoffice(merged_home, libreoffice, tmp_path):
+    wb = load_workbook(merged_home.master)
+    assert "进度看板" in wb.sheetnames and len(wb["进度看板"]._charts) == 2
+    assert wb["进度看板"].conditional_formatting
+    again = libreoffice(merged_home.master, "xlsx", tmp_path / "lo")
+    with zipfile.ZipFile(again) as archive:
+        charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
+        sheets = b"".join(archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/sheet"))
+    assert len(charts) == 2
+    assert b"dataBar" in sheets and b"colorScale" in sheets  # the conditional formatting came through too
+    import warnings
+
+    with warnings.catch_warnings():
+        # LibreOffice adds x14 extensions (data-bar details) that openpyxl reads past with a warning.
+        warnings.filterwarnings("ignore", ".* extension is not supported and will be removed", UserWarning)
+        reread = load_workbook(again)
+    assert len(reread["进度看板"]._charts) == 2
+
+
+def test_bulletin_becomes_pdf_and_pages_with_chinese_fonts(merged_home, tmp_path):
+    tables = read_master(merged_home.master)
+    bulletin = build_bulletin(tables, WEEK4, "生仪学院")
+    pdf = write_bulletin(bulletin, tmp_path / "简报.pdf", "pdf")
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "CJK" in fonts  # the Chinese text is set in a CJK font, not in boxes
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.replace("\n", "")
+    assert "生仪学院保持共产党员先进性教育活动简报" in text and "未交回执的支部" in text
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert pages and all(p.stat().st_size > 2000 for p in pages)
+
+
+def test_chart_images_are_not_blank_and_their_font_has_every_character(merged_home):
+    import io
+
+    from matplotlib import image
+
+    tables = read_master(merged_home.master)
+    bulletin = build_bulletin(tables, WEEK4)
+    for png in bulletin.charts.values():
+        pixels = image.imread(io.BytesIO(png))
+        assert pixels.shape[0] > 200 and pixels.std() > 0.05  # not one flat colour
+        colours = {tuple(p) for p in pixels[::7, ::7, :3].reshape(-1, 3).round(2).tolist()}
+        assert len(colours) > 10
+    _, font_file = chinese_font()
+    assert covers(font_file, chart_texts(compute_progress(tables, WEEK4))) == set()
+
+
+def test_bulletin_content(merged_home):
+    tables = read_master(merged_home.master)
+    bulletin = build_bulletin(tables, WEEK4)
+    progress = compute_progress(tables, WEEK4)
+    assert set(bulletin.missing) == {b.name for b in progress.branches if not b.returned_this_week}
+    assert "生医系硕士生党支部" in bulletin.missing and "院机关支部" not in bulletin.missing
+    assert "郑胜" in bulletin.laggards  # the liaison of a branch with members behind
+    assert any("还差" in line for lines in bulletin.laggards.values() for line in lines)
+    assert bulletin.changes[0].startswith("回执：本周 4 个支部，上周 4 个")
+
+
+def test_cli_bulletin_formats(merged_home, capsys):
+    for fmt in ("docx", "html"):
+        assert main(["bulletin", str(merged_home.root), "--format", fmt]) == 0
+    out = capsys.readouterr().out.split()
+    assert out[0].endswith("简报_第4周.docx") and out[1].endswith("简报_第4周.html")
+    from docx import Document
+
+    document = Document(out[0])
+    assert document.paragraphs[0].text == "学院保持共产党员先进性教育活动简报"
+    assert len(document.inline_shapes) == 2 and len(document.tables) == 1
+
+
+def test_reminders_say_what_each_member_still_needs(merged_home):
+    texts = {r.branch: r for r in reminders(read_master(merged_home.master), WEEK4)}
+    office = texts["院机关支部"]
+    assert office.email == "b08.secretary@bme.example.edu.cn"
+    assert office.text.startswith(office.secretary + "同志：")
+    assert "还差" in texts["生医系硕士生党支部"].text and "第4周" in texts["生医系硕士生党支部"].text

@@ -1,0 +1,1 @@
+"""Progress reports: the figures, the dashboard sheet, the charts, the weekly bulletin, reminders."""

@@ -1,0 +1,124 @@
+"""Progress per branch and per week, as of a date: the figures the dashboard and the bulletin show."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from ..flags import RULE_TITLES, Flag, Ledger, _day, compute_flags, study_progress
+from ..schema import Schemas, load_schemas
+
+
+@dataclass
+class BranchProgress:
+    branch_id: str
+    name: str
+    liaison: str
+    secretary: str
+    members: int
+    returned_this_week: bool
+    returns_total: int
+    average_hours: float
+    expected_hours: float
+    on_target_share: float | None  # None: no member with data yet
+    attendance_rate: float | None
+    inspected: int
+    passed: int
+    overdue: int
+    opinions: int
+    flags: int
+
+
+@dataclass
+class WeekProgress:
+    week: int
+    returns: int
+    attendance_rate: float | None
+
+
+@dataclass
+class Progress:
+    as_of: date
+    week: int  # the report week: the last week ended by as_of
+    week_start: date
+    week_end: date
+    branches: list[BranchProgress]
+    weeks: list[WeekProgress]
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[BranchProgress]:
+        return [b for b in self.branches if not b.returned_this_week]
+
+
+def _rate(present: int, absent: int) -> float | None:
+    return present / (present + absent) if present + absent else None
+
+
+def report_week(ledger: Ledger) -> int:
+    """The last campaign week that has ended by the as-of date (week 1 before any has)."""
+    campaign = ledger.campaign
+    week = campaign.week_of(ledger.as_of)
+    if week > 1 and campaign.week_range(min(week, campaign.last_week))[1] > ledger.as_of:
+        week -= 1
+    return max(1, min(week, campaign.last_week))
+
+
+def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schemas | None = None,
+                     flags: list[Flag] | None = None) -> Progress:
+    schemas = schemas or load_schemas()
+    ledger = Ledger(tables, as_of, schemas)
+    flags = compute_flags(tables, as_of, schemas) if flags is None else flags
+    week = report_week(ledger)
+    start, end = ledger.campaign.week_range(week)
+    merged = [r for r in ledger.returns if r.get("result") in ("merged", "replaced")]
+    overdue_rule = "fix-overdue"
+    branches = []
+    for branch_id, branch in ledger.branches.items():
+        members = [m for m in ledger.members if m.get("branch_id") == branch_id
+                   and (_day(m.get("joined")) or as_of) <= as_of]
+        progress = [p for p in (study_progress(ledger, m) for m in members) if p is not None]
+        with_data = [p for p in progress if p[2]]
+        present = absent = 0
+        inspected = passed = opinions = 0
+        for member in members:
+            for row in ledger.attendance.get(member["member_id"], []):
+                if ledger.sessions[row["session_id"]].get("kind") in ledger.central:
+                    present += row.get("status") == "present"
+                    absent += row.get("status") == "absent"
+            checks = sorted(ledger.by_member["inspections"].get(member["member_id"], []), key=lambda r: _day(r["date"]))
+            if checks:
+                inspected += 1
+                latest = checks[-1]
+                passed += latest.get("result") == "pass" or latest.get("recheck_result") == "pass"
+            opinions += sum(int(r.get("people") or 0) for r in ledger.by_member["opinions"].get(member["member_id"], []))
+        branch_flags = [f for f in flags if (f.subject_kind == "branch" and f.subject_id == branch_id)
+                        or (f.subject_kind == "member" and f.subject_id in {m["member_id"] for m in members})]
+        branches.append(BranchProgress(
+            branch_id=branch_id, name=branch.get("name", branch_id), liaison=ledger.liaison.get(branch_id, ""),
+            secretary=branch.get("secretary", ""), members=len(members),
+            returned_this_week=any(r.get("branch_id") == branch_id and r.get("week") == week for r in merged),
+            returns_total=len({r.get("week") for r in merged if r.get("branch_id") == branch_id}),
+            average_hours=sum(p[0] for p in progress) / len(progress) if progress else 0.0,
+            expected_hours=max((p[1] for p in progress), default=0.0),
+            on_target_share=sum(p[0] + 1e-9 >= p[1] for p in with_data) / len(with_data) if with_data else None,
+            attendance_rate=_rate(present, absent), inspected=inspected, passed=passed,
+            overdue=sum(f.rule == overdue_rule for f in branch_flags), opinions=opinions, flags=len(branch_flags),
+        ))
+    weeks = []
+    for number in range(1, week + 1):
+        first, last = ledger.campaign.week_range(number)
+        in_week = {sid for sid, s in ledger.sessions.items() if first <= _day(s["date"]) <= last
+                   and s.get("kind") in ledger.central}
+        rows = [r for rows in ledger.attendance.values() for r in rows if r["session_id"] in in_week]
+        weeks.append(WeekProgress(number, len({r.get("branch_id") for r in merged if r.get("week") == number}),
+                                  _rate(sum(r.get("status") == "present" for r in rows),
+                                        sum(r.get("status") == "absent" for r in rows))))
+    return Progress(as_of, week, start, end, branches, weeks, flags)
+
+
+def previous(tables: dict[str, list[dict]], progress: Progress, schemas: Schemas | None = None) -> Progress:
+    """The same report a week earlier, for 'what changed since last week'."""
+    return compute_progress(tables, progress.as_of - timedelta(days=7), schemas)
+
+
+__all__ = ["BranchProgress", "Progress", "WeekProgress", "compute_progress", "previous", "RULE_TITLES"]
