@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-
 from branchbook.sync.pipeline import Incoming, process
 from branchbook.workbook.demo_fill import Secretary, fill_return
 from branchbook.workbook.master import read_master
@@ -30,7 +29,7 @@ def make_batch(home, folder: Path, count: int) -> list[Path]:
     week = 3
     while len(made) < count:
         wanted = branch_ids[: count - len(made)]
-        for branch_id, template in make_returns(home, week, wanted).items():
+        for template in make_returns(home, week, wanted).values():
             target = folder / f"{week}-{template.name}"
             shutil.copyfile(template, target)
             fill_return(target, Secretary(), seed=len(made))

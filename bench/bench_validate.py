@@ -9,7 +9,6 @@ import sys
 import time
 
 import pandas as pd
-
 from branchbook.workbook.validation import validate_path
 from scale import master_at
 
@@ -24,8 +23,8 @@ def main(scales: list[str]) -> None:
     print(f"{'scale':<11}{'rows':>10}{'branchbook validate':>22}{'pandas read_excel':>20}{'ratio':>8}")
     for scale in scales:
         path = master_at(scale)
-        ours, report = timed(lambda: validate_path(path))
-        naive, _ = timed(lambda: pd.read_excel(path, sheet_name=None, engine="openpyxl"))
+        ours, report = timed(lambda path=path: validate_path(path))
+        naive, _ = timed(lambda path=path: pd.read_excel(path, sheet_name=None, engine="openpyxl"))
         rows = sum(report.stats.values())
         for finding in report.findings[:5]:
             print("   finding:", finding.message())

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import random
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
-import shutil
-
 import yaml
-
 from branchbook.workbook.demo_college import COMMITTEE, PHASES, demo_tables
 from branchbook.workbook.home import CONFIG_NAME, Home, create_home
 from branchbook.workbook.master import write_master

@@ -72,9 +72,8 @@ def _incoming(home, files):
     import shutil
 
     from .sync.inbox import inbox_files
-    from .sync.pipeline import Incoming
-
     from .sync.mail_intake import unpack_mail_files
+    from .sync.pipeline import Incoming
 
     inbox = home.folder("inbox")
     unpack_mail_files(home)  # saved mails (.eml, Maildir) give up their attachments first
@@ -213,8 +212,8 @@ def _remind(args) -> int:
 
     home = Home.open(args.home)
     written = write_reminders(home)
-    for reminder, path in written:
-        print(f"{path}")
+    for _, path in written:
+        print(path)
     if args.send:
         from .sync.mail_side import MailSide
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 from branchbook.workbook.demo_fill import Secretary, fill_return
+from openpyxl import load_workbook
 
 BRANCH_FILE = "院机关支部_第3周.xlsx"  # B08, 16 members
 

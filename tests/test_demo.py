@@ -1,5 +1,6 @@
-from branchbook.cli import main
 from branchbook.workbook.master import read_master
+
+from branchbook.cli import main
 
 
 def test_demo_runs_the_whole_job(tmp_path, capsys):

@@ -4,10 +4,9 @@ from __future__ import annotations
 import importlib.util
 
 import xlwings as xw
-from openpyxl import load_workbook
-
 from branchbook.addin import macros
 from branchbook.addin.lite import write_lite_files
+from openpyxl import load_workbook
 from returns_factory import edit, filled_return
 from xlwings_remote import apply_actions, book_from_file, fill_of
 
@@ -100,9 +99,10 @@ def test_lite_main_py_runs_the_same_macro(demo_home, tmp_path):
 
 
 def test_refresh_flags_writes_the_flags_sheet_of_the_open_master(fresh_demo, tmp_path, monkeypatch):
+    from datetime import date
+
     from branchbook.workbook.flags import compute_flags
     from branchbook.workbook.master import read_master
-    from datetime import date
 
     monkeypatch.setenv(macros.HOME_VARIABLE, str(fresh_demo.root))
     flags, alerts, wb = _run(macros.refresh_flags, fresh_demo.master, tmp_path / "m.xlsx")
@@ -139,10 +139,11 @@ def test_bulletin_button_writes_the_bulletin(fresh_demo, tmp_path, monkeypatch):
 
 
 def test_refresh_flags_also_refreshes_the_dashboard_figures(fresh_demo, tmp_path, monkeypatch):
+    from datetime import date
+
+    from branchbook.workbook.master import read_master
     from branchbook.workbook.reports.dashboard import branch_rows
     from branchbook.workbook.reports.progress import compute_progress
-    from branchbook.workbook.master import read_master
-    from datetime import date
 
     monkeypatch.setenv(macros.HOME_VARIABLE, str(fresh_demo.root))
     edit(fresh_demo.master, lambda wb: wb["进度看板"].__setitem__("C4", 999))  # a stale figure

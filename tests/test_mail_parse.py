@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import pytest
-
 from branchbook.sync.mail_parse import parse_message, safe_name
-from mail_messages import (forwarded, message, plain, raw_8bit_gbk, rfc2047_gbk, rfc2047_utf8, rfc2231_gbk,
-                           _part)
+from mail_messages import (
+    _part,
+    forwarded,
+    message,
+    plain,
+    raw_8bit_gbk,
+    rfc2047_gbk,
+    rfc2047_utf8,
+    rfc2231_gbk,
+)
 
 SECRETARY = "b08.secretary@bme.example.edu.cn"
 DATA = b"PK\x03\x04 workbook bytes"

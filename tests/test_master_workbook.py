@@ -1,12 +1,12 @@
 """`branchbook init`: the master as files on disk, read back by openpyxl and by LibreOffice."""
 from __future__ import annotations
 
-from openpyxl import load_workbook
-
-from branchbook.cli import main
 from branchbook.workbook.cells import excel_serial
 from branchbook.workbook.master import read_master, write_master
 from branchbook.workbook.schema import load_schemas
+from openpyxl import load_workbook
+
+from branchbook.cli import main
 
 SEED_LIAISONS = {
     "楼正国": "博士生党支部",

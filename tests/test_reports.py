@@ -7,9 +7,6 @@ import zipfile
 from datetime import date
 
 import pytest
-from openpyxl import load_workbook
-
-from branchbook.cli import main
 from branchbook.sync.pipeline import Incoming, process
 from branchbook.workbook.home import CONFIG_NAME, Home
 from branchbook.workbook.master import read_master
@@ -18,7 +15,10 @@ from branchbook.workbook.reports.charts import chart_texts
 from branchbook.workbook.reports.fonts import chinese_font, covers
 from branchbook.workbook.reports.progress import compute_progress
 from branchbook.workbook.reports.reminders import reminders
+from openpyxl import load_workbook
 from sync_helpers import filled_returns
+
+from branchbook.cli import main
 
 WEEK3, WEEK4 = date(2005, 3, 30), date(2005, 4, 6)
 
@@ -70,9 +70,8 @@ def _independent(tables, as_of):
 
 @pytest.mark.parametrize("as_of,week", [(WEEK3, 3), (WEEK4, 4)])
 def test_dashboard_figures_match_the_raw_sheets(merged_home, tmp_path, as_of, week):
-    from openpyxl import Workbook
-
     from branchbook.workbook.reports.dashboard import write_dashboard
+    from openpyxl import Workbook
 
     tables = read_master(merged_home.master)
     progress = compute_progress(tables, as_of)

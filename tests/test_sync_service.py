@@ -4,7 +4,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from branchbook.sync.service import AlreadyRunning, SyncService
 from branchbook.workbook.master import read_master
 from branchbook.workbook.validation import validate_path

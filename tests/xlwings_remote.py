@@ -12,8 +12,8 @@ from pathlib import Path
 
 import xlwings as xw
 from openpyxl import load_workbook
-from openpyxl.styles import PatternFill
 from openpyxl.comments import Comment
+from openpyxl.styles import PatternFill
 
 CLIENT = "Microsoft Office Scripts"
 

@@ -14,9 +14,9 @@ from openpyxl.utils import get_column_letter
 from .calendar import Campaign
 from .cells import timestamp_text
 from .errors import UserError
+from .fastread import open_sheets, saved_time
 from .findings import ERROR, Finding, Report
 from .return_reader import ReturnRead, is_return
-from .fastread import open_sheets, saved_time
 from .safe_open import UnreadableFile
 from .schema import Schemas, load_schemas
 from .validation import validate_return

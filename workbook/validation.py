@@ -11,12 +11,11 @@ from .checks.return_meta import check_meta
 from .checks.structure import book_language, check_headers, check_sheet_set
 from .checks.values import ParsedRow, check_values
 from .checks.week import as_day, check_dates_in_week
+from .fastread import open_sheets
 from .findings import Finding, Report
 from .return_reader import ReturnRead, is_return, read_return
-from .fastread import open_sheets
 from .schema import Field, Schemas, load_schemas
 from .sheetio import find_sheet, read_table
-
 
 # Sheets the master may hold besides the schema's: the readme and the dashboard.
 MASTER_EXTRA_SHEETS = ({"zh": "说明", "en": "README"}, {"zh": "进度看板", "en": "Dashboard"})

@@ -42,7 +42,7 @@ def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> 
     for session in sorted(declared):
         if session not in grid.session_columns:
             continue
-        for number, member, cells in grid.rows:
+        for number, _, cells in grid.rows:
             if is_blank(cells.get(session)):
                 findings.append(Finding("status-blank", sheet=grid.title, row=number,
                                         column=get_column_letter(grid.session_columns[session]),

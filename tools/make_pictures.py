@@ -1,0 +1,42 @@
+"""Render the README's pictures from the demo: the dashboard sheet and the bulletin's first pages.
+
+Run: .venv/bin/python tools/make_pictures.py   (needs LibreOffice and pdftoppm, as the tests do)
+"""
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+from branchbook.workbook.master import read_master
+from branchbook.workbook.reports.bulletin import build_bulletin, to_pdf, write_bulletin
+from branchbook.workbook.reports.dashboard import write_dashboard
+from branchbook.workbook.reports.progress import compute_progress
+from openpyxl import Workbook
+
+from branchbook.demo import run_demo
+
+IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
+
+
+def main() -> None:
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        home = run_demo(scratch / "demo", say=lambda _: None)
+        tables = read_master(home.master)
+        book = Workbook(write_only=True)
+        write_dashboard(book, compute_progress(tables, home.as_of), "zh")
+        book.save(scratch / "dashboard.xlsx")
+        to_pdf(scratch / "dashboard.xlsx", scratch / "dashboard.pdf")
+        subprocess.run(["pdftoppm", "-r", "110", "-png", "-singlefile", str(scratch / "dashboard.pdf"),
+                        str(IMAGES / "dashboard")], check=True)
+        pdf = write_bulletin(build_bulletin(tables, home.as_of, "生仪学院"), scratch / "bulletin.pdf", "pdf")
+        for page in (1, 2):
+            subprocess.run(["pdftoppm", "-r", "70", "-png", "-singlefile", "-f", str(page), "-l", str(page), str(pdf),
+                            str(IMAGES / f"bulletin-{page}")], check=True)
+    print(sorted(p.name for p in IMAGES.iterdir()))
+
+
+if __name__ == "__main__":
+    main()
