@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # BranchBook's one entry point on a fresh machine:
 #   bash tools/dev.sh demo   set everything up, then run `branchbook demo`
-#   bash tools/dev.sh test   set everything up (LibreOffice, Dovecot, CJK fonts included), then run all tests
+#   bash tools/dev.sh test   set everything up (LibreOffice, Dovecot, CJK fonts included), lint, run all tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +38,7 @@ case "${1:-}" in
         python_env
         system_packages
         shift
+        .venv/bin/ruff check .
         exec .venv/bin/python -m pytest "$@"
         ;;
     *)

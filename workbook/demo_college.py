@@ -122,13 +122,7 @@ def _history(rng: random.Random, tables: dict[str, list[dict[str, Any]]]) -> Non
         day = CAMPAIGN_START + timedelta(days=7 * (week - 1) + offset)
         tables["sessions"].append({"session_id": session_id, "branch_id": None, "date": day, "kind": kind,
                                    "topic": topic, "hours": hours, "source_return": "college"})
-        for member in members:
-            if member["joined"] and member["joined"] > day:
-                continue
-            status = _status(rng, member)
-            tables["attendance"].append({"session_id": session_id, "member_id": member["member_id"],
-                                         "status": status, "hours": hours if status == "present" else 0,
-                                         "source_return": "college"})
+        _attend(rng, tables, members, session_id, day, hours, "college")
     for branch in tables["branches"]:
         roster = [m for m in members if m["branch_id"] == branch["branch_id"]]
         for week in (1, 2):
@@ -138,13 +132,7 @@ def _history(rng: random.Random, tables: dict[str, list[dict[str, Any]]]) -> Non
             session_id = f"{return_id}-S1"
             tables["sessions"].append({"session_id": session_id, "branch_id": branch["branch_id"], "date": day,
                                        "kind": kind, "topic": topic, "hours": hours, "source_return": return_id})
-            for member in roster:
-                if member["joined"] and member["joined"] > day:
-                    continue
-                status = _status(rng, member)
-                tables["attendance"].append({"session_id": session_id, "member_id": member["member_id"],
-                                             "status": status, "hours": hours if status == "present" else 0,
-                                             "source_return": return_id})
+            for member in _attend(rng, tables, roster, session_id, day, hours, return_id):
                 if rng.random() < 0.85:
                     tables["selfstudy"].append({
                         "member_id": member["member_id"], "date": day + timedelta(days=1),
@@ -157,6 +145,17 @@ def _history(rng: random.Random, tables: dict[str, list[dict[str, Any]]]) -> Non
                 "sender": branch["secretary_email"], "filled_at": f"{day + timedelta(days=4)} 17:00:00",
                 "received_at": f"{day + timedelta(days=4)} 18:00:00",
                 "merged_at": f"{day + timedelta(days=4)} 18:05:00", "result": "merged"})
+
+
+def _attend(rng: random.Random, tables: dict, members: list[dict], session_id: str, day: date, hours: float,
+            source: str) -> list[dict]:
+    """Attendance of a session by the members who had joined by then; returns those members."""
+    present = [m for m in members if not (m["joined"] and m["joined"] > day)]
+    for member in present:
+        status = _status(rng, member)
+        tables["attendance"].append({"session_id": session_id, "member_id": member["member_id"], "status": status,
+                                     "hours": hours if status == "present" else 0, "source_return": source})
+    return present
 
 
 def _status(rng: random.Random, member: dict[str, Any]) -> str:

@@ -80,14 +80,12 @@ class ForeignKey:
     reference_fields: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class SheetSchema:
+class _NamedSheet:
+    """What master sheets and return sheets share: a name in each language, fields by key."""
+
     key: str
     names: dict[str, str]
     fields: tuple[Field, ...]
-    primary_key: tuple[str, ...] = ()
-    foreign_keys: tuple[ForeignKey, ...] = ()
-    provenance: bool = False
 
     def name(self, lang: str) -> str:
         return self.names[lang]
@@ -104,7 +102,17 @@ class SheetSchema:
 
 
 @dataclass(frozen=True)
-class ReturnSheet:
+class SheetSchema(_NamedSheet):
+    key: str
+    names: dict[str, str]
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    provenance: bool = False
+
+
+@dataclass(frozen=True)
+class ReturnSheet(_NamedSheet):
     key: str
     kind: str  # guide | roster | records | grid | form | meta
     names: dict[str, str]
@@ -112,15 +120,6 @@ class ReturnSheet:
     source: str | None = None  # the master sheet its records go to
     date_within_week: tuple[str, ...] = ()
     codes: CodeList | None = None  # grid cells
-
-    def name(self, lang: str) -> str:
-        return self.names[lang]
-
-    def field(self, key: str) -> Field:
-        for item in self.fields:
-            if item.key == key:
-                return item
-        raise KeyError(f"{self.key}: no field {key!r}")
 
 
 @dataclass(frozen=True)
