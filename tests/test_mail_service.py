@@ -166,13 +166,18 @@ def test_rejections_and_old_formats_are_answered(mail_home, dovecot, outbox, tmp
                             message_id="<bad@bme.example.edu.cn>")
     old = message(SECRETARY, [_part(plain("院机关支部_第3周.xls"), b"\xd0\xcf\x11\xe0old", "application/vnd.ms-excel")],
                   message_id="<xls@bme.example.edu.cn>")
-    _deliver(dovecot, home, bad)
-    _deliver(dovecot, home, old)
+    huge = b"PK" + b"\x00" * (11 * 1024 * 1024)  # over the 10 MB attachment limit
+    outlook = message(SECRETARY, [_part(plain("winmail.dat"), b"\x78\x9f\x3e\x22", "application/ms-tnef"),
+                                  _part(plain("院机关支部_第3周.xlsx"), huge)], message_id="<tnef@bme.example.edu.cn>")
+    for raw in (bad, old, outlook):
+        _deliver(dovecot, home, raw)
     service = _serve(home)
     try:
-        wait_until(lambda: len(outbox.messages) == 2, 60, "two replies")
+        wait_until(lambda: len(outbox.messages) == 4, 60, "four replies")
     finally:
         service.stop()
+    tnef = [_body(m) for m in outbox.messages if m["In-Reply-To"] == "<tnef@bme.example.edu.cn>"]
+    assert any("winmail.dat" in text for text in tnef) and any("太大" in text for text in tnef)
     replies = {m["In-Reply-To"]: m for m in outbox.messages}
     rejected = replies["<bad@bme.example.edu.cn>"]
     assert "自学 第2行 「学时」：30 超出允许范围" in _body(rejected)
@@ -213,6 +218,16 @@ def test_a_wrong_password_is_reported_and_the_drop_folder_still_served(fresh_dem
         wait_until(lambda: json.loads(status.read_text(encoding="utf-8"))["mail"]["state"] == "error", 10, "status")
     finally:
         service.stop()
+
+
+def test_reminders_are_mailed_once(mail_home, outbox):
+    assert main(["remind", str(mail_home.root), "--send"]) == 0
+    sent = len(outbox.messages)
+    assert sent == 9 and all(m["To"].endswith(".secretary@bme.example.edu.cn") for m in outbox.messages)
+    office = next(m for m in outbox.messages if m["To"] == SECRETARY)
+    assert office["Subject"].startswith("院机关支部：先进性教育活动进度提醒") and "同志：" in _body(office)
+    assert main(["remind", str(mail_home.root), "--send"]) == 0
+    assert len(outbox.messages) == sent  # the same day's reminders go once
 
 
 def test_starttls_works_too(fresh_demo, dovecot, outbox, monkeypatch):

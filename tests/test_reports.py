@@ -141,15 +141,18 @@ def test_chart_images_are_not_blank_and_their_font_has_every_character(merged_ho
     assert covers(font_file, chart_texts(compute_progress(tables, WEEK4))) == set()
 
 
-def test_bulletin_content(merged_home):
+@pytest.mark.parametrize("as_of,week,before", [(WEEK3, 3, 9), (WEEK4, 4, 4)])
+def test_bulletin_content_at_two_weeks(merged_home, as_of, week, before):
     tables = read_master(merged_home.master)
-    bulletin = build_bulletin(tables, WEEK4)
-    progress = compute_progress(tables, WEEK4)
-    assert set(bulletin.missing) == {b.name for b in progress.branches if not b.returned_this_week}
+    bulletin = build_bulletin(tables, as_of)
+    returned = {r["branch_id"] for r in tables["returns"] if r["week"] == week and r["result"] == "merged"}
+    assert bulletin.week == week
+    assert set(bulletin.missing) == {b["name"] for b in tables["branches"] if b["branch_id"] not in returned}
     assert "生医系硕士生党支部" in bulletin.missing and "院机关支部" not in bulletin.missing
     assert "郑胜" in bulletin.laggards  # the liaison of a branch with members behind
     assert any("还差" in line for lines in bulletin.laggards.values() for line in lines)
-    assert bulletin.changes[0].startswith("回执：本周 4 个支部，上周 4 个")
+    assert bulletin.changes[0] == f"回执：本周 {len(returned)} 个支部，上周 {before} 个。"
+    assert [row[3] for row in bulletin.table].count("已交") == len(returned)
 
 
 def test_cli_bulletin_formats(merged_home, capsys):

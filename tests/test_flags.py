@@ -1,0 +1,151 @@
+"""Each falling-behind rule on a small hand-made ledger, with thresholds from schemas/."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from branchbook.cli import main
+from branchbook.workbook.demo_college import PHASES
+from branchbook.workbook.flags import compute_flags
+
+START = date(2005, 3, 7)
+BRANCHES = [
+    {"branch_id": "B1", "name": "一支部", "kind": "staff", "secretary": "甲", "liaison_id": "C1"},
+    {"branch_id": "B2", "name": "机关支部", "kind": "office", "secretary": "乙", "liaison_id": None},
+]
+
+
+def member(member_id, branch="B1", **extra):
+    return {"member_id": member_id, "name": f"党员{member_id}", "branch_id": branch, "away": "no", "joined": None, **extra}
+
+
+def session(number, kind="central", hours=3, branch="B1"):
+    return {"session_id": f"S{number}", "branch_id": branch, "date": START + timedelta(days=2 + 7 * (number - 1)),
+            "kind": kind, "hours": hours}
+
+
+def ledger(members, sessions=(), attendance=(), selfstudy=(), inspections=(), opinions=(), returns=()):
+    return {"phases": PHASES, "committee": [{"committee_id": "C1", "name": "楼正国"}], "branches": BRANCHES,
+            "members": list(members), "sessions": list(sessions), "attendance": list(attendance),
+            "selfstudy": list(selfstudy), "inspections": list(inspections), "opinions": list(opinions),
+            "returns": list(returns)}
+
+
+def att(session_id, member_id, status, hours=0):
+    return {"session_id": session_id, "member_id": member_id, "status": status, "hours": hours}
+
+
+def rules_for(tables, as_of, subject):
+    return {f.rule for f in compute_flags(tables, as_of) if f.subject_id == subject}
+
+
+def test_two_unexcused_absences_in_a_row_but_excused_is_not_absent():
+    sessions = [session(n) for n in (1, 2, 3)]
+    tables = ledger([member("A"), member("B")], sessions,
+                    [att("S1", "A", "absent"), att("S2", "A", "absent"), att("S3", "A", "present", 3),
+                     att("S1", "B", "absent"), att("S2", "B", "excused"), att("S3", "B", "absent")])
+    as_of = date(2005, 3, 25)
+    assert "absent-in-row" in rules_for(tables, as_of, "A")
+    assert "absent-in-row" not in rules_for(tables, as_of, "B")
+
+
+def test_a_blank_or_unknown_status_is_reported_not_counted_absent():
+    sessions = [session(n) for n in (1, 2)]
+    tables = ledger([member("A")], sessions, [att("S1", "A", None), att("S2", "A", "出息")])
+    flags = {f.rule: f for f in compute_flags(tables, date(2005, 3, 20)) if f.subject_id == "A"}
+    assert "status-unknown" in flags and "absent-in-row" not in flags and "attendance-rate" not in flags
+    assert "2 次" in flags["status-unknown"].detail
+
+
+def test_no_records_is_no_data_not_zero_percent():
+    rules = rules_for(ledger([member("A")]), date(2005, 3, 20), "A")
+    assert "no-data" in rules and "study-hours" not in rules
+
+
+def test_study_hours_pro_rata_and_a_member_who_joined_late_is_measured_from_joining():
+    as_of = date(2005, 3, 27)  # 21 of 49 days of the study phase: 40 * 21/49 = 17.1 hours due
+    study = [{"member_id": m, "date": START + timedelta(days=1), "hours": 12, "material": "读本"} for m in ("A", "L")]
+    joined = member("L", joined=date(2005, 3, 21))  # 7 of 35 days since he joined: 8 hours due
+    tables = ledger([member("A"), joined], selfstudy=study)
+    assert "study-hours" in rules_for(tables, as_of, "A")
+    assert "study-hours" not in rules_for(tables, as_of, "L")
+    [flag] = [f for f in compute_flags(tables, as_of) if f.subject_id == "A" and f.rule == "study-hours"]
+    assert "还差 5.1 学时" in flag.detail and flag.shortfall.startswith("还差 28 学时")
+
+
+def test_attendance_rate_below_the_threshold():
+    sessions = [session(n) for n in range(1, 6)]
+    statuses = ["present", "absent", "present", "absent", "present"]  # 60 %, never two in a row
+    tables = ledger([member("A")], sessions, [att(f"S{n}", "A", s) for n, s in enumerate(statuses, 1)])
+    rules = rules_for(tables, date(2005, 4, 10), "A")
+    assert "attendance-rate" in rules and "absent-in-row" not in rules
+
+
+def test_notebook_rules():
+    inspections = [
+        {"member_id": "Q", "date": date(2005, 3, 20), "questions": 6, "result": "fix", "deadline": date(2005, 3, 27)},
+        {"member_id": "R", "date": date(2005, 3, 20), "questions": 5, "result": "fix", "deadline": date(2005, 3, 27),
+         "recheck_result": "pass"},
+        {"member_id": "OK", "date": date(2005, 3, 20), "questions": 8, "result": "pass"},
+    ]
+    tables = ledger([member("Q"), member("R"), member("OK"), member("N")], inspections=inspections)
+    as_of = date(2005, 4, 15)
+    assert {"questions", "fix-overdue"} <= rules_for(tables, as_of, "Q")
+    assert "fix-overdue" not in rules_for(tables, as_of, "R")
+    assert not {"questions", "fix-overdue", "no-inspection"} & rules_for(tables, as_of, "OK")
+    assert "no-inspection" in rules_for(tables, as_of, "N")
+    assert "no-inspection" not in rules_for(tables, date(2005, 3, 20), "N")  # not due in the first weeks
+
+
+def test_opinions_only_for_the_office_branch():
+    opinions = [{"member_id": m, "date": date(2005, 3, 10), "people": 2} for m in ("O", "S")]
+    tables = ledger([member("O", "B2"), member("S", "B1")], opinions=opinions)
+    assert "opinions" in rules_for(tables, date(2005, 3, 20), "O")
+    assert "opinions" not in rules_for(tables, date(2005, 3, 20), "S")
+
+
+def test_a_member_away_on_training_must_report():
+    study = [{"member_id": "W", "date": date(2005, 3, 8), "hours": 2, "material": "读本"}]
+    tables = ledger([member("W", away="yes"), member("V", away="yes")], selfstudy=study)
+    assert "away-silent" not in rules_for(tables, date(2005, 3, 20), "W")
+    assert "away-silent" in rules_for(tables, date(2005, 3, 30), "W")
+    assert "away-silent" in rules_for(tables, date(2005, 3, 30), "V")
+
+
+def test_branch_returns_missing_and_late():
+    returns = [{"branch_id": "B1", "week": 1, "result": "merged", "received_at": "2005-03-14 09:00:00"},
+               {"branch_id": "B1", "week": 2, "result": "merged", "received_at": "2005-03-25 09:00:00"},
+               {"branch_id": "B2", "week": 1, "result": "rejected", "received_at": "2005-03-14 09:00:00"}]
+    flags = [f for f in compute_flags(ledger([member("A")], returns=returns), date(2005, 3, 26))
+             if f.subject_kind == "branch"]
+    assert {(f.subject_id, f.rule) for f in flags} == {("B1", "return-late"), ("B2", "return-missing")}
+    assert all(f.liaison == ("楼正国" if f.subject_id == "B1" else "") for f in flags)
+    assert sum(f.subject_id == "B2" for f in flags) == 2  # weeks 1 and 2: a rejected return is no return
+
+
+def test_cli_flags_as_of_and_json(demo_home, capsys):
+    import json
+
+    assert main(["flags", str(demo_home.root), "--as-of", "2005-03-30", "--json"]) == 0
+    flags = json.loads(capsys.readouterr().out)
+    assert flags and {"subject_kind", "rule", "detail", "liaison", "secretary"} <= set(flags[0])
+    assert main(["flags", str(demo_home.root), "--as-of", "三月"]) == 2
+    assert "无法识别" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("threshold,expected", [(2, True), (3, False)])
+def test_a_threshold_from_schemas_changes_the_flag(tmp_path, threshold, expected):
+    from branchbook.workbook.schema import load_schemas
+    import shutil
+    import yaml
+
+    folder = tmp_path / "schemas"
+    shutil.copytree(load_schemas.__globals__["resources"].files("branchbook.schemas"), folder,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    rules = yaml.safe_load((folder / "rules.yaml").read_text(encoding="utf-8"))
+    rules["thresholds"]["absences_in_row"] = threshold
+    (folder / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    tables = ledger([member("A")], [session(1), session(2)], [att("S1", "A", "absent"), att("S2", "A", "absent")])
+    rules_found = {f.rule for f in compute_flags(tables, date(2005, 3, 20), load_schemas(folder))}
+    assert ("absent-in-row" in rules_found) is expected
