@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-
-from branchbook.cli import main
 from branchbook.workbook.demo_college import PHASES
 from branchbook.workbook.flags import compute_flags
+
+from branchbook.cli import main
 
 START = date(2005, 3, 7)
 BRANCHES = [
@@ -136,9 +136,10 @@ def test_cli_flags_as_of_and_json(demo_home, capsys):
 
 @pytest.mark.parametrize("threshold,expected", [(2, True), (3, False)])
 def test_a_threshold_from_schemas_changes_the_flag(tmp_path, threshold, expected):
-    from branchbook.workbook.schema import load_schemas
     import shutil
+
     import yaml
+    from branchbook.workbook.schema import load_schemas
 
     folder = tmp_path / "schemas"
     shutil.copytree(load_schemas.__globals__["resources"].files("branchbook.schemas"), folder,

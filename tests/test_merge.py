@@ -131,8 +131,9 @@ def test_unknown_branch_and_not_a_return(demo_home, tmp_path):
 def test_merge_dry_run_previews_and_writes_nothing(fresh_demo, tmp_path, capsys):
     import shutil
 
-    from branchbook.cli import main
     from sync_helpers import filled_returns
+
+    from branchbook.cli import main
 
     made = filled_returns(fresh_demo, tmp_path / "made", weeks=(3,), limit=6)
     bad = edit(filled_return(fresh_demo, tmp_path / "院机关支部_第3周.xlsx"), lambda wb: wb["自学"].__setitem__("C2", 30))
