@@ -40,6 +40,20 @@ def open_sheets(path: Path, limit_mb: float | None = None) -> list[CalamineSheet
         raise UnreadableFile("corrupt", Path(path), reason=type(error).__name__) from error
 
 
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def sheet_parts(archive) -> dict[str, str]:
+    """Sheet name -> its XML part in an open .xlsx zip."""
+    rels = {r.get("Id"): r.get("Target") for r in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))}
+    parts = {}
+    for sheet in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter(f"{_MAIN}sheet"):
+        target = rels[sheet.get(_REL_ID)].lstrip("/")
+        parts[sheet.get("name")] = target if target.startswith("xl/") else f"xl/{target}"
+    return parts
+
+
 def saved_time(path: Path) -> datetime | None:
     """When the workbook was last saved (UTC, as Excel records it in docProps/core.xml)."""
     import zipfile

@@ -50,6 +50,8 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
                          "metadata missing; taken as {branch}, week {week} from the file name and roster."),
     "other-branch": (ERROR, "党员编号“{value}”属于「{owner}」，不属于本支部，不能由本支部填报。",
                      "member {value!r} belongs to {owner}, not to this branch."),
+    "formula-uncalculated": (ERROR, "这里是公式，但文件中没有计算结果，读出来是空的。请用 Excel 或 WPS 打开后保存一次再发送，或改填数值。",
+                             "a formula with no calculated value; open and save the file in Excel, or type the value."),
     "unknown-branch": (ERROR, "台账中没有支部“{value}”。", "no branch {value!r} in the master."),
 }
 

@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 
 from .calendar import Campaign
 from .cells import timestamp_text
+from .checks.formulas import check_uncalculated
 from .errors import UserError
 from .fastread import open_sheets, saved_time
 from .findings import ERROR, Finding, Report
@@ -156,6 +157,7 @@ def load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str
         sub.report = Report("return", [Finding("not-a-return")])
         return sub
     report, data, parsed = validate_return(sheets, lang, schemas)
+    report.findings[:0] = check_uncalculated(path)
     modified = saved_time(path)
     sub.report = report
     # Excel and openpyxl store the save time in UTC; 周报 shows local time.

@@ -110,22 +110,16 @@ def row_counts(path: Path, schemas: Schemas | None = None) -> dict[str, int]:
     master just written is whole. (Write-only sheets declare no true dimension, so max_row cannot tell.)"""
     import zipfile
 
-    from defusedxml import ElementTree
+    from .fastread import sheet_parts
 
     schemas = schemas or load_schemas()
-    main_ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    rel_id = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
     with zipfile.ZipFile(path) as archive:
-        rels = {r.get("Id"): r.get("Target") for r in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))}
-        sheets = {s.get("name"): rels[s.get(rel_id)] for s in
-                  ElementTree.fromstring(archive.read("xl/workbook.xml")).iter(f"{main_ns}sheet")}
+        parts = sheet_parts(archive)
         counts = {}
         for sheet in schemas.master:
-            name = sheet.name("zh") if sheet.name("zh") in sheets else sheet.name("en")
-            target = sheets[name].lstrip("/")
-            member = target if target.startswith("xl/") else f"xl/{target}"
+            name = sheet.name("zh") if sheet.name("zh") in parts else sheet.name("en")
             rows, tail = 0, b""
-            with archive.open(member) as handle:
+            with archive.open(parts[name]) as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     data = tail + chunk
                     rows += data.count(b"<row ")

@@ -82,7 +82,16 @@ def inspect(path: Path, limit_mb: float | None = None) -> None:
         raise UnreadableFile("macro", path)
     expanded = sum(entry.file_size for entry in entries)
     packed = max(sum(entry.compress_size for entry in entries), 1)
-    if len(entries) > limits["max_zip_entries"] or expanded > MAX_UNCOMPRESSED or (
+    cap = max(MAX_UNCOMPRESSED, limit_mb * 1024 * 1024 * 20)  # a real master packs about ten to one
+    if len(entries) > limits["max_zip_entries"] or expanded > cap or (
         expanded / packed > limits["max_zip_ratio"] and expanded > 50 * 1024 * 1024
     ):
         raise UnreadableFile("zip-bomb", path)
+    with zipfile.ZipFile(path) as archive:
+        for entry in entries:
+            if entry.filename.endswith((".xml", ".rels")):
+                with archive.open(entry) as handle:
+                    prolog = handle.read(1024)
+                if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+                    # Excel never writes a DTD: one is an XML bomb or an XXE attempt (HAZARDS 14).
+                    raise UnreadableFile("corrupt", path, reason="含有 XML 实体声明")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .checks.attendance import check_credited_hours, check_daily_hours, check_grid
+from .checks.formulas import check_uncalculated
 from .checks.keys import check_duplicates, check_references, check_roster_members
 from .checks.return_meta import check_meta
 from .checks.structure import book_language, check_headers, check_sheet_set
@@ -118,4 +119,7 @@ def validate_path(path: Path, lang: str = "zh", schemas: Schemas | None = None) 
     schemas = schemas or load_schemas()
     # The office validates its own master too, which may be far larger than any return.
     sheets = open_sheets(Path(path), limit_mb=schemas.rules["limits"]["max_master_mb"])
-    return validate_sheets(sheets, lang, schemas)
+    report = validate_sheets(sheets, lang, schemas)
+    if report.kind == "return":  # a master is ours, written with values only
+        report.findings[:0] = check_uncalculated(Path(path))
+    return report

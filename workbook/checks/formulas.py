@@ -1,0 +1,24 @@
+"""Formulas Excel never calculated (a file written by a script, or saved by a program that does not
+compute) read as blank: report them, rather than merge blanks (HAZARDS 12)."""
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..fastread import sheet_parts
+from ..findings import Finding
+
+# A cell with a formula and no cached value: <c r="B2" ...><f>SUM(..)</f></c> or with an empty <v/>.
+_UNCALCULATED = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*>\s*<f[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+
+
+def check_uncalculated(path: Path, limit: int = 50) -> Iterator[Finding]:
+    with zipfile.ZipFile(path) as archive:
+        for name, part in sheet_parts(archive).items():
+            for count, match in enumerate(_UNCALCULATED.finditer(archive.read(part))):
+                if count >= limit:
+                    break
+                yield Finding("formula-uncalculated", sheet=name, row=int(match.group(2)),
+                              column=match.group(1).decode())
