@@ -81,6 +81,7 @@ class SyncService:
         self.batches = 0
         self.mail = MailSide.of(home, self.wake)
         self._mail_state_shown: dict | None = None
+        self._status_lock = threading.Lock()  # start() and the worker both report
         self._last_state, self._last_message = "idle", ""
 
     # -- life cycle ------------------------------------------------------------------------------
@@ -89,15 +90,20 @@ class SyncService:
             self.lock.acquire(timeout=0)
         except Timeout:
             raise AlreadyRunning(f"“{self.home.root}”的同步服务已在运行，不能同时运行两个。") from None
-        self.inbox.mkdir(exist_ok=True)
-        self.observer = (PollingObserver if self.polling else Observer)(timeout=self.poll)
-        self.observer.schedule(_InboxHandler(self.wake, self.seen, self.seen_lock), str(self.inbox), recursive=False)
-        self.observer.start()
-        self.worker = threading.Thread(target=self._run, name="branchbook-sync", daemon=False)
-        self.worker.start()
-        if self.mail:
-            self.mail.fetcher.start(self.stop_event)
-        self._status("idle", "同步服务已启动")
+        try:
+            self.inbox.mkdir(exist_ok=True)
+            self._status("idle", "同步服务已启动")
+            self.observer = (PollingObserver if self.polling else Observer)(timeout=self.poll)
+            self.observer.schedule(_InboxHandler(self.wake, self.seen, self.seen_lock), str(self.inbox),
+                                   recursive=False)
+            self.observer.start()
+            self.worker = threading.Thread(target=self._run, name="branchbook-sync", daemon=False)
+            self.worker.start()
+            if self.mail:
+                self.mail.fetcher.start(self.stop_event)
+        except BaseException:
+            self.stop()  # nothing half-started is left running, and the lock is released
+            raise
         log.info("serving %s", self.home.root)
 
     def stop(self) -> None:
@@ -107,7 +113,7 @@ class SyncService:
             self.worker.join(timeout=120)
         if self.mail:
             self.mail.fetcher.join()
-        if self.observer:
+        if self.observer and self.observer.is_alive():
             self.observer.stop()
             self.observer.join(timeout=10)
         self._status("stopped", "同步服务已停止")
@@ -174,8 +180,9 @@ class SyncService:
         self._last_state, self._last_message = state, message
         path = self.home.root / STATUS_NAME
         temp = path.with_suffix(".json.tmp")
-        temp.write_text(json.dumps(status, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(temp, path)
+        with self._status_lock:
+            temp.write_text(json.dumps(status, ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(temp, path)
 
 
 def configure_logging(home: Home) -> None:

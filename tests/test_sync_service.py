@@ -172,3 +172,40 @@ def test_a_master_open_in_excel_queues_the_work(running, tmp_path):
     _settled(home)
     assert archived_names(home) == ["院机关支部_第3周.xlsx"]
     assert json.loads(status.read_text(encoding="utf-8"))["state"] == "idle"
+
+
+class WindowsReplaceStandIn:
+    """Stands in for Windows, where os.replace fails (WinError 5) while antivirus or Excel holds the
+    target: fails `times` times, then does the real replace. Linux itself never refuses."""
+
+    def __init__(self, times):
+        import os
+
+        self.times, self.calls, self.real = times, 0, os.replace
+
+    def __call__(self, source, target):
+        self.calls += 1
+        if self.calls <= self.times:
+            raise PermissionError(5, "Access is denied")
+        return self.real(source, target)
+
+
+def test_a_briefly_held_master_is_retried_and_a_held_one_defers(fresh_demo, tmp_path, monkeypatch):
+    from branchbook.sync import master_store
+    from branchbook.sync.master_store import MasterBusy, MasterStore
+
+    home = fast_home(fresh_demo)
+    store = MasterStore(home)
+    tables = store.read()
+    brief = WindowsReplaceStandIn(times=2)
+    monkeypatch.setattr(master_store.os, "replace", brief)
+    store.write(tables)
+    assert brief.calls == 3 and validate_path(home.master).valid
+    before = home.master.read_bytes()
+    held = WindowsReplaceStandIn(times=99)
+    monkeypatch.setattr(master_store.os, "replace", held)
+    monkeypatch.setattr(master_store.time, "sleep", lambda seconds: None)
+    with pytest.raises(MasterBusy):
+        store.write(tables)
+    assert home.master.read_bytes() == before
+    assert not list(home.root.glob(".master.writing*"))  # no half-written file left behind
