@@ -67,34 +67,13 @@ def _validate(args) -> int:
     return Exit.OK if report.valid else Exit.FINDINGS
 
 
-def _incoming(home, files):
-    """The files to merge: the inbox, or the given files copied into it (originals stay put)."""
-    import shutil
-
-    from .sync.inbox import inbox_files
-    from .sync.mail_intake import unpack_mail_files
-    from .sync.pipeline import Incoming
-
-    inbox = home.folder("inbox")
-    unpack_mail_files(home)  # saved mails (.eml, Maildir) give up their attachments first
-    if not files:
-        return [Incoming.at(path) for path in inbox_files(inbox)]
-    items = []
-    for path in files:
-        target = inbox / Path(path).name
-        if Path(path).resolve() != target.resolve():
-            shutil.copy2(path, target)
-        items.append(Incoming(target))
-    return items
-
-
 def _merge(args) -> int:
-    from .sync.pipeline import process
+    from .sync.pipeline import incoming, process
     from .sync.reports import flags_text, outcome_line
     from .workbook.home import Home
 
     home = Home.open(args.home)
-    items = _incoming(home, args.files)
+    items = incoming(home, args.files)
     if not items:
         print("inbox 中没有待合并的回执。")
         return Exit.OK
@@ -167,28 +146,15 @@ def _rebuild(args) -> int:
 
 
 def _approve(args) -> int:
-    import json
-
-    from .sync.mail_intake import SIDECAR_SUFFIX
+    from .sync.quarantine import NotHeld, approve
     from .workbook.home import Home
 
-    home = Home.open(args.home)
-    held = [p for p in home.folder("quarantine").glob(f"{args.id}__*")
-            if not p.name.endswith((SIDECAR_SUFFIX, ".待审批.txt"))] if home.folder("quarantine").is_dir() else []
-    if len(held) != 1:
-        print(f"待审批文件夹中没有收件编号为 {args.id} 的回执。", file=sys.stderr)
+    try:
+        name = approve(Home.open(args.home), args.id)
+    except NotHeld as error:
+        print(error, file=sys.stderr)
         return Exit.UNUSABLE
-    path = held[0]
-    sidecar_path = path.with_name(path.name + SIDECAR_SUFFIX)
-    sidecar = json.loads(sidecar_path.read_text(encoding="utf-8")) if sidecar_path.exists() else {}
-    sidecar["approved"] = True
-    target = home.folder("inbox") / f"{args.id}{path.suffix}"
-    target.with_name(target.name + SIDECAR_SUFFIX).write_text(json.dumps(sidecar, ensure_ascii=False, indent=1),
-                                                              encoding="utf-8")
-    path.replace(target)
-    sidecar_path.unlink(missing_ok=True)
-    path.with_name(path.name + ".待审批.txt").unlink(missing_ok=True)
-    print(f"已批准 {sidecar.get('file_name', path.name)}，放回 inbox/，将在下次合并时处理。")
+    print(f"已批准 {name}，放回 inbox/，将在下次合并时处理。")
     return Exit.OK
 
 

@@ -20,9 +20,11 @@ from ..workbook.home import Home
 from ..workbook.intake import Submission, file_sha256, load_submission, sender_hold
 from ..workbook.merge import Outcome, merge
 from ..workbook.reports.dashboard import dashboard_painter
-from .mail_intake import SIDECAR_SUFFIX, read_sidecar
+from .inbox import inbox_files
+from .mail_intake import SIDECAR_SUFFIX, read_sidecar, unpack_mail_files
 from .master_store import MasterBusy, MasterStore, is_busy
 from .pause import pause_point
+from .quarantine import HOLD_NOTE_SUFFIX
 from .reports import hold_report, rejection_report
 
 log = logging.getLogger("branchbook.sync")
@@ -76,6 +78,22 @@ def _private_copy(home: Home, item: Incoming) -> Path:
 
 def _received_at(item: Incoming) -> datetime:
     return item.received_at or datetime.fromtimestamp(item.path.stat().st_mtime)
+
+
+def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
+    """What a foreground pass takes: the inbox (saved mails unpacked first), or the given files copied
+    into it so that the originals stay where they are."""
+    inbox = home.folder("inbox")
+    unpack_mail_files(home)
+    if not files:
+        return [Incoming.at(path) for path in inbox_files(inbox)]
+    items = []
+    for path in files:
+        target = inbox / Path(path).name
+        if Path(path).resolve() != target.resolve():
+            shutil.copy2(path, target)
+        items.append(Incoming(target))
+    return items
 
 
 def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[dict]],
@@ -160,7 +178,7 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
         folder = home.folder("quarantine")
         folder.mkdir(exist_ok=True)
         target = folder / f"{sub.receipt_id}__{Path(item.name).name}"
-        target.with_name(target.name + ".待审批.txt").write_text(hold_report(sub), encoding="utf-8")
+        target.with_name(target.name + HOLD_NOTE_SUFFIX).write_text(hold_report(sub), encoding="utf-8")
         if mail_sidecar.exists():
             shutil.move(str(mail_sidecar), target.with_name(target.name + SIDECAR_SUFFIX))
         shutil.move(str(item.path), target)
