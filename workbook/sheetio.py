@@ -24,6 +24,7 @@ class SheetRead:
     unknown_headers: list[tuple[int, str]] = field(default_factory=list)
     missing: list[Field] = field(default_factory=list)
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (row number, key -> raw)
+    _fields: dict[str, Field] = field(default_factory=dict, repr=False)  # how to parse each column
 
     @property
     def records(self) -> list[dict[str, Any]]:
@@ -40,8 +41,6 @@ class SheetRead:
                 except BadValue:
                     record[key] = value
             yield number, record
-
-    _fields: dict[str, Field] = field(default_factory=dict, repr=False)
 
 
 def find_sheet(sheets, names: dict[str, str]):
