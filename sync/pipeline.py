@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,7 @@ from pathlib import Path
 from ..workbook.annotate import annotate
 from ..workbook.flags import Flag, compute_flags, flag_rows
 from ..workbook.home import Home
-from ..workbook.intake import Submission, file_sha256, load_submission, sender_hold
+from ..workbook.intake import Submission, load_submission, sender_hold
 from ..workbook.merge import Outcome, merge
 from ..workbook.reports.dashboard import dashboard_painter
 from .inbox import inbox_files
@@ -71,7 +72,7 @@ def _private_copy(home: Home, item: Incoming) -> Path:
     """Read a copy, never the file a secretary or the mail fetcher may still be touching."""
     work = home.root / WORK_FOLDER
     work.mkdir(exist_ok=True)
-    target = work / f"{file_sha256(item.path)}{item.path.suffix.lower()}"
+    target = work / f"{uuid.uuid4().hex}{item.path.suffix.lower()}"  # hashed once, from the copy, by the intake
     shutil.copyfile(item.path, target)
     return target
 
@@ -144,7 +145,7 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
             copy.unlink(missing_ok=True)
         return result
     try:
-        store.write(result.tables, painters=painters(home))
+        store.write(result.tables, painters=painters(home, result.flags))
     except MasterBusy as busy:
         result.busy = str(busy)
         return result
@@ -154,9 +155,10 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
     return result
 
 
-def painters(home: Home):
-    """Extra sheets drawn into the master on every write: the dashboard, as of the flags' date."""
-    return (dashboard_painter(home.as_of),)
+def painters(home: Home, flags: list[Flag] | None = None):
+    """Extra sheets drawn into the master on every write: the dashboard, as of the flags' date
+    (from the flags just computed, when the caller has them)."""
+    return (dashboard_painter(home.as_of, flags),)
 
 
 def _free_name(folder: Path, name: str) -> Path:

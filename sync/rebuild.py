@@ -55,6 +55,7 @@ def rebuild(home: Home) -> dict[str, list[dict]]:
             path, tables, file_name=meta.get("file_name") or path.name.split("__", 1)[-1], sender=meta.get("sender"),
             received_at=datetime.fromisoformat(received) if received else None, lang=home.lang))
     merged, _ = merge(tables, submissions)
-    merged["flags"] = flag_rows(compute_flags(merged, home.as_of))
-    MasterStore(home).write(merged, painters=painters(home))
+    flags = compute_flags(merged, home.as_of)
+    merged["flags"] = flag_rows(flags)
+    MasterStore(home).write(merged, painters=painters(home, flags))
     return merged

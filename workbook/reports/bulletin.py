@@ -129,7 +129,7 @@ def write_docx(bulletin: Bulletin, path: Path) -> Path:
     document.add_heading("五、与上周相比", level=1)
     for line in bulletin.changes:
         document.add_paragraph(line, style="List Bullet")
-    document.save(path)
+    document.save(str(path))
     return path
 
 

@@ -11,6 +11,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .. import layout
+from ..flags import Flag
 from .progress import Progress, compute_progress
 
 SHEET_NAME = {"zh": "进度看板", "en": "Dashboard"}
@@ -128,8 +129,9 @@ def _charts(ws, first: int, last: int, trend_header: int, trend_last: int, lang:
     ws.add_chart(trend, f"I{trend_last + 3}")
 
 
-def dashboard_painter(as_of: date):
-    """A painter for write_master: the dashboard as of a date, from the tables being written."""
+def dashboard_painter(as_of: date, flags: list[Flag] | None = None):
+    """A painter for write_master: the dashboard as of a date, from the tables being written and
+    the flags already computed for them (computed here when not given)."""
     def paint(wb, tables, lang):
-        write_dashboard(wb, compute_progress(tables, as_of), lang)
+        write_dashboard(wb, compute_progress(tables, as_of, flags=flags), lang)
     return paint
