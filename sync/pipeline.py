@@ -16,11 +16,13 @@ from datetime import datetime
 from pathlib import Path
 
 from ..workbook.annotate import annotate
+from ..workbook.cells import timestamp_text
 from ..workbook.flags import Flag, compute_flags, flag_rows
 from ..workbook.home import Home
-from ..workbook.intake import Submission, load_submission, sender_hold
+from ..workbook.intake import Submission, file_sha256, load_submission, sender_hold
 from ..workbook.merge import Outcome, merge
 from ..workbook.reports.dashboard import dashboard_painter
+from ..workbook.safe_open import UnreadableFile
 from .inbox import inbox_files
 from .mail_intake import SIDECAR_SUFFIX, read_sidecar, unpack_mail_files
 from .master_store import MasterBusy, MasterStore, is_busy
@@ -106,8 +108,14 @@ def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[d
             progress(number, len(items), item.name)
         copy = _private_copy(home, item)
         copies.append(copy)
-        sub = load_submission(copy, tables, file_name=item.name, sender=item.sender,
-                              received_at=_received_at(item), lang=home.lang)
+        try:
+            sub = load_submission(copy, tables, file_name=item.name, sender=item.sender,
+                                  received_at=_received_at(item), lang=home.lang)
+        except Exception as error:  # noqa: BLE001 - one strange file must not block every other return
+            log.exception("could not read %s", item.name)
+            sub = Submission(file_name=item.name, sha256=file_sha256(copy), received_at=timestamp_text(datetime.now()),
+                             sender=item.sender,
+                             unreadable=UnreadableFile("corrupt", Path(item.name), reason=type(error).__name__))
         if item.sender and not item.mail.get("approved"):
             sub.hold = sender_hold(sub, tables.get("branches", []), item.mail.get("authenticated"))
         submissions.append(sub)
