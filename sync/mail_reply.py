@@ -3,6 +3,9 @@ restarts: accepted with her branch's week in figures, or rejected with each find
 marked workbook attached."""
 from __future__ import annotations
 
+import email
+import email.policy
+import hashlib
 import logging
 import smtplib
 from email.message import EmailMessage
@@ -37,9 +40,39 @@ def week_figures(tables: dict[str, list[dict]], branch_id: str, week: int) -> li
     return lines
 
 
+QUEUE_FOLDER = "mail-outbox"
+
+
 class Replier:
     def __init__(self, home: Home, settings: MailSettings, ledger: MailLedger):
         self.home, self.settings, self.ledger = home, settings, ledger
+        self.queue = home.root / QUEUE_FOLDER
+
+    def _deliver(self, message: EmailMessage, key: str, what: str) -> None:
+        """Send now, or, with the mail server away, keep the message in mail-outbox/ to send later;
+        either way it is composed and counted once."""
+        try:
+            self._send(message)
+        except (OSError, smtplib.SMTPException) as error:
+            self.queue.mkdir(exist_ok=True)
+            name = hashlib.sha256(key.encode()).hexdigest()[:16] + ".eml"
+            (self.queue / name).write_bytes(message.as_bytes())
+            log.warning("reply to %s queued (%s)", message["To"], type(error).__name__)
+            what += "|queued"
+        self.ledger.mark_replied(key, what)
+
+    def send_queued(self) -> int:
+        """Send what waits in mail-outbox/; stop at the first failure (the server is still away)."""
+        sent = 0
+        for path in sorted(self.queue.glob("*.eml")) if self.queue.is_dir() else []:
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            try:
+                self._send(message)
+            except (OSError, smtplib.SMTPException):
+                break
+            path.unlink()
+            sent += 1
+        return sent
 
     def _send(self, message: EmailMessage) -> None:
         smtp = self.settings.smtp
@@ -89,8 +122,7 @@ class Replier:
                                 mail.get("message_id"))
         if annotated and annotated.exists():
             message.add_attachment(annotated.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=annotated.name)
-        self._send(message)
-        self.ledger.mark_replied(key, outcome.result)
+        self._deliver(message, key, outcome.result)
         log.info("replied to %s about %s: %s", sub.sender, sub.file_name, outcome.result)
         return True
 
@@ -103,14 +135,13 @@ class Replier:
                 continue
             message = self._message(reminder.email, "", reminder.text, None)
             message.replace_header("Subject", f"{reminder.branch}：先进性教育活动进度提醒（截至 {as_of:%m月%d日}）")
-            self._send(message)
-            self.ledger.mark_replied(key, "reminder")
+            self._deliver(message, key, "reminder")
             sent += 1
         return sent
 
     def reply_notice(self, notice: Notice) -> bool:
         if not self.settings.smtp or not notice.sender or self.ledger.has_replied(notice.key):
             return False
-        self._send(self._message(notice.sender, notice.subject, "您好！\n\n" + notice.text, notice.message_id))
-        self.ledger.mark_replied(notice.key, "notice")
+        self._deliver(self._message(notice.sender, notice.subject, "您好！\n\n" + notice.text, notice.message_id),
+                      notice.key, "notice")
         return True

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from ..workbook.home import Home
@@ -16,12 +17,16 @@ from .pipeline import BatchResult
 log = logging.getLogger("branchbook.sync")
 
 
+QUEUE_RETRY_SECONDS = 60
+
+
 @dataclass
 class MailSide:
     settings: MailSettings
     ledger: MailLedger
     replier: Replier
     fetcher: MailFetcher
+    next_queue_try: float = 0.0
 
     @classmethod
     def of(cls, home: Home, wake: threading.Event | None = None) -> MailSide | None:
@@ -39,8 +44,12 @@ class MailSide:
             log.warning("mail reply failed: %s", describe(error))
 
     def notify(self, notices: list[Notice]) -> None:
+        """Called on every pass of the worker: new notices, and now and then the queued replies."""
         for notice in notices:
             self._safely(self.replier.reply_notice, notice)
+        if time.monotonic() >= self.next_queue_try:
+            self.next_queue_try = time.monotonic() + QUEUE_RETRY_SECONDS
+            self._safely(self.replier.send_queued)
 
     def answer(self, result: BatchResult) -> None:
         for item, sub, outcome in zip(result.items, result.submissions, result.outcomes):

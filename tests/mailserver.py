@@ -148,7 +148,6 @@ class Outbox:
     """aiosmtpd on loopback, keeping every message it receives."""
 
     def __init__(self):
-        from aiosmtpd.controller import Controller
 
         self.messages: list = []
         outbox = self
@@ -162,8 +161,17 @@ class Outbox:
                 return "250 OK"
 
         self.port = free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.handler = Handler()
+        self.controller = None
+        self.start()
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.controller:
+            self.controller.stop()
+            self.controller = None

@@ -230,6 +230,23 @@ def test_reminders_are_mailed_once(mail_home, outbox):
     assert len(outbox.messages) == sent  # the same day's reminders go once
 
 
+def test_a_reply_waits_while_the_mail_server_is_down(mail_home, outbox):
+    from branchbook.sync.mail_intake import Notice
+    from branchbook.sync.mail_side import MailSide
+
+    side = MailSide.of(mail_home)
+    outbox.stop()  # the office's SMTP server is away
+    notice = Notice(SECRETARY, "<q@x>", "支部周报", "请另存为 .xlsx", "<q@x>|legacy")
+    assert side.replier.reply_notice(notice)
+    assert len(list((mail_home.root / "mail-outbox").glob("*.eml"))) == 1
+    assert not side.replier.reply_notice(notice)  # composed once, not queued twice
+    assert side.replier.send_queued() == 0  # still away: it waits
+    outbox.start()
+    assert side.replier.send_queued() == 1 and not list((mail_home.root / "mail-outbox").glob("*.eml"))
+    [reply] = outbox.messages
+    assert reply["To"] == SECRETARY and "另存为" in _body(reply)
+
+
 def test_starttls_works_too(fresh_demo, dovecot, outbox, monkeypatch):
     from branchbook.sync.mail_side import MailSide
 
