@@ -117,7 +117,7 @@ class MailFetcher:
             except Exception as error:  # noqa: BLE001 - reported, retried; the drop folder goes on
                 delay = min(max(delay * 2, 5.0), MAX_BACKOFF)
                 self.state = {"state": "error", "message": f"{describe(error)}，{delay:.0f} 秒后重试"}
-                log.warning("mail: %s", self.state["message"])
+                log.warning("邮箱：%s", self.state["message"])
                 log.debug("mail error detail", exc_info=True)
             stop.wait(delay)
 

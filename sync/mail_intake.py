@@ -59,7 +59,7 @@ def store_mail(home: Home, raw: bytes, origin: str) -> tuple[list[Path], list[No
     if not stored and not notices:
         notices.append(Notice(mail.sender, mail.message_id, mail.subject, NOTICES["none"], f"{mail.message_id}|none"))
     for notice in notices:
-        log.info("mail notice for %s: %s", notice.sender, notice.text)
+        log.info("通知 %s：%s", notice.sender, notice.text)
     return stored, notices
 
 

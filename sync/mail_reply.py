@@ -57,7 +57,7 @@ class Replier:
             self.queue.mkdir(exist_ok=True)
             name = hashlib.sha256(key.encode()).hexdigest()[:16] + ".eml"
             (self.queue / name).write_bytes(message.as_bytes())
-            log.warning("reply to %s queued (%s)", message["To"], type(error).__name__)
+            log.warning("发给 %s 的回复暂存待发（%s）", message["To"], type(error).__name__)
             what += "|queued"
         self.ledger.mark_replied(key, what)
 
@@ -123,7 +123,7 @@ class Replier:
         if annotated and annotated.exists():
             message.add_attachment(annotated.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=annotated.name)
         self._deliver(message, key, outcome.result)
-        log.info("replied to %s about %s: %s", sub.sender, sub.file_name, outcome.result)
+        log.info("已回复 %s：%s %s", sub.sender, sub.file_name, outcome.result)
         return True
 
     def send_reminders(self, reminders, as_of) -> int:

@@ -41,7 +41,7 @@ class MailSide:
         try:
             action(*args)
         except Exception as error:  # noqa: BLE001 - a reply that fails is logged; the return itself is handled
-            log.warning("mail reply failed: %s", describe(error))
+            log.warning("回复邮件失败：%s", describe(error))
 
     def notify(self, notices: list[Notice]) -> None:
         """Called on every pass of the worker: new notices, and now and then the queued replies."""

@@ -112,7 +112,7 @@ def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[d
             sub = load_submission(copy, tables, file_name=item.name, sender=item.sender,
                                   received_at=_received_at(item), lang=home.lang)
         except Exception as error:  # noqa: BLE001 - one strange file must not block every other return
-            log.exception("could not read %s", item.name)
+            log.exception("读取 %s 时出错，按损坏文件退回", item.name)
             sub = Submission(file_name=item.name, sha256=file_sha256(copy), received_at=timestamp_text(datetime.now()),
                              sender=item.sender,
                              unreadable=UnreadableFile("corrupt", Path(item.name), reason=type(error).__name__))
@@ -192,7 +192,7 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
         if mail_sidecar.exists():
             shutil.move(str(mail_sidecar), target.with_name(target.name + SIDECAR_SUFFIX))
         shutil.move(str(item.path), target)
-        log.info("held %s for approval: %s", item.name, sub.hold)
+        log.info("%s 待审批：%s", item.name, sub.hold)
         return target
     mail_sidecar.unlink(missing_ok=True)  # what it said is kept in 周报 and in the archive's sidecar
     if outcome.result == "rejected":
@@ -205,9 +205,9 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
             try:
                 annotate(copy, sub.report, target.with_name(f"{target.stem}.标注.xlsx"), home.lang)
             except Exception:  # noqa: BLE001 - a marked copy is a courtesy; the report above already says it all
-                log.exception("could not annotate %s", item.name)
+                log.exception("%s 的标注副本没有生成", item.name)
         shutil.move(str(item.path), target)
-        log.info("rejected %s: %s", item.name, "; ".join(outcome.problems[:3]))
+        log.info("退回 %s：%s", item.name, " ".join(outcome.problems[:3]))
         return target
     folder = home.folder("archive")
     folder.mkdir(exist_ok=True)
@@ -220,5 +220,5 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
         target.with_name(target.name + ".json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1),
                                                            encoding="utf-8")
         shutil.move(str(item.path), target)
-    log.info("%s %s", outcome.result, item.name)
+    log.info("%s：%s", item.name, outcome.result)
     return target

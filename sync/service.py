@@ -104,7 +104,7 @@ class SyncService:
         except BaseException:
             self.stop()  # nothing half-started is left running, and the lock is released
             raise
-        log.info("serving %s", self.home.root)
+        log.info("同步服务已启动，监视 %s（Ctrl+C 停止）", self.inbox)
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -143,7 +143,7 @@ class SyncService:
                 if self.mail and self.mail.fetcher.state != self._mail_state_shown:
                     self._status(self._last_state, self._last_message)  # the mailbox's news, promptly
             except Exception:  # noqa: BLE001 - the service outlives any one bad pass
-                log.exception("sync pass failed; will retry")
+                log.exception("本轮同步出错，稍后自动重试")
                 self._status("error", "同步出错，稍后自动重试（详见 logs/sync.log）")
             self.wake.wait(self.poll)
 
@@ -158,7 +158,7 @@ class SyncService:
             return  # a burst is still arriving: one master write for the whole batch
         result = process(self.home, [Incoming.at(p) for p in ready])
         if result.busy:
-            log.warning("master busy, %d waiting: %s", len(ready), result.busy)
+            log.warning("台账被占用，%d 个文件等待：%s", len(ready), result.busy)
             self._status("waiting", result.busy, pending=len(ready))
             return
         self.batches += 1

@@ -276,7 +276,7 @@ def test_the_password_is_written_nowhere(mail_home, dovecot, outbox, tmp_path, m
         logger.removeHandler(handler)
         logger.setLevel(level)
         handler.close()
-    assert "replied to" in (home.root / "logs" / "sync.log").read_text(encoding="utf-8")
+    assert "已回复" in (home.root / "logs" / "sync.log").read_text(encoding="utf-8")
     secret = PASSWORD.encode()
     written = [p for p in home.root.rglob("*") if p.is_file()]
     assert len(written) > 10
