@@ -92,3 +92,13 @@ def test_libreoffice_opens_a_return(demo_home, libreoffice, tmp_path):
     path = demo_home.folder("outbox") / "院机关支部_第3周.xlsx"
     pdf = libreoffice(path, "pdf", tmp_path)
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_the_default_week_is_this_week_or_the_one_after_the_last_returned(demo_home):
+    from branchbook.workbook.calendar import Campaign
+    from branchbook.workbook.office import default_week
+
+    campaign = Campaign.from_records(read_master(demo_home.master)["phases"])
+    assert default_week(campaign, {1, 2}, today=date(2005, 3, 23)) == 3  # within the campaign: this week
+    assert default_week(campaign, {1, 2}, today=date(2026, 11, 24)) == 3  # after it: the next one not returned
+    assert default_week(campaign, set(range(1, 16)), today=date(2026, 11, 24)) == campaign.last_week == 15
