@@ -4,13 +4,12 @@ from __future__ import annotations
 from ..workbook.flags import RULE_TITLES, Flag
 from ..workbook.intake import Submission
 from ..workbook.merge import Outcome
+from ..workbook.schema import load_schemas
 
 RESULT_WORDS = {"merged": "已合并", "duplicate": "重复（已合并过，未作改动）", "superseded": "较早的版本（未覆盖较新的回执）",
                 "rejected": "退回", "quarantined": "待审批"}
 PREVIEW_WORDS = {"merged": "将合并", "duplicate": "重复，不会改动", "superseded": "较早的版本，不会覆盖", "rejected": "将退回",
                  "quarantined": "将待审批"}
-SHEET_WORDS = {"sessions": "学习活动", "attendance": "出勤", "selfstudy": "自学", "inspections": "笔记检查",
-               "opinions": "征求意见"}
 
 
 def rejection_report(sub: Submission, outcome: Outcome) -> str:
@@ -35,13 +34,17 @@ def hold_report(sub: Submission) -> str:
     ]) + "\n"
 
 
+def _sheet_word(key: str) -> str:
+    return load_schemas().sheet(key).name("zh")
+
+
 def outcome_line(outcome: Outcome, preview: bool = False) -> str:
     words = PREVIEW_WORDS if preview else RESULT_WORDS
     text = f"{outcome.file_name}：{words.get(outcome.result, outcome.result)}"
     if outcome.added:
-        text += "，新增 " + "、".join(f"{SHEET_WORDS[k]} {n} 行" for k, n in outcome.added.items())
+        text += "，新增 " + "、".join(f"{_sheet_word(k)} {n} 行" for k, n in outcome.added.items())
     if outcome.removed:
-        text += "，替换旧版 " + "、".join(f"{SHEET_WORDS[k]} {n} 行" for k, n in outcome.removed.items())
+        text += "，替换旧版 " + "、".join(f"{_sheet_word(k)} {n} 行" for k, n in outcome.removed.items())
     if outcome.conflicts:
         text += f"，{len(outcome.conflicts)} 处手工修改被保留"
     if outcome.problems:

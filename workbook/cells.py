@@ -35,6 +35,20 @@ def timestamp_text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def as_day(value: Any) -> date | None:
+    """The calendar day a parsed cell or a stored timestamp stands for, or None."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
 def excel_serial(day: date) -> int:
     return (day - EXCEL_EPOCH).days
 

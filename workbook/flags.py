@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from .calendar import Campaign
+from .cells import as_day
 from .schema import Schemas, load_schemas
 
 
@@ -49,19 +50,6 @@ RULE_TITLES = {
 }
 
 
-def _day(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and len(value) >= 10:
-        try:
-            return date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
-
-
 class Ledger:
     """The master's records indexed for the rules, as of a date (later records are ignored)."""
 
@@ -74,7 +62,7 @@ class Ledger:
         self.liaison = {bid: committee.get(b.get("liaison_id"), "") for bid, b in self.branches.items()}
         self.members = [m for m in tables.get("members", []) if m.get("member_id")]
         self.sessions = {s["session_id"]: s for s in tables.get("sessions", [])
-                         if s.get("session_id") and _day(s.get("date")) and _day(s["date"]) <= as_of}
+                         if s.get("session_id") and as_day(s.get("date")) and as_day(s["date"]) <= as_of}
         self.attendance: dict[str, list[dict]] = defaultdict(list)
         for row in tables.get("attendance", []):
             if row.get("session_id") in self.sessions:
@@ -83,12 +71,12 @@ class Ledger:
         for key in ("selfstudy", "inspections", "opinions"):
             index: dict[str, list[dict]] = defaultdict(list)
             for row in tables.get(key, []):
-                day = _day(row.get("date"))
+                day = as_day(row.get("date"))
                 if day and day <= as_of:
                     index[row.get("member_id")].append(row)
             self.by_member[key] = index
         self.returns = [r for r in tables.get("returns", []) if r.get("result") in ("merged", "replaced")
-                        and (_day(r.get("received_at")) or as_of) <= as_of]
+                        and (as_day(r.get("received_at")) or as_of) <= as_of]
         self.central = self.schemas.codes["session_kind"].codes_where("central")
 
     def flag(self, rule: str, member: dict | None, branch_id: str, detail: str, since: date | None,
@@ -104,30 +92,30 @@ def _threshold(ledger: Ledger, name: str):
     return ledger.schemas.threshold(name)
 
 
-def study_progress(ledger: Ledger, member: dict) -> tuple[float, float, bool] | None:
-    """(hours so far, hours expected by now, has any record) in the study phase; None before he starts."""
+def study_progress(ledger: Ledger, member: dict) -> tuple[float, float, bool, date] | None:
+    """(hours so far, hours expected by now, has any record, the day he is measured from) in the study
+    phase; None before he starts."""
     phase = ledger.campaign.phases[0]  # the 40-hour target belongs to the study phase
     target = ledger.schemas.rules["campaign"]["target_hours"]
-    start = max(phase.start, _day(member.get("joined")) or phase.start)
+    start = max(phase.start, as_day(member.get("joined")) or phase.start)
     if ledger.as_of < start:
         return None
     attended = [r for r in ledger.attendance.get(member["member_id"], [])
-                if phase.start <= _day(ledger.sessions[r["session_id"]]["date"]) <= phase.end]
+                if phase.start <= as_day(ledger.sessions[r["session_id"]]["date"]) <= phase.end]
     studied = [r for r in ledger.by_member["selfstudy"].get(member["member_id"], [])
-               if phase.start <= _day(r["date"]) <= phase.end]
+               if phase.start <= as_day(r["date"]) <= phase.end]
     hours = sum(float(r.get("hours") or 0) for r in attended) + sum(float(r.get("hours") or 0) for r in studied)
     elapsed = (min(ledger.as_of, phase.end) - start).days + 1
     span = (phase.end - start).days + 1
-    return hours, target * min(elapsed / span, 1.0), bool(attended or studied)
+    return hours, target * min(elapsed / span, 1.0), bool(attended or studied), start
 
 
 def study_hours(ledger: Ledger, member: dict):
     progress = study_progress(ledger, member)
     if progress is None:
         return
-    hours, expected, has_records = progress
+    hours, expected, has_records, start = progress
     target = ledger.schemas.rules["campaign"]["target_hours"]
-    start = max(ledger.campaign.phases[0].start, _day(member.get("joined")) or ledger.campaign.phases[0].start)
     if not has_records:
         yield ledger.flag("no-data", member, member["branch_id"], "还没有任何学习或出勤记录（不是 0 学时，而是尚无数据）。",
                           start, f"还差 {target:g} 学时")
@@ -141,13 +129,13 @@ def study_hours(ledger: Ledger, member: dict):
 
 def attendance(ledger: Ledger, member: dict):
     rows = sorted(ledger.attendance.get(member["member_id"], []),
-                  key=lambda r: _day(ledger.sessions[r["session_id"]]["date"]))
+                  key=lambda r: as_day(ledger.sessions[r["session_id"]]["date"]))
     central = [r for r in rows if ledger.sessions[r["session_id"]].get("kind") in ledger.central]
     run, run_start, worst, worst_start = 0, None, 0, None
     for row in central:
         if row.get("status") == "absent":
             run += 1
-            run_start = run_start or _day(ledger.sessions[row["session_id"]]["date"])
+            run_start = run_start or as_day(ledger.sessions[row["session_id"]]["date"])
             if run > worst:
                 worst, worst_start = run, run_start
         elif row.get("status") in ("present", "excused"):
@@ -172,7 +160,7 @@ def attendance(ledger: Ledger, member: dict):
 def notebook(ledger: Ledger, member: dict):
     phase = ledger.campaign.phase_on(ledger.as_of) or ledger.campaign.phases[-1]
     checks = sorted((r for r in ledger.by_member["inspections"].get(member["member_id"], [])
-                     if _day(r["date"]) >= phase.start), key=lambda r: _day(r["date"]))
+                     if as_day(r["date"]) >= phase.start), key=lambda r: as_day(r["date"]))
     if not checks:
         due = phase.start + timedelta(weeks=_threshold(ledger, "inspection_due_weeks"))
         if ledger.as_of >= due:
@@ -184,9 +172,9 @@ def notebook(ledger: Ledger, member: dict):
     answered = latest.get("questions")
     if isinstance(answered, (int, float)) and answered < needed:
         yield ledger.flag("questions", member, member["branch_id"], f"{needed} 个思考题只完成 {answered:g} 个。",
-                          _day(latest["date"]), f"还差 {needed - answered:g} 个思考题")
+                          as_day(latest["date"]), f"还差 {needed - answered:g} 个思考题")
     for row in checks:
-        deadline = _day(row.get("deadline"))
+        deadline = as_day(row.get("deadline"))
         if row.get("result") == "fix" and deadline and deadline < ledger.as_of and row.get("recheck_result") != "pass":
             yield ledger.flag("fix-overdue", member, member["branch_id"],
                               f"读书笔记限期改进，期限 {deadline:%m月%d日} 已过，尚无合格的复查。", deadline,
@@ -209,7 +197,7 @@ def away_reports(ledger: Ledger, member: dict):
         return
     weeks = _threshold(ledger, "away_report_weeks")
     records = [r for key in ("selfstudy", "opinions", "inspections") for r in ledger.by_member[key].get(member["member_id"], [])]
-    last = max((_day(r["date"]) for r in records), default=None)
+    last = max((as_day(r["date"]) for r in records), default=None)
     since = last or ledger.campaign.start
     if (ledger.as_of - since).days > 7 * weeks:
         text = f"最近一次汇报在 {last:%m月%d日}" if last else "活动开始以来没有汇报"
@@ -229,7 +217,7 @@ def branch_returns(ledger: Ledger, branch_id: str):
             yield ledger.flag("return-missing", None, branch_id, f"第{week}周（{start:%m月%d日}—{end:%m月%d日}）周报未交。",
                               end + grace)
             continue
-        arrived = _day(received.get("received_at"))
+        arrived = as_day(received.get("received_at"))
         if arrived and arrived > end + grace:
             yield ledger.flag("return-late", None, branch_id, f"第{week}周周报 {arrived:%m月%d日} 才收到，晚于 "
                               f"{end + grace:%m月%d日}。", end + grace)
@@ -244,7 +232,7 @@ def compute_flags(tables: dict[str, list[dict]], as_of: date, schemas: Schemas |
     for branch_id in ledger.branches:
         flags += branch_returns(ledger, branch_id)
     for member in ledger.members:
-        joined = _day(member.get("joined"))
+        joined = as_day(member.get("joined"))
         if joined and joined > as_of:
             continue
         for rule in MEMBER_RULES:

@@ -39,15 +39,12 @@ def column_width(field: Field, lang: str) -> float:
 
 def header_cell(ws, text: str, system: bool = False) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=text)
-    cell.font = HEADER_FONT
-    cell.fill = SYSTEM_FILL if system else HEADER_FILL
-    cell.alignment = HEADER_ALIGN
-    cell.border = BOX
+    style_header(cell, system)
     return cell
 
 
 def style_header(cell, system: bool = False) -> None:
-    """The same look for a cell of a normal (not write-only) sheet."""
+    """The header look, for a write-only or a normal cell."""
     cell.font = HEADER_FONT
     cell.fill = SYSTEM_FILL if system else HEADER_FILL
     cell.alignment = HEADER_ALIGN

@@ -5,13 +5,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .cells import as_day
 from .checks.attendance import check_credited_hours, check_daily_hours, check_grid
 from .checks.formulas import check_uncalculated
 from .checks.keys import check_duplicates, check_references, check_roster_members
 from .checks.return_meta import check_meta
 from .checks.structure import book_language, check_headers, check_sheet_set
 from .checks.values import ParsedRow, check_values
-from .checks.week import as_day, check_dates_in_week
+from .checks.week import check_dates_in_week
 from .fastread import open_sheets
 from .findings import Finding, Report
 from .return_reader import ReturnRead, is_return, read_return

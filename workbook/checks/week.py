@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 
 from openpyxl.utils import get_column_letter
 
@@ -10,12 +10,6 @@ from ..findings import Finding
 from ..schema import ReturnSheet
 from ..sheetio import SheetRead
 from .values import ParsedRow
-
-
-def as_day(value) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else None
 
 
 def check_dates_in_week(read: SheetRead, parsed: list[ParsedRow], sheet: ReturnSheet, start: date, end: date,

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ..flags import RULE_TITLES, Flag, Ledger, _day, compute_flags, study_progress
+from ..cells import as_day
+from ..flags import Flag, Ledger, compute_flags, study_progress
 from ..schema import Schemas, load_schemas
 
 
@@ -75,7 +76,7 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
     branches = []
     for branch_id, branch in ledger.branches.items():
         members = [m for m in ledger.members if m.get("branch_id") == branch_id
-                   and (_day(m.get("joined")) or as_of) <= as_of]
+                   and (as_day(m.get("joined")) or as_of) <= as_of]
         progress = [p for p in (study_progress(ledger, m) for m in members) if p is not None]
         with_data = [p for p in progress if p[2]]
         present = absent = 0
@@ -85,7 +86,7 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
                 if ledger.sessions[row["session_id"]].get("kind") in ledger.central:
                     present += row.get("status") == "present"
                     absent += row.get("status") == "absent"
-            checks = sorted(ledger.by_member["inspections"].get(member["member_id"], []), key=lambda r: _day(r["date"]))
+            checks = sorted(ledger.by_member["inspections"].get(member["member_id"], []), key=lambda r: as_day(r["date"]))
             if checks:
                 inspected += 1
                 latest = checks[-1]
@@ -107,7 +108,7 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
     weeks = []
     for number in range(1, week + 1):
         first, last = ledger.campaign.week_range(number)
-        in_week = {sid for sid, s in ledger.sessions.items() if first <= _day(s["date"]) <= last
+        in_week = {sid for sid, s in ledger.sessions.items() if first <= as_day(s["date"]) <= last
                    and s.get("kind") in ledger.central}
         rows = [r for rows in ledger.attendance.values() for r in rows if r["session_id"] in in_week]
         weeks.append(WeekProgress(number, len({r.get("branch_id") for r in merged if r.get("week") == number}),
@@ -120,5 +121,3 @@ def previous(tables: dict[str, list[dict]], progress: Progress, schemas: Schemas
     """The same report a week earlier, for 'what changed since last week'."""
     return compute_progress(tables, progress.as_of - timedelta(days=7), schemas)
 
-
-__all__ = ["BranchProgress", "Progress", "WeekProgress", "compute_progress", "previous", "RULE_TITLES"]
