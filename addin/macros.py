@@ -188,15 +188,19 @@ def refresh_flags(book: xw.Book | None = None):
 
 @xw.script
 def merge_now(book: xw.Book | None = None):
-    """The Merge now button: merge inbox/ into the open master, then save it.
+    """The Merge now button: the same merge, lock and ledger as the service, shown in the open master.
 
-    The master is open, so the service would wait for it; the button merges into the workbook
-    through Excel instead and saves, and only then files the returns away."""
+    The master is open in Excel, so it cannot be replaced: the button saves it (the office's edits
+    go into the ledger first), merges inbox/ into the ledger, writes the changed sheets into the
+    open workbook and saves it again, which makes it the ledger's face."""
     from ..sync.inbox import inbox_files
-    from ..sync.pipeline import Incoming, file_all, merge_and_flag, read_submissions
+    from ..sync.pipeline import Incoming, process
     from ..sync.reports import outcome_line
+    from ..sync.writer import writing
+    from ..workbook.books import EXPORTED_SEQ, open_ledger, record_master
+    from ..workbook.flags import compute_flags, flag_rows
     from ..workbook.home import Home
-    from ..workbook.merge import MERGED_SHEETS
+    from ..workbook.merge import merged_sheets
 
     book = _book(book)
     lang = _lang(book)
@@ -205,13 +209,21 @@ def merge_now(book: xw.Book | None = None):
     if not items:
         book.app.alert("inbox 中没有待合并的回执。" if lang == "zh" else "Nothing in the inbox.", title="BranchBook")
         return None
-    tables = book_tables(book)
-    copies, submissions = read_submissions(home, items, tables)
-    result = merge_and_flag(home, tables, submissions)
-    for key in (*MERGED_SHEETS, "returns", "flags"):
-        write_sheet(book, key, result.tables[key], lang)
-    book.save()
-    file_all(home, items, copies, submissions, result)
+    with writing(home, "Excel 立即合并"):
+        book.save()
+        result = process(home, items, export=False, who="Excel 立即合并")
+        with open_ledger(home) as ledger:
+            tables = ledger.tables()
+            flags = compute_flags(tables, home.as_of, ledger.schemas)
+            tables["flags"] = flag_rows(flags)
+            for key in (*merged_sheets(ledger.schemas), "returns", "flags"):
+                write_sheet(book, key, tables[key], lang)
+            _refresh_dashboard(book, tables, home.as_of, flags, lang)
+            book.save()
+            with ledger.transaction():
+                ledger.replace_all("flags", tables["flags"])
+                record_master(home, ledger)
+                ledger.set_meta(EXPORTED_SEQ, str(ledger.last_seq()))
     book.app.alert("\n".join(outcome_line(o) for o in result.outcomes), title="BranchBook")
     return result
 
@@ -219,11 +231,13 @@ def merge_now(book: xw.Book | None = None):
 @xw.script
 def bulletin(book: xw.Book | None = None, fmt: str = "docx") -> Path:
     """The Bulletin button: this week's 简报 from the master, into outbox/."""
+    from ..sync.export import current_tables
     from ..workbook.home import Home
     from ..workbook.reports.publish import make_bulletin
 
     book = _book(book)
-    path = make_bulletin(Home.open(home_of(book)), fmt=fmt)
+    home = Home.open(home_of(book))
+    path = make_bulletin(home, current_tables(home), fmt=fmt)
     lang = _lang(book)
     book.app.alert(f"简报已生成：{path.name}（在 outbox 文件夹中）" if lang == "zh" else f"Bulletin: {path.name}",
                    title="BranchBook")

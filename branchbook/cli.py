@@ -25,10 +25,12 @@ def _init(args) -> int:
 
 
 def _returns(args) -> int:
+    from .sync.export import current_tables
     from .workbook.home import Home
     from .workbook.office import make_returns
 
-    made = make_returns(Home.open(args.home), args.week, args.branch)
+    home = Home.open(args.home)
+    made = make_returns(home, args.week, args.branch, current_tables(home))
     for path in made.values():
         print(path)
     return Exit.OK
@@ -82,10 +84,12 @@ def _merge(args) -> int:
         if total > 5 and not args.json:
             print(f"[{number}/{total}] 读取 {name}", file=sys.stderr)
 
-    result = process(home, items, dry_run=args.dry_run, progress=progress)
-    if result.busy:
-        print(result.busy, file=sys.stderr)
-        return Exit.UNUSABLE
+    def waiting(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    result = process(home, items, dry_run=args.dry_run, progress=progress, on_wait=waiting)
+    if result.busy:  # the ledger has the returns; only the master file waits
+        print(f"回执已合并进台账数据库；台账文件 master.xlsx 暂未更新：{result.busy}", file=sys.stderr)
     if args.json:
         import dataclasses
         import json
@@ -104,17 +108,17 @@ def _flags(args) -> int:
     import json
     from datetime import date
 
+    from .sync.export import current_tables
     from .sync.reports import flags_text
     from .workbook.flags import compute_flags
     from .workbook.home import Home
-    from .workbook.master import read_master
 
     home = Home.open(args.home)
     try:
         day = date.fromisoformat(args.as_of) if args.as_of else home.as_of
     except ValueError:
         raise UserError("bad-date", text=args.as_of) from None
-    flags = compute_flags(read_master(home.master), day)
+    flags = compute_flags(current_tables(home), day)
     if args.json:
         print(json.dumps([f.row() for f in flags], ensure_ascii=False, indent=1, default=str))
     else:
@@ -140,17 +144,71 @@ def _rebuild(args) -> int:
     from .sync.rebuild import rebuild
     from .workbook.home import Home
 
-    tables = rebuild(Home.open(args.home))
-    print(f"已从 archive/ 重建台账：出勤 {len(tables['attendance'])} 行，周报 {len(tables['returns'])} 份。")
+    report = rebuild(Home.open(args.home))
+    print(f"已按日志（{report.entries} 条）和 archive/ 重建台账数据库：出勤 {report.rows.get('attendance', 0)} 行，"
+          f"周报 {report.rows.get('returns', 0)} 份。")
+    if report.same_as_before is not None:
+        print("与重建前的数据库完全一致。" if report.same_as_before else "与重建前的数据库不一致，原数据库已备份在 backups/。")
+    for name in report.missing:
+        print(f"archive/ 中找不到 {name}，其记录未能重放。", file=sys.stderr)
+    for line in report.differences:
+        print(line, file=sys.stderr)
+    if report.export and report.export.busy:
+        print(f"台账文件 master.xlsx 暂未更新：{report.export.busy}", file=sys.stderr)
+    return Exit.OK if not report.missing and not report.differences else Exit.FINDINGS
+
+
+def _export(args) -> int:
+    from .sync.export import export_master
+    from .workbook.books import open_ledger
+    from .workbook.home import Home
+
+    home = Home.open(args.home)
+    with open_ledger(home) as ledger:
+        result = export_master(home, ledger)
+    if result.refused:
+        print("台账 master.xlsx 中的手工修改有错误，未导入，也未覆盖。请改正后保存：", file=sys.stderr)
+        for line in result.refused:
+            print("  " + line, file=sys.stderr)
+        return Exit.FINDINGS
+    if result.busy:
+        print(result.busy, file=sys.stderr)
+        return Exit.UNUSABLE
+    if result.taken:
+        print(f"已导入台账中的手工修改 {result.taken} 处。")
+    print(f"已按数据库写出台账 {home.master}")
+    return Exit.OK
+
+
+def _restore(args) -> int:
+    from .sync.backup import backups, restore
+    from .sync.export import export_master
+    from .workbook.books import open_ledger
+    from .workbook.home import Home
+
+    home = Home.open(args.home)
+    if not args.name:
+        for path in backups(home):
+            print(path.name)
+        return Exit.OK
+    chosen = restore(home, args.name)
+    with open_ledger(home) as ledger:
+        result = export_master(home, ledger)
+    print(f"已从备份 {chosen.name} 恢复台账数据库（恢复前的数据库也已备份）。")
+    if result.busy:
+        print(f"台账文件 master.xlsx 暂未更新：{result.busy}", file=sys.stderr)
     return Exit.OK
 
 
 def _approve(args) -> int:
     from .sync.quarantine import NotHeld, approve
+    from .sync.writer import writing
     from .workbook.home import Home
 
+    home = Home.open(args.home)
     try:
-        name = approve(Home.open(args.home), args.id)
+        with writing(home, "approve", on_wait=lambda message: print(message, file=sys.stderr, flush=True)):
+            name = approve(home, args.id)
     except NotHeld as error:
         print(error, file=sys.stderr)
         return Exit.UNUSABLE
@@ -159,13 +217,15 @@ def _approve(args) -> int:
 
 
 def _bulletin(args) -> int:
+    from .sync.export import current_tables
     from .workbook.home import Home
     from .workbook.reports.bulletin import NeedsLibreOffice
     from .workbook.reports.fonts import NoChineseFont
     from .workbook.reports.publish import make_bulletin
 
+    home = Home.open(args.home)
     try:
-        print(make_bulletin(Home.open(args.home), args.week, args.format))
+        print(make_bulletin(home, current_tables(home), args.week, args.format))
     except (NeedsLibreOffice, NoChineseFont) as error:
         print(error, file=sys.stderr)
         return Exit.UNUSABLE
@@ -173,11 +233,12 @@ def _bulletin(args) -> int:
 
 
 def _remind(args) -> int:
+    from .sync.export import current_tables
     from .workbook.home import Home
     from .workbook.reports.publish import write_reminders
 
     home = Home.open(args.home)
-    written = write_reminders(home)
+    written = write_reminders(home, current_tables(home))
     for _, path in written:
         print(path)
     if args.send:
@@ -245,8 +306,16 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
     cmd.add_argument("--polling", action="store_true", help="轮询方式监视（网络共享文件夹用）")
 
-    cmd = command("rebuild", "用 archive/ 中的回执重建台账", "branchbook rebuild D:\\台账", _rebuild)
+    cmd = command("rebuild", "按日志和 archive/ 中的回执重建台账数据库，再写出台账", "branchbook rebuild D:\\台账", _rebuild)
     cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
+
+    cmd = command("export", "按数据库重新写出台账 master.xlsx（先导入其中的手工修改）", "branchbook export D:\\台账", _export)
+    cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
+
+    cmd = command("restore", "从备份恢复台账数据库（不写名称则列出可用备份）",
+                  "branchbook restore D:\\台账 ledger-20050330-180000-000000-auto.sqlite", _restore)
+    cmd.add_argument("home", type=Path, help="工作文件夹 HOME")
+    cmd.add_argument("name", nargs="?", help="backups/ 中的备份文件名")
 
     cmd = command("approve", "批准一份待审批的回执（发件人不是登记的书记邮箱时）", "branchbook approve D:\\台账 1a2b3c4d5e6f",
                   _approve)

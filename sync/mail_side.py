@@ -51,10 +51,11 @@ class MailSide:
             self.next_queue_try = time.monotonic() + QUEUE_RETRY_SECONDS
             self._safely(self.replier.send_queued)
 
-    def answer(self, result: BatchResult) -> None:
+    def answer(self, result: BatchResult, tables: dict[str, list[dict]]) -> None:
+        """Reply to each mailed file, with its branch's figures from `tables` (the ledger after the batch)."""
         for item, sub, outcome in zip(result.items, result.submissions, result.outcomes):
             if not item.mail:
                 continue
             filed = result.filed.get(item.name)
             annotated = filed.with_name(f"{filed.stem}.标注.xlsx") if filed and outcome.result == "rejected" else None
-            self._safely(self.replier.reply_outcome, item.mail, sub, outcome, result.tables, annotated)
+            self._safely(self.replier.reply_outcome, item.mail, sub, outcome, tables, annotated)

@@ -12,8 +12,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from ..workbook.books import file_state
 from ..workbook.home import Home
-from ..workbook.master import read_master, row_counts, write_master
+from ..workbook.master import row_counts, write_master
 from .pause import pause_point
 
 log = logging.getLogger("branchbook.sync")
@@ -59,9 +60,6 @@ class MasterStore:
         self.home = home
         self.path = home.master
 
-    def read(self) -> dict[str, list[dict]]:
-        return read_master(self.path)
-
     def backup(self, reason: str = "merge") -> Path | None:
         if not self.path.exists():
             return None
@@ -74,12 +72,13 @@ class MasterStore:
             old.unlink(missing_ok=True)
         return target
 
-    def write(self, tables: dict[str, list[dict]], painters=()) -> None:
-        """Replace the master with `tables`; MasterBusy (nothing written) while Excel has it open."""
+    def write(self, tables: dict[str, list[dict]], painters=(), unchanged_since: dict | None = None) -> None:
+        """Replace the master with `tables`; MasterBusy (nothing written) while Excel has it open, or when
+        the master no longer is as `unchanged_since` says (the office saved it meanwhile: its edits come first)."""
         reason = is_busy(self.path)
         if reason:
             raise MasterBusy(reason)
-        temp = self.path.with_name(f".{self.path.stem}.writing{self.path.suffix}")
+        temp = self.path.with_name(f".{self.path.stem}.writing-{os.getpid()}{self.path.suffix}")
         write_master(temp, tables, lang=self.home.lang, painters=painters)
         with temp.open("rb+") as handle:
             os.fsync(handle.fileno())
@@ -89,6 +88,11 @@ class MasterStore:
                 temp.unlink(missing_ok=True)
                 raise OSError(f"新台账回读不一致（{key}：{count} 行，应为 {len(tables.get(key, []))} 行），未替换原台账。")
         pause_point("before-replace")
+        if unchanged_since is not None and self.path.exists():
+            now = file_state(self.path, unchanged_since)
+            if now is None or now["sha256"] != unchanged_since.get("sha256"):
+                temp.unlink(missing_ok=True)
+                raise MasterBusy("台账刚被手工修改并保存，先导入这些修改，再写出台账。")
         self.backup()
         self._replace(temp)
         _fsync_folder(self.path.parent)

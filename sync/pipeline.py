@@ -1,34 +1,40 @@
-"""One pass over received files: read each from a private copy, merge them all, recompute the
-flags, write the master once, then file each original in archive/ or rejected/.
+"""One pass over received files: read each from a private copy, merge them all into the ledger in
+one transaction, file each original in archive/ or rejected/, then write the master.
 
-The order makes a crash harmless: until the master is replaced nothing has moved, and once it is,
-each file's SHA-256 is in 周报, so a replay finds it merged and only files it (HAZARDS 9).
+The order makes a crash harmless: until the ledger commits nothing has moved, and once it has,
+each file's SHA-256 is a receipt in the ledger, so a replay finds it merged and only files it
+(docs/hazards.md, "a crash between writing and recording").
 """
 from __future__ import annotations
 
 import json
 import logging
 import shutil
+import threading
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ..workbook import journal
 from ..workbook.annotate import annotate
+from ..workbook.books import journal_path, open_ledger
 from ..workbook.cells import timestamp_text
-from ..workbook.flags import Flag, compute_flags, flag_rows
+from ..workbook.flags import Flag
 from ..workbook.home import Home
 from ..workbook.intake import Submission, file_sha256, load_submission, sender_hold
-from ..workbook.merge import Outcome, merge
-from ..workbook.reports.dashboard import dashboard_painter
+from ..workbook.ledger import RETURN, Ledger
+from ..workbook.merge import RECEIPTS, Changes, Outcome, merged_sheets, plan_merge
 from ..workbook.safe_open import UnreadableFile
+from .export import Export, export_master, take_office_edits
 from .inbox import inbox_files
 from .mail_intake import SIDECAR_SUFFIX, read_sidecar, unpack_mail_files
-from .master_store import MasterBusy, MasterStore, is_busy
 from .pause import pause_point
 from .quarantine import HOLD_NOTE_SUFFIX
 from .reports import hold_report, rejection_report
+from .writer import writing
 
 log = logging.getLogger("branchbook.sync")
 WORK_FOLDER = ".work"
@@ -61,13 +67,28 @@ class Incoming:
 @dataclass
 class BatchResult:
     outcomes: list[Outcome] = field(default_factory=list)
-    flags: list[Flag] = field(default_factory=list)
-    written: bool = False
-    busy: str | None = None
+    committed: bool = False  # the ledger has the batch
+    export: Export | None = None  # how writing the master went (None: not tried, as in a dry run)
     filed: dict[str, Path] = field(default_factory=dict)  # file name -> where it went
-    tables: dict[str, list[dict]] = field(default_factory=dict, repr=False)  # the master after the merge
     items: list[Incoming] = field(default_factory=list, repr=False)
     submissions: list[Submission] = field(default_factory=list, repr=False)
+
+    @property
+    def flags(self) -> list[Flag]:
+        return self.export.flags if self.export else []
+
+    @property
+    def written(self) -> bool:
+        return bool(self.export and self.export.written)
+
+    @property
+    def busy(self) -> str | None:
+        """Why the master is not yet written (the ledger has the batch all the same)."""
+        if self.export is None:
+            return None
+        if self.export.refused:
+            return "台账 master.xlsx 中的手工修改有错误，未导入，台账文件暂不更新：" + "；".join(self.export.refused[:5])
+        return self.export.busy
 
 
 def _private_copy(home: Home, item: Incoming) -> Path:
@@ -122,12 +143,48 @@ def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[d
     return copies, submissions
 
 
-def merge_and_flag(home: Home, tables: dict[str, list[dict]], submissions: list[Submission],
-                   now: datetime | None = None) -> BatchResult:
-    merged, outcomes = merge(tables, submissions, now=now)
-    flags = compute_flags(merged, home.as_of)
-    merged["flags"] = flag_rows(flags)
-    return BatchResult(outcomes=outcomes, flags=flags, tables=merged)
+BASE_SHEETS = ("phases", "committee", "branches", "members")
+
+
+def batch_context(ledger: Ledger, submissions: list[Submission]) -> dict[str, list[dict]]:
+    """The stored records a batch can touch: the rows of the returns it names, the receipts of its files
+    and of those returns. Read by index, so the cost is the batch's, not the ledger's."""
+    return_ids = {s.return_id for s in submissions if s.return_id}
+    receipts = {r["_row"]: r for r in ledger.rows_in(RECEIPTS, "sha256", [s.sha256 for s in submissions])}
+    receipts.update({r["_row"]: r for r in ledger.rows_in(RECEIPTS, "return_id", return_ids)})
+    context = {key: ledger.rows_in(key, RETURN, return_ids) for key in merged_sheets(ledger.schemas)}
+    context[RECEIPTS] = [receipts[row] for row in sorted(receipts)]
+    return context
+
+
+def commit(ledger: Ledger, changes: Changes, body: dict, *, receipts: list[dict] = (), who: str | None = None,
+           at: datetime | None = None) -> int:
+    """The batch into the ledger, whole or not at all, with its journal entry (and, in a replay, the
+    recorded receipts of files that were not archived)."""
+    with ledger.transaction():
+        for key, row_ids in changes.removed.items():
+            ledger.delete(key, row_ids)
+        for row_id, result in changes.receipt_results.items():
+            ledger.set_column(RECEIPTS, "result", [row_id], result)
+        for key, rows in changes.added.items():
+            ledger.insert(key, rows)
+        ledger.insert(RECEIPTS, receipts)
+        return ledger.journal("batch", body, who=who, at=at)
+
+
+def journal_body(now_text: str, items: list[Incoming], submissions: list[Submission], outcomes: list[Outcome],
+                 changes: Changes) -> dict:
+    """What a replay needs besides the archived files: how each file came, and the receipts of
+    files that are not archived (rejected or held)."""
+    receipts = {r["receipt_id"]: r for r in changes.added.get(RECEIPTS, [])}
+    entries = []
+    for item, sub, outcome in zip(items, submissions, outcomes):
+        entries.append({
+            "sha256": sub.sha256, "file_name": sub.file_name, "sender": sub.sender, "received_at": sub.received_at,
+            "approved": bool(item.mail.get("approved")), "hold": sub.hold, "result": outcome.result,
+            "receipt": receipts.get(sub.receipt_id) if outcome.result in ("rejected", "quarantined") else None,
+        })
+    return {"now": now_text, "items": entries}
 
 
 def file_all(home: Home, items: list[Incoming], copies: list[Path], submissions: list[Submission],
@@ -138,35 +195,29 @@ def file_all(home: Home, items: list[Incoming], copies: list[Path], submissions:
 
 
 def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: datetime | None = None,
-            progress: Callable[[int, int, str], None] | None = None) -> BatchResult:
-    store = MasterStore(home)
-    if not dry_run:
-        busy = is_busy(store.path)
-        if busy:
-            return BatchResult(busy=busy)
-    tables = store.read()
-    copies, submissions = read_submissions(home, items, tables, progress)
-    result = merge_and_flag(home, tables, submissions, now)
-    result.items, result.submissions = items, submissions
-    if dry_run:
-        for copy in copies:
-            copy.unlink(missing_ok=True)
+            progress: Callable[[int, int, str], None] | None = None, on_wait: Callable[[str], None] | None = None,
+            export: bool = True, who: str = "merge", stop: threading.Event | None = None) -> BatchResult:
+    """Merge the items into HOME's ledger and file them away; then (unless told not to) write the master."""
+    now = now or datetime.now()
+    with (nullcontext() if dry_run else writing(home, who, on_wait, stop)), open_ledger(home) as ledger:
+        if not dry_run:
+            take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
+        base = ledger.tables(BASE_SHEETS)
+        copies, submissions = read_submissions(home, items, base, progress)
+        changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions, now, ledger.schemas)
+        result = BatchResult(outcomes=outcomes, items=items, submissions=submissions)
+        if dry_run:
+            for copy in copies:
+                copy.unlink(missing_ok=True)
+            return result
+        commit(ledger, changes, journal_body(timestamp_text(now), items, submissions, outcomes, changes))
+        result.committed = True
+        journal.mirror(ledger, journal_path(home))
+        pause_point("after-commit")
+        file_all(home, items, copies, submissions, result)
+        if export:
+            result.export = export_master(home, ledger)
         return result
-    try:
-        store.write(result.tables, painters=painters(home, result.flags))
-    except MasterBusy as busy:
-        result.busy = str(busy)
-        return result
-    result.written = True
-    pause_point("after-replace")
-    file_all(home, items, copies, submissions, result)
-    return result
-
-
-def painters(home: Home, flags: list[Flag] | None = None):
-    """Extra sheets drawn into the master on every write: the dashboard, as of the flags' date
-    (from the flags just computed, when the caller has them)."""
-    return (dashboard_painter(home.as_of, flags),)
 
 
 def _free_name(folder: Path, name: str) -> Path:

@@ -1,61 +1,147 @@
-"""`branchbook rebuild`: the master again from its base data and the archived returns.
+"""`branchbook rebuild`: a new ledger from the journal and the files in archive/, then the master.
 
-Base data (phases, committee, branches, members, and rows the office typed itself) is taken from
-the newest readable copy of the master, the master first, then the backups; every merged row is
-replayed from archive/, so a lost or damaged master loses nothing that came in by return.
+Every entry of the journal is replayed in order: the first state (a new HOME or a migrated
+master), each batch of returns (merged files read again from archive/, with the time, sender and
+name they came with; receipts of files not archived, rejected or held, as recorded), and each
+batch of office edits. The result is the ledger as it was: the same rows, hand edits, receipts
+and choice between two versions of a return. What cannot be replayed is said, not skipped silently.
 """
 from __future__ import annotations
 
-import json
+import logging
+import os
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..workbook.flags import compute_flags, flag_rows
+from ..workbook import journal
+from ..workbook.books import journal_path, ledger_path, open_ledger, record_master, state_folder
+from ..workbook.errors import UserError
 from ..workbook.home import Home
 from ..workbook.intake import load_submission
-from ..workbook.master import read_master
-from ..workbook.merge import MERGED_SHEETS, merge
-from .master_store import MasterStore
-from .pipeline import painters
+from ..workbook.ledger import Ledger
+from ..workbook.merge import plan_merge
+from ..workbook.office_edits import Edit, apply
+from ..workbook.schema import load_schemas
+from .backup import backup_ledger
+from .export import Export, export_master, take_office_edits
+from .pipeline import BASE_SHEETS, batch_context, commit
+from .writer import writing
+
+log = logging.getLogger("branchbook.sync")
+REPLAYED = ("merged", "superseded")  # results whose files are in archive/ and are merged again
 
 
-def _base_tables(home: Home) -> dict[str, list[dict]]:
-    candidates = [home.master, *sorted(home.folder("backups").glob("*.xlsx"), reverse=True)]
-    for path in candidates:
+@dataclass
+class Rebuilt:
+    entries: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)  # archived files not found
+    differences: list[str] = field(default_factory=list)  # replayed results that differ from the recorded ones
+    same_as_before: bool | None = None  # None: there was no readable ledger to compare with
+    export: Export | None = None
+
+
+def archived(home: Home) -> dict[str, Path]:
+    """Archived files by receipt id (the first 12 hex digits of their SHA-256)."""
+    found = {}
+    for path in sorted(home.folder("archive").glob("*__*")):
+        if path.is_file() and path.suffix != ".json":
+            found.setdefault(path.name.split("__", 1)[0], path)
+    return found
+
+
+def _at(entry: dict) -> datetime:
+    return datetime.fromisoformat(entry["at"])
+
+
+def _replay_batch(ledger: Ledger, entry: dict, files: dict[str, Path], report: Rebuilt) -> None:
+    body = entry["body"]
+    base = ledger.tables(BASE_SHEETS)
+    submissions, expected, recorded = [], [], []
+    for item in body["items"]:
+        if item["result"] not in REPLAYED:
+            if item.get("receipt"):
+                recorded.append(item["receipt"])
+            continue
+        path = files.get(item["sha256"][:12])
+        if path is None:
+            report.missing.append(item["file_name"])
+            continue
+        received = datetime.fromisoformat(item["received_at"]) if item.get("received_at") else None
+        submissions.append(load_submission(path, base, file_name=item["file_name"], sender=item.get("sender"),
+                                           received_at=received, schemas=ledger.schemas))
+        expected.append(item["result"])
+    changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions,
+                                   datetime.fromisoformat(body["now"]), ledger.schemas)
+    for outcome, wanted in zip(outcomes, expected):
+        if outcome.result != wanted:
+            report.differences.append(f"{outcome.file_name}：原为 {wanted}，重放为 {outcome.result}")
+    commit(ledger, changes, body, receipts=recorded, who=entry.get("who"), at=_at(entry))
+
+
+def replay(home: Home, entries: list[dict], ledger: Ledger) -> Rebuilt:
+    report = Rebuilt(entries=len(entries))
+    files = archived(home)
+    for entry in entries:
+        kind, body = entry["kind"], entry["body"]
+        if kind == "batch":
+            _replay_batch(ledger, entry, files, report)
+            continue
+        with ledger.transaction():
+            if kind == "snapshot":
+                for sheet in ledger.schemas.master:
+                    ledger.replace_all(sheet.key, body["tables"].get(sheet.key, []))
+            elif kind == "office":
+                apply(ledger, [Edit.from_json(e) for e in body["edits"]])
+            ledger.journal(kind, body, who=entry.get("who"), at=_at(entry))
+    report.rows = {sheet.key: ledger.count(sheet.key) for sheet in ledger.schemas.master if sheet.key != "flags"}
+    return report
+
+
+def _entries(home: Home) -> list[dict]:
+    entries = journal.read(journal_path(home))
+    if entries:
+        return entries
+    try:
+        with open_ledger(home) as ledger:  # the file is gone but the ledger still reads
+            return ledger.journal_entries()
+    except Exception:  # noqa: BLE001 - nothing left to read it from
+        raise UserError("nothing-to-rebuild") from None
+
+
+def _comparable(ledger: Ledger) -> dict[str, list[tuple]]:
+    tables = ledger.tables([s.key for s in ledger.schemas.master if s.key != "flags"])
+    return {key: sorted(tuple(sorted((k, str(v)) for k, v in row.items())) for row in rows)
+            for key, rows in tables.items()}
+
+
+def rebuild(home: Home) -> Rebuilt:
+    with writing(home, "rebuild"):
+        before = None
         try:
-            tables = read_master(path)
-        except Exception:  # noqa: BLE001 - a damaged copy: try the next one
-            continue
-        if tables.get("members"):
-            for key in MERGED_SHEETS:
-                tables[key] = [r for r in tables.get(key, []) if "@" not in str(r.get("source_return") or "")]
-            tables["returns"] = [r for r in tables.get("returns", []) if not r.get("sha256")]
-            tables["flags"] = []
-            return tables
-    raise FileNotFoundError("台账及其备份都无法读取，无法重建。")
-
-
-def archived(home: Home) -> list[tuple[Path, dict]]:
-    items = []
-    for path in sorted(home.folder("archive").glob("*")):
-        if path.suffix == ".json" or not path.is_file():
-            continue
-        sidecar = path.with_name(path.name + ".json")
-        meta = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
-        items.append((path, meta))
-    return items
-
-
-def rebuild(home: Home) -> dict[str, list[dict]]:
-    tables = _base_tables(home)
-    submissions = []
-    for path, meta in archived(home):
-        received = meta.get("received_at")
-        submissions.append(load_submission(
-            path, tables, file_name=meta.get("file_name") or path.name.split("__", 1)[-1], sender=meta.get("sender"),
-            received_at=datetime.fromisoformat(received) if received else None, lang=home.lang))
-    merged, _ = merge(tables, submissions)
-    flags = compute_flags(merged, home.as_of)
-    merged["flags"] = flag_rows(flags)
-    MasterStore(home).write(merged, painters=painters(home, flags))
-    return merged
+            with open_ledger(home) as old:
+                take_office_edits(home, old)  # edits made since the last export are journaled first
+                before = _comparable(old)
+                backup_ledger(home, old, "before-rebuild")
+        except Exception:  # noqa: BLE001 - a lost or damaged ledger is what rebuild is for
+            log.warning("原台账数据库无法读取，按日志和 archive/ 重建。")
+        entries = _entries(home)
+        temp = state_folder(home) / "rebuilding.sqlite"
+        for path in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):
+            path.unlink(missing_ok=True)
+        with Ledger(temp, load_schemas()) as fresh:
+            report = replay(home, entries, fresh)
+            if before is not None:
+                report.same_as_before = _comparable(fresh) == before
+        target = ledger_path(home)
+        for side in ("-wal", "-shm"):
+            Path(f"{target}{side}").unlink(missing_ok=True)
+        os.replace(temp, target)
+        with open_ledger(home) as ledger:
+            journal.rewrite(ledger, journal_path(home))
+            if home.master.exists():
+                with ledger.transaction():
+                    record_master(home, ledger)  # the old face, whatever state it is in, is replaced below
+            report.export = export_master(home, ledger)
+        return report

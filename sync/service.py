@@ -18,13 +18,17 @@ from watchdog.events import FileSystemEvent, PatternMatchingEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
+from ..workbook.books import open_ledger
 from ..workbook.cells import timestamp_text
 from ..workbook.home import Home
+from .export import export_master, needs_export
 from .inbox import StabilityTracker, inbox_files, is_ignored
 from .mail_intake import unpack_mail_files
 from .mail_side import MailSide
+from .master_store import is_busy
 from .pipeline import Incoming, process
 from .reports import outcome_line
+from .writer import Stopped
 
 log = logging.getLogger("branchbook.sync")
 LOCK_NAME = ".branchbook.lock"
@@ -83,6 +87,9 @@ class SyncService:
         self._mail_state_shown: dict | None = None
         self._status_lock = threading.Lock()  # start() and the worker both report
         self._last_state, self._last_message = "idle", ""
+        self.export_due = True  # a master older than the ledger (a crash, a merge while Excel had it) is caught up at start
+        self.next_master_check = 0.0
+        self.master_check_seconds = float(settings.get("master_check_seconds", 5))
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -140,8 +147,12 @@ class SyncService:
                     self.wake.clear()
                     self.last_event = now
                 self._maybe_process()
+                if not self.seen:
+                    self._export_when_quiet()
                 if self.mail and self.mail.fetcher.state != self._mail_state_shown:
                     self._status(self._last_state, self._last_message)  # the mailbox's news, promptly
+            except Stopped:
+                break
             except Exception:  # noqa: BLE001 - the service outlives any one bad pass
                 log.exception("本轮同步出错，稍后自动重试")
                 self._status("error", "同步出错，稍后自动重试（详见 logs/sync.log）")
@@ -156,21 +167,46 @@ class SyncService:
         ready = self.tracker.ready(candidates)
         if len(ready) < len(candidates) or time.monotonic() - self.last_event < self.quiet:
             return  # a burst is still arriving: one master write for the whole batch
-        result = process(self.home, [Incoming.at(p) for p in ready])
-        if result.busy:
-            log.warning("台账被占用，%d 个文件等待：%s", len(ready), result.busy)
-            self._status("waiting", result.busy, pending=len(ready))
-            return
+        result = process(self.home, [Incoming.at(p) for p in ready], export=False, who="serve", stop=self.stop_event,
+                         on_wait=lambda message: self._status("waiting", message, pending=len(ready)))
         self.batches += 1
+        self.export_due = True
         with self.seen_lock:
             self.seen.difference_update(ready)
         self.tracker.forget(ready)
         for outcome in result.outcomes:
             log.info(outcome_line(outcome))
-        if self.mail:
-            self.mail.answer(result)
+        if self.mail and any(item.mail for item in result.items):
+            self._export_when_quiet()  # a reply quotes the branch's flags: bring them up to date first
+            with open_ledger(self.home) as ledger:
+                self.mail.answer(result, ledger.tables())
         self._status("idle", f"已处理 {len(ready)} 个文件", pending=0,
-                     last=[outcome_line(o) for o in result.outcomes], flags=len(result.flags))
+                     last=[outcome_line(o) for o in result.outcomes])
+
+    def _export_when_quiet(self) -> None:
+        """The master follows the ledger once a burst is over: after a batch, or when the office has
+        saved the master (its edits are taken in first), retried while Excel holds the file."""
+        now = time.monotonic()
+        if not self.export_due and now < self.next_master_check:
+            return
+        self.next_master_check = now + self.master_check_seconds
+        with open_ledger(self.home) as ledger:
+            if not needs_export(self.home, ledger):
+                self.export_due = False
+                return
+            busy = is_busy(self.home.master)
+            if busy:
+                self._status("waiting", f"数据库已是最新；{busy}")
+                return
+            result = export_master(self.home, ledger)
+        if result.refused:
+            self.export_due = False  # nothing to do until the office fixes the master and saves it again
+            self._status("waiting", "台账 master.xlsx 中的手工修改有错误，未导入，台账文件暂不更新：" + "；".join(result.refused[:5]))
+        elif result.busy:
+            self._status("waiting", f"数据库已是最新；{result.busy}")
+        else:
+            self.export_due = False
+            self._status("idle", "台账已更新", flags=len(result.flags))
 
     def _status(self, state: str, message: str, **extra) -> None:
         status = {"state": state, "message": message, "pid": os.getpid(),

@@ -63,3 +63,18 @@ def inbox_names(home: Home) -> list[str]:
 
 def archived_names(home: Home) -> list[str]:
     return sorted(p.name.split("__", 1)[1] for p in home.folder("archive").glob("*.xlsx"))
+
+
+def master_current(home: Home) -> bool:
+    """The master shows everything the ledger holds (its export has caught up)."""
+    from branchbook.sync.export import needs_export
+    from branchbook.workbook.books import open_ledger
+
+    with open_ledger(home) as ledger:
+        return not needs_export(home, ledger)
+
+
+def settled(home: Home, timeout: float = 90) -> None:
+    """The inbox is empty and the master written from the ledger."""
+    wait_until(lambda: not inbox_names(home), timeout, "the inbox to empty")
+    wait_until(lambda: master_current(home), timeout, "the master to be written")

@@ -8,7 +8,7 @@ from branchbook.sync.service import AlreadyRunning, SyncService
 from branchbook.workbook.master import read_master
 from branchbook.workbook.validation import validate_path
 from returns_factory import edit, filled_return, set_saved_time
-from sync_helpers import archived_names, fast_home, filled_returns, inbox_names, wait_until, write_soon
+from sync_helpers import archived_names, fast_home, filled_returns, inbox_names, settled, wait_until, write_soon
 from unreadable import make_unreadable
 
 
@@ -26,7 +26,7 @@ def _receipts(home):
 
 
 def _settled(home):
-    return wait_until(lambda: not inbox_names(home), 90, "the inbox to empty")
+    settled(home)
 
 
 def test_fifty_returns_dropped_at_once_are_all_merged_once(fresh_demo, tmp_path):
@@ -155,22 +155,27 @@ def test_only_one_service_per_home(running):
         SyncService(home).start()
 
 
-def test_a_master_open_in_excel_queues_the_work(running, tmp_path):
+def test_a_master_open_in_excel_is_left_alone_while_the_ledger_takes_the_return(running, tmp_path):
+    import json
+
+    from branchbook.workbook.books import open_ledger
+
     home, service = running
     owner = home.master.with_name("~$" + home.master.name)
     owner.write_bytes(b"\x00" * 165)  # what Excel leaves while it has the master open
     before = home.master.read_bytes()
     real = filled_return(home, tmp_path / "r.xlsx")
     shutil.copyfile(real, home.folder("inbox") / "院机关支部_第3周.xlsx")
-    import json
-
     status = home.root / "status.json"
+    wait_until(lambda: not inbox_names(home), 60, "the return to be taken")
     wait_until(lambda: json.loads(status.read_text(encoding="utf-8"))["state"] == "waiting", 30, "waiting status")
     assert "Excel" in json.loads(status.read_text(encoding="utf-8"))["message"]
-    assert inbox_names(home) == ["院机关支部_第3周.xlsx"] and home.master.read_bytes() == before
+    with open_ledger(home) as ledger:  # the return is safe in the ledger; only the master's face waits
+        assert sum(r["result"] == "merged" and bool(r["sha256"]) for r in ledger.rows("returns")) == 1
+    assert archived_names(home) == ["院机关支部_第3周.xlsx"] and home.master.read_bytes() == before
     owner.unlink()  # Excel closes the master
     _settled(home)
-    assert archived_names(home) == ["院机关支部_第3周.xlsx"]
+    assert sum(str(r["source_return"]).startswith("B08-W03@") for r in read_master(home.master)["attendance"]) == 32
     assert json.loads(status.read_text(encoding="utf-8"))["state"] == "idle"
 
 
@@ -196,7 +201,7 @@ def test_a_briefly_held_master_is_retried_and_a_held_one_defers(fresh_demo, tmp_
 
     home = fast_home(fresh_demo)
     store = MasterStore(home)
-    tables = store.read()
+    tables = read_master(home.master)
     brief = WindowsReplaceStandIn(times=2)
     monkeypatch.setattr(master_store.os, "replace", brief)
     store.write(tables)

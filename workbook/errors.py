@@ -37,6 +37,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "日期“{text}”无法识别，请写成 2005-03-28 的形式。",
         "en": "Cannot read the date {text!r}; write it as 2005-03-28.",
     },
+    "backup-missing": {
+        "zh": "找不到备份“{name}”。可用的备份在 {folder} 中，文件名形如 ledger-20050330-180000-000000-auto.sqlite。",
+        "en": "No backup named {name!r}; the backups are in {folder}.",
+    },
+    "backup-unreadable": {
+        "zh": "备份“{name}”已损坏，不能恢复（{reason}）。请换一份较早的备份。",
+        "en": "The backup {name!r} is damaged ({reason}); choose an earlier one.",
+    },
+    "nothing-to-rebuild": {
+        "zh": "没有可用于重建的记录：找不到 ledger-journal.jsonl，台账 master.xlsx 及其备份也都无法读取。",
+        "en": "Nothing to rebuild from: no ledger-journal.jsonl, and neither the master nor its backups can be read.",
+    },
     "master-unreadable": {
         "zh": "无法读取台账 {path}：{reason}",
         "en": "Cannot read the master {path}: {reason}",

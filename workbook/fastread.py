@@ -12,6 +12,7 @@ from python_calamine import CalamineWorkbook
 from .safe_open import UnreadableFile, inspect
 
 _DCTERMS = "{http://purl.org/dc/terms/}modified"
+_LAST_MODIFIED_BY = "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}lastModifiedBy"
 
 
 class CalamineSheet:
@@ -69,3 +70,15 @@ def saved_time(path: Path) -> datetime | None:
         return datetime.fromisoformat(element.text.strip().rstrip("Z"))
     except ValueError:
         return None
+
+
+def saved_by(path: Path) -> str | None:
+    """Who last saved the workbook, as the program that saved it recorded (docProps/core.xml)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            element = ElementTree.fromstring(archive.read("docProps/core.xml")).find(_LAST_MODIFIED_BY)
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return None
+    return element.text.strip() if element is not None and element.text else None

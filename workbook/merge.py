@@ -1,8 +1,13 @@
-"""Merge submissions into the master's tables: a pure function, no files.
+"""Merge submissions into the ledger's records: a pure function, no files.
 
 Rules: a file already merged (same SHA-256) changes nothing; a corrected resubmission for the
 same branch and week replaces the earlier one's rows; an older one arriving late changes nothing;
-rows the office edited by hand are kept and reported; every file gets a row in 周报.
+rows the office edited by hand are kept and reported; every file gets a receipt (a row in 周报).
+
+`plan_merge` needs only the records that a batch can touch (the rows of the returns it names,
+the receipts of its files and weeks) and says what changes: the ledger applies that in one
+transaction, so a merge costs the size of the return, not of the ledger. `merge` does the same on
+whole in-memory tables.
 """
 from __future__ import annotations
 
@@ -12,11 +17,19 @@ from typing import Any
 
 from .cells import timestamp_text
 from .intake import Submission
+from .ledger import ROW, source_return
 from .provenance import edited_by_hand, stamp
 from .schema import Schemas, load_schemas
 
-MERGED_SHEETS = ("sessions", "attendance", "selfstudy", "inspections", "opinions")
 NOTE_LIMIT = 5
+RECEIPTS = "returns"
+
+__all__ = ["Changes", "Outcome", "merge", "merged_sheets", "plan_merge", "source_return"]
+
+
+def merged_sheets(schemas: Schemas) -> tuple[str, ...]:
+    """The sheets whose rows come from returns (`provenance: true` in schemas/master.yaml)."""
+    return tuple(sheet.key for sheet in schemas.master if sheet.provenance)
 
 
 @dataclass
@@ -36,21 +49,17 @@ class Outcome:
         return self.result == "merged"
 
 
-def source_return(source: Any) -> str:
-    """The return id part of a 来源回执 value ("B03-W03@1a2b3c4d5e6f" -> "B03-W03")."""
-    return str(source or "").split("@", 1)[0]
+@dataclass
+class Changes:
+    """What a batch changes: rows added (receipts under "returns"), stored rows removed by their `_row`,
+    and stored receipts whose result changed (a merged return now replaced)."""
 
+    added: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    removed: dict[str, set[int]] = field(default_factory=dict)
+    receipt_results: dict[int, str] = field(default_factory=dict)
 
-class _Index:
-    """Row positions of each merged sheet by source return, built once per merge."""
-
-    def __init__(self, tables: dict[str, list[dict]]):
-        self.by_return: dict[str, dict[str, list[int]]] = {}
-        for key in MERGED_SHEETS:
-            index: dict[str, list[int]] = {}
-            for position, row in enumerate(tables.get(key, [])):
-                index.setdefault(source_return(row.get("source_return")), []).append(position)
-            self.by_return[key] = index
+    def __bool__(self) -> bool:
+        return any(self.added.values()) or any(self.removed.values()) or bool(self.receipt_results)
 
 
 def _key(schemas: Schemas, sheet_key: str, row: dict[str, Any]) -> tuple:
@@ -63,23 +72,73 @@ def _describe(schemas: Schemas, sheet_key: str, row: dict[str, Any]) -> str:
     return f"{sheet.name('zh')} {key}：台账中的这一行在合并后被手工修改过，保留台账的值，未用回执覆盖。"
 
 
-def merge(tables: dict[str, list[dict]], submissions: list[Submission], now: datetime | None = None,
-          schemas: Schemas | None = None) -> tuple[dict[str, list[dict]], list[Outcome]]:
-    """The new tables and one Outcome per submission, in the submissions' order."""
+class _Batch:
+    """The rows a batch can see, stored and new alike, and what it has done to them."""
+
+    def __init__(self, existing: dict[str, list[dict]], sheets: tuple[str, ...]):
+        self.sheets = sheets
+        self.changes = Changes(added={key: [] for key in (*sheets, RECEIPTS)},
+                               removed={key: set() for key in (*sheets, RECEIPTS)})
+        self.receipts = list(existing.get(RECEIPTS, []))
+        self.by_hash = {r["sha256"]: r for r in self.receipts if r.get("sha256")}
+        self.by_return: dict[str, dict[str, list[dict]]] = {key: {} for key in sheets}
+        for key in sheets:
+            for row in existing.get(key, []):
+                self.by_return[key].setdefault(source_return(row.get("source_return")), []).append(row)
+        self._dropped: set[int] = set()  # new rows removed again by a later file of the same batch
+
+    def add_receipt(self, receipt: dict[str, Any]) -> None:
+        self.receipts.append(receipt)
+        self.by_hash[receipt["sha256"]] = receipt
+        self.changes.added[RECEIPTS].append(receipt)
+
+    def forget_receipt(self, receipt: dict[str, Any]) -> None:
+        self.receipts.remove(receipt)
+        self._remove(RECEIPTS, receipt)
+
+    def set_result(self, receipt: dict[str, Any], result: str) -> None:
+        receipt["result"] = result
+        if ROW in receipt:
+            self.changes.receipt_results[receipt[ROW]] = result
+
+    def add_row(self, key: str, return_id: str, row: dict[str, Any]) -> None:
+        self.by_return[key].setdefault(return_id, []).append(row)
+        self.changes.added[key].append(row)
+
+    def remove_row(self, key: str, return_id: str, row: dict[str, Any]) -> None:
+        self.by_return[key][return_id].remove(row)
+        self._remove(key, row)
+
+    def _remove(self, key: str, row: dict[str, Any]) -> None:
+        if ROW in row:
+            self.changes.removed[key].add(row[ROW])
+        else:
+            self._dropped.add(id(row))
+
+    def finish(self) -> Changes:
+        for key, rows in self.changes.added.items():
+            self.changes.added[key] = [r for r in rows if id(r) not in self._dropped]
+        return self.changes
+
+
+def plan_merge(existing: dict[str, list[dict]], submissions: list[Submission], now: datetime | None = None,
+               schemas: Schemas | None = None) -> tuple[Changes, list[Outcome]]:
+    """What merging `submissions` changes, and one Outcome per submission in their order.
+
+    `existing` holds, for each merged sheet, at least every stored row of the returns the
+    submissions name, and under "returns" at least the receipts of their files and of those
+    returns; stored rows carry their `_row`, which Changes uses to name them."""
     schemas = schemas or load_schemas()
     now_text = timestamp_text(now or datetime.now())
-    tables = {key: list(rows) for key, rows in tables.items()}
-    receipts = tables["returns"] = [dict(r) for r in tables.get("returns", [])]  # rows we mark "replaced"
-    known_hashes = {r["sha256"]: r for r in receipts if r.get("sha256")}
-    index = _Index(tables)
-    removed_positions: dict[str, set[int]] = {key: set() for key in MERGED_SHEETS}
+    sheets = merged_sheets(schemas)
+    batch = _Batch(existing, sheets)
     outcomes = [Outcome(s.file_name, s.receipt_id, "rejected", s.branch_id, s.week) for s in submissions]
     # Filled order, not arrival order, decides which of two returns for a week stands.
     ordered = sorted(zip(submissions, outcomes), key=lambda p: (p[0].filled_at or p[0].received_at, p[0].received_at))
     for sub, outcome in ordered:
-        prior = known_hashes.get(sub.sha256)
+        prior = batch.by_hash.get(sub.sha256)
         if prior is not None and prior.get("result") == "quarantined" and not sub.hold:
-            receipts.remove(prior)  # approved since: processed now, as if it had just come
+            batch.forget_receipt(prior)  # approved since: processed now, as if it had just come
             prior = None
         if prior is not None:
             # The same bytes again: nothing changes. A file rejected before is rejected again, for the same reasons.
@@ -92,8 +151,7 @@ def merge(tables: dict[str, list[dict]], submissions: list[Submission], now: dat
             "sha256": sub.sha256, "sender": sub.sender, "filled_at": sub.filled_at, "received_at": sub.received_at,
             "merged_at": now_text, "result": "rejected", "note": None,
         }
-        receipts.append(receipt)
-        known_hashes[sub.sha256] = receipt
+        batch.add_receipt(receipt)
         if not sub.acceptable:
             outcome.problems = sub.problems()
             receipt["note"] = _note(outcome.problems)
@@ -103,42 +161,61 @@ def merge(tables: dict[str, list[dict]], submissions: list[Submission], now: dat
             outcome.problems = [sub.hold]
             receipt["note"] = f"{sub.hold}，待学院审批（branchbook approve … {sub.receipt_id}）。"
             continue
-        current = [r for r in receipts if r.get("return_id") == sub.return_id and r.get("result") == "merged"]
+        current = [r for r in batch.receipts if r.get("return_id") == sub.return_id and r.get("result") == "merged"]
         if any((r.get("filled_at") or "") > (sub.filled_at or "") for r in current):
             outcome.result = receipt["result"] = "superseded"
             receipt["note"] = "比已合并的同一支部同一周回执填得更早，未覆盖。"
             continue
         kept_by_hand: dict[str, set[tuple]] = {}
-        for key in MERGED_SHEETS:
-            rows = tables.setdefault(key, [])
+        for key in sheets:
             sheet = schemas.sheet(key)
-            for position in index.by_return[key].get(sub.return_id, []):
-                if position in removed_positions[key]:
+            for row in list(batch.by_return[key].get(sub.return_id, [])):
+                if edited_by_hand(sheet, row):
+                    kept_by_hand.setdefault(key, set()).add(_key(schemas, key, row))
                     continue
-                if edited_by_hand(sheet, rows[position]):
-                    kept_by_hand.setdefault(key, set()).add(_key(schemas, key, rows[position]))
-                    continue
-                removed_positions[key].add(position)
+                batch.remove_row(key, sub.return_id, row)
                 outcome.removed[key] = outcome.removed.get(key, 0) + 1
         for row in current:
-            row["result"] = "replaced"
+            batch.set_result(row, "replaced")
         source = f"{sub.return_id}@{sub.receipt_id}"
-        for key in MERGED_SHEETS:
+        for key in sheets:
             sheet = schemas.sheet(key)
-            rows = tables[key]
             for row in sub.rows.get(key, []):
                 if _key(schemas, key, row) in kept_by_hand.get(key, set()):
                     outcome.conflicts.append(_describe(schemas, key, row))
                     continue
-                index.by_return[key].setdefault(sub.return_id, []).append(len(rows))
-                rows.append(stamp(sheet, row, source))
+                batch.add_row(key, sub.return_id, stamp(sheet, row, source))
                 outcome.added[key] = outcome.added.get(key, 0) + 1
         outcome.result = receipt["result"] = "merged"
         receipt["note"] = _note(outcome.conflicts)
-    for key, positions in removed_positions.items():
-        if positions:
-            tables[key] = [row for i, row in enumerate(tables[key]) if i not in positions]
-    return tables, outcomes
+    return batch.finish(), outcomes
+
+
+def apply_changes(tables: dict[str, list[dict]], changes: Changes) -> dict[str, list[dict]]:
+    """In-memory tables with the changes applied, where each stored row's `_row` is its position."""
+    out = {key: list(rows) for key, rows in tables.items()}
+    for key in set(changes.added) | set(changes.removed):
+        rows = out.get(key, [])
+        removed = changes.removed.get(key, set())
+        kept = []
+        for position, row in enumerate(rows):
+            if position in removed:
+                continue
+            if key == RECEIPTS and position in changes.receipt_results:
+                row = {**row, "result": changes.receipt_results[position]}
+            kept.append(row)
+        out[key] = kept + [dict(r) for r in changes.added.get(key, [])]
+    return out
+
+
+def merge(tables: dict[str, list[dict]], submissions: list[Submission], now: datetime | None = None,
+          schemas: Schemas | None = None) -> tuple[dict[str, list[dict]], list[Outcome]]:
+    """The new tables and one Outcome per submission: plan_merge on whole in-memory tables."""
+    schemas = schemas or load_schemas()
+    keys = (*merged_sheets(schemas), RECEIPTS)
+    existing = {key: [{**row, ROW: position} for position, row in enumerate(tables.get(key, []))] for key in keys}
+    changes, outcomes = plan_merge(existing, submissions, now, schemas)
+    return apply_changes(tables, changes), outcomes
 
 
 def _note(lines: list[str]) -> str | None:

@@ -4,17 +4,19 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from .books import EXPORTED_SEQ, journal_path, open_ledger, record_master, snapshot
 from .calendar import Campaign
 from .demo_college import demo_tables
 from .errors import UserError
 from .home import Home, create_home
-from .master import read_master, write_master
+from .journal import mirror
+from .master import write_master
 from .return_template import ReturnSpec, return_file_name, write_return
 from .schema import load_schemas
 
 
 def init_home(root: Path | str, demo: bool = False, lang: str = "zh") -> Home:
-    """Create HOME with an empty master, or with the demo college when `demo`."""
+    """Create HOME with its ledger and master, empty or holding the demo college when `demo`."""
     home = create_home(root, lang)
     tables = demo_tables() if demo else {}
     painters = ()
@@ -23,7 +25,13 @@ def init_home(root: Path | str, demo: bool = False, lang: str = "zh") -> Home:
         from .reports.dashboard import dashboard_painter
 
         painters = (dashboard_painter(DEMO_AS_OF),)
-    write_master(home.master, tables, lang=lang, painters=painters)
+    with open_ledger(home) as ledger:
+        with ledger.transaction():
+            snapshot(ledger, tables, "demo college" if demo else "new HOME")
+            write_master(home.master, tables, lang=lang, painters=painters)
+            record_master(home, ledger)
+            ledger.set_meta(EXPORTED_SEQ, str(ledger.last_seq()))
+        mirror(ledger, journal_path(home))
     return home
 
 
@@ -35,10 +43,13 @@ def default_week(campaign: Campaign, weeks_received: set[int], today: date | Non
     return min(max(weeks_received, default=0) + 1, campaign.last_week)
 
 
-def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | None = None) -> dict[str, Path]:
-    """Write each branch's return for the week into outbox/, roster pre-filled."""
+def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | None = None,
+                 tables: dict[str, list[dict]] | None = None) -> dict[str, Path]:
+    """Write each branch's return for the week into outbox/, roster pre-filled (from `tables`, or the ledger)."""
     schemas = load_schemas()
-    tables = read_master(home.master, schemas)
+    if tables is None:
+        with open_ledger(home, schemas) as ledger:
+            tables = ledger.tables(("phases", "branches", "members", "returns"))
     campaign = Campaign.from_records(tables["phases"])
     if week is None:
         week = default_week(campaign, {r["week"] for r in tables["returns"] if isinstance(r.get("week"), int)})

@@ -13,7 +13,8 @@ from typing import Any
 from .schema import SheetSchema
 
 
-def _canonical(value: Any) -> str:
+def canonical(value: Any) -> str:
+    """A value as comparable text: a date and its ISO text, 3 and 3.0, None and blank are equal."""
     if value is None:
         return ""
     if isinstance(value, date):
@@ -24,7 +25,7 @@ def _canonical(value: Any) -> str:
 
 
 def fingerprint(sheet: SheetSchema, record: dict[str, Any]) -> str:
-    data = "\x1f".join(_canonical(record.get(f.key)) for f in sheet.fields if not f.system)
+    data = "\x1f".join(canonical(record.get(f.key)) for f in sheet.fields if not f.system)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
 
 

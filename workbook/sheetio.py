@@ -124,3 +124,9 @@ class ValuesSheet:
     def iter_rows(self, min_row: int = 1, values_only: bool = True):
         for row in self.values[min_row - 1:]:
             yield tuple(row)
+
+
+def records_of(sheets, schemas) -> dict[str, list[dict[str, Any]]]:
+    """Every schema sheet's records from a master's sheets, parsed (a value that does not parse is kept)."""
+    sheets = list(sheets)
+    return {sheet.key: read_sheet_records(sheets, sheet).records for sheet in schemas.master}

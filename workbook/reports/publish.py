@@ -6,7 +6,6 @@ from pathlib import Path
 
 from ..calendar import Campaign
 from ..home import Home
-from ..master import read_master
 from ..schema import load_schemas
 from .bulletin import build_bulletin, write_bulletin
 from .reminders import Reminder, reminders
@@ -22,8 +21,7 @@ def report_date(home: Home, tables: dict, week: int | None) -> date:
     return end + timedelta(days=load_schemas().threshold("return_grace_days"))
 
 
-def make_bulletin(home: Home, week: int | None = None, fmt: str = "docx") -> Path:
-    tables = read_master(home.master)
+def make_bulletin(home: Home, tables: dict, week: int | None = None, fmt: str = "docx") -> Path:
     as_of = report_date(home, tables, week)
     bulletin = build_bulletin(tables, as_of, home.config.get("college", "学院"))
     outbox = home.folder("outbox")
@@ -31,11 +29,11 @@ def make_bulletin(home: Home, week: int | None = None, fmt: str = "docx") -> Pat
     return write_bulletin(bulletin, outbox / f"简报_第{bulletin.week}周.{fmt}", fmt)
 
 
-def write_reminders(home: Home) -> list[tuple[Reminder, Path]]:
+def write_reminders(home: Home, tables: dict) -> list[tuple[Reminder, Path]]:
     folder = home.folder("outbox") / "提醒"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for reminder in reminders(read_master(home.master), home.as_of):
+    for reminder in reminders(tables, home.as_of):
         path = folder / f"{reminder.branch}.txt"
         path.write_text(reminder.text, encoding="utf-8")
         written.append((reminder, path))

@@ -1,0 +1,123 @@
+"""Keep master.xlsx the ledger's face: take in what the office edited by hand, then write the
+master from the ledger (after a burst of merges, or on demand).
+
+The master is written only when the office's edits in it are in the ledger: an edit that breaks
+the schema is refused with its report, and the master is then left alone until it is fixed, so a
+hand edit is never overwritten (docs/design.md, "The ledger").
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..workbook import journal
+from ..workbook.books import (
+    EXPORTED_SEQ,
+    MASTER_STATE,
+    OfficeChanges,
+    file_state,
+    journal_path,
+    master_changed,
+    office_changes,
+    open_ledger,
+    record_master,
+)
+from ..workbook.flags import Flag, compute_flags, flag_rows
+from ..workbook.home import Home
+from ..workbook.ledger import Ledger
+from ..workbook.office_edits import apply
+from ..workbook.reports.dashboard import dashboard_painter
+from ..workbook.safe_open import UnreadableFile
+from .backup import backup_ledger_now_and_then
+from .master_store import MasterBusy, MasterStore
+from .writer import writing
+
+log = logging.getLogger("branchbook.sync")
+REFUSED = "office_edits_refused"  # meta key: the state of a master whose edits were refused, and why
+
+
+@dataclass
+class Export:
+    written: bool = False
+    busy: str | None = None
+    refused: list[str] = field(default_factory=list)  # why the office's edits in the master were not taken
+    taken: int = 0  # office edits taken into the ledger
+    problems: list[str] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+
+
+def take_office_edits(home: Home, ledger: Ledger, result: Export | None = None) -> Export:
+    """If the office changed master.xlsx, take its edits into the ledger (or refuse them, with the report)."""
+    result = result or Export()
+    if not master_changed(home, ledger):
+        return result
+    refused = json.loads(ledger.get_meta(REFUSED) or "null")
+    state = file_state(home.master)
+    if refused and state and refused.get("sha256") == state["sha256"]:
+        result.refused = refused["messages"]  # the same bytes as last time: the same answer, without reading
+        return result
+    try:
+        changes: OfficeChanges = office_changes(home, ledger, home.lang)
+    except UnreadableFile as error:
+        # A damaged master holds no edit to keep: it is written anew (its bytes go to backups/ first).
+        log.warning("台账 master.xlsx 无法读取（%s），将按数据库重新写出。", error.message(home.lang))
+        return result
+    if changes.refused:
+        messages = [f.message(home.lang) for f in changes.report.errors]
+        with ledger.transaction():
+            ledger.set_meta(REFUSED, json.dumps({"sha256": state["sha256"], "messages": messages}, ensure_ascii=False))
+        log.warning("台账 master.xlsx 中的手工修改有 %d 处错误，未导入，台账文件暂不更新。", len(messages))
+        result.refused = messages
+        return result
+    with ledger.transaction():
+        result.problems = apply(ledger, changes.edits)
+        if changes.edits:
+            ledger.journal("office", {"edits": [e.to_json() for e in changes.edits], "problems": result.problems},
+                           who=changes.who)
+        ledger.set_meta(REFUSED, None)
+        record_master(home, ledger)
+    journal.mirror(ledger, journal_path(home))
+    result.taken = len(changes.edits)
+    if changes.edits:
+        log.info("已导入台账中的手工修改 %d 处（%s）。", len(changes.edits), changes.who)
+    return result
+
+
+def needs_export(home: Home, ledger: Ledger) -> bool:
+    return int(ledger.get_meta(EXPORTED_SEQ) or 0) < ledger.last_seq() or not home.master.exists() \
+        or master_changed(home, ledger)
+
+
+def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Export:
+    """Write master.xlsx from the ledger, with the flags and the dashboard as of HOME's date."""
+    with writing(home, "export"):
+        result = take_office_edits(home, ledger)
+        if result.refused:
+            return result
+        tables = ledger.tables()
+        result.flags = compute_flags(tables, as_of or home.as_of, ledger.schemas)
+        tables["flags"] = flag_rows(result.flags)
+        with ledger.transaction():
+            ledger.replace_all("flags", tables["flags"])
+        known = json.loads(ledger.get_meta(MASTER_STATE) or "null")
+        try:
+            MasterStore(home).write(tables, painters=(dashboard_painter(as_of or home.as_of, result.flags),),
+                                    unchanged_since=known)
+        except MasterBusy as busy:
+            result.busy = str(busy)
+            return result
+        with ledger.transaction():
+            record_master(home, ledger)
+            ledger.set_meta(EXPORTED_SEQ, str(ledger.last_seq()))
+        result.written = True
+        backup_ledger_now_and_then(home, ledger)
+        return result
+
+
+def current_tables(home: Home, keys=None) -> dict[str, list[dict]]:
+    """The ledger's records with the office's latest hand edits in them: what reports and returns read."""
+    with writing(home, "read"), open_ledger(home) as ledger:
+        take_office_edits(home, ledger)
+        return ledger.tables(keys)

@@ -1,0 +1,83 @@
+"""One writer at a time for the whole HOME: the service, `merge`, `rebuild`, `restore`, `approve`
+and the Excel buttons all take this lock before they change the ledger, master.xlsx or the drop
+folders. A second writer waits, says so, and goes on when the first is done; it never overwrites.
+
+Within one thread the lock is re-entrant (a merge that exports takes it once). Between threads
+and processes it excludes: each holder opens the lock file itself.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from filelock import FileLock, Timeout
+
+from ..workbook.books import state_folder
+from ..workbook.cells import timestamp_text
+from ..workbook.home import Home
+
+LOCK_NAME = "writer.lock"
+HOLDER_NAME = "writer.holder.json"
+_held = threading.local()
+
+
+class Stopped(Exception):
+    """The wait for the lock was called off (the service is stopping)."""
+
+
+def holder(home: Home) -> dict | None:
+    try:
+        return json.loads((state_folder(home) / HOLDER_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def waiting_message(home: Home) -> str:
+    who = holder(home) or {}
+    since = f"，自 {who['since']} 起" if who.get("since") else ""
+    return (f"另一个程序（{who.get('what', '未知')}，进程 {who.get('pid', '?')}{since}）正在写入台账，"
+            "等它完成后继续，不会覆盖它的结果……")
+
+
+@contextmanager
+def writing(home: Home, what: str, on_wait: Callable[[str], None] | None = None,
+            stop: threading.Event | None = None) -> Iterator[None]:
+    depths = _held.__dict__.setdefault("depths", {})
+    key = str(home.root.resolve())
+    if depths.get(key):
+        depths[key] += 1
+        try:
+            yield
+        finally:
+            depths[key] -= 1
+        return
+    folder = state_folder(home)
+    lock = FileLock(str(folder / LOCK_NAME))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if on_wait:
+            on_wait(waiting_message(home))
+        while True:
+            try:
+                lock.acquire(timeout=0.5)
+                break
+            except Timeout:
+                if stop is not None and stop.is_set():
+                    raise Stopped() from None
+    depths[key] = 1
+    holder_file = folder / HOLDER_NAME
+    try:
+        holder_file.write_text(json.dumps({"what": what, "pid": os.getpid(), "since": timestamp_text(datetime.now())},
+                                          ensure_ascii=False), encoding="utf-8")
+        yield
+    finally:
+        depths[key] = 0
+        holder_file.unlink(missing_ok=True)
+        lock.release()
+
+

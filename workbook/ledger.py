@@ -1,0 +1,209 @@
+"""The ledger: one SQLite file in HOME holding every record, receipt and office edit.
+
+`master.xlsx` is its face, written from it (docs/design.md, "The ledger"). Tables are generated
+from schemas/: one per master sheet, a column per field, plus `_row` (the row's identity, which
+also keeps the order rows arrived in) and, on sheets fed by returns, `_return` (the return a row
+came from, indexed, so that replacing a week's rows touches only that week).
+
+Writes happen in `with ledger.transaction():` blocks (BEGIN IMMEDIATE: the write lock is taken up
+front, and the block commits whole or not at all). WAL with synchronous=FULL: a commit is on disk
+when it returns, and readers never block the writer.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from .cells import timestamp_text
+from .schema import Schemas, SheetSchema
+
+LEDGER_NAME = "ledger.sqlite"
+ROW = "_row"
+RETURN = "_return"
+_SQL_TYPES = {"string": "TEXT", "enum": "TEXT", "date": "TEXT", "integer": "INTEGER", "number": "REAL"}
+# How many values one IN (...) may carry; SQLite's default limit is far higher, this keeps queries small.
+_CHUNK = 500
+
+
+def _to_db(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return timestamp_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _date_from_db(value: Any) -> Any:
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value  # a value that never parsed is kept as it was typed
+    return value
+
+
+def source_return(source: Any) -> str:
+    """The return id part of a 来源回执 value ("B03-W03@1a2b3c4d5e6f" -> "B03-W03")."""
+    return str(source or "").split("@", 1)[0]
+
+
+class Ledger:
+    """An open ledger. One per thread: sqlite3 connections are not shared across threads here."""
+
+    def __init__(self, path: Path, schemas: Schemas):
+        self.path = Path(path)
+        self.schemas = schemas
+        self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self._columns = {sheet.key: [f.key for f in sheet.fields] for sheet in schemas.master}
+        self._dates = {sheet.key: [f.key for f in sheet.fields if f.type == "date"] for sheet in schemas.master}
+        self._depth = 0
+        self._create()
+
+    # -- structure -------------------------------------------------------------------------------
+    def _create(self) -> None:
+        with self.transaction():
+            for sheet in self.schemas.master:
+                columns = ", ".join(f'"{f.key}" {_SQL_TYPES[f.type]}' for f in sheet.fields)
+                extra = f', "{RETURN}" TEXT' if sheet.provenance else ""
+                self.db.execute(f'CREATE TABLE IF NOT EXISTS "{sheet.key}" ("{ROW}" INTEGER PRIMARY KEY, {columns}{extra})')
+                if sheet.provenance:
+                    self.db.execute(f'CREATE INDEX IF NOT EXISTS "{sheet.key}_return" ON "{sheet.key}" ("{RETURN}")')
+            self.db.execute('CREATE INDEX IF NOT EXISTS returns_sha ON "returns" (sha256)')
+            self.db.execute('CREATE INDEX IF NOT EXISTS returns_return ON "returns" (return_id)')
+            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            self.db.execute("CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, "
+                            "kind TEXT NOT NULL, who TEXT, body TEXT NOT NULL)")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing; nested blocks join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.db
+            finally:
+                self._depth -= 1
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    # -- meta ------------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        (key, value))
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _records(self, key: str, cursor: sqlite3.Cursor, with_row: bool) -> list[dict[str, Any]]:
+        names = [d[0] for d in cursor.description]
+        dates = [names.index(k) for k in self._dates[key]]
+        out = []
+        for values in cursor:
+            if dates:
+                values = list(values)
+                for i in dates:
+                    values[i] = _date_from_db(values[i])
+            record = dict(zip(names, values))
+            if not with_row:
+                del record[ROW]
+            out.append(record)
+        return out
+
+    def rows(self, key: str, where: str = "", params: Iterable[Any] = (), with_row: bool = False) -> list[dict]:
+        columns = ", ".join(f'"{c}"' for c in (ROW, *self._columns[key]))
+        sql = f'SELECT {columns} FROM "{key}" {where} ORDER BY "{ROW}"'
+        return self._records(key, self.db.execute(sql, tuple(params)), with_row)
+
+    def tables(self, keys: Iterable[str] | None = None, with_row: bool = False) -> dict[str, list[dict]]:
+        """Every record of the given sheets (all by default), in the order they were added."""
+        wanted = list(keys) if keys is not None else [s.key for s in self.schemas.master]
+        return {key: self.rows(key, with_row=with_row) for key in wanted}
+
+    def rows_in(self, key: str, column: str, values: Iterable[Any], with_row: bool = True) -> list[dict]:
+        """The rows whose `column` is one of `values`."""
+        values = list(dict.fromkeys(v for v in values if v is not None))
+        found = []
+        for start in range(0, len(values), _CHUNK):
+            part = values[start:start + _CHUNK]
+            marks = ", ".join("?" * len(part))
+            found += self.rows(key, f'WHERE "{column}" IN ({marks})', part, with_row)
+        found.sort(key=lambda r: r.get(ROW, 0))
+        return found
+
+    def count(self, key: str) -> int:
+        return self.db.execute(f'SELECT COUNT(*) FROM "{key}"').fetchone()[0]
+
+    # -- writing (inside a transaction) ----------------------------------------------------------
+    def insert(self, key: str, records: Iterable[dict[str, Any]]) -> None:
+        sheet = self.schemas.sheet(key)
+        columns = self._columns[key] + ([RETURN] if sheet.provenance else [])
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" * len(columns))
+        sql = f'INSERT INTO "{key}" ({quoted}) VALUES ({marks})'
+        self.db.executemany(sql, (self._values(sheet, record) for record in records))
+
+    def _values(self, sheet: SheetSchema, record: dict[str, Any]) -> list[Any]:
+        values = [_to_db(record.get(k)) for k in self._columns[sheet.key]]
+        if sheet.provenance:
+            values.append(source_return(record.get("source_return")) or None)
+        return values
+
+    def update(self, key: str, row_id: int, record: dict[str, Any]) -> None:
+        sheet = self.schemas.sheet(key)
+        columns = self._columns[key] + ([RETURN] if sheet.provenance else [])
+        assignments = ", ".join(f'"{c}" = ?' for c in columns)
+        self.db.execute(f'UPDATE "{key}" SET {assignments} WHERE "{ROW}" = ?', (*self._values(sheet, record), row_id))
+
+    def set_column(self, key: str, column: str, row_ids: Iterable[int], value: Any) -> None:
+        self.db.executemany(f'UPDATE "{key}" SET "{column}" = ? WHERE "{ROW}" = ?', ((value, i) for i in row_ids))
+
+    def delete(self, key: str, row_ids: Iterable[int]) -> None:
+        self.db.executemany(f'DELETE FROM "{key}" WHERE "{ROW}" = ?', ((i,) for i in row_ids))
+
+    def replace_all(self, key: str, records: Iterable[dict[str, Any]]) -> None:
+        self.db.execute(f'DELETE FROM "{key}"')
+        self.insert(key, records)
+
+    # -- the journal -----------------------------------------------------------------------------
+    def journal(self, kind: str, body: dict[str, Any], who: str | None = None, at: datetime | None = None) -> int:
+        """Record what happened, in the same transaction as the change itself."""
+        cursor = self.db.execute("INSERT INTO journal (at, kind, who, body) VALUES (?, ?, ?, ?)",
+                                 (timestamp_text(at or datetime.now()), kind, who,
+                                  json.dumps(body, ensure_ascii=False, default=_to_db)))
+        return int(cursor.lastrowid)
+
+    def journal_entries(self, after: int = 0) -> list[dict[str, Any]]:
+        cursor = self.db.execute("SELECT seq, at, kind, who, body FROM journal WHERE seq > ? ORDER BY seq", (after,))
+        return [{"seq": seq, "at": at, "kind": kind, "who": who, "body": json.loads(body)}
+                for seq, at, kind, who, body in cursor]
+
+    def last_seq(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM journal").fetchone()[0]
