@@ -202,6 +202,7 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
     with (nullcontext() if dry_run else writing(home, who, on_wait, stop)), open_ledger(home) as ledger:
         if not dry_run:
             take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
+        items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
         base = ledger.tables(BASE_SHEETS)
         copies, submissions = read_submissions(home, items, base, progress)
         changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions, now, ledger.schemas)
@@ -210,6 +211,7 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
             for copy in copies:
                 copy.unlink(missing_ok=True)
             return result
+        pause_point("before-commit")
         commit(ledger, changes, journal_body(timestamp_text(now), items, submissions, outcomes, changes))
         result.committed = True
         journal.mirror(ledger, journal_path(home))

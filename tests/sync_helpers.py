@@ -18,6 +18,16 @@ def fast_home(home: Home) -> Home:
     return Home(home.root, {**home.config, "sync": FAST_SYNC, "as_of": "2005-03-30"})
 
 
+def pinned_home(home: Home) -> Home:
+    """fast_home's settings written into HOME's config, so that commands run on it agree."""
+    import yaml
+    from branchbook.workbook.home import CONFIG_NAME
+
+    config = {**home.config, "sync": FAST_SYNC, "as_of": "2005-03-30"}
+    (home.root / CONFIG_NAME).write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return Home.open(home.root)
+
+
 def wait_until(predicate, timeout: float = 60, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

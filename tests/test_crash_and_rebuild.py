@@ -1,30 +1,37 @@
-"""A service killed mid-merge loses nothing and merges nothing twice; rebuild reproduces the master."""
+"""A service killed at any point of a merge loses nothing and merges nothing twice; rebuild
+replays the journal and archive/ into the same ledger."""
 from __future__ import annotations
 
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 import yaml
+from branchbook.workbook.books import ledger_path, open_ledger
 from branchbook.workbook.home import CONFIG_NAME, Home
 from branchbook.workbook.master import read_master
 from branchbook.workbook.validation import validate_path
-from sync_helpers import FAST_SYNC, archived_names, filled_returns, inbox_names, wait_until
+from sync_helpers import FAST_SYNC, archived_names, filled_returns, inbox_names, master_current, wait_until
 
 from branchbook.cli import main
 
 VOLATILE = {"merged_at"}  # when a pass ran is the only thing allowed to differ
 
 
-def _comparable(tables):
+def comparable(tables):
     out = {}
     for key, rows in tables.items():
         out[key] = sorted((tuple(sorted((k, str(v)) for k, v in row.items() if k not in VOLATILE)) for row in rows))
     return out
+
+
+def ledger_tables(home):
+    with open_ledger(home) as ledger:
+        return ledger.tables()
 
 
 def _home_copy(source: Home, target, returns) -> Home:
@@ -51,11 +58,15 @@ def six_returns(demo_home, tmp_path_factory):
 def uninterrupted(demo_home, six_returns, tmp_path_factory):
     home = _home_copy(demo_home, tmp_path_factory.mktemp("ref") / "home", six_returns)
     assert main(["merge", str(home.root)]) == 0
-    return read_master(home.master)
+    return ledger_tables(home)
 
 
-@pytest.mark.parametrize("point", ["before-replace", "after-replace"])
-def test_sigkill_in_the_middle_of_a_merge(demo_home, six_returns, uninterrupted, tmp_path, point):
+def _merged_receipts(tables):
+    return sum(1 for r in tables["returns"] if r.get("sha256") and r["result"] == "merged")
+
+
+@pytest.mark.parametrize("point", ["before-commit", "after-commit", "before-replace"])
+def test_sigkill_at_any_point_of_a_merge(demo_home, six_returns, uninterrupted, tmp_path, point):
     home = _home_copy(demo_home, tmp_path / "home", six_returns)
     original = home.master.read_bytes()
     log_path = tmp_path / "serve.log"
@@ -68,28 +79,34 @@ def test_sigkill_in_the_middle_of_a_merge(demo_home, six_returns, uninterrupted,
         finally:
             if first.poll() is None:
                 first.kill()
+        db = sqlite3.connect(ledger_path(home))
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        db.close()
+        killed = ledger_tables(home)
+        assert _merged_receipts(killed) == (0 if point == "before-commit" else 6)  # the batch is whole or absent
+        assert home.master.read_bytes() == original  # the master was never half-written
         assert validate_path(home.master).valid
-        if point == "before-replace":
-            assert home.master.read_bytes() == original
-        assert len(inbox_names(home)) == 6  # nothing was filed away before the kill
+        assert len(inbox_names(home)) == (0 if point == "before-replace" else 6)
         second = _serve(home, log)
         try:
-            wait_until(lambda: not inbox_names(home), 90, "the restarted service to empty the inbox")
-            time.sleep(0.5)
+            wait_until(lambda: not inbox_names(home) and master_current(home), 90, "the restarted service to catch up")
         finally:
             second.send_signal(signal.SIGTERM)
             second.wait(30)
-    tables = read_master(home.master)
+    tables = ledger_tables(home)
+    assert comparable(tables) == comparable(uninterrupted)
+    assert _merged_receipts(tables) == 6 and len(archived_names(home)) == 6
+    assert comparable(read_master(home.master)) == comparable(tables)  # the face shows the ledger
     assert validate_path(home.master).valid
-    assert _comparable(tables) == _comparable(uninterrupted)
-    assert len(archived_names(home)) == 6
-    assert sum(1 for r in tables["returns"] if r.get("sha256") and r["result"] == "merged") == 6
 
 
-def test_rebuild_reproduces_the_master_from_the_archive(demo_home, six_returns, uninterrupted, tmp_path):
+def test_rebuild_replays_the_journal_and_archive_into_the_same_ledger(demo_home, six_returns, tmp_path, capsys):
     home = _home_copy(demo_home, tmp_path / "home", six_returns)
     assert main(["merge", str(home.root)]) == 0
-    merged = read_master(home.master)
-    home.master.write_bytes(b"lost")  # the master is damaged beyond reading
+    merged = ledger_tables(home)
+    ledger_path(home).unlink()  # the ledger is lost
+    home.master.write_bytes(b"lost")  # and the master damaged beyond reading
     assert main(["rebuild", str(home.root)]) == 0
-    assert _comparable(read_master(home.master)) == _comparable(merged)
+    assert comparable(ledger_tables(home)) == comparable(merged)
+    assert comparable(read_master(home.master)) == comparable(merged)
+    assert "已按日志" in capsys.readouterr().out

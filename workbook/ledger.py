@@ -31,6 +31,8 @@ _CHUNK = 500
 
 
 def _to_db(value: Any) -> Any:
+    if value == "":
+        return None  # a blank is a blank, as it is in a cell
     if isinstance(value, datetime):
         return timestamp_text(value)
     if isinstance(value, date):

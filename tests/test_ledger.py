@@ -1,0 +1,252 @@
+"""The ledger behind the master: one writer at a time, office edits in master.xlsx taken in (or
+refused), a master of the previous version migrated, backups restored."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from branchbook.sync.pipeline import Incoming, process
+from branchbook.workbook.books import ledger_path, open_ledger
+from branchbook.workbook.home import CONFIG_NAME, Home
+from branchbook.workbook.master import read_master
+from openpyxl import load_workbook
+from returns_factory import filled_return, set_saved_time
+from sync_helpers import filled_returns, inbox_names, master_current, pinned_home, wait_until
+from test_crash_and_rebuild import comparable, ledger_tables
+
+from branchbook.cli import main
+
+DATA = Path(__file__).parent / "data"
+
+
+def _receipts(tables):
+    return [r for r in tables["returns"] if r.get("sha256")]
+
+
+# -- one writer at a time ------------------------------------------------------------------------
+
+
+def test_two_merges_and_a_running_service_on_one_home_lose_nothing(fresh_demo, tmp_path):
+    home = pinned_home(fresh_demo)
+    made = filled_returns(home, tmp_path / "made", weeks=(3, 4, 5), limit=27)
+    by_service, by_first, by_second = made[:9], made[9:18], made[18:]
+    for folder, paths in (("a", by_first), ("b", by_second)):
+        (tmp_path / folder).mkdir()
+        for path in paths:  # each merge names files of its own, with names the others do not use
+            shutil.copyfile(path, tmp_path / folder / f"{folder}-{path.name}")
+    log = (tmp_path / "serve.log").open("w")
+    service = subprocess.Popen([sys.executable, "-m", "branchbook", "serve", str(home.root)], stdout=log,
+                               stderr=subprocess.STDOUT)
+    try:
+        for path in by_service:
+            shutil.copyfile(path, home.folder("inbox") / path.name)
+        # The first merge holds the lock for a while after its commit, so that the others must wait.
+        slow = {**os.environ, "BRANCHBOOK_PAUSE_AT": "after-commit:3"}
+        first = subprocess.Popen([sys.executable, "-m", "branchbook", "merge", str(home.root),
+                                  *map(str, sorted((tmp_path / "a").iterdir()))], env=slow,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_until(lambda: (home.root / ".branchbook" / "writer.holder.json").exists(), 30, "a writer")
+        second = subprocess.run([sys.executable, "-m", "branchbook", "merge", str(home.root),
+                                 *map(str, sorted((tmp_path / "b").iterdir()))],
+                                capture_output=True, text=True, timeout=300)
+        out, err = first.communicate(timeout=300)
+        assert first.returncode == 0, err
+        assert second.returncode == 0, second.stderr
+        assert "正在写入台账" in second.stderr + err  # the loser said it was waiting
+        wait_until(lambda: not inbox_names(home) and master_current(home), 120, "the service to catch up")
+    finally:
+        service.terminate()
+        service.wait(30)
+        log.close()
+    tables = ledger_tables(home)
+    receipts = _receipts(tables)
+    assert sorted(r["result"] for r in receipts) == ["merged"] * 27  # 27 returns of 27 different weeks/branches
+    assert len({r["return_id"] for r in receipts}) == 27
+    keys = [(r["session_id"], r["member_id"]) for r in tables["attendance"]]
+    assert len(keys) == len(set(keys))  # nothing twice
+    assert all(any(str(r["source_return"]).startswith(f"{rid}@") for r in tables["attendance"])
+               for rid in {r["return_id"] for r in receipts})
+    assert comparable(read_master(home.master)) == comparable(tables)
+
+
+def test_a_merge_while_another_writer_holds_the_lock_waits_and_says_so(fresh_demo, tmp_path, capsys):
+    from branchbook.sync.writer import writing
+
+    home = pinned_home(fresh_demo)
+    path = filled_return(home, tmp_path / "r.xlsx")
+    messages = []
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from branchbook.sync.writer import writing; from branchbook.workbook.home import Home\n"
+        f"with writing(Home.open({str(home.root)!r}), 'test holder'):\n"
+        "    print('held', flush=True); time.sleep(2)\n")], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    result = process(home, [Incoming(shutil.copy(path, home.folder("inbox") / "院机关支部_第3周.xlsx"))],
+                     on_wait=messages.append)
+    holder.wait(10)
+    holder.stdout.close()
+    assert result.outcomes[0].result == "merged"
+    assert len(messages) == 1 and "test holder" in messages[0] and "等它完成后继续" in messages[0]
+    with writing(home, "again"):  # re-entrant in one thread: an export inside a merge takes it once
+        with writing(home, "inner"):
+            pass
+
+
+# -- the office edits the master in Excel --------------------------------------------------------
+
+
+def _edit_master(home: Home, change) -> None:
+    """The office opens master.xlsx, changes it, and saves it (openpyxl standing in for Excel)."""
+    wb = load_workbook(home.master)
+    change(wb)
+    wb.save(home.master)
+
+
+def _rows(ws):
+    header = [c.value for c in ws[1]]
+    return header, list(ws.iter_rows(min_row=2))
+
+
+def _column(ws, label):
+    return [c.value for c in ws[1]].index(label) + 1
+
+
+def _find_row(ws, **wanted):
+    header, rows = _rows(ws)
+    for row in rows:
+        if all(row[header.index(k)].value == v for k, v in wanted.items()):
+            return row[0].row
+    raise AssertionError(f"no row {wanted} in {ws.title}")
+
+
+def test_office_edits_are_taken_in_and_survive_a_merge_and_a_rebuild(fresh_demo, tmp_path, capsys):
+    home = pinned_home(fresh_demo)
+    first = set_saved_time(filled_return(home, tmp_path / "院机关支部_第3周.xlsx"), datetime(2005, 3, 27, 9))
+    assert main(["merge", str(home.root), str(first)]) == 0
+    before = ledger_tables(home)
+    moved = next(m for m in before["members"] if m["branch_id"] == "B01")
+    history = [r for r in before["attendance"] if r["member_id"] == moved["member_id"]]
+    selfstudy = next(r for r in before["selfstudy"] if str(r["source_return"]).startswith("B08-W03@"))
+    session = next(s for s in before["sessions"] if s["session_id"] == "B05-W01-S1")
+
+    def office(wb):
+        members = wb["党员"]
+        members.append(["M9001", "新同志", "B08", None, "机关", "正式", "否", None, "13800000000"])
+        members.cell(_find_row(members, 党员编号=moved["member_id"]), _column(members, "支部编号")).value = "B02"
+        study = wb["自学"]
+        row = _find_row(study, 党员编号=selfstudy["member_id"], 来源回执=selfstudy["source_return"])
+        study.cell(row, _column(study, "学时")).value = 11.5
+        sessions = wb["学习活动"]
+        sessions.delete_rows(_find_row(sessions, 活动编号="B05-W01-S1"))
+        attendance = wb["出勤"]  # a session entered by mistake goes with its attendance (one block of rows)
+        attendance.delete_rows(_find_row(attendance, 活动编号="B05-W01-S1"), len(session_attendance))
+    session_attendance = [r for r in before["attendance"] if r["session_id"] == "B05-W01-S1"]
+    _edit_master(home, office)
+    assert main(["export", str(home.root)]) == 0
+    assert f"已导入台账中的手工修改 {4 + len(session_attendance)} 处" in capsys.readouterr().out
+    after = ledger_tables(home)
+    assert any(m["member_id"] == "M9001" and m["name"] == "新同志" for m in after["members"])
+    assert next(m for m in after["members"] if m["member_id"] == moved["member_id"])["branch_id"] == "B02"
+    assert [r for r in after["attendance"] if r["member_id"] == moved["member_id"]] == history  # her records stay
+    edited = next(r for r in after["selfstudy"] if r["source_return"] == selfstudy["source_return"]
+                  and r["member_id"] == selfstudy["member_id"] and r["date"] == selfstudy["date"])
+    assert edited["hours"] == 11.5
+    assert session not in after["sessions"] and len(after["sessions"]) == len(before["sessions"]) - 1
+    assert not [r for r in after["attendance"] if r["session_id"] == "B05-W01-S1"]
+    with open_ledger(home) as ledger:
+        [entry] = [e for e in ledger.journal_entries() if e["kind"] == "office"]
+    assert len(entry["body"]["edits"]) == 4 + len(session_attendance) and entry["who"]  # recorded as an office edit, with who saved it
+    # A corrected return for the same week: the office's 11.5 is kept over it, and reported.
+    second = set_saved_time(filled_return(home, tmp_path / "更正_院机关支部_第3周.xlsx", seed=7),
+                            datetime(2005, 3, 28, 9))
+    result = process(home, [Incoming(shutil.copy(second, home.folder("inbox") / second.name))])
+    assert result.outcomes[0].result == "merged" and len(result.outcomes[0].conflicts) == 1
+    kept = ledger_tables(home)
+    assert [r["hours"] for r in kept["selfstudy"] if r["member_id"] == selfstudy["member_id"]
+            and r["date"] == selfstudy["date"]] == [11.5]
+    assert comparable(read_master(home.master)) == comparable(kept)
+    ledger_path(home).unlink()
+    assert main(["rebuild", str(home.root)]) == 0
+    assert comparable(ledger_tables(home)) == comparable(kept)
+
+
+def test_an_office_edit_that_breaks_the_schema_is_refused_and_the_master_left_alone(fresh_demo, capsys):
+    home = pinned_home(fresh_demo)
+
+    def bad(wb):
+        wb["党员"].append(["M9002", "好的新行", "B08", None, "机关", "正式", "否", None, None])  # fine on its own
+        study = wb["自学"]
+        study.cell(2, _column(study, "学时")).value = "很多"
+    _edit_master(home, bad)
+    edited = home.master.read_bytes()
+    assert main(["export", str(home.root)]) == 1
+    err = capsys.readouterr().err
+    assert "自学" in err and "第2行" in err and "很多" in err
+    assert home.master.read_bytes() == edited  # not overwritten: the office's work is still there
+    assert not any(m["member_id"] == "M9002" for m in ledger_tables(home)["members"])  # nothing taken
+    _edit_master(home, lambda wb: wb["自学"].cell(2, _column(wb["自学"], "学时")).__setattr__("value", 4))
+    assert main(["export", str(home.root)]) == 0
+    assert any(m["member_id"] == "M9002" for m in ledger_tables(home)["members"])
+
+
+# -- a HOME made by the previous version ---------------------------------------------------------
+
+
+def test_a_master_of_the_previous_version_migrates_without_loss(tmp_path):
+    """tests/data/master-v0.1-demo-week3.xlsx was written by BranchBook 0.1 (the demo, week 3 merged)."""
+    import yaml
+
+    root = tmp_path / "old"
+    for folder in ("inbox", "archive", "rejected", "outbox", "backups"):
+        (root / folder).mkdir(parents=True)
+    shutil.copyfile(DATA / "master-v0.1-demo-week3.xlsx", root / "master.xlsx")
+    (root / CONFIG_NAME).write_text(yaml.safe_dump({"lang": "zh", "master": "master.xlsx", "as_of": "2005-03-30"}),
+                                    encoding="utf-8")
+    old = read_master(root / "master.xlsx")
+    home = Home.open(root)
+    assert main(["flags", str(root), "--json"]) == 0  # any command opens the ledger, which takes the master in
+    tables = ledger_tables(home)
+    assert comparable(tables) == comparable(old)
+    assert sum(len(rows) for rows in tables.values()) == sum(len(rows) for rows in old.values()) > 2000
+    with open_ledger(home) as ledger:
+        assert [e["kind"] for e in ledger.journal_entries()] == ["snapshot"]
+
+
+# -- backups -------------------------------------------------------------------------------------
+
+
+def test_a_backup_is_restored_by_name(fresh_demo, tmp_path, capsys):
+    from branchbook.sync.backup import backup_ledger, backups
+
+    home = pinned_home(fresh_demo)
+    with open_ledger(home) as ledger:
+        saved = backup_ledger(home, ledger, "test")
+    before = ledger_tables(home)
+    path = filled_return(home, tmp_path / "院机关支部_第3周.xlsx")
+    assert main(["merge", str(home.root), str(path)]) == 0
+    assert len(_receipts(ledger_tables(home))) == 1
+    assert main(["restore", str(home.root)]) == 0
+    assert saved.name in capsys.readouterr().out
+    assert main(["restore", str(home.root), saved.name]) == 0
+    restored = ledger_tables(home)
+    assert {k: v for k, v in comparable(restored).items() if k != "flags"} == \
+        {k: v for k, v in comparable(before).items() if k != "flags"}  # flags are recomputed on export
+    assert comparable(read_master(home.master)) == comparable(restored)
+    assert any("before-restore" in p.name for p in backups(home))  # what was replaced is kept too
+    assert main(["restore", str(home.root), "no-such-backup"]) == 2
+    assert "找不到备份" in capsys.readouterr().err
+
+
+def test_a_ledger_commit_is_all_or_nothing(fresh_demo):
+    home = pinned_home(fresh_demo)
+    with open_ledger(home) as ledger:
+        count = ledger.count("members")
+        with pytest.raises(RuntimeError), ledger.transaction():
+            ledger.insert("members", [{"member_id": "M9003", "name": "半途", "branch_id": "B01"}])
+            raise RuntimeError("power cut")
+        assert ledger.count("members") == count
+        assert ledger.rows("members")[0]["member_id"] and isinstance(ledger.rows("phases")[0]["start"], date)
