@@ -250,3 +250,29 @@ def test_a_ledger_commit_is_all_or_nothing(fresh_demo):
             raise RuntimeError("power cut")
         assert ledger.count("members") == count
         assert ledger.rows("members")[0]["member_id"] and isinstance(ledger.rows("phases")[0]["start"], date)
+
+
+def test_rebuild_keeps_rejected_receipts_the_newer_of_two_versions_and_a_moved_members_week(fresh_demo, tmp_path):
+    home = pinned_home(fresh_demo)
+    older = set_saved_time(filled_return(home, tmp_path / "旧_院机关支部_第3周.xlsx", seed=3), datetime(2005, 3, 26, 9))
+    newer = set_saved_time(filled_return(home, tmp_path / "新_院机关支部_第3周.xlsx", seed=4), datetime(2005, 3, 27, 9))
+    broken = tmp_path / "院机关支部_第3周_坏.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not a workbook")
+    assert main(["merge", str(home.root), str(newer), str(broken)]) == 1
+    assert main(["merge", str(home.root), str(older)]) == 0  # late and older: superseded
+    member = next(m for m in ledger_tables(home)["members"] if m["branch_id"] == "B08")
+
+    def move(wb):
+        members = wb["党员"]
+        members.cell(_find_row(members, 党员编号=member["member_id"]), _column(members, "支部编号")).value = "B02"
+    _edit_master(home, move)
+    assert main(["export", str(home.root)]) == 0
+    before = ledger_tables(home)
+    assert sorted(r["result"] for r in _receipts(before)) == ["merged", "rejected", "superseded"]
+    week = [r for r in before["attendance"] if str(r["source_return"]).startswith("B08-W03@")]
+    assert any(r["member_id"] == member["member_id"] for r in week)
+    ledger_path(home).unlink()
+    assert main(["rebuild", str(home.root)]) == 0
+    after = ledger_tables(home)
+    assert comparable(after) == comparable(before)  # the moved member's week was replayed before her move
+    assert comparable(read_master(home.master)) == comparable(after)
