@@ -118,6 +118,8 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
 
 def current_tables(home: Home, keys=None) -> dict[str, list[dict]]:
     """The ledger's records with the office's latest hand edits in them: what reports and returns read."""
-    with writing(home, "read"), open_ledger(home) as ledger:
-        take_office_edits(home, ledger)
+    with open_ledger(home) as ledger:
+        if master_changed(home, ledger):
+            with writing(home, "read"):
+                take_office_edits(home, ledger)
         return ledger.tables(keys)

@@ -19,7 +19,6 @@ from datetime import datetime
 from pathlib import Path
 
 from ..workbook import journal
-from ..workbook.annotate import annotate
 from ..workbook.books import journal_path, open_ledger
 from ..workbook.cells import timestamp_text
 from ..workbook.flags import Flag
@@ -255,6 +254,8 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
         report = target.with_name(target.name + ".错误报告.txt")
         report.write_text(rejection_report(sub, outcome), encoding="utf-8")
         if sub.unreadable is None and sub.report is not None:
+            from ..workbook.annotate import annotate  # openpyxl: loaded only when a file is refused
+
             try:
                 annotate(copy, sub.report, target.with_name(f"{target.stem}.标注.xlsx"), home.lang)
             except Exception:  # noqa: BLE001 - a marked copy is a courtesy; the report above already says it all

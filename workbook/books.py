@@ -73,6 +73,8 @@ def migrate(home: Home, ledger: Ledger) -> None:
     tables = records_of(open_sheets(home.master, limit_mb=ledger.schemas.rules["limits"]["max_master_mb"]),
                         ledger.schemas)
     with ledger.transaction():
+        if ledger.last_seq():
+            return  # another process migrated it while this one read the master
         snapshot(ledger, tables, "migrated from master.xlsx")
         record_master(home, ledger)
 

@@ -9,10 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
 from .calendar import Campaign
-from .cells import timestamp_text
+from .cells import column_letter, timestamp_text
 from .checks.formulas import check_uncalculated
 from .errors import UserError
 from .fastread import open_sheets, saved_time
@@ -113,7 +111,7 @@ def _authorise(sub: Submission, data: ReturnRead, parsed: dict, owner_of: dict[s
             owner = owner_of.get(member)
             if member and owner and owner != sub.branch_id:
                 found.append(Finding("other-branch", sheet=read.title, row=number,
-                                     column=get_column_letter(read.columns["member_id"]), value=member,
+                                     column=column_letter(read.columns["member_id"]), value=member,
                                      params={"owner": branch_names.get(owner, owner)}))
     return found
 

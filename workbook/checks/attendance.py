@@ -5,9 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
-from ..cells import BadValue, is_blank, parse
+from ..cells import BadValue, column_letter, is_blank, parse
 from ..findings import Finding
 from ..return_reader import GridRead
 from ..schema import Field
@@ -37,7 +35,7 @@ def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> 
     for session, first_row in sorted(used.items()):
         if session not in declared:
             findings.append(Finding("unknown-session", sheet=grid.title, row=first_row,
-                                    column=get_column_letter(grid.session_columns[session]),
+                                    column=column_letter(grid.session_columns[session]),
                                     params={"session": session}))
     for session in sorted(declared):
         if session not in grid.session_columns:
@@ -45,7 +43,7 @@ def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> 
         for number, _, cells in grid.rows:
             if is_blank(cells.get(session)):
                 findings.append(Finding("status-blank", sheet=grid.title, row=number,
-                                        column=get_column_letter(grid.session_columns[session]),
+                                        column=column_letter(grid.session_columns[session]),
                                         column_label=session, params={"session": session}))
     return statuses, findings
 
@@ -66,7 +64,7 @@ def check_daily_hours(sessions: list[ParsedRow], statuses: dict[tuple[str, str],
         totals[key] += record["hours"]
         if totals[key] > MAX_HOURS_A_DAY:
             yield Finding("hours-total", sheet=study.title, row=row,
-                          column=get_column_letter(study.columns.get("hours", 1)), value=record["hours"],
+                          column=column_letter(study.columns.get("hours", 1)), value=record["hours"],
                           params={"detail": f"{key[0]} 在 {key[1]} 的学时合计 {totals[key]:g} 小时，超过每天 {MAX_HOURS_A_DAY} 小时。",
                                   "detail_en": f"{key[0]} has {totals[key]:g} hours on {key[1]}, over {MAX_HOURS_A_DAY}."})
 
@@ -81,6 +79,6 @@ def check_credited_hours(attendance: SheetRead, rows: list[ParsedRow], session_h
         credited = record.get("hours")
         if limit is not None and credited is not None and credited > limit:
             yield Finding("hours-total", sheet=attendance.title, row=row,
-                          column=get_column_letter(attendance.columns["hours"]), column_label=label, value=credited,
+                          column=column_letter(attendance.columns["hours"]), column_label=label, value=credited,
                           params={"detail": f"计入学时 {credited:g} 超过该活动的学时 {limit:g}。",
                                   "detail_en": f"{credited:g} hours credited, the session has {limit:g}."})

@@ -4,8 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
+from ..cells import column_letter
 from ..findings import Finding
 from ..schema import SheetSchema
 from ..sheetio import SheetRead
@@ -27,7 +26,7 @@ def check_duplicates(read: SheetRead, parsed: list[ParsedRow], key: Iterable[str
         if any(v is None for v in values):
             continue
         if values in seen:
-            yield Finding("duplicate-key", sheet=read.title, row=number, column=get_column_letter(read.columns[key[0]]),
+            yield Finding("duplicate-key", sheet=read.title, row=number, column=column_letter(read.columns[key[0]]),
                           column_label=labels[key[0]], value=values[0],
                           params={"other_row": seen[values], "key": _show_key(values)})
         else:
@@ -47,7 +46,7 @@ def check_references(read: SheetRead, parsed: list[ParsedRow], sheet: SheetSchem
             if value is not None and value not in known:
                 zh, en = target_names[fk.sheet]
                 yield Finding("foreign-key", sheet=read.title, row=number,
-                              column=get_column_letter(read.columns[field_key]),
+                              column=column_letter(read.columns[field_key]),
                               column_label=sheet.field(field_key).label(lang), value=value,
                               params={"target": zh, "target_en": en})
 
@@ -59,4 +58,4 @@ def check_roster_members(read: SheetRead, parsed: list[ParsedRow], roster: set[s
         member = record.get("member_id")
         if member is not None and member not in roster:
             yield Finding("unknown-member", sheet=read.title, row=number,
-                          column=get_column_letter(read.columns["member_id"]), column_label=label, value=member)
+                          column=column_letter(read.columns["member_id"]), column_label=label, value=member)

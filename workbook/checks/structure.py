@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from openpyxl.utils import get_column_letter
-
+from ..cells import column_letter
 from ..findings import Finding
 from ..schema import LANGS, Field
 from ..sheetio import SheetRead
@@ -52,10 +51,10 @@ def check_headers(read: SheetRead, fields: tuple[Field, ...], lang: str, book_la
     for field in read.missing:
         column = positions[field.key]
         if column in unknown:
-            yield Finding("header-renamed", sheet=read.title, row=read.header_row, column=get_column_letter(column),
+            yield Finding("header-renamed", sheet=read.title, row=read.header_row, column=column_letter(column),
                           value=unknown.pop(column), params={"expected": field.label(lang)})
         else:
             yield Finding("missing-column", sheet=read.title, params={"expected": field.label(lang)})
     for column, text in unknown.items():
-        yield Finding("unknown-column", sheet=read.title, row=read.header_row, column=get_column_letter(column),
+        yield Finding("unknown-column", sheet=read.title, row=read.header_row, column=column_letter(column),
                       value=text)

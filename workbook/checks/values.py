@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
-from ..cells import BadValue, parse
+from ..cells import BadValue, column_letter, parse
 from ..findings import Finding
 from ..schema import Field
 from ..sheetio import SheetRead
@@ -21,7 +19,7 @@ def value_finding(code: str, read_title: str, row: int, column: int, field: Fiel
         params["choices_en"] = "/".join(field.codes.labels("en"))
     if code == "type":
         params["type"] = field.type
-    return Finding(code, sheet=read_title, row=row, column=get_column_letter(column),
+    return Finding(code, sheet=read_title, row=row, column=column_letter(column),
                    column_label=field.label(lang), value=raw, params=params)
 
 

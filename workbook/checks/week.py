@@ -4,8 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from openpyxl.utils import get_column_letter
-
+from ..cells import column_letter
 from ..findings import Finding
 from ..schema import ReturnSheet
 from ..sheetio import SheetRead
@@ -21,5 +20,5 @@ def check_dates_in_week(read: SheetRead, parsed: list[ParsedRow], sheet: ReturnS
             day = record.get(key)
             if day is not None and not start <= day <= end:
                 yield Finding("date-outside-week", sheet=read.title, row=number,
-                              column=get_column_letter(read.columns[key]), column_label=sheet.field(key).label(lang),
+                              column=column_letter(read.columns[key]), column_label=sheet.field(key).label(lang),
                               value=day, params={"start": start.isoformat(), "end": end.isoformat()})
