@@ -8,11 +8,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import xlsxwriter
 from branchbook.workbook.master import read_master
 from branchbook.workbook.reports.bulletin import build_bulletin, to_pdf, write_bulletin
 from branchbook.workbook.reports.dashboard import write_dashboard
 from branchbook.workbook.reports.progress import compute_progress
-from openpyxl import Workbook
 
 from branchbook.demo import run_demo
 
@@ -25,9 +25,9 @@ def main() -> None:
         scratch = Path(scratch)
         home = run_demo(scratch / "demo", say=lambda _: None)
         tables = read_master(home.master)
-        book = Workbook(write_only=True)
+        book = xlsxwriter.Workbook(scratch / "dashboard.xlsx")
         write_dashboard(book, compute_progress(tables, home.as_of), "zh")
-        book.save(scratch / "dashboard.xlsx")
+        book.close()
         to_pdf(scratch / "dashboard.xlsx", scratch / "dashboard.pdf")
         subprocess.run(["pdftoppm", "-r", "110", "-png", "-singlefile", str(scratch / "dashboard.pdf"),
                         str(IMAGES / "dashboard")], check=True)

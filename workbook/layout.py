@@ -1,23 +1,33 @@
-"""The look and the in-Excel checks shared by every sheet BranchBook writes."""
+"""The look and the in-Excel checks shared by every sheet BranchBook writes.
+
+Two writers use them: openpyxl (branch returns, annotated copies, the add-in) and XlsxWriter (the
+master). The colours, fonts and widths are defined once, here; each writer gets them in its own form.
+"""
 from __future__ import annotations
 
 import unicodedata
 from datetime import date
 
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .cells import DATE_FORMAT, FORMULA_STARTS, excel_serial, put
+from .cells import DATE_FORMAT, excel_serial
 from .schema import Field
 
-HEADER_FONT = Font(name="等线", bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="B22222")  # party red
-SYSTEM_FILL = PatternFill("solid", fgColor="808080")
-LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
+PARTY_RED = "B22222"
+SYSTEM_GREY = "808080"  # columns BranchBook fills itself (来源, 行指纹)
+LOCKED_GREY = "F2F2F2"
+BORDER_GREY = "BFBFBF"
+HEADER_FONT_NAME = "等线"
+HEADER_FONT_COLOR = "FFFFFF"
+
+HEADER_FONT = Font(name=HEADER_FONT_NAME, bold=True, color=HEADER_FONT_COLOR)
+HEADER_FILL = PatternFill("solid", fgColor=PARTY_RED)
+SYSTEM_FILL = PatternFill("solid", fgColor=SYSTEM_GREY)
+LOCKED_FILL = PatternFill("solid", fgColor=LOCKED_GREY)
 HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
-THIN = Side(style="thin", color="BFBFBF")
+THIN = Side(style="thin", color=BORDER_GREY)
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 LAST_ROW = 1_048_576
 # Validation covers this many rows below the header in the master; enough for a university.
@@ -37,14 +47,8 @@ def column_width(field: Field, lang: str) -> float:
     return min(max(label, longest_code, _TYPE_WIDTH[field.type]) + 3, 40)
 
 
-def header_cell(ws, text: str, system: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=text)
-    style_header(cell, system)
-    return cell
-
-
 def style_header(cell, system: bool = False) -> None:
-    """The header look, for a write-only or a normal cell."""
+    """The header look, for an openpyxl cell."""
     cell.font = HEADER_FONT
     cell.fill = SYSTEM_FILL if system else HEADER_FILL
     cell.alignment = HEADER_ALIGN
@@ -56,19 +60,34 @@ def set_widths(ws, fields: list[Field], lang: str, first_column: int = 1) -> Non
         ws.column_dimensions[get_column_letter(first_column + offset)].width = column_width(field, lang)
 
 
+def xlsx_header_format(workbook, system: bool = False):
+    """The header look as an XlsxWriter format of `workbook`."""
+    return workbook.add_format({
+        "font_name": HEADER_FONT_NAME, "bold": True, "font_color": f"#{HEADER_FONT_COLOR}",
+        "pattern": 1, "bg_color": f"#{SYSTEM_GREY if system else PARTY_RED}",
+        "align": "center", "valign": "vcenter", "text_wrap": True,
+        "border": 1, "border_color": f"#{BORDER_GREY}",
+    })
+
+
+def xlsx_date_format(workbook):
+    return workbook.add_format({"num_format": DATE_FORMAT})
+
+
 def _messages(field: Field, lang: str, text_zh: str, text_en: str) -> dict[str, str]:
     title = field.label(lang)[:32]
     text = text_zh if lang == "zh" else text_en
     return {"promptTitle": title, "prompt": text[:255], "errorTitle": title, "error": text[:255]}
 
 
-def validation_for(
+def _validation_rule(
     field: Field,
     lang: str,
     list_source: str | None = None,
     date_bounds: tuple[date, date] | None = None,
-) -> DataValidation | None:
-    """Excel's own check for a field: stops a wrong code, date or number as it is typed."""
+) -> dict | None:
+    """Excel's own check for a field, in Excel's terms (type, operator, formula1/2, messages), for
+    either writer to render; None for a field Excel cannot check."""
     blank = not field.required
     if list_source or field.type == "enum":
         if list_source:
@@ -79,40 +98,59 @@ def validation_for(
             formula = '"' + ",".join(choices) + '"'
             zh = "请从下拉列表中选择：" + "、".join(choices)
             en = "Choose one of: " + ", ".join(choices)
-        dv = DataValidation(type="list", formula1=formula, allow_blank=blank, **_messages(field, lang, zh, en))
-    elif field.type in ("number", "integer"):
+        return {"type": "list", "formula1": formula, "allow_blank": blank, **_messages(field, lang, zh, en)}
+    if field.type in ("number", "integer"):
         low = field.minimum if field.minimum is not None else 0
         high = field.maximum if field.maximum is not None else 1_000_000
         whole = field.type == "integer"
         noun_zh = "整数" if whole else "数字"
         zh = f"请输入 {low} 到 {high} 之间的{noun_zh}。"
         en = f"Enter a {'whole ' if whole else ''}number from {low} to {high}."
-        dv = DataValidation(
-            type="whole" if whole else "decimal", operator="between", formula1=str(low), formula2=str(high),
-            allow_blank=blank, **_messages(field, lang, zh, en),
-        )
-    elif field.type == "date":
+        return {"type": "whole" if whole else "decimal", "operator": "between", "formula1": str(low),
+                "formula2": str(high), "allow_blank": blank, **_messages(field, lang, zh, en)}
+    if field.type == "date":
         low_day, high_day = date_bounds or (date(2000, 1, 1), date(2099, 12, 31))
         zh = f"请输入 {low_day:%Y-%m-%d} 至 {high_day:%Y-%m-%d} 之间的日期，格式 2005-03-07。"
         en = f"Enter a date from {low_day:%Y-%m-%d} to {high_day:%Y-%m-%d}, as 2005-03-07."
-        dv = DataValidation(
-            type="date", operator="between", formula1=str(excel_serial(low_day)),
-            formula2=str(excel_serial(high_day)), allow_blank=blank, **_messages(field, lang, zh, en),
-        )
-    else:
+        return {"type": "date", "operator": "between", "formula1": str(excel_serial(low_day)),
+                "formula2": str(excel_serial(high_day)), "allow_blank": blank, **_messages(field, lang, zh, en)}
+    return None
+
+
+def validation_for(
+    field: Field,
+    lang: str,
+    list_source: str | None = None,
+    date_bounds: tuple[date, date] | None = None,
+) -> DataValidation | None:
+    """Excel's own check for a field, for openpyxl: stops a wrong code, date or number as it is typed."""
+    rule = _validation_rule(field, lang, list_source, date_bounds)
+    if rule is None:
         return None
-    dv.showInputMessage = True
-    dv.showErrorMessage = True
-    return dv
+    return DataValidation(**rule, showInputMessage=True, showErrorMessage=True)
 
 
-def body_cell(ws, value, field: Field | None = None):
-    """A write-only cell for a value; plain values stay plain, which keeps big masters fast."""
-    is_date = field is not None and field.type == "date" and value is not None
-    if not is_date and not (isinstance(value, str) and value.startswith(FORMULA_STARTS)):
-        return value
-    cell = WriteOnlyCell(ws)
-    put(cell, value)
-    if is_date:
-        cell.number_format = DATE_FORMAT
-    return cell
+_XLSX_VALIDATE = {"list": "list", "whole": "integer", "decimal": "decimal", "date": "date"}
+
+
+def xlsx_validation(
+    field: Field,
+    lang: str,
+    list_source: str | None = None,
+    date_bounds: tuple[date, date] | None = None,
+) -> dict | None:
+    """The same check as `validation_for`, as XlsxWriter's data_validation() options."""
+    rule = _validation_rule(field, lang, list_source, date_bounds)
+    if rule is None:
+        return None
+    options = {
+        "validate": _XLSX_VALIDATE[rule["type"]], "ignore_blank": rule["allow_blank"],
+        "input_title": rule["promptTitle"], "input_message": rule["prompt"],
+        "error_title": rule["errorTitle"], "error_message": rule["error"],
+        "show_input": True, "show_error": True,
+    }
+    if rule["type"] == "list":
+        options["source"] = rule["formula1"]  # a quoted list or a range, written as it is
+    else:
+        options.update(criteria=rule["operator"], minimum=rule["formula1"], maximum=rule["formula2"])
+    return options

@@ -3,29 +3,43 @@
 The master is a projection of its records: every write builds the whole file anew from the
 schema, so what BranchBook writes is always complete (tables, validations, styles) and no
 openpyxl round trip can drop a part of it (HAZARDS 10).
+
+It is written with XlsxWriter. Everything but the data rows goes through XlsxWriter's API; the data
+rows (800,000 at a university) are turned into sheet XML here, straight from the records, when the
+workbook is saved (see StreamedSheet): XlsxWriter's own cell-by-cell path costs several times more.
 """
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
+import xlsxwriter
 from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+from xlsxwriter.utility import _preserve_whitespace, xl_range
+from xlsxwriter.worksheet import Worksheet
 
 from . import layout
-from .cells import to_cell
-from .schema import Schemas, SheetSchema, load_schemas
+from .cells import EXCEL_EPOCH, to_cell
+from .schema import Field, Schemas, SheetSchema, load_schemas
 from .sheetio import read_sheet_records
 from .texts import readme_lines
 
 Records = list[dict[str, Any]]
 # Extra sheets (the dashboard) are drawn by a callback, so that this module knows nothing of reports.
-SheetPainter = Callable[[Workbook, Mapping[str, Records], str], None]
+# A painter adds its sheets to the XlsxWriter workbook being written; write_master saves it.
+SheetPainter = Callable[[xlsxwriter.Workbook, Mapping[str, Records], str], None]
 
 _FOREIGN_LIST_SHEETS = {"branch_id": ("branches", "branch_id"), "liaison_id": ("committee", "committee_id")}
+# Untrusted text is only ever written with write_string or as an inline string, never as a formula
+# (HAZARDS 16); these options make XlsxWriter's generic write() as careful, for painters that use it.
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+TABLE_STYLE = "TableStyleLight9"
+WIDE_SHEET_COLUMNS = 8  # more columns than this: printed landscape
+FOOTER = {"zh": "&C第 &P 页，共 &N 页", "en": "&CPage &P of &N"}
+_PARTS_PER_WRITE = 32_768  # row tags and cells joined into one write (some 4,000 rows)
 
 
 def _list_source(schemas: Schemas, sheet_key: str, lang: str, column: int) -> str:
@@ -34,14 +48,169 @@ def _list_source(schemas: Schemas, sheet_key: str, lang: str, column: int) -> st
     return f"{name}!${letter}$2:${letter}$2000"
 
 
-def _write_table_sheet(wb: Workbook, sheet: SheetSchema, rows: Sequence[Mapping[str, Any]], lang: str,
-                       schemas: Schemas) -> None:
-    ws = wb.create_sheet(sheet.name(lang))
+class StreamedSheet(Worksheet):
+    """A worksheet whose data rows are serialised from the records when the workbook is saved,
+    instead of being stored cell by cell first. XlsxWriter writes everything else: the rows it
+    holds (the header), the table, validations, panes, print setup.
+
+    This overrides one private method of XlsxWriter (_write_sheet_data); `written` lets
+    write_master check that the override really ran, and the tests compare its cells with the ones
+    XlsxWriter writes itself."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body: tuple[int, Callable[[], Iterable[str]]] | None = None
+        self.written = False
+
+    def set_body(self, first_row: int, rows: int, columns: int, chunks: Callable[[], Iterable[str]]) -> None:
+        """`rows` rows from the 0-based `first_row` on, `columns` wide, whose XML `chunks()` gives at save time."""
+        if rows:
+            for row in (first_row, first_row + rows - 1):
+                if self._check_dimensions(row, columns - 1):
+                    raise ValueError(f"{self.name}: {first_row + rows} rows do not fit in an Excel sheet")
+        self.body = (first_row, chunks)
+
+    def add_table(self, first_row: int, first_col: int, last_row: int, last_col: int, options=None):
+        """XlsxWriter's add_table without its cell-by-cell bookkeeping: it marks every cell a table
+        covers against overlaps (4.8 million at a university, seconds and half a gigabyte). The table
+        is declared over its header and first row, then stretched to its last row, which is safe for a
+        table without total row, column formulas or data given here (else: XlsxWriter's own way)."""
+        options = dict(options or {})
+        plain = not (options.get("total_row") or "data" in options
+                     or any(c and c.get("formula") for c in options.get("columns", [])))
+        if not plain or last_row <= first_row + 1:
+            return super().add_table(first_row, first_col, last_row, last_col, options)
+        result = super().add_table(first_row, first_col, first_row + 1, last_col, options)
+        if result == 0:
+            table = self.tables[-1]
+            table["range"] = xl_range(first_row, first_col, last_row, last_col)
+            table["a_range"] = table["range"]
+            if table.get("autofilter"):
+                table["autofilter"] = table["range"]
+        return result
+
+    def _write_sheet_data(self) -> None:
+        if self.body is None:
+            super()._write_sheet_data()
+            return
+        first_row, chunks = self.body
+        last_row = self.dim_rowmax
+        self._xml_start_tag("sheetData")
+        # XlsxWriter writes the rows it holds (those above the body); it must not walk the body's.
+        self.dim_rowmax = first_row - 1
+        try:
+            if self.dim_rowmin is not None and self.dim_rowmin < first_row:
+                self._write_rows()
+        finally:
+            self.dim_rowmax = last_row
+        for chunk in chunks():
+            self.fh.write(chunk)
+        self._xml_end_tag("sheetData")
+        self.written = True
+
+
+# Text that needs more than copying into <t>: XML specials, control characters, Excel's own
+# _xHHHH_ escapes, leading or trailing white space. Handled as XlsxWriter handles inline strings.
+_NOT_PLAIN = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
+
+
+def text_xml(text: str) -> tuple[str, str]:
+    """A string as the attribute of its <t> element and its escaped content."""
+    if not _NOT_PLAIN.search(text):
+        return "", text
+    text = Worksheet._escape_control_characters(text)
+    space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
+    return space, text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _inline(ref: str, text: str, style: str = "") -> str:
+    space, content = text_xml(text)
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{content}</t></is></c>'
+
+
+_EPOCH_ORDINAL = EXCEL_EPOCH.toordinal()
+_EPOCH_MOMENT = datetime.combine(EXCEL_EPOCH, datetime.min.time())
+
+
+def _other_cell(ref: str, value: Any, date_style: str, moment_style: str) -> str:
+    """The XML of a cell whose value is not text, an int or a date (the fast cases). A datetime takes
+    `moment_style`: the date format in a date column, date and time elsewhere."""
+    if value is True or value is False:
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, float):
+        if value - value == 0:  # finite
+            return f'<c r="{ref}"><v>{value!r}</v></c>'
+        return _inline(ref, str(value))  # inf and nan are no Excel numbers: kept as the text they were
+    if isinstance(value, int):
+        return f'<c r="{ref}"><v>{value}</v></c>'
+    if isinstance(value, datetime):
+        serial = (value - _EPOCH_MOMENT).total_seconds() / 86400
+        return f'<c r="{ref}"{moment_style}><v>{serial!r}</v></c>'
+    if isinstance(value, date):
+        return f'<c r="{ref}"{date_style}><v>{value.toordinal() - _EPOCH_ORDINAL}</v></c>'
+    return _inline(ref, str(value))
+
+
+def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang: str, first_row: int,
+             date_xf: int, moment_xf: int) -> Iterator[str]:
+    """The <row> elements of a sheet's records, from the 0-based `first_row` on, in chunks: what
+    XlsxWriter's write_string/write_number/write_datetime would write for each value `to_cell`
+    gives, with text always as text. Every record gets a <row>, blank or not (row_counts counts them)."""
+    date_style, moment_style = f' s="{date_xf}"', f' s="{moment_xf}"'
+    columns = []
+    for index, field in enumerate(fields):
+        labels = None
+        if field.type == "enum" and field.codes is not None:
+            labels = {}
+            for code in field.codes.codes:
+                space, content = text_xml(code.label(lang))
+                labels[code.code] = f'" t="inlineStr"><is><t{space}>{content}</t></is></c>'
+        moment = date_style if field.type == "date" else moment_style
+        columns.append((field, field.key, get_column_letter(index + 1), labels, moment))
+    chunk: list[str] = []
+    for number, record in enumerate(records, start=first_row + 1):
+        n = str(number)
+        chunk.append(f'<row r="{n}">')
+        for field, key, letter, labels, moment in columns:
+            value = record.get(key)
+            if value is None or value == "":
+                continue
+            kind = type(value)
+            if labels is not None:
+                try:
+                    chunk.append(f'<c r="{letter}{n}{labels[value]}')
+                    continue
+                except (KeyError, TypeError):
+                    value = to_cell(field, value, lang)  # an unknown code fails here as it always did
+                    kind = type(value)
+            if kind is str:
+                if _NOT_PLAIN.search(value):
+                    chunk.append(_inline(letter + n, value))
+                else:
+                    chunk.append(f'<c r="{letter}{n}" t="inlineStr"><is><t>{value}</t></is></c>')
+            elif kind is int:
+                chunk.append(f'<c r="{letter}{n}"><v>{value}</v></c>')
+            elif kind is date:
+                chunk.append(f'<c r="{letter}{n}"{date_style}><v>{value.toordinal() - _EPOCH_ORDINAL}</v></c>')
+            else:
+                chunk.append(_other_cell(letter + n, value, date_style, moment))
+        chunk.append("</row>")
+        if len(chunk) > _PARTS_PER_WRITE:
+            yield "".join(chunk)
+            chunk.clear()
+    if chunk:
+        yield "".join(chunk)
+
+
+def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequence[Mapping[str, Any]], lang: str,
+                       schemas: Schemas, header, system_header, date_format, moment_format) -> StreamedSheet:
+    ws = wb.add_worksheet(sheet.name(lang), worksheet_class=StreamedSheet)
     fields = list(sheet.fields)
-    layout.set_widths(ws, fields, lang)
-    ws.freeze_panes = "A2"
-    last_column = get_column_letter(len(fields))
-    for index, field in enumerate(fields, start=1):
+    last_column = len(fields) - 1
+    for index, field in enumerate(fields):
+        ws.set_column(index, index, layout.column_width(field, lang))
+    ws.freeze_panes(1, 0)
+    for index, field in enumerate(fields):
         source = None
         if field.key in _FOREIGN_LIST_SHEETS and sheet.key != _FOREIGN_LIST_SHEETS[field.key][0]:
             target_sheet, target_field = _FOREIGN_LIST_SHEETS[field.key]
@@ -49,24 +218,28 @@ def _write_table_sheet(wb: Workbook, sheet: SheetSchema, rows: Sequence[Mapping[
             source = _list_source(schemas, target_sheet, lang, target_column)
         if field.system:
             continue
-        dv = layout.validation_for(field, lang, list_source=source)
-        if dv is not None:
-            letter = get_column_letter(index)
-            dv.add(f"{letter}2:{letter}{layout.MASTER_VALIDATED_ROWS}")
-            ws.data_validations.append(dv)
-    ws.append([layout.header_cell(ws, field.label(lang), field.system) for field in fields])
-    for values in row_values(fields, rows, lang):
-        ws.append([layout.body_cell(ws, value, field) for field, value in zip(fields, values)])
-    table = Table(
-        displayName=f"tbl_{sheet.key}",
-        ref=f"A1:{last_column}{max(len(rows) + 1, 2)}",
-        tableStyleInfo=TableStyleInfo(name="TableStyleLight9", showRowStripes=True),
-    )
-    table.tableColumns = [TableColumn(id=i, name=f.label(lang)) for i, f in enumerate(fields, start=1)]
-    with warnings.catch_warnings():
-        # We add the columns ourselves just above, which is what this warning asks for.
-        warnings.filterwarnings("ignore", message="In write-only mode you must add table columns manually")
-        ws.add_table(table)
+        options = layout.xlsx_validation(field, lang, list_source=source)
+        if options is not None:
+            ws.data_validation(1, index, layout.MASTER_VALIDATED_ROWS - 1, index, options)
+    # The table writes the header cells (a table's column names are its header row's text).
+    ws.add_table(0, 0, max(len(rows), 1), last_column, {
+        "name": f"tbl_{sheet.key}", "style": TABLE_STYLE, "banded_rows": True, "autofilter": True,
+        "columns": [{"header": f.label(lang), "header_format": system_header if f.system else header}
+                    for f in fields],
+    })
+    _print_setup(ws, len(fields), lang)
+    ws.set_body(1, len(rows), len(fields), lambda: body_xml(
+        fields, rows, lang, 1, date_format._get_xf_index(), moment_format._get_xf_index()))
+    return ws
+
+
+def _print_setup(ws: Worksheet, columns: int, lang: str) -> None:
+    ws.set_paper(9)  # A4
+    if columns > WIDE_SHEET_COLUMNS:
+        ws.set_landscape()
+    ws.fit_to_pages(1, 0)  # one page wide, as many tall as it takes
+    ws.repeat_rows(0)
+    ws.set_footer(FOOTER[lang])
 
 
 def row_values(fields, rows: Sequence[Mapping[str, Any]], lang: str):
@@ -80,11 +253,11 @@ def sheet_values(sheet: SheetSchema, rows: Sequence[Mapping[str, Any]], lang: st
     return [[f.label(lang) for f in sheet.fields], *row_values(sheet.fields, rows, lang)]
 
 
-def _write_readme(wb: Workbook, lang: str) -> None:
-    ws = wb.create_sheet("说明" if lang == "zh" else "README")
-    ws.column_dimensions["A"].width = 100
+def _write_readme(wb: xlsxwriter.Workbook, lang: str, header) -> None:
+    ws = wb.add_worksheet("说明" if lang == "zh" else "README")
+    ws.set_column(0, 0, 100)
     for number, line in enumerate(readme_lines(lang)):
-        ws.append([layout.header_cell(ws, line) if number == 0 else line])
+        ws.write_string(number, 0, line, header if number == 0 else None)
 
 
 def write_master(
@@ -94,20 +267,28 @@ def write_master(
     schemas: Schemas | None = None,
     painters: Iterable[SheetPainter] = (),
 ) -> None:
-    """Write a complete master to `path` (callers that replace a live master write to a temp path)."""
+    """Write a complete master to `path` (callers that replace a live master write to a temp path).
+    Nothing is written when a painter fails."""
     schemas = schemas or load_schemas()
-    wb = Workbook(write_only=True)
-    _write_readme(wb, lang)
-    for sheet in schemas.master:
-        _write_table_sheet(wb, sheet, tables.get(sheet.key, []), lang, schemas)
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    header = layout.xlsx_header_format(wb)
+    system_header = layout.xlsx_header_format(wb, system=True)
+    date_format = layout.xlsx_date_format(wb)
+    moment_format = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    _write_readme(wb, lang, header)
+    sheets = [_write_table_sheet(wb, sheet, tables.get(sheet.key, []), lang, schemas, header, system_header,
+                                 date_format, moment_format) for sheet in schemas.master]
     for paint in painters:
         paint(wb, tables, lang)
-    wb.save(path)
+    wb.close()
+    if not all(ws.written for ws in sheets):  # an XlsxWriter that no longer calls the override
+        Path(path).unlink(missing_ok=True)
+        raise RuntimeError("XlsxWriter did not write the master's rows; this XlsxWriter version is not supported")
 
 
 def row_counts(path: Path, schemas: Schemas | None = None) -> dict[str, int]:
     """Data rows per schema sheet, by counting <row> elements in each sheet's XML: a cheap check that a
-    master just written is whole. (Write-only sheets declare no true dimension, so max_row cannot tell.)"""
+    master just written is whole."""
     import zipfile
 
     from .fastread import sheet_parts

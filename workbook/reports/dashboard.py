@@ -1,14 +1,8 @@
 """The 进度看板 sheet of the master: a row per branch with conditional formatting, a weekly trend,
-and native Excel charts a user can edit. Drawn on every write of the master."""
+and native Excel charts a user can edit. Drawn on every write of the master (with XlsxWriter)."""
 from __future__ import annotations
 
 from datetime import date
-
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, DataBarRule
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from .. import layout
 from ..flags import Flag
@@ -32,15 +26,6 @@ def trend_first_row(branches: int) -> int:
     return HEADER_ROW + max(branches, 1) + 4
 
 
-def _cell(ws, value, number_format: str | None = None, bold: bool = False):
-    cell = WriteOnlyCell(ws, value=value)
-    if number_format:
-        cell.number_format = number_format
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
-
-
 def branch_rows(progress: Progress, lang: str) -> list[list]:
     """The table's values, branch by branch; shared with the add-in, which writes them into an open master."""
     yes, no = RETURNED[lang]
@@ -49,89 +34,116 @@ def branch_rows(progress: Progress, lang: str) -> list[list]:
              b.inspected, b.passed, b.overdue, b.opinions, b.flags] for b in progress.branches]
 
 
+CM_PER_PIXEL = 2.54 / 96  # Excel's charts are sized in pixels at 96 dpi
+FORMATS = [None, None, None, None, None, "0.0", "0.0", "0%", "0%", None, None, None, None, None]
+
+
+def _pixels(cm: float) -> int:
+    return round(cm / CM_PER_PIXEL)
+
+
+def _put(ws, row: int, column: int, value, cell_format=None) -> None:
+    """One cell; text always as text (a branch named "=..." stays a name)."""
+    if value is None:
+        ws.write_blank(row, column, None, cell_format)
+    elif isinstance(value, str):
+        ws.write_string(row, column, value, cell_format)
+    else:
+        ws.write_number(row, column, value, cell_format)
+
+
 def write_dashboard(wb, progress: Progress, lang: str) -> None:
-    ws = wb.create_sheet(SHEET_NAME[lang])
+    """The dashboard sheet, added to an XlsxWriter workbook (saved by the caller)."""
+    ws = wb.add_worksheet(SHEET_NAME[lang])
     columns = COLUMNS[lang]
-    for index, width in enumerate([24, 10] + [11] * (len(columns) - 2), start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
+    for index, width in enumerate([24, 10] + [11] * (len(columns) - 2)):
+        ws.set_column(index, index, width)
     title = (f"进度看板　截至 {progress.as_of:%Y-%m-%d}（第{progress.week}周：{progress.week_start:%m月%d日}—"
              f"{progress.week_end:%m月%d日}）" if lang == "zh" else
              f"Dashboard as of {progress.as_of:%Y-%m-%d} (week {progress.week})")
-    # A write-only sheet writes its view and page settings with its first row: set them before.
-    ws.freeze_panes = f"B{HEADER_ROW + 1}"
-    ws.page_setup.orientation = "landscape"  # printed (or made a PDF) on one A4 page, charts included
-    ws.page_setup.paperSize = "9"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1
-    ws.append([_cell(ws, title, bold=True)])
-    ws.append([])
-    ws.append([layout.header_cell(ws, text) for text in columns])
-    formats = [None, None, None, None, None, "0.0", "0.0", "0%", "0%", None, None, None, None, None]
+    ws.freeze_panes(HEADER_ROW, 1)  # below the header, right of the branch names
+    ws.set_landscape()  # printed (or made a PDF) on one A4 page, charts included
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 1)
+    header = layout.xlsx_header_format(wb)
+    formats = [wb.add_format({"num_format": f}) if f else None for f in FORMATS]
+    ws.write_string(0, 0, title, wb.add_format({"bold": True}))
+    for column, text in enumerate(columns):
+        ws.write_string(HEADER_ROW - 1, column, text, header)
     rows = branch_rows(progress, lang)
-    for values in rows:
-        ws.append([_cell(ws, v, f) for v, f in zip(values, formats)])
-    first, last = HEADER_ROW + 1, HEADER_ROW + max(len(rows), 1)
+    for offset, values in enumerate(rows):
+        for column, (value, cell_format) in enumerate(zip(values, formats)):
+            _put(ws, HEADER_ROW + offset, column, value, cell_format)
+    first, last = HEADER_ROW + 1, HEADER_ROW + max(len(rows), 1)  # 1-based, as Excel shows them
     trend_header = trend_first_row(len(rows)) - 1
-    ws.append([])
-    ws.append([])
-    ws.append([layout.header_cell(ws, text) for text in TREND[lang]])
-    for week in progress.weeks:
-        ws.append([week.week, week.returns, _cell(ws, week.attendance_rate, "0%")])
+    for column, text in enumerate(TREND[lang]):
+        ws.write_string(trend_header - 1, column, text, header)
+    percent = formats[7]
+    for offset, week in enumerate(progress.weeks):
+        row = trend_header + offset
+        ws.write_number(row, 0, week.week)
+        ws.write_number(row, 1, week.returns)
+        _put(ws, row, 2, week.attendance_rate, percent)
     trend_last = trend_header + max(len(progress.weeks), 1)
-    _format(ws, first, last, lang)
-    _charts(ws, first, last, trend_header, trend_last, lang)
+    _format(wb, ws, first, last, lang)
+    _charts(wb, ws, first, last, trend_header, trend_last, lang)
 
 
-def _format(ws, first: int, last: int, lang: str) -> None:
-    def span(column: int) -> str:
-        letter = get_column_letter(column)
-        return f"{letter}{first}:{letter}{last}"
+def _format(wb, ws, first: int, last: int, lang: str) -> None:
+    def span(column: int) -> tuple[int, int, int, int]:  # a 1-based column, first to last row, 0-based
+        return first - 1, column - 1, last - 1, column - 1
 
-    ws.conditional_formatting.add(span(6), DataBarRule(start_type="num", start_value=0, end_type="max",
-                                                       color="5B9BD5", showValue=True))
+    # Plain (Excel 2007) data bars, as before: the 2010 extension is read by openpyxl with a warning only.
+    bar = {"type": "data_bar", "min_type": "num", "min_value": 0, "max_type": "max", "data_bar_2010": False}
+    ws.conditional_format(*span(6), {**bar, "bar_color": "#5B9BD5"})
     for column in (8, 9):  # on-target share and attendance: red / amber / green
-        ws.conditional_formatting.add(span(column), ColorScaleRule(
-            start_type="num", start_value=0.5, start_color=RED, mid_type="num", mid_value=0.8, mid_color=AMBER,
-            end_type="num", end_value=1, end_color=GREEN))
+        ws.conditional_format(*span(column), {
+            "type": "3_color_scale", "min_type": "num", "min_value": 0.5, "min_color": f"#{RED}",
+            "mid_type": "num", "mid_value": 0.8, "mid_color": f"#{AMBER}",
+            "max_type": "num", "max_value": 1, "max_color": f"#{GREEN}"})
     missing = RETURNED[lang][1]
-    ws.conditional_formatting.add(span(4), CellIsRule(operator="equal", formula=[f'"{missing}"'],
-                                                      fill=PatternFill("solid", fgColor=RED)))
-    ws.conditional_formatting.add(span(12), CellIsRule(operator="greaterThan", formula=["0"],
-                                                       fill=PatternFill("solid", fgColor=AMBER)))
-    ws.conditional_formatting.add(span(14), DataBarRule(start_type="num", start_value=0, end_type="max",
-                                                        color=RED, showValue=True))
+    ws.conditional_format(*span(4), {"type": "cell", "criteria": "equal to", "value": f'"{missing}"',
+                                     "format": wb.add_format({"bg_color": f"#{RED}", "pattern": 1})})
+    ws.conditional_format(*span(12), {"type": "cell", "criteria": "greater than", "value": 0,
+                                      "format": wb.add_format({"bg_color": f"#{AMBER}", "pattern": 1})})
+    ws.conditional_format(*span(14), {**bar, "bar_color": f"#{RED}"})
 
 
-def _charts(ws, first: int, last: int, trend_header: int, trend_last: int, lang: str) -> None:
-    hours = BarChart()
-    hours.type = "bar"
-    hours.title = "各支部人均学时与进度目标" if lang == "zh" else "Average hours against the target to date"
-    hours.y_axis.title = "学时" if lang == "zh" else "hours"
-    hours.add_data(Reference(ws, min_col=6, max_col=7, min_row=HEADER_ROW, max_row=last), titles_from_data=True)
-    hours.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
-    hours.height, hours.width = 9 + 0.35 * (last - first), 18
-    ws.add_chart(hours, f"A{trend_last + 3}")
-    trend = LineChart()
-    trend.title = "每周回执与出勤率" if lang == "zh" else "Returns and attendance by week"
-    trend.add_data(Reference(ws, min_col=2, min_row=trend_header, max_row=trend_last), titles_from_data=True)
-    trend.set_categories(Reference(ws, min_col=1, min_row=trend_header + 1, max_row=trend_last))
-    trend.y_axis.title = "支部数" if lang == "zh" else "branches"
-    rate = LineChart()
-    rate.add_data(Reference(ws, min_col=3, min_row=trend_header, max_row=trend_last), titles_from_data=True)
-    rate.y_axis.axId = 200
-    rate.y_axis.title = "出勤率" if lang == "zh" else "attendance"
-    rate.y_axis.number_format = "0%"
-    rate.y_axis.crosses = "max"
-    trend += rate
-    for series in (*trend.series, *rate.series):
-        series.smooth = False  # weekly counts are points, not a curve    trend.height, trend.width = 8, 18
-    ws.add_chart(trend, f"I{trend_last + 3}")
+def _charts(wb, ws, first: int, last: int, trend_header: int, trend_last: int, lang: str) -> None:
+    name = ws.name
+
+    def ref(first_row: int, column: int, last_row: int) -> list:  # a column's rows, 1-based as Excel shows them
+        return [name, first_row - 1, column - 1, last_row - 1, column - 1]
+
+    def cell(row: int, column: int) -> list:
+        return [name, row - 1, column - 1]
+
+    hours = wb.add_chart({"type": "bar"})
+    hours.set_title({"name": "各支部人均学时与进度目标" if lang == "zh" else "Average hours against the target to date"})
+    for column in (6, 7):
+        hours.add_series({"name": cell(HEADER_ROW, column), "categories": ref(first, 1, last),
+                          "values": ref(first, column, last)})
+    hours.set_x_axis({"name": "学时" if lang == "zh" else "hours"})  # a bar chart's x axis is its value axis
+    hours.set_size({"width": _pixels(18), "height": _pixels(9 + 0.35 * (last - first))})
+    ws.insert_chart(f"A{trend_last + 3}", hours)
+    trend = wb.add_chart({"type": "line"})
+    trend.set_title({"name": "每周回执与出勤率" if lang == "zh" else "Returns and attendance by week"})
+    weeks = ref(trend_header + 1, 1, trend_last)
+    # Weekly counts are points, not a curve: no smoothing.
+    trend.add_series({"name": cell(trend_header, 2), "categories": weeks, "values": ref(trend_header + 1, 2, trend_last),
+                      "smooth": False})
+    trend.add_series({"name": cell(trend_header, 3), "categories": weeks, "values": ref(trend_header + 1, 3, trend_last),
+                      "smooth": False, "y2_axis": True})
+    trend.set_y_axis({"name": "支部数" if lang == "zh" else "branches"})
+    trend.set_y2_axis({"name": "出勤率" if lang == "zh" else "attendance", "num_format": "0%"})
+    trend.set_size({"width": _pixels(18), "height": _pixels(8)})
+    ws.insert_chart(f"I{trend_last + 3}", trend)
 
 
 def dashboard_painter(as_of: date, flags: list[Flag] | None = None):
     """A painter for write_master: the dashboard as of a date, from the tables being written and
-    the flags already computed for them (computed here when not given)."""
+    the flags already computed for them (computed here when not given), drawn into the XlsxWriter
+    workbook write_master is writing."""
     def paint(wb, tables, lang):
         write_dashboard(wb, compute_progress(tables, as_of, flags=flags), lang)
     return paint
