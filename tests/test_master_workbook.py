@@ -5,6 +5,7 @@ from branchbook.workbook.cells import excel_serial
 from branchbook.workbook.master import read_master, write_master
 from branchbook.workbook.schema import load_schemas
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from branchbook.cli import main
 
@@ -116,3 +117,157 @@ def test_row_counts_agree_with_what_is_read(demo_home):
 
     tables = read_master(demo_home.master)
     assert row_counts(demo_home.master) == {key: len(rows) for key, rows in tables.items()}
+
+
+def test_tables_have_filter_buttons_stripes_and_cover_header_and_rows(demo_home):
+    schemas = load_schemas()
+    tables = read_master(demo_home.master)
+    wb = load_workbook(demo_home.master)
+    for sheet in schemas.master:
+        ws = wb[sheet.name("zh")]
+        table = ws.tables[f"tbl_{sheet.key}"]
+        last = f"{get_column_letter(len(sheet.fields))}{max(len(tables[sheet.key]) + 1, 2)}"
+        assert table.ref == f"A1:{last}" and table.autoFilter.ref == table.ref
+        assert table.tableStyleInfo.name == "TableStyleLight9" and table.tableStyleInfo.showRowStripes
+        assert [c.name for c in table.tableColumns] == [f.label("zh") for f in sheet.fields]
+    assert len(tables["attendance"]) > 1000  # a table stretched past its first row
+
+
+def test_validations_reach_the_last_excel_row_and_skip_system_columns(demo_home):
+    wb = load_workbook(demo_home.master)
+    for sheet in load_schemas().master:
+        ws = wb[sheet.name("zh")]
+        checked = {str(dv.sqref).split(":")[0].rstrip("0123456789") for dv in ws.data_validations.dataValidation}
+        for dv in ws.data_validations.dataValidation:
+            first, last = str(dv.sqref).split(":")
+            assert first.endswith("2") and last.endswith("1048576")
+            assert dv.showInputMessage and dv.showErrorMessage and dv.prompt and dv.error
+        for index, field in enumerate(sheet.fields, start=1):
+            if field.system:
+                assert get_column_letter(index) not in checked
+
+
+def test_header_look_widths_and_system_columns(demo_home):
+    from branchbook.workbook import layout
+
+    ws = load_workbook(demo_home.master)["出勤"]
+    fields = load_schemas().sheet("attendance").fields
+    for index, field in enumerate(fields, start=1):
+        cell = ws.cell(row=1, column=index)
+        assert (cell.font.name, cell.font.b, cell.font.color.rgb) == ("等线", True, "FFFFFFFF")
+        assert cell.fill.fill_type == "solid"
+        assert cell.fill.fgColor.rgb == ("FF808080" if field.system else "FFB22222")
+        assert (cell.alignment.horizontal, cell.alignment.vertical, cell.alignment.wrap_text) == ("center", "center", True)
+        assert cell.border.left.style == cell.border.bottom.style == "thin"
+    assert any(f.system for f in fields)
+    widths = {}
+    for dimension in ws.column_dimensions.values():
+        for column in range(dimension.min, dimension.max + 1):
+            widths[column] = dimension.width
+    for index, field in enumerate(fields, start=1):
+        # XlsxWriter stores the width Excel shows plus its cell padding.
+        assert layout.column_width(field, "zh") <= widths[index] < layout.column_width(field, "zh") + 1
+
+
+def test_print_setup_a4_one_page_wide_header_on_every_page(demo_home):
+    wb = load_workbook(demo_home.master)
+    for sheet in load_schemas().master:
+        ws = wb[sheet.name("zh")]
+        setup = ws.page_setup
+        assert int(setup.paperSize) == 9
+        assert setup.orientation == ("landscape" if len(sheet.fields) > 8 else "portrait")
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert (setup.fitToWidth or 1) == 1  # 1 is the default, which XlsxWriter leaves out
+        assert setup.fitToHeight == 0  # as many pages tall as it takes
+        assert ws.print_title_rows == "$1:$1"
+        assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+
+
+TRICKY = ["=1+1", '=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)", "#N/A", "a\x0bb", "_x0041_",
+          'x & <y> "z"', "tab\tand\nline", " 前后空格 ", "a\rb", "\x1f", "平常的字"]
+
+
+def test_text_is_written_as_xlsxwriter_writes_inline_strings_never_as_formulas(tmp_path):
+    """The rows BranchBook serialises itself are, cell for cell, what XlsxWriter's write_string writes."""
+    import re
+    import zipfile
+
+    import xlsxwriter
+
+    members = [{"member_id": f"M{i}", "name": text} for i, text in enumerate(TRICKY)]
+    write_master(tmp_path / "m.xlsx", {"members": members})
+    reference = xlsxwriter.Workbook(tmp_path / "ref.xlsx", {"constant_memory": True})
+    ws = reference.add_worksheet()
+    for row, member in enumerate(members, start=1):
+        ws.write_string(row, 0, member["member_id"])
+        ws.write_string(row, 1, member["name"])
+    reference.close()
+
+    from branchbook.workbook.fastread import sheet_parts
+
+    def cells(path, sheet):
+        with zipfile.ZipFile(path) as archive:
+            xml = archive.read(sheet_parts(archive)[sheet]).decode()
+        return re.findall(r'<c r="[AB](?:[2-9]|1\d)".*?</c>', xml, re.DOTALL)
+
+    ours = cells(tmp_path / "m.xlsx", "党员")
+    assert ours == cells(tmp_path / "ref.xlsx", "Sheet1") and len(ours) == 2 * len(TRICKY)
+    assert "<f>" not in "".join(ours)
+    ws = load_workbook(tmp_path / "m.xlsx")["党员"]
+    assert {ws.cell(row=r, column=2).data_type for r in range(2, 2 + len(TRICKY))} == {"s"}
+    back = [m["name"] for m in read_master(tmp_path / "m.xlsx")["members"]]
+    assert back == [text.strip() or None for text in TRICKY]  # calamine decodes _xHHHH_; reading strips blanks
+
+
+def test_numbers_dates_and_times_keep_their_values(tmp_path):
+    from datetime import date, datetime
+
+    hours = [0.1 + 0.2, 1 / 3, 2.5, 3, 12]
+    selfstudy = [{"member_id": f"M{i}", "date": date(2005, 3, 7 + i), "hours": h, "material": "学习"}
+                 for i, h in enumerate(hours)]
+    returns = [{"receipt_id": "R1", "week": 3, "result": "merged", "filled_at": datetime(2005, 3, 27, 18, 30, 15)}]
+    write_master(tmp_path / "m.xlsx", {"selfstudy": selfstudy, "returns": returns})
+    back = read_master(tmp_path / "m.xlsx")
+    assert [r["hours"] for r in back["selfstudy"]] == hours  # exact: fingerprints compare them as text
+    assert [r["date"] for r in back["selfstudy"]] == [r["date"] for r in selfstudy]
+    wb = load_workbook(tmp_path / "m.xlsx")
+    cell = wb["自学"]["B2"]
+    assert cell.is_date and cell.number_format == "yyyy-mm-dd" and cell.value == datetime(2005, 3, 7)
+    moment = wb["周报"]["J2"]
+    assert moment.is_date and moment.value == datetime(2005, 3, 27, 18, 30, 15)
+    assert wb["周报"]["D2"].value == 3 and wb["周报"]["D2"].data_type == "n"
+
+
+def test_an_empty_master_has_every_sheet_with_a_two_row_table(tmp_path):
+    from branchbook.workbook.master import row_counts
+
+    write_master(tmp_path / "m.xlsx", {})
+    wb = load_workbook(tmp_path / "m.xlsx")
+    assert wb.sheetnames[0] == "说明" and wb["说明"]["A1"].font.b
+    for sheet in load_schemas().master:
+        assert wb[sheet.name("zh")].tables[f"tbl_{sheet.key}"].ref.endswith("2")
+    assert set(row_counts(tmp_path / "m.xlsx").values()) == {0}
+
+
+def test_an_xlsxwriter_that_skips_the_row_hook_is_refused(tmp_path, monkeypatch):
+    from branchbook.workbook.master import StreamedSheet
+    from xlsxwriter.worksheet import Worksheet
+
+    monkeypatch.setattr(StreamedSheet, "_write_sheet_data", Worksheet._write_sheet_data)
+    import pytest
+
+    with pytest.raises(RuntimeError, match="not supported"):
+        write_master(tmp_path / "m.xlsx", {"members": [{"member_id": "M1", "name": "甲"}]})
+    assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_a_failing_painter_leaves_no_file(tmp_path):
+    import pytest
+
+    def broken(workbook, tables, lang):
+        workbook.add_worksheet("看板")
+        raise ValueError("painter failed")
+
+    with pytest.raises(ValueError):
+        write_master(tmp_path / "m.xlsx", {}, painters=(broken,))
+    assert not (tmp_path / "m.xlsx").exists()

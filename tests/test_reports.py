@@ -173,3 +173,60 @@ def test_reminders_say_what_each_member_still_needs(merged_home):
     assert office.email == "b08.secretary@bme.example.edu.cn"
     assert office.text.startswith(office.secretary + "同志：")
     assert "还差" in texts["生医系硕士生党支部"].text and "第4周" in texts["生医系硕士生党支部"].text
+
+
+def _chart_sizes_cm(path, sheet_name):
+    """Each chart's width and height on a sheet, in cm, from its drawing anchor: the cells it spans
+    (column widths and row heights as the sheet declares them) and its offsets in the first and last."""
+    from branchbook.workbook.fastread import sheet_parts
+    from defusedxml import ElementTree
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    xdr = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    with zipfile.ZipFile(path) as archive:
+        part = sheet_parts(archive)[sheet_name]
+        sheet = ElementTree.fromstring(archive.read(part))
+        folder, name = part.rsplit("/", 1)
+        rels = ElementTree.fromstring(archive.read(f"{folder}/_rels/{name}.rels"))
+        targets = {r.get("Id"): r.get("Target") for r in rels}
+        drawing_id = sheet.find(f"{main}drawing").get(rel)
+        drawing = ElementTree.fromstring(archive.read("xl/" + targets[drawing_id].replace("../", "")))
+    column_px = {}
+    for col in sheet.iter(f"{main}col"):
+        for index in range(int(col.get("min")) - 1, int(col.get("max"))):
+            column_px[index] = round(float(col.get("width")) * 7)  # Calibri 11: 7 pixels a digit, padding included
+    row_px = {int(r.get("r")) - 1: float(r.get("ht")) * 96 / 72 for r in sheet.iter(f"{main}row") if r.get("ht")}
+    sizes = []
+    for anchor in drawing.iter(f"{xdr}twoCellAnchor"):
+        start, end = anchor.find(f"{xdr}from"), anchor.find(f"{xdr}to")
+
+        def marker(element, name):
+            return int(element.find(f"{xdr}{name}").text)
+
+        width = sum(column_px.get(c, 64) for c in range(marker(start, "col"), marker(end, "col")))
+        width += (marker(end, "colOff") - marker(start, "colOff")) / 9525
+        height = sum(row_px.get(r, 20) for r in range(marker(start, "row"), marker(end, "row")))
+        height += (marker(end, "rowOff") - marker(start, "rowOff")) / 9525
+        sizes.append((width * 2.54 / 96, height * 2.54 / 96))
+    return sizes
+
+
+def test_dashboard_charts_have_their_size_and_the_sheet_its_formats(merged_home):
+    tables = read_master(merged_home.master)
+    hours, trend = _chart_sizes_cm(merged_home.master, "进度看板")
+    assert trend == pytest.approx((18, 8), abs=0.05)
+    assert hours == pytest.approx((18, 9 + 0.35 * (len(tables["branches"]) - 1)), abs=0.05)
+    sheet = load_workbook(merged_home.master)["进度看板"]
+    rules = {(str(cf.sqref), rule.type, rule.operator) for cf in sheet.conditional_formatting for rule in cf.rules}
+    last = 3 + len(tables["branches"])
+    assert {(f"F4:F{last}", "dataBar", None), (f"H4:H{last}", "colorScale", None), (f"I4:I{last}", "colorScale", None),
+            (f"D4:D{last}", "cellIs", "equal"), (f"L4:L{last}", "cellIs", "greaterThan"),
+            (f"N4:N{last}", "dataBar", None)} == rules
+    assert sheet.freeze_panes == "B4"
+    setup = sheet.page_setup
+    assert (int(setup.paperSize), setup.orientation, setup.fitToHeight or 1, setup.fitToWidth or 1) == (9, "landscape", 1, 1)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    charts = sheet._charts
+    assert [c.tagname for c in charts] == ["barChart", "lineChart"]
+    assert len(charts[1].series) == 1 and len(charts[1]._charts) == 2  # the attendance rate on a second axis
