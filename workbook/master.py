@@ -18,7 +18,7 @@ from typing import Any
 
 import xlsxwriter
 from openpyxl.utils import get_column_letter, quote_sheetname
-from xlsxwriter.utility import _preserve_whitespace, xl_range
+from xlsxwriter.utility import xl_range
 from xlsxwriter.worksheet import Worksheet
 
 from . import layout
@@ -110,16 +110,24 @@ class StreamedSheet(Worksheet):
 
 
 # Text that needs more than copying into <t>: XML specials, control characters, Excel's own
-# _xHHHH_ escapes, leading or trailing white space. Handled as XlsxWriter handles inline strings.
+# _xHHHH_ escapes, leading or trailing white space. Handled as XlsxWriter handles inline strings
+# (a test compares the two).
 _NOT_PLAIN = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
+_EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_EDGE_SPACE = re.compile(r"^\s|\s$")
 
 
 def text_xml(text: str) -> tuple[str, str]:
-    """A string as the attribute of its <t> element and its escaped content."""
+    """A string as the attribute of its <t> element and its escaped content. Control characters
+    (not allowed in XML) become Excel's _xHHHH_ escapes, and text that looks like one is escaped
+    itself, so that Excel reads back what was written."""
     if not _NOT_PLAIN.search(text):
         return "", text
-    text = Worksheet._escape_control_characters(text)
-    space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
+    text = _EXCEL_ESCAPE.sub(r"_x005F\1", text)
+    text = _CONTROL.sub(lambda match: f"_x{ord(match.group()):04X}_", text)
+    text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+    space = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
     return space, text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
