@@ -24,7 +24,7 @@ from ..workbook.books import (
     open_ledger,
     record_master,
 )
-from ..workbook.flags import Flag, compute_flags, flag_rows
+from ..workbook.flags import Facts, Flag, compute_flags, flag_rows
 from ..workbook.home import Home
 from ..workbook.ledger import Ledger
 from ..workbook.office_edits import apply
@@ -97,13 +97,15 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
         if result.refused:
             return result
         tables = ledger.tables()
-        result.flags = compute_flags(tables, as_of or home.as_of, ledger.schemas)
+        day = as_of or home.as_of
+        facts = Facts(tables, day, ledger.schemas)  # indexed once for the flags and the dashboard
+        result.flags = compute_flags(tables, day, ledger.schemas, facts)
         tables["flags"] = flag_rows(result.flags)
         with ledger.transaction():
             ledger.replace_all("flags", tables["flags"])
         known = json.loads(ledger.get_meta(MASTER_STATE) or "null")
         try:
-            MasterStore(home).write(tables, painters=(dashboard_painter(as_of or home.as_of, result.flags),),
+            MasterStore(home).write(tables, painters=(dashboard_painter(day, result.flags, facts),),
                                     unchanged_since=known)
         except MasterBusy as busy:
             result.busy = str(busy)

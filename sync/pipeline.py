@@ -143,6 +143,21 @@ def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[d
 
 
 BASE_SHEETS = ("phases", "committee", "branches", "members")
+_base_cache: dict[str, tuple[tuple, dict[str, list[dict]]]] = {}
+
+
+def base_tables(ledger: Ledger) -> dict[str, list[dict]]:
+    """The tables a return is checked against (phases, committee, branches, members). They change
+    only by a first state or an office edit, so a long-running service reads them once per change:
+    20,000 members cost more to read than a return costs to merge."""
+    # The journal only grows (a backup or a rebuild holds a prefix of it): its last entry that is not a
+    # batch names the base tables' state.
+    changed = ledger.db.execute("SELECT seq, at FROM journal WHERE kind != 'batch' ORDER BY seq DESC LIMIT 1").fetchone()
+    key = (ledger.path.stat().st_ino, changed)
+    cached = _base_cache.get(str(ledger.path))
+    if cached is None or cached[0] != key:
+        cached = _base_cache[str(ledger.path)] = (key, ledger.tables(BASE_SHEETS))
+    return cached[1]
 
 
 def batch_context(ledger: Ledger, submissions: list[Submission]) -> dict[str, list[dict]]:
@@ -202,7 +217,7 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
         if not dry_run:
             take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
         items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
-        base = ledger.tables(BASE_SHEETS)
+        base = base_tables(ledger)
         copies, submissions = read_submissions(home, items, base, progress)
         changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions, now, ledger.schemas)
         result = BatchResult(outcomes=outcomes, items=items, submissions=submissions)

@@ -57,7 +57,7 @@ def _at(entry: dict) -> datetime:
 
 def _replay_batch(ledger: Ledger, entry: dict, files: dict[str, Path], report: Rebuilt) -> None:
     body = entry["body"]
-    base = ledger.tables(BASE_SHEETS)
+    base = ledger.tables(BASE_SHEETS)  # not cached: the ledger being rebuilt changes under it
     submissions, expected, recorded = [], [], []
     for item in body["items"]:
         if item["result"] not in REPLAYED:

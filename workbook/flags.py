@@ -1,6 +1,6 @@
 """Who falls behind, as of a date: the rules of DOMAIN.md with thresholds from schemas/rules.yaml.
 
-Each rule is a small function over a Ledger (the master's records, indexed once) that yields Flags.
+Each rule is a small function over Facts (the ledger's records as of a date, indexed once) that yields Flags.
 """
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ RULE_TITLES = {
 }
 
 
-class Ledger:
+class Facts:
     """The master's records indexed for the rules, as of a date (later records are ignored)."""
 
     def __init__(self, tables: dict[str, list[dict]], as_of: date, schemas: Schemas):
@@ -88,155 +88,157 @@ class Ledger:
             rule, detail, since, self.liaison.get(branch_id, ""), branch.get("secretary", ""), shortfall)
 
 
-def _threshold(ledger: Ledger, name: str):
-    return ledger.schemas.threshold(name)
+def _threshold(facts: Facts, name: str):
+    return facts.schemas.threshold(name)
 
 
-def study_progress(ledger: Ledger, member: dict) -> tuple[float, float, bool, date] | None:
+def study_progress(facts: Facts, member: dict) -> tuple[float, float, bool, date] | None:
     """(hours so far, hours expected by now, has any record, the day he is measured from) in the study
     phase; None before he starts."""
-    phase = ledger.campaign.phases[0]  # the 40-hour target belongs to the study phase
-    target = ledger.schemas.rules["campaign"]["target_hours"]
+    phase = facts.campaign.phases[0]  # the 40-hour target belongs to the study phase
+    target = facts.schemas.rules["campaign"]["target_hours"]
     start = max(phase.start, as_day(member.get("joined")) or phase.start)
-    if ledger.as_of < start:
+    if facts.as_of < start:
         return None
-    attended = [r for r in ledger.attendance.get(member["member_id"], [])
-                if phase.start <= as_day(ledger.sessions[r["session_id"]]["date"]) <= phase.end]
-    studied = [r for r in ledger.by_member["selfstudy"].get(member["member_id"], [])
+    attended = [r for r in facts.attendance.get(member["member_id"], [])
+                if phase.start <= as_day(facts.sessions[r["session_id"]]["date"]) <= phase.end]
+    studied = [r for r in facts.by_member["selfstudy"].get(member["member_id"], [])
                if phase.start <= as_day(r["date"]) <= phase.end]
     hours = sum(float(r.get("hours") or 0) for r in attended) + sum(float(r.get("hours") or 0) for r in studied)
-    elapsed = (min(ledger.as_of, phase.end) - start).days + 1
+    elapsed = (min(facts.as_of, phase.end) - start).days + 1
     span = (phase.end - start).days + 1
     return hours, target * min(elapsed / span, 1.0), bool(attended or studied), start
 
 
-def study_hours(ledger: Ledger, member: dict):
-    progress = study_progress(ledger, member)
+def study_hours(facts: Facts, member: dict):
+    progress = study_progress(facts, member)
     if progress is None:
         return
     hours, expected, has_records, start = progress
-    target = ledger.schemas.rules["campaign"]["target_hours"]
+    target = facts.schemas.rules["campaign"]["target_hours"]
     if not has_records:
-        yield ledger.flag("no-data", member, member["branch_id"], "还没有任何学习或出勤记录（不是 0 学时，而是尚无数据）。",
+        yield facts.flag("no-data", member, member["branch_id"], "还没有任何学习或出勤记录（不是 0 学时，而是尚无数据）。",
                           start, f"还差 {target:g} 学时")
         return
     if hours + 1e-9 < expected:
         gap = round(expected - hours, 1)
-        yield ledger.flag("study-hours", member, member["branch_id"],
+        yield facts.flag("study-hours", member, member["branch_id"],
                           f"已学 {hours:g} 学时，按进度应达 {expected:.1f} 学时（还差 {gap:g} 学时）。", start,
                           f"还差 {target - hours:g} 学时（按进度还差 {gap:g}）")
 
 
-def attendance(ledger: Ledger, member: dict):
-    rows = sorted(ledger.attendance.get(member["member_id"], []),
-                  key=lambda r: as_day(ledger.sessions[r["session_id"]]["date"]))
-    central = [r for r in rows if ledger.sessions[r["session_id"]].get("kind") in ledger.central]
+def attendance(facts: Facts, member: dict):
+    rows = sorted(facts.attendance.get(member["member_id"], []),
+                  key=lambda r: as_day(facts.sessions[r["session_id"]]["date"]))
+    central = [r for r in rows if facts.sessions[r["session_id"]].get("kind") in facts.central]
     run, run_start, worst, worst_start = 0, None, 0, None
     for row in central:
         if row.get("status") == "absent":
             run += 1
-            run_start = run_start or as_day(ledger.sessions[row["session_id"]]["date"])
+            run_start = run_start or as_day(facts.sessions[row["session_id"]]["date"])
             if run > worst:
                 worst, worst_start = run, run_start
         elif row.get("status") in ("present", "excused"):
             run, run_start = 0, None  # excused is not absent; a blank or unknown status does not break or extend
-    if worst >= _threshold(ledger, "absences_in_row"):
-        yield ledger.flag("absent-in-row", member, member["branch_id"], f"无故连续缺席集中学习 {worst} 次。", worst_start,
+    if worst >= _threshold(facts, "absences_in_row"):
+        yield facts.flag("absent-in-row", member, member["branch_id"], f"无故连续缺席集中学习 {worst} 次。", worst_start,
                           "请补学缺席的集中学习内容")
     counted = [r for r in central if r.get("status") in ("present", "absent")]
     if counted:
         rate = sum(r["status"] == "present" for r in counted) / len(counted)
-        if rate < _threshold(ledger, "attendance_rate_min"):
-            yield ledger.flag("attendance-rate", member, member["branch_id"],
-                              f"出勤率 {rate:.0%}（请假不计），低于 {_threshold(ledger, 'attendance_rate_min'):.0%}。",
+        if rate < _threshold(facts, "attendance_rate_min"):
+            yield facts.flag("attendance-rate", member, member["branch_id"],
+                              f"出勤率 {rate:.0%}（请假不计），低于 {_threshold(facts, 'attendance_rate_min'):.0%}。",
                               None, "请按时参加集中学习")
     unknown = [r for r in rows if r.get("status") not in ("present", "absent", "excused")]
     if unknown:
         sessions = "、".join(r["session_id"] for r in unknown[:3])
-        yield ledger.flag("status-unknown", member, member["branch_id"],
+        yield facts.flag("status-unknown", member, member["branch_id"],
                           f"{len(unknown)} 次活动的出勤未填写或无法识别（{sessions}），未计为缺席。", None)
 
 
-def notebook(ledger: Ledger, member: dict):
-    phase = ledger.campaign.phase_on(ledger.as_of) or ledger.campaign.phases[-1]
-    checks = sorted((r for r in ledger.by_member["inspections"].get(member["member_id"], [])
+def notebook(facts: Facts, member: dict):
+    phase = facts.campaign.phase_on(facts.as_of) or facts.campaign.phases[-1]
+    checks = sorted((r for r in facts.by_member["inspections"].get(member["member_id"], [])
                      if as_day(r["date"]) >= phase.start), key=lambda r: as_day(r["date"]))
     if not checks:
-        due = phase.start + timedelta(weeks=_threshold(ledger, "inspection_due_weeks"))
-        if ledger.as_of >= due:
-            yield ledger.flag("no-inspection", member, member["branch_id"], f"「{phase.name}」阶段还没有读书笔记检查记录。",
+        due = phase.start + timedelta(weeks=_threshold(facts, "inspection_due_weeks"))
+        if facts.as_of >= due:
+            yield facts.flag("no-inspection", member, member["branch_id"], f"「{phase.name}」阶段还没有读书笔记检查记录。",
                               due, "请督查小组检查读书笔记")
         return
     latest = checks[-1]
-    needed = _threshold(ledger, "thinking_questions")
+    needed = _threshold(facts, "thinking_questions")
     answered = latest.get("questions")
     if isinstance(answered, (int, float)) and answered < needed:
-        yield ledger.flag("questions", member, member["branch_id"], f"{needed} 个思考题只完成 {answered:g} 个。",
+        yield facts.flag("questions", member, member["branch_id"], f"{needed} 个思考题只完成 {answered:g} 个。",
                           as_day(latest["date"]), f"还差 {needed - answered:g} 个思考题")
     for row in checks:
         deadline = as_day(row.get("deadline"))
-        if row.get("result") == "fix" and deadline and deadline < ledger.as_of and row.get("recheck_result") != "pass":
-            yield ledger.flag("fix-overdue", member, member["branch_id"],
+        if row.get("result") == "fix" and deadline and deadline < facts.as_of and row.get("recheck_result") != "pass":
+            yield facts.flag("fix-overdue", member, member["branch_id"],
                               f"读书笔记限期改进，期限 {deadline:%m月%d日} 已过，尚无合格的复查。", deadline,
                               f"笔记检查限期 {deadline.month} 月 {deadline.day} 日，已逾期")
 
 
-def opinions(ledger: Ledger, member: dict):
-    branch = ledger.branches.get(member["branch_id"], {})
-    if branch.get("kind") not in _threshold(ledger, "opinions_branch_kinds"):
+def opinions(facts: Facts, member: dict):
+    branch = facts.branches.get(member["branch_id"], {})
+    if branch.get("kind") not in _threshold(facts, "opinions_branch_kinds"):
         return
-    needed = _threshold(ledger, "opinions_min_people")
-    asked = sum(int(r.get("people") or 0) for r in ledger.by_member["opinions"].get(member["member_id"], []))
+    needed = _threshold(facts, "opinions_min_people")
+    asked = sum(int(r.get("people") or 0) for r in facts.by_member["opinions"].get(member["member_id"], []))
     if asked < needed:
-        yield ledger.flag("opinions", member, member["branch_id"], f"已向 {asked} 位群众征求意见，要求不少于 {needed} 位。",
+        yield facts.flag("opinions", member, member["branch_id"], f"已向 {asked} 位群众征求意见，要求不少于 {needed} 位。",
                           None, f"还需向 {needed - asked} 位群众征求意见")
 
 
-def away_reports(ledger: Ledger, member: dict):
+def away_reports(facts: Facts, member: dict):
     if member.get("away") != "yes":
         return
-    weeks = _threshold(ledger, "away_report_weeks")
-    records = [r for key in ("selfstudy", "opinions", "inspections") for r in ledger.by_member[key].get(member["member_id"], [])]
+    weeks = _threshold(facts, "away_report_weeks")
+    records = [r for key in ("selfstudy", "opinions", "inspections") for r in facts.by_member[key].get(member["member_id"], [])]
     last = max((as_day(r["date"]) for r in records), default=None)
-    since = last or ledger.campaign.start
-    if (ledger.as_of - since).days > 7 * weeks:
+    since = last or facts.campaign.start
+    if (facts.as_of - since).days > 7 * weeks:
         text = f"最近一次汇报在 {last:%m月%d日}" if last else "活动开始以来没有汇报"
-        yield ledger.flag("away-silent", member, member["branch_id"], f"长期在外培训，{text}，超过 {weeks} 周。", since,
+        yield facts.flag("away-silent", member, member["branch_id"], f"长期在外培训，{text}，超过 {weeks} 周。", since,
                           "请尽快汇报学习情况")
 
 
-def branch_returns(ledger: Ledger, branch_id: str):
-    grace = timedelta(days=_threshold(ledger, "return_grace_days"))
-    weeks = {r.get("week"): r for r in ledger.returns if r.get("branch_id") == branch_id}
-    for week in range(1, ledger.campaign.last_week + 1):
-        start, end = ledger.campaign.week_range(week)
-        if end + grace >= ledger.as_of:
+def branch_returns(facts: Facts, branch_id: str):
+    grace = timedelta(days=_threshold(facts, "return_grace_days"))
+    weeks = {r.get("week"): r for r in facts.returns if r.get("branch_id") == branch_id}
+    for week in range(1, facts.campaign.last_week + 1):
+        start, end = facts.campaign.week_range(week)
+        if end + grace >= facts.as_of:
             break
         received = weeks.get(week)
         if received is None:
-            yield ledger.flag("return-missing", None, branch_id, f"第{week}周（{start:%m月%d日}—{end:%m月%d日}）周报未交。",
+            yield facts.flag("return-missing", None, branch_id, f"第{week}周（{start:%m月%d日}—{end:%m月%d日}）周报未交。",
                               end + grace)
             continue
         arrived = as_day(received.get("received_at"))
         if arrived and arrived > end + grace:
-            yield ledger.flag("return-late", None, branch_id, f"第{week}周周报 {arrived:%m月%d日} 才收到，晚于 "
+            yield facts.flag("return-late", None, branch_id, f"第{week}周周报 {arrived:%m月%d日} 才收到，晚于 "
                               f"{end + grace:%m月%d日}。", end + grace)
 
 
 MEMBER_RULES = (study_hours, attendance, notebook, opinions, away_reports)
 
 
-def compute_flags(tables: dict[str, list[dict]], as_of: date, schemas: Schemas | None = None) -> list[Flag]:
-    ledger = Ledger(tables, as_of, schemas or load_schemas())
+def compute_flags(tables: dict[str, list[dict]], as_of: date, schemas: Schemas | None = None,
+                  facts: Facts | None = None) -> list[Flag]:
+    """The flags as of a date; `facts`, when the caller has indexed the tables already (the dashboard does too)."""
+    facts = facts or Facts(tables, as_of, schemas or load_schemas())
     flags: list[Flag] = []
-    for branch_id in ledger.branches:
-        flags += branch_returns(ledger, branch_id)
-    for member in ledger.members:
+    for branch_id in facts.branches:
+        flags += branch_returns(facts, branch_id)
+    for member in facts.members:
         joined = as_day(member.get("joined"))
         if joined and joined > as_of:
             continue
         for rule in MEMBER_RULES:
-            flags += rule(ledger, member)
+            flags += rule(facts, member)
     return flags
 
 

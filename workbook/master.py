@@ -36,6 +36,8 @@ _FOREIGN_LIST_SHEETS = {"branch_id": ("branches", "branch_id"), "liaison_id": ("
 # Untrusted text is only ever written with write_string or as an inline string, never as a formula
 # (HAZARDS 16); these options make XlsxWriter's generic write() as careful, for painters that use it.
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+# Small masters are assembled in memory (no temp file per part); big ones on disk, to keep memory low.
+IN_MEMORY_ROWS = 100_000
 TABLE_STYLE = "TableStyleLight9"
 WIDE_SHEET_COLUMNS = 8  # more columns than this: printed landscape
 FOOTER = {"zh": "&C第 &P 页，共 &N 页", "en": "&CPage &P of &N"}
@@ -278,7 +280,8 @@ def write_master(
     """Write a complete master to `path` (callers that replace a live master write to a temp path).
     Nothing is written when a painter fails."""
     schemas = schemas or load_schemas()
-    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    rows = sum(len(tables.get(sheet.key, ())) for sheet in schemas.master)
+    wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "in_memory": rows < IN_MEMORY_ROWS})
     header = layout.xlsx_header_format(wb)
     system_header = layout.xlsx_header_format(wb, system=True)
     date_format = layout.xlsx_date_format(wb)

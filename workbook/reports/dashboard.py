@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from .. import layout
-from ..flags import Flag
+from ..flags import Facts, Flag
 from .progress import Progress, compute_progress
 
 SHEET_NAME = {"zh": "进度看板", "en": "Dashboard"}
@@ -140,10 +140,10 @@ def _charts(wb, ws, first: int, last: int, trend_header: int, trend_last: int, l
     ws.insert_chart(f"I{trend_last + 3}", trend)
 
 
-def dashboard_painter(as_of: date, flags: list[Flag] | None = None):
+def dashboard_painter(as_of: date, flags: list[Flag] | None = None, facts: Facts | None = None):
     """A painter for write_master: the dashboard as of a date, from the tables being written and
-    the flags already computed for them (computed here when not given), drawn into the XlsxWriter
-    workbook write_master is writing."""
+    the flags already computed for them (computed here when not given; `facts`, their index, when
+    the caller has it), drawn into the XlsxWriter workbook write_master is writing."""
     def paint(wb, tables, lang):
-        write_dashboard(wb, compute_progress(tables, as_of, flags=flags), lang)
+        write_dashboard(wb, compute_progress(tables, as_of, flags=flags, facts=facts), lang)
     return paint

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from ..cells import as_day
-from ..flags import Flag, Ledger, compute_flags, study_progress
+from ..flags import Facts, Flag, compute_flags, study_progress
 from ..schema import Schemas, load_schemas
 
 
@@ -56,54 +56,54 @@ def _rate(present: int, absent: int) -> float | None:
     return present / (present + absent) if present + absent else None
 
 
-def report_week(ledger: Ledger) -> int:
+def report_week(facts: Facts) -> int:
     """The last campaign week that has ended by the as-of date (week 1 before any has)."""
-    campaign = ledger.campaign
-    week = campaign.week_of(ledger.as_of)
-    if week > 1 and campaign.week_range(min(week, campaign.last_week))[1] > ledger.as_of:
+    campaign = facts.campaign
+    week = campaign.week_of(facts.as_of)
+    if week > 1 and campaign.week_range(min(week, campaign.last_week))[1] > facts.as_of:
         week -= 1
     return max(1, min(week, campaign.last_week))
 
 
 def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schemas | None = None,
-                     flags: list[Flag] | None = None) -> Progress:
+                     flags: list[Flag] | None = None, facts: Facts | None = None) -> Progress:
     schemas = schemas or load_schemas()
-    ledger = Ledger(tables, as_of, schemas)
-    flags = compute_flags(tables, as_of, schemas) if flags is None else flags
-    week = report_week(ledger)
-    start, end = ledger.campaign.week_range(week)
-    merged = [r for r in ledger.returns if r.get("result") in ("merged", "replaced")]
+    facts = facts or Facts(tables, as_of, schemas)
+    flags = compute_flags(tables, as_of, schemas, facts) if flags is None else flags
+    week = report_week(facts)
+    start, end = facts.campaign.week_range(week)
+    merged = [r for r in facts.returns if r.get("result") in ("merged", "replaced")]
     overdue_rule = "fix-overdue"
     # Indexed once: a university has 600 branches, 20,000 members and thousands of flags.
     members_of: dict[str, list[dict]] = defaultdict(list)
-    for member in ledger.members:
+    for member in facts.members:
         members_of[member.get("branch_id")].append(member)
     flags_on: dict[tuple[str, str], list[Flag]] = defaultdict(list)
     for flag in flags:
         flags_on[(flag.subject_kind, flag.subject_id)].append(flag)
     branches = []
-    for branch_id, branch in ledger.branches.items():
+    for branch_id, branch in facts.branches.items():
         members = [m for m in members_of.get(branch_id, ()) if (as_day(m.get("joined")) or as_of) <= as_of]
-        progress = [p for p in (study_progress(ledger, m) for m in members) if p is not None]
+        progress = [p for p in (study_progress(facts, m) for m in members) if p is not None]
         with_data = [p for p in progress if p[2]]
         present = absent = 0
         inspected = passed = opinions = 0
         for member in members:
-            for row in ledger.attendance.get(member["member_id"], []):
-                if ledger.sessions[row["session_id"]].get("kind") in ledger.central:
+            for row in facts.attendance.get(member["member_id"], []):
+                if facts.sessions[row["session_id"]].get("kind") in facts.central:
                     present += row.get("status") == "present"
                     absent += row.get("status") == "absent"
-            checks = sorted(ledger.by_member["inspections"].get(member["member_id"], []), key=lambda r: as_day(r["date"]))
+            checks = sorted(facts.by_member["inspections"].get(member["member_id"], []), key=lambda r: as_day(r["date"]))
             if checks:
                 inspected += 1
                 latest = checks[-1]
                 passed += latest.get("result") == "pass" or latest.get("recheck_result") == "pass"
-            opinions += sum(int(r.get("people") or 0) for r in ledger.by_member["opinions"].get(member["member_id"], []))
+            opinions += sum(int(r.get("people") or 0) for r in facts.by_member["opinions"].get(member["member_id"], []))
         member_ids = {m["member_id"] for m in members}
         branch_flags = flags_on.get(("branch", branch_id), []) + [
             f for member_id in member_ids for f in flags_on.get(("member", member_id), ())]
         branches.append(BranchProgress(
-            branch_id=branch_id, name=branch.get("name", branch_id), liaison=ledger.liaison.get(branch_id, ""),
+            branch_id=branch_id, name=branch.get("name", branch_id), liaison=facts.liaison.get(branch_id, ""),
             secretary=branch.get("secretary", ""), members=len(members),
             returned_this_week=any(r.get("branch_id") == branch_id and r.get("week") == week for r in merged),
             returns_total=len({r.get("week") for r in merged if r.get("branch_id") == branch_id}),
@@ -113,15 +113,18 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
             attendance_rate=_rate(present, absent), inspected=inspected, passed=passed,
             overdue=sum(f.rule == overdue_rule for f in branch_flags), opinions=opinions, flags=len(branch_flags),
         ))
-    weeks = []
-    for number in range(1, week + 1):
-        first, last = ledger.campaign.week_range(number)
-        in_week = {sid for sid, s in ledger.sessions.items() if first <= as_day(s["date"]) <= last
-                   and s.get("kind") in ledger.central}
-        rows = [r for rows in ledger.attendance.values() for r in rows if r["session_id"] in in_week]
-        weeks.append(WeekProgress(number, len({r.get("branch_id") for r in merged if r.get("week") == number}),
-                                  _rate(sum(r.get("status") == "present" for r in rows),
-                                        sum(r.get("status") == "absent" for r in rows))))
+    # Each centralised session's week once, then one pass over attendance.
+    week_of = {sid: facts.campaign.week_of(as_day(s["date"])) for sid, s in facts.sessions.items()
+               if s.get("kind") in facts.central}
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for rows in facts.attendance.values():
+        for row in rows:
+            number = week_of.get(row["session_id"])
+            if number is not None:
+                counts[number][0] += row.get("status") == "present"
+                counts[number][1] += row.get("status") == "absent"
+    weeks = [WeekProgress(number, len({r.get("branch_id") for r in merged if r.get("week") == number}),
+                          _rate(*counts[number])) for number in range(1, week + 1)]
     return Progress(as_of, week, start, end, branches, weeks, flags)
 
 
