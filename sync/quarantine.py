@@ -4,14 +4,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..workbook.errors import UserError
 from ..workbook.home import Home
 from .mail_intake import SIDECAR_SUFFIX
 
 HOLD_NOTE_SUFFIX = ".待审批.txt"
 
 
-class NotHeld(Exception):
-    pass
+class NotHeld(UserError):
+    def __init__(self, receipt_id: str):
+        super().__init__("not-held", receipt=receipt_id)
 
 
 def held_file(home: Home, receipt_id: str) -> Path:
@@ -19,7 +21,7 @@ def held_file(home: Home, receipt_id: str) -> Path:
     found = [p for p in folder.glob(f"{receipt_id}__*") if not p.name.endswith((SIDECAR_SUFFIX, HOLD_NOTE_SUFFIX))] \
         if folder.is_dir() else []
     if len(found) != 1:
-        raise NotHeld(f"待审批文件夹中没有收件编号为 {receipt_id} 的回执。")
+        raise NotHeld(receipt_id)
     return found[0]
 
 

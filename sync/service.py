@@ -20,6 +20,7 @@ from watchdog.observers.polling import PollingObserver
 
 from ..workbook.books import open_ledger
 from ..workbook.cells import timestamp_text
+from ..workbook.errors import UserError
 from ..workbook.home import Home
 from .export import export_master, needs_export
 from .inbox import StabilityTracker, inbox_files, is_ignored
@@ -35,8 +36,9 @@ LOCK_NAME = ".branchbook.lock"
 STATUS_NAME = "status.json"
 
 
-class AlreadyRunning(Exception):
-    pass
+class AlreadyRunning(UserError):
+    def __init__(self, home: Home):
+        super().__init__("already-running", home=str(home.root))
 
 
 class _InboxHandler(PatternMatchingEventHandler):
@@ -96,7 +98,7 @@ class SyncService:
         try:
             self.lock.acquire(timeout=0)
         except Timeout:
-            raise AlreadyRunning(f"“{self.home.root}”的同步服务已在运行，不能同时运行两个。") from None
+            raise AlreadyRunning(self.home) from None
         try:
             self.inbox.mkdir(exist_ok=True)
             self._status("idle", "同步服务已启动")

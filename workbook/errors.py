@@ -49,6 +49,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "没有可用于重建的记录：找不到 ledger-journal.jsonl，台账 master.xlsx 及其备份也都无法读取。",
         "en": "Nothing to rebuild from: no ledger-journal.jsonl, and neither the master nor its backups can be read.",
     },
+    "already-running": {
+        "zh": "“{home}”的同步服务已在运行，不能同时运行两个。",
+        "en": "The sync service for {home} is already running; only one may run.",
+    },
+    "not-held": {
+        "zh": "待审批文件夹中没有收件编号为 {receipt} 的回执。",
+        "en": "No return with receipt {receipt} is waiting for approval.",
+    },
+    "needs-libreoffice": {
+        "zh": "生成 PDF 需要 LibreOffice（Debian：apt-get install libreoffice-writer-nogui）；也可以生成 docx 后在 Word/WPS 中另存为 PDF。",
+        "en": "A PDF needs LibreOffice (Debian: apt-get install libreoffice-writer-nogui); or make a docx and save it as PDF in Word.",
+    },
+    "no-smtp": {
+        "zh": "未配置发信邮箱（branchbook.yaml 的 mail.smtp），提醒只写入了 outbox/提醒/。",
+        "en": "No outgoing mail server (mail.smtp in branchbook.yaml): the reminders were only written to outbox/.",
+    },
+    "file-missing": {
+        "zh": "找不到文件：{path}",
+        "en": "No such file: {path}",
+    },
     "master-unreadable": {
         "zh": "无法读取台账 {path}：{reason}",
         "en": "Cannot read the master {path}: {reason}",
@@ -57,7 +77,8 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 class UserError(Exception):
-    """Something the user can fix; carries a message key and its values."""
+    """Something the user must act on; carries a message key and its values. The CLI, the service and
+    the add-in show its message (exit code 2 in the CLI) and never a traceback."""
 
     def __init__(self, key: str, **values):
         super().__init__(key)

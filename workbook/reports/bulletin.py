@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from ..errors import UserError
 from ..flags import RULE_TITLES
 from .charts import hours_chart, trend_chart
 from .progress import Progress, compute_progress, previous
@@ -153,16 +154,16 @@ def write_html(bulletin: Bulletin, path: Path) -> Path:
     return path
 
 
-class NeedsLibreOffice(RuntimeError):
-    pass
+class NeedsLibreOffice(UserError):
+    def __init__(self):
+        super().__init__("needs-libreoffice")
 
 
 def to_pdf(document: Path, target: Path) -> Path:
     """Convert with headless LibreOffice (a private profile, so a running instance does not interfere)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
-        raise NeedsLibreOffice("生成 PDF 需要 LibreOffice（Debian：apt-get install libreoffice-writer-nogui）；"
-                               "也可以生成 docx 后在 Word/WPS 中另存为 PDF。")
+        raise NeedsLibreOffice()
     with tempfile.TemporaryDirectory() as profile:
         outdir = Path(profile) / "out"
         subprocess.run([soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",

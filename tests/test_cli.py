@@ -1,0 +1,81 @@
+"""Every command, given bad arguments or a missing HOME, answers with a sentence and an exit code,
+never a traceback; output cut short by the reader (`| head`) ends quietly."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from branchbook.cli import Exit, build_parser, main
+
+COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # noqa: SLF001 - the parser's own list
+
+
+def test_the_command_list_is_what_this_test_knows():
+    assert {"init", "returns", "validate", "merge", "flags", "serve", "status", "rebuild", "export", "restore",
+            "approve", "bulletin", "remind", "addin", "demo"} == set(COMMANDS)
+
+
+MISSING_HOME = {
+    "returns": [], "merge": [], "flags": [], "serve": [], "status": [], "rebuild": [], "export": [],
+    "restore": [], "approve": ["1a2b3c4d5e6f"], "bulletin": [], "remind": [],
+}
+
+
+@pytest.mark.parametrize("command", sorted(MISSING_HOME))
+def test_a_missing_home_is_named_without_a_traceback(command, tmp_path, capsys):
+    missing = tmp_path / "没有这个文件夹"
+    assert main([command, str(missing), *MISSING_HOME[command]]) == Exit.UNUSABLE
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert "不是 BranchBook 工作文件夹" in err and str(missing) in err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_bad_arguments_give_usage_and_exit_2(command, capsys):
+    assert main([command, "--no-such-option"]) == 2
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err and "usage:" in err
+
+
+def test_validate_a_missing_file_and_a_file_that_is_no_workbook(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "无.xlsx")]) == Exit.UNUSABLE
+    assert "找不到文件" in capsys.readouterr().err
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a workbook at all")
+    assert main(["validate", str(junk)]) == Exit.UNUSABLE
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err and err.strip()
+
+
+def test_an_unexpected_failure_is_logged_and_named(fresh_demo, monkeypatch, capsys):
+    from branchbook.sync import rebuild
+
+    def broken(home):
+        raise RuntimeError("a bug we do not know of yet")
+
+    monkeypatch.setattr(rebuild, "rebuild", broken)
+    assert main(["rebuild", str(fresh_demo.root)]) == Exit.INTERNAL
+    err = capsys.readouterr().err
+    log = fresh_demo.root / "logs" / "branchbook-errors.log"
+    assert "Traceback" not in err and str(log) in err
+    assert "a bug we do not know of yet" in log.read_text(encoding="utf-8")  # the details are kept for whoever fixes it
+
+
+def test_version_and_json_everywhere(fresh_demo, capsys):
+    import json
+
+    from branchbook import __version__
+
+    assert main(["--version"]) == 0
+    assert __version__ in capsys.readouterr().out
+    for command in ("flags", "status", "restore", "returns"):
+        assert main([command, str(fresh_demo.root), "--json"]) == 0
+        json.loads(capsys.readouterr().out)
+
+
+def test_output_piped_into_head_ends_quietly(fresh_demo):
+    shell = subprocess.run(f'"{sys.executable}" -m branchbook flags "{fresh_demo.root}" --as-of 2005-03-30 | head -1',
+                           shell=True, capture_output=True, text=True, timeout=120)
+    assert shell.stdout.startswith("落后提醒共")
+    assert "Traceback" not in shell.stderr and "BrokenPipe" not in shell.stderr
