@@ -195,12 +195,12 @@ def merge_now(book: xw.Book | None = None):
     open workbook and saves it again, which makes it the ledger's face."""
     from ..sync.inbox import inbox_files
     from ..sync.pipeline import Incoming, process
-    from ..sync.reports import outcome_line
     from ..sync.writer import writing
     from ..workbook.books import EXPORTED_SEQ, open_ledger, record_master
     from ..workbook.flags import compute_flags, flag_rows
     from ..workbook.home import Home
     from ..workbook.merge import merged_sheets
+    from ..workbook.reports.summaries import outcome_line
 
     book = _book(book)
     lang = _lang(book)

@@ -8,11 +8,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
-from branchbook.workbook.demo_college import COMMITTEE, PHASES, demo_tables
 from branchbook.workbook.home import CONFIG_NAME, Home, create_home
 from branchbook.workbook.master import write_master
 from branchbook.workbook.provenance import stamp
 from branchbook.workbook.schema import load_schemas
+
+from branchbook.demo.college import COMMITTEE, PHASES, demo_tables
 
 CACHE = Path(__file__).parent / "results" / "cache"
 
@@ -100,7 +101,7 @@ _CATEGORY = {"doctoral": "student", "master": "student", "undergrad": "student",
 
 def _base_college(members: int) -> dict:
     """Phases, committee, branches and members: the demo college itself at 300, else 33-member branches."""
-    from branchbook.workbook.demo_college import BRANCHES
+    from branchbook.demo.college import BRANCHES
 
     demo = demo_tables()
     if members == len(demo["members"]):

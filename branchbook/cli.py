@@ -42,9 +42,11 @@ def _home(args):
 
 
 def _init(args) -> int:
+    from .demo import demo_home
     from .workbook.office import init_home
 
-    home = init_home(args.home, demo=args.demo, lang=args.lang or "zh")
+    lang = args.lang or "zh"
+    home = demo_home(args.home, lang) if args.demo else init_home(args.home, lang)
     emit(args, {"master": str(home.master)},
          [f"已创建台账 {home.master}" if home.lang == "zh" else f"Created {home.master}"])
     return Exit.OK
@@ -88,7 +90,7 @@ def _merge(args) -> int:
     import dataclasses
 
     from .sync.pipeline import incoming, process
-    from .sync.reports import flags_text, outcome_line
+    from .workbook.reports.summaries import flags_text, outcome_line
 
     home = _home(args)
     items = incoming(home, args.files)
@@ -118,8 +120,8 @@ def _flags(args) -> int:
     from datetime import date
 
     from .sync.export import current_tables
-    from .sync.reports import flags_text
     from .workbook.flags import compute_flags
+    from .workbook.reports.summaries import flags_text
 
     home = _home(args)
     try:

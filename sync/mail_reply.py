@@ -12,9 +12,10 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
+from ..workbook import ids
 from ..workbook.home import Home
-from ..workbook.intake import Submission
 from ..workbook.merge import Outcome
+from ..workbook.submission import Submission
 from .mail_intake import Notice
 from .mail_ledger import MailLedger
 from .mail_settings import MailSettings
@@ -24,14 +25,14 @@ XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def week_figures(tables: dict[str, list[dict]], branch_id: str, week: int) -> list[str]:
-    prefix = f"{branch_id}-W{week:02d}-"
+    prefix = ids.sessions_of(ids.return_id(branch_id, week))
     sessions = [s for s in tables.get("sessions", []) if str(s.get("session_id", "")).startswith(prefix)]
     attendance = [a for a in tables.get("attendance", []) if str(a.get("session_id", "")).startswith(prefix)]
     present = sum(a.get("status") == "present" for a in attendance)
     counted = sum(a.get("status") in ("present", "absent") for a in attendance)
     members = {m["member_id"] for m in tables.get("members", []) if m.get("branch_id") == branch_id}
     study = sum(float(r.get("hours") or 0) for r in tables.get("selfstudy", [])
-                if str(r.get("source_return", "")).startswith(f"{branch_id}-W{week:02d}@"))
+                if ids.source_return(r.get("source_return")) == ids.return_id(branch_id, week))
     flags = [f for f in tables.get("flags", []) if f.get("branch") and f.get("subject_id") in members]
     lines = [f"本周学习活动 {len(sessions)} 次，出勤 {present} 人次"
              + (f"（出勤率 {present / counted:.0%}）" if counted else "") + f"，自学合计 {study:g} 学时。"]

@@ -23,16 +23,17 @@ from ..workbook.books import journal_path, open_ledger
 from ..workbook.cells import timestamp_text
 from ..workbook.flags import Flag
 from ..workbook.home import Home
-from ..workbook.intake import Submission, file_sha256, load_submission, sender_hold
+from ..workbook.intake import file_sha256, load_submission
 from ..workbook.ledger import RETURN, Ledger
 from ..workbook.merge import RECEIPTS, Changes, Outcome, merged_sheets, plan_merge
+from ..workbook.reports.summaries import hold_report, rejection_report
 from ..workbook.safe_open import UnreadableFile
+from ..workbook.submission import Submission
 from .export import Export, export_master, take_office_edits
 from .inbox import inbox_files
 from .mail_intake import SIDECAR_SUFFIX, read_sidecar, unpack_mail_files
 from .pause import pause_point
-from .quarantine import HOLD_NOTE_SUFFIX
-from .reports import hold_report, rejection_report
+from .quarantine import HOLD_NOTE_SUFFIX, sender_hold
 from .writer import writing
 
 log = logging.getLogger("branchbook.sync")

@@ -1,11 +1,13 @@
-"""Mailed returns held for the office's approval, and `branchbook approve`."""
+"""Mailed returns held for the office's approval: who must wait (the mail policy), and `branchbook approve`."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from ..workbook.errors import UserError
 from ..workbook.home import Home
+from ..workbook.submission import Submission
 from .mail_intake import SIDECAR_SUFFIX
 
 HOLD_NOTE_SUFFIX = ".待审批.txt"
@@ -39,3 +41,18 @@ def approve(home: Home, receipt_id: str) -> str:
     sidecar_path.unlink(missing_ok=True)
     path.with_name(path.name + HOLD_NOTE_SUFFIX).unlink(missing_ok=True)
     return sidecar.get("file_name", path.name)
+
+
+def sender_hold(sub: Submission, branches: list[dict], authenticated: bool | None) -> str | None:
+    """Why a mailed return must wait for approval, or None: the sender must be the branch's secretary
+    or a listed deputy, and our own mail server must not have failed the sender's authentication."""
+    if authenticated is False:
+        return f"发件人 {sub.sender} 未通过学院邮件服务器的身份验证"
+    branch = next((b for b in branches if b.get("branch_id") == sub.branch_id), None)
+    if branch is None:
+        return None  # the return is rejected for its branch anyway
+    allowed = {str(branch.get("secretary_email") or "").strip().lower()}
+    allowed |= {a.strip().lower() for a in re.split(r"[,;，；、\s]+", str(branch.get("deputy_emails") or "")) if a.strip()}
+    if (sub.sender or "").lower() in allowed - {""}:
+        return None
+    return f"发件人 {sub.sender} 不是「{branch.get('name')}」登记的支部书记或代报人邮箱"

@@ -18,6 +18,7 @@ from ..workbook import journal
 from ..workbook.books import journal_path, ledger_path, open_ledger, record_master, state_folder
 from ..workbook.errors import UserError
 from ..workbook.home import Home
+from ..workbook.ids import receipt_id
 from ..workbook.intake import load_submission
 from ..workbook.ledger import Ledger
 from ..workbook.merge import plan_merge
@@ -64,7 +65,7 @@ def _replay_batch(ledger: Ledger, entry: dict, files: dict[str, Path], report: R
             if item.get("receipt"):
                 recorded.append(item["receipt"])
             continue
-        path = files.get(item["sha256"][:12])
+        path = files.get(receipt_id(item["sha256"]))
         if path is None:
             report.missing.append(item["file_name"])
             continue

@@ -22,13 +22,13 @@ from ..workbook.books import open_ledger
 from ..workbook.cells import timestamp_text
 from ..workbook.errors import UserError
 from ..workbook.home import Home
+from ..workbook.reports.summaries import outcome_line
 from .export import export_master, needs_export
 from .inbox import StabilityTracker, inbox_files, is_ignored
 from .mail_intake import unpack_mail_files
 from .mail_side import MailSide
 from .master_store import is_busy
 from .pipeline import Incoming, process
-from .reports import outcome_line
 from .writer import Stopped
 
 log = logging.getLogger("branchbook.sync")

@@ -13,7 +13,9 @@ import pytest
 # noncommercial use under the PolyForm Noncommercial licence; set for the tests only.
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
-from branchbook.workbook.office import init_home, make_returns
+from branchbook.workbook.office import make_returns
+
+from branchbook.demo import demo_home as make_demo_home
 
 DEMO_WEEK = 3
 
@@ -30,7 +32,7 @@ def no_leaked_threads():
 def demo_home(tmp_path_factory):
     """A HOME with the demo college and week 3's return templates. Read-only for tests."""
     root = tmp_path_factory.mktemp("demo") / "台账"
-    home = init_home(root, demo=True)
+    home = make_demo_home(root)
     make_returns(home, DEMO_WEEK)
     return home
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from branchbook.workbook.demo_fill import Secretary, fill_return
 from openpyxl import load_workbook
+
+from branchbook.demo.fill import Secretary, fill_return
 
 BRANCH_FILE = "院机关支部_第3周.xlsx"  # B08, 16 members
 

@@ -6,9 +6,10 @@ import threading
 import time
 from pathlib import Path
 
-from branchbook.workbook.demo_fill import Secretary, fill_return
 from branchbook.workbook.home import Home
 from branchbook.workbook.office import make_returns
+
+from branchbook.demo.fill import Secretary, fill_return
 
 FAST_SYNC = {"poll_seconds": 0.2, "stable_polls": 2, "rescan_seconds": 1.0, "debounce_seconds": 0.5,
              "backups_kept": 5}

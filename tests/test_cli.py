@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+
 from branchbook.cli import Exit, build_parser, main
 
 COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # noqa: SLF001 - the parser's own list

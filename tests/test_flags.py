@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from branchbook.workbook.demo_college import PHASES
 from branchbook.workbook.flags import compute_flags
 
 from branchbook.cli import main
+from branchbook.demo.college import PHASES
 
 START = date(2005, 3, 7)
 BRANCHES = [

@@ -4,76 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import ids
 from .calendar import Campaign
 from .cells import column_letter, timestamp_text
 from .checks.formulas import check_uncalculated
 from .errors import UserError
 from .fastread import open_sheets, saved_time
-from .findings import ERROR, Finding, Report
+from .findings import Finding, Report
 from .return_reader import ReturnRead, is_return
 from .safe_open import UnreadableFile
 from .schema import Schemas, load_schemas
+from .submission import Submission
 from .validation import validate_return
 
 _NAME_PATTERN = re.compile(r"^(?P<branch>.+?)[_\s-]*(?:第(?P<zh>\d+)周|week\s*(?P<en>\d+))", re.IGNORECASE)
 RECORD_SHEETS = ("selfstudy", "inspections", "opinions")
-
-
-@dataclass
-class Submission:
-    file_name: str
-    sha256: str
-    received_at: str
-    sender: str | None = None
-    filled_at: str | None = None
-    unreadable: UnreadableFile | None = None
-    report: Report | None = None
-    branch_id: str | None = None
-    week: int | None = None
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    form: dict[str, Any] = field(default_factory=dict)
-    hold: str | None = None  # why it waits for the office's approval (a sender not registered), if it does
-
-    @property
-    def receipt_id(self) -> str:
-        return self.sha256[:12]
-
-    @property
-    def return_id(self) -> str | None:
-        return f"{self.branch_id}-W{self.week:02d}" if self.branch_id and self.week else None
-
-    @property
-    def findings(self) -> list[Finding]:
-        return self.report.findings if self.report else []
-
-    @property
-    def acceptable(self) -> bool:
-        return self.unreadable is None and self.report is not None and self.report.valid and bool(self.return_id)
-
-    def problems(self, lang: str = "zh") -> list[str]:
-        if self.unreadable is not None:
-            return [self.unreadable.message(lang)]
-        return [f.message(lang) for f in self.findings if f.severity == ERROR]
-
-
-def sender_hold(sub: Submission, branches: list[dict], authenticated: bool | None) -> str | None:
-    """Why a mailed return must wait for approval, or None: the sender must be the branch's secretary
-    or a listed deputy, and our own mail server must not have failed the sender's authentication."""
-    if authenticated is False:
-        return f"发件人 {sub.sender} 未通过学院邮件服务器的身份验证"
-    branch = next((b for b in branches if b.get("branch_id") == sub.branch_id), None)
-    if branch is None:
-        return None  # the return is rejected for its branch anyway
-    allowed = {str(branch.get("secretary_email") or "").strip().lower()}
-    allowed |= {a.strip().lower() for a in re.split(r"[,;，；、\s]+", str(branch.get("deputy_emails") or "")) if a.strip()}
-    if (sub.sender or "").lower() in allowed - {""}:
-        return None
-    return f"发件人 {sub.sender} 不是「{branch.get('name')}」登记的支部书记或代报人邮箱"
 
 
 def file_sha256(path: Path) -> str:
@@ -117,12 +66,11 @@ def _authorise(sub: Submission, data: ReturnRead, parsed: dict, owner_of: dict[s
 
 
 def _shape_rows(sub: Submission, parsed: dict) -> dict[str, list[dict[str, Any]]]:
-    prefix = sub.return_id
     sessions = {}
     for _, record in parsed["sessions"]:
         if record.get("session_no"):
             sessions[record["session_no"]] = {
-                "session_id": f"{prefix}-{record['session_no']}", "branch_id": sub.branch_id,
+                "session_id": ids.session_id(sub.return_id, record["session_no"]), "branch_id": sub.branch_id,
                 **{k: record.get(k) for k in ("date", "kind", "topic", "hours")}}
     attendance = []
     for (member, number), status in sorted(parsed["attendance"].items()):

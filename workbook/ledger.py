@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .cells import timestamp_text
+from .ids import source_return
 from .schema import Schemas, SheetSchema
 
 LEDGER_NAME = "ledger.sqlite"
@@ -47,11 +48,6 @@ def _date_from_db(value: Any) -> Any:
         except ValueError:
             return value  # a value that never parsed is kept as it was typed
     return value
-
-
-def source_return(source: Any) -> str:
-    """The return id part of a 来源回执 value ("B03-W03@1a2b3c4d5e6f" -> "B03-W03")."""
-    return str(source or "").split("@", 1)[0]
 
 
 class Ledger:

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from . import ids
 from .cells import timestamp_text
-from .intake import Submission
-from .ledger import ROW, source_return
+from .ids import source_return
+from .ledger import ROW
 from .provenance import edited_by_hand, stamp
 from .schema import Schemas, load_schemas
+from .submission import Submission
 
 NOTE_LIMIT = 5
 RECEIPTS = "returns"
@@ -177,7 +179,7 @@ def plan_merge(existing: dict[str, list[dict]], submissions: list[Submission], n
                 outcome.removed[key] = outcome.removed.get(key, 0) + 1
         for row in current:
             batch.set_result(row, "replaced")
-        source = f"{sub.return_id}@{sub.receipt_id}"
+        source = ids.source(sub.return_id, sub.receipt_id)
         for key in sheets:
             sheet = schemas.sheet(key)
             for row in sub.rows.get(key, []):

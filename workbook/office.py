@@ -1,33 +1,28 @@
 """The office's jobs on HOME: create the master, make the week's returns."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
 from .books import EXPORTED_SEQ, journal_path, open_ledger, record_master, snapshot
 from .calendar import Campaign
-from .demo_college import demo_tables
 from .errors import UserError
 from .home import Home, create_home
 from .journal import mirror
-from .master import write_master
+from .master import SheetPainter, write_master
 from .return_template import ReturnSpec, return_file_name, write_return
 from .schema import load_schemas
 
 
-def init_home(root: Path | str, demo: bool = False, lang: str = "zh") -> Home:
-    """Create HOME with its ledger and master, empty or holding the demo college when `demo`."""
+def init_home(root: Path | str, lang: str = "zh", tables: dict[str, list[dict]] | None = None,
+              painters: Iterable[SheetPainter] = ()) -> Home:
+    """Create HOME with its ledger and master, empty or holding `tables` (the demo's college)."""
     home = create_home(root, lang)
-    tables = demo_tables() if demo else {}
-    painters = ()
-    if tables.get("phases"):
-        from .demo_college import DEMO_AS_OF
-        from .reports.dashboard import dashboard_painter
-
-        painters = (dashboard_painter(DEMO_AS_OF),)
+    tables = tables or {}
     with open_ledger(home) as ledger:
         with ledger.transaction():
-            snapshot(ledger, tables, "demo college" if demo else "new HOME")
+            snapshot(ledger, tables, "first records" if tables else "new HOME")
             write_master(home.master, tables, lang=lang, painters=painters)
             record_master(home, ledger)
             ledger.set_meta(EXPORTED_SEQ, str(ledger.last_seq()))

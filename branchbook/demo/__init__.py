@@ -1,4 +1,5 @@
-"""`branchbook demo`: the main job on the built-in demo college, end to end."""
+"""The demo college (college.py), its secretaries (fill.py), and `branchbook demo`: the main job on it,
+end to end. Demo data lives here, outside the core."""
 from __future__ import annotations
 
 import os
@@ -9,13 +10,13 @@ from pathlib import Path
 
 import yaml
 
-from .sync.pipeline import Incoming, process
-from .sync.reports import flags_text, outcome_line
-from .workbook.demo_college import DEMO_AS_OF
-from .workbook.demo_fill import Secretary, fill_return
-from .workbook.errors import UserError
-from .workbook.home import CONFIG_NAME, MASTER_NAME, Home
-from .workbook.office import init_home, make_returns
+from ..sync.pipeline import Incoming, process
+from ..workbook.errors import UserError
+from ..workbook.home import CONFIG_NAME, MASTER_NAME, Home
+from ..workbook.office import init_home, make_returns
+from ..workbook.reports.summaries import flags_text, outcome_line
+from .college import DEMO_AS_OF, demo_tables
+from .fill import Secretary, fill_return
 
 DEMO_MARKER = ".branchbook-demo"
 DEMO_WEEK = 3
@@ -34,13 +35,20 @@ SECRETARIES = {
 }
 
 
+def demo_home(root: Path | str, lang: str = "zh") -> Home:
+    """A HOME holding the demo college (what `branchbook init --demo` makes)."""
+    from ..workbook.reports.dashboard import dashboard_painter
+
+    return init_home(root, lang, demo_tables(), painters=(dashboard_painter(DEMO_AS_OF),))
+
+
 def prepare_home(root: Path) -> Home:
     """A fresh demo HOME; an earlier demo's folder (and only that) is replaced."""
     if (root / MASTER_NAME).exists() and not (root / DEMO_MARKER).exists():
         raise UserError("home-exists", home=str(root), master=MASTER_NAME)
     if (root / DEMO_MARKER).exists():
         shutil.rmtree(root)
-    home = init_home(root, demo=True)
+    home = demo_home(root)
     (root / DEMO_MARKER).write_text("made by branchbook demo; replaced by the next demo run\n", encoding="utf-8")
     config = {**home.config, "as_of": AS_OF}
     (root / CONFIG_NAME).write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -8,8 +8,9 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from .provenance import stamp
-from .schema import load_schemas
+from ..workbook import ids
+from ..workbook.provenance import stamp
+from ..workbook.schema import load_schemas
 
 CAMPAIGN_START = date(2005, 3, 7)
 DEMO_AS_OF = date(2005, 3, 30)  # the demo college lives in 2005: its flags and dashboard are as of this day
@@ -126,10 +127,10 @@ def _history(rng: random.Random, tables: dict[str, list[dict[str, Any]]]) -> Non
     for branch in tables["branches"]:
         roster = [m for m in members if m["branch_id"] == branch["branch_id"]]
         for week in (1, 2):
-            return_id = f"{branch['branch_id']}-W{week:02d}"
+            return_id = ids.return_id(branch["branch_id"], week)
             kind, topic, hours = BRANCH_SESSION_TOPICS[week - 1]
             day = CAMPAIGN_START + timedelta(days=7 * (week - 1) + 3)
-            session_id = f"{return_id}-S1"
+            session_id = ids.session_id(return_id, "S1")
             tables["sessions"].append({"session_id": session_id, "branch_id": branch["branch_id"], "date": day,
                                        "kind": kind, "topic": topic, "hours": hours, "source_return": return_id})
             for member in _attend(rng, tables, roster, session_id, day, hours, return_id):

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from .cells import put
-from .return_template import GRID_FIRST_COLUMN
-from .schema import Schemas, load_schemas
+from ..workbook.cells import put
+from ..workbook.return_template import GRID_FIRST_COLUMN
+from ..workbook.schema import Schemas, load_schemas
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""What the service tells people in Chinese: the report beside a rejected file, the merge summary."""
+"""What BranchBook tells people about received files and flags: the report beside a rejected or held
+file, a merge's summary line, the flags in short (shown by the CLI, the service, the demo and the buttons)."""
 from __future__ import annotations
 
-from ..workbook.flags import RULE_TITLES, Flag
-from ..workbook.intake import Submission
-from ..workbook.merge import Outcome
-from ..workbook.schema import load_schemas
+from ..flags import RULE_TITLES, Flag
+from ..merge import Outcome
+from ..schema import load_schemas
+from ..submission import Submission
 
 RESULT_WORDS = {"merged": "已合并", "duplicate": "重复（已合并过，未作改动）", "superseded": "较早的版本（未覆盖较新的回执）",
                 "rejected": "退回", "quarantined": "待审批"}
