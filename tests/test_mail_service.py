@@ -100,6 +100,7 @@ def _body(mail):
     return mail.get_body(preferencelist=("plain",)).get_content()
 
 
+@pytest.mark.imap
 def test_a_mailed_return_is_merged_flagged_answered_once_across_restarts(mail_home, dovecot, outbox, tmp_path):
     home = mail_home
     _deliver(dovecot, home, _mail_with_return(home, tmp_path))
@@ -126,6 +127,7 @@ def test_a_mailed_return_is_merged_flagged_answered_once_across_restarts(mail_ho
     assert len(outbox.messages) == 1 and len(_receipts(home)) == 1 and len(archived_names(home)) == 1
 
 
+@pytest.mark.imap
 def test_a_second_message_with_the_same_attachment_is_not_merged_twice(mail_home, dovecot, outbox, tmp_path):
     home = mail_home
     raw = _mail_with_return(home, tmp_path)
@@ -142,6 +144,7 @@ def test_a_second_message_with_the_same_attachment_is_not_merged_twice(mail_home
     assert [r["result"] for r in _receipts(home)] == ["merged"] and len(outbox.messages) == 1
 
 
+@pytest.mark.imap
 def test_a_spoofed_sender_waits_for_approval(mail_home, dovecot, outbox, tmp_path):
     home = mail_home
     _deliver(dovecot, home, _mail_with_return(home, tmp_path, sender="someone@elsewhere.example.com"))
@@ -160,6 +163,7 @@ def test_a_spoofed_sender_waits_for_approval(mail_home, dovecot, outbox, tmp_pat
     assert len([r for r in read_master(home.master)["attendance"] if str(r["source_return"]).startswith("B08-W03@")]) == 32
 
 
+@pytest.mark.imap
 def test_rejections_and_old_formats_are_answered(mail_home, dovecot, outbox, tmp_path):
     home = mail_home
     bad = _mail_with_return(home, tmp_path, change=lambda wb: wb["自学"].__setitem__("C2", 30),
@@ -204,6 +208,7 @@ def test_mail_saved_as_files_in_the_inbox(fresh_demo, tmp_path):
     assert not list(maildir.glob("*/*")) and len(list((home.folder("archive") / "mail").iterdir())) == 2
 
 
+@pytest.mark.imap
 def test_a_wrong_password_is_reported_and_the_drop_folder_still_served(fresh_demo, dovecot, outbox, tmp_path,
                                                                        monkeypatch):
     monkeypatch.setenv("BRANCHBOOK_MAIL_PASSWORD", "not-the-password")
@@ -220,6 +225,7 @@ def test_a_wrong_password_is_reported_and_the_drop_folder_still_served(fresh_dem
         service.stop()
 
 
+@pytest.mark.imap
 def test_reminders_are_mailed_once(mail_home, outbox):
     assert main(["remind", str(mail_home.root), "--send"]) == 0
     sent = len(outbox.messages)
@@ -230,6 +236,7 @@ def test_reminders_are_mailed_once(mail_home, outbox):
     assert len(outbox.messages) == sent  # the same day's reminders go once
 
 
+@pytest.mark.imap
 def test_a_reply_waits_while_the_mail_server_is_down(mail_home, outbox):
     from branchbook.sync.mail_intake import Notice
     from branchbook.sync.mail_side import MailSide
@@ -247,6 +254,7 @@ def test_a_reply_waits_while_the_mail_server_is_down(mail_home, outbox):
     assert reply["To"] == SECRETARY and "另存为" in _body(reply)
 
 
+@pytest.mark.imap
 def test_starttls_works_too(fresh_demo, dovecot, outbox, monkeypatch):
     from branchbook.sync.mail_side import MailSide
 
@@ -255,6 +263,7 @@ def test_starttls_works_too(fresh_demo, dovecot, outbox, monkeypatch):
     assert MailSide.of(home).fetcher.poll() == 0
 
 
+@pytest.mark.imap
 def test_the_password_is_written_nowhere(mail_home, dovecot, outbox, tmp_path, monkeypatch):
     import logging
 

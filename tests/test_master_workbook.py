@@ -1,6 +1,7 @@
 """`branchbook init`: the master as files on disk, read back by openpyxl and by LibreOffice."""
 from __future__ import annotations
 
+import pytest
 from branchbook.workbook.cells import excel_serial
 from branchbook.workbook.master import read_master, write_master
 from branchbook.workbook.schema import load_schemas
@@ -107,6 +108,7 @@ def test_dates_are_real_dates(demo_home):
     assert excel_serial(ws["C2"].value.date()) == 38418  # 2005-03-07
 
 
+@pytest.mark.libreoffice
 def test_libreoffice_opens_the_master(demo_home, libreoffice, tmp_path):
     pdf = libreoffice(demo_home.master, "pdf", tmp_path)
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000

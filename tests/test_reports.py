@@ -93,6 +93,7 @@ def test_dashboard_figures_match_the_raw_sheets(merged_home, tmp_path, as_of, we
     assert trend[week] == len(returned)
 
 
+@pytest.mark.libreoffice
 def test_the_master_carries_the_dashboard_and_its_charts_survive_libreoffice(merged_home, libreoffice, tmp_path):
     wb = load_workbook(merged_home.master)
     assert "进度看板" in wb.sheetnames and len(wb["进度看板"]._charts) == 2
@@ -112,6 +113,7 @@ def test_the_master_carries_the_dashboard_and_its_charts_survive_libreoffice(mer
     assert len(reread["进度看板"]._charts) == 2
 
 
+@pytest.mark.libreoffice
 def test_bulletin_becomes_pdf_and_pages_with_chinese_fonts(merged_home, tmp_path):
     tables = read_master(merged_home.master)
     bulletin = build_bulletin(tables, WEEK4, "生仪学院")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from branchbook.workbook.cells import excel_serial
 from branchbook.workbook.master import read_master
 from branchbook.workbook.provenance import roster_checksum
@@ -88,6 +89,7 @@ def test_returns_in_a_folder_that_is_not_a_home_is_refused(tmp_path, capsys):
     assert "不是 BranchBook 工作文件夹" in capsys.readouterr().err
 
 
+@pytest.mark.libreoffice
 def test_libreoffice_opens_a_return(demo_home, libreoffice, tmp_path):
     path = demo_home.folder("outbox") / "院机关支部_第3周.xlsx"
     pdf = libreoffice(path, "pdf", tmp_path)
