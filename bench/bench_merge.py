@@ -296,11 +296,10 @@ def settle(folder: Path, home) -> None:
     """One return merged before the first export (the last branch's week 14), as a HOME in use has them: its
     journal then ends with a batch entry, not with the snapshot of the base tables (the mirror parses the
     last journal line at every open)."""
+    from branchbook.demo.fill import Secretary, fill_return
     from branchbook.sync.pipeline import Incoming, process
     from branchbook.workbook.books import open_ledger
     from branchbook.workbook.office import make_returns
-
-    from branchbook.demo.fill import Secretary, fill_return
 
     folder.mkdir(parents=True, exist_ok=True)
     with open_ledger(home) as ledger:
@@ -316,10 +315,9 @@ def settle(folder: Path, home) -> None:
 def make_batch(home, folder: Path, count: int) -> list[Path]:
     """Filled returns, made from the ledger's rosters and filled as demo_fill's secretaries would: week 15 of
     the first branches, then (when there are fewer branches than `count`) week 14, 13, ... resubmitted."""
+    from branchbook.demo.fill import Secretary, fill_return
     from branchbook.workbook.books import open_ledger
     from branchbook.workbook.office import make_returns
-
-    from branchbook.demo.fill import Secretary, fill_return
 
     folder.mkdir(parents=True, exist_ok=True)
     with open_ledger(home) as ledger:

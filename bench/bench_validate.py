@@ -9,8 +9,9 @@ import sys
 import time
 
 import pandas as pd
-from branchbook.workbook.validation import validate_path
 from scale import master_at
+
+from branchbook.workbook.validation import validate_path
 
 
 def timed(func) -> tuple[float, object]:

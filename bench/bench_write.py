@@ -52,15 +52,16 @@ def build_small() -> dict:
 def old_write_master(path: Path, tables, lang: str = "zh", painters=()) -> None:
     import warnings
 
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
     from branchbook.workbook import layout
     from branchbook.workbook.cells import DATE_FORMAT, FORMULA_STARTS, put
     from branchbook.workbook.master import _FOREIGN_LIST_SHEETS, _list_source, row_values
     from branchbook.workbook.schema import load_schemas
     from branchbook.workbook.texts import readme_lines
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
     def header_cell(ws, text, system=False):
         cell = WriteOnlyCell(ws, value=text)
@@ -118,13 +119,14 @@ def old_write_master(path: Path, tables, lang: str = "zh", painters=()) -> None:
 
 
 def old_write_dashboard(wb, progress, lang: str) -> None:
-    from branchbook.workbook import layout
-    from branchbook.workbook.reports import dashboard as new
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.chart import BarChart, LineChart, Reference
     from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, DataBarRule
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
+
+    from branchbook.workbook import layout
+    from branchbook.workbook.reports import dashboard as new
 
     def cell(ws, value, number_format=None, bold=False):
         c = WriteOnlyCell(ws, value=value)
@@ -203,6 +205,7 @@ def old_write_dashboard(wb, progress, lang: str) -> None:
 
 def limit_write(path: Path, tables, lang: str = "zh") -> None:
     import xlsxwriter
+
     from branchbook.workbook.master import sheet_values
     from branchbook.workbook.schema import load_schemas
 

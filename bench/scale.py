@@ -8,12 +8,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
+
+from branchbook.demo.college import COMMITTEE, PHASES, demo_tables
 from branchbook.workbook.home import CONFIG_NAME, Home, create_home
 from branchbook.workbook.master import write_master
 from branchbook.workbook.provenance import stamp
 from branchbook.workbook.schema import load_schemas
-
-from branchbook.demo.college import COMMITTEE, PHASES, demo_tables
 
 CACHE = Path(__file__).parent / "results" / "cache"
 

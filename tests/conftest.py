@@ -13,9 +13,8 @@ import pytest
 # noncommercial use under the PolyForm Noncommercial licence; set for the tests only.
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
-from branchbook.workbook.office import make_returns
-
 from branchbook.demo import demo_home as make_demo_home
+from branchbook.workbook.office import make_returns
 
 DEMO_WEEK = 3
 

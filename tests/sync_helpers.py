@@ -6,10 +6,9 @@ import threading
 import time
 from pathlib import Path
 
+from branchbook.demo.fill import Secretary, fill_return
 from branchbook.workbook.home import Home
 from branchbook.workbook.office import make_returns
-
-from branchbook.demo.fill import Secretary, fill_return
 
 FAST_SYNC = {"poll_seconds": 0.2, "stable_polls": 2, "rescan_seconds": 1.0, "debounce_seconds": 0.5,
              "backups_kept": 5}
@@ -22,6 +21,7 @@ def fast_home(home: Home) -> Home:
 def pinned_home(home: Home) -> Home:
     """fast_home's settings written into HOME's config, so that commands run on it agree."""
     import yaml
+
     from branchbook.workbook.home import CONFIG_NAME
 
     config = {**home.config, "sync": FAST_SYNC, "as_of": "2005-03-30"}

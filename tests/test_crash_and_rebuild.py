@@ -11,13 +11,13 @@ import sys
 
 import pytest
 import yaml
+from sync_helpers import FAST_SYNC, archived_names, filled_returns, inbox_names, master_current, wait_until
+
+from branchbook.cli import main
 from branchbook.workbook.books import ledger_path, open_ledger
 from branchbook.workbook.home import CONFIG_NAME, Home
 from branchbook.workbook.master import read_master
 from branchbook.workbook.validation import validate_path
-from sync_helpers import FAST_SYNC, archived_names, filled_returns, inbox_names, master_current, wait_until
-
-from branchbook.cli import main
 
 VOLATILE = {"merged_at"}  # when a pass ran is the only thing allowed to differ
 

@@ -1,6 +1,5 @@
-from branchbook.workbook.master import read_master
-
 from branchbook.cli import main
+from branchbook.workbook.master import read_master
 
 
 def test_demo_runs_the_whole_job(tmp_path, capsys):

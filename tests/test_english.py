@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import shutil
 
-from branchbook.sync.pipeline import Incoming, process
-from branchbook.workbook.home import Home
-from branchbook.workbook.master import read_master
-from branchbook.workbook.validation import validate_path
 from openpyxl import load_workbook
 
 from branchbook.cli import main
 from branchbook.demo.fill import Secretary, fill_return
+from branchbook.sync.pipeline import Incoming, process
+from branchbook.workbook.home import Home
+from branchbook.workbook.master import read_master
+from branchbook.workbook.validation import validate_path
 
 
 def test_an_english_home_end_to_end(tmp_path, capsys):

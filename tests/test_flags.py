@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from branchbook.workbook.flags import compute_flags
 
 from branchbook.cli import main
 from branchbook.demo.college import PHASES
+from branchbook.workbook.flags import compute_flags
 
 START = date(2005, 3, 7)
 BRANCHES = [
@@ -139,6 +139,7 @@ def test_a_threshold_from_schemas_changes_the_flag(tmp_path, threshold, expected
     import shutil
 
     import yaml
+
     from branchbook.workbook.schema import load_schemas
 
     folder = tmp_path / "schemas"

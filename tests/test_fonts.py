@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from branchbook.workbook.reports import fonts
 from matplotlib import font_manager
+
+from branchbook.workbook.reports import fonts
 
 # Draws both bulletin charts of the demo college in a fresh interpreter and says what it used.
 DRAW = r"""

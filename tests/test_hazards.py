@@ -7,14 +7,15 @@ import shutil
 import zipfile
 
 import pytest
+from openpyxl import load_workbook
+from returns_factory import edit, filled_return
+from sync_helpers import archived_names, fast_home, wait_until
+
 from branchbook.sync.service import SyncService
 from branchbook.workbook.annotate import annotate
 from branchbook.workbook.master import read_master
 from branchbook.workbook.safe_open import UnreadableFile, inspect
 from branchbook.workbook.validation import validate_path
-from openpyxl import load_workbook
-from returns_factory import edit, filled_return
-from sync_helpers import archived_names, fast_home, wait_until
 
 RETURN = "院机关支部_第3周.xlsx"
 
@@ -107,9 +108,10 @@ def test_14_an_xml_bomb_is_refused(demo_home, tmp_path):
     with zipfile.ZipFile(demo_home.folder("outbox") / RETURN) as source, zipfile.ZipFile(path, "w") as target:
         for info in source.infolist():
             target.writestr(info, bomb if info.filename == "xl/worksheets/sheet2.xml" else source.read(info.filename))
-    from branchbook.workbook.fastread import sheet_parts
     from defusedxml import EntitiesForbidden
     from defusedxml.ElementTree import fromstring
+
+    from branchbook.workbook.fastread import sheet_parts
 
     with pytest.raises(EntitiesForbidden):
         fromstring(bomb)  # what openpyxl and our own XML reading go through

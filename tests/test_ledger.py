@@ -10,16 +10,16 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from branchbook.sync.pipeline import Incoming, process
-from branchbook.workbook.books import ledger_path, open_ledger
-from branchbook.workbook.home import CONFIG_NAME, Home
-from branchbook.workbook.master import read_master
 from openpyxl import load_workbook
 from returns_factory import filled_return, set_saved_time
 from sync_helpers import filled_returns, inbox_names, master_current, pinned_home, wait_until
 from test_crash_and_rebuild import comparable, ledger_tables
 
 from branchbook.cli import main
+from branchbook.sync.pipeline import Incoming, process
+from branchbook.workbook.books import ledger_path, open_ledger
+from branchbook.workbook.home import CONFIG_NAME, Home
+from branchbook.workbook.master import read_master
 
 DATA = Path(__file__).parent / "data"
 

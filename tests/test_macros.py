@@ -4,11 +4,12 @@ from __future__ import annotations
 import importlib.util
 
 import xlwings as xw
-from branchbook.addin import macros
-from branchbook.addin.lite import write_lite_files
 from openpyxl import load_workbook
 from returns_factory import edit, filled_return
 from xlwings_remote import apply_actions, book_from_file, fill_of
+
+from branchbook.addin import macros
+from branchbook.addin.lite import write_lite_files
 
 
 def _run(macro, path, target, name=None):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from branchbook.sync.mail_parse import parse_message, safe_name
 from mail_messages import (
     _part,
     forwarded,
@@ -13,6 +12,8 @@ from mail_messages import (
     rfc2047_utf8,
     rfc2231_gbk,
 )
+
+from branchbook.sync.mail_parse import parse_message, safe_name
 
 SECRETARY = "b08.secretary@bme.example.edu.cn"
 DATA = b"PK\x03\x04 workbook bytes"

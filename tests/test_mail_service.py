@@ -8,15 +8,15 @@ import shutil
 
 import pytest
 import yaml
-from branchbook.sync.service import SyncService
-from branchbook.workbook.home import CONFIG_NAME, Home
-from branchbook.workbook.master import read_master
 from mail_messages import _part, message, plain, rfc2047_gbk
 from mailserver import PASSWORD, Dovecot, Outbox
 from returns_factory import edit, filled_return
 from sync_helpers import FAST_SYNC, archived_names, wait_until
 
 from branchbook.cli import main
+from branchbook.sync.service import SyncService
+from branchbook.workbook.home import CONFIG_NAME, Home
+from branchbook.workbook.master import read_master
 
 SECRETARY = "b08.secretary@bme.example.edu.cn"
 RETURN_NAME = "院机关支部_第3周.xlsx"

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from branchbook.workbook.cells import excel_serial
-from branchbook.workbook.master import read_master, write_master
-from branchbook.workbook.schema import load_schemas
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from branchbook.cli import main
+from branchbook.workbook.cells import excel_serial
+from branchbook.workbook.master import read_master, write_master
+from branchbook.workbook.schema import load_schemas
 
 SEED_LIAISONS = {
     "楼正国": "博士生党支部",
@@ -253,8 +253,9 @@ def test_an_empty_master_has_every_sheet_with_a_two_row_table(tmp_path):
 
 
 def test_an_xlsxwriter_that_skips_the_row_hook_is_refused(tmp_path, monkeypatch):
-    from branchbook.workbook.master import StreamedSheet
     from xlsxwriter.worksheet import Worksheet
+
+    from branchbook.workbook.master import StreamedSheet
 
     monkeypatch.setattr(StreamedSheet, "_write_sheet_data", Worksheet._write_sheet_data)
     import pytest

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from returns_factory import edit, filled_return, set_saved_time
+
 from branchbook.workbook.intake import load_submission
 from branchbook.workbook.master import read_master
 from branchbook.workbook.merge import merge
-from returns_factory import edit, filled_return, set_saved_time
 
 INTAKE_CODES = {"not-a-return", "identity-unknown", "identity-guessed", "other-branch", "unknown-branch"}
 EARLY, LATE = datetime(2005, 3, 27, 10, 0), datetime(2005, 3, 28, 10, 0)

@@ -7,6 +7,10 @@ import zipfile
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
+from sync_helpers import filled_returns
+
+from branchbook.cli import main
 from branchbook.sync.pipeline import Incoming, process
 from branchbook.workbook.home import CONFIG_NAME, Home
 from branchbook.workbook.master import read_master
@@ -15,10 +19,6 @@ from branchbook.workbook.reports.charts import chart_texts
 from branchbook.workbook.reports.fonts import chinese_font, covers
 from branchbook.workbook.reports.progress import compute_progress
 from branchbook.workbook.reports.reminders import reminders
-from openpyxl import load_workbook
-from sync_helpers import filled_returns
-
-from branchbook.cli import main
 
 WEEK3, WEEK4 = date(2005, 3, 30), date(2005, 4, 6)
 
@@ -71,6 +71,7 @@ def _independent(tables, as_of):
 @pytest.mark.parametrize("as_of,week", [(WEEK3, 3), (WEEK4, 4)])
 def test_dashboard_figures_match_the_raw_sheets(merged_home, tmp_path, as_of, week):
     import xlsxwriter
+
     from branchbook.workbook.reports.dashboard import write_dashboard
 
     tables = read_master(merged_home.master)
@@ -180,8 +181,9 @@ def test_reminders_say_what_each_member_still_needs(merged_home):
 def _chart_sizes_cm(path, sheet_name):
     """Each chart's width and height on a sheet, in cm, from its drawing anchor: the cells it spans
     (column widths and row heights as the sheet declares them) and its offsets in the first and last."""
-    from branchbook.workbook.fastread import sheet_parts
     from defusedxml import ElementTree
+
+    from branchbook.workbook.fastread import sheet_parts
 
     main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     xdr = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"

@@ -4,13 +4,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
+
+from branchbook.cli import main
 from branchbook.workbook.cells import excel_serial
 from branchbook.workbook.master import read_master
 from branchbook.workbook.provenance import roster_checksum
 from branchbook.workbook.schema import load_schemas
-from openpyxl import load_workbook
-
-from branchbook.cli import main
 
 WEEK3 = (date(2005, 3, 21), date(2005, 3, 27))
 

@@ -5,9 +5,10 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from branchbook.workbook.master import read_master, write_master
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from branchbook.workbook.master import read_master, write_master
 
 # Any printable text, including what Excel would take for a formula or an error (=, +, -, @, #).
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30).map(str.strip) \

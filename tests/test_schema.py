@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from branchbook.workbook.schema import SchemaError, load_schemas
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"

@@ -4,12 +4,13 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from branchbook.sync.service import AlreadyRunning, SyncService
-from branchbook.workbook.master import read_master
-from branchbook.workbook.validation import validate_path
 from returns_factory import edit, filled_return, set_saved_time
 from sync_helpers import archived_names, fast_home, filled_returns, inbox_names, settled, wait_until, write_soon
 from unreadable import make_unreadable
+
+from branchbook.sync.service import AlreadyRunning, SyncService
+from branchbook.workbook.master import read_master
+from branchbook.workbook.validation import validate_path
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ import json
 from datetime import datetime
 
 import pytest
-from branchbook.workbook.findings import TEMPLATES
-from branchbook.workbook.validation import validate_path
 from returns_factory import edit, filled_return
 
 from branchbook.cli import main
+from branchbook.workbook.findings import TEMPLATES
+from branchbook.workbook.validation import validate_path
 
 
 def _set(sheet, cell, value):

@@ -9,12 +9,12 @@ import tempfile
 from pathlib import Path
 
 import xlsxwriter
+
+from branchbook.demo import run_demo
 from branchbook.workbook.master import read_master
 from branchbook.workbook.reports.bulletin import build_bulletin, to_pdf, write_bulletin
 from branchbook.workbook.reports.dashboard import write_dashboard
 from branchbook.workbook.reports.progress import compute_progress
-
-from branchbook.demo import run_demo
 
 IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
 
