@@ -3,64 +3,80 @@ file, a merge's summary line, the flags in short (shown by the CLI, the service,
 from __future__ import annotations
 
 from ..flags import RULE_TITLES, Flag
+from ..i18n import N_, Domain
 from ..merge import Outcome
 from ..schema import load_schemas
 from ..submission import Submission
 
-RESULT_WORDS = {"merged": "已合并", "duplicate": "重复（已合并过，未作改动）", "superseded": "较早的版本（未覆盖较新的回执）",
-                "rejected": "退回", "quarantined": "待审批"}
-PREVIEW_WORDS = {"merged": "将合并", "duplicate": "重复，不会改动", "superseded": "较早的版本，不会覆盖", "rejected": "将退回",
-                 "quarantined": "将待审批"}
+say = Domain("reports")
+RESULT_WORDS = {"merged": N_("merged"), "duplicate": N_("a duplicate (merged before, nothing changed)"),
+                "superseded": N_("an older version (the newer return stands)"), "rejected": N_("sent back"),
+                "quarantined": N_("waiting for approval")}
+PREVIEW_WORDS = {"merged": N_("would be merged"), "duplicate": N_("a duplicate, nothing would change"),
+                 "superseded": N_("an older version, would not replace the newer"), "rejected": N_("would be sent back"),
+                 "quarantined": N_("would wait for approval")}
 
 
-def rejection_report(sub: Submission, outcome: Outcome) -> str:
+def rejection_report(sub: Submission, outcome: Outcome, lang: str = "zh") -> str:
     lines = [
-        f"文件：{sub.file_name}",
-        f"收到时间：{sub.received_at}",
-        f"文件指纹：{sub.sha256}",
+        say(lang, "File: {name}", name=sub.file_name),
+        say(lang, "Received: {moment}", moment=sub.received_at),
+        say(lang, "SHA-256: {sha}", sha=sub.sha256),
     ]
     if sub.branch_id:
-        lines.append(f"支部：{sub.branch_id}　周次：{sub.week or '未知'}")
-    lines += ["", "这份回执没有合并进台账，台账未作任何改动。原因如下，请改正后重新发送：", ""]
+        lines.append(say(lang, "Branch: {branch}  Week: {week}", branch=sub.branch_id,
+                         week=sub.week or say(lang, "unknown")))
+    lines += ["", say(lang, "This return was not merged and the ledger was not changed. Please fix the following "
+                            "and send it again:"), ""]
     lines += [f"{number}. {problem}" for number, problem in enumerate(outcome.problems, start=1)]
-    lines += ["", "同一文件夹中的“标注”工作簿已将出错的单元格标红，并附有说明。"]
+    lines += ["", say(lang, "The marked copy in the same folder shows each cell in error in red, with a note.")]
     return "\n".join(lines) + "\n"
 
 
-def hold_report(sub: Submission) -> str:
+def hold_report(sub: Submission, lang: str = "zh") -> str:
     return "\n".join([
-        f"文件：{sub.file_name}", f"发件人：{sub.sender}", f"收到时间：{sub.received_at}", f"收件编号：{sub.receipt_id}", "",
-        f"这份回执暂未合并：{sub.hold}。",
-        f"核实无误后运行 branchbook approve <工作文件夹> {sub.receipt_id} 即可合并；否则删除本文件即可。",
+        say(lang, "File: {name}", name=sub.file_name), say(lang, "Sender: {sender}", sender=sub.sender),
+        say(lang, "Received: {moment}", moment=sub.received_at), say(lang, "Receipt: {receipt}", receipt=sub.receipt_id),
+        "",
+        say(lang, "This return is not merged yet: {why}.", why=sub.hold),
+        say(lang, "Once checked, run branchbook approve <HOME> {receipt} to merge it; otherwise delete this file.",
+            receipt=sub.receipt_id),
     ]) + "\n"
 
 
-def _sheet_word(key: str) -> str:
-    return load_schemas().sheet(key).name("zh")
+def _rows(lang: str, counts: dict[str, int]) -> str:
+    schemas = load_schemas()
+    parts = [say(lang, "{sheet} {count} rows", sheet=schemas.sheet(k).name(lang), count=n) for k, n in counts.items()]
+    return say(lang, ", ").join(parts)
 
 
-def outcome_line(outcome: Outcome, preview: bool = False) -> str:
+def outcome_line(outcome: Outcome, preview: bool = False, lang: str = "zh") -> str:
     words = PREVIEW_WORDS if preview else RESULT_WORDS
-    text = f"{outcome.file_name}：{words.get(outcome.result, outcome.result)}"
+    result = say(lang, words[outcome.result]) if outcome.result in words else outcome.result
+    text = say(lang, "{name}: {result}", name=outcome.file_name, result=result)
     if outcome.added:
-        text += "，新增 " + "、".join(f"{_sheet_word(k)} {n} 行" for k, n in outcome.added.items())
+        text += say(lang, ", added {rows}", rows=_rows(lang, outcome.added))
     if outcome.removed:
-        text += "，替换旧版 " + "、".join(f"{_sheet_word(k)} {n} 行" for k, n in outcome.removed.items())
+        text += say(lang, ", replacing {rows} of the earlier version", rows=_rows(lang, outcome.removed))
     if outcome.conflicts:
-        text += f"，{len(outcome.conflicts)} 处手工修改被保留"
+        text += say(lang, ", {count} hand edits kept", count=len(outcome.conflicts))
     if outcome.problems:
-        text += "：" + " ".join(outcome.problems[:3]) + ("……" if len(outcome.problems) > 3 else "")
+        problems = " ".join(outcome.problems[:3]) + (say(lang, "…") if len(outcome.problems) > 3 else "")
+        text += say(lang, ": {problems}", problems=problems)
     return text
 
 
-def flags_text(flags: list[Flag], limit: int = 30) -> list[str]:
+def flags_text(flags: list[Flag], limit: int = 30, lang: str = "zh") -> list[str]:
     counts: dict[str, int] = {}
     for flag in flags:
         counts[flag.rule] = counts.get(flag.rule, 0) + 1
-    lines = [f"落后提醒共 {len(flags)} 条：" + "，".join(f"{RULE_TITLES[r]} {n}" for r, n in counts.items())]
+    counted = [say(lang, "{rule} {count}", rule=RULE_TITLES[r], count=n) for r, n in counts.items()]
+    by_rule = say(lang, "; ").join(counted)
+    lines = [say(lang, "{count} flags: {by_rule}", count=len(flags), by_rule=by_rule)]
     for flag in flags[:limit]:
-        who = "" if flag.subject_kind == "branch" else f"{flag.name}："
-        lines.append(f"  [{flag.branch}] {who}{RULE_TITLES[flag.rule]}。{flag.detail}")
+        who = "" if flag.subject_kind == "branch" else say(lang, "{name}: ", name=flag.name)
+        lines.append(say(lang, "  [{branch}] {who}{rule}. {detail}", branch=flag.branch, who=who,
+                         rule=RULE_TITLES[flag.rule], detail=flag.detail))
     if len(flags) > limit:
-        lines.append(f"  ……另有 {len(flags) - limit} 条，见台账“落后提醒”表。")
+        lines.append(say(lang, "  …and {count} more: see the Flags sheet of the master.", count=len(flags) - limit))
     return lines

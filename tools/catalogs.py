@@ -1,0 +1,97 @@
+"""Keep the message catalogs: extract every message from the code, by domain, into
+branchbook/locale/zh_CN/LC_MESSAGES/<domain>.po (keeping the translations already there), and
+compile the .mo files the program reads.
+
+    .venv/bin/python tools/catalogs.py          # extract, update .po, compile .mo
+    .venv/bin/python tools/catalogs.py --check  # exit 1 if a message lacks Chinese or a .mo is stale
+
+A module takes part by naming its area: `say = Domain("flags")`; its messages are the second
+argument of `say(...)`, `say.plural(...)` (second and third) and any `N_("...")`.
+"""
+from __future__ import annotations
+
+import io
+import re
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_python
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ("workbook", "sync", "addin", "branchbook")
+LOCALE = ROOT / "branchbook" / "locale" / "zh_CN" / "LC_MESSAGES"
+KEYWORDS = {"say": (2,), "plural": (2, 3), "N_": None}
+_DOMAIN = re.compile(r"""^say = Domain\(["'](\w+)["']\)""", re.MULTILINE)
+
+
+def extracted() -> dict[str, dict[str, list[tuple[str, int]]]]:
+    """domain -> message -> where it stands."""
+    found: dict[str, dict[str, list[tuple[str, int]]]] = {}
+    for folder in SOURCES:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            source = path.read_text(encoding="utf-8")
+            match = _DOMAIN.search(source)
+            if not match:
+                continue
+            messages = found.setdefault(match.group(1), {})
+            with path.open("rb") as handle:
+                for line, _, message, _ in extract_python(handle, KEYWORDS, [], {}):
+                    for text in (message if isinstance(message, tuple) else (message,)):
+                        if text:
+                            messages.setdefault(text, []).append((str(path.relative_to(ROOT)), line))
+    return found
+
+
+def _read(path: Path) -> Catalog:
+    if not path.exists():
+        return Catalog(locale="zh_CN", domain=path.stem)
+    with path.open("rb") as handle:
+        return read_po(handle, locale="zh_CN")
+
+
+def _mo_bytes(catalog: Catalog) -> bytes:
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
+
+
+def update() -> None:
+    LOCALE.mkdir(parents=True, exist_ok=True)
+    for domain, messages in sorted(extracted().items()):
+        path = LOCALE / f"{domain}.po"
+        old = _read(path)
+        catalog = Catalog(locale="zh_CN", domain=domain, project="BranchBook", fuzzy=False)
+        for text, places in messages.items():
+            known = old.get(text)
+            catalog.add(text, known.string if known else "", locations=places)
+        with path.open("wb") as handle:
+            write_po(handle, catalog, width=120, sort_output=True)
+        (LOCALE / f"{domain}.mo").write_bytes(_mo_bytes(catalog))
+        missing = [m.id for m in catalog if m.id and not m.string]
+        print(f"{domain}: {len(messages)} messages, {len(missing)} without Chinese")
+
+
+def problems() -> list[str]:
+    found = []
+    for domain, messages in sorted(extracted().items()):
+        path = LOCALE / f"{domain}.po"
+        catalog = _read(path)
+        for text, places in messages.items():
+            entry = catalog.get(text)
+            if entry is None or not entry.string:
+                found.append(f"{places[0][0]}:{places[0][1]}: no Chinese for {text!r} ({domain}.po)")
+        mo = LOCALE / f"{domain}.mo"
+        if not mo.exists() or mo.read_bytes() != _mo_bytes(catalog):
+            found.append(f"{mo.relative_to(ROOT)} is not compiled from {path.name}: run tools/catalogs.py")
+    return found
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--check"]:
+        errors = problems()
+        print("\n".join(errors) or "catalogs complete")
+        raise SystemExit(1 if errors else 0)
+    update()

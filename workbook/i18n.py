@@ -1,0 +1,57 @@
+"""Words at the edges: every sentence a person reads is rendered here, from a gettext catalog.
+
+The core carries codes and values; where a person reads them (the CLI, a report, a mail, a
+workbook, a button) they are rendered once, in the HOME's language. Messages are written in
+English in the code (the msgid), each marked with `N_` or passed straight to `text`, so that
+Babel finds them (`tools/catalogs.sh`); `branchbook/locale/zh_CN/LC_MESSAGES/<domain>.po` holds
+the Chinese. English needs no catalog: the msgid is the English text.
+
+One domain per area (checks, flags, service, cli, reports, workbook, demo), so that each area's
+catalog can be kept by whoever keeps the area.
+"""
+from __future__ import annotations
+
+import functools
+import gettext
+from importlib import resources
+from typing import Any
+
+LANGS = ("zh", "en")
+LOCALES = {"zh": "zh_CN", "en": "en"}
+DOMAINS = ("checks", "flags", "service", "cli", "reports", "workbook", "demo")
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for extraction, translate later"
+    return message
+
+
+@functools.cache
+def _catalog(domain: str, lang: str) -> gettext.NullTranslations:
+    if lang == "en":
+        return gettext.NullTranslations()
+    folder = resources.files("branchbook").joinpath("locale")
+    return gettext.translation(domain, str(folder), languages=[LOCALES[lang]])
+
+
+def text(lang: str, domain: str, message: str, /, **values: Any) -> str:
+    """`message` (English, with {named} values) in `lang`, its values filled in."""
+    return _catalog(domain, lang).gettext(message).format(**values)
+
+
+def plural(lang: str, domain: str, singular: str, many: str, count: int, /, **values: Any) -> str:
+    return _catalog(domain, lang).ngettext(singular, many, count).format(count=count, **values)
+
+
+class Domain:
+    """`say = Domain("flags")` then `say(lang, "Message {x}", x=1)` within a module of that area."""
+
+    def __init__(self, name: str):
+        if name not in DOMAINS:
+            raise ValueError(f"unknown message domain {name!r}")
+        self.name = name
+
+    def __call__(self, lang: str, message: str, /, **values: Any) -> str:
+        return text(lang, self.name, message, **values)
+
+    def plural(self, lang: str, singular: str, many: str, count: int, /, **values: Any) -> str:
+        return plural(lang, self.name, singular, many, count, **values)
