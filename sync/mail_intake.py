@@ -17,7 +17,6 @@ from .mail_parse import ParsedMail, parse_message
 
 log = logging.getLogger("branchbook.sync")
 SIDECAR_SUFFIX = ".mail.json"
-MAIL_SUFFIXES = {".eml"}
 
 NOTICES = {
     "legacy": "附件“{name}”是旧版 .xls/.et 格式，无法合并。请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）后重新发送。",

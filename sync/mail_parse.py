@@ -37,9 +37,6 @@ class ParsedMail:
     authenticated: bool | None  # from the office server's Authentication-Results, when present
     attachments: list[Attachment] = field(default_factory=list)
 
-    def of_kind(self, kind: str) -> list[Attachment]:
-        return [a for a in self.attachments if a.kind == kind]
-
 
 def _charset(name: str | None) -> str:
     name = (name or "utf-8").lower()
