@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from enum import IntEnum
 from pathlib import Path
 
 from . import __version__
 from .workbook.errors import UserError
+from .workbook.i18n import Domain
 from .workbook.safe_open import UnreadableFile as UnreadableFileError
 from .workbook.schema import LANGS, SchemaError
+
+say = Domain("cli")
+# The language of --help, which is printed before any HOME is known.
+HELP = os.environ.get("BRANCHBOOK_LANG", "zh") if os.environ.get("BRANCHBOOK_LANG") in LANGS else "zh"
 
 
 class Exit(IntEnum):
@@ -47,8 +53,7 @@ def _init(args) -> int:
 
     lang = args.lang or "zh"
     home = demo_home(args.home, lang) if args.demo else init_home(args.home, lang)
-    emit(args, {"master": str(home.master)},
-         [f"已创建台账 {home.master}" if home.lang == "zh" else f"Created {home.master}"])
+    emit(args, {"master": str(home.master)}, [say(home.lang, "Created the ledger and its master {path}", path=home.master)])
     return Exit.OK
 
 
@@ -80,8 +85,7 @@ def _validate(args) -> int:
     lines = [finding.message(lang) for finding in report.findings] + [report.summary(lang)]
     if args.annotate:
         annotate(args.file, report, args.annotate, lang)
-        lines.append(f"标注副本已保存：{Path(args.annotate).resolve()}" if lang == "zh"
-                     else f"Marked copy saved: {Path(args.annotate).resolve()}")
+        lines.append(say(lang, "Marked copy saved: {path}", path=Path(args.annotate).resolve()))
     emit(args, [f.to_dict(lang) for f in report.findings], lines)
     return Exit.OK if report.valid else Exit.FINDINGS
 
@@ -93,25 +97,27 @@ def _merge(args) -> int:
     from .workbook.reports.summaries import flags_text, outcome_line
 
     home = _home(args)
+    lang = args.lang or home.lang
     items = incoming(home, args.files)
     if not items:
-        emit(args, [], ["inbox 中没有待合并的回执。"])
+        emit(args, [], [say(lang, "Nothing to merge in inbox/.")])
         return Exit.OK
 
     def progress(number: int, total: int, name: str) -> None:
         if total > 5 and not args.json:
-            print(f"[{number}/{total}] 读取 {name}", file=sys.stderr)
+            print(say(lang, "[{number}/{total}] reading {name}", number=number, total=total, name=name), file=sys.stderr)
 
     def waiting(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     result = process(home, items, dry_run=args.dry_run, progress=progress, on_wait=waiting)
     if result.busy:  # the ledger has the returns; only the master file waits
-        print(f"回执已合并进台账数据库；台账文件 master.xlsx 暂未更新：{result.busy}", file=sys.stderr)
-    lines = ["预览（未写入任何文件）：" if args.dry_run else "合并结果："]
-    lines += ["  " + outcome_line(outcome, preview=args.dry_run) for outcome in result.outcomes]
+        print(say(lang, "The returns are in the ledger; master.xlsx is not updated yet: {why}", why=result.busy),
+              file=sys.stderr)
+    lines = [say(lang, "Preview (nothing written):") if args.dry_run else say(lang, "Merged:")]
+    lines += ["  " + outcome_line(outcome, preview=args.dry_run, lang=lang) for outcome in result.outcomes]
     if not args.dry_run:
-        lines += flags_text(result.flags)
+        lines += flags_text(result.flags, lang=lang)
     emit(args, [dataclasses.asdict(o) for o in result.outcomes], lines)
     return Exit.OK if all(o.result != "rejected" for o in result.outcomes) else Exit.FINDINGS
 
@@ -129,7 +135,7 @@ def _flags(args) -> int:
     except ValueError:
         raise UserError("bad-date", text=args.as_of) from None
     flags = compute_flags(current_tables(home), day)
-    emit(args, [f.row() for f in flags], flags_text(flags, limit=10_000))
+    emit(args, [f.row() for f in flags], flags_text(flags, limit=10_000, lang=args.lang or home.lang))
     return Exit.OK
 
 
@@ -148,7 +154,8 @@ def _status(args) -> int:
     home = _home(args)
     path = home.root / STATUS_NAME
     status = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"state": "never-started"}
-    lines = [f"同步服务：{status.get('state')}　{status.get('message', '')}（{status.get('updated', '')}）"]
+    lines = [say(args.lang or home.lang, "Sync service: {state}  {message} ({updated})", state=status.get("state"),
+                 message=status.get("message", ""), updated=status.get("updated", ""))]
     emit(args, status, lines)
     return Exit.OK
 
@@ -156,15 +163,20 @@ def _status(args) -> int:
 def _rebuild(args) -> int:
     from .sync.rebuild import rebuild
 
-    report = rebuild(_home(args))
-    lines = [f"已按日志（{report.entries} 条）和 archive/ 重建台账数据库：出勤 {report.rows.get('attendance', 0)} 行，"
-             f"周报 {report.rows.get('returns', 0)} 份。"]
+    home = _home(args)
+    lang = args.lang or home.lang
+    report = rebuild(home)
+    lines = [say(lang, "Rebuilt the ledger from its journal ({entries} entries) and archive/: {attendance} attendance "
+                       "rows, {returns} returns.", entries=report.entries, attendance=report.rows.get("attendance", 0),
+                 returns=report.rows.get("returns", 0))]
     if report.same_as_before is not None:
-        lines.append("与重建前的数据库完全一致。" if report.same_as_before else "与重建前的数据库不一致，原数据库已备份在 backups/。")
-    lines += [f"archive/ 中找不到 {name}，其记录未能重放。" for name in report.missing]
+        lines.append(say(lang, "Exactly the same as the ledger before.") if report.same_as_before else
+                     say(lang, "It differs from the ledger before, which is kept in backups/."))
+    lines += [say(lang, "{name} is not in archive/: its records could not be replayed.", name=name)
+              for name in report.missing]
     lines += report.differences
     if report.export and report.export.busy:
-        lines.append(f"台账文件 master.xlsx 暂未更新：{report.export.busy}")
+        lines.append(say(lang, "master.xlsx is not updated yet: {why}", why=report.export.busy))
     emit(args, {"entries": report.entries, "rows": report.rows, "same_as_before": report.same_as_before,
                 "missing": report.missing, "differences": report.differences}, lines)
     return Exit.OK if not report.missing and not report.differences else Exit.FINDINGS
@@ -175,18 +187,20 @@ def _export(args) -> int:
     from .workbook.books import open_ledger
 
     home = _home(args)
+    lang = args.lang or home.lang
     with open_ledger(home) as ledger:
         result = export_master(home, ledger)
     data = {"written": result.written, "taken": result.taken, "refused": result.refused, "busy": result.busy}
     if result.refused:
-        emit(args, data, ["台账 master.xlsx 中的手工修改有错误，未导入，也未覆盖。请改正后保存："]
+        emit(args, data, [say(lang, "The hand edits in master.xlsx have errors: nothing was taken in and the file was "
+                                     "not overwritten. Fix these and save:")]
              + ["  " + line for line in result.refused])
         return Exit.FINDINGS
     if result.busy:
         emit(args, data, [result.busy])
         return Exit.UNUSABLE
-    lines = [f"已导入台账中的手工修改 {result.taken} 处。"] if result.taken else []
-    emit(args, data, lines + [f"已按数据库写出台账 {home.master}"])
+    lines = [say(lang, "Took in {count} hand edits from the master.", count=result.taken)] if result.taken else []
+    emit(args, data, lines + [say(lang, "Wrote {path} from the ledger.", path=home.master)])
     return Exit.OK
 
 
@@ -196,16 +210,17 @@ def _restore(args) -> int:
     from .workbook.books import open_ledger
 
     home = _home(args)
+    lang = args.lang or home.lang
     if not args.name:
         names = [path.name for path in backups(home)]
-        emit(args, names, names or ["backups/ 中还没有台账数据库的备份。"])
+        emit(args, names, names or [say(lang, "There is no backup of the ledger in backups/ yet.")])
         return Exit.OK
     chosen = restore(home, args.name)
     with open_ledger(home) as ledger:
         result = export_master(home, ledger)
-    lines = [f"已从备份 {chosen.name} 恢复台账数据库（恢复前的数据库也已备份）。"]
+    lines = [say(lang, "Restored the ledger from {name} (the ledger it replaced is backed up too).", name=chosen.name)]
     if result.busy:
-        lines.append(f"台账文件 master.xlsx 暂未更新：{result.busy}")
+        lines.append(say(lang, "master.xlsx is not updated yet: {why}", why=result.busy))
     emit(args, {"restored": chosen.name, "written": result.written}, lines)
     return Exit.OK
 
@@ -217,7 +232,8 @@ def _approve(args) -> int:
     home = _home(args)
     with writing(home, "approve", on_wait=lambda message: print(message, file=sys.stderr, flush=True)):
         name = approve(home, args.id)
-    emit(args, {"approved": name}, [f"已批准 {name}，放回 inbox/，将在下次合并时处理。"])
+    emit(args, {"approved": name}, [say(args.lang or home.lang, "Approved {name}: it is back in inbox/ and will be merged "
+                                                                 "in the next pass.", name=name)])
     return Exit.OK
 
 
@@ -251,7 +267,7 @@ def _remind(args) -> int:
         if mail is None or mail.settings.smtp is None:
             raise UserError("no-smtp")
         sent = mail.replier.send_reminders([r for r, _ in written], home.as_of)
-        lines.append(f"已发送 {sent} 封提醒邮件。")
+        lines.append(say(args.lang or home.lang, "Sent {count} reminder mails.", count=sent))
     emit(args, {"written": [str(path) for _, path in written], "sent": sent}, lines)
     return Exit.OK
 
@@ -265,77 +281,77 @@ def _addin(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="branchbook", description="党支部先进性教育活动台账：生成台账与回执、校验、合并、落后提醒、简报。")
+    parser = argparse.ArgumentParser(prog="branchbook", description=say(HELP, "A party branch campaign ledger: master and returns, validation, merging, flags, bulletin."))
     parser.add_argument("--version", action="version", version=f"branchbook {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Options shared by commands, declared once.
     home = argparse.ArgumentParser(add_help=False)
-    home.add_argument("home", type=Path, help="工作文件夹 HOME")
+    home.add_argument("home", type=Path, help=say(HELP, "the working folder HOME"))
     output = argparse.ArgumentParser(add_help=False)
-    output.add_argument("--json", action="store_true", help="以 JSON 输出（代码和数值）")
-    output.add_argument("--lang", choices=LANGS, help="提示语言：zh 或 en（默认：工作文件夹的语言）")
+    output.add_argument("--json", action="store_true", help=say(HELP, "print JSON (codes and values)"))
+    output.add_argument("--lang", choices=LANGS, help=say(HELP, "language of the messages: zh or en (default: the HOME's)"))
 
     def command(name: str, helptext: str, example: str, handler, *parents) -> argparse.ArgumentParser:
-        cmd = sub.add_parser(name, help=helptext, description=f"{helptext}\n\n例：{example}", parents=parents,
+        cmd = sub.add_parser(name, help=helptext, description=say(HELP, "{help}\n\nExample: {example}", help=helptext, example=example), parents=parents,
                              formatter_class=argparse.RawDescriptionHelpFormatter)
         cmd.set_defaults(handler=handler)
         return cmd
 
-    cmd = command("init", "创建工作文件夹、台账数据库和台账 master.xlsx", "branchbook init D:\\台账 --demo", _init,
+    cmd = command("init", say(HELP, "create HOME with its ledger and master.xlsx"), "branchbook init D:\\台账 --demo", _init,
                   home, output)
-    cmd.add_argument("--demo", action="store_true", help="填入演示学院的数据")
+    cmd.add_argument("--demo", action="store_true", help=say(HELP, "fill in the demo college"))
 
-    cmd = command("returns", "为各支部生成本周回执模板（outbox/）", "branchbook returns D:\\台账 --week 3", _returns,
+    cmd = command("returns", say(HELP, "make this week's return for each branch (in outbox/)"), "branchbook returns D:\\台账 --week 3", _returns,
                   home, output)
-    cmd.add_argument("--week", type=int, help="周次（默认：本周）")
-    cmd.add_argument("--branch", action="append", help="只生成该支部（支部编号，可重复）")
+    cmd.add_argument("--week", type=int, help=say(HELP, "the week (default: this week)"))
+    cmd.add_argument("--branch", action="append", help=say(HELP, "only this branch (its ID; may be repeated)"))
 
-    cmd = command("validate", "校验台账或支部回执，列出每个问题（退出码 0 无错误、1 有错误、2 无法读取）",
+    cmd = command("validate", say(HELP, "check a master or a return and list every problem (exit 0 clean, 1 errors, 2 unreadable)"),
                   "branchbook validate 院机关支部_第3周.xlsx --annotate 标注.xlsx", _validate, output)
-    cmd.add_argument("file", type=Path, help="要校验的 .xlsx 文件")
-    cmd.add_argument("--annotate", type=Path, metavar="OUT.xlsx", help="另存一份标注了问题单元格的副本")
+    cmd.add_argument("file", type=Path, help=say(HELP, "the .xlsx file to check"))
+    cmd.add_argument("--annotate", type=Path, metavar="OUT.xlsx", help=say(HELP, "also save a copy with the problem cells marked"))
 
-    cmd = command("merge", "把 inbox/（或指定文件）中的回执合并进台账", "branchbook merge D:\\台账 --dry-run", _merge,
+    cmd = command("merge", say(HELP, "merge the returns in inbox/ (or the files given) into the ledger"), "branchbook merge D:\\台账 --dry-run", _merge,
                   home, output)
-    cmd.add_argument("files", nargs="*", type=Path, help="要合并的回执（默认：inbox/ 中全部）")
-    cmd.add_argument("--dry-run", action="store_true", help="只预览将新增、替换、退回什么，不写任何文件")
+    cmd.add_argument("files", nargs="*", type=Path, help=say(HELP, "the returns to merge (default: all of inbox/)"))
+    cmd.add_argument("--dry-run", action="store_true", help=say(HELP, "only show what would be added, replaced or sent back; write nothing"))
 
-    cmd = command("flags", "列出落后的党员和支部", "branchbook flags D:\\台账 --as-of 2005-03-30", _flags, home, output)
-    cmd.add_argument("--as-of", help="按哪一天计算（默认今天，或配置中的 as_of）")
+    cmd = command("flags", say(HELP, "list the members and branches that fall behind"), "branchbook flags D:\\台账 --as-of 2005-03-30", _flags, home, output)
+    cmd.add_argument("--as-of", help=say(HELP, "as of which day (default: today, or as_of in the config)"))
 
-    cmd = command("serve", "运行同步服务：监视 inbox/，自动校验、合并、刷新提醒", "branchbook serve D:\\台账", _serve, home)
-    cmd.add_argument("--polling", action="store_true", help="轮询方式监视（网络共享文件夹用）")
+    cmd = command("serve", say(HELP, "run the sync service: watch inbox/, check, merge, refresh the flags"), "branchbook serve D:\\台账", _serve, home)
+    cmd.add_argument("--polling", action="store_true", help=say(HELP, "watch by polling (for a network share)"))
 
-    command("status", "同步服务现在的状态（status.json）", "branchbook status D:\\台账", _status, home, output)
-    command("rebuild", "按日志和 archive/ 中的回执重建台账数据库，再写出台账", "branchbook rebuild D:\\台账", _rebuild,
+    command("status", say(HELP, "the sync service's state now (status.json)"), "branchbook status D:\\台账", _status, home, output)
+    command("rebuild", say(HELP, "rebuild the ledger from its journal and archive/, then write the master"), "branchbook rebuild D:\\台账", _rebuild,
             home, output)
-    command("export", "按数据库重新写出台账 master.xlsx（先导入其中的手工修改）", "branchbook export D:\\台账", _export,
+    command("export", say(HELP, "write master.xlsx from the ledger now (its hand edits are taken in first)"), "branchbook export D:\\台账", _export,
             home, output)
 
-    cmd = command("restore", "从备份恢复台账数据库（不写名称则列出可用备份）",
+    cmd = command("restore", say(HELP, "restore the ledger from a backup (without a name: list the backups)"),
                   "branchbook restore D:\\台账 ledger-20050330-180000-000000-auto.sqlite", _restore, home, output)
-    cmd.add_argument("name", nargs="?", help="backups/ 中的备份文件名")
+    cmd.add_argument("name", nargs="?", help=say(HELP, "the backup's file name in backups/"))
 
-    cmd = command("approve", "批准一份待审批的回执（发件人不是登记的书记邮箱时）", "branchbook approve D:\\台账 1a2b3c4d5e6f",
+    cmd = command("approve", say(HELP, "approve a held return (its sender is not the registered secretary)"), "branchbook approve D:\\台账 1a2b3c4d5e6f",
                   _approve, home, output)
-    cmd.add_argument("id", help="收件编号（见周报表或待审批说明）")
+    cmd.add_argument("id", help=say(HELP, "the receipt ID (see 周报 or the hold note)"))
 
-    cmd = command("bulletin", "生成每周简报（默认 docx，可编辑）", "branchbook bulletin D:\\台账 --week 3 --format pdf",
+    cmd = command("bulletin", say(HELP, "make the weekly bulletin (docx by default, editable)"), "branchbook bulletin D:\\台账 --week 3 --format pdf",
                   _bulletin, home, output)
-    cmd.add_argument("--week", type=int, help="周次（默认：最近结束的一周）")
-    cmd.add_argument("--format", choices=["docx", "pdf", "html"], default="docx", help="docx（默认）、pdf 或 html")
+    cmd.add_argument("--week", type=int, help=say(HELP, "the week (default: the last one ended)"))
+    cmd.add_argument("--format", choices=["docx", "pdf", "html"], default="docx", help=say(HELP, "docx (default), pdf or html"))
 
-    cmd = command("remind", "给各支部书记写（并可发送）落后提醒", "branchbook remind D:\\台账 --send", _remind, home, output)
-    cmd.add_argument("--send", action="store_true", help="同时按登记的书记邮箱发送（需配置发信邮箱）")
+    cmd = command("remind", say(HELP, "write (and send) each branch secretary's reminder"), "branchbook remind D:\\台账 --send", _remind, home, output)
+    cmd.add_argument("--send", action="store_true", help=say(HELP, "also mail them to the registered secretaries (needs mail.smtp)"))
 
-    cmd = command("addin", "生成 xlwings Lite 用的 main.py 和 requirements.txt",
+    cmd = command("addin", say(HELP, "write main.py and requirements.txt for xlwings Lite"),
                   "branchbook addin lite D:\\lite", _addin, output)
-    cmd.add_argument("target", choices=["lite"], help="目前只有 lite")
-    cmd.add_argument("folder", type=Path, help="输出文件夹")
-    cmd.add_argument("--wheel", default="branchbook", help="branchbook 安装包的地址（写入 requirements.txt）")
+    cmd.add_argument("target", choices=["lite"], help=say(HELP, "only lite for now"))
+    cmd.add_argument("folder", type=Path, help=say(HELP, "the output folder"))
+    cmd.add_argument("--wheel", default="branchbook", help=say(HELP, "where the branchbook package is (written into requirements.txt)"))
 
-    cmd = command("demo", "用内置演示学院跑一遍完整流程", "branchbook demo", _demo)
-    cmd.add_argument("home", nargs="?", default="branchbook-demo", help="演示文件夹（默认 ./branchbook-demo）")
+    cmd = command("demo", say(HELP, "run the whole job on the built-in demo college"), "branchbook demo", _demo)
+    cmd.add_argument("home", nargs="?", default="branchbook-demo", help=say(HELP, "the demo folder (default ./branchbook-demo)"))
     return parser
 
 
@@ -381,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
             return int(args.handler(args))
         except (UserError, SchemaError) as error:
             lang = _message_lang(args)
-            text = error.message(lang) if isinstance(error, UserError) else f"schemas/ 配置有误：{error}"
+            text = error.message(lang) if isinstance(error, UserError) else say(lang, "schemas/ is wrong: {error}",
+                                                                                   error=error)
             print(text, file=sys.stderr)
             return Exit.UNUSABLE
         except UnreadableFileError as error:
@@ -397,7 +414,8 @@ def main(argv: list[str] | None = None) -> int:
         return Exit.INTERRUPTED
     except Exception:  # noqa: BLE001 - the one place an unexpected failure is turned into a sentence
         path = _log_failure(args)
-        print(f"BranchBook 出现意外错误，未能完成。详细信息已记入 {path}，请把该文件发给维护人员。", file=sys.stderr)
+        print(say(_message_lang(args), "BranchBook failed unexpectedly and did not finish. The details are in {path}: "
+                                       "please send that file to whoever maintains BranchBook.", path=path), file=sys.stderr)
         return Exit.INTERNAL
 
 
