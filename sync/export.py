@@ -26,6 +26,7 @@ from ..workbook.books import (
 )
 from ..workbook.flags import Facts, Flag, compute_flags, flag_rows
 from ..workbook.home import Home
+from ..workbook.i18n import Domain
 from ..workbook.ledger import Ledger
 from ..workbook.office_edits import apply
 from ..workbook.reports.dashboard import dashboard_painter
@@ -35,6 +36,8 @@ from .master_store import MasterBusy, MasterStore
 from .writer import writing
 
 log = logging.getLogger("branchbook.sync")
+
+say = Domain("service")
 REFUSED = "office_edits_refused"  # meta key: the state of a master whose edits were refused, and why
 
 
@@ -62,13 +65,15 @@ def take_office_edits(home: Home, ledger: Ledger, result: Export | None = None) 
         changes: OfficeChanges = office_changes(home, ledger, home.lang)
     except UnreadableFile as error:
         # A damaged master holds no edit to keep: it is written anew (its bytes go to backups/ first).
-        log.warning("台账 master.xlsx 无法读取（%s），将按数据库重新写出。", error.message(home.lang))
+        log.warning(say(home.lang, "master.xlsx cannot be read ({why}): it is written anew from the ledger",
+                        why=error.message(home.lang)))
         return result
     if changes.refused:
         messages = [f.message(home.lang) for f in changes.report.errors]
         with ledger.transaction():
             ledger.set_meta(REFUSED, json.dumps({"sha256": state["sha256"], "messages": messages}, ensure_ascii=False))
-        log.warning("台账 master.xlsx 中的手工修改有 %d 处错误，未导入，台账文件暂不更新。", len(messages))
+        log.warning(say(home.lang, "the hand edits in master.xlsx have {count} errors: nothing is taken in and the file "
+                                   "is not updated", count=len(messages)))
         result.refused = messages
         return result
     with ledger.transaction():
@@ -81,7 +86,8 @@ def take_office_edits(home: Home, ledger: Ledger, result: Export | None = None) 
     journal.mirror(ledger, journal_path(home))
     result.taken = len(changes.edits)
     if changes.edits:
-        log.info("已导入台账中的手工修改 %d 处（%s）。", len(changes.edits), changes.who)
+        log.info(say(home.lang, "took in {count} hand edits from the master ({who})", count=len(changes.edits),
+                     who=changes.who))
     return result
 
 

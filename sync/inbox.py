@@ -6,6 +6,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..workbook.names import notes_beside
+
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 # Excel saves through an extensionless 8-hex temp name (KB 814068); its owner files start with ~$.
 _EXCEL_TEMP = re.compile(r"^[0-9A-Fa-f]{8}$")
@@ -14,7 +16,7 @@ _EXCEL_TEMP = re.compile(r"^[0-9A-Fa-f]{8}$")
 def is_ignored(path: Path) -> bool:
     name = path.name
     return (name.startswith(("~$", ".")) or name.lower().endswith((".tmp", ".crdownload", ".part"))
-            or bool(_EXCEL_TEMP.match(name)) or name.endswith((".错误报告.txt", ".mail.json")))
+            or bool(_EXCEL_TEMP.match(name)) or name.endswith(".mail.json") or notes_beside(name))
 
 
 def inbox_files(inbox: Path) -> list[Path]:

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 from ..workbook.home import Home
+from ..workbook.names import marked_copy
 from .mail_fetch import MailFetcher, describe
 from .mail_intake import Notice
 from .mail_ledger import MailLedger
@@ -57,5 +58,5 @@ class MailSide:
             if not item.mail:
                 continue
             filed = result.filed.get(item.name)
-            annotated = filed.with_name(f"{filed.stem}.标注.xlsx") if filed and outcome.result == "rejected" else None
+            annotated = marked_copy(filed, result.lang) if filed and outcome.result == "rejected" else None
             self._safely(self.replier.reply_outcome, item.mail, sub, outcome, tables, annotated)

@@ -23,9 +23,11 @@ from ..workbook.books import journal_path, open_ledger
 from ..workbook.cells import timestamp_text
 from ..workbook.flags import Flag
 from ..workbook.home import Home
+from ..workbook.i18n import Domain
 from ..workbook.intake import file_sha256, load_submission
 from ..workbook.ledger import RETURN, Ledger
 from ..workbook.merge import RECEIPTS, Changes, Outcome, merged_sheets, plan_merge
+from ..workbook.names import hold_note_suffix, marked_copy, report_suffix
 from ..workbook.reports.summaries import hold_report, rejection_report
 from ..workbook.safe_open import UnreadableFile
 from ..workbook.submission import Submission
@@ -33,10 +35,12 @@ from .export import Export, export_master, take_office_edits
 from .inbox import inbox_files
 from .mail_intake import SIDECAR_SUFFIX, read_sidecar, unpack_mail_files
 from .pause import pause_point
-from .quarantine import HOLD_NOTE_SUFFIX, sender_hold
+from .quarantine import sender_hold
 from .writer import writing
 
 log = logging.getLogger("branchbook.sync")
+
+say = Domain("service")
 WORK_FOLDER = ".work"
 
 
@@ -72,6 +76,7 @@ class BatchResult:
     filed: dict[str, Path] = field(default_factory=dict)  # file name -> where it went
     items: list[Incoming] = field(default_factory=list, repr=False)
     submissions: list[Submission] = field(default_factory=list, repr=False)
+    lang: str = "zh"
 
     @property
     def flags(self) -> list[Flag]:
@@ -87,7 +92,8 @@ class BatchResult:
         if self.export is None:
             return None
         if self.export.refused:
-            return "台账 master.xlsx 中的手工修改有错误，未导入，台账文件暂不更新：" + "；".join(self.export.refused[:5])
+            return say(self.lang, "the hand edits in master.xlsx have errors; nothing is taken in and the file is not "
+                                  "updated until they are fixed: {errors}", errors=say(self.lang, "; ").join(self.export.refused[:5]))
         return self.export.busy
 
 
@@ -133,12 +139,12 @@ def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[d
             sub = load_submission(copy, tables, file_name=item.name, sender=item.sender,
                                   received_at=_received_at(item), lang=home.lang)
         except Exception as error:  # noqa: BLE001 - one strange file must not block every other return
-            log.exception("读取 %s 时出错，按损坏文件退回", item.name)
+            log.exception(say(home.lang, "reading {name} failed: sent back as damaged", name=item.name))
             sub = Submission(file_name=item.name, sha256=file_sha256(copy), received_at=timestamp_text(datetime.now()),
                              sender=item.sender,
                              unreadable=UnreadableFile("corrupt", Path(item.name), reason=type(error).__name__))
         if item.sender and not item.mail.get("approved"):
-            sub.hold = sender_hold(sub, tables.get("branches", []), item.mail.get("authenticated"))
+            sub.hold = sender_hold(sub, tables.get("branches", []), item.mail.get("authenticated"), home.lang)
         submissions.append(sub)
     return copies, submissions
 
@@ -221,7 +227,7 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
         base = base_tables(ledger)
         copies, submissions = read_submissions(home, items, base, progress)
         changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions, now, ledger.schemas)
-        result = BatchResult(outcomes=outcomes, items=items, submissions=submissions)
+        result = BatchResult(outcomes=outcomes, items=items, submissions=submissions, lang=home.lang)
         if dry_run:
             for copy in copies:
                 copy.unlink(missing_ok=True)
@@ -256,28 +262,28 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
         folder = home.folder("quarantine")
         folder.mkdir(exist_ok=True)
         target = folder / f"{sub.receipt_id}__{Path(item.name).name}"
-        target.with_name(target.name + HOLD_NOTE_SUFFIX).write_text(hold_report(sub), encoding="utf-8")
+        target.with_name(target.name + hold_note_suffix(home.lang)).write_text(hold_report(sub, home.lang), encoding="utf-8")
         if mail_sidecar.exists():
             shutil.move(str(mail_sidecar), target.with_name(target.name + SIDECAR_SUFFIX))
         shutil.move(str(item.path), target)
-        log.info("%s 待审批：%s", item.name, sub.hold)
+        log.info(say(home.lang, "{name} waits for approval: {why}", name=item.name, why=sub.hold))
         return target
     mail_sidecar.unlink(missing_ok=True)  # what it said is kept in 周报 and in the archive's sidecar
     if outcome.result == "rejected":
         folder = home.folder("rejected")
         folder.mkdir(exist_ok=True)
         target = _free_name(folder, item.name)
-        report = target.with_name(target.name + ".错误报告.txt")
-        report.write_text(rejection_report(sub, outcome), encoding="utf-8")
+        report = target.with_name(target.name + report_suffix(home.lang))
+        report.write_text(rejection_report(sub, outcome, home.lang), encoding="utf-8")
         if sub.unreadable is None and sub.report is not None:
             from ..workbook.annotate import annotate  # openpyxl: loaded only when a file is refused
 
             try:
-                annotate(copy, sub.report, target.with_name(f"{target.stem}.标注.xlsx"), home.lang)
+                annotate(copy, sub.report, marked_copy(target, home.lang), home.lang)
             except Exception:  # noqa: BLE001 - a marked copy is a courtesy; the report above already says it all
-                log.exception("%s 的标注副本没有生成", item.name)
+                log.exception(say(home.lang, "the marked copy of {name} was not made", name=item.name))
         shutil.move(str(item.path), target)
-        log.info("退回 %s：%s", item.name, " ".join(outcome.problems[:3]))
+        log.info(say(home.lang, "sent back {name}: {problems}", name=item.name, problems=" ".join(outcome.problems[:3])))
         return target
     folder = home.folder("archive")
     folder.mkdir(exist_ok=True)
@@ -290,5 +296,5 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
         target.with_name(target.name + ".json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1),
                                                            encoding="utf-8")
         shutil.move(str(item.path), target)
-    log.info("%s：%s", item.name, outcome.result)
+    log.info(say(home.lang, "{name}: {result}", name=item.name, result=outcome.result))
     return target

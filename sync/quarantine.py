@@ -7,10 +7,12 @@ from pathlib import Path
 
 from ..workbook.errors import UserError
 from ..workbook.home import Home
+from ..workbook.i18n import Domain
+from ..workbook.names import notes_beside
 from ..workbook.submission import Submission
 from .mail_intake import SIDECAR_SUFFIX
 
-HOLD_NOTE_SUFFIX = ".待审批.txt"
+say = Domain("service")
 
 
 class NotHeld(UserError):
@@ -20,7 +22,7 @@ class NotHeld(UserError):
 
 def held_file(home: Home, receipt_id: str) -> Path:
     folder = home.folder("quarantine")
-    found = [p for p in folder.glob(f"{receipt_id}__*") if not p.name.endswith((SIDECAR_SUFFIX, HOLD_NOTE_SUFFIX))] \
+    found = [p for p in folder.glob(f"{receipt_id}__*") if not p.name.endswith(SIDECAR_SUFFIX) and not notes_beside(p.name)] \
         if folder.is_dir() else []
     if len(found) != 1:
         raise NotHeld(receipt_id)
@@ -39,15 +41,17 @@ def approve(home: Home, receipt_id: str) -> str:
                                                               encoding="utf-8")
     path.replace(target)
     sidecar_path.unlink(missing_ok=True)
-    path.with_name(path.name + HOLD_NOTE_SUFFIX).unlink(missing_ok=True)
+    for note in path.parent.glob(f"{path.name}.*.txt"):
+        if notes_beside(note.name):
+            note.unlink()
     return sidecar.get("file_name", path.name)
 
 
-def sender_hold(sub: Submission, branches: list[dict], authenticated: bool | None) -> str | None:
+def sender_hold(sub: Submission, branches: list[dict], authenticated: bool | None, lang: str) -> str | None:
     """Why a mailed return must wait for approval, or None: the sender must be the branch's secretary
     or a listed deputy, and our own mail server must not have failed the sender's authentication."""
     if authenticated is False:
-        return f"发件人 {sub.sender} 未通过学院邮件服务器的身份验证"
+        return say(lang, "the sender {sender} failed the college mail server's authentication", sender=sub.sender)
     branch = next((b for b in branches if b.get("branch_id") == sub.branch_id), None)
     if branch is None:
         return None  # the return is rejected for its branch anyway
@@ -55,4 +59,5 @@ def sender_hold(sub: Submission, branches: list[dict], authenticated: bool | Non
     allowed |= {a.strip().lower() for a in re.split(r"[,;，；、\s]+", str(branch.get("deputy_emails") or "")) if a.strip()}
     if (sub.sender or "").lower() in allowed - {""}:
         return None
-    return f"发件人 {sub.sender} 不是「{branch.get('name')}」登记的支部书记或代报人邮箱"
+    return say(lang, "the sender {sender} is not the registered secretary or deputy of {branch}", sender=sub.sender,
+               branch=branch.get("name"))

@@ -18,6 +18,7 @@ from ..workbook import journal
 from ..workbook.books import journal_path, ledger_path, open_ledger, record_master, state_folder
 from ..workbook.errors import UserError
 from ..workbook.home import Home
+from ..workbook.i18n import Domain
 from ..workbook.ids import receipt_id
 from ..workbook.intake import load_submission
 from ..workbook.ledger import Ledger
@@ -30,6 +31,8 @@ from .pipeline import BASE_SHEETS, batch_context, commit
 from .writer import writing
 
 log = logging.getLogger("branchbook.sync")
+
+say = Domain("service")
 REPLAYED = ("merged", "superseded")  # results whose files are in archive/ and are merged again
 
 
@@ -56,7 +59,7 @@ def _at(entry: dict) -> datetime:
     return datetime.fromisoformat(entry["at"])
 
 
-def _replay_batch(ledger: Ledger, entry: dict, files: dict[str, Path], report: Rebuilt) -> None:
+def _replay_batch(ledger: Ledger, entry: dict, files: dict[str, Path], report: Rebuilt, lang: str) -> None:
     body = entry["body"]
     base = ledger.tables(BASE_SHEETS)  # not cached: the ledger being rebuilt changes under it
     submissions, expected, recorded = [], [], []
@@ -77,7 +80,8 @@ def _replay_batch(ledger: Ledger, entry: dict, files: dict[str, Path], report: R
                                    datetime.fromisoformat(body["now"]), ledger.schemas)
     for outcome, wanted in zip(outcomes, expected):
         if outcome.result != wanted:
-            report.differences.append(f"{outcome.file_name}：原为 {wanted}，重放为 {outcome.result}")
+            report.differences.append(say(lang, "{name}: was {before}, replayed as {after}", name=outcome.file_name,
+                                          before=wanted, after=outcome.result))
     commit(ledger, changes, body, receipts=recorded, who=entry.get("who"), at=_at(entry))
 
 
@@ -87,7 +91,7 @@ def replay(home: Home, entries: list[dict], ledger: Ledger) -> Rebuilt:
     for entry in entries:
         kind, body = entry["kind"], entry["body"]
         if kind == "batch":
-            _replay_batch(ledger, entry, files, report)
+            _replay_batch(ledger, entry, files, report, home.lang)
             continue
         with ledger.transaction():
             if kind == "snapshot":
@@ -126,7 +130,7 @@ def rebuild(home: Home) -> Rebuilt:
                 before = _comparable(old)
                 backup_ledger(home, old, "before-rebuild")
         except Exception:  # noqa: BLE001 - a lost or damaged ledger is what rebuild is for
-            log.warning("原台账数据库无法读取，按日志和 archive/ 重建。")
+            log.warning(say(home.lang, "the ledger cannot be read: rebuilding from the journal and archive/"))
         entries = _entries(home)
         temp = state_folder(home) / "rebuilding.sqlite"
         for path in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):

@@ -19,10 +19,12 @@ from filelock import FileLock, Timeout
 from ..workbook.books import state_folder
 from ..workbook.cells import timestamp_text
 from ..workbook.home import Home
+from ..workbook.i18n import Domain
 
 LOCK_NAME = "writer.lock"
 HOLDER_NAME = "writer.holder.json"
 _held = threading.local()
+say = Domain("service")
 
 
 class Stopped(Exception):
@@ -38,9 +40,9 @@ def holder(home: Home) -> dict | None:
 
 def waiting_message(home: Home) -> str:
     who = holder(home) or {}
-    since = f"，自 {who['since']} 起" if who.get("since") else ""
-    return (f"另一个程序（{who.get('what', '未知')}，进程 {who.get('pid', '?')}{since}）正在写入台账，"
-            "等它完成后继续，不会覆盖它的结果……")
+    return say(home.lang, "Another program ({what}, process {pid}, since {since}) is writing the ledger; this one goes "
+                          "on when it is done and will not overwrite its work…", what=who.get("what", "?"),
+               pid=who.get("pid", "?"), since=who.get("since", "?"))
 
 
 @contextmanager

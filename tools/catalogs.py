@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_python
+from babel.messages.extract import extract
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
@@ -38,10 +38,9 @@ def extracted() -> dict[str, dict[str, list[tuple[str, int]]]]:
                 continue
             messages = found.setdefault(match.group(1), {})
             with path.open("rb") as handle:
-                for line, _, message, _ in extract_python(handle, KEYWORDS, [], {}):
-                    for text in (message if isinstance(message, tuple) else (message,)):
-                        if text:
-                            messages.setdefault(text, []).append((str(path.relative_to(ROOT)), line))
+                for line, text, _, _ in extract("python", handle, KEYWORDS, [], {}):
+                    for one in (text if isinstance(text, tuple) else (text,)):
+                        messages.setdefault(one, []).append((str(path.relative_to(ROOT)), line))
     return found
 
 
