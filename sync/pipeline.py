@@ -28,7 +28,7 @@ from ..workbook.intake import file_sha256, load_submission
 from ..workbook.ledger import RETURN, Ledger
 from ..workbook.merge import RECEIPTS, Changes, Outcome, merged_sheets, plan_merge
 from ..workbook.names import hold_note_suffix, marked_copy, report_suffix
-from ..workbook.reports.summaries import hold_report, rejection_report
+from ..workbook.reports.summaries import hold_report, rejection_report, render_notes
 from ..workbook.safe_open import UnreadableFile
 from ..workbook.submission import Submission
 from .export import Export, export_master, take_office_edits
@@ -227,6 +227,7 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
         base = base_tables(ledger)
         copies, submissions = read_submissions(home, items, base, progress)
         changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions, now, ledger.schemas)
+        render_notes(changes, home.lang)
         result = BatchResult(outcomes=outcomes, items=items, submissions=submissions, lang=home.lang)
         if dry_run:
             for copy in copies:

@@ -24,6 +24,7 @@ from ..workbook.intake import load_submission
 from ..workbook.ledger import Ledger
 from ..workbook.merge import plan_merge
 from ..workbook.office_edits import Edit, apply
+from ..workbook.reports.summaries import render_notes
 from ..workbook.schema import load_schemas
 from .backup import backup_ledger
 from .export import Export, export_master, take_office_edits
@@ -78,6 +79,7 @@ def _replay_batch(ledger: Ledger, entry: dict, files: dict[str, Path], report: R
         expected.append(item["result"])
     changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions,
                                    datetime.fromisoformat(body["now"]), ledger.schemas)
+    render_notes(changes, lang)
     for outcome, wanted in zip(outcomes, expected):
         if outcome.result != wanted:
             report.differences.append(say(lang, "{name}: was {before}, replayed as {after}", name=outcome.file_name,

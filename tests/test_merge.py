@@ -90,7 +90,13 @@ def test_hand_edits_in_the_master_are_kept_and_reported(demo_home, tmp_path):
     edited["status"] = "excused"  # the office corrects it by hand
     second = set_saved_time(filled_return(demo_home, tmp_path / "second.xlsx", seed=8), LATE)
     again, [outcome] = _merge(merged, second)
-    assert outcome.result == "merged" and len(outcome.conflicts) == 1 and "手工修改" in outcome.conflicts[0]
+    from branchbook.workbook.reports.summaries import conflict_text
+
+    assert outcome.result == "merged" and len(outcome.conflicts) == 1
+    [conflict] = outcome.conflicts
+    assert conflict.sheet == "attendance" and conflict.key == (edited["session_id"], edited["member_id"])
+    assert "手工修改" in conflict_text("zh", conflict.sheet, conflict.key)
+    assert "edited by hand" in conflict_text("en", conflict.sheet, conflict.key)
     kept = [r for r in again["attendance"] if (r["session_id"], r["member_id"]) == (edited["session_id"], edited["member_id"])]
     assert len(kept) == 1 and kept[0]["status"] == "excused"
 

@@ -23,7 +23,6 @@ from .provenance import edited_by_hand, stamp
 from .schema import Schemas, load_schemas
 from .submission import Submission
 
-NOTE_LIMIT = 5
 RECEIPTS = "returns"
 
 __all__ = ["Changes", "Outcome", "merge", "merged_sheets", "plan_merge", "source_return"]
@@ -32,6 +31,28 @@ __all__ = ["Changes", "Outcome", "merge", "merged_sheets", "plan_merge", "source
 def merged_sheets(schemas: Schemas) -> tuple[str, ...]:
     """The sheets whose rows come from returns (`provenance: true` in schemas/master.yaml)."""
     return tuple(sheet.key for sheet in schemas.master if sheet.provenance)
+
+
+class Note:
+    """What a receipt's 处理说明 will say, as a code and values: rendered in the HOME's language when the
+    receipt is stored (reports/summaries.receipt_note)."""
+
+    def __init__(self, code: str, **values: Any):
+        self.code, self.values = code, values
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Note) and (self.code, self.values) == (other.code, other.values)
+
+    def __repr__(self) -> str:
+        return f"Note({self.code!r}, {self.values!r})"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A row of the return that the office had edited in the ledger: the ledger's value stands."""
+
+    sheet: str
+    key: tuple
 
 
 @dataclass
@@ -43,7 +64,7 @@ class Outcome:
     week: int | None = None
     added: dict[str, int] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
-    conflicts: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -66,12 +87,6 @@ class Changes:
 
 def _key(schemas: Schemas, sheet_key: str, row: dict[str, Any]) -> tuple:
     return tuple(row.get(k) for k in schemas.sheet(sheet_key).primary_key)
-
-
-def _describe(schemas: Schemas, sheet_key: str, row: dict[str, Any]) -> str:
-    sheet = schemas.sheet(sheet_key)
-    key = " / ".join(str(row.get(k)) for k in sheet.primary_key)
-    return f"{sheet.name('zh')} {key}：台账中的这一行在合并后被手工修改过，保留台账的值，未用回执覆盖。"
 
 
 class _Batch:
@@ -156,17 +171,17 @@ def plan_merge(existing: dict[str, list[dict]], submissions: list[Submission], n
         batch.add_receipt(receipt)
         if not sub.acceptable:
             outcome.problems = sub.problems()
-            receipt["note"] = _note(outcome.problems)
+            receipt["note"] = Note("problems", problems=outcome.problems)
             continue
         if sub.hold:
             outcome.result = receipt["result"] = "quarantined"
             outcome.problems = [sub.hold]
-            receipt["note"] = f"{sub.hold}，待学院审批（branchbook approve … {sub.receipt_id}）。"
+            receipt["note"] = Note("held", why=sub.hold, receipt=sub.receipt_id)
             continue
         current = [r for r in batch.receipts if r.get("return_id") == sub.return_id and r.get("result") == "merged"]
         if any((r.get("filled_at") or "") > (sub.filled_at or "") for r in current):
             outcome.result = receipt["result"] = "superseded"
-            receipt["note"] = "比已合并的同一支部同一周回执填得更早，未覆盖。"
+            receipt["note"] = Note("superseded")
             continue
         kept_by_hand: dict[str, set[tuple]] = {}
         for key in sheets:
@@ -184,12 +199,12 @@ def plan_merge(existing: dict[str, list[dict]], submissions: list[Submission], n
             sheet = schemas.sheet(key)
             for row in sub.rows.get(key, []):
                 if _key(schemas, key, row) in kept_by_hand.get(key, set()):
-                    outcome.conflicts.append(_describe(schemas, key, row))
+                    outcome.conflicts.append(Conflict(key, _key(schemas, key, row)))
                     continue
                 batch.add_row(key, sub.return_id, stamp(sheet, row, source))
                 outcome.added[key] = outcome.added.get(key, 0) + 1
         outcome.result = receipt["result"] = "merged"
-        receipt["note"] = _note(outcome.conflicts)
+        receipt["note"] = Note("conflicts", conflicts=outcome.conflicts) if outcome.conflicts else None
     return batch.finish(), outcomes
 
 
@@ -212,16 +227,10 @@ def apply_changes(tables: dict[str, list[dict]], changes: Changes) -> dict[str, 
 
 def merge(tables: dict[str, list[dict]], submissions: list[Submission], now: datetime | None = None,
           schemas: Schemas | None = None) -> tuple[dict[str, list[dict]], list[Outcome]]:
-    """The new tables and one Outcome per submission: plan_merge on whole in-memory tables."""
+    """The new tables and one Outcome per submission: plan_merge on whole in-memory tables (receipt notes
+    stay codes: reports/summaries.render_notes words them)."""
     schemas = schemas or load_schemas()
     keys = (*merged_sheets(schemas), RECEIPTS)
     existing = {key: [{**row, ROW: position} for position, row in enumerate(tables.get(key, []))] for key in keys}
     changes, outcomes = plan_merge(existing, submissions, now, schemas)
     return apply_changes(tables, changes), outcomes
-
-
-def _note(lines: list[str]) -> str | None:
-    if not lines:
-        return None
-    more = f"（另有 {len(lines) - NOTE_LIMIT} 条）" if len(lines) > NOTE_LIMIT else ""
-    return "；".join(lines[:NOTE_LIMIT]) + more

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..flags import RULE_TITLES, Flag
 from ..i18n import N_, Domain
-from ..merge import Outcome
+from ..merge import Changes, Note, Outcome
 from ..schema import load_schemas
 from ..submission import Submission
 
@@ -80,3 +80,37 @@ def flags_text(flags: list[Flag], limit: int = 30, lang: str = "zh") -> list[str
     if len(flags) > limit:
         lines.append(say(lang, "  …and {count} more: see the Flags sheet of the master.", count=len(flags) - limit))
     return lines
+
+
+NOTE_LIMIT = 5  # a receipt's note names this many problems or conflicts at most
+
+
+def _listed(lang: str, lines: list[str]) -> str:
+    more = say(lang, " (and {count} more)", count=len(lines) - NOTE_LIMIT) if len(lines) > NOTE_LIMIT else ""
+    return say(lang, "; ").join(lines[:NOTE_LIMIT]) + more
+
+
+def conflict_text(lang: str, sheet: str, key: tuple) -> str:
+    return say(lang, "{sheet} {key}: this row was edited by hand after it was merged; the ledger's value is kept, "
+                     "not the return's.", sheet=load_schemas().sheet(sheet).name(lang),
+               key=" / ".join(str(part) for part in key))
+
+
+def receipt_note(lang: str, note: Note | str | None) -> str | None:
+    """A receipt's 处理说明 in the HOME's language."""
+    if note is None or isinstance(note, str):
+        return note
+    if note.code == "problems":
+        return _listed(lang, note.values["problems"]) or None
+    if note.code == "held":
+        return say(lang, "{why}: waiting for the office's approval (branchbook approve … {receipt}).", **note.values)
+    if note.code == "superseded":
+        return say(lang, "Filled earlier than the return already merged for the same branch and week: not merged over it.")
+    return _listed(lang, [conflict_text(lang, c.sheet, c.key) for c in note.values["conflicts"]])
+
+
+def render_notes(changes: Changes, lang: str) -> Changes:
+    """The receipts' notes as text, before they are stored or journaled."""
+    for receipt in changes.added.get("returns", []):
+        receipt["note"] = receipt_note(lang, receipt.get("note"))
+    return changes
