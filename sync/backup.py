@@ -38,7 +38,7 @@ def backup_ledger(home: Home, ledger: Ledger, reason: str = "auto") -> Path:
         ledger.db.backup(copy)
     finally:
         copy.close()
-    kept = int(home.config.get("sync", {}).get("backups_kept", 20))
+    kept = home.settings.sync.backups_kept
     for old in backups(home)[:-kept]:
         old.unlink(missing_ok=True)
     with ledger.transaction():
@@ -47,8 +47,8 @@ def backup_ledger(home: Home, ledger: Ledger, reason: str = "auto") -> Path:
 
 
 def backup_ledger_now_and_then(home: Home, ledger: Ledger) -> Path | None:
-    """A rolling copy when the last one is older than `sync.backup_minutes` (default 10)."""
-    minutes = float(home.config.get("sync", {}).get("backup_minutes", 10))
+    """A rolling copy when the last one is older than `sync.backup_minutes`."""
+    minutes = home.settings.sync.backup_minutes
     last = float(ledger.get_meta(LAST_BACKUP) or 0)
     if time.time() - last < minutes * 60:
         return None

@@ -67,7 +67,7 @@ class MasterStore:
         folder.mkdir(exist_ok=True)
         target = folder / f"{self.path.stem}-{datetime.now():%Y%m%d-%H%M%S-%f}-{reason}{self.path.suffix}"
         shutil.copy2(self.path, target)
-        kept = int(self.home.config.get("sync", {}).get("backups_kept", 20))
+        kept = self.home.settings.sync.backups_kept
         for old in sorted(folder.glob(f"{self.path.stem}-*{self.path.suffix}"))[:-kept]:
             old.unlink(missing_ok=True)
         return target

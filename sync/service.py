@@ -69,13 +69,13 @@ class _InboxHandler(PatternMatchingEventHandler):
 class SyncService:
     def __init__(self, home: Home, polling: bool | None = None):
         self.home = home
-        settings = home.config.get("sync", {})
-        self.poll = float(settings.get("poll_seconds", 1.0))
-        self.rescan_every = float(settings.get("rescan_seconds", 30))
-        self.quiet = float(settings.get("debounce_seconds", self.poll))
-        self.polling = bool(settings.get("polling", False)) if polling is None else polling
+        settings = home.settings.sync
+        self.poll = settings.poll_seconds
+        self.rescan_every = settings.rescan_seconds
+        self.quiet = settings.quiet_seconds
+        self.polling = settings.polling if polling is None else polling
         self.inbox = home.folder("inbox")
-        self.tracker = StabilityTracker(int(settings.get("stable_polls", 2)))
+        self.tracker = StabilityTracker(settings.stable_polls)
         self.stop_event = threading.Event()
         self.wake = threading.Event()
         self.seen: set[Path] = set()
@@ -91,7 +91,7 @@ class SyncService:
         self._last_state, self._last_message = "idle", ""
         self.export_due = True  # a master older than the ledger (a crash, a merge while Excel had it) is caught up at start
         self.next_master_check = 0.0
-        self.master_check_seconds = float(settings.get("master_check_seconds", 5))
+        self.master_check_seconds = settings.master_check_seconds
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> None:

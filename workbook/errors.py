@@ -73,6 +73,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "无法读取台账 {path}：{reason}",
         "en": "Cannot read the master {path}: {reason}",
     },
+    "setting-file": {
+        "zh": "无法读取设置文件 {file}：{reason}。",
+        "en": "Cannot read the settings file {file}: {reason_en}.",
+    },
+    "setting-unknown": {
+        "zh": "{file} 中的 {setting} 不是可识别的设置（可用：{known}）。{hint}",
+        "en": "{setting} in {file} is not a setting BranchBook knows (known: {known_en}).{hint_en}",
+    },
+    "setting-bad": {
+        "zh": "{file} 中的 {setting} 的值“{value}”不对，应为{expected}。",
+        "en": "{setting} in {file} is {value}; it should be {expected_en}.",
+    },
+    "setting-missing": {
+        "zh": "{file} 中缺少设置 {setting}。",
+        "en": "The setting {setting} is missing from {file}.",
+    },
 }
 
 

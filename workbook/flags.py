@@ -9,9 +9,10 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from .calendar import Campaign
+from .calendar import Campaign, Phase
 from .cells import as_day
 from .schema import Schemas, load_schemas
+from .settings import Rules
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Facts:
         self.returns = [r for r in tables.get("returns", []) if r.get("result") in ("merged", "replaced")
                         and (as_day(r.get("received_at")) or as_of) <= as_of]
         self.central = self.schemas.codes["session_kind"].codes_where("central")
+        self.thresholds = schemas.rules.thresholds
+        self.study_targets = study_targets(self.campaign, schemas.rules)
 
     def flag(self, rule: str, member: dict | None, branch_id: str, detail: str, since: date | None,
              shortfall: str = "") -> Flag:
@@ -88,42 +91,71 @@ class Facts:
             rule, detail, since, self.liaison.get(branch_id, ""), branch.get("secretary", ""), shortfall)
 
 
-def _threshold(facts: Facts, name: str):
-    return facts.schemas.threshold(name)
+def study_targets(campaign: Campaign, rules: Rules) -> list[tuple[Phase, float]]:
+    """The phases whose study hours count, each with its target: the phases sheet's 目标学时 where it is
+    given; when no phase has one, the first phase with rules.yaml's campaign.target_hours."""
+    given = [(phase, float(phase.target_hours)) for phase in campaign.phases
+             if isinstance(phase.target_hours, (int, float)) and phase.target_hours > 0]
+    return given or [(campaign.phases[0], float(rules.campaign.target_hours))]
+
+
+@dataclass(frozen=True)
+class StudyProgress:
+    hours: float  # studied so far in the phases that carry a target
+    expected: float  # what the targets ask by now, pro rata within each phase
+    has_records: bool
+    start: date  # the day he is measured from
+    target: float  # the targets of the phases he is measured in, whole
+
+
+def _study(facts: Facts, member: dict) -> StudyProgress | None:
+    joined = as_day(member.get("joined"))
+    attended = facts.attendance.get(member["member_id"], [])
+    studied = facts.by_member["selfstudy"].get(member["member_id"], [])
+    hours = expected = target = 0.0
+    has_records, first = False, None
+    for phase, phase_target in facts.study_targets:
+        start = max(phase.start, joined or phase.start)
+        if start > phase.end:
+            continue  # he joined after this phase: its target is not his
+        first = first or start
+        target += phase_target
+        if facts.as_of < start:
+            continue
+        in_phase = [r for r in attended if phase.start <= as_day(facts.sessions[r["session_id"]]["date"]) <= phase.end]
+        in_phase += [r for r in studied if phase.start <= as_day(r["date"]) <= phase.end]
+        hours += sum(float(r.get("hours") or 0) for r in in_phase)
+        has_records = has_records or bool(in_phase)
+        elapsed = (min(facts.as_of, phase.end) - start).days + 1
+        span = (phase.end - start).days + 1
+        expected += phase_target * min(elapsed / span, 1.0)
+    if first is None or facts.as_of < first:
+        return None
+    return StudyProgress(hours, expected, has_records, first, target)
 
 
 def study_progress(facts: Facts, member: dict) -> tuple[float, float, bool, date] | None:
-    """(hours so far, hours expected by now, has any record, the day he is measured from) in the study
-    phase; None before he starts."""
-    phase = facts.campaign.phases[0]  # the 40-hour target belongs to the study phase
-    target = facts.schemas.rules["campaign"]["target_hours"]
-    start = max(phase.start, as_day(member.get("joined")) or phase.start)
-    if facts.as_of < start:
+    """(hours so far, hours expected by now, has any record, the day he is measured from) in the phases
+    that carry a study target (study_targets); None before he starts."""
+    progress = _study(facts, member)
+    if progress is None:
         return None
-    attended = [r for r in facts.attendance.get(member["member_id"], [])
-                if phase.start <= as_day(facts.sessions[r["session_id"]]["date"]) <= phase.end]
-    studied = [r for r in facts.by_member["selfstudy"].get(member["member_id"], [])
-               if phase.start <= as_day(r["date"]) <= phase.end]
-    hours = sum(float(r.get("hours") or 0) for r in attended) + sum(float(r.get("hours") or 0) for r in studied)
-    elapsed = (min(facts.as_of, phase.end) - start).days + 1
-    span = (phase.end - start).days + 1
-    return hours, target * min(elapsed / span, 1.0), bool(attended or studied), start
+    return progress.hours, progress.expected, progress.has_records, progress.start
 
 
 def study_hours(facts: Facts, member: dict):
-    progress = study_progress(facts, member)
+    progress = _study(facts, member)
     if progress is None:
         return
-    hours, expected, has_records, start = progress
-    target = facts.schemas.rules["campaign"]["target_hours"]
-    if not has_records:
+    hours, expected, target = progress.hours, progress.expected, progress.target
+    if not progress.has_records:
         yield facts.flag("no-data", member, member["branch_id"], "还没有任何学习或出勤记录（不是 0 学时，而是尚无数据）。",
-                          start, f"还差 {target:g} 学时")
+                          progress.start, f"还差 {target:g} 学时")
         return
     if hours + 1e-9 < expected:
         gap = round(expected - hours, 1)
         yield facts.flag("study-hours", member, member["branch_id"],
-                          f"已学 {hours:g} 学时，按进度应达 {expected:.1f} 学时（还差 {gap:g} 学时）。", start,
+                          f"已学 {hours:g} 学时，按进度应达 {expected:.1f} 学时（还差 {gap:g} 学时）。", progress.start,
                           f"还差 {target - hours:g} 学时（按进度还差 {gap:g}）")
 
 
@@ -140,15 +172,15 @@ def attendance(facts: Facts, member: dict):
                 worst, worst_start = run, run_start
         elif row.get("status") in ("present", "excused"):
             run, run_start = 0, None  # excused is not absent; a blank or unknown status does not break or extend
-    if worst >= _threshold(facts, "absences_in_row"):
+    if worst >= facts.thresholds.absences_in_row:
         yield facts.flag("absent-in-row", member, member["branch_id"], f"无故连续缺席集中学习 {worst} 次。", worst_start,
                           "请补学缺席的集中学习内容")
     counted = [r for r in central if r.get("status") in ("present", "absent")]
     if counted:
         rate = sum(r["status"] == "present" for r in counted) / len(counted)
-        if rate < _threshold(facts, "attendance_rate_min"):
+        if rate < facts.thresholds.attendance_rate_min:
             yield facts.flag("attendance-rate", member, member["branch_id"],
-                              f"出勤率 {rate:.0%}（请假不计），低于 {_threshold(facts, 'attendance_rate_min'):.0%}。",
+                              f"出勤率 {rate:.0%}（请假不计），低于 {facts.thresholds.attendance_rate_min:.0%}。",
                               None, "请按时参加集中学习")
     unknown = [r for r in rows if r.get("status") not in ("present", "absent", "excused")]
     if unknown:
@@ -162,13 +194,13 @@ def notebook(facts: Facts, member: dict):
     checks = sorted((r for r in facts.by_member["inspections"].get(member["member_id"], [])
                      if as_day(r["date"]) >= phase.start), key=lambda r: as_day(r["date"]))
     if not checks:
-        due = phase.start + timedelta(weeks=_threshold(facts, "inspection_due_weeks"))
+        due = phase.start + timedelta(weeks=facts.thresholds.inspection_due_weeks)
         if facts.as_of >= due:
             yield facts.flag("no-inspection", member, member["branch_id"], f"「{phase.name}」阶段还没有读书笔记检查记录。",
                               due, "请督查小组检查读书笔记")
         return
     latest = checks[-1]
-    needed = _threshold(facts, "thinking_questions")
+    needed = facts.thresholds.thinking_questions
     answered = latest.get("questions")
     if isinstance(answered, (int, float)) and answered < needed:
         yield facts.flag("questions", member, member["branch_id"], f"{needed} 个思考题只完成 {answered:g} 个。",
@@ -183,9 +215,9 @@ def notebook(facts: Facts, member: dict):
 
 def opinions(facts: Facts, member: dict):
     branch = facts.branches.get(member["branch_id"], {})
-    if branch.get("kind") not in _threshold(facts, "opinions_branch_kinds"):
+    if branch.get("kind") not in facts.thresholds.opinions_branch_kinds:
         return
-    needed = _threshold(facts, "opinions_min_people")
+    needed = facts.thresholds.opinions_min_people
     asked = sum(int(r.get("people") or 0) for r in facts.by_member["opinions"].get(member["member_id"], []))
     if asked < needed:
         yield facts.flag("opinions", member, member["branch_id"], f"已向 {asked} 位群众征求意见，要求不少于 {needed} 位。",
@@ -195,7 +227,7 @@ def opinions(facts: Facts, member: dict):
 def away_reports(facts: Facts, member: dict):
     if member.get("away") != "yes":
         return
-    weeks = _threshold(facts, "away_report_weeks")
+    weeks = facts.thresholds.away_report_weeks
     records = [r for key in ("selfstudy", "opinions", "inspections") for r in facts.by_member[key].get(member["member_id"], [])]
     last = max((as_day(r["date"]) for r in records), default=None)
     since = last or facts.campaign.start
@@ -206,7 +238,7 @@ def away_reports(facts: Facts, member: dict):
 
 
 def branch_returns(facts: Facts, branch_id: str):
-    grace = timedelta(days=_threshold(facts, "return_grace_days"))
+    grace = timedelta(days=facts.thresholds.return_grace_days)
     weeks = {r.get("week"): r for r in facts.returns if r.get("branch_id") == branch_id}
     for week in range(1, facts.campaign.last_week + 1):
         start, end = facts.campaign.week_range(week)

@@ -1,7 +1,7 @@
-"""HOME: the office's working folder, holding the master, the drop folders and the config."""
+"""HOME: the office's working folder, holding the master, the drop folders and branchbook.yaml."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,17 +10,13 @@ import yaml
 
 from .errors import UserError
 from .schema import LANGS
+from .settings import CONFIG_NAME, MASTER_NAME, Settings, load_settings, read_config
 
-CONFIG_NAME = "branchbook.yaml"
-MASTER_NAME = "master.xlsx"
+__all__ = ["CONFIG_NAME", "FOLDERS", "MASTER_NAME", "Home", "check_lang", "create_home"]
+
 FOLDERS = ("inbox", "archive", "rejected", "outbox", "backups")
-
-DEFAULT_CONFIG: dict[str, Any] = {
-    "lang": "zh",
-    "master": MASTER_NAME,
-    "sync": {"poll_seconds": 1.0, "stable_polls": 2, "rescan_seconds": 30, "backups_kept": 20},
-    "mail": {"enabled": False},
-}
+STARTER = ("# BranchBook 的设置。未写出的设置取默认值；全部设置及其默认值见 docs/configuration.md。\n"
+           "# BranchBook settings. What is not written here takes its default (docs/configuration.md).\n")
 
 
 def check_lang(lang: str) -> str:
@@ -31,36 +27,40 @@ def check_lang(lang: str) -> str:
 
 @dataclass(frozen=True)
 class Home:
+    """HOME and its settings. `settings` is the typed, checked model of branchbook.yaml (defaults merged in);
+    `config` is the file's mapping as written, kept for callers not yet switched to `settings`."""
+
     root: Path
     config: dict[str, Any]
+    settings: Settings = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", load_settings(self.config, Path(self.root) / CONFIG_NAME))
 
     @classmethod
     def open(cls, root: Path | str) -> Home:
+        """HOME at `root`; a branchbook.yaml with an unknown key or a bad value is refused here, naming both."""
         root = Path(root)
         config_path = root / CONFIG_NAME
         if not config_path.is_file():
             raise UserError("home-missing", home=str(root), config=CONFIG_NAME)
-        config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
-        return cls(root, {**DEFAULT_CONFIG, **config})
+        return cls(root, read_config(config_path))
 
     @property
     def lang(self) -> str:
-        return check_lang(self.config.get("lang", "zh"))
+        return self.settings.lang
 
     @property
     def master(self) -> Path:
-        return self.root / self.config.get("master", MASTER_NAME)
+        return self.root / self.settings.master
 
     def folder(self, name: str) -> Path:
         return self.root / name
 
     @property
     def as_of(self) -> date:
-        """Flags and reports are as of today, or as of the date the config fixes (the demo lives in 2005)."""
-        fixed = self.config.get("as_of")
-        if isinstance(fixed, date):
-            return fixed
-        return date.fromisoformat(str(fixed)) if fixed else date.today()
+        """Flags and reports are as of today, or as of the date the settings fix (the demo lives in 2005)."""
+        return self.settings.as_of or date.today()
 
 
 def create_home(root: Path | str, lang: str = "zh") -> Home:
@@ -73,6 +73,7 @@ def create_home(root: Path | str, lang: str = "zh") -> Home:
     root.mkdir(parents=True, exist_ok=True)
     for name in FOLDERS:
         (root / name).mkdir(exist_ok=True)
-    config = {**DEFAULT_CONFIG, "lang": lang}
-    (root / CONFIG_NAME).write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    config = {"lang": lang}
+    (root / CONFIG_NAME).write_text(STARTER + yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
+                                    encoding="utf-8")
     return Home(root, config)

@@ -13,6 +13,9 @@ from typing import Any
 
 import yaml
 
+from .errors import UserError
+from .settings import Rules, load_rules
+
 LANGS = ("zh", "en")
 FIELD_TYPES = {"string", "integer", "number", "date", "enum"}
 SESSION_NO_CODES = "session_no"
@@ -143,7 +146,7 @@ class Schemas:
     master_version: int
     master: tuple[SheetSchema, ...]
     returns: ReturnLayout
-    rules: dict[str, Any]
+    rules: Rules  # rules.yaml, typed and checked at load (workbook/settings.py)
 
     def sheet(self, key: str) -> SheetSchema:
         for item in self.master:
@@ -152,7 +155,8 @@ class Schemas:
         raise KeyError(key)
 
     def threshold(self, name: str) -> Any:
-        return self.rules["thresholds"][name]
+        """A threshold of rules.yaml by name; prefer `rules.thresholds.<name>`."""
+        return self.rules.threshold(name)
 
 
 PROVENANCE_FIELDS = (
@@ -280,4 +284,20 @@ def _load(folder: str | None) -> Schemas:
         )
     except (KeyError, TypeError, ValueError) as error:
         raise SchemaError(f"schemas/: missing or malformed entry: {error!r}") from error
-    return Schemas(codes, int(raw_master["template_version"]), master, layout, _read_yaml(base, "rules.yaml"))
+    rules_file = base.joinpath("rules.yaml")
+    rules = load_rules(_read_yaml(base, "rules.yaml"), rules_file)
+    _check_rules_fit(rules, by_key, str(rules_file))
+    return Schemas(codes, int(raw_master["template_version"]), master, layout, rules)
+
+
+def _check_rules_fit(rules: Rules, sheets: dict[str, SheetSchema], source: str) -> None:
+    """A threshold the master's own bounds make unreachable would flag every member for ever."""
+    try:
+        questions = sheets["inspections"].field("questions")
+    except KeyError:
+        return
+    needed = rules.thresholds.thinking_questions
+    if questions.maximum is not None and needed > questions.maximum:
+        raise UserError("setting-bad", file=source, setting="thresholds.thinking_questions", value=str(needed),
+                        expected=f"不大于 {questions.maximum:g} 的整数（master.yaml 中思考题完成数的上限）",
+                        expected_en=f"at most {questions.maximum:g} (what master.yaml allows for questions answered)")

@@ -1,5 +1,10 @@
-"""Fixed prose shown in the workbooks: the master's 说明 sheet and the return's 填表说明."""
+"""Fixed prose shown in the workbooks: the master's 说明 sheet and the return's 填表说明.
+
+Numbers the schemas hold (the hours and questions a cell accepts) are filled in from them, never written here.
+"""
 from __future__ import annotations
+
+from .schema import Schemas, load_schemas
 
 _README = {
     "zh": [
@@ -38,7 +43,7 @@ _GUIDE = {
         "3. 「出勤」：按活动序号为每位党员选择 出席 / 缺席 / 请假。",
         "4. 「自学」「笔记检查」「征求意见」：每条记录一行，党员编号从下拉列表选择。",
         "5. 「本周小结」：简要填写本周概况和存在问题。",
-        "6. 日期须在本周之内，学时 0.5–12，思考题完成数 0–8，填错时 Excel 会立即提示。",
+        "6. 日期须在本周之内，学时 {hours}，思考题完成数 {questions}，填错时 Excel 会立即提示。",
         "7. 填好后点击“校验”按钮（或请组织员校验），按提示改正后，将本文件作为附件发送至学院党委邮箱。",
     ],
     "en": [
@@ -48,7 +53,7 @@ _GUIDE = {
         "3. Attendance: for each member and session choose Present / Absent / Excused.",
         "4. Self-study, Notebook checks, Opinions: one row per record; pick the member ID from the list.",
         "5. Summary: a few lines on the week and its problems.",
-        "6. Dates must fall in the week, hours 0.5–12, questions 0–8; Excel stops a wrong entry.",
+        "6. Dates must fall in the week, hours {hours}, questions {questions}; Excel stops a wrong entry.",
         "7. Click Validate, fix what is marked, and e-mail this file to the college office.",
     ],
 }
@@ -58,5 +63,19 @@ def readme_lines(lang: str) -> list[str]:
     return list(_README[lang])
 
 
-def guide_lines(lang: str, **values) -> list[str]:
-    return [line.format(**values) for line in _GUIDE[lang]]
+def _span(fields) -> str:
+    """The values the fields accept, as low–high (the widest span, if they differ)."""
+    lows = [f.minimum for f in fields if f.minimum is not None]
+    highs = [f.maximum for f in fields if f.maximum is not None]
+    low, high = (min(lows) if lows else None), (max(highs) if highs else None)
+    if low is not None and high is not None:
+        return f"{low:g}–{high:g}"
+    return f"≥ {low:g}" if low is not None else f"≤ {high:g}" if high is not None else "—"
+
+
+def guide_lines(lang: str, schemas: Schemas | None = None, **values) -> list[str]:
+    """The return's 填表说明; the ranges it quotes are the master schema's own bounds."""
+    schemas = schemas or load_schemas()
+    ranges = {"hours": _span([schemas.sheet(key).field("hours") for key in ("sessions", "selfstudy")]),
+              "questions": _span([schemas.sheet("inspections").field("questions")])}
+    return [line.format(**{**ranges, **values}) for line in _GUIDE[lang]]

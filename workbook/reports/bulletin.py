@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from ..calendar import Campaign
 from ..errors import UserError
-from ..flags import RULE_TITLES
+from ..flags import RULE_TITLES, study_targets
+from ..schema import load_schemas
 from .charts import hours_chart, trend_chart
 from .progress import Progress, compute_progress, previous
 
@@ -54,10 +56,12 @@ def build_bulletin(tables: dict[str, list[dict]], as_of: date, college: str = "�
     now, then = _totals(progress), _totals(before)
     expected = max((b.expected_hours for b in progress.branches), default=0)
     rated = [b.attendance_rate for b in progress.branches if b.attendance_rate is not None]
+    target = sum(hours for _, hours in study_targets(Campaign.from_records(tables.get("phases", [])),
+                                                     load_schemas().rules))
     headline = [
         f"第{progress.week}周（{progress.week_start:%m月%d日}—{progress.week_end:%m月%d日}）共收到 {now['returned']} 个支部的回执，"
         f"{len(progress.branches)} 个支部中 {len(progress.missing)} 个未交。",
-        f"全院人均学时 {now['hours']:.1f}，按进度应达 {expected:.1f}（全程目标 40 学时）；"
+        f"全院人均学时 {now['hours']:.1f}，按进度应达 {expected:.1f}（全程目标 {target:g} 学时）；"
         f"各支部集中学习出勤率 {min(rated, default=0):.0%}–{max(rated, default=0):.0%}。",
         f"落后提醒 {now['flags']} 条，涉及党员 {now['behind']} 人。",
     ]

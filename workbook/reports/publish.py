@@ -18,12 +18,12 @@ def report_date(home: Home, tables: dict, week: int | None) -> date:
     if week is None:
         return home.as_of
     _, end = Campaign.from_records(tables["phases"]).week_range(week)
-    return end + timedelta(days=load_schemas().threshold("return_grace_days"))
+    return end + timedelta(days=load_schemas().rules.thresholds.return_grace_days)
 
 
 def make_bulletin(home: Home, tables: dict, week: int | None = None, fmt: str = "docx") -> Path:
     as_of = report_date(home, tables, week)
-    bulletin = build_bulletin(tables, as_of, home.config.get("college", "学院"))
+    bulletin = build_bulletin(tables, as_of, home.settings.college)
     outbox = home.folder("outbox")
     outbox.mkdir(exist_ok=True)
     return write_bulletin(bulletin, outbox / f"简报_第{bulletin.week}周.{fmt}", fmt)
