@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .workbook.errors import UserError
+from .workbook.home import check_lang
 from .workbook.i18n import Domain
 from .workbook.safe_open import UnreadableFile as UnreadableFileError
 from .workbook.schema import LANGS, SchemaError
@@ -51,7 +52,7 @@ def _init(args) -> int:
     from .demo import demo_home
     from .workbook.office import init_home
 
-    lang = args.lang or "zh"
+    lang = check_lang(args.lang or "zh")
     home = demo_home(args.home, lang) if args.demo else init_home(args.home, lang)
     emit(args, {"master": str(home.master)}, [say(home.lang, "Created the ledger and its master {path}", path=home.master)])
     return Exit.OK
@@ -70,7 +71,7 @@ def _returns(args) -> int:
 def _demo(args) -> int:
     from .demo import run_demo
 
-    run_demo(Path(args.home))
+    run_demo(Path(args.home), lang=check_lang(args.lang or "zh"))
     return Exit.OK
 
 
@@ -78,7 +79,7 @@ def _validate(args) -> int:
     from .workbook.annotate import annotate
     from .workbook.validation import validate_path
 
-    lang = args.lang or "zh"
+    lang = check_lang(args.lang or "zh")
     if not Path(args.file).is_file():
         raise UserError("file-missing", path=str(args.file))
     report = validate_path(args.file, lang)
@@ -289,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     home.add_argument("home", type=Path, help=say(HELP, "the working folder HOME"))
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--json", action="store_true", help=say(HELP, "print JSON (codes and values)"))
-    output.add_argument("--lang", choices=LANGS, help=say(HELP, "language of the messages: zh or en (default: the HOME's)"))
+    output.add_argument("--lang", help=say(HELP, "language of the messages: zh or en (default: the HOME's)"))
 
     def command(name: str, helptext: str, example: str, handler, *parents) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=helptext, description=say(HELP, "{help}\n\nExample: {example}", help=helptext, example=example), parents=parents,
@@ -350,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("folder", type=Path, help=say(HELP, "the output folder"))
     cmd.add_argument("--wheel", default="branchbook", help=say(HELP, "where the branchbook package is (written into requirements.txt)"))
 
-    cmd = command("demo", say(HELP, "run the whole job on the built-in demo college"), "branchbook demo", _demo)
+    cmd = command("demo", say(HELP, "run the whole job on the built-in demo college"), "branchbook demo", _demo, output)
     cmd.add_argument("home", nargs="?", default="branchbook-demo", help=say(HELP, "the demo folder (default ./branchbook-demo)"))
     return parser
 

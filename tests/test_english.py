@@ -17,7 +17,7 @@ def test_an_english_home_end_to_end(tmp_path, capsys):
     assert main(["init", str(tmp_path / "en"), "--demo", "--lang", "en"]) == 0
     home = Home.open(tmp_path / "en")
     assert main(["returns", str(home.root), "--week", "3"]) == 0
-    template = home.folder("outbox") / "院机关支部_week3.xlsx"
+    template = home.folder("outbox") / "College office branch_week3.xlsx"
     wb = load_workbook(template)
     assert wb.sheetnames[:3] == ["Instructions", "Roster", "Sessions"] and wb["_meta"].sheet_state == "veryHidden"
     target = home.folder("inbox") / template.name
@@ -25,7 +25,7 @@ def test_an_english_home_end_to_end(tmp_path, capsys):
     fill_return(target, Secretary(mistakes=("bad-status",)), seed=1, lang="en")
     report = validate_path(target, lang="en")
     [finding] = report.errors
-    assert finding.message("en").startswith("sheet Attendance row 3 column S1: '出息' is not one of")
+    assert finding.message("en").startswith("sheet Attendance row 3 column S1: 'Presnet' is not one of")
     wb = load_workbook(target)
     wb["Attendance"]["C3"] = "Present"
     wb.save(target)

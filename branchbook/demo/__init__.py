@@ -13,12 +13,14 @@ import yaml
 from ..sync.pipeline import Incoming, process
 from ..workbook.errors import UserError
 from ..workbook.home import CONFIG_NAME, MASTER_NAME, Home
+from ..workbook.i18n import Domain
 from ..workbook.office import init_home, make_returns
 from ..workbook.reports.summaries import flags_text, outcome_line
 from .college import DEMO_AS_OF, demo_tables
 from .fill import Secretary, fill_return
 
 DEMO_MARKER = ".branchbook-demo"
+say = Domain("demo")
 DEMO_WEEK = 3
 AS_OF = DEMO_AS_OF.isoformat()
 ON_TIME = datetime(2005, 3, 28, 17, 30)
@@ -39,16 +41,16 @@ def demo_home(root: Path | str, lang: str = "zh") -> Home:
     """A HOME holding the demo college (what `branchbook init --demo` makes)."""
     from ..workbook.reports.dashboard import dashboard_painter
 
-    return init_home(root, lang, demo_tables(), painters=(dashboard_painter(DEMO_AS_OF),))
+    return init_home(root, lang, demo_tables(lang), painters=(dashboard_painter(DEMO_AS_OF),))
 
 
-def prepare_home(root: Path) -> Home:
+def prepare_home(root: Path, lang: str = "zh") -> Home:
     """A fresh demo HOME; an earlier demo's folder (and only that) is replaced."""
     if (root / MASTER_NAME).exists() and not (root / DEMO_MARKER).exists():
         raise UserError("home-exists", home=str(root), master=MASTER_NAME)
     if (root / DEMO_MARKER).exists():
         shutil.rmtree(root)
-    home = demo_home(root)
+    home = demo_home(root, lang)
     (root / DEMO_MARKER).write_text("made by branchbook demo; replaced by the next demo run\n", encoding="utf-8")
     config = {**home.config, "as_of": AS_OF}
     (root / CONFIG_NAME).write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -71,20 +73,21 @@ def fill_and_drop(home: Home, week: int = DEMO_WEEK) -> list[Path]:
     return dropped
 
 
-def run_demo(root: Path, say: Callable[[str], None] = print) -> Home:
-    home = prepare_home(root)
-    say(f"已创建演示台账：{home.master}")
+def run_demo(root: Path, tell: Callable[[str], None] = print, lang: str = "zh") -> Home:
+    home = prepare_home(root, lang)
+    tell(say(lang, "Created the demo ledger: {path}", path=home.master))
     dropped = fill_and_drop(home)
-    say(f"已生成第{DEMO_WEEK}周回执模板 {len(list(home.folder('outbox').glob('*.xlsx')))} 份（outbox/），"
-        f"其中 {len(dropped)} 个支部已填报并放入 inbox/：")
+    tell(say(lang, "Made {count} returns for week {week} (outbox/); {filled} branches filled theirs and dropped them in "
+                   "inbox/:", count=len(list(home.folder("outbox").glob("*.xlsx"))), week=DEMO_WEEK, filled=len(dropped)))
     for path in dropped:
-        say(f"  {path.name}")
+        tell(f"  {path.name}")
     result = process(home, [Incoming(path) for path in dropped])
-    say("\n合并结果：")
+    tell("\n" + say(lang, "Merged:"))
     for outcome in result.outcomes:
-        say("  " + outcome_line(outcome))
-    say(f"\n（按 {AS_OF} 计算）")
-    for line in flags_text(result.flags, limit=15):
-        say(line)
-    say(f"\n退回的回执及错误报告在 {home.folder('rejected')}，台账已更新：{home.master}")
+        tell("  " + outcome_line(outcome, lang=lang))
+    tell("\n" + say(lang, "(as of {day})", day=AS_OF))
+    for line in flags_text(result.flags, limit=15, lang=lang):
+        tell(line)
+    tell("\n" + say(lang, "The returns sent back and their reports are in {rejected}; the master is up to date: {master}",
+                     rejected=home.folder("rejected"), master=home.master))
     return home

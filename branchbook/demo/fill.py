@@ -10,8 +10,12 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from ..workbook.cells import put
+from ..workbook.i18n import Domain
 from ..workbook.return_template import GRID_FIRST_COLUMN
 from ..workbook.schema import Schemas, load_schemas
+from .college import READER
+
+say = Domain("demo")
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,9 @@ def fill_return(path: Path, secretary: Secretary, seed: int, lang: str = "zh", s
     members = [row[0] for row in sheet["roster"].iter_rows(min_row=2, values_only=True) if row[0]]
     codes = schemas.codes
     sessions = [
-        ("S1", start + timedelta(days=2), "central", "学习党的十六大报告，交流学习体会", 3),
-        ("S2", start + timedelta(days=4), "orglife", "组织生活会：对照8个思考题开展党性分析", 2),
+        ("S1", start + timedelta(days=2), "central", say(lang, "Studying the 16th Congress report, sharing what we learnt"), 3),
+        ("S2", start + timedelta(days=4), "orglife", say(lang, "Organisation-life meeting: party-spirit analysis against the 8 "
+                                                               "thinking questions"), 2),
     ]
     for row, (number, day, kind, topic, hours) in enumerate(sessions, start=2):
         if "date-outside-week" in secretary.mistakes and row == 3:
@@ -52,27 +57,29 @@ def fill_return(path: Path, secretary: Secretary, seed: int, lang: str = "zh", s
             status = "present" if roll < 0.85 else ("excused" if roll < 0.93 else "absent")
             grid.cell(row=row, column=GRID_FIRST_COLUMN + offset, value=codes["attendance_status"].label(status, lang))
     if "bad-status" in secretary.mistakes:
-        grid.cell(row=3, column=GRID_FIRST_COLUMN, value="出息")
+        grid.cell(row=3, column=GRID_FIRST_COLUMN, value=say(lang, "Presnet"))  # a typo of 出席 / Present
     study_row = 2
     for member in members:
         if rng.random() < secretary.diligence:
             hours = 30 if "too-many-hours" in secretary.mistakes and study_row == 4 else rng.choice((2, 3, 4, 5))
-            values = (member, start + timedelta(days=rng.randrange(7)), hours, "《保持共产党员先进性教育读本》")
+            values = (member, start + timedelta(days=rng.randrange(7)), hours, say(lang, READER))
             for column, value in enumerate(values, 1):
                 put(sheet["selfstudy"].cell(row=study_row, column=column), value)
             study_row += 1
     for row, member in enumerate(rng.sample(members, k=min(5, len(members))), start=2):
         questions = rng.choice((8, 8, 8, 6))
         result = "pass" if questions == 8 else "fix"
-        values = (member, start + timedelta(days=5), "督查小组", questions,
+        values = (member, start + timedelta(days=5), say(lang, "Supervision group"), questions,
                   codes["inspection_result"].label(result, lang),
                   start + timedelta(days=14) if result == "fix" else None)
         for column, value in enumerate(values, 1):
             put(sheet["inspections"].cell(row=row, column=column), value)
     for row, member in enumerate(members, start=2):
-        values = (member, start + timedelta(days=3), rng.choice((2, 3, 3, 4, 5)), "座谈、个别谈心")
+        values = (member, start + timedelta(days=3), rng.choice((2, 3, 3, 4, 5)), say(lang, "A forum and talks one to one"))
         for column, value in enumerate(values, 1):
             put(sheet["opinions"].cell(row=row, column=column), value)
-    sheet["summary"].cell(row=1, column=2, value="本周组织集中学习一次、组织生活会一次，党员对照思考题撰写心得。")
-    sheet["summary"].cell(row=2, column=2, value="个别党员因实验任务重，自学时间偏少。")
+    sheet["summary"].cell(row=1, column=2, value=say(lang, "One centralised study and one organisation-life meeting this "
+                                                           "week; members wrote up their thoughts on the questions."))
+    sheet["summary"].cell(row=2, column=2, value=say(lang, "A few members studied little on their own: their lab work is "
+                                                           "heavy."))
     wb.save(path)
