@@ -3,6 +3,7 @@ branchbook/locale/zh_CN/LC_MESSAGES/<domain>.po (keeping the translations alread
 compile the .mo files the program reads.
 
     .venv/bin/python tools/catalogs.py          # extract, update .po, compile .mo
+    .venv/bin/python tools/catalogs.py --domain flags   # the same for one area's catalog only
     .venv/bin/python tools/catalogs.py --check  # exit 1 if a message lacks Chinese or a .mo is stale
 
 A module takes part by naming its area: `say = Domain("flags")`; its messages are the second
@@ -57,9 +58,11 @@ def _mo_bytes(catalog: Catalog) -> bytes:
     return buffer.getvalue()
 
 
-def update() -> None:
+def update(only: str | None = None) -> None:
     LOCALE.mkdir(parents=True, exist_ok=True)
     for domain, messages in sorted(extracted().items()):
+        if only and domain != only:
+            continue
         path = LOCALE / f"{domain}.po"
         old = _read(path)
         catalog = Catalog(locale="zh_CN", domain=domain, project="BranchBook", fuzzy=False)
@@ -67,7 +70,7 @@ def update() -> None:
             known = old.get(text)
             catalog.add(text, known.string if known else "", locations=places)
         with path.open("wb") as handle:
-            write_po(handle, catalog, width=120, sort_output=True)
+            write_po(handle, catalog, width=120, sort_output=True, no_location=True)  # no churn when code moves
         (LOCALE / f"{domain}.mo").write_bytes(_mo_bytes(catalog))
         missing = [m.id for m in catalog if m.id and not m.string]
         print(f"{domain}: {len(messages)} messages, {len(missing)} without Chinese")
@@ -93,4 +96,4 @@ if __name__ == "__main__":
         errors = problems()
         print("\n".join(errors) or "catalogs complete")
         raise SystemExit(1 if errors else 0)
-    update()
+    update(sys.argv[2] if sys.argv[1:2] == ["--domain"] else None)
