@@ -18,7 +18,7 @@ from typing import Any
 
 LANGS = ("zh", "en")
 LOCALES = {"zh": "zh_CN", "en": "en"}
-DOMAINS = ("checks", "flags", "service", "cli", "reports", "workbook", "demo")
+DOMAINS = ("checks", "flags", "service", "cli", "reports", "workbook", "demo", "addin", "mail")
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for extraction, translate later"
