@@ -7,7 +7,7 @@ compile the .mo files the program reads.
     .venv/bin/python tools/catalogs.py --check  # exit 1 if a message lacks Chinese or a .mo is stale
 
 A module takes part by naming its area: `say = Domain("flags")`; its messages are the second
-argument of `say(...)`, `say.plural(...)` (second and third) and any `N_("...")`.
+argument of `say(...)`, `say.plural(...)` (second and third), the first of `say.later(...)`, and any `N_("...")`.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("workbook", "sync", "addin", "branchbook")
 LOCALE = ROOT / "branchbook" / "locale" / "zh_CN" / "LC_MESSAGES"
-KEYWORDS = {"say": (2,), "plural": (2, 3), "N_": None}
+KEYWORDS = {"say": (2,), "plural": (2, 3), "later": (1,), "N_": None}
 _DOMAIN = re.compile(r"""^say = Domain\(["'](\w+)["']\)""", re.MULTILINE)
 
 

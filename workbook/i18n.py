@@ -3,7 +3,7 @@
 The core carries codes and values; where a person reads them (the CLI, a report, a mail, a
 workbook, a button) they are rendered once, in the HOME's language. Messages are written in
 English in the code (the msgid), each marked with `N_` or passed straight to `text`, so that
-Babel finds them (`tools/catalogs.sh`); `branchbook/locale/zh_CN/LC_MESSAGES/<domain>.po` holds
+Babel finds them (`tools/catalogs.py`); `branchbook/locale/zh_CN/LC_MESSAGES/<domain>.po` holds
 the Chinese. English needs no catalog: the msgid is the English text.
 
 One domain per area (checks, flags, service, cli, reports, workbook, demo), so that each area's
@@ -34,16 +34,39 @@ def _catalog(domain: str, lang: str) -> gettext.NullTranslations:
 
 
 def text(lang: str, domain: str, message: str, /, **values: Any) -> str:
-    """`message` (English, with {named} values) in `lang`, its values filled in."""
-    return _catalog(domain, lang).gettext(message).format(**values)
+    """`message` (English, with {named} values) in `lang`, its values filled in (Words and lists rendered)."""
+    return _catalog(domain, lang).gettext(message).format(**{k: rendered(v, lang) for k, v in values.items()})
 
 
 def plural(lang: str, domain: str, singular: str, many: str, count: int, /, **values: Any) -> str:
     return _catalog(domain, lang).ngettext(singular, many, count).format(count=count, **values)
 
 
+class Words:
+    """Words to be rendered later, in the reader's language (a value of an error, say)."""
+
+    def __init__(self, domain: str, message: str, values: dict[str, Any]):
+        self.domain, self.message, self.values = domain, message, values
+
+    def render(self, lang: str) -> str:
+        return text(lang, self.domain, self.message, **{k: rendered(v, lang) for k, v in self.values.items()})
+
+    def __repr__(self) -> str:
+        return f"Words({self.message!r})"
+
+
+def rendered(value: Any, lang: str) -> Any:
+    """A value for a message: Words rendered, a list joined the language's way, anything else as it is."""
+    if isinstance(value, Words):
+        return value.render(lang)
+    if isinstance(value, (list, tuple)):
+        return text(lang, "workbook", LIST_SEPARATOR).join(str(rendered(v, lang)) for v in value)
+    return value
+
+
 class Domain:
-    """`say = Domain("flags")` then `say(lang, "Message {x}", x=1)` within a module of that area."""
+    """`say = Domain("flags")` then `say(lang, "Message {x}", x=1)` within a module of that area;
+    `say.later("Message {x}", x=1)` for words rendered when the reader's language is known."""
 
     def __init__(self, name: str):
         if name not in DOMAINS:
@@ -55,3 +78,10 @@ class Domain:
 
     def plural(self, lang: str, singular: str, many: str, count: int, /, **values: Any) -> str:
         return plural(lang, self.name, singular, many, count, **values)
+
+    def later(self, message: str, /, **values: Any) -> Words:
+        return Words(self.name, message, values)
+
+
+say = Domain("workbook")  # this module's own words
+LIST_SEPARATOR = N_(", ")

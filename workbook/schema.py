@@ -14,9 +14,12 @@ from typing import Any
 import yaml
 
 from .errors import UserError
+from .i18n import LANGS as I18N_LANGS
+from .i18n import Domain
 from .settings import Rules, load_rules
 
-LANGS = ("zh", "en")
+LANGS = I18N_LANGS  # the languages the catalogs speak
+say = Domain("workbook")
 FIELD_TYPES = {"string", "integer", "number", "date", "enum"}
 SESSION_NO_CODES = "session_no"
 
@@ -299,5 +302,5 @@ def _check_rules_fit(rules: Rules, sheets: dict[str, SheetSchema], source: str) 
     needed = rules.thresholds.thinking_questions
     if questions.maximum is not None and needed > questions.maximum:
         raise UserError("setting-bad", file=source, setting="thresholds.thinking_questions", value=str(needed),
-                        expected=f"不大于 {questions.maximum:g} 的整数（master.yaml 中思考题完成数的上限）",
-                        expected_en=f"at most {questions.maximum:g} (what master.yaml allows for questions answered)")
+                        expected=say.later("at most {bound} (what master.yaml allows for questions answered)",
+                                           bound=f"{questions.maximum:g}"))

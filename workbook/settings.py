@@ -25,9 +25,12 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 import yaml
 
 from .errors import UserError
+from .i18n import Domain, Words
 
 CONFIG_NAME = "branchbook.yaml"
 MASTER_NAME = "master.xlsx"
+
+say = Domain("workbook")
 
 
 def _setting(default: Any = MISSING, doc: str = "", *, key: str | None = None, factory: Any = MISSING,
@@ -50,9 +53,9 @@ def _langs() -> tuple[str, ...]:
     return LANGS
 
 
-def _file_name(value: str) -> tuple[str, str] | None:
+def _file_name(value: str) -> Words | None:
     if not value.lower().endswith(".xlsx") or "/" in value or "\\" in value or value.startswith("."):
-        return "HOME 中的 .xlsx 文件名（不含文件夹）", "an .xlsx file name in HOME (no folder)"
+        return say.later("an .xlsx file name in HOME (no folder)")
     return None
 
 
@@ -111,7 +114,7 @@ class Settings:
     """HOME's settings: `Home.settings`."""
 
     lang: str = _setting("zh", "zh or en: sheet names, labels and messages", check=lambda value: None
-                         if value in _langs() else ("、".join(_langs()) + " 之一", "one of " + ", ".join(_langs())))
+                         if value in _langs() else say.later("one of {choices}", choices=list(_langs())))
     master: str = _setting(MASTER_NAME, "the master's file name in HOME", check=_file_name)
     college: str = _setting("学院", "the college's name, in the bulletin's title")
     as_of: date | None = _setting(None, "compute flags and reports as of this day instead of today (2005-03-30)")
@@ -196,14 +199,14 @@ def load_rules(raw: Any, source: Path | str) -> Rules:
 # -- the loader ----------------------------------------------------------------------------------------------
 
 _KINDS = {
-    bool: ("true 或 false", "true or false"),
-    int: ("整数", "a whole number"),
-    float: ("数字", "a number"),
-    str: ("文字", "text"),
-    date: ("日期，如 2005-03-30", "a date such as 2005-03-30"),
+    bool: say.later("true or false"),
+    int: say.later("a whole number"),
+    float: say.later("a number"),
+    str: say.later("text"),
+    date: say.later("a date such as 2005-03-30"),
 }
-_SECTION = ("一组“键: 值”设置", "a section of settings (key: value)")
-_TEXTS = ("文字列表，如 [office]", "a list of texts such as [office]")
+_SECTION = say.later("a section of settings (key: value)")
+_TEXTS = say.later("a list of texts such as [office]")
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -211,18 +214,16 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f"第 {mark.line + 1} 行" if mark else ""
-        where_en = f" at line {mark.line + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise UserError("setting-file", file=str(path), reason=f"{where}不是有效的 YAML（{problem}）",
-                        reason_en=f"not valid YAML{where_en} ({problem})") from None
+        reason = say.later("not valid YAML at line {line} ({problem})", line=mark.line + 1, problem=problem) if mark \
+            else say.later("not valid YAML ({problem})", problem=problem)
+        raise UserError("setting-file", file=str(path), reason=reason) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise UserError("setting-file", file=str(path), reason=str(error), reason_en=str(error)) from None
+        raise UserError("setting-file", file=str(path), reason=str(error)) from None
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise UserError("setting-file", file=str(path), reason="文件应由“键: 值”设置组成",
-                        reason_en="it should be a mapping of settings (key: value)")
+        raise UserError("setting-file", file=str(path), reason=say.later("it should be a mapping of settings (key: value)"))
     return raw
 
 
@@ -237,9 +238,8 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _bad(source: str, path: str, value: Any, expected: tuple[str, str]) -> UserError:
-    return UserError("setting-bad", file=source, setting=path, value=_show(value), expected=expected[0],
-                     expected_en=expected[1])
+def _bad(source: str, path: str, value: Any, expected: Words) -> UserError:
+    return UserError("setting-bad", file=source, setting=path, value=_show(value), expected=expected)
 
 
 def _build(cls: type, raw: Any, prefix: str, source: str):
@@ -249,9 +249,8 @@ def _build(cls: type, raw: Any, prefix: str, source: str):
     for name in raw:
         if name not in items:
             near = difflib.get_close_matches(str(name), list(items), n=1)
-            raise UserError("setting-unknown", file=source, setting=f"{prefix}{name}", known="、".join(items),
-                            known_en=", ".join(items), hint=f"是否应为 {near[0]}？" if near else "",
-                            hint_en=f" Did you mean {near[0]}?" if near else "")
+            raise UserError("setting-unknown", file=source, setting=f"{prefix}{name}", known=list(items),
+                            hint=say.later(" Did you mean {name}?", name=near[0]) if near else "")
     hints = get_type_hints(cls)
     values = {}
     for key, item in items.items():
@@ -306,17 +305,17 @@ def _as_date(value: Any) -> date | None:
         return None
 
 
-def _check_bounds(value: Any, kind: tuple[str, str], meta: Mapping[str, Any], path: str, source: str) -> None:
+def _check_bounds(value: Any, kind: Words, meta: Mapping[str, Any], path: str, source: str) -> None:
     low, above, high = meta.get("minimum"), meta.get("above"), meta.get("maximum")
     if low is not None and value < low:
-        raise _bad(source, path, value, (f"不小于 {low:g} 的{kind[0]}", f"{kind[1]} of at least {low:g}"))
+        raise _bad(source, path, value, say.later("{kind} of at least {bound}", kind=kind, bound=f"{low:g}"))
     if above is not None and value <= above:
-        raise _bad(source, path, value, (f"大于 {above:g} 的{kind[0]}", f"{kind[1]} greater than {above:g}"))
+        raise _bad(source, path, value, say.later("{kind} greater than {bound}", kind=kind, bound=f"{above:g}"))
     if high is not None and value > high:
-        raise _bad(source, path, value, (f"不大于 {high:g} 的{kind[0]}", f"{kind[1]} of at most {high:g}"))
+        raise _bad(source, path, value, say.later("{kind} of at most {bound}", kind=kind, bound=f"{high:g}"))
     choices = meta.get("choices")
     if choices and value not in choices:
-        raise _bad(source, path, value, ("、".join(choices) + " 之一", "one of " + ", ".join(choices)))
+        raise _bad(source, path, value, say.later("one of {choices}", choices=list(choices)))
     check = meta.get("check")
     wrong = check(value) if check else None
     if wrong:
