@@ -12,10 +12,13 @@ from ..workbook import journal
 from ..workbook.books import EXPORTED_SEQ, journal_path, ledger_path, open_ledger, record_master
 from ..workbook.errors import UserError
 from ..workbook.home import Home
+from ..workbook.i18n import Domain
 from ..workbook.ledger import LEDGER_NAME, Ledger
+from ..workbook.schema import load_schemas
 from .writer import writing
 
 log = logging.getLogger("branchbook.sync")
+say = Domain("service")
 PREFIX = Path(LEDGER_NAME).stem + "-"
 LAST_BACKUP = "last_backup"  # meta key: when the last rolling copy was made (epoch seconds)
 
@@ -57,7 +60,7 @@ def backup_ledger_now_and_then(home: Home, ledger: Ledger) -> Path | None:
 
 def _check(path: Path) -> None:
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)  # no -wal or -shm beside a backup
         try:
             result = db.execute("PRAGMA quick_check").fetchone()[0]
             db.execute("SELECT COUNT(*) FROM journal").fetchone()
@@ -82,19 +85,20 @@ def restore(home: Home, name: str) -> Path:
             with open_ledger(home) as current:
                 backup_ledger(home, current, "before-restore")
         except Exception:  # noqa: BLE001 - a damaged ledger is what a restore is for; it is replaced anyway
-            log.exception("恢复前无法备份当前台账数据库")
+            log.exception(say(home.lang, "the current ledger could not be copied before the restore"))
         target = ledger_path(home)
         for side in ("-wal", "-shm"):
             Path(str(target) + side).unlink(missing_ok=True)
-        source = sqlite3.connect(f"file:{chosen}?mode=ro", uri=True)
+        source = sqlite3.connect(f"file:{chosen}?mode=ro&immutable=1", uri=True)  # no -wal or -shm beside a backup
         copy = sqlite3.connect(str(target))
         try:
             source.backup(copy)
         finally:
             copy.close()
             source.close()
+        with Ledger(target, load_schemas()) as restored:
+            journal.rewrite(restored, journal_path(home))  # the journal goes back with the ledger
         with open_ledger(home) as ledger:
-            journal.rewrite(ledger, journal_path(home))
             if home.master.exists():
                 with ledger.transaction():
                     # The master on disk is the face of the ledger being replaced: nothing in it is an office edit

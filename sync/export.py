@@ -100,15 +100,15 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
     """Write master.xlsx from the ledger, with the flags and the dashboard as of HOME's date."""
     with writing(home, "export"):
         result = take_office_edits(home, ledger)
-        if result.refused:
-            return result
         tables = ledger.tables()
         day = as_of or home.as_of
         facts = Facts(tables, day, ledger.schemas)  # indexed once for the flags and the dashboard
         result.flags = compute_flags(tables, day, ledger.schemas, facts)
-        tables["flags"] = flag_rows(result.flags)
+        tables["flags"] = flag_rows(result.flags, home.lang)
         with ledger.transaction():
             ledger.replace_all("flags", tables["flags"])
+        if result.refused:
+            return result  # the flags follow the ledger; the master waits until the office fixes its edits
         known = json.loads(ledger.get_meta(MASTER_STATE) or "null")
         try:
             MasterStore(home).write(tables, painters=(dashboard_painter(day, result.flags, facts),),

@@ -21,6 +21,7 @@ from pathlib import Path
 from ..workbook import journal
 from ..workbook.books import journal_path, open_ledger
 from ..workbook.cells import timestamp_text
+from ..workbook.errors import UserError
 from ..workbook.flags import Flag
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
@@ -28,7 +29,7 @@ from ..workbook.intake import file_sha256, load_submission
 from ..workbook.ledger import RETURN, Ledger
 from ..workbook.merge import RECEIPTS, Changes, Outcome, merged_sheets, plan_merge
 from ..workbook.names import hold_note_suffix, marked_copy, report_suffix
-from ..workbook.reports.summaries import hold_report, rejection_report, render_notes
+from ..workbook.reports.summaries import hold_report, outcome_line, rejection_report, render_notes
 from ..workbook.safe_open import UnreadableFile
 from ..workbook.submission import Submission
 from .export import Export, export_master, take_office_edits
@@ -114,15 +115,22 @@ def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
     """What a foreground pass takes: the inbox (saved mails unpacked first), or the given files copied
     into it so that the originals stay where they are."""
     inbox = home.folder("inbox")
+    missing = [str(path) for path in files or () if not Path(path).is_file()]
+    if missing:
+        raise UserError("file-missing", path=missing[0])  # before anything is copied: all or nothing
     unpack_mail_files(home)
     if not files:
         return [Incoming.at(path) for path in inbox_files(inbox)]
     items = []
     for path in files:
-        target = inbox / Path(path).name
-        if Path(path).resolve() != target.resolve():
-            shutil.copy2(path, target)
-        items.append(Incoming(target))
+        path = Path(path)
+        if path.resolve().parent == inbox.resolve():
+            items.append(Incoming.at(path))
+            continue
+        # A return of the same name may be waiting in the inbox (every branch's file is named alike): never over it.
+        target = _free_name(inbox, path.name)
+        shutil.copy2(path, target)
+        items.append(Incoming(target, file_name=path.name))
     return items
 
 
@@ -297,5 +305,5 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
         target.with_name(target.name + ".json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1),
                                                            encoding="utf-8")
         shutil.move(str(item.path), target)
-    log.info(say(home.lang, "{name}: {result}", name=item.name, result=outcome.result))
+    log.info(outcome_line(outcome, lang=home.lang))
     return target

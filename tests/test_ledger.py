@@ -276,3 +276,46 @@ def test_rebuild_keeps_rejected_receipts_the_newer_of_two_versions_and_a_moved_m
     after = ledger_tables(home)
     assert comparable(after) == comparable(before)  # the moved member's week was replayed before her move
     assert comparable(read_master(home.master)) == comparable(after)
+
+
+def test_merging_a_file_never_overwrites_a_return_waiting_in_the_inbox(fresh_demo, tmp_path):
+    home = pinned_home(fresh_demo)
+    waiting = filled_return(home, home.folder("inbox") / "院机关支部_第3周.xlsx", seed=3)
+    before = waiting.read_bytes()
+    other = filled_return(home, tmp_path / "院机关支部_第3周.xlsx", seed=4)  # the same name, another version
+    assert main(["merge", str(home.root), str(other)]) == 0
+    assert waiting.read_bytes() == before  # still there, untouched, for the next pass
+    assert main(["merge", str(home.root)]) == 0
+    receipts = _receipts(ledger_tables(home))
+    assert len(receipts) == 2 and {r["file_name"] for r in receipts} == {"院机关支部_第3周.xlsx"}
+
+
+def test_a_missing_file_stops_the_merge_before_anything_is_copied(fresh_demo, tmp_path, capsys):
+    home = pinned_home(fresh_demo)
+    good = filled_return(home, tmp_path / "good.xlsx")
+    assert main(["merge", str(home.root), str(good), str(tmp_path / "nosuch.xlsx")]) == 2
+    out, err = capsys.readouterr()
+    assert "找不到文件" in err and "Traceback" not in out + err
+    assert not list(home.folder("inbox").iterdir())
+
+
+def test_a_lost_ledger_is_rebuilt_not_quietly_started_again(fresh_demo, tmp_path, capsys):
+    home = pinned_home(fresh_demo)
+    assert main(["merge", str(home.root), str(filled_return(home, tmp_path / "院机关支部_第3周.xlsx"))]) == 0
+    merged = ledger_tables(home)
+    ledger_path(home).unlink()
+    assert main(["merge", str(home.root), str(filled_return(home, tmp_path / "x.xlsx", seed=9))]) == 2
+    assert "branchbook rebuild" in capsys.readouterr().err  # said, not a second history begun from the master
+    assert main(["rebuild", str(home.root)]) == 0
+    assert comparable(ledger_tables(home)) == comparable(merged)
+
+
+def test_checking_a_backup_leaves_nothing_beside_it(fresh_demo):
+    from branchbook.sync.backup import backup_ledger, backups
+
+    home = pinned_home(fresh_demo)
+    with open_ledger(home) as ledger:
+        saved = backup_ledger(home, ledger, "test")
+    assert main(["restore", str(home.root), saved.name]) == 0
+    assert sorted(p.suffix for p in home.folder("backups").iterdir() if "ledger" in p.name) == \
+        [".sqlite"] * len(backups(home))

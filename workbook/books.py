@@ -18,6 +18,7 @@ from typing import Any
 
 from . import journal
 from .fastread import open_sheets, saved_by
+from .errors import UserError
 from .findings import Report
 from .home import Home
 from .ledger import LEDGER_NAME, Ledger
@@ -53,7 +54,15 @@ def exported_copy(home: Home) -> Path:
 def open_ledger(home: Home, schemas: Schemas | None = None) -> Ledger:
     """HOME's ledger; a HOME made before the ledger existed has its master taken in whole, once."""
     schemas = schemas or load_schemas()
+    written = journal.last_seq(journal_path(home))
+    if written and not ledger_path(home).exists():
+        # The ledger is gone but its journal is not: taking the master in again would start a second
+        # history beside the first. Rebuild (or restore) brings back the one history there is.
+        raise UserError("ledger-missing", home=str(home.root))
     ledger = Ledger(ledger_path(home), schemas)
+    if ledger.last_seq() < written:
+        ledger.close()
+        raise UserError("ledger-behind", home=str(home.root), seq=ledger.last_seq(), written=written)
     if ledger.last_seq() == 0 and home.master.exists():
         migrate(home, ledger)
     journal.mirror(ledger, journal_path(home))

@@ -19,6 +19,11 @@ MESSAGES: dict[str, str] = {  # key -> message (English; the Chinese is in the w
     "bad-date": N_("Cannot read the date '{text}'; write it as 2005-03-28."),
     "backup-missing": N_("No backup named '{name}'; the backups are in {folder}."),
     "backup-unreadable": N_("The backup '{name}' is damaged ({reason}); choose an earlier one."),
+    "ledger-missing": N_("The ledger database (ledger.sqlite) of {home} is missing, but its journal is there: run "
+                         "branchbook rebuild {home} to rebuild it from the journal and archive/, or branchbook restore "
+                         "{home} to put back a backup."),
+    "ledger-behind": N_("The ledger database of {home} is older than its journal (entry {seq} of {written}): it was "
+                        "replaced by an older copy. Run branchbook rebuild {home}, or branchbook restore {home}."),
     "nothing-to-rebuild": N_("Nothing to rebuild from: no ledger-journal.jsonl, and neither the master nor its backups can be read."),
     "already-running": N_("The sync service for {home} is already running; only one may run."),
     "not-held": N_("No return with receipt {receipt} is waiting for approval."),

@@ -30,7 +30,8 @@ def _last_lines(path: Path, count: int = 2) -> list[bytes]:
             window *= 4
 
 
-def _last_seq(path: Path) -> int:
+def last_seq(path: Path) -> int:
+    """The number of the file's last whole entry (0 for no file)."""
     if not path.exists() or path.stat().st_size == 0:
         return 0
     for line in reversed(_last_lines(path)):
@@ -43,7 +44,7 @@ def _last_seq(path: Path) -> int:
 
 def mirror(ledger: Ledger, path: Path) -> int:
     """Append the entries the file lacks; how many were appended."""
-    entries = ledger.journal_entries(after=_last_seq(path))
+    entries = ledger.journal_entries(after=last_seq(path))
     if not entries:
         return 0
     with path.open("ab") as handle:
