@@ -77,7 +77,9 @@ def take_office_edits(home: Home, ledger: Ledger, result: Export | None = None) 
         result.refused = messages
         return result
     with ledger.transaction():
-        result.problems = apply(ledger, changes.edits)
+        result.problems = [say(home.lang, "{sheet} {key}: replaced by a return after the master was written; the hand "
+                                          "edit was not taken.", sheet=ledger.schemas.sheet(edit.sheet).name(home.lang),
+                               key=" / ".join(map(str, edit.identity))) for edit in apply(ledger, changes.edits)]
         if changes.edits:
             ledger.journal("office", {"edits": [e.to_json() for e in changes.edits], "problems": result.problems},
                            who=changes.who)

@@ -97,8 +97,9 @@ def _lookup_values(sheet: SheetSchema, key: str, text: str) -> list[Any]:
     return values
 
 
-def apply(ledger: Ledger, edits: list[Edit]) -> list[str]:
-    """Take edits into the ledger (inside the caller's transaction); what could not be applied."""
+def apply(ledger: Ledger, edits: list[Edit]) -> list[Edit]:
+    """Take edits into the ledger (inside the caller's transaction); the edits that could not be applied
+    (their row was replaced by a return since the master was written)."""
     problems = []
     for edit in edits:
         sheet = ledger.schemas.sheet(edit.sheet)
@@ -108,7 +109,7 @@ def apply(ledger: Ledger, edits: list[Edit]) -> list[str]:
         stored = _find(ledger, sheet, edit.identity)
         if stored is None:
             # The row changed in the ledger since the export (a return replaced it): the return wins.
-            problems.append(f"{sheet.name('zh')} {' / '.join(map(str, edit.identity))}：导出后已被新回执替换，手工修改未采用。")
+            problems.append(edit)
             continue
         if edit.op == "delete":
             ledger.delete(edit.sheet, [stored[ROW]])
