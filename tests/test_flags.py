@@ -1,12 +1,13 @@
 """Each falling-behind rule on a small hand-made ledger, with thresholds from schemas/."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
 
 from branchbook.cli import main
-from branchbook.demo.college import PHASES
+from branchbook.demo.college import PHASES, demo_tables
 from branchbook.workbook.flags import compute_flags
 
 START = date(2005, 3, 7)
@@ -55,7 +56,7 @@ def test_a_blank_or_unknown_status_is_reported_not_counted_absent():
     tables = ledger([member("A")], sessions, [att("S1", "A", None), att("S2", "A", "出息")])
     flags = {f.rule: f for f in compute_flags(tables, date(2005, 3, 20)) if f.subject_id == "A"}
     assert "status-unknown" in flags and "absent-in-row" not in flags and "attendance-rate" not in flags
-    assert "2 次" in flags["status-unknown"].detail
+    assert "2 次" in flags["status-unknown"].detail("zh")
 
 
 def test_no_records_is_no_data_not_zero_percent():
@@ -71,7 +72,8 @@ def test_study_hours_pro_rata_and_a_member_who_joined_late_is_measured_from_join
     assert "study-hours" in rules_for(tables, as_of, "A")
     assert "study-hours" not in rules_for(tables, as_of, "L")
     [flag] = [f for f in compute_flags(tables, as_of) if f.subject_id == "A" and f.rule == "study-hours"]
-    assert "还差 5.1 学时" in flag.detail and flag.shortfall.startswith("还差 28 学时")
+    assert "还差 5.1 学时" in flag.detail("zh") and flag.shortfall("zh").startswith("还差 28 学时")
+    assert "5.1 short" in flag.detail("en") and flag.shortfall("en").startswith("28 hours to go")
 
 
 def test_attendance_rate_below_the_threshold():
@@ -129,7 +131,10 @@ def test_cli_flags_as_of_and_json(demo_home, capsys):
 
     assert main(["flags", str(demo_home.root), "--as-of", "2005-03-30", "--json"]) == 0
     flags = json.loads(capsys.readouterr().out)
-    assert flags and {"subject_kind", "rule", "detail", "liaison", "secretary"} <= set(flags[0])
+    assert flags and {"subject_kind", "rule", "detail", "liaison", "secretary", "code", "values"} <= set(flags[0])
+    missing = next(f for f in flags if f["code"] == "return-missing")  # the code and values beside the words
+    assert missing["rule"] == "周报未交" and missing["values"] == {"week": 3, "start": "2005-03-21", "end": "2005-03-27"}
+    assert missing["detail"] == "第3周（03月21日—03月27日）周报未交。"
     assert main(["flags", str(demo_home.root), "--as-of", "三月"]) == 2
     assert "无法识别" in capsys.readouterr().err
 
@@ -151,3 +156,56 @@ def test_a_threshold_from_schemas_changes_the_flag(tmp_path, threshold, expected
     tables = ledger([member("A")], [session(1), session(2)], [att("S1", "A", "absent"), att("S2", "A", "absent")])
     rules_found = {f.rule for f in compute_flags(tables, date(2005, 3, 20), load_schemas(folder))}
     assert ("absent-in-row" in rules_found) is expected
+
+
+CJK = re.compile("[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+ENGLISH = re.compile("[A-Za-z]+ [A-Za-z]+ [A-Za-z]+")  # a run of three English words: a sentence, not a code
+
+
+def every_rule_ledger(lang):
+    """A ledger on which each rule flags someone, its names and phases in `lang`."""
+    names = {"zh": ("一支部", "机关支部", "党员"), "en": ("First branch", "Office branch", "Member ")}[lang]
+    branches = [{**BRANCHES[0], "name": names[0]}, {**BRANCHES[1], "name": names[1]}]
+    people = [{**member(m, "B2" if m == "O" else "B1", away="yes" if m in ("W", "V") else "no"), "name": names[2] + m}
+              for m in ("A", "U", "N", "Q", "O", "W", "V")]
+    inspections = [{"member_id": "Q", "date": date(2005, 3, 20), "questions": 6, "result": "fix",
+                    "deadline": date(2005, 3, 27)}]
+    returns = [{"branch_id": "B1", "week": 1, "result": "merged", "received_at": "2005-03-14 09:00:00"},
+               {"branch_id": "B1", "week": 2, "result": "merged", "received_at": "2005-03-25 09:00:00"}]
+    tables = ledger(people, [session(n) for n in (1, 2, 3)],
+                    [att("S1", "A", "absent"), att("S2", "A", "absent"), att("S3", "A", "present", 3), att("S1", "U", None)],
+                    selfstudy=[{"member_id": "W", "date": date(2005, 3, 8), "hours": 2}], inspections=inspections,
+                    opinions=[{"member_id": "O", "date": date(2005, 3, 10), "people": 2}], returns=returns)
+    return {**tables, "branches": branches, "phases": demo_tables(lang)["phases"]}
+
+
+def words_of(rows):
+    return [row[key] for row in rows for key in ("rule", "detail", "shortfall")]
+
+
+def test_every_rule_speaks_english_and_chinese():
+    from branchbook.workbook.flags import RULE_TITLES, flag_rows
+
+    english = compute_flags(every_rule_ledger("en"), date(2005, 4, 15))
+    assert {f.rule for f in english} == set(RULE_TITLES)
+    assert {f.values.get("last") is None for f in english if f.rule == "away-silent"} == {True, False}  # both wordings
+    assert not [text for text in words_of(flag_rows(english, "en")) if CJK.search(text)]
+    chinese = compute_flags(every_rule_ledger("zh"), date(2005, 4, 15))
+    assert not [text for text in words_of(flag_rows(chinese, "zh")) if ENGLISH.search(text)]
+    overdue = next(f for f in chinese if f.rule == "fix-overdue")
+    assert overdue.detail("zh") == "读书笔记限期改进，期限 03月27日 已过，尚无合格的复查。"
+    assert overdue.shortfall("zh") == "笔记检查限期 3 月 27 日，已逾期"
+    assert "27 Mar" in overdue.detail("en") and "27 Mar" in overdue.shortfall("en")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_demo_homes_flags_are_in_its_language(tmp_path, lang):
+    from branchbook.demo import demo_home
+    from branchbook.workbook.flags import flag_rows
+    from branchbook.workbook.master import read_master
+
+    home = demo_home(tmp_path / "home", lang)
+    flags = compute_flags(read_master(home.master), date(2005, 3, 30))
+    texts = words_of(flag_rows(flags, home.lang))
+    assert len({f.rule for f in flags}) >= 3 and all(texts[::3])
+    assert not [text for text in texts if (CJK if lang == "en" else ENGLISH).search(text)]

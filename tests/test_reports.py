@@ -1,6 +1,7 @@
 """The dashboard, the bulletin and the reminders, checked against figures computed here from the raw sheets."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import zipfile
@@ -234,3 +235,58 @@ def test_dashboard_charts_have_their_size_and_the_sheet_its_formats(merged_home)
     charts = sheet._charts
     assert [c.tagname for c in charts] == ["barChart", "lineChart"]
     assert len(charts[1].series) == 1 and len(charts[1]._charts) == 2  # the attendance rate on a second axis
+
+
+CJK = re.compile("[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+ENGLISH = re.compile("[A-Za-z]+ [A-Za-z]+ [A-Za-z]+")  # a run of three English words: a sentence, not a code
+
+
+def _html_text(path):
+    """What a reader of the html sees: its text and image descriptions, without the style sheet and the tags."""
+    import html
+
+    source = re.sub(r"<style>.*?</style>", "", path.read_text(encoding="utf-8"), flags=re.S)
+    alts = re.findall(r"alt='([^']*)'", source)
+    return [html.unescape(part) for part in [*re.split(r"<[^>]*>", source), *alts] if part.strip()]
+
+
+def _dashboard_text(tables, as_of, lang, path):
+    """The dashboard's words: its cells' strings and its charts' titles."""
+    import xlsxwriter
+
+    from branchbook.workbook.reports.dashboard import write_dashboard
+
+    wb = xlsxwriter.Workbook(path)
+    write_dashboard(wb, compute_progress(tables, as_of), lang)
+    wb.close()
+    with zipfile.ZipFile(path) as archive:
+        return [text for name in archive.namelist() if name.endswith(".xml") and ("sharedStrings" in name or "chart" in name)
+                for text in re.findall(r"<(?:a:t|t)(?: [^>]*)?>([^<]*)<", archive.read(name).decode())]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_homes_reports_are_in_its_language(tmp_path, lang):
+    """Every word the reports make, in the HOME's language: no Chinese character in an English HOME's
+    reminders, dashboard, bulletin and file names, no English sentence in a Chinese HOME's."""
+    from branchbook.demo import demo_home
+    from branchbook.workbook.reports.charts import chart_texts
+    from branchbook.workbook.reports.publish import make_bulletin, write_reminders
+
+    home = demo_home(tmp_path / "home", lang)
+    (home.root / CONFIG_NAME).write_text((home.root / CONFIG_NAME).read_text(encoding="utf-8") + f"as_of: '{WEEK3}'\n",
+                                         encoding="utf-8")
+    home = Home.open(home.root)
+    tables = read_master(home.master)
+    bulletin = make_bulletin(home, tables, week=3, fmt="html")
+    written = write_reminders(home, tables)
+    texts = [r.text for r, _ in written] + _html_text(bulletin) + _dashboard_text(tables, WEEK3, lang, tmp_path / "d.xlsx")
+    texts += [chart_texts(compute_progress(tables, WEEK3), lang)]
+    assert len(written) == len(tables["branches"]) and any("\n  " in r.text for r, _ in written)
+    if lang == "en":
+        assert bulletin.name == "bulletin_week3.html" and written[0][1].parent.name == "reminders"
+        assert not [text for text in texts + [bulletin.name] + [p.name for _, p in written] if CJK.search(text)]
+        assert "30 Mar" in written[0][0].text and any("(21 Mar–27 Mar)" in text for text in texts)
+    else:
+        assert bulletin.name == "简报_第3周.html" and written[0][1].parent.name == "提醒"
+        assert not [text for text in texts if ENGLISH.search(text)]
+        assert "截至 3 月 30 日" in written[0][0].text and any("（03月21日—03月27日）" in text for text in texts)

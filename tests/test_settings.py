@@ -225,7 +225,7 @@ def _tables(phases):
 
 def _no_data_shortfall(phases, as_of):
     [flag] = [f for f in compute_flags(_tables(phases), as_of) if f.rule == "no-data"]
-    return flag.shortfall
+    return flag.shortfall("zh")
 
 
 def test_without_phase_targets_the_first_phase_has_the_rules_target():
@@ -243,7 +243,7 @@ def test_the_phases_sheet_targets_win_and_add_up():
     tables["selfstudy"] = [{"member_id": "A", "date": START + timedelta(days=1), "hours": 12}]
     as_of = START + timedelta(days=27)  # the end of P1: 24 hours due, 12 done
     [flag] = [f for f in compute_flags(tables, as_of) if f.rule == "study-hours"]
-    assert "应达 24.0 学时" in flag.detail and flag.shortfall.startswith("还差 28 学时")
+    assert "应达 24.0 学时" in flag.detail("zh") and flag.shortfall("zh").startswith("还差 28 学时")
 
 
 def test_a_member_who_joined_after_a_phase_is_not_measured_against_it():

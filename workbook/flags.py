@@ -1,18 +1,92 @@
 """Who falls behind, as of a date: the rules of DOMAIN.md with thresholds from schemas/rules.yaml.
 
 Each rule is a small function over Facts (the ledger's records as of a date, indexed once) that yields Flags.
+A Flag carries its rule's code and the values the rule found; its words (title, detail, what the member
+still needs) are rendered where a person reads them, in that person's language.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from .calendar import Campaign, Phase
 from .cells import as_day
+from .i18n import N_, Domain
 from .schema import Schemas, load_schemas
 from .settings import Rules
+
+say = Domain("flags")
+
+RULE_TITLES = {
+    "study-hours": N_("Study hours behind schedule"),
+    "no-data": N_("No study records yet"),
+    "absent-in-row": N_("Absent from central sessions in a row"),
+    "attendance-rate": N_("Low attendance"),
+    "status-unknown": N_("Attendance unclear"),
+    "no-inspection": N_("Notebook not yet inspected"),
+    "questions": N_("Thinking questions unanswered"),
+    "fix-overdue": N_("Notebook fix overdue"),
+    "opinions": N_("Too few people asked for opinions"),
+    "away-silent": N_("Away on training, no report"),
+    "return-missing": N_("Weekly return missing"),
+    "return-late": N_("Weekly return late"),
+}
+# What each rule found, from its values; a date value {x} is given in words, with {x_month} and {x_day} as numbers.
+DETAILS = {
+    "no-data": N_("No study or attendance record yet (not 0 hours: no data)."),
+    "study-hours": N_("Studied {hours:g} hours; {expected:.1f} due by now ({gap:g} short)."),
+    "absent-in-row": N_("Central sessions missed in a row without leave: {count}."),
+    "attendance-rate": N_("Attendance {rate:.0%} (leave not counted), below {minimum:.0%}."),
+    "status-unknown": N_("Sessions whose attendance is blank or unreadable: {count} ({sessions}); not counted as "
+                         "absent."),
+    "no-inspection": N_("No notebook inspection yet in the phase “{phase}”."),
+    "questions": N_("Thinking questions answered: {answered:g} of {needed}."),
+    "fix-overdue": N_("Notebook to be improved by {deadline}: that day has passed without a passing recheck."),
+    "opinions": N_("People asked for opinions: {asked}; at least {needed} required."),
+    "away-silent": N_("Away on training; last report on {last}, longer ago than the {weeks}-week limit."),
+    "away-silent:never": N_("Away on training; no report since the campaign began, longer than the {weeks}-week "
+                            "limit."),
+    "return-missing": N_("Week {week} ({start}–{end}): weekly return not received."),
+    "return-late": N_("Week {week}'s return arrived on {arrived}, after {due}."),
+}
+# What the member still needs, for reminders (branch rules need none).
+SHORTFALLS = {
+    "no-data": N_("{target:g} hours to go"),
+    "study-hours": N_("{remaining:g} hours to go, {gap:g} behind schedule"),
+    "absent-in-row": N_("make up the central sessions missed"),
+    "attendance-rate": N_("attend the central sessions on time"),
+    "no-inspection": N_("the inspection group should check the notebook"),
+    "questions": N_("thinking questions to go: {missing:g}"),
+    "fix-overdue": N_("notebook fix was due on {deadline}: overdue"),
+    "opinions": N_("people still to ask for opinions: {missing}"),
+    "away-silent": N_("should report on the study soon"),
+}
+MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"), N_("Aug"), N_("Sep"),
+          N_("Oct"), N_("Nov"), N_("Dec"))
+
+
+def day_words(lang: str, day: date) -> str:
+    """A day in words, as every report gives it: "21 Mar" in English, "03月21日" in Chinese."""
+    return say(lang, "{day} {month_name}", day=day.day, month=day.month, month_name=say(lang, MONTHS[day.month - 1]))
+
+
+def rule_title(lang: str, rule: str) -> str:
+    return say(lang, RULE_TITLES[rule])
+
+
+def _worded(lang: str, values: dict[str, Any]) -> dict[str, Any]:
+    """A flag's values as its messages take them: dates in words (and as numbers), lists joined."""
+    worded: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, date):
+            worded.update({key: day_words(lang, value), f"{key}_month": value.month, f"{key}_day": value.day})
+        elif isinstance(value, (list, tuple)):
+            worded[key] = say(lang, ", ").join(str(part) for part in value)
+        else:
+            worded[key] = value
+    return worded
 
 
 @dataclass(frozen=True)
@@ -21,34 +95,30 @@ class Flag:
     subject_id: str
     name: str
     branch: str
-    rule: str  # a code; RULE_TITLES gives its words
-    detail: str
+    rule: str  # a code; RULE_TITLES, DETAILS and SHORTFALLS give its words
+    values: dict[str, Any]  # what the rule found (numbers, dates, names), for its words
     since: date | None
     liaison: str
     secretary: str
-    shortfall: str = ""  # what the member still needs, for reminders
 
-    def row(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["rule"] = RULE_TITLES[self.rule]
-        data.pop("shortfall")
-        return data
+    def title(self, lang: str = "zh") -> str:
+        return rule_title(lang, self.rule)
 
+    def detail(self, lang: str = "zh") -> str:
+        variant = f"{self.rule}:never" if self.rule == "away-silent" and self.values.get("last") is None else self.rule
+        return say(lang, DETAILS[variant], **_worded(lang, self.values))
 
-RULE_TITLES = {
-    "study-hours": "学时落后于进度",
-    "no-data": "尚无学习记录",
-    "absent-in-row": "连续缺席集中学习",
-    "attendance-rate": "出勤率偏低",
-    "status-unknown": "出勤情况不明",
-    "no-inspection": "读书笔记尚未检查",
-    "questions": "思考题未答完",
-    "fix-overdue": "限期改进逾期",
-    "opinions": "征求意见人数不足",
-    "away-silent": "在外培训未按时汇报",
-    "return-missing": "周报未交",
-    "return-late": "周报迟交",
-}
+    def shortfall(self, lang: str = "zh") -> str:
+        """What the member still needs, for reminders; "" when the rule names nothing."""
+        message = SHORTFALLS.get(self.rule)
+        return say(lang, message, **_worded(lang, self.values)) if message else ""
+
+    def row(self, lang: str = "zh") -> dict[str, Any]:
+        """The flag as the Flags sheet (and `flags --json`) shows it: words in `lang`, with the code and values."""
+        return {"subject_kind": self.subject_kind, "subject_id": self.subject_id, "name": self.name,
+                "branch": self.branch, "rule": self.title(lang), "detail": self.detail(lang), "since": self.since,
+                "liaison": self.liaison, "secretary": self.secretary, "shortfall": self.shortfall(lang),
+                "code": self.rule, "values": dict(self.values)}
 
 
 class Facts:
@@ -82,13 +152,12 @@ class Facts:
         self.thresholds = schemas.rules.thresholds
         self.study_targets = study_targets(self.campaign, schemas.rules)
 
-    def flag(self, rule: str, member: dict | None, branch_id: str, detail: str, since: date | None,
-             shortfall: str = "") -> Flag:
+    def flag(self, rule: str, member: dict | None, branch_id: str, since: date | None, **values: Any) -> Flag:
         branch = self.branches.get(branch_id, {})
         return Flag(
             "member" if member else "branch", member["member_id"] if member else branch_id,
             member["name"] if member else branch.get("name", branch_id), branch.get("name", branch_id),
-            rule, detail, since, self.liaison.get(branch_id, ""), branch.get("secretary", ""), shortfall)
+            rule, values, since, self.liaison.get(branch_id, ""), branch.get("secretary", ""))
 
 
 def study_targets(campaign: Campaign, rules: Rules) -> list[tuple[Phase, float]]:
@@ -149,14 +218,12 @@ def study_hours(facts: Facts, member: dict):
         return
     hours, expected, target = progress.hours, progress.expected, progress.target
     if not progress.has_records:
-        yield facts.flag("no-data", member, member["branch_id"], "还没有任何学习或出勤记录（不是 0 学时，而是尚无数据）。",
-                          progress.start, f"还差 {target:g} 学时")
+        yield facts.flag("no-data", member, member["branch_id"], progress.start, target=target)
         return
     if hours + 1e-9 < expected:
         gap = round(expected - hours, 1)
-        yield facts.flag("study-hours", member, member["branch_id"],
-                          f"已学 {hours:g} 学时，按进度应达 {expected:.1f} 学时（还差 {gap:g} 学时）。", progress.start,
-                          f"还差 {target - hours:g} 学时（按进度还差 {gap:g}）")
+        yield facts.flag("study-hours", member, member["branch_id"], progress.start, hours=hours, expected=expected,
+                          gap=gap, target=target, remaining=target - hours)
 
 
 def attendance(facts: Facts, member: dict):
@@ -173,20 +240,17 @@ def attendance(facts: Facts, member: dict):
         elif row.get("status") in ("present", "excused"):
             run, run_start = 0, None  # excused is not absent; a blank or unknown status does not break or extend
     if worst >= facts.thresholds.absences_in_row:
-        yield facts.flag("absent-in-row", member, member["branch_id"], f"无故连续缺席集中学习 {worst} 次。", worst_start,
-                          "请补学缺席的集中学习内容")
+        yield facts.flag("absent-in-row", member, member["branch_id"], worst_start, count=worst)
     counted = [r for r in central if r.get("status") in ("present", "absent")]
     if counted:
         rate = sum(r["status"] == "present" for r in counted) / len(counted)
         if rate < facts.thresholds.attendance_rate_min:
-            yield facts.flag("attendance-rate", member, member["branch_id"],
-                              f"出勤率 {rate:.0%}（请假不计），低于 {facts.thresholds.attendance_rate_min:.0%}。",
-                              None, "请按时参加集中学习")
+            yield facts.flag("attendance-rate", member, member["branch_id"], None, rate=rate,
+                              minimum=facts.thresholds.attendance_rate_min)
     unknown = [r for r in rows if r.get("status") not in ("present", "absent", "excused")]
     if unknown:
-        sessions = "、".join(r["session_id"] for r in unknown[:3])
-        yield facts.flag("status-unknown", member, member["branch_id"],
-                          f"{len(unknown)} 次活动的出勤未填写或无法识别（{sessions}），未计为缺席。", None)
+        yield facts.flag("status-unknown", member, member["branch_id"], None, count=len(unknown),
+                          sessions=[r["session_id"] for r in unknown[:3]])
 
 
 def notebook(facts: Facts, member: dict):
@@ -196,21 +260,18 @@ def notebook(facts: Facts, member: dict):
     if not checks:
         due = phase.start + timedelta(weeks=facts.thresholds.inspection_due_weeks)
         if facts.as_of >= due:
-            yield facts.flag("no-inspection", member, member["branch_id"], f"「{phase.name}」阶段还没有读书笔记检查记录。",
-                              due, "请督查小组检查读书笔记")
+            yield facts.flag("no-inspection", member, member["branch_id"], due, phase=phase.name)
         return
     latest = checks[-1]
     needed = facts.thresholds.thinking_questions
     answered = latest.get("questions")
     if isinstance(answered, (int, float)) and answered < needed:
-        yield facts.flag("questions", member, member["branch_id"], f"{needed} 个思考题只完成 {answered:g} 个。",
-                          as_day(latest["date"]), f"还差 {needed - answered:g} 个思考题")
+        yield facts.flag("questions", member, member["branch_id"], as_day(latest["date"]), needed=needed,
+                          answered=answered, missing=needed - answered)
     for row in checks:
         deadline = as_day(row.get("deadline"))
         if row.get("result") == "fix" and deadline and deadline < facts.as_of and row.get("recheck_result") != "pass":
-            yield facts.flag("fix-overdue", member, member["branch_id"],
-                              f"读书笔记限期改进，期限 {deadline:%m月%d日} 已过，尚无合格的复查。", deadline,
-                              f"笔记检查限期 {deadline.month} 月 {deadline.day} 日，已逾期")
+            yield facts.flag("fix-overdue", member, member["branch_id"], deadline, deadline=deadline)
 
 
 def opinions(facts: Facts, member: dict):
@@ -220,8 +281,8 @@ def opinions(facts: Facts, member: dict):
     needed = facts.thresholds.opinions_min_people
     asked = sum(int(r.get("people") or 0) for r in facts.by_member["opinions"].get(member["member_id"], []))
     if asked < needed:
-        yield facts.flag("opinions", member, member["branch_id"], f"已向 {asked} 位群众征求意见，要求不少于 {needed} 位。",
-                          None, f"还需向 {needed - asked} 位群众征求意见")
+        yield facts.flag("opinions", member, member["branch_id"], None, asked=asked, needed=needed,
+                          missing=needed - asked)
 
 
 def away_reports(facts: Facts, member: dict):
@@ -232,9 +293,7 @@ def away_reports(facts: Facts, member: dict):
     last = max((as_day(r["date"]) for r in records), default=None)
     since = last or facts.campaign.start
     if (facts.as_of - since).days > 7 * weeks:
-        text = f"最近一次汇报在 {last:%m月%d日}" if last else "活动开始以来没有汇报"
-        yield facts.flag("away-silent", member, member["branch_id"], f"长期在外培训，{text}，超过 {weeks} 周。", since,
-                          "请尽快汇报学习情况")
+        yield facts.flag("away-silent", member, member["branch_id"], since, last=last, weeks=weeks)
 
 
 def branch_returns(facts: Facts, branch_id: str):
@@ -246,13 +305,11 @@ def branch_returns(facts: Facts, branch_id: str):
             break
         received = weeks.get(week)
         if received is None:
-            yield facts.flag("return-missing", None, branch_id, f"第{week}周（{start:%m月%d日}—{end:%m月%d日}）周报未交。",
-                              end + grace)
+            yield facts.flag("return-missing", None, branch_id, end + grace, week=week, start=start, end=end)
             continue
         arrived = as_day(received.get("received_at"))
         if arrived and arrived > end + grace:
-            yield facts.flag("return-late", None, branch_id, f"第{week}周周报 {arrived:%m月%d日} 才收到，晚于 "
-                              f"{end + grace:%m月%d日}。", end + grace)
+            yield facts.flag("return-late", None, branch_id, end + grace, week=week, arrived=arrived, due=end + grace)
 
 
 MEMBER_RULES = (study_hours, attendance, notebook, opinions, away_reports)
@@ -274,5 +331,6 @@ def compute_flags(tables: dict[str, list[dict]], as_of: date, schemas: Schemas |
     return flags
 
 
-def flag_rows(flags: list[Flag]) -> list[dict[str, Any]]:
-    return [flag.row() for flag in flags]
+def flag_rows(flags: list[Flag], lang: str = "zh") -> list[dict[str, Any]]:
+    """The Flags sheet's rows, in the master's language."""
+    return [flag.row(lang) for flag in flags]

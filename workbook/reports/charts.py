@@ -1,4 +1,4 @@
-"""The bulletin's charts as PNG images, drawn with matplotlib in a Chinese font."""
+"""The bulletin's charts as PNG images, drawn with matplotlib in a Chinese font (which has the Latin letters too)."""
 from __future__ import annotations
 
 import io
@@ -8,8 +8,11 @@ import matplotlib
 matplotlib.use("Agg")  # no screen: the office PC's service and CI both draw off-screen
 from matplotlib import pyplot  # noqa: E402
 
+from ..i18n import N_, Domain  # noqa: E402
 from .fonts import chinese_font  # noqa: E402
 from .progress import Progress  # noqa: E402
+
+say = Domain("reports")
 
 
 def _font():
@@ -25,49 +28,64 @@ def _png(figure) -> bytes:
     return buffer.getvalue()
 
 
-def chart_texts(progress: Progress) -> str:
+HOURS_TITLE = N_("Average hours against the target to date")
+HOURS_LABEL = N_("hours")
+TREND_TITLE = N_("Returns and attendance by week")
+CHART_TITLES = {"hours": HOURS_TITLE, "trend": TREND_TITLE}
+
+
+def _texts(progress: Progress, lang: str) -> dict[str, object]:
+    """Every fixed text the charts draw, in `lang`."""
+    return {
+        "hours_title": say(lang, HOURS_TITLE), "hours_label": say(lang, HOURS_LABEL),
+        "average": say(lang, "Average hours"), "expected": say(lang, "Expected by now"),
+        "trend_title": say(lang, TREND_TITLE), "returns": say(lang, "Returns received (branches)"),
+        "week": say(lang, "Week"), "weeks": [say(lang, "Week {week}", week=w.week) for w in progress.weeks],
+        "attendance": say(lang, "Attendance"), "attendance_axis": say(lang, "Attendance (%)"),
+    }
+
+
+def chart_texts(progress: Progress, lang: str = "zh") -> str:
     """Every text the charts draw, so a test can check the font has all of them."""
-    return "".join([HOURS_TITLE, HOURS_LABEL, TREND_TITLE, "人均学时进度目标收到回执（个支部）出勤率周第",
+    texts = _texts(progress, lang)
+    return "".join([*(t for t in texts.values() if isinstance(t, str)), *texts["weeks"],
                     *(b.name for b in progress.branches)])
 
 
-HOURS_TITLE = "各支部人均学时与进度目标"
-HOURS_LABEL = "学时"
-TREND_TITLE = "每周回执与出勤率"
-
-
-def hours_chart(progress: Progress) -> bytes:
+def hours_chart(progress: Progress, lang: str = "zh") -> bytes:
     _font()
+    texts = _texts(progress, lang)
     names = [b.name for b in progress.branches]
     figure, axes = pyplot.subplots(figsize=(7.5, 0.45 * len(names) + 1.5))
     positions = range(len(names))
     axes.barh([p + 0.2 for p in positions], [b.average_hours for b in progress.branches], height=0.4,
-              color="#B22222", label="人均学时")
+              color="#B22222", label=texts["average"])
     axes.barh([p - 0.2 for p in positions], [b.expected_hours for b in progress.branches], height=0.4,
-              color="#A6A6A6", label="进度目标")
+              color="#A6A6A6", label=texts["expected"])
     axes.set_yticks(list(positions), names)
     axes.invert_yaxis()
-    axes.set_xlabel(HOURS_LABEL)
-    axes.set_title(HOURS_TITLE)
+    axes.set_xlabel(texts["hours_label"])
+    axes.set_title(texts["hours_title"])
     axes.legend(loc="lower right")
     axes.grid(axis="x", alpha=0.3)
     return _png(figure)
 
 
-def trend_chart(progress: Progress) -> bytes:
+def trend_chart(progress: Progress, lang: str = "zh") -> bytes:
     _font()
+    texts = _texts(progress, lang)
     weeks = [w.week for w in progress.weeks]
     figure, axes = pyplot.subplots(figsize=(7.5, 3.2))
-    axes.bar(weeks, [w.returns for w in progress.weeks], color="#B22222", alpha=0.8, label="收到回执（个支部）")
-    axes.set_xlabel("周次")
-    axes.set_xticks(weeks, [f"第{w}周" for w in weeks])
+    axes.bar(weeks, [w.returns for w in progress.weeks], color="#B22222", alpha=0.8, label=texts["returns"])
+    axes.set_xlabel(texts["week"])
+    axes.set_xticks(weeks, texts["weeks"])
     axes.set_ylim(0, max(len(progress.branches), 1) + 1)
     rate = axes.twinx()
     rate.plot(weeks, [(w.attendance_rate or 0) * 100 for w in progress.weeks], color="#1F4E79", marker="o",
-              label="出勤率")
+              label=texts["attendance"])
     rate.set_ylim(0, 105)
-    rate.set_ylabel("出勤率（%）")
-    axes.set_title(TREND_TITLE)
+    rate.set_ylabel(texts["attendance_axis"])
+    axes.set_title(texts["trend_title"])
     handles = axes.get_legend_handles_labels()[0] + rate.get_legend_handles_labels()[0]
     axes.legend(handles, [h.get_label() for h in handles], loc="lower left")
     return _png(figure)

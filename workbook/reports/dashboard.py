@@ -5,18 +5,29 @@ from __future__ import annotations
 from datetime import date
 
 from .. import layout
-from ..flags import Facts, Flag
+from ..flags import Facts, Flag, day_words
+from ..i18n import N_, Domain
 from .progress import Progress, compute_progress
 
-SHEET_NAME = {"zh": "进度看板", "en": "Dashboard"}
-COLUMNS = {
-    "zh": ["支部", "联系委员", "党员数", "本周回执", "累计回执（周）", "人均学时", "进度目标学时", "达标占比", "出勤率",
-           "笔记已查", "笔记合格", "笔记逾期", "征求意见人次", "落后提醒"],
-    "en": ["Branch", "Liaison", "Members", "Return this week", "Returns (weeks)", "Avg hours", "Target to date",
-           "On target", "Attendance", "Notebooks checked", "Notebooks passed", "Overdue fixes", "People asked", "Flags"],
-}
-TREND = {"zh": ["周次", "收到回执", "出勤率"], "en": ["Week", "Returns", "Attendance"]}
-RETURNED = {"zh": ("已交", "未交"), "en": ("yes", "missing")}
+say = Domain("reports")
+
+
+class Worded:
+    """Fixed words looked up by language, as `COLUMNS[lang]`: the messages rendered in that language."""
+
+    def __init__(self, *messages: str):
+        self.messages = messages
+
+    def __getitem__(self, lang: str) -> tuple[str, ...]:
+        return tuple(say(lang, message) for message in self.messages)
+
+
+SHEET_NAME = {"zh": "进度看板", "en": "Dashboard"}  # a sheet's name, as the add-in finds it: not a message
+COLUMNS = Worded(N_("Branch"), N_("Liaison"), N_("Members"), N_("Return this week"), N_("Returns (weeks)"),
+                 N_("Avg hours"), N_("Target to date"), N_("On target"), N_("Attendance"), N_("Notebooks checked"),
+                 N_("Notebooks passed"), N_("Overdue fixes"), N_("People asked"), N_("Flags"))
+TREND = Worded(N_("Week"), N_("Returns"), N_("Attendance"))
+RETURNED = Worded(N_("yes"), N_("missing"))
 HEADER_ROW = 3
 RED, AMBER, GREEN = "F8696B", "FFEB84", "63BE7B"
 
@@ -58,9 +69,8 @@ def write_dashboard(wb, progress: Progress, lang: str) -> None:
     columns = COLUMNS[lang]
     for index, width in enumerate([24, 10] + [11] * (len(columns) - 2)):
         ws.set_column(index, index, width)
-    title = (f"进度看板　截至 {progress.as_of:%Y-%m-%d}（第{progress.week}周：{progress.week_start:%m月%d日}—"
-             f"{progress.week_end:%m月%d日}）" if lang == "zh" else
-             f"Dashboard as of {progress.as_of:%Y-%m-%d} (week {progress.week})")
+    title = say(lang, "Dashboard as of {as_of} (week {week}: {start}–{end})", as_of=progress.as_of.isoformat(),
+                week=progress.week, start=day_words(lang, progress.week_start), end=day_words(lang, progress.week_end))
     ws.freeze_panes(HEADER_ROW, 1)  # below the header, right of the branch names
     ws.set_landscape()  # printed (or made a PDF) on one A4 page, charts included
     ws.set_paper(9)
@@ -119,23 +129,23 @@ def _charts(wb, ws, first: int, last: int, trend_header: int, trend_last: int, l
         return [name, row - 1, column - 1]
 
     hours = wb.add_chart({"type": "bar"})
-    hours.set_title({"name": "各支部人均学时与进度目标" if lang == "zh" else "Average hours against the target to date"})
+    hours.set_title({"name": say(lang, "Average hours against the target to date")})
     for column in (6, 7):
         hours.add_series({"name": cell(HEADER_ROW, column), "categories": ref(first, 1, last),
                           "values": ref(first, column, last)})
-    hours.set_x_axis({"name": "学时" if lang == "zh" else "hours"})  # a bar chart's x axis is its value axis
+    hours.set_x_axis({"name": say(lang, "hours")})  # a bar chart's x axis is its value axis
     hours.set_size({"width": _pixels(18), "height": _pixels(9 + 0.35 * (last - first))})
     ws.insert_chart(f"A{trend_last + 3}", hours)
     trend = wb.add_chart({"type": "line"})
-    trend.set_title({"name": "每周回执与出勤率" if lang == "zh" else "Returns and attendance by week"})
+    trend.set_title({"name": say(lang, "Returns and attendance by week")})
     weeks = ref(trend_header + 1, 1, trend_last)
     # Weekly counts are points, not a curve: no smoothing.
     trend.add_series({"name": cell(trend_header, 2), "categories": weeks, "values": ref(trend_header + 1, 2, trend_last),
                       "smooth": False})
     trend.add_series({"name": cell(trend_header, 3), "categories": weeks, "values": ref(trend_header + 1, 3, trend_last),
                       "smooth": False, "y2_axis": True})
-    trend.set_y_axis({"name": "支部数" if lang == "zh" else "branches"})
-    trend.set_y2_axis({"name": "出勤率" if lang == "zh" else "attendance", "num_format": "0%"})
+    trend.set_y_axis({"name": say(lang, "branches")})
+    trend.set_y2_axis({"name": say(lang, "attendance"), "num_format": "0%"})
     trend.set_size({"width": _pixels(18), "height": _pixels(8)})
     ws.insert_chart(f"I{trend_last + 3}", trend)
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ..flags import RULE_TITLES, compute_flags
+from ..flags import compute_flags, day_words
+from ..i18n import Domain
+
+say = Domain("reports")
 
 
 @dataclass
@@ -16,8 +19,17 @@ class Reminder:
     text: str
 
 
-def reminders(tables: dict[str, list[dict]], as_of: date) -> list[Reminder]:
+def semicolons(lang: str, parts: list[str]) -> str:
+    """Parts of one sentence, one after another ("a; b" in English, "a；b" in Chinese)."""
+    text = parts[0] if parts else ""
+    for part in parts[1:]:
+        text = say(lang, "{earlier}; {later}", earlier=text, later=part)
+    return text
+
+
+def reminders(tables: dict[str, list[dict]], as_of: date, lang: str = "zh") -> list[Reminder]:
     flags = compute_flags(tables, as_of)
+    when = {"date": day_words(lang, as_of), "month": as_of.month, "day": as_of.day}
     result = []
     for branch in tables.get("branches", []):
         mine = [f for f in flags if f.branch == branch["name"]]
@@ -25,19 +37,22 @@ def reminders(tables: dict[str, list[dict]], as_of: date) -> list[Reminder]:
         for flag in mine:
             if flag.subject_kind == "member":
                 members.setdefault(flag.name, []).append(flag)
-        lines = [f"{branch.get('secretary', '')}同志：", "",
-                 f"截至 {as_of.month} 月 {as_of.day} 日，{branch['name']}"]
+        lines = [say(lang, "Dear {secretary},", secretary=branch.get("secretary", "")), ""]
         own = [f for f in mine if f.subject_kind == "branch"]
         if not members and not own:
-            lines[-1] += "没有需要跟进的党员，谢谢！"
+            lines.append(say(lang, "As of {date}, no member of {branch} needs following up. Thank you!",
+                             branch=branch["name"], **when))
+        elif members:
+            lines.append(say(lang, "As of {date}, these members of {branch} need following up ({count}):",
+                             branch=branch["name"], count=len(members), **when))
         else:
-            lines[-1] += f"有 {len(members)} 名党员需要跟进：" if members else "的党员进度正常。"
-            for name, flags_of in members.items():
-                needs = "；".join(f.shortfall or RULE_TITLES[f.rule] for f in flags_of)
-                lines.append(f"  {name}：{needs}")
-            for flag in own:
-                lines.append(f"  本支部：{flag.detail}")
-        lines += ["", "学院党委"]
+            lines.append(say(lang, "As of {date}, the members of {branch} are on track.", branch=branch["name"], **when))
+        for name, flags_of in members.items():
+            needs = semicolons(lang, [f.shortfall(lang) or f.title(lang) for f in flags_of])
+            lines.append(say(lang, "  {name}: {needs}", name=name, needs=needs))
+        for flag in own:
+            lines.append(say(lang, "  This branch: {detail}", detail=flag.detail(lang)))
+        lines += ["", say(lang, "The college Party committee")]
         result.append(Reminder(branch["branch_id"], branch["name"], branch.get("secretary", ""),
                                branch.get("secretary_email"), "\n".join(lines) + "\n"))
     return result

@@ -2,7 +2,7 @@
 file, a merge's summary line, the flags in short (shown by the CLI, the service, the demo and the buttons)."""
 from __future__ import annotations
 
-from ..flags import RULE_TITLES, Flag
+from ..flags import Flag, rule_title
 from ..i18n import N_, Domain
 from ..merge import Changes, Note, Outcome
 from ..schema import load_schemas
@@ -70,13 +70,13 @@ def flags_text(flags: list[Flag], limit: int = 30, lang: str = "zh") -> list[str
     counts: dict[str, int] = {}
     for flag in flags:
         counts[flag.rule] = counts.get(flag.rule, 0) + 1
-    counted = [say(lang, "{rule} {count}", rule=RULE_TITLES[r], count=n) for r, n in counts.items()]
+    counted = [say(lang, "{rule} {count}", rule=rule_title(lang, r), count=n) for r, n in counts.items()]
     by_rule = say(lang, "; ").join(counted)
     lines = [say(lang, "{count} flags: {by_rule}", count=len(flags), by_rule=by_rule)]
     for flag in flags[:limit]:
         who = "" if flag.subject_kind == "branch" else say(lang, "{name}: ", name=flag.name)
         lines.append(say(lang, "  [{branch}] {who}{rule}. {detail}", branch=flag.branch, who=who,
-                         rule=RULE_TITLES[flag.rule], detail=flag.detail))
+                         rule=flag.title(lang), detail=flag.detail(lang)))
     if len(flags) > limit:
         lines.append(say(lang, "  …and {count} more: see the Flags sheet of the master.", count=len(flags) - limit))
     return lines
