@@ -128,7 +128,7 @@ def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
             items.append(Incoming.at(path))
             continue
         # A return of the same name may be waiting in the inbox (every branch's file is named alike): never over it.
-        target = _free_name(inbox, path.name)
+        target = _free_name(inbox, path.name, home.lang)
         shutil.copy2(path, target)
         items.append(Incoming(target, file_name=path.name))
     return items
@@ -252,12 +252,12 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
         return result
 
 
-def _free_name(folder: Path, name: str) -> Path:
+def _free_name(folder: Path, name: str, lang: str) -> Path:
     target = folder / name
     stem, suffix = Path(name).stem, Path(name).suffix
     counter = 1
     while target.exists():
-        target = folder / f"{stem}（{counter}）{suffix}"
+        target = folder / say(lang, "{stem} ({number}){suffix}", stem=stem, number=counter, suffix=suffix)
         counter += 1
     return target
 
@@ -281,7 +281,7 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
     if outcome.result == "rejected":
         folder = home.folder("rejected")
         folder.mkdir(exist_ok=True)
-        target = _free_name(folder, item.name)
+        target = _free_name(folder, item.name, home.lang)
         report = target.with_name(target.name + report_suffix(home.lang))
         report.write_text(rejection_report(sub, outcome, home.lang), encoding="utf-8")
         if sub.unreadable is None and sub.report is not None:
