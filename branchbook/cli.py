@@ -136,7 +136,8 @@ def _flags(args) -> int:
     except ValueError:
         raise UserError("bad-date", text=args.as_of) from None
     flags = compute_flags(current_tables(home), day)
-    emit(args, [f.row() for f in flags], flags_text(flags, limit=10_000, lang=args.lang or home.lang))
+    lang = args.lang or home.lang
+    emit(args, [f.row(lang) for f in flags], flags_text(flags, limit=10_000, lang=lang))
     return Exit.OK
 
 
