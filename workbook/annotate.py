@@ -12,13 +12,15 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from . import layout
 from .cells import put
 from .findings import ERROR, Report
+from .i18n import LANGS, Domain
 
+say = Domain("workbook")
 ERROR_FILL = PatternFill("solid", fgColor="FF9999")
 WARNING_FILL = PatternFill("solid", fgColor="FFE699")
-RESULT_SHEET = {"zh": "校验结果", "en": "Validation"}
-RESULT_HEADERS = {"zh": ["级别", "工作表", "单元格", "问题", "填写的内容"],
-                  "en": ["Severity", "Sheet", "Cell", "Problem", "Value"]}
-SEVERITY = {"zh": {"error": "错误", "warning": "提示"}, "en": {"error": "error", "warning": "warning"}}
+RESULT_SHEET = {lang: say(lang, "Validation") for lang in LANGS}  # the sheet's name, by language
+RESULT_HEADERS = {lang: [say(lang, "Severity"), say(lang, "Sheet"), say(lang, "Cell"), say(lang, "Problem"),
+                         say(lang, "Value")] for lang in LANGS}
+SEVERITY = {lang: {"error": say(lang, "error"), "warning": say(lang, "warning")} for lang in LANGS}
 
 
 def result_rows(report: Report, lang: str) -> list[list]:

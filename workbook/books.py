@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from . import journal
-from .fastread import open_sheets, saved_by
 from .errors import UserError
+from .fastread import open_sheets, saved_by
 from .findings import Report
 from .home import Home
 from .ledger import LEDGER_NAME, Ledger

@@ -9,14 +9,15 @@ from typing import Any
 import yaml
 
 from .errors import UserError
+from .i18n import N_, Domain
 from .schema import LANGS
 from .settings import CONFIG_NAME, MASTER_NAME, Settings, load_settings, read_config
 
 __all__ = ["CONFIG_NAME", "FOLDERS", "MASTER_NAME", "Home", "check_lang", "create_home"]
 
+say = Domain("workbook")
 FOLDERS = ("inbox", "archive", "rejected", "outbox", "backups")
-STARTER = ("# BranchBook 的设置。未写出的设置取默认值；全部设置及其默认值见 docs/configuration.md。\n"
-           "# BranchBook settings. What is not written here takes its default (docs/configuration.md).\n")
+STARTER = N_("# BranchBook settings. What is not written here takes its default (docs/configuration.md).")
 
 
 def check_lang(lang: str) -> str:
@@ -74,6 +75,6 @@ def create_home(root: Path | str, lang: str = "zh") -> Home:
     for name in FOLDERS:
         (root / name).mkdir(exist_ok=True)
     config = {"lang": lang}
-    (root / CONFIG_NAME).write_text(STARTER + yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
+    (root / CONFIG_NAME).write_text(say(lang, STARTER) + "\n" + yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
                                     encoding="utf-8")
     return Home(root, config)

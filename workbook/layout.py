@@ -13,7 +13,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .cells import DATE_FORMAT, excel_serial
+from .i18n import Domain
 from .schema import Field
+
+say = Domain("workbook")
 
 PARTY_RED = "B22222"
 SYSTEM_GREY = "808080"  # columns BranchBook fills itself (来源, 行指纹)
@@ -74,9 +77,8 @@ def xlsx_date_format(workbook):
     return workbook.add_format({"num_format": DATE_FORMAT})
 
 
-def _messages(field: Field, lang: str, text_zh: str, text_en: str) -> dict[str, str]:
+def _messages(field: Field, lang: str, text: str) -> dict[str, str]:
     title = field.label(lang)[:32]
-    text = text_zh if lang == "zh" else text_en
     return {"promptTitle": title, "prompt": text[:255], "errorTitle": title, "error": text[:255]}
 
 
@@ -92,28 +94,26 @@ def _validation_rule(
     if list_source or field.type == "enum":
         if list_source:
             formula = list_source
-            zh, en = "请从下拉列表中选择。", "Choose from the drop-down list."
+            text = say(lang, "Choose from the drop-down list.")
         else:
             choices = field.codes.labels(lang)
             formula = '"' + ",".join(choices) + '"'
-            zh = "请从下拉列表中选择：" + "、".join(choices)
-            en = "Choose one of: " + ", ".join(choices)
-        return {"type": "list", "formula1": formula, "allow_blank": blank, **_messages(field, lang, zh, en)}
+            text = say(lang, "Choose one of: {choices}", choices=choices)
+        return {"type": "list", "formula1": formula, "allow_blank": blank, **_messages(field, lang, text)}
     if field.type in ("number", "integer"):
         low = field.minimum if field.minimum is not None else 0
         high = field.maximum if field.maximum is not None else 1_000_000
         whole = field.type == "integer"
-        noun_zh = "整数" if whole else "数字"
-        zh = f"请输入 {low} 到 {high} 之间的{noun_zh}。"
-        en = f"Enter a {'whole ' if whole else ''}number from {low} to {high}."
+        text = say(lang, "Enter a whole number from {low} to {high}.", low=low, high=high) if whole else \
+            say(lang, "Enter a number from {low} to {high}.", low=low, high=high)
         return {"type": "whole" if whole else "decimal", "operator": "between", "formula1": str(low),
-                "formula2": str(high), "allow_blank": blank, **_messages(field, lang, zh, en)}
+                "formula2": str(high), "allow_blank": blank, **_messages(field, lang, text)}
     if field.type == "date":
         low_day, high_day = date_bounds or (date(2000, 1, 1), date(2099, 12, 31))
-        zh = f"请输入 {low_day:%Y-%m-%d} 至 {high_day:%Y-%m-%d} 之间的日期，格式 2005-03-07。"
-        en = f"Enter a date from {low_day:%Y-%m-%d} to {high_day:%Y-%m-%d}, as 2005-03-07."
+        text = say(lang, "Enter a date from {low} to {high}, as 2005-03-07.", low=f"{low_day:%Y-%m-%d}",
+                   high=f"{high_day:%Y-%m-%d}")
         return {"type": "date", "operator": "between", "formula1": str(excel_serial(low_day)),
-                "formula2": str(excel_serial(high_day)), "allow_blank": blank, **_messages(field, lang, zh, en)}
+                "formula2": str(excel_serial(high_day)), "allow_blank": blank, **_messages(field, lang, text)}
     return None
 
 

@@ -13,9 +13,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from . import layout
 from .cells import DATE_FORMAT, put, timestamp_text, to_cell
+from .i18n import LANGS, Domain
 from .provenance import roster_checksum
 from .schema import Field, ReturnSheet, Schemas, load_schemas
 from .texts import guide_lines
+
+say = Domain("workbook")
 
 UNLOCKED = Protection(locked=False)
 GRID_FIRST_COLUMN = 3  # member id, name, then one column per session number
@@ -34,7 +37,7 @@ class ReturnSpec:
 
 
 def return_file_name(branch_name: str, week: int, lang: str) -> str:
-    return f"{branch_name}_第{week}周.xlsx" if lang == "zh" else f"{branch_name}_week{week}.xlsx"
+    return say(lang, "{branch}_week{week}.xlsx", branch=branch_name, week=week)
 
 
 def _header(ws: Worksheet, fields: list[Field], lang: str) -> None:
@@ -112,7 +115,7 @@ def _grid(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schema
             cell.fill = layout.LOCKED_FILL
         for column in range(GRID_FIRST_COLUMN, GRID_FIRST_COLUMN + len(numbers)):
             ws.cell(row=row, column=column).protection = UNLOCKED
-    status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=sheet.codes)
+    status = Field("status", {lang: say(lang, "Attendance") for lang in LANGS}, "enum", codes=sheet.codes)
     dv = layout.validation_for(status, lang)
     dv.add(f"{get_column_letter(GRID_FIRST_COLUMN)}2:{last_column}{max(len(spec.roster) + 1, 2)}")
     ws.add_data_validation(dv)

@@ -7,24 +7,26 @@ from pathlib import Path
 
 import defusedxml  # noqa: F401  (openpyxl uses it when installed: no XML bombs, no XXE)
 
+from .i18n import N_, Domain
 from .schema import load_schemas
+
+say = Domain("workbook")
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_UNCOMPRESSED = 512 * 1024 * 1024
 
 MESSAGES = {
-    "not-excel": ("“{name}”不是 Excel 工作簿（.xlsx）。请用 Excel 或 WPS 另存为 .xlsx 后再发送。",
-                  "{name} is not an Excel workbook (.xlsx)."),
-    "legacy-xls": ("“{name}”是旧版 .xls 格式。请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）后再发送。",
-                   "{name} is an old .xls file; save it as .xlsx."),
-    "encrypted": ("“{name}”设置了打开密码，无法读取。请取消密码（文件→信息→保护工作簿）后再发送。",
-                  "{name} is password-protected; remove the password and send it again."),
-    "macro": ("“{name}”含有宏（VBA），为安全起见不予读取。请另存为不含宏的 .xlsx 后再发送。",
-              "{name} contains macros (VBA) and is not opened; save it as .xlsx."),
-    "too-large": ("“{name}”太大（{size_mb} MB，上限 {limit_mb} MB）。", "{name} is too large ({size_mb} MB, limit {limit_mb} MB)."),
-    "zip-bomb": ("“{name}”的内部结构异常（解压后过大），不予读取。", "{name} expands to an implausible size and is not opened."),
-    "corrupt": ("“{name}”已损坏，无法打开（{reason}）。请重新保存后再发送。", "{name} is damaged and cannot be opened ({reason})."),
+    "not-excel": N_("'{name}' is not an Excel workbook (.xlsx). Save it as .xlsx in Excel or WPS and send it again."),
+    "legacy-xls": N_("'{name}' is an old .xls file. Use Save As in Excel or WPS to make an Excel workbook (.xlsx) and "
+                     "send that."),
+    "encrypted": N_("'{name}' has a password to open it and cannot be read. Remove the password (File > Info > "
+                    "Protect Workbook) and send it again."),
+    "macro": N_("'{name}' contains macros (VBA) and, to be safe, is not opened. Save it as an .xlsx without macros and "
+                "send it again."),
+    "too-large": N_("'{name}' is too large ({size_mb} MB; the limit is {limit_mb} MB)."),
+    "zip-bomb": N_("'{name}' is built oddly (it would expand to an implausible size) and is not opened."),
+    "corrupt": N_("'{name}' is damaged and cannot be opened ({reason}). Save it again and send it again."),
 }
 
 
@@ -38,8 +40,7 @@ class UnreadableFile(Exception):
         self.values = values
 
     def message(self, lang: str = "zh") -> str:
-        zh, en = MESSAGES[self.kind]
-        return (zh if lang == "zh" else en).format(name=self.path.name, **self.values)
+        return say(lang, MESSAGES[self.kind], name=self.path.name, **self.values)
 
     def __str__(self) -> str:
         return self.message("zh")
@@ -94,4 +95,4 @@ def inspect(path: Path, limit_mb: float | None = None) -> None:
                     prolog = handle.read(1024)
                 if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
                     # Excel never writes a DTD: one is an XML bomb or an XXE attempt (HAZARDS 14).
-                    raise UnreadableFile("corrupt", path, reason="含有 XML 实体声明")
+                    raise UnreadableFile("corrupt", path, reason=say.later("it declares XML entities"))
