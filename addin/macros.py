@@ -12,10 +12,13 @@ from pathlib import Path
 import xlwings as xw
 
 from ..workbook.annotate import RESULT_HEADERS, RESULT_SHEET, result_rows
+from ..workbook.errors import UserError
 from ..workbook.findings import ERROR, Report
+from ..workbook.i18n import Domain
 from ..workbook.sheetio import ValuesSheet
 from ..workbook.validation import validate_sheets
 
+say = Domain("addin")
 ADDIN_SUFFIXES = (".xlam", ".xla")
 ERROR_COLOR = "#FF9999"
 WARNING_COLOR = "#FFE699"
@@ -35,8 +38,13 @@ def _book(book: xw.Book | None) -> xw.Book:
 
 
 def _lang(book: xw.Book) -> str:
+    """The language the book's sheets are named in (what a button writes into it follows this)."""
     names = {s.name for s in book.sheets}
     return "en" if "_meta" in names or "Members" in names else "zh"
+
+
+def _alert(book: xw.Book, text: str) -> None:
+    book.app.alert(text, title="BranchBook")
 
 
 def _as_rows(values) -> list[list]:
@@ -105,8 +113,19 @@ def validate(book: xw.Book | None = None) -> Report:
     _mark(book, report, lang)
     if report.findings:
         _write_results(book, report, lang)
-    book.app.alert(report.summary(lang), title="BranchBook")
+    _alert(book, report.summary(lang))
     return report
+
+
+class NoHomeFolder(Exception):
+    """Excel cannot tell where the master is, and BRANCHBOOK_HOME does not say either."""
+
+    def message(self, lang: str = "zh") -> str:
+        return say(lang, "Cannot find the master's folder: open the master in desktop Excel, or set the "
+                         "environment variable {variable}.", variable=HOME_VARIABLE)
+
+    def __str__(self) -> str:
+        return self.message("zh")
 
 
 def home_of(book: xw.Book) -> Path:
@@ -116,7 +135,19 @@ def home_of(book: xw.Book) -> Path:
         return full.parent
     if os.environ.get(HOME_VARIABLE):
         return Path(os.environ[HOME_VARIABLE])
-    raise RuntimeError("找不到台账所在文件夹：请在桌面版 Excel 中打开台账，或设置环境变量 BRANCHBOOK_HOME。")
+    raise NoHomeFolder()
+
+
+def _open_home(book: xw.Book):
+    """The master's HOME; a missing folder or a bad branchbook.yaml raises what the user is to be told."""
+    from ..workbook.home import Home
+
+    return Home.open(home_of(book))
+
+
+def _cannot(book: xw.Book, error: UserError | NoHomeFolder, lang: str) -> None:
+    """What the user must act on, as an alert (never a traceback)."""
+    _alert(book, error.message(lang))
 
 
 def book_tables(book: xw.Book) -> dict[str, list[dict]]:
@@ -142,12 +173,16 @@ def write_sheet(book: xw.Book, sheet_key: str, rows: list[dict], lang: str) -> N
 
 
 def _home_config(book: xw.Book):
-    from ..workbook.home import Home
-
+    """The master's HOME, or None for a master opened outside any HOME (it still gets today's flags).
+    A HOME whose branchbook.yaml is wrong is not passed over: its UserError reaches the user."""
     try:
-        return Home.open(home_of(book))
-    except Exception:  # noqa: BLE001 - a master opened outside its HOME still gets today's flags
+        return _open_home(book)
+    except NoHomeFolder:
         return None
+    except UserError as error:
+        if error.key == "home-missing":
+            return None
+        raise
 
 
 def _refresh_dashboard(book: xw.Book, tables: dict, day, flags, lang: str) -> None:
@@ -175,14 +210,16 @@ def refresh_flags(book: xw.Book | None = None):
 
     book = _book(book)
     lang = _lang(book)
-    home = _home_config(book)
+    try:
+        home = _home_config(book)
+    except UserError as error:
+        return _cannot(book, error, lang)
     tables = book_tables(book)
     day = home.as_of if home else date.today()
     flags = compute_flags(tables, day)
-    write_sheet(book, "flags", flag_rows(flags), lang)
+    write_sheet(book, "flags", flag_rows(flags, lang), lang)
     _refresh_dashboard(book, tables, day, flags, lang)
-    text = f"已刷新落后提醒：共 {len(flags)} 条。" if lang == "zh" else f"{len(flags)} flags."
-    book.app.alert(text, title="BranchBook")
+    _alert(book, say(home.lang if home else lang, "Refreshed the flags: {count} in all.", count=len(flags)))
     return flags
 
 
@@ -198,24 +235,27 @@ def merge_now(book: xw.Book | None = None):
     from ..sync.writer import writing
     from ..workbook.books import EXPORTED_SEQ, open_ledger, record_master
     from ..workbook.flags import compute_flags, flag_rows
-    from ..workbook.home import Home
     from ..workbook.merge import merged_sheets
     from ..workbook.reports.summaries import outcome_line
 
     book = _book(book)
     lang = _lang(book)
-    home = Home.open(home_of(book))
+    try:
+        home = _open_home(book)
+    except (UserError, NoHomeFolder) as error:
+        return _cannot(book, error, lang)
     items = [Incoming.at(path) for path in inbox_files(home.folder("inbox"))]
     if not items:
-        book.app.alert("inbox 中没有待合并的回执。" if lang == "zh" else "Nothing in the inbox.", title="BranchBook")
+        _alert(book, say(home.lang, "Nothing to merge in inbox/."))
         return None
-    with writing(home, "Excel 立即合并"):
+    who = say(home.lang, "Merge now in Excel")
+    with writing(home, who):
         book.save()
-        result = process(home, items, export=False, who="Excel 立即合并")
+        result = process(home, items, export=False, who=who)
         with open_ledger(home) as ledger:
             tables = ledger.tables()
             flags = compute_flags(tables, home.as_of, ledger.schemas)
-            tables["flags"] = flag_rows(flags)
+            tables["flags"] = flag_rows(flags, lang)
             for key in (*merged_sheets(ledger.schemas), "returns", "flags"):
                 write_sheet(book, key, tables[key], lang)
             _refresh_dashboard(book, tables, home.as_of, flags, lang)
@@ -224,7 +264,7 @@ def merge_now(book: xw.Book | None = None):
                 ledger.replace_all("flags", tables["flags"])
                 record_master(home, ledger)
                 ledger.set_meta(EXPORTED_SEQ, str(ledger.last_seq()))
-    book.app.alert("\n".join(outcome_line(o) for o in result.outcomes), title="BranchBook")
+    _alert(book, "\n".join(outcome_line(o, lang=home.lang) for o in result.outcomes))
     return result
 
 
@@ -232,29 +272,30 @@ def merge_now(book: xw.Book | None = None):
 def bulletin(book: xw.Book | None = None, fmt: str = "docx") -> Path:
     """The Bulletin button: this week's 简报 from the master, into outbox/."""
     from ..sync.export import current_tables
-    from ..workbook.home import Home
     from ..workbook.reports.publish import make_bulletin
 
     book = _book(book)
-    home = Home.open(home_of(book))
-    path = make_bulletin(home, current_tables(home), fmt=fmt)
-    lang = _lang(book)
-    book.app.alert(f"简报已生成：{path.name}（在 outbox 文件夹中）" if lang == "zh" else f"Bulletin: {path.name}",
-                   title="BranchBook")
+    try:
+        home = _open_home(book)
+        path = make_bulletin(home, current_tables(home), fmt=fmt)
+    except (UserError, NoHomeFolder) as error:
+        return _cannot(book, error, _lang(book))
+    _alert(book, say(home.lang, "The bulletin is made: {name} (in the outbox folder)", name=path.name))
     return path
 
 
 @xw.script
 def make_returns(book: xw.Book | None = None) -> list[Path]:
     """The Make returns button on the master: this week's returns into outbox/."""
-    from ..workbook.home import Home
     from ..workbook.office import make_returns as make
 
     book = _book(book)
-    made = list(make(Home.open(home_of(book))).values())
-    lang = _lang(book)
-    text = f"已生成 {len(made)} 份回执，在 outbox 文件夹中。" if lang == "zh" else f"{len(made)} returns made in outbox."
-    book.app.alert(text, title="BranchBook")
+    try:
+        home = _open_home(book)
+        made = list(make(home).values())
+    except (UserError, NoHomeFolder) as error:
+        return _cannot(book, error, _lang(book))
+    _alert(book, say(home.lang, "Returns made, in the outbox folder: {count}.", count=len(made)))
     return made
 
 

@@ -14,27 +14,30 @@ import ssl
 import threading
 
 from ..workbook.home import Home
+from ..workbook.i18n import Domain
 from .mail_intake import store_mail
 from .mail_ledger import MailLedger
 from .mail_reply import Replier
 from .mail_settings import MailConfigError, MailSettings
 
 log = logging.getLogger("branchbook.sync")
+say = Domain("mail")
 PROCESSED_KEYWORD = "$BranchBook"
 MAX_BACKOFF = 300.0
 
 
-def describe(error: Exception) -> str:
-    """A short Chinese description of a mail error (server texts carry no password)."""
+def describe(error: Exception, lang: str = "zh") -> str:
+    """A short description of a mail error in `lang` (server texts carry no password)."""
     if isinstance(error, MailConfigError):
-        return str(error)
+        return error.message(lang)
     if isinstance(error, imaplib.IMAP4.error) and "auth" in str(error).lower():
-        return "邮箱用户名或密码错误"
+        return say(lang, "wrong mailbox user name or password")
     if isinstance(error, (ConnectionError, socket.timeout, TimeoutError, OSError)) and not isinstance(error, ssl.SSLError):
-        return f"无法连接邮箱服务器（{type(error).__name__}）"
+        return say(lang, "cannot connect to the mail server ({kind})", kind=type(error).__name__)
     if isinstance(error, ssl.SSLError):
-        return f"与邮箱服务器的加密连接失败（{error.reason or type(error).__name__}）"
-    return f"邮箱出错（{type(error).__name__}）"
+        return say(lang, "the encrypted connection to the mail server failed ({reason})",
+                   reason=error.reason or type(error).__name__)
+    return say(lang, "mail error ({kind})", kind=type(error).__name__)
 
 
 class MailFetcher:
@@ -108,17 +111,20 @@ class MailFetcher:
         return folder if re.fullmatch(r"[A-Za-z0-9._/-]+", folder) else '"' + folder.replace('"', '\\"') + '"'
 
     def run(self, stop: threading.Event) -> None:
+        lang = self.home.lang
         delay = self.settings.poll_seconds
         while not stop.is_set():
             try:
                 taken = self.poll()
-                self.state = {"state": "ok", "message": f"邮箱正常，本次收取 {taken} 封"}
+                self.state = {"state": "ok", "message": say(lang, "mailbox fine; messages taken this time: {count}",
+                                                            count=taken)}
                 delay = self.settings.poll_seconds
             except Exception as error:  # noqa: BLE001 - reported, retried; the drop folder goes on
                 delay = min(max(delay * 2, 5.0), MAX_BACKOFF)
-                self.state = {"state": "error", "message": f"{describe(error)}，{delay:.0f} 秒后重试"}
-                log.warning("邮箱：%s", self.state["message"])
-                log.debug("mail error detail", exc_info=True)
+                self.state = {"state": "error", "message": say(lang, "{problem}; trying again in {seconds} s",
+                                                               problem=describe(error, lang), seconds=f"{delay:.0f}")}
+                log.warning(say(lang, "mailbox: {message}", message=self.state["message"]))
+                log.debug(say(lang, "what went wrong with the mailbox"), exc_info=True)
             stop.wait(delay)
 
     def start(self, stop: threading.Event) -> None:

@@ -13,17 +13,23 @@ from pathlib import Path
 
 from ..workbook.cells import timestamp_text
 from ..workbook.home import Home
+from ..workbook.i18n import N_, Domain
 from .mail_parse import ParsedMail, parse_message
 
 log = logging.getLogger("branchbook.sync")
+say = Domain("mail")
 SIDECAR_SUFFIX = ".mail.json"
 
-NOTICES = {
-    "legacy": "附件“{name}”是旧版 .xls/.et 格式，无法合并。请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）后重新发送。",
-    "winmail": "邮件附件被 Outlook 打包成了 winmail.dat，无法读取。请把 Outlook 的邮件格式改为 HTML 或纯文本后重新发送。",
-    "oversized": "附件“{name}”太大（超过 {limit} MB），不予处理。请只发送学院下发的回执表。",
-    "none": "邮件中没有找到回执附件（.xlsx）。请把填好的回执作为附件发送。",
+NOTICES = {  # what the sender is told, by attachment kind (and "none": no attachment at all)
+    "legacy": N_("The attachment \"{name}\" is in the old .xls/.et format and cannot be merged. Open it in Excel "
+                 "or WPS, use \"Save As\" to save it as an Excel workbook (.xlsx) and send it again."),
+    "winmail": N_("Outlook packed the attachments into winmail.dat, which cannot be read. Set Outlook's mail "
+                  "format to HTML or plain text and send it again."),
+    "oversized": N_("The attachment \"{name}\" is too large (over {limit} MB) and is not processed. Please send "
+                    "only the return the college sent out."),
 }
+NO_RETURN = NOTICES["none"] = N_("No return (an .xlsx attachment) was found in the mail. Please send the filled "
+                                 "return as an attachment.")
 
 
 @dataclass
@@ -38,27 +44,28 @@ class Notice:
 
 
 def max_attachment_bytes(home: Home) -> int:
-    return int(float(home.config.get("mail", {}).get("max_attachment_mb", 10)) * 1024 * 1024)
+    return int(home.settings.mail.max_attachment_mb * 1024 * 1024)
 
 
 def store_mail(home: Home, raw: bytes, origin: str) -> tuple[list[Path], list[Notice]]:
-    """Put a message's workbooks in the inbox; return them and the notices for what was not taken."""
-    settings = home.config.get("mail", {})
-    mail = parse_message(raw, max_attachment_bytes(home), settings.get("trusted_authserv_id"))
+    """Put a message's workbooks in the inbox; return them and the notices (in HOME's language) for what
+    was not taken."""
+    settings, lang = home.settings.mail, home.lang
+    mail = parse_message(raw, max_attachment_bytes(home), settings.trusted_authserv_id, lang)
     inbox = home.folder("inbox")
     stored, notices = [], []
     for attachment in mail.attachments:
         if attachment.kind == "workbook":
             stored.append(_store(inbox, mail, attachment.name, attachment.data, origin))
         elif attachment.kind in NOTICES:
-            limit = settings.get("max_attachment_mb", 10)
-            notices.append(Notice(mail.sender, mail.message_id, mail.subject,
-                                  NOTICES[attachment.kind].format(name=attachment.name, limit=limit),
+            text = say(lang, NOTICES[attachment.kind], name=attachment.name, limit=f"{settings.max_attachment_mb:g}")
+            notices.append(Notice(mail.sender, mail.message_id, mail.subject, text,
                                   f"{mail.message_id}|{attachment.kind}|{attachment.name}"))
     if not stored and not notices:
-        notices.append(Notice(mail.sender, mail.message_id, mail.subject, NOTICES["none"], f"{mail.message_id}|none"))
+        notices.append(Notice(mail.sender, mail.message_id, mail.subject, say(lang, NO_RETURN),
+                              f"{mail.message_id}|none"))
     for notice in notices:
-        log.info("通知 %s：%s", notice.sender, notice.text)
+        log.info(say(lang, "notice to {sender}: {text}", sender=notice.sender, text=notice.text))
     return stored, notices
 
 

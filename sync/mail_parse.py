@@ -14,6 +14,10 @@ from email.header import decode_header
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import PurePosixPath
 
+from ..workbook.i18n import Domain
+
+say = Domain("mail")
+
 WORKBOOK = {".xlsx", ".xlsm"}
 LEGACY = {".xls", ".et", ".ett", ".xlt"}
 _GB_ALIASES = {"gb2312", "gbk", "x-gbk", "cp936", "euc-cn", "gb18030", "x-euc-cn"}
@@ -81,12 +85,13 @@ def raw_filename(part) -> str | None:
     return None
 
 
-def safe_name(name: str | None, fallback: str = "附件") -> str:
-    """A display name with no path, no device name, nothing Windows or a shell would trip on."""
+def safe_name(name: str | None, fallback: str | None = None, lang: str = "zh") -> str:
+    """A display name with no path, no device name, nothing Windows or a shell would trip on; a name that
+    is nothing of the sort becomes `fallback`, else the word for an attachment in `lang`."""
     base = re.split(r"[\\/]", name or "")[-1]
     base = _UNSAFE.sub("_", base).strip().rstrip(". ")
     if not base or base in {".", ".."}:
-        return fallback
+        return fallback or say(lang, "attachment")
     stem = PurePosixPath(base).stem
     if _RESERVED.match(stem.split(".")[0]):
         base = "_" + base
@@ -116,7 +121,8 @@ def _authenticated(message, trusted_id: str | None) -> bool | None:
     return None
 
 
-def parse_message(raw: bytes, max_bytes: int, trusted_id: str | None = None) -> ParsedMail:
+def parse_message(raw: bytes, max_bytes: int, trusted_id: str | None = None, lang: str = "zh") -> ParsedMail:
+    """The message's sender and attachments; an attachment without a usable name is named in `lang`."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
     _, address = parseaddr(str(message.get("From", "")))
     try:
@@ -138,6 +144,6 @@ def parse_message(raw: bytes, max_bytes: int, trusted_id: str | None = None) -> 
         if name is None and part.get_content_type() != "application/ms-tnef":
             continue
         data = part.get_payload(decode=True) or b""
-        shown = safe_name(name, "winmail.dat" if name is None else "附件")
+        shown = safe_name(name, "winmail.dat" if name is None else None, lang)
         parsed.attachments.append(Attachment(shown, data, _kind(part, shown, len(data), max_bytes)))
     return parsed

@@ -1,4 +1,4 @@
-"""Answer the secretary in Chinese after her return is processed, once per return even across
+"""Answer the secretary in HOME's language after her return is processed, once per return even across
 restarts: accepted with her branch's week in figures, or rejected with each finding and the
 marked workbook attached."""
 from __future__ import annotations
@@ -13,7 +13,9 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from ..workbook import ids
+from ..workbook.flags import day_words
 from ..workbook.home import Home
+from ..workbook.i18n import Domain
 from ..workbook.merge import Outcome
 from ..workbook.submission import Submission
 from .mail_intake import Notice
@@ -21,10 +23,11 @@ from .mail_ledger import MailLedger
 from .mail_settings import MailSettings
 
 log = logging.getLogger("branchbook.sync")
+say = Domain("mail")
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def week_figures(tables: dict[str, list[dict]], branch_id: str, week: int) -> list[str]:
+def week_figures(tables: dict[str, list[dict]], branch_id: str, week: int, lang: str = "zh") -> list[str]:
     prefix = ids.sessions_of(ids.return_id(branch_id, week))
     sessions = [s for s in tables.get("sessions", []) if str(s.get("session_id", "")).startswith(prefix)]
     attendance = [a for a in tables.get("attendance", []) if str(a.get("session_id", "")).startswith(prefix)]
@@ -34,10 +37,18 @@ def week_figures(tables: dict[str, list[dict]], branch_id: str, week: int) -> li
     study = sum(float(r.get("hours") or 0) for r in tables.get("selfstudy", [])
                 if ids.source_return(r.get("source_return")) == ids.return_id(branch_id, week))
     flags = [f for f in tables.get("flags", []) if f.get("branch") and f.get("subject_id") in members]
-    lines = [f"本周学习活动 {len(sessions)} 次，出勤 {present} 人次"
-             + (f"（出勤率 {present / counted:.0%}）" if counted else "") + f"，自学合计 {study:g} 学时。"]
-    lines.append(f"目前本支部有 {len(flags)} 条落后提醒，请支部跟进：" if flags else "目前本支部没有落后提醒。")
-    lines += [f"  {f['name']}：{f['rule']}。{f['detail']}" for f in flags[:20]]
+    if counted:
+        week_line = say(lang, "This week: {sessions} study sessions, {present} attendances (attendance rate {rate}), "
+                              "{hours} hours of self-study in all.", sessions=len(sessions), present=present,
+                        rate=f"{present / counted:.0%}", hours=f"{study:g}")
+    else:
+        week_line = say(lang, "This week: {sessions} study sessions, {present} attendances, {hours} hours of "
+                              "self-study in all.", sessions=len(sessions), present=present, hours=f"{study:g}")
+    lines = [week_line]
+    lines.append(say(lang, "Flags for your branch at present: {count}. Please follow them up:", count=len(flags))
+                 if flags else say(lang, "Your branch has no flags at present."))
+    lines += [say(lang, "  {name}: {rule}. {detail}", name=f["name"], rule=f["rule"], detail=f["detail"])
+              for f in flags[:20]]
     return lines
 
 
@@ -58,7 +69,8 @@ class Replier:
             self.queue.mkdir(exist_ok=True)
             name = hashlib.sha256(key.encode()).hexdigest()[:16] + ".eml"
             (self.queue / name).write_bytes(message.as_bytes())
-            log.warning("发给 %s 的回复暂存待发（%s）", message["To"], type(error).__name__)
+            log.warning(say(self.home.lang, "the reply to {to} is kept to be sent later ({why})", to=message["To"],
+                            why=type(error).__name__))
             what += "|queued"
         self.ledger.mark_replied(key, what)
 
@@ -86,14 +98,17 @@ class Replier:
             if smtp.security == "starttls":
                 client.starttls(context=context)
             if smtp.user:
-                client.login(smtp.user, self.settings.password())
+                client.ehlo_or_helo_if_needed()
+                if client.has_extn("auth"):  # a relay that offers no login (a loopback test server) takes mail as is
+                    client.login(smtp.user, self.settings.password())
             client.send_message(message)
 
     def _message(self, to: str, subject: str, body: str, in_reply_to: str | None) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self.settings.sender
         message["To"] = to
-        message["Subject"] = f"Re: {subject}" if subject else "回执处理结果"
+        message["Subject"] = say(self.home.lang, "Re: {subject}", subject=subject) if subject \
+            else say(self.home.lang, "Your return: how it went")
         message["Message-ID"] = make_msgid(domain="branchbook.local")
         if in_reply_to:
             message["In-Reply-To"] = in_reply_to
@@ -105,26 +120,38 @@ class Replier:
         key = f"{sub.receipt_id}|{outcome.result}"
         if not self.settings.smtp or not sub.sender or outcome.result == "duplicate" or self.ledger.has_replied(key):
             return False
-        greeting = "您好！\n\n"
+        lang = self.home.lang
         if outcome.result == "merged":
-            body = greeting + f"您发来的“{sub.file_name}”已合并进学院台账（第{sub.week}周）。\n\n" + \
-                "\n".join(week_figures(tables, sub.branch_id, sub.week))
+            body = say(lang, "Hello,\n\nYour file \"{name}\" has been merged into the college's ledger (week {week})."
+                             "\n\n{figures}", name=sub.file_name, week=sub.week,
+                       figures="\n".join(week_figures(tables, sub.branch_id, sub.week, lang)))
         elif outcome.result == "rejected":
-            body = greeting + f"您发来的“{sub.file_name}”没有合并，请改正以下问题后重新发送：\n\n" + \
-                "\n".join(f"{n}. {p}" for n, p in enumerate(outcome.problems, start=1)) + \
-                ("\n\n附件中出错的单元格已标红并附说明。" if annotated else "")
+            # The findings in HOME's language (outcome.problems holds them as the merge worded them).
+            problems = "\n".join(say(lang, "{number}. {problem}", number=n, problem=p)
+                                 for n, p in enumerate(sub.problems(lang), start=1))
+            if annotated:
+                body = say(lang, "Hello,\n\nYour file \"{name}\" was not merged. Please correct the following and "
+                                 "send it again:\n\n{problems}\n\nIn the attached copy the cells in error are marked "
+                                 "in red, with a note.", name=sub.file_name, problems=problems)
+            else:
+                body = say(lang, "Hello,\n\nYour file \"{name}\" was not merged. Please correct the following and "
+                                 "send it again:\n\n{problems}", name=sub.file_name, problems=problems)
         elif outcome.result == "quarantined":
-            body = greeting + f"已收到“{sub.file_name}”。{sub.hold}，学院核实后再合并，请勿重复发送。"
+            body = say(lang, "Hello,\n\nWe have received \"{name}\". {why}: the college checks it before merging "
+                             "it. Please do not send it again.", name=sub.file_name, why=_sentence(sub.hold or ""))
         elif outcome.result == "superseded":
-            body = greeting + f"“{sub.file_name}”比学院已收到的同一周回执更早，未覆盖较新的版本。"
+            body = say(lang, "Hello,\n\n\"{name}\" is older than the return for the same week the college already "
+                             "has; it did not replace the newer version.", name=sub.file_name)
         else:
             return False
-        message = self._message(sub.sender, mail.get("subject", ""), body + "\n\n——学院党委（BranchBook 自动回复）",
-                                mail.get("message_id"))
+        message = self._message(sub.sender, mail.get("subject", ""),
+                                say(lang, "{body}\n\n-- The college Party committee (an automatic reply from "
+                                          "BranchBook)", body=body), mail.get("message_id"))
         if annotated and annotated.exists():
             message.add_attachment(annotated.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=annotated.name)
         self._deliver(message, key, outcome.result)
-        log.info("已回复 %s：%s %s", sub.sender, sub.file_name, outcome.result)
+        log.info(say(lang, "replied to {sender}: {name} {result}", sender=sub.sender, name=sub.file_name,
+                     result=outcome.result))
         return True
 
     def send_reminders(self, reminders, as_of) -> int:
@@ -135,7 +162,9 @@ class Replier:
             if not reminder.email or self.ledger.has_replied(key):
                 continue
             message = self._message(reminder.email, "", reminder.text, None)
-            message.replace_header("Subject", f"{reminder.branch}：先进性教育活动进度提醒（截至 {as_of:%m月%d日}）")
+            message.replace_header("Subject", say(self.home.lang, "{branch}: progress reminder for the campaign "
+                                                                  "(as of {day})", branch=reminder.branch,
+                                                  day=day_words(self.home.lang, as_of)))
             self._deliver(message, key, "reminder")
             sent += 1
         return sent
@@ -143,6 +172,12 @@ class Replier:
     def reply_notice(self, notice: Notice) -> bool:
         if not self.settings.smtp or not notice.sender or self.ledger.has_replied(notice.key):
             return False
-        self._deliver(self._message(notice.sender, notice.subject, "您好！\n\n" + notice.text, notice.message_id),
+        self._deliver(self._message(notice.sender, notice.subject,
+                                    say(self.home.lang, "Hello,\n\n{text}", text=notice.text), notice.message_id),
                       notice.key, "notice")
         return True
+
+
+def _sentence(text: str) -> str:
+    """A clause as the start of a sentence (English capitalises it; Chinese has no case)."""
+    return text[:1].upper() + text[1:]

@@ -1,4 +1,5 @@
-"""The mail settings in HOME's config, and the password, which is never stored there."""
+"""The mail settings, from HOME's typed settings (`home.settings.mail`, workbook/settings.py, which holds
+their defaults), and the password, which is never stored there."""
 from __future__ import annotations
 
 import os
@@ -6,12 +7,26 @@ import ssl
 from dataclasses import dataclass
 
 from ..workbook.home import Home
+from ..workbook.i18n import Domain
+from ..workbook.settings import MailEndpoint
 
-DEFAULT_PASSWORD_VARIABLE = "BRANCHBOOK_MAIL_PASSWORD"
+say = Domain("mail")
+PORTS = {"imap": 993, "smtp": 465}  # what a port left null means (workbook/settings.py, MailEndpoint.port)
 
 
 class MailConfigError(Exception):
-    pass
+    """No password for the mailbox: neither in the environment nor in the OS keyring."""
+
+    def __init__(self, variable: str):
+        super().__init__(variable)
+        self.variable = variable
+
+    def message(self, lang: str = "zh") -> str:
+        return say(lang, "The mail password is not set: set the environment variable {variable}, or store it in "
+                         "the system keyring.", variable=self.variable)
+
+    def __str__(self) -> str:
+        return self.message("zh")
 
 
 @dataclass(frozen=True)
@@ -36,20 +51,17 @@ class MailSettings:
 
     @classmethod
     def of(cls, home: Home) -> MailSettings | None:
-        raw = home.config.get("mail") or {}
-        if not raw.get("enabled"):
+        mail = home.settings.mail
+        if not mail.enabled:
             return None
 
-        def endpoint(key: str, default_port: int) -> Endpoint | None:
-            part = raw.get(key)
-            if not part:
+        def endpoint(kind: str, part: MailEndpoint | None) -> Endpoint | None:
+            if part is None:
                 return None
-            return Endpoint(part["host"], int(part.get("port", default_port)), part.get("security", "ssl"),
-                            part.get("user", raw.get("user")))
+            return Endpoint(part.host, part.port or PORTS[kind], part.security, part.user or mail.user)
 
-        return cls(endpoint("imap", 993), endpoint("smtp", 465), raw.get("from") or raw.get("user"),
-                   raw.get("folder", "INBOX"), raw.get("processed_folder"), float(raw.get("poll_seconds", 60)),
-                   raw.get("ca_file"), raw.get("password_env", DEFAULT_PASSWORD_VARIABLE), raw.get("keyring_service"))
+        return cls(endpoint("imap", mail.imap), endpoint("smtp", mail.smtp), mail.sender or mail.user, mail.folder,
+                   mail.processed_folder, mail.poll_seconds, mail.ca_file, mail.password_env, mail.keyring_service)
 
     def password(self) -> str:
         """From the environment, else the OS keyring; never from the config, never logged."""
@@ -65,7 +77,7 @@ class MailSettings:
                 value = None
             if value:
                 return value
-        raise MailConfigError(f"未设置邮箱密码：请设置环境变量 {self.password_variable}，或存入系统钥匙串。")
+        raise MailConfigError(self.password_variable)
 
     def tls_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.ca_file) if self.ca_file else ssl.create_default_context()

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 from ..workbook.home import Home
+from ..workbook.i18n import Domain
 from ..workbook.names import marked_copy
 from .mail_fetch import MailFetcher, describe
 from .mail_intake import Notice
@@ -16,7 +17,7 @@ from .mail_settings import MailSettings
 from .pipeline import BatchResult
 
 log = logging.getLogger("branchbook.sync")
-
+say = Domain("mail")
 
 QUEUE_RETRY_SECONDS = 60
 
@@ -42,7 +43,8 @@ class MailSide:
         try:
             action(*args)
         except Exception as error:  # noqa: BLE001 - a reply that fails is logged; the return itself is handled
-            log.warning("回复邮件失败：%s", describe(error))
+            lang = self.replier.home.lang
+            log.warning(say(lang, "a reply by mail failed: {why}", why=describe(error, lang)))
 
     def notify(self, notices: list[Notice]) -> None:
         """Called on every pass of the worker: new notices, and now and then the queued replies."""

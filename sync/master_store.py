@@ -14,15 +14,18 @@ from pathlib import Path
 
 from ..workbook.books import file_state
 from ..workbook.home import Home
+from ..workbook.i18n import Domain
 from ..workbook.master import row_counts, write_master
 from .pause import pause_point
 
 log = logging.getLogger("branchbook.sync")
+say = Domain("service")
 REPLACE_TRIES = 10
 
 
 class MasterBusy(Exception):
-    """The master is open in Excel (or held by another program): the work waits."""
+    """The master is open in Excel (or held by another program): the work waits. Its text is the reason,
+    in HOME's language."""
 
 
 def owner_files(master: Path) -> list[Path]:
@@ -31,17 +34,18 @@ def owner_files(master: Path) -> list[Path]:
     return [path for path in candidates if path.exists()]
 
 
-def is_busy(master: Path) -> str | None:
-    """Why the master cannot be written now, or None."""
+def is_busy(master: Path, lang: str) -> str | None:
+    """Why the master cannot be written now (in `lang`), or None."""
     owners = owner_files(master)
     if owners:
-        return f"台账正被 Excel 打开（发现 {owners[0].name}），请关闭后自动继续。"
+        return say(lang, "the master is open in Excel ({owner} found): close it and the work goes on by itself.",
+                   owner=owners[0].name)
     if master.exists():
         try:
             with master.open("r+b"):
                 pass  # on Windows this fails while Excel holds the file
         except PermissionError:
-            return "台账正被其他程序占用，稍后自动重试。"
+            return say(lang, "the master is held by another program: it is tried again shortly.")
     return None
 
 
@@ -75,7 +79,8 @@ class MasterStore:
     def write(self, tables: dict[str, list[dict]], painters=(), unchanged_since: dict | None = None) -> None:
         """Replace the master with `tables`; MasterBusy (nothing written) while Excel has it open, or when
         the master no longer is as `unchanged_since` says (the office saved it meanwhile: its edits come first)."""
-        reason = is_busy(self.path)
+        lang = self.home.lang
+        reason = is_busy(self.path, lang)
         if reason:
             raise MasterBusy(reason)
         temp = self.path.with_name(f".{self.path.stem}.writing-{os.getpid()}{self.path.suffix}")
@@ -86,13 +91,16 @@ class MasterStore:
         for key, count in written.items():
             if count != len(tables.get(key, [])) and not (count == 0 and not tables.get(key)):
                 temp.unlink(missing_ok=True)
-                raise OSError(f"新台账回读不一致（{key}：{count} 行，应为 {len(tables.get(key, []))} 行），未替换原台账。")
+                raise OSError(say(lang, "the new master does not read back whole ({sheet}: {count} rows, {expected} "
+                                        "expected): the master is not replaced.", sheet=key, count=count,
+                                  expected=len(tables.get(key, []))))
         pause_point("before-replace")
         if unchanged_since is not None and self.path.exists():
             now = file_state(self.path, unchanged_since)
             if now is None or now["sha256"] != unchanged_since.get("sha256"):
                 temp.unlink(missing_ok=True)
-                raise MasterBusy("台账刚被手工修改并保存，先导入这些修改，再写出台账。")
+                raise MasterBusy(say(lang, "the master has just been edited by hand and saved: its edits are taken in "
+                                           "first, then it is written."))
         self.backup()
         self._replace(temp)
         _fsync_folder(self.path.parent)
@@ -103,7 +111,8 @@ class MasterStore:
                 os.replace(temp, self.path)
                 return
             except PermissionError:  # WinError 5 while antivirus or Excel holds the target
-                if is_busy(self.path) or attempt == REPLACE_TRIES - 1:
+                if is_busy(self.path, self.home.lang) or attempt == REPLACE_TRIES - 1:
                     temp.unlink(missing_ok=True)
-                    raise MasterBusy("台账暂时无法替换（被占用），稍后自动重试。") from None
+                    raise MasterBusy(say(self.home.lang, "the master cannot be replaced just now (it is held): it is "
+                                                         "tried again shortly.")) from None
                 time.sleep(0.2 * (attempt + 1))

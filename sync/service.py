@@ -22,6 +22,7 @@ from ..workbook.books import open_ledger
 from ..workbook.cells import timestamp_text
 from ..workbook.errors import UserError
 from ..workbook.home import Home
+from ..workbook.i18n import Domain
 from ..workbook.reports.summaries import outcome_line
 from .export import export_master, needs_export
 from .inbox import StabilityTracker, inbox_files, is_ignored
@@ -32,6 +33,7 @@ from .pipeline import Incoming, process
 from .writer import Stopped
 
 log = logging.getLogger("branchbook.sync")
+say = Domain("service")
 LOCK_NAME = ".branchbook.lock"
 STATUS_NAME = "status.json"
 
@@ -101,7 +103,7 @@ class SyncService:
             raise AlreadyRunning(self.home) from None
         try:
             self.inbox.mkdir(exist_ok=True)
-            self._status("idle", "同步服务已启动")
+            self._status("idle", say(self.home.lang, "The sync service has started"))
             self.observer = (PollingObserver if self.polling else Observer)(timeout=self.poll)
             self.observer.schedule(_InboxHandler(self.wake, self.seen, self.seen_lock), str(self.inbox),
                                    recursive=False)
@@ -113,7 +115,8 @@ class SyncService:
         except BaseException:
             self.stop()  # nothing half-started is left running, and the lock is released
             raise
-        log.info("同步服务已启动，监视 %s（Ctrl+C 停止）", self.inbox)
+        log.info(say(self.home.lang, "the sync service has started, watching {inbox} (Ctrl+C stops it)",
+                     inbox=self.inbox))
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -125,7 +128,7 @@ class SyncService:
         if self.observer and self.observer.is_alive():
             self.observer.stop()
             self.observer.join(timeout=10)
-        self._status("stopped", "同步服务已停止")
+        self._status("stopped", say(self.home.lang, "The sync service has stopped"))
         self.lock.release()
 
     def healthy(self) -> bool:
@@ -156,8 +159,9 @@ class SyncService:
             except Stopped:
                 break
             except Exception:  # noqa: BLE001 - the service outlives any one bad pass
-                log.exception("本轮同步出错，稍后自动重试")
-                self._status("error", "同步出错，稍后自动重试（详见 logs/sync.log）")
+                log.exception(say(self.home.lang, "this pass of the sync failed; it is tried again shortly"))
+                self._status("error", say(self.home.lang, "The sync failed; it is tried again shortly (see "
+                                                          "logs/sync.log)"))
             self.wake.wait(self.poll)
 
     def _maybe_process(self) -> None:
@@ -176,14 +180,14 @@ class SyncService:
         with self.seen_lock:
             self.seen.difference_update(ready)
         self.tracker.forget(ready)
-        for outcome in result.outcomes:
-            log.info(outcome_line(outcome))
+        # Each file's outcome is logged once, where it is filed (pipeline.file_away): not again here.
         if self.mail and any(item.mail for item in result.items):
             self._export_when_quiet()  # a reply quotes the branch's flags: bring them up to date first
             with open_ledger(self.home) as ledger:
                 self.mail.answer(result, ledger.tables())
-        self._status("idle", f"已处理 {len(ready)} 个文件", pending=0,
-                     last=[outcome_line(o) for o in result.outcomes])
+        lang = self.home.lang
+        self._status("idle", say(lang, "Files processed: {count}", count=len(ready)),
+                     pending=0, last=[outcome_line(o, lang=lang) for o in result.outcomes])
 
     def _export_when_quiet(self) -> None:
         """The master follows the ledger once a burst is over: after a batch, or when the office has
@@ -192,23 +196,26 @@ class SyncService:
         if not self.export_due and now < self.next_master_check:
             return
         self.next_master_check = now + self.master_check_seconds
+        lang = self.home.lang
         with open_ledger(self.home) as ledger:
             if not needs_export(self.home, ledger):
                 self.export_due = False
                 return
-            busy = is_busy(self.home.master)
+            busy = is_busy(self.home.master, lang)
             if busy:
-                self._status("waiting", f"数据库已是最新；{busy}")
+                self._status("waiting", say(lang, "The ledger is up to date; {why}", why=busy))
                 return
             result = export_master(self.home, ledger)
         if result.refused:
             self.export_due = False  # nothing to do until the office fixes the master and saves it again
-            self._status("waiting", "台账 master.xlsx 中的手工修改有错误，未导入，台账文件暂不更新：" + "；".join(result.refused[:5]))
+            self._status("waiting", say(lang, "the hand edits in master.xlsx have errors; nothing is taken in and the "
+                                              "file is not updated until they are fixed: {errors}",
+                                        errors=say(lang, "; ").join(result.refused[:5])))
         elif result.busy:
-            self._status("waiting", f"数据库已是最新；{result.busy}")
+            self._status("waiting", say(lang, "The ledger is up to date; {why}", why=result.busy))
         else:
             self.export_due = False
-            self._status("idle", "台账已更新", flags=len(result.flags))
+            self._status("idle", say(lang, "The master is up to date"), flags=len(result.flags))
 
     def _status(self, state: str, message: str, **extra) -> None:
         status = {"state": state, "message": message, "pid": os.getpid(),
@@ -223,7 +230,17 @@ class SyncService:
             os.replace(temp, path)
 
 
-def configure_logging(home: Home) -> None:
+_OURS = "branchbook-service"  # the name of the handlers configure_logging installs
+
+
+def configure_logging(home: Home) -> list[logging.Handler]:
+    """The service's log: logs/sync.log and the console, each event once.
+
+    Called again (for another HOME, or twice in one process), it replaces the handlers it installed
+    before instead of adding more: every handler added is one more copy of each line. The records of
+    the branchbook loggers stop here and do not also reach the root logger, which a host program
+    (or a library that calls logging.basicConfig) may have given a console handler of its own."""
+    close_logging()
     folder = home.root / "logs"
     folder.mkdir(exist_ok=True)
     handler = logging.FileHandler(folder / "sync.log", encoding="utf-8")
@@ -232,8 +249,20 @@ def configure_logging(home: Home) -> None:
     console.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     root = logging.getLogger("branchbook")
     root.setLevel(logging.INFO)
-    root.addHandler(handler)
-    root.addHandler(console)
+    root.propagate = False
+    for one in (handler, console):
+        one.set_name(_OURS)
+        root.addHandler(one)
+    return [handler, console]
+
+
+def close_logging() -> None:
+    """Remove (and close) the handlers configure_logging installed; the branchbook loggers propagate again."""
+    root = logging.getLogger("branchbook")
+    for handler in [h for h in root.handlers if h.get_name() == _OURS]:
+        root.removeHandler(handler)
+        handler.close()
+    root.propagate = True
 
 
 def serve_forever(home: Home, polling: bool | None = None) -> None:

@@ -151,3 +151,25 @@ def test_refresh_flags_also_refreshes_the_dashboard_figures(fresh_demo, tmp_path
     _, _, wb = _run(macros.refresh_flags, fresh_demo.master, tmp_path / "m.xlsx")
     expected = branch_rows(compute_progress(read_master(fresh_demo.master), date.today()), "zh")
     assert wb["进度看板"]["C4"].value == expected[0][2] != 999
+
+
+def test_a_bad_config_is_said_in_an_alert_not_passed_over(fresh_demo, tmp_path, monkeypatch):
+    from branchbook.workbook.home import CONFIG_NAME
+
+    monkeypatch.setenv(macros.HOME_VARIABLE, str(fresh_demo.root))
+    (fresh_demo.root / CONFIG_NAME).write_text("lang: zh\nsnyc:\n  poll_seconds: 1\n", encoding="utf-8")
+    for macro in (macros.refresh_flags, macros.merge_now, macros.make_returns):
+        result, alerts, _ = _run(macro, fresh_demo.master, tmp_path / "m.xlsx")
+        assert result is None and len(alerts) == 1
+        assert "snyc" in alerts[0][0] and "sync" in alerts[0][0]  # the setting named, and what it may have meant
+
+
+def test_a_master_outside_any_home_still_gets_its_flags(demo_home, tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setenv(macros.HOME_VARIABLE, str(tmp_path / "nowhere"))
+    copy = tmp_path / "elsewhere" / "master.xlsx"
+    copy.parent.mkdir()
+    shutil.copyfile(demo_home.master, copy)
+    flags, alerts, _ = _run(macros.refresh_flags, copy, tmp_path / "m.xlsx")
+    assert flags and alerts[0][0].startswith("已刷新落后提醒")

@@ -291,3 +291,29 @@ def test_the_password_is_written_nowhere(mail_home, dovecot, outbox, tmp_path, m
     assert len(written) > 10
     assert [p for p in written if secret in p.read_bytes()] == []
     assert all(secret not in m.as_bytes() for m in outbox.messages)
+
+
+def test_mail_settings_come_from_the_typed_settings_and_a_null_port_is_the_default(fresh_demo):
+    from branchbook.sync.mail_settings import MailSettings
+
+    config = {**fresh_demo.config, "mail": {
+        "enabled": True, "user": "office@bme.example.edu.cn", "max_attachment_mb": 2.5,
+        "imap": {"host": "imap.example.edu.cn", "port": None}, "smtp": {"host": "smtp.example.edu.cn", "port": 587,
+                                                                         "security": "starttls"}}}
+    (fresh_demo.root / CONFIG_NAME).write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    settings = MailSettings.of(Home.open(fresh_demo.root))
+    assert (settings.imap.port, settings.imap.security, settings.imap.user) == (993, "ssl", "office@bme.example.edu.cn")
+    assert (settings.smtp.port, settings.smtp.security) == (587, "starttls")
+    assert settings.sender == "office@bme.example.edu.cn" and settings.folder == "INBOX" and settings.poll_seconds == 60
+    assert MailSettings.of(fresh_demo) is None  # mail not enabled
+
+
+def test_notices_follow_the_typed_limit_and_the_homes_language(fresh_demo):
+    from branchbook.sync.mail_intake import store_mail
+
+    for lang, expected in (("zh", "太大（超过 2.5 MB）"), ("en", "too large (over 2.5 MB)")):
+        home = Home(fresh_demo.root, {**fresh_demo.config, "lang": lang, "mail": {"max_attachment_mb": 2.5}})
+        raw = message(SECRETARY, [_part(plain("大.xlsx"), b"PK" + b"\0" * (3 * 1024 * 1024))],
+                      message_id=f"<{lang}@x>")
+        stored, [notice] = store_mail(home, raw, "test")
+        assert stored == [] and expected in notice.text

@@ -1,6 +1,8 @@
 """The service with the real watchdog observer on real folders."""
 from __future__ import annotations
 
+import json
+import re
 import shutil
 
 import pytest
@@ -236,3 +238,91 @@ def test_a_file_that_trips_a_bug_is_rejected_and_does_not_block_the_others(fresh
     result = process(home, [Incoming.at(p) for p in sorted(home.folder("inbox").glob("*.xlsx"))])
     assert sorted(o.result for o in result.outcomes) == ["merged", "rejected"]
     assert "已损坏" in (home.folder("rejected") / "怪文件.xlsx.错误报告.txt").read_text(encoding="utf-8")
+
+
+# -- the service's words: once each, in the HOME's language ----------------------------------------------------
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+ENGLISH_RUN = re.compile(r"\b[A-Za-z][a-z']+(?:[ ,;:]+[A-Za-z][a-z']+){2,}\b")  # three English words in a row
+
+
+def _serve_and_log(home, drops):
+    """Run the service with its log on (configured twice over, as a CLI and an embedding host might), drop
+    the files, and return what the log, status.json (each state it was given) and the rejection reports say."""
+    from branchbook.sync.service import close_logging, configure_logging
+
+    configure_logging(home)
+    configure_logging(home)  # again: replaces its handlers, never adds a second copy of each line
+    service = SyncService(home)
+    statuses = []
+    write_status = service._status
+
+    def recorded(state, message, **extra):
+        write_status(state, message, **extra)
+        statuses.append(json.loads((home.root / "status.json").read_text(encoding="utf-8")))
+
+    service._status = recorded
+    service.start()
+    try:
+        for path in drops:
+            shutil.copyfile(path, home.folder("inbox") / path.name)
+        _settled(home)
+        wait_until(lambda: sum(len(s.get("last", [])) for s in statuses) == len(drops), 30, "the batches reported")
+    finally:
+        service.stop()
+        close_logging()
+    log = (home.root / "logs" / "sync.log").read_text(encoding="utf-8")
+    reports = [p.read_text(encoding="utf-8") for p in home.folder("rejected").glob("*.txt")]
+    return log, statuses, reports
+
+
+def _lines_naming(log, name):
+    return [line for line in log.splitlines() if name in line]
+
+
+def test_serve_logs_each_outcome_once_in_chinese(fresh_demo, tmp_path):
+    home = fast_home(fresh_demo)
+    good = filled_return(home, tmp_path / "院机关支部_第3周.xlsx")
+    bad = edit(filled_return(home, tmp_path / "生医教工党支部_第3周.xlsx", name="生医教工党支部_第3周.xlsx", seed=3),
+               lambda wb: wb["自学"].__setitem__("C2", 30))
+    log, statuses, reports = _serve_and_log(home, [good, bad])
+    assert len(_lines_naming(log, good.name)) == 1 and len(_lines_naming(log, bad.name)) == 1
+    assert len(_lines_naming(log, "同步服务已启动")) == 1
+    assert "退回 生医教工党支部_第3周.xlsx：" in log and len(reports) == 1 and "超出允许范围" in reports[0]
+    assert [s["message"] for s in statuses][0] == "同步服务已启动" and statuses[-1]["message"] == "同步服务已停止"
+    said = [log, *(s["message"] for s in statuses), *(line for s in statuses for line in s.get("last", [])), *reports]
+    for text in said:
+        without_names = text.replace(str(home.root), "")
+        assert not ENGLISH_RUN.search(without_names), ENGLISH_RUN.search(without_names)
+
+
+def test_an_english_home_is_served_in_english(tmp_path):
+    from branchbook.demo import demo_home
+    from branchbook.demo.fill import Secretary, fill_return
+    from branchbook.workbook.office import make_returns
+
+    home = fast_home(demo_home(tmp_path / "home", "en"))
+    made = make_returns(home, 3)
+    drops = []
+    for branch, secretary in (("B08", Secretary(diligence=1.0)), ("B09", Secretary(mistakes=("bad-status",)))):
+        target = tmp_path / made[branch].name
+        shutil.copyfile(made[branch], target)
+        fill_return(target, secretary, seed=7, lang="en")
+        drops.append(target)
+    log, statuses, reports = _serve_and_log(home, drops)
+    assert "College office branch_week3.xlsx: merged" in log and len(_lines_naming(log, drops[0].name)) == 1
+    assert "sent back Teaching staff branch_week3.xlsx:" in log and len(_lines_naming(log, drops[1].name)) == 1
+    assert "the sync service has started" in log and any(s["message"].startswith("Files processed: ") for s in statuses)
+    lasts = [line for s in statuses for line in s.get("last", [])]
+    assert len(reports) == 1 and len(lasts) == 2 and any(": sent back" in line for line in lasts)
+    texts = [log, *(json.dumps(s, ensure_ascii=False) for s in statuses), *reports]
+    # The findings themselves come worded by the merge (workbook/merge.py: sub.problems() in Chinese whatever the
+    # HOME's language). Everything else must be English now; the findings too once the merge words them so.
+    findings = [f.message("zh") for f in validate_path(drops[1], lang="en").errors]
+    for text in texts:
+        rest = text
+        for finding in findings:
+            rest = rest.replace(finding, "").replace(json.dumps(finding, ensure_ascii=False)[1:-1], "")
+        assert not CJK.search(rest), CJK.search(rest)
+    if any(CJK.search(text) for text in texts):
+        pytest.xfail("the merge words a rejected return's findings in Chinese in an English HOME (workbook/merge.py)")
