@@ -92,10 +92,8 @@ def _validate(args) -> int:
 
 
 def _merge(args) -> int:
-    import dataclasses
-
     from .sync.pipeline import incoming, process
-    from .workbook.reports.summaries import flags_text, outcome_line
+    from .workbook.reports.summaries import flags_text, outcome_data, outcome_line
 
     home = _home(args)
     lang = args.lang or home.lang
@@ -119,7 +117,7 @@ def _merge(args) -> int:
     lines += ["  " + outcome_line(outcome, preview=args.dry_run, lang=lang) for outcome in result.outcomes]
     if not args.dry_run:
         lines += flags_text(result.flags, lang=lang)
-    emit(args, [dataclasses.asdict(o) for o in result.outcomes], lines)
+    emit(args, [outcome_data(o, lang) for o in result.outcomes], lines)
     return Exit.OK if all(o.result != "rejected" for o in result.outcomes) else Exit.FINDINGS
 
 

@@ -29,7 +29,7 @@ from ..workbook.intake import file_sha256, load_submission
 from ..workbook.ledger import RETURN, Ledger
 from ..workbook.merge import RECEIPTS, Changes, Outcome, merged_sheets, plan_merge
 from ..workbook.names import hold_note_suffix, marked_copy, report_suffix
-from ..workbook.reports.summaries import hold_report, outcome_line, rejection_report, render_notes
+from ..workbook.reports.summaries import hold_report, outcome_line, rejection_report, render_notes, worded
 from ..workbook.safe_open import UnreadableFile
 from ..workbook.submission import Submission
 from .export import Export, export_master, take_office_edits
@@ -292,7 +292,7 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
             except Exception:  # noqa: BLE001 - a marked copy is a courtesy; the report above already says it all
                 log.exception(say(home.lang, "the marked copy of {name} was not made", name=item.name))
         shutil.move(str(item.path), target)
-        log.info(say(home.lang, "sent back {name}: {problems}", name=item.name, problems=" ".join(outcome.problems[:3])))
+        log.info(say(home.lang, "sent back {name}: {problems}", name=item.name, problems=" ".join(worded(p, home.lang) for p in outcome.problems[:3])))
         return target
     folder = home.folder("archive")
     folder.mkdir(exist_ok=True)

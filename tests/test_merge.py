@@ -107,7 +107,7 @@ def test_a_return_naming_another_branchs_member_is_rejected(demo_home, tmp_path)
     sub = load_submission(path, tables)
     assert "other-branch" in _codes(sub) and not sub.acceptable
     merged, [outcome] = merge(tables, [sub])
-    assert outcome.result == "rejected" and any("博士生党支部" in p for p in outcome.problems)
+    assert outcome.result == "rejected" and any("博士生党支部" in p.message("zh") for p in outcome.problems)
     assert merged["attendance"] == tables["attendance"]
 
 

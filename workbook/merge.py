@@ -65,7 +65,7 @@ class Outcome:
     added: dict[str, int] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[Any] = field(default_factory=list)  # findings, an unreadable file, or why it is held: each words itself
 
     @property
     def merged(self) -> bool:
@@ -160,7 +160,7 @@ def plan_merge(existing: dict[str, list[dict]], submissions: list[Submission], n
         if prior is not None:
             # The same bytes again: nothing changes. A file rejected before is rejected again, for the same reasons.
             outcome.result = "rejected" if prior.get("result") == "rejected" else "duplicate"
-            outcome.problems = sub.problems() if outcome.result == "rejected" else []
+            outcome.problems = sub.problem_items() if outcome.result == "rejected" else []
             continue
         receipt = {
             "receipt_id": sub.receipt_id, "return_id": sub.return_id, "branch_id": sub.branch_id, "week": sub.week,
@@ -170,7 +170,7 @@ def plan_merge(existing: dict[str, list[dict]], submissions: list[Submission], n
         }
         batch.add_receipt(receipt)
         if not sub.acceptable:
-            outcome.problems = sub.problems()
+            outcome.problems = sub.problem_items()
             receipt["note"] = Note("problems", problems=outcome.problems)
             continue
         if sub.hold:

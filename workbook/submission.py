@@ -44,7 +44,11 @@ class Submission:
     def acceptable(self) -> bool:
         return self.unreadable is None and self.report is not None and self.report.valid and bool(self.return_id)
 
-    def problems(self, lang: str = "zh") -> list[str]:
+    def problem_items(self) -> list[Finding | UnreadableFile]:
+        """Why it cannot be merged, as findings (or the reason it cannot be read): each words itself."""
         if self.unreadable is not None:
-            return [self.unreadable.message(lang)]
-        return [f.message(lang) for f in self.findings if f.severity == ERROR]
+            return [self.unreadable]
+        return [f for f in self.findings if f.severity == ERROR]
+
+    def problems(self, lang: str = "zh") -> list[str]:
+        return [problem.message(lang) for problem in self.problem_items()]

@@ -2,6 +2,8 @@
 file, a merge's summary line, the flags in short (shown by the CLI, the service, the demo and the buttons)."""
 from __future__ import annotations
 
+from typing import Any
+
 from ..flags import Flag, rule_title
 from ..i18n import N_, Domain
 from ..merge import Changes, Note, Outcome
@@ -17,6 +19,21 @@ PREVIEW_WORDS = {"merged": N_("would be merged"), "duplicate": N_("a duplicate, 
                  "quarantined": N_("would wait for approval")}
 
 
+def worded(problem: Any, lang: str) -> str:
+    """A problem of a received file in `lang`: a finding or an unreadable file words itself; a hold reason
+    comes worded already."""
+    return problem.message(lang) if hasattr(problem, "message") else str(problem)
+
+
+def outcome_data(outcome: Outcome, lang: str) -> dict[str, Any]:
+    """An outcome for --json: its codes and counts, and its problems worded in `lang`."""
+    data = {key: value for key, value in vars(outcome).items() if key not in ("problems", "conflicts")}
+    data["conflicts"] = [{"sheet": c.sheet, "key": list(c.key)} for c in outcome.conflicts]
+    data["problems"] = [worded(p, lang) for p in outcome.problems]
+    data["problem_codes"] = [getattr(p, "code", getattr(p, "kind", None)) for p in outcome.problems]
+    return data
+
+
 def rejection_report(sub: Submission, outcome: Outcome, lang: str = "zh") -> str:
     lines = [
         say(lang, "File: {name}", name=sub.file_name),
@@ -28,7 +45,7 @@ def rejection_report(sub: Submission, outcome: Outcome, lang: str = "zh") -> str
                          week=sub.week or say(lang, "unknown")))
     lines += ["", say(lang, "This return was not merged and the ledger was not changed. Please fix the following "
                             "and send it again:"), ""]
-    lines += [f"{number}. {problem}" for number, problem in enumerate(outcome.problems, start=1)]
+    lines += [f"{number}. {worded(problem, lang)}" for number, problem in enumerate(outcome.problems, start=1)]
     lines += ["", say(lang, "The marked copy in the same folder shows each cell in error in red, with a note.")]
     return "\n".join(lines) + "\n"
 
@@ -61,7 +78,7 @@ def outcome_line(outcome: Outcome, preview: bool = False, lang: str = "zh") -> s
     if outcome.conflicts:
         text += say(lang, ", {count} hand edits kept", count=len(outcome.conflicts))
     if outcome.problems:
-        problems = " ".join(outcome.problems[:3]) + (say(lang, "…") if len(outcome.problems) > 3 else "")
+        problems = " ".join(worded(p, lang) for p in outcome.problems[:3]) + (say(lang, "…") if len(outcome.problems) > 3 else "")
         text += say(lang, ": {problems}", problems=problems)
     return text
 
@@ -101,7 +118,7 @@ def receipt_note(lang: str, note: Note | str | None) -> str | None:
     if note is None or isinstance(note, str):
         return note
     if note.code == "problems":
-        return _listed(lang, note.values["problems"]) or None
+        return _listed(lang, [worded(p, lang) for p in note.values["problems"]]) or None
     if note.code == "held":
         return say(lang, "{why}: waiting for the office's approval (branchbook approve … {receipt}).", **note.values)
     if note.code == "superseded":
