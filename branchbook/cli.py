@@ -79,9 +79,9 @@ def _validate(args) -> int:
     from .workbook.annotate import annotate
     from .workbook.validation import validate_path
 
-    lang = check_lang(args.lang or "zh")
     if not Path(args.file).is_file():
         raise UserError("file-missing", path=str(args.file))
+    lang = check_lang(args.lang) if args.lang else _workbook_lang(Path(args.file))
     report = validate_path(args.file, lang)
     lines = [finding.message(lang) for finding in report.findings] + [report.summary(lang)]
     if args.annotate:
@@ -89,6 +89,23 @@ def _validate(args) -> int:
         lines.append(say(lang, "Marked copy saved: {path}", path=Path(args.annotate).resolve()))
     emit(args, [f.to_dict(lang) for f in report.findings], lines)
     return Exit.OK if report.valid else Exit.FINDINGS
+
+
+def _workbook_lang(path: Path) -> str:
+    """The language a workbook was made in (by its sheet names): a return's messages speak it."""
+    import zipfile
+
+    from .workbook.checks.structure import book_language
+    from .workbook.fastread import sheet_parts
+    from .workbook.schema import load_schemas
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            titles = list(sheet_parts(archive))
+    except Exception:  # noqa: BLE001 - not a workbook: validation says so, in Chinese
+        return "zh"
+    schemas = load_schemas()
+    return book_language(titles, [s.names for s in schemas.master] + [s.names for s in schemas.returns.sheets])
 
 
 def _merge(args) -> int:
