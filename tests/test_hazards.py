@@ -1,4 +1,4 @@
-"""One test per known hazard of openpyxl, watchdog and mail not already covered elsewhere (HAZARDS.md)."""
+"""One test per known hazard of openpyxl, watchdog and mail not already covered elsewhere (docs/hazards.md)."""
 from __future__ import annotations
 
 import os

@@ -1,4 +1,4 @@
-"""Who falls behind, as of a date: the rules of DOMAIN.md with thresholds from schemas/rules.yaml.
+"""Who falls behind, as of a date: the rules of docs/domain.md with thresholds from schemas/rules.yaml.
 
 Each rule is a small function over Facts (the ledger's records as of a date, indexed once) that yields Flags.
 A Flag carries its rule's code and the values the rule found; its words (title, detail, what the member

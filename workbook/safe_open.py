@@ -1,5 +1,5 @@
 """Check a workbook nobody vouches for before anything parses it: refuse what is not one, what is encrypted, macro-laden or
-a zip bomb, before openpyxl parses anything (HAZARDS 14-18)."""
+a zip bomb, before openpyxl parses anything (docs/hazards.md 14-18)."""
 from __future__ import annotations
 
 import zipfile
@@ -94,5 +94,5 @@ def inspect(path: Path, limit_mb: float | None = None) -> None:
                 with archive.open(entry) as handle:
                     prolog = handle.read(1024)
                 if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-                    # Excel never writes a DTD: one is an XML bomb or an XXE attempt (HAZARDS 14).
+                    # Excel never writes a DTD: one is an XML bomb or an XXE attempt (docs/hazards.md 14).
                     raise UnreadableFile("corrupt", path, reason=say.later("it declares XML entities"))

@@ -1,5 +1,5 @@
 """Formulas Excel never calculated (a file written by a script, or saved by a program that does not
-compute) read as blank: report them, rather than merge blanks (HAZARDS 12)."""
+compute) read as blank: report them, rather than merge blanks (docs/hazards.md 12)."""
 from __future__ import annotations
 
 import re
