@@ -16,11 +16,32 @@ from pathlib import Path
 from . import __version__
 from .workbook.errors import UserError
 from .workbook.home import check_lang
-from .workbook.i18n import Domain
+from .workbook.i18n import N_, Domain, raw
 from .workbook.safe_open import UnreadableFile as UnreadableFileError
 from .workbook.schema import LANGS, SchemaError
 
 say = Domain("cli")
+# argparse's own words (it asks gettext for them): given in --help's language.
+ARGPARSE_WORDS = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("show program's version number and exit"),
+    N_("%(prog)s: error: %(message)s\n"),
+    N_("the following arguments are required: %s"),
+    N_("unrecognized arguments: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("expected one argument"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("expected at most one argument"),
+    N_("expected at least one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("not allowed with argument %s"),
+    N_("one of the arguments %s is required"),
+    N_("ignored explicit argument %r"),
+)
 # The language of --help, which is printed before any HOME is known.
 HELP = os.environ.get("BRANCHBOOK_LANG", "zh") if os.environ.get("BRANCHBOOK_LANG") in LANGS else "zh"
 
@@ -297,7 +318,13 @@ def _addin(args) -> int:
     return Exit.OK
 
 
+def _speak_argparse() -> None:
+    """argparse words its usage and complaints through gettext: give it the cli catalog, in HELP's language."""
+    argparse._ = lambda message: raw(HELP, "cli", message)  # noqa: SLF001 - argparse's own gettext hook
+
+
 def build_parser() -> argparse.ArgumentParser:
+    _speak_argparse()
     parser = argparse.ArgumentParser(prog="branchbook", description=say(HELP, "A party branch campaign ledger: master and returns, validation, merging, flags, bulletin."))
     parser.add_argument("--version", action="version", version=f"branchbook {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -36,7 +36,7 @@ def test_a_missing_home_is_named_without_a_traceback(command, tmp_path, capsys):
 def test_bad_arguments_give_usage_and_exit_2(command, capsys):
     assert main([command, "--no-such-option"]) == 2
     out, err = capsys.readouterr()
-    assert "Traceback" not in out + err and "usage:" in err
+    assert "Traceback" not in out + err and "用法：" in err and "错误" in err  # argparse speaks the cli catalog
 
 
 def test_validate_a_missing_file_and_a_file_that_is_no_workbook(tmp_path, capsys):

@@ -38,6 +38,11 @@ def text(lang: str, domain: str, message: str, /, **values: Any) -> str:
     return _catalog(domain, lang).gettext(message).format(**{k: rendered(v, lang) for k, v in values.items()})
 
 
+def raw(lang: str, domain: str, message: str) -> str:
+    """The catalog's text for `message`, values left unfilled (for a library that fills them itself)."""
+    return _catalog(domain, lang).gettext(message)
+
+
 def plural(lang: str, domain: str, singular: str, many: str, count: int, /, **values: Any) -> str:
     return _catalog(domain, lang).ngettext(singular, many, count).format(count=count, **values)
 
