@@ -313,7 +313,7 @@ def _remind(args) -> int:
 def _addin(args) -> int:
     from .addin.lite import write_lite_files
 
-    written = [str(path) for path in write_lite_files(args.folder, args.wheel)]
+    written = [str(path) for path in write_lite_files(args.folder, args.wheel, check_lang(args.lang or "zh"))]
     emit(args, written, written)
     return Exit.OK
 

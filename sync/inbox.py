@@ -1,4 +1,4 @@
-"""What in the inbox is ready: not a temp file, and no longer being written (HAZARDS 1-3)."""
+"""What in the inbox is ready: not a temp file, and no longer being written (docs/hazards.md 1-3)."""
 from __future__ import annotations
 
 import re

@@ -1,7 +1,7 @@
 """Take a received e-mail apart: who sent it, and its attachments with their real names.
 
 Chinese mail clients label names gb2312 or gbk while using GBK-only characters, send RFC 2231
-continuations, or raw 8-bit headers; names may carry paths or device names (HAZARDS 19-23).
+continuations, or raw 8-bit headers; names may carry paths or device names (docs/hazards.md 19-23).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Write the master so that it is never half-written and never written under Excel's feet.
 
 New file beside the master, flushed and read back, the old one kept in backups/, then an atomic
-replace (retried while Windows or antivirus holds the file), then the folder synced (HAZARDS 6-8).
+replace (retried while Windows or antivirus holds the file), then the folder synced (docs/hazards.md 6-8).
 """
 from __future__ import annotations
 

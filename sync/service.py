@@ -1,7 +1,7 @@
 """`branchbook serve`: the watchdog observer on inbox/, a worker that batches, and a status file.
 
 Events only make it faster: the worker also rescans the folder at start and on a timer, because a
-full event buffer on Windows loses events silently (HAZARDS 4). The merge itself is the pipeline's.
+full event buffer on Windows loses events silently (docs/hazards.md 4). The merge itself is the pipeline's.
 """
 from __future__ import annotations
 

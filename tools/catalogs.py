@@ -40,8 +40,8 @@ def extracted() -> dict[str, dict[str, list[tuple[str, int]]]]:
             messages = found.setdefault(match.group(1), {})
             with path.open("rb") as handle:
                 for line, text, _, _ in extract("python", handle, KEYWORDS, [], {}):
-                    for one in (text if isinstance(text, tuple) else (text,)):
-                        messages.setdefault(one, []).append((str(path.relative_to(ROOT)), line))
+                    # a plural's singular and plural forms stay one message (a tuple), as ngettext asks
+                    messages.setdefault(text, []).append((str(path.relative_to(ROOT)), line))
     return found
 
 
@@ -68,11 +68,12 @@ def update(only: str | None = None) -> None:
         catalog = Catalog(locale="zh_CN", domain=domain, project="BranchBook", fuzzy=False)
         for text, places in messages.items():
             known = old.get(text)
-            catalog.add(text, known.string if known else "", locations=places)
+            empty = ("", "") if isinstance(text, tuple) else ""
+            catalog.add(text, known.string if known else empty, locations=places)
         with path.open("wb") as handle:
             write_po(handle, catalog, width=120, sort_output=True, no_location=True)  # no churn when code moves
         (LOCALE / f"{domain}.mo").write_bytes(_mo_bytes(catalog))
-        missing = [m.id for m in catalog if m.id and not m.string]
+        missing = [m.id for m in catalog if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])]
         print(f"{domain}: {len(messages)} messages, {len(missing)} without Chinese")
 
 
@@ -83,7 +84,7 @@ def problems() -> list[str]:
         catalog = _read(path)
         for text, places in messages.items():
             entry = catalog.get(text)
-            if entry is None or not entry.string:
+            if entry is None or not all(entry.string if isinstance(entry.string, tuple) else [entry.string]):
                 found.append(f"{places[0][0]}:{places[0][1]}: no Chinese for {text!r} ({domain}.po)")
         mo = LOCALE / f"{domain}.mo"
         if not mo.exists() or mo.read_bytes() != _mo_bytes(catalog):
