@@ -275,3 +275,82 @@ def test_a_failing_painter_leaves_no_file(tmp_path):
     with pytest.raises(ValueError):
         write_master(tmp_path / "m.xlsx", {}, painters=(broken,))
     assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_a_big_sheet_shares_its_plain_text_as_xlsxwriter_writes_it(tmp_path, monkeypatch):
+    """From SHARED_TEXT_ROWS rows on, a sheet's plain text is written as shared strings (calamine reads those
+    faster), each cell and each <si> what XlsxWriter's write_string writes in its default mode; text that needs
+    escaping stays inline, as XlsxWriter's constant_memory mode writes it (above), and so do fingerprints."""
+    import re
+    import zipfile
+
+    import xlsxwriter
+
+    from branchbook.workbook import master
+    from branchbook.workbook.provenance import stamp
+
+    monkeypatch.setattr(master, "SHARED_TEXT_ROWS", 1)
+    texts = [*TRICKY, "<r>富文本？</r>", "a&b", "M0", "学生"]
+    members = [{"member_id": f"M{i}", "name": text, "category": "student", "standing": "full"}
+               for i, text in enumerate(texts)]
+    attendance = [stamp(load_schemas().sheet("attendance"), {"session_id": "S1", "member_id": f"M{i}",
+                                                             "status": "present", "hours": 3}, "B01-W01")
+                  for i in range(3)]
+    write_master(tmp_path / "m.xlsx", {"members": members, "attendance": attendance})
+    fields = load_schemas().sheet("members")
+    labels = [fields.field(key).codes.label(code, "zh") for key, code in (("category", "student"), ("standing", "full"))]
+    references = {}
+    for mode in ("shared", "inline"):
+        references[mode] = tmp_path / f"{mode}.xlsx"
+        book = xlsxwriter.Workbook(references[mode], {"constant_memory": mode == "inline"})
+        ws = book.add_worksheet()
+        for row, member in enumerate(members, start=1):
+            for column, text in ((0, member["member_id"]), (1, member["name"]), (4, labels[0]), (5, labels[1])):
+                ws.write_string(row, column, text)
+        book.close()
+
+    from branchbook.workbook.fastread import sheet_parts
+
+    def read(path):
+        with zipfile.ZipFile(path) as archive:
+            parts = sheet_parts(archive)
+            sheets = {name: archive.read(part).decode() for name, part in parts.items()}
+            sst = archive.read("xl/sharedStrings.xml").decode() if "xl/sharedStrings.xml" in archive.namelist() else ""
+        return sheets, re.findall(r"<si>.*?</si>", sst, re.DOTALL), sst
+
+    def cells(xml, columns="ABEF"):
+        return re.findall(rf'<c r="([{columns}](?:[2-9]|1\d|2[0-9]))"(.*?)</c>', xml, re.DOTALL)
+
+    ours, our_sst, our_sst_xml = read(tmp_path / "m.xlsx")
+    shared_sheets, shared_sst, _ = read(references["shared"])
+    inline_cells = dict(cells(read(references["inline"])[0]["Sheet1"]))
+    shared_cells = dict(cells(shared_sheets["Sheet1"]))
+    found = cells(ours["党员"])
+    assert len(found) == 4 * len(texts)
+    kept_inline = []
+    for ref, body in found:
+        if ' t="s"><v>' in body:
+            theirs = shared_cells[ref]
+            assert our_sst[int(re.search(r"<v>(\d+)</v>", body).group(1))] == \
+                shared_sst[int(re.search(r"<v>(\d+)</v>", theirs).group(1))]
+        elif "&lt;r&gt;" in body:  # XlsxWriter would write it as rich text, raw: escaped here, as any other text
+            kept_inline.append(ref)
+        else:
+            assert body == inline_cells[ref], ref
+            kept_inline.append(ref)
+    plain = [text for text in texts if not master._NOT_PLAIN.search(text)]
+    assert len(kept_inline) == len(texts) - len(plain) and all(ref[0] == "B" for ref in kept_inline)
+    assert "M0" in plain and our_sst.count("<si><t>M0</t></si>") == 1  # an id and a name alike: one string
+    fingerprints = [c for c in cells(ours["出勤"], "F") if "<v>" not in c[1]]
+    assert len(fingerprints) == 3 and all('t="inlineStr"' in body for _, body in fingerprints)
+    assert [body for _, body in cells(ours["出勤"], "C")] == [' t="s"><v>{}</v>'.format(our_sst.index(
+        "<si><t>出席</t></si>"))] * 3
+    # The table's counts: every shared cell of every sheet, every string once.
+    total = sum(xml.count(' t="s"><v>') for xml in ours.values())
+    assert f'count="{total}" uniqueCount="{len(our_sst)}"' in our_sst_xml and len(set(our_sst)) == len(our_sst)
+    back = read_master(tmp_path / "m.xlsx")
+    assert [m["name"] for m in back["members"]] == [text.strip().replace("\ufffe", "_xFFFE_") or None
+                                                    for text in texts]
+    assert [r["row_fingerprint"] for r in back["attendance"]] == [r["row_fingerprint"] for r in attendance]
+    ws = load_workbook(tmp_path / "m.xlsx")["党员"]
+    assert [ws.cell(row=r, column=2).value for r in range(2, 2 + len(texts))][-4:] == texts[-4:]

@@ -202,3 +202,126 @@ def test_cli_newer_template_version(demo_home, tmp_path, capsys):
     newer = edit(filled_return(demo_home, tmp_path / "newer.xlsx"), _meta("template_version", 2))
     assert main(["validate", str(newer)]) == 1
     assert "第2版模板" in capsys.readouterr().out
+
+
+# --- by column, as cell by cell ----------------------------------------------------------------------------------
+# A master is checked by column (each distinct value parsed once, rows kept as columns): the findings and values
+# must be those of going cell by cell, whatever mixture of values a column holds.
+
+from datetime import date  # noqa: E402
+
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+CELL = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 50_000), st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([0.0, -0.0, 1.0, 3.0, 12.5]),
+    st.sampled_from(["", "  ", " M1 ", "M1", "出席", "present", "迟到", "3", "３", "1.5", "-0", "2005-03-07",
+                     "2005年3月7日", "2005-02-30", "abc"]),
+    st.dates(min_value=date(1990, 1, 1), max_value=date(2030, 1, 1)))
+
+
+def _outcome(value):
+    from branchbook.workbook.cells import BadValue
+
+    return ("bad", value.kind) if isinstance(value, BadValue) else (type(value), repr(value))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(CELL, max_size=30), st.sampled_from(["member_id", "status", "hours", "date"]))
+@example([0.0, -0.0, None, "3"], "hours")
+@example([-0.0, 0.0, 3.0], "hours")
+@example([1.0, True, 1, "1"], "hours")
+@example([0, False, 0.0, -0.0], "member_id")
+@example([float("nan"), float("nan"), 1.0, float("inf")], "hours")
+def test_a_column_parses_as_its_cells_one_by_one(values, key):
+    from branchbook.workbook.cells import BadValue, parse, parse_column
+    from branchbook.workbook.schema import load_schemas
+
+    field = load_schemas().sheet("attendance" if key != "date" else "selfstudy").field(key)
+
+    def one(value):
+        try:
+            return parse(field, value)
+        except BadValue as bad:
+            return bad
+
+    results, outcomes = parse_column(field, values)
+    assert [_outcome(r) for r in results] == [_outcome(one(v)) for v in values]
+    assert {_outcome(r) for r in results} <= {_outcome(o) for o in outcomes}
+
+
+ROW = st.tuples(st.sampled_from([None, "S1", "S2", "S3", 1.0, 1, True]), st.sampled_from([None, "M1", "M2", "M9"]),
+                st.sampled_from([None, 0.0, -0.0, 2, 3.0, 4.5, float("nan")]))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ROW, max_size=25))
+def test_key_reference_and_hours_checks_by_column_find_what_row_by_row_finds(rows):
+    from branchbook.workbook.checks.attendance import check_credited_hours
+    from branchbook.workbook.checks.keys import check_duplicates, check_references
+    from branchbook.workbook.checks.values import ParsedColumns
+    from branchbook.workbook.schema import load_schemas
+    from branchbook.workbook.sheetio import SheetRead
+
+    sheet = load_schemas().sheet("attendance")
+    read = SheetRead(title="出勤", columns={"session_id": 1, "member_id": 2, "hours": 4})
+    columns = ParsedColumns(list(range(2, len(rows) + 2)), {
+        "session_id": [r[0] for r in rows], "member_id": [r[1] for r in rows], "hours": [r[2] for r in rows]})
+    by_row = list(columns)
+    labels = {f.key: f.label("zh") for f in sheet.fields}
+    targets = {"sessions": {"S1", 1}, "members": {"M1", "M2"}}
+    names = {"sessions": ("学习活动", "Sessions"), "members": ("党员", "Members")}
+
+    def same(check, *args):
+        assert [f.to_dict() for f in check(read, columns, *args)] == [f.to_dict() for f in check(read, by_row, *args)]
+
+    same(check_duplicates, ("session_id", "member_id"), "zh", labels)
+    same(check_duplicates, ("member_id",), "zh", labels)
+    same(check_references, sheet, targets, names, "zh")
+    same(check_credited_hours, {"S1": 3, "S2": 2.5, 1: 0.5}, "计入学时")
+
+
+def test_a_master_is_read_by_column_as_row_by_row(tmp_path):
+    """The rows read from a sheet (raw, and parsed) are those iter_rows gives, rows blank in every column of the
+    schema left out, whether calamine (blanks as "", rows from row 1) or another reader gives them."""
+    from openpyxl import Workbook
+
+    from branchbook.workbook.cells import BadValue, is_blank, parse
+    from branchbook.workbook.fastread import open_sheets
+    from branchbook.workbook.schema import load_schemas
+    from branchbook.workbook.sheetio import ValuesSheet, read_table
+
+    sheet = load_schemas().sheet("attendance")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "出勤"
+    rows = [[None], ["出勤登记"], ["活动编号", "党员编号", "状态", "计入学时", "备注", "行指纹"],
+            ["S1", "M1", "出席", 3, None, "ab"], [None, None, None, None, "只有备注"], ["  ", None, None, None],
+            [None, None, None, None, None, "只有指纹"], ["S1", " M2 ", "迟到", -0.0], [], ["S2", 1001, True, "三"],
+            ["S3", "M3", "缺席", 0, None, ""]]
+    for row in rows:
+        ws.append(row)
+    ws.cell(row=16, column=3, value="  ")
+    path = tmp_path / "m.xlsx"
+    wb.save(path)
+    [calamine] = open_sheets(path)
+    values = ValuesSheet("出勤", [list(row) for row in calamine.iter_rows()])
+    for source in (calamine, values, wb.active):
+        read = read_table(source, sheet.fields)
+        assert read.header_row == 3 and read.columns == {"session_id": 1, "member_id": 2, "status": 3, "hours": 4,
+                                                         "row_fingerprint": 6}
+        expected = []
+        for number, row in enumerate(source.iter_rows(values_only=True), start=1):
+            if number > 3:
+                record = {key: row[column - 1] if column - 1 < len(row) else None for key, column in read.columns.items()}
+                if not all(is_blank(v) for v in record.values()):
+                    expected.append((number, record))
+        assert read.rows == expected and [n for n, _ in expected] == [4, 7, 8, 10, 11]
+
+        def kept(key, value):
+            try:
+                return parse(sheet.field(key), value)
+            except BadValue:
+                return value
+        assert [[(k, type(v), repr(v)) for k, v in r.items()] for r in read.records] == \
+            [[(k, type(v), repr(v)) for k, v in ((k, kept(k, v)) for k, v in r.items())] for _, r in expected]

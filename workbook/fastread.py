@@ -3,8 +3,10 @@ university master of 800,000 attendance rows reads in seconds, not minutes. open
 writer, and the reader where styles or validations matter."""
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from defusedxml import ElementTree
 from python_calamine import CalamineWorkbook
@@ -19,26 +21,129 @@ class CalamineSheet:
     """A sheet as the readers want it: a title and rows of values, blanks as None."""
 
     def __init__(self, sheet, title: str, state: str):
-        self._sheet = sheet
+        self._parsed = sheet  # calamine's sheet, or the _SheetParse still parsing it
         self.title = title
         self.sheet_state = state
+
+    @property
+    def _sheet(self):
+        if isinstance(self._parsed, _SheetParse):
+            self._parsed = self._parsed.sheet()
+        return self._parsed
 
     def iter_rows(self, min_row: int = 1, values_only: bool = True):
         for number, row in enumerate(self._sheet.iter_rows(), start=1):
             if number >= min_row:
                 yield tuple(None if value == "" else value for value in row)
 
+    def raw_rows(self) -> tuple[list[list[Any]], Any]:
+        """Every row at once, as iter_rows gives them, and what an empty cell holds there: "" (turning
+        it into None cell by cell costs more than reading). Converted in one call, not row by row."""
+        rows = self._sheet.to_python()
+        start = self._sheet.start
+        if rows and start and start[0]:  # to_python starts at the first row used, iter_rows at row 1
+            rows[:0] = [[""] * len(rows[0]) for _ in range(start[0])]
+        return rows, ""
 
-def open_sheets(path: Path, limit_mb: float | None = None) -> list[CalamineSheet]:
-    """Every sheet of an inspected workbook; UnreadableFile when it cannot be parsed."""
-    inspect(Path(path), limit_mb)
+
+class _SheetParse(threading.Thread):
+    """One sheet parsed by calamine in a thread of its own, through a CalamineWorkbook of its own (one
+    parses a sheet at a time). Calamine lets go of the GIL while it parses."""
+
+    def __init__(self, path: Path, name: str):
+        super().__init__(name=f"calamine {name}")
+        self.path, self.sheet_name = path, name
+        self.parsed: Any = None
+        self.error: Exception | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.parsed = CalamineWorkbook.from_path(str(self.path)).get_sheet_by_name(self.sheet_name)
+        except Exception as error:  # noqa: BLE001 - given to whoever reads the sheet
+            self.error = error
+
+    def sheet(self):
+        self.join()
+        if self.error is not None:
+            raise UnreadableFile("corrupt", self.path, reason=type(self.error).__name__) from self.error
+        return self.parsed
+
+
+# A sheet whose XML is larger than this is parsed beside the others, in a thread of its own.
+PARALLEL_SHEET_BYTES = 16 * 2**20
+
+
+def open_sheets(path: Path, limit_mb: float | None = None, *, wait: bool = True) -> list[CalamineSheet]:
+    """Every sheet of an inspected workbook; UnreadableFile when it cannot be parsed.
+
+    The largest sheet of a big workbook (a university's attendance: seconds) is parsed in a thread of
+    its own while this one parses the others. With wait=False it may still be parsing when this returns:
+    reading it waits for it, and wait_parsed(sheets) for all; either raises UnreadableFile if it could not be
+    parsed. Of several sheets that cannot be parsed, the first in the workbook's order is reported, as
+    when they are parsed one by one."""
+    path = Path(path)
+    inspect(path, limit_mb)
+    background = None
     try:
         book = CalamineWorkbook.from_path(str(path))
         states = {m.name: str(m.visible).rsplit(".", 1)[-1] for m in book.sheets_metadata}
-        return [CalamineSheet(book.get_sheet_by_name(name), name, states.get(name, "Visible"))
-                for name in book.sheet_names]
+        names = book.sheet_names
+        largest = _largest_sheet(path)
+        if largest in names:
+            background = _SheetParse(path, largest)
+        sheets = []
+        for name in names:
+            if name == largest:
+                sheet = background
+            else:
+                try:
+                    sheet = book.get_sheet_by_name(name)
+                except Exception:
+                    if background is not None and names.index(largest) < names.index(name):
+                        background.join()
+                        if background.error is not None:
+                            raise background.error from None
+                    raise
+            sheets.append(CalamineSheet(sheet, name, states.get(name, "Visible")))
+        if background is not None and wait:
+            background.join()
+            if background.error is not None:
+                raise background.error
+        return sheets
     except Exception as error:  # noqa: BLE001 - calamine raises its own kinds on damaged files
-        raise UnreadableFile("corrupt", Path(path), reason=type(error).__name__) from error
+        if background is not None:
+            background.join()
+        raise UnreadableFile("corrupt", path, reason=type(error).__name__) from error
+
+
+def wait_parsed(sheets, check: bool = True) -> None:
+    """Wait until every sheet of open_sheets(..., wait=False) is parsed; UnreadableFile if one could not
+    be (unless check is False)."""
+    for sheet in sheets:
+        if isinstance(sheet, CalamineSheet) and isinstance(sheet._parsed, _SheetParse):
+            if check:
+                sheet._sheet  # noqa: B018 - parses or raises
+            else:
+                sheet._parsed.join()
+
+
+def _largest_sheet(path: Path) -> str | None:
+    """The name of the sheet with the largest XML, if it is worth a thread of its own."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sizes = {info.filename: info.file_size for info in archive.infolist()}
+            if max(sizes.values(), default=0) < PARALLEL_SHEET_BYTES:
+                return None
+            parts = sheet_parts(archive)
+    except Exception:  # noqa: BLE001 - calamine judges the file; this only plans the work
+        return None
+    if not parts:
+        return None
+    name = max(parts, key=lambda sheet: sizes.get(parts[sheet], 0))
+    return name if sizes.get(parts[name], 0) >= PARALLEL_SHEET_BYTES else None
 
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

@@ -161,27 +161,69 @@ def _other_cell(ref: str, value: Any, date_style: str, moment_style: str) -> str
     return _inline(ref, str(value))
 
 
+# A sheet of at least this many rows has its text written as shared strings (sharedStrings.xml, as
+# Excel writes text): calamine reads a university's attendance a sixth faster so. Smaller sheets keep
+# inline strings, as XlsxWriter's constant_memory mode writes them.
+SHARED_TEXT_ROWS = 10_000
+# Not shared: each row's own fingerprint, which no other cell repeats.
+_UNSHARED_FIELDS = {"row_fingerprint"}
+
+
+def _shared_index(table: Any) -> dict[str, int] | None:
+    """Text -> position in XlsxWriter's shared string table, to which body_xml adds its text. XlsxWriter
+    turns the table into a list (string_array) before it writes the sheets and writes the list out after
+    them. None when the table is not in that state (another XlsxWriter): then every text is inline."""
+    array = getattr(table, "string_array", None)
+    if not isinstance(array, list) or getattr(table, "string_table", None) or len(array) != table.unique_count:
+        return None
+    return {text: at for at, text in enumerate(array)}
+
+
 def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang: str, first_row: int,
-             date_xf: int, moment_xf: int) -> Iterator[str]:
+             date_xf: int, moment_xf: int, shared: Any = None) -> Iterator[str]:
     """The <row> elements of a sheet's records, from the 0-based `first_row` on, in chunks: what
     XlsxWriter's write_string/write_number/write_datetime would write for each value `to_cell`
-    gives, with text always as text. Every record gets a <row>, blank or not (row_counts counts them)."""
+    gives, with text always as text. Every record gets a <row>, blank or not (row_counts counts them).
+    Given XlsxWriter's shared string table (`shared`), plain text (what needs no escaping) goes there,
+    as write_string puts it: <c t="s"> cells; other text stays inline."""
     date_style, moment_style = f' s="{date_xf}"', f' s="{moment_xf}"'
+    index = _shared_index(shared) if shared is not None else None
+    array = shared.string_array if index is not None else None
+
+    def share(text: str) -> int:
+        """Its position in the shared strings (added when new), or -1: written inline."""
+        at = index.get(text)
+        if at is None:
+            if _NOT_PLAIN.search(text):
+                at = -1
+            else:
+                at = len(array)
+                array.append(text)
+                shared.unique_count += 1
+            index[text] = at
+        return at
+
+    references = 0
     columns = []
-    for index, field in enumerate(fields):
+    for position, field in enumerate(fields):
         labels = None
+        sharing = index is not None and field.key not in _UNSHARED_FIELDS
         if field.type == "enum" and field.codes is not None:
             labels = {}
+            sharing = sharing and not any(_NOT_PLAIN.search(code.label(lang)) for code in field.codes.codes)
             for code in field.codes.codes:
-                space, content = text_xml(code.label(lang))
-                labels[code.code] = f'" t="inlineStr"><is><t{space}>{content}</t></is></c>'
+                if sharing:
+                    labels[code.code] = f'" t="s"><v>{share(code.label(lang))}</v></c>'
+                else:
+                    space, content = text_xml(code.label(lang))
+                    labels[code.code] = f'" t="inlineStr"><is><t{space}>{content}</t></is></c>'
         moment = date_style if field.type == "date" else moment_style
-        columns.append((field, field.key, get_column_letter(index + 1), labels, moment))
+        columns.append((field, field.key, get_column_letter(position + 1), labels, moment, sharing))
     chunk: list[str] = []
     for number, record in enumerate(records, start=first_row + 1):
         n = str(number)
         chunk.append(f'<row r="{n}">')
-        for field, key, letter, labels, moment in columns:
+        for field, key, letter, labels, moment, sharing in columns:
             value = record.get(key)
             if value is None or value == "":
                 continue
@@ -189,12 +231,19 @@ def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang
             if labels is not None:
                 try:
                     chunk.append(f'<c r="{letter}{n}{labels[value]}')
+                    references += sharing
                     continue
                 except (KeyError, TypeError):
                     value = to_cell(field, value, lang)  # an unknown code fails here as it always did
                     kind = type(value)
             if kind is str:
-                if _NOT_PLAIN.search(value):
+                at = index.get(value) if sharing else -1
+                if at is None:
+                    at = share(value)
+                if at >= 0:
+                    chunk.append(f'<c r="{letter}{n}" t="s"><v>{at}</v></c>')
+                    references += 1
+                elif _NOT_PLAIN.search(value):
                     chunk.append(_inline(letter + n, value))
                 else:
                     chunk.append(f'<c r="{letter}{n}" t="inlineStr"><is><t>{value}</t></is></c>')
@@ -210,6 +259,8 @@ def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang
             chunk.clear()
     if chunk:
         yield "".join(chunk)
+    if references:
+        shared.count += references
 
 
 def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequence[Mapping[str, Any]], lang: str,
@@ -239,7 +290,8 @@ def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequen
     })
     _print_setup(ws, len(fields), lang)
     ws.set_body(1, len(rows), len(fields), lambda: body_xml(
-        fields, rows, lang, 1, date_format._get_xf_index(), moment_format._get_xf_index()))
+        fields, rows, lang, 1, date_format._get_xf_index(), moment_format._get_xf_index(),
+        shared=ws.str_table if len(rows) >= SHARED_TEXT_ROWS else None))
     return ws
 
 

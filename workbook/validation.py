@@ -11,25 +11,31 @@ from .checks.formulas import check_uncalculated
 from .checks.keys import check_duplicates, check_references, check_roster_members
 from .checks.return_meta import check_meta
 from .checks.structure import book_language, check_headers, check_sheet_set
-from .checks.values import ParsedRow, check_values
+from .checks.values import ParsedColumns, ParsedRow, check_columns, check_values
 from .checks.week import check_dates_in_week
-from .fastread import open_sheets
+from .fastread import open_sheets, wait_parsed
 from .findings import Finding, Report
 from .return_reader import ReturnRead, is_return, read_return
 from .schema import Field, Schemas, load_schemas
-from .sheetio import find_sheet, read_table
+from .sheetio import find_sheet, paused_gc, read_table
 
 # Sheets the master may hold besides the schema's: the readme and the dashboard.
 MASTER_EXTRA_SHEETS = ({"zh": "说明", "en": "README"}, {"zh": "进度看板", "en": "Dashboard"})
 
 
 def validate_master(sheets, lang: str = "zh", schemas: Schemas | None = None) -> Report:
+    with paused_gc():
+        return _validate_master(sheets, lang, schemas)
+
+
+def _validate_master(sheets, lang: str, schemas: Schemas | None) -> Report:
     schemas = schemas or load_schemas()
     sheets = list(sheets)
     findings: list[Finding] = list(check_sheet_set(
         [ws.title for ws in sheets], [s.names for s in schemas.master], lang, MASTER_EXTRA_SHEETS))
     book_lang = book_language([ws.title for ws in sheets], [s.names for s in schemas.master])
-    parsed: dict[str, list[ParsedRow]] = {}
+    # By column (ParsedColumns): a university's attendance is 800,000 rows.
+    parsed: dict[str, ParsedColumns] = {}
     reads = {}
     stats = {}
     for sheet in schemas.master:
@@ -38,23 +44,32 @@ def validate_master(sheets, lang: str = "zh", schemas: Schemas | None = None) ->
             continue
         read = reads[sheet.key] = read_table(ws, sheet.fields)
         findings += check_headers(read, sheet.fields, lang, book_lang)
-        rows, problems = check_values(read, sheet.fields, lang)
+        rows, problems = check_columns(read, sheet.fields, lang)
         parsed[sheet.key] = rows
         findings += problems
         labels = {f.key: f.label(lang) for f in sheet.fields}
         findings += check_duplicates(read, rows, sheet.primary_key, lang, labels)
         stats[sheet.key] = len(rows)
-    targets = {key: {r.get(schemas.sheet(key).primary_key[0]) for _, r in rows}
+    targets = {key: _values(rows, schemas.sheet(key).primary_key[0])
                for key, rows in parsed.items() if schemas.sheet(key).primary_key}
     names = {s.key: (s.name("zh"), s.name("en")) for s in schemas.master}
     for sheet in schemas.master:
         if sheet.key in reads:
             findings += check_references(reads[sheet.key], parsed[sheet.key], sheet, targets, names, lang)
     if "attendance" in reads and "sessions" in parsed:
-        hours = {r["session_id"]: r["hours"] for _, r in parsed["sessions"] if r.get("session_id") and r.get("hours")}
+        sessions = parsed["sessions"].columns
+        hours = {session: hours for session, hours in zip(sessions.get("session_id", ()), sessions.get("hours", ()))
+                 if session and hours}
         label = schemas.sheet("attendance").field("hours").label(lang)
         findings += check_credited_hours(reads["attendance"], parsed["attendance"], hours, label)
     return Report("master", findings, stats)
+
+
+def _values(rows: ParsedColumns, key: str) -> set:
+    """Every value of a field in the rows (None for a row without it)."""
+    if key in rows.columns:
+        return set(rows.columns[key])
+    return {None} if len(rows) else set()
 
 
 def _week(meta: dict[str, Any] | None) -> tuple[date, date] | None:
@@ -119,8 +134,14 @@ def validate_path(path: Path, lang: str = "zh", schemas: Schemas | None = None) 
     """Validate a file; raises UnreadableFile when it cannot be read as a workbook at all."""
     schemas = schemas or load_schemas()
     # The office validates its own master too, which may be far larger than any return.
-    sheets = open_sheets(Path(path), limit_mb=schemas.rules["limits"]["max_master_mb"])
-    report = validate_sheets(sheets, lang, schemas)
+    # Its largest sheet may still be parsing (in a thread) while the others are checked.
+    sheets = open_sheets(Path(path), limit_mb=schemas.rules["limits"]["max_master_mb"], wait=False)
+    try:
+        report = validate_sheets(sheets, lang, schemas)
+    except BaseException:
+        wait_parsed(sheets, check=False)
+        raise
+    wait_parsed(sheets)  # a sheet that cannot be parsed makes the file unreadable, read or not
     if report.kind == "return":  # a master is ours, written with values only
         report.findings[:0] = check_uncalculated(Path(path))
     return report

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from itertools import compress
 from typing import Any
 
 from ..cells import BadValue, column_letter, is_blank, parse
@@ -10,7 +11,7 @@ from ..findings import Finding
 from ..return_reader import GridRead
 from ..schema import Field
 from ..sheetio import SheetRead
-from .values import ParsedRow, value_finding
+from .values import ParsedColumns, ParsedRow, value_finding
 
 MAX_HOURS_A_DAY = 12
 
@@ -74,9 +75,18 @@ def check_credited_hours(attendance: SheetRead, rows: list[ParsedRow], session_h
     """Master: hours credited for a session cannot exceed the session's own hours."""
     if "hours" not in attendance.columns:
         return
-    for row, record in rows:
-        limit = session_hours.get(record.get("session_id"))
-        credited = record.get("hours")
+    if isinstance(rows, ParsedColumns):
+        sessions = rows.columns.get("session_id") or [None] * len(rows)
+        pairs = zip(rows.numbers, sessions, rows.columns["hours"])
+        credited_values = set(rows.columns["hours"]) - {None}
+        if len(credited_values) <= 100:  # only the rows of sessions some credited hours exceed can be wrong
+            over = {session for session, limit in session_hours.items()
+                    if any(credited > limit for credited in credited_values)}
+            pairs = compress(pairs, map(over.__contains__, sessions))
+    else:
+        pairs = ((row, record.get("session_id"), record.get("hours")) for row, record in rows)
+    for row, session, credited in pairs:
+        limit = session_hours.get(session)
         if limit is not None and credited is not None and credited > limit:
             yield Finding("hours-total", sheet=attendance.title, row=row,
                           column=column_letter(attendance.columns["hours"]), column_label=label, value=credited,

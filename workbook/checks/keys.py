@@ -8,11 +8,20 @@ from ..cells import column_letter
 from ..findings import Finding
 from ..schema import SheetSchema
 from ..sheetio import SheetRead
-from .values import ParsedRow
+from .values import ParsedColumns, ParsedRow
 
 
 def _show_key(values: tuple[Any, ...]) -> str:
     return " / ".join(v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values)
+
+
+def _all_distinct(columns: list[list[Any]]) -> bool:
+    """Whether no two rows hold the same values in these columns. Counts distinct hashes, which needs
+    no tuple kept per row (800,000 in the attendance): equal keys hash alike, so as many distinct
+    hashes as rows means no key twice (fewer: the rows are gone through one by one)."""
+    if len(columns) == 1:
+        return len(set(columns[0])) == len(columns[0])
+    return len(set(map(hash, zip(*columns)))) == len(columns[0])
 
 
 def check_duplicates(read: SheetRead, parsed: list[ParsedRow], key: Iterable[str], lang: str,
@@ -20,9 +29,15 @@ def check_duplicates(read: SheetRead, parsed: list[ParsedRow], key: Iterable[str
     key = tuple(key)
     if not key or any(k not in read.columns for k in key):
         return
+    if isinstance(parsed, ParsedColumns):
+        columns = [parsed.columns[k] for k in key]
+        if not any(None in column for column in columns) and _all_distinct(columns):
+            return  # no key twice: the usual case, found without going row by row
+        rows = zip(parsed.numbers, zip(*columns))
+    else:
+        rows = ((number, tuple(record.get(k) for k in key)) for number, record in parsed)
     seen: dict[tuple, int] = {}
-    for number, record in parsed:
-        values = tuple(record.get(k) for k in key)
+    for number, values in rows:
         if any(v is None for v in values):
             continue
         if values in seen:
@@ -41,8 +56,14 @@ def check_references(read: SheetRead, parsed: list[ParsedRow], sheet: SheetSchem
         if field_key not in read.columns:
             continue
         known = targets.get(fk.sheet, set())
-        for number, record in parsed:
-            value = record.get(field_key)
+        if isinstance(parsed, ParsedColumns):
+            column = parsed.columns[field_key]
+            if all(value is None or value in known for value in set(column)):
+                continue  # every value found (the usual case), without going row by row
+            rows = zip(parsed.numbers, column)
+        else:
+            rows = ((number, record.get(field_key)) for number, record in parsed)
+        for number, value in rows:
             if value is not None and value not in known:
                 zh, en = target_names[fk.sheet]
                 yield Finding("foreign-key", sheet=read.title, row=number,

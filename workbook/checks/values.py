@@ -2,14 +2,34 @@
 so later checks work on values, not on raw cells."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from ..cells import BadValue, column_letter, parse
+from ..cells import BadValue, column_letter, parse_column
 from ..findings import Finding
 from ..schema import Field
 from ..sheetio import SheetRead
 
 ParsedRow = tuple[int, dict[str, Any]]
+
+
+@dataclass
+class ParsedColumns:
+    """A sheet's parsed rows kept by column (as SheetRead keeps the raw ones): iterating gives the
+    (row number, record) pairs check_values returns, for the checks that go row by row."""
+
+    numbers: list[int]
+    columns: dict[str, list[Any]]  # field key -> parsed value of each row, in the order of a record's keys
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __iter__(self) -> Iterator[ParsedRow]:
+        keys = list(self.columns)
+        if not keys:
+            return iter([(number, {}) for number in self.numbers])
+        return ((number, dict(zip(keys, values))) for number, values in zip(self.numbers, zip(*self.columns.values())))
 
 
 def value_finding(code: str, read_title: str, row: int, column: int, field: Field, raw: Any, lang: str,
@@ -24,30 +44,45 @@ def value_finding(code: str, read_title: str, row: int, column: int, field: Fiel
 
 
 def check_values(read: SheetRead, fields: tuple[Field, ...], lang: str) -> tuple[list[ParsedRow], list[Finding]]:
-    parsed: list[ParsedRow] = []
-    findings: list[Finding] = []
-    present = [(f, read.columns[f.key]) for f in fields if f.key in read.columns and not f.system]
-    for number, raw in read.rows:
-        record: dict[str, Any] = {}
-        for field, column in present:
-            value = raw.get(field.key)
-            try:
-                record[field.key] = parsed_value = parse(field, value)
-            except BadValue as bad:
-                findings.append(value_finding(bad.kind, read.title, number, column, field, value, lang))
-                record[field.key] = None
-                continue
-            if parsed_value is None:
-                if field.required:
-                    findings.append(value_finding("required", read.title, number, column, field, value, lang))
-            elif field.type in ("number", "integer") and not _within(field, parsed_value):
-                findings.append(value_finding("range", read.title, number, column, field, value, lang,
-                                              minimum=field.minimum, maximum=field.maximum))
-        for field in fields:
-            if field.system and field.key in read.columns:
-                record[field.key] = raw.get(field.key)
-        parsed.append((number, record))
-    return parsed, findings
+    parsed, findings = check_columns(read, fields, lang)
+    return list(parsed), findings
+
+
+def check_columns(read: SheetRead, fields: tuple[Field, ...], lang: str) -> tuple[ParsedColumns, list[Finding]]:
+    """check_values by column: each distinct value of a column is parsed once, and only a column with
+    a problem is gone through cell by cell. The findings come in the same order: by row, then by field."""
+    found: list[tuple[int, int, Finding]] = []
+    columns: dict[str, list[Any]] = {}
+    numbers = read.numbers
+    for position, field in enumerate(fields):
+        if field.key not in read.columns or field.system:
+            continue
+        column = read.columns[field.key]
+        raw = read.cells[field.key]
+        values, results = parse_column(field, raw)
+        numeric = field.type in ("number", "integer")
+        if any(isinstance(result, BadValue) or (result is None and field.required)
+               or (numeric and result is not None and not _within(field, result)) for result in results):
+            values = list(values)
+            for at, value in enumerate(values):
+                if isinstance(value, BadValue):
+                    found.append((at, position, value_finding(value.kind, read.title, numbers[at], column, field,
+                                                              raw[at], lang)))
+                    values[at] = None
+                elif value is None:
+                    if field.required:
+                        found.append((at, position, value_finding("required", read.title, numbers[at], column,
+                                                                  field, raw[at], lang)))
+                elif numeric and not _within(field, value):
+                    found.append((at, position, value_finding("range", read.title, numbers[at], column, field,
+                                                              raw[at], lang, minimum=field.minimum,
+                                                              maximum=field.maximum)))
+        columns[field.key] = values
+    for field in fields:
+        if field.system and field.key in read.columns:
+            columns[field.key] = read.cells[field.key]
+    found.sort(key=lambda item: (item[0], item[1]))
+    return ParsedColumns(numbers, columns), [finding for _, _, finding in found]
 
 
 def _within(field: Field, value: float) -> bool:
