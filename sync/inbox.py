@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,15 +40,19 @@ def _complete(path: Path) -> bool:
 
 @dataclass
 class StabilityTracker:
-    """A file is ready once its size and mtime held for `polls` looks in a row and it opens whole."""
+    """A file is ready once its size and mtime held for `stable_seconds` and it opens whole (docs/hazards.md 1).
 
-    polls: int = 2
+    Measured in time, not in looks: the worker looks whenever an event wakes it, and its own look at a
+    file (an exclusive open) is itself an event on Linux, so counting looks would hurry a slow copy along."""
+
+    stable_seconds: float = 2.0
     # A file that stays unchanged this many times longer is taken even if its zip does not parse:
     # it is not being written, it is broken, and the merge will reject it with a report.
     settle_factor: int = 5
-    _seen: dict[Path, tuple[tuple[int, int], int]] = field(default_factory=dict)
+    _seen: dict[Path, tuple[tuple[int, int], float]] = field(default_factory=dict)
 
-    def ready(self, candidates: list[Path]) -> list[Path]:
+    def ready(self, candidates: list[Path], now: float | None = None) -> list[Path]:
+        now = time.monotonic() if now is None else now
         ready = []
         alive = set()
         for path in candidates:
@@ -57,10 +62,12 @@ class StabilityTracker:
                 continue
             alive.add(path)
             signature = (stat.st_size, stat.st_mtime_ns)
-            previous, count = self._seen.get(path, (None, 0))
-            count = count + 1 if previous == signature else 1
-            self._seen[path] = (signature, count)
-            if count >= self.polls and (_complete(path) or count >= self.polls * self.settle_factor):
+            previous, since = self._seen.get(path, (None, now))
+            if previous != signature:
+                since = now
+            self._seen[path] = (signature, since)
+            held = now - since
+            if held >= self.stable_seconds and (_complete(path) or held >= self.stable_seconds * self.settle_factor):
                 ready.append(path)
         for path in list(self._seen):
             if path not in alive:

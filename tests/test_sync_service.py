@@ -317,3 +317,24 @@ def test_an_english_home_is_served_in_english(tmp_path):
     assert len(reports) == 1 and len(lasts) == 2 and any(": sent back" in line for line in lasts)
     for text in (log, *(json.dumps(s, ensure_ascii=False) for s in statuses), *reports):
         assert not CJK.search(text), CJK.search(text)
+
+
+@pytest.mark.parametrize("polling", [False, True])
+def test_the_watcher_itself_takes_a_dropped_file_with_the_rescan_off(fresh_demo, tmp_path, polling):
+    """The rescan is a safety net only: with it out of reach (600 s) the observer's events alone bring the
+    file in, a few seconds after it is stable."""
+    import time
+
+    home = fast_home(fresh_demo)
+    home = type(home)(home.root, {**home.config, "sync": {**home.config["sync"], "rescan_seconds": 600}})
+    service = SyncService(home, polling=polling)
+    service.start()
+    try:
+        wait_until(lambda: service.batches == 0 and service.healthy(), 10, "the service to start")
+        time.sleep(1.0)  # past the start-up scan: only an event can bring the next file in
+        started = time.monotonic()
+        shutil.copyfile(filled_return(home, tmp_path / "r.xlsx"), home.folder("inbox") / "院机关支部_第3周.xlsx")
+        wait_until(lambda: archived_names(home) == ["院机关支部_第3周.xlsx"], 20, "the event to bring the file in")
+        assert time.monotonic() - started < 10
+    finally:
+        service.stop()
