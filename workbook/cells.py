@@ -121,24 +121,29 @@ def _same(one: Any, other: Any) -> bool:
 _NUMBER_KINDS = (bool, int, float)
 
 
-def parse_column(field: Field, values: list[Any]) -> tuple[list[Any], list[Any]]:
+def parse_column(field: Field, values: list[Any], distinct: set[Any] | None = None) -> tuple[list[Any], list[Any]]:
     """`parse` of each value of a column, each distinct value parsed once (a column of 800,000 attendance
     rows holds a few thousand). Returns the results, a BadValue in place of a value that does not fit,
-    and the distinct results. Python takes some unlike values as equal (1, 1.0 and True; 0.0 and -0.0):
-    where those could parse differently, they are parsed one by one."""
+    and the distinct results; the results are `values` itself when every value parses to itself (ids
+    without spaces around them, the numbers of a number field). Python takes some unlike values as
+    equal (1, 1.0 and True; 0.0 and -0.0): where those could parse differently, they are told apart.
+    `distinct`, the set of the values when known, saves making it again."""
     try:
-        distinct = set(values)
+        distinct = set(values) if distinct is None else distinct
     except TypeError:  # an unhashable value (never from a file): one by one
         results = [_parse_or_bad(field, raw) for raw in values]
         return results, results
-    memo = {raw: _parse_or_bad(field, raw) for raw in distinct}
+    if field.type == "string":  # text as parse() makes it, without its checks for each value
+        memo = {raw: (raw.strip() or None) if type(raw) is str else _parse_or_bad(field, raw) for raw in distinct}
+    else:
+        memo = {raw: _parse_or_bad(field, raw) for raw in distinct}
     if any(isinstance(raw, _NUMBER_KINDS) for raw in distinct):
         kinds = {kind for kind in set(map(type, values)) if issubclass(kind, _NUMBER_KINDS)}
         if len(kinds) > 1:
             keyed: dict[tuple, Any] = {}
             results = []
             for raw in values:
-                key = (type(raw), raw, repr(raw)) if isinstance(raw, _NUMBER_KINDS) else (str, raw, "")
+                key = (type(raw), raw, repr(raw) if isinstance(raw, _NUMBER_KINDS) else "")
                 if key not in keyed:
                     keyed[key] = _parse_or_bad(field, raw)
                 results.append(keyed[key])
@@ -151,6 +156,8 @@ def parse_column(field: Field, values: list[Any]) -> tuple[list[Any], list[Any]]
                 results = [memo[raw] if raw != 0 else positive if copysign(1.0, raw) > 0 else negative
                            for raw in values]
                 return results, [*memo.values(), positive, negative]
+    if all(result is raw for raw, result in memo.items()):
+        return values, list(memo.values())
     return list(map(memo.__getitem__, values)), list(memo.values())
 
 

@@ -46,6 +46,12 @@ class SheetRead:
     numbers: list[int] = field(default_factory=list)
     cells: dict[str, list[Any]] = field(default_factory=dict)
     _fields: dict[str, Field] = field(default_factory=dict, repr=False)  # how to parse each column
+    # The distinct values of columns as read (those of system fields are not gathered): parse them once.
+    _distinct: dict[str, set[Any]] = field(default_factory=dict, repr=False)
+
+    def distinct(self, key: str) -> set[Any] | None:
+        """The distinct raw values of a column, when reading gathered them."""
+        return self._distinct.get(key)
 
     @property
     def rows(self) -> list[tuple[int, dict[str, Any]]]:
@@ -64,7 +70,7 @@ class SheetRead:
             if spec is None:
                 columns[key] = raw
                 continue
-            values, results = parse_column(spec, raw)
+            values, results = parse_column(spec, raw, self.distinct(key))
             if any(isinstance(result, BadValue) for result in results):
                 values = [kept if isinstance(value, BadValue) else value for value, kept in zip(values, raw)]
             columns[key] = values
@@ -109,12 +115,12 @@ def _all_rows(ws) -> tuple[list, Any]:
     return list(ws.iter_rows(values_only=True)), None
 
 
-def _blank_rows(columns: list[list[Any]], count: int) -> list[int]:
+def _blank_rows(columns: list[list[Any]], count: int, first_distinct: set[Any] | None) -> list[int]:
     """Positions of the rows blank in every column."""
     if not columns:
         return list(range(count))
     first = columns[0]
-    blanks = {value for value in set(first) if is_blank(value)}
+    blanks = {value for value in (set(first) if first_distinct is None else first_distinct) if is_blank(value)}
     if not blanks:
         return []
     found = [index for index, value in enumerate(first) if value in blanks]
@@ -149,25 +155,38 @@ def read_table(ws, fields: tuple[Field, ...]) -> SheetRead:
     body = rows[best + 1:]
     del rows
     columns = []
-    for column in result.columns.values():
+    for key, column in result.columns.items():
         at = column - 1
         try:
             values = list(map(itemgetter(at), body))
         except IndexError:  # rows of unequal length (openpyxl, xlwings)
             values = [row[at] if at < len(row) else None for row in body]
-        if empty is not None and empty in values:
+        # A system column (a fingerprint for each row) is not worth its distinct values.
+        distinct = None if result._fields[key].system else _distinct(values)
+        if empty is not None and (empty in values if distinct is None else empty in distinct):
             values = [None if value == empty else value for value in values]
+            distinct = None if distinct is None else {None if value == empty else value for value in distinct}
         columns.append(values)
+        if distinct is not None:
+            result._distinct[key] = distinct
     numbers = list(range(best + 2, best + 2 + len(body)))
     del body
-    blank = _blank_rows(columns, len(numbers))
+    blank = _blank_rows(columns, len(numbers), result.distinct(next(iter(result.columns))))
     if blank:
         drop = set(blank)
         numbers = [number for at, number in enumerate(numbers) if at not in drop]
         columns = [[value for at, value in enumerate(values) if at not in drop] for values in columns]
+        result._distinct.clear()  # they held the blank rows' values too
     result.numbers = numbers
     result.cells = dict(zip(result.columns, columns))
     return result
+
+
+def _distinct(values: list[Any]) -> set[Any] | None:
+    try:
+        return set(values)
+    except TypeError:  # an unhashable value (never from a file)
+        return None
 
 
 def read_sheet_records(sheets, sheet: SheetSchema) -> SheetRead:

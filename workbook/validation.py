@@ -68,7 +68,7 @@ def _validate_master(sheets, lang: str, schemas: Schemas | None) -> Report:
 def _values(rows: ParsedColumns, key: str) -> set:
     """Every value of a field in the rows (None for a row without it)."""
     if key in rows.columns:
-        return set(rows.columns[key])
+        return rows.values_of(key)
     return {None} if len(rows) else set()
 
 

@@ -78,10 +78,12 @@ def check_credited_hours(attendance: SheetRead, rows: list[ParsedRow], session_h
     if isinstance(rows, ParsedColumns):
         sessions = rows.columns.get("session_id") or [None] * len(rows)
         pairs = zip(rows.numbers, sessions, rows.columns["hours"])
-        credited_values = set(rows.columns["hours"]) - {None}
+        credited_values = rows.values_of("hours") - {None}
         if len(credited_values) <= 100:  # only the rows of sessions some credited hours exceed can be wrong
             over = {session for session, limit in session_hours.items()
                     if any(credited > limit for credited in credited_values)}
+            if not over:
+                return
             pairs = compress(pairs, map(over.__contains__, sessions))
     else:
         pairs = ((row, record.get("session_id"), record.get("hours")) for row, record in rows)

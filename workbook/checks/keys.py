@@ -31,7 +31,7 @@ def check_duplicates(read: SheetRead, parsed: list[ParsedRow], key: Iterable[str
         return
     if isinstance(parsed, ParsedColumns):
         columns = [parsed.columns[k] for k in key]
-        if not any(None in column for column in columns) and _all_distinct(columns):
+        if not any(None in parsed.values_of(k) for k in key) and _all_distinct(columns):
             return  # no key twice: the usual case, found without going row by row
         rows = zip(parsed.numbers, zip(*columns))
     else:
@@ -58,7 +58,7 @@ def check_references(read: SheetRead, parsed: list[ParsedRow], sheet: SheetSchem
         known = targets.get(fk.sheet, set())
         if isinstance(parsed, ParsedColumns):
             column = parsed.columns[field_key]
-            if all(value is None or value in known for value in set(column)):
+            if all(value is None or value in known for value in parsed.values_of(field_key)):
                 continue  # every value found (the usual case), without going row by row
             rows = zip(parsed.numbers, column)
         else:

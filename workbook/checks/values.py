@@ -2,6 +2,7 @@
 so later checks work on values, not on raw cells."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +22,16 @@ class ParsedColumns:
 
     numbers: list[int]
     columns: dict[str, list[Any]]  # field key -> parsed value of each row, in the order of a record's keys
+    distinct: dict[str, set[Any]] = dataclasses.field(default_factory=dict)  # field key -> its values, once each
 
     def __len__(self) -> int:
         return len(self.numbers)
+
+    def values_of(self, key: str) -> set[Any]:
+        """The distinct values of a column (None among them when a row has none)."""
+        if key not in self.distinct:
+            self.distinct[key] = set(self.columns[key])
+        return self.distinct[key]
 
     def __iter__(self) -> Iterator[ParsedRow]:
         keys = list(self.columns)
@@ -53,13 +61,14 @@ def check_columns(read: SheetRead, fields: tuple[Field, ...], lang: str) -> tupl
     a problem is gone through cell by cell. The findings come in the same order: by row, then by field."""
     found: list[tuple[int, int, Finding]] = []
     columns: dict[str, list[Any]] = {}
+    distinct: dict[str, set[Any]] = {}
     numbers = read.numbers
     for position, field in enumerate(fields):
         if field.key not in read.columns or field.system:
             continue
         column = read.columns[field.key]
         raw = read.cells[field.key]
-        values, results = parse_column(field, raw)
+        values, results = parse_column(field, raw, read.distinct(field.key))
         numeric = field.type in ("number", "integer")
         if any(isinstance(result, BadValue) or (result is None and field.required)
                or (numeric and result is not None and not _within(field, result)) for result in results):
@@ -78,11 +87,12 @@ def check_columns(read: SheetRead, fields: tuple[Field, ...], lang: str) -> tupl
                                                               raw[at], lang, minimum=field.minimum,
                                                               maximum=field.maximum)))
         columns[field.key] = values
+        distinct[field.key] = {None if isinstance(result, BadValue) else result for result in results}
     for field in fields:
         if field.system and field.key in read.columns:
             columns[field.key] = read.cells[field.key]
     found.sort(key=lambda item: (item[0], item[1]))
-    return ParsedColumns(numbers, columns), [finding for _, _, finding in found]
+    return ParsedColumns(numbers, columns, distinct), [finding for _, _, finding in found]
 
 
 def _within(field: Field, value: float) -> bool:
