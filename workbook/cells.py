@@ -128,6 +128,8 @@ def parse_column(field: Field, values: list[Any], distinct: set[Any] | None = No
     without spaces around them, the numbers of a number field). Python takes some unlike values as
     equal (1, 1.0 and True; 0.0 and -0.0): where those could parse differently, they are told apart.
     `distinct`, the set of the values when known, saves making it again."""
+    if not values:
+        return values, []
     try:
         distinct = set(values) if distinct is None else distinct
     except TypeError:  # an unhashable value (never from a file): one by one

@@ -132,6 +132,8 @@ def _largest_sheet(path: Path) -> str | None:
     """The name of the sheet with the largest XML, if it is worth a thread of its own."""
     import zipfile
 
+    if path.stat().st_size < PARALLEL_SHEET_BYTES // 64:  # far too small to hold such a sheet: no need to look
+        return None
     try:
         with zipfile.ZipFile(path) as archive:
             sizes = {info.filename: info.file_size for info in archive.infolist()}

@@ -52,13 +52,15 @@ def value_finding(code: str, read_title: str, row: int, column: int, field: Fiel
 
 
 def check_values(read: SheetRead, fields: tuple[Field, ...], lang: str) -> tuple[list[ParsedRow], list[Finding]]:
-    parsed, findings = check_columns(read, fields, lang)
+    parsed, findings = check_columns(read, fields, lang, keep_distinct=False)
     return list(parsed), findings
 
 
-def check_columns(read: SheetRead, fields: tuple[Field, ...], lang: str) -> tuple[ParsedColumns, list[Finding]]:
+def check_columns(read: SheetRead, fields: tuple[Field, ...], lang: str,
+                  keep_distinct: bool = True) -> tuple[ParsedColumns, list[Finding]]:
     """check_values by column: each distinct value of a column is parsed once, and only a column with
-    a problem is gone through cell by cell. The findings come in the same order: by row, then by field."""
+    a problem is gone through cell by cell. The findings come in the same order: by row, then by field.
+    With `keep_distinct`, the parsed columns know their distinct values for the checks that follow."""
     found: list[tuple[int, int, Finding]] = []
     columns: dict[str, list[Any]] = {}
     distinct: dict[str, set[Any]] = {}
@@ -87,7 +89,8 @@ def check_columns(read: SheetRead, fields: tuple[Field, ...], lang: str) -> tupl
                                                               raw[at], lang, minimum=field.minimum,
                                                               maximum=field.maximum)))
         columns[field.key] = values
-        distinct[field.key] = {None if isinstance(result, BadValue) else result for result in results}
+        if keep_distinct:
+            distinct[field.key] = {None if isinstance(result, BadValue) else result for result in results}
     for field in fields:
         if field.system and field.key in read.columns:
             columns[field.key] = read.cells[field.key]
