@@ -162,7 +162,7 @@ _base_cache: dict[str, tuple[tuple, dict[str, list[dict]]]] = {}
 
 
 def base_tables(ledger: Ledger) -> dict[str, list[dict]]:
-    """The tables a return is checked against (phases, committee, branches, members). They change
+    """The tables a return is checked against (phases, committee, branches, and each member's branch). They change
     only by a first state or an office edit, so a long-running service reads them once per change:
     20,000 members cost more to read than a return costs to merge."""
     # The journal only grows (a backup or a rebuild holds a prefix of it): its last entry that is not a
@@ -171,7 +171,9 @@ def base_tables(ledger: Ledger) -> dict[str, list[dict]]:
     key = (ledger.path.stat().st_ino, changed)
     cached = _base_cache.get(str(ledger.path))
     if cached is None or cached[0] != key:
-        cached = _base_cache[str(ledger.path)] = (key, ledger.tables(BASE_SHEETS))
+        tables = ledger.tables(("phases", "committee", "branches"))
+        tables["members"] = ledger.rows("members", columns=("member_id", "branch_id"))  # whose is each member
+        cached = _base_cache[str(ledger.path)] = (key, tables)
     return cached[1]
 
 

@@ -16,7 +16,7 @@ import yaml
 from .errors import UserError
 from .i18n import LANGS as I18N_LANGS
 from .i18n import Domain
-from .settings import Rules, load_rules
+from .settings import SAFE_LOADER, Rules, load_rules
 
 LANGS = I18N_LANGS  # the languages the catalogs speak
 say = Domain("workbook")
@@ -255,7 +255,7 @@ def _return_sheet(raw: dict[str, Any], master: dict[str, SheetSchema], codes: di
 
 def _read_yaml(folder: Path | resources.abc.Traversable, name: str) -> Any:
     try:
-        return yaml.safe_load(folder.joinpath(name).read_text(encoding="utf-8"))
+        return yaml.load(folder.joinpath(name).read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, yaml.YAMLError) as error:
         raise SchemaError(f"schemas/{name}: {error}") from error
 
