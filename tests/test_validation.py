@@ -325,3 +325,45 @@ def test_a_master_is_read_by_column_as_row_by_row(tmp_path):
                 return value
         assert [[(k, type(v), repr(v)) for k, v in r.items()] for r in read.records] == \
             [[(k, type(v), repr(v)) for k, v in ((k, kept(k, v)) for k, v in r.items())] for _, r in expected]
+
+
+def _with_part(source, target, part, change):
+    import zipfile
+
+    with zipfile.ZipFile(source) as archive, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in archive.infolist():
+            data = archive.read(info.filename)
+            out.writestr(info, change(data) if info.filename == part else data)
+    return target
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+def test_the_largest_sheet_parsed_in_a_thread_of_its_own_reads_the_same(demo_home, tmp_path, monkeypatch, threaded):
+    """A big workbook's largest sheet is parsed beside the others (here every workbook is big): the same
+    report, the same records, and a sheet that cannot be parsed makes the file unreadable all the same, the
+    first such sheet in the workbook's order naming the reason."""
+    import zipfile
+
+    from branchbook.workbook import fastread
+    from branchbook.workbook.safe_open import UnreadableFile
+    from branchbook.workbook.schema import load_schemas
+    from branchbook.workbook.sheetio import records_of
+
+    schemas = load_schemas()
+    with zipfile.ZipFile(demo_home.master) as archive:
+        parts = fastread.sheet_parts(archive)
+    expected = validate_path(demo_home.master)
+    records = records_of(fastread.open_sheets(demo_home.master), schemas)
+    if threaded:
+        monkeypatch.setattr(fastread, "PARALLEL_SHEET_BYTES", 1)
+    report = validate_path(demo_home.master)
+    assert [f.to_dict() for f in report.findings] == [f.to_dict() for f in expected.findings]
+    assert report.stats == expected.stats and records_of(fastread.open_sheets(demo_home.master), schemas) == records
+    cut = lambda data: data[: len(data) // 2]  # noqa: E731
+    for name in ("出勤", "党员", "周报"):  # the largest sheet, one before it, one after it
+        damaged = _with_part(demo_home.master, tmp_path / f"{name}.xlsx", parts[name], cut)
+        with pytest.raises(UnreadableFile) as raised:
+            validate_path(damaged)
+        assert raised.value.kind == "corrupt" and raised.value.values == {"reason": "XmlError"}
+        with pytest.raises(UnreadableFile):
+            fastread.open_sheets(damaged)
