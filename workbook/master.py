@@ -2,7 +2,7 @@
 
 The master is a projection of its records: every write builds the whole file anew from the
 schema, so what BranchBook writes is always complete (tables, validations, styles) and no
-openpyxl round trip can drop a part of it (HAZARDS 10).
+openpyxl round trip can drop a part of it (docs/hazards.md 10).
 
 It is written with XlsxWriter. Everything but the data rows goes through XlsxWriter's API; the data
 rows (800,000 at a university) are turned into sheet XML here, straight from the records, when the
@@ -23,6 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import layout
 from .cells import EXCEL_EPOCH, to_cell
+from .i18n import N_, Domain
 from .schema import Field, Schemas, SheetSchema, load_schemas
 from .sheetio import read_sheet_records
 from .texts import readme_lines
@@ -34,13 +35,14 @@ SheetPainter = Callable[[xlsxwriter.Workbook, Mapping[str, Records], str], None]
 
 _FOREIGN_LIST_SHEETS = {"branch_id": ("branches", "branch_id"), "liaison_id": ("committee", "committee_id")}
 # Untrusted text is only ever written with write_string or as an inline string, never as a formula
-# (HAZARDS 16); these options make XlsxWriter's generic write() as careful, for painters that use it.
+# (docs/hazards.md 16); these options make XlsxWriter's generic write() as careful, for painters that use it.
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 # Small masters are assembled in memory (no temp file per part); big ones on disk, to keep memory low.
 IN_MEMORY_ROWS = 100_000
+say = Domain("workbook")
 TABLE_STYLE = "TableStyleLight9"
 WIDE_SHEET_COLUMNS = 8  # more columns than this: printed landscape
-FOOTER = {"zh": "&C第 &P 页，共 &N 页", "en": "&CPage &P of &N"}
+FOOTER = N_("&CPage &P of &N")
 _PARTS_PER_WRITE = 32_768  # row tags and cells joined into one write (some 4,000 rows)
 
 
@@ -301,7 +303,7 @@ def _print_setup(ws: Worksheet, columns: int, lang: str) -> None:
         ws.set_landscape()
     ws.fit_to_pages(1, 0)  # one page wide, as many tall as it takes
     ws.repeat_rows(0)
-    ws.set_footer(FOOTER[lang])
+    ws.set_footer(say(lang, FOOTER))
 
 
 def row_values(fields, rows: Sequence[Mapping[str, Any]], lang: str):
@@ -316,7 +318,7 @@ def sheet_values(sheet: SheetSchema, rows: Sequence[Mapping[str, Any]], lang: st
 
 
 def _write_readme(wb: xlsxwriter.Workbook, lang: str, header) -> None:
-    ws = wb.add_worksheet("说明" if lang == "zh" else "README")
+    ws = wb.add_worksheet(say(lang, "README"))
     ws.set_column(0, 0, 100)
     for number, line in enumerate(readme_lines(lang)):
         ws.write_string(number, 0, line, header if number == 0 else None)
