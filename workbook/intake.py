@@ -22,7 +22,12 @@ from .submission import Submission
 from .validation import validate_return
 
 _NAME_PATTERN = re.compile(r"^(?P<branch>.+?)[_\s-]*(?:第(?P<zh>\d+)周|week\s*(?P<en>\d+))", re.IGNORECASE)
-RECORD_SHEETS = ("selfstudy", "inspections", "opinions")
+
+
+def record_sheets(schemas: Schemas) -> tuple[str, ...]:
+    """The return's sheets of one record per row that go to the master as they are (returns.yaml: kind
+    records, all but the sessions, which become sessions and attendance)."""
+    return tuple(s.key for s in schemas.returns.sheets if s.kind == "records" and s.key != "sessions")
 
 
 def file_sha256(path: Path) -> str:
@@ -48,10 +53,10 @@ def _identify_by_name(file_name: str, data: ReturnRead, branches: list[dict], me
 
 
 def _authorise(sub: Submission, data: ReturnRead, parsed: dict, owner_of: dict[str, str],
-               branch_names: dict[str, str]) -> list[Finding]:
+               branch_names: dict[str, str], schemas: Schemas) -> list[Finding]:
     """A return may speak only of its own branch's members."""
     found = []
-    for key in ("roster", *RECORD_SHEETS):
+    for key in ("roster", *record_sheets(schemas)):
         read = data.tables.get(key)
         if read is None or "member_id" not in read.columns:
             continue
@@ -65,7 +70,7 @@ def _authorise(sub: Submission, data: ReturnRead, parsed: dict, owner_of: dict[s
     return found
 
 
-def _shape_rows(sub: Submission, parsed: dict) -> dict[str, list[dict[str, Any]]]:
+def _shape_rows(sub: Submission, parsed: dict, schemas: Schemas) -> dict[str, list[dict[str, Any]]]:
     sessions = {}
     for _, record in parsed["sessions"]:
         if record.get("session_no"):
@@ -80,7 +85,7 @@ def _shape_rows(sub: Submission, parsed: dict) -> dict[str, list[dict[str, Any]]
         attendance.append({"session_id": session["session_id"], "member_id": member, "status": status,
                            "hours": session["hours"] if status == "present" else 0})
     rows = {"sessions": list(sessions.values()), "attendance": attendance}
-    for key in RECORD_SHEETS:
+    for key in record_sheets(schemas):
         rows[key] = [record for _, record in parsed[key]]
     return rows
 
@@ -136,9 +141,9 @@ def load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str
         report.findings.insert(0, Finding("identity-unknown", params={"reason": error.message("zh"),
                                                                       "reason_en": error.message("en")}))
         return sub
-    report.findings += _authorise(sub, data, parsed, owner_of, branch_names)
+    report.findings += _authorise(sub, data, parsed, owner_of, branch_names, schemas)
     if report.valid:
-        sub.rows = _shape_rows(sub, parsed)
+        sub.rows = _shape_rows(sub, parsed, schemas)
     return sub
 
 
