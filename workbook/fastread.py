@@ -86,12 +86,15 @@ def open_sheets(path: Path, limit_mb: float | None = None, *, wait: bool = True)
     inspect(path, limit_mb)
     background = None
     try:
+        largest = _largest_sheet(path)
+        if largest is not None:
+            background = _SheetParse(path, largest)
         book = CalamineWorkbook.from_path(str(path))
         states = {m.name: str(m.visible).rsplit(".", 1)[-1] for m in book.sheets_metadata}
         names = book.sheet_names
-        largest = _largest_sheet(path)
-        if largest in names:
-            background = _SheetParse(path, largest)
+        if largest not in names and background is not None:  # a name calamine does not list: parse as usual
+            background.join()
+            background = largest = None
         sheets = []
         for name in names:
             if name == largest:
