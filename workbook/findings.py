@@ -67,10 +67,6 @@ class Finding:
 
     def _values(self, lang: str) -> dict[str, Any]:
         values = {"value": _show(self.value), **self.params}
-        for key in [k for k in values if k.endswith("_en")]:
-            english = values.pop(key)  # a check that still passes its words in both languages
-            if lang == "en":
-                values[key[:-3]] = english
         expected = self.params.get("type")
         if expected in _TYPE_NAMES:
             values["expected"] = say(lang, _TYPE_NAMES[expected])

@@ -64,9 +64,21 @@ def rendered(value: Any, lang: str) -> Any:
     """A value for a message: Words rendered, a list joined the language's way, anything else as it is."""
     if isinstance(value, Words):
         return value.render(lang)
+    if hasattr(value, "message"):  # a finding, an error: words itself
+        return value.message(lang)
     if isinstance(value, (list, tuple)):
         return text(lang, "workbook", LIST_SEPARATOR).join(str(rendered(v, lang)) for v in value)
     return value
+
+
+class Named:
+    """A name given in each language (a sheet's, from schemas/), chosen when the reader's language is known."""
+
+    def __init__(self, names: dict[str, str]):
+        self.names = names
+
+    def message(self, lang: str) -> str:
+        return self.names[lang]
 
 
 class Domain:

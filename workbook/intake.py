@@ -15,11 +15,14 @@ from .checks.formulas import check_uncalculated
 from .errors import UserError
 from .fastread import open_sheets, saved_time
 from .findings import Finding, Report
+from .i18n import Domain
 from .return_reader import ReturnRead, is_return
 from .safe_open import UnreadableFile
 from .schema import Schemas, load_schemas
 from .submission import Submission
 from .validation import validate_return
+
+say = Domain("checks")
 
 _NAME_PATTERN = re.compile(r"^(?P<branch>.+?)[_\s-]*(?:第(?P<zh>\d+)周|week\s*(?P<en>\d+))", re.IGNORECASE)
 
@@ -42,13 +45,13 @@ def _identify_by_name(file_name: str, data: ReturnRead, branches: list[dict], me
     """(branch id, week) from a retyped return's file name, confirmed by its roster; else the reason."""
     match = _NAME_PATTERN.match(Path(file_name).stem)
     if not match:
-        return None, ("文件名不是“支部名称_第N周”的形式", "the file name is not <branch>_week<N>")
+        return None, say.later("the file name is not <branch>_week<N>")
     named = [b for b in branches if b["name"] == match.group("branch").strip()]
     if len(named) != 1:
-        return None, (f"文件名中的支部“{match.group('branch')}”不在台账中", "the branch in the file name is unknown")
+        return None, say.later("the branch '{branch}' in the file name is not in the master", branch=match.group("branch"))
     branch = named[0]
     if data.roster_ids != members_of.get(branch["branch_id"], set()):
-        return None, ("党员名单与该支部在台账中的名单不一致", "the roster does not match that branch")
+        return None, say.later("the roster does not match that branch's in the master")
     return (branch["branch_id"], int(match.group("zh") or match.group("en"))), None
 
 
@@ -127,7 +130,7 @@ def load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str
         identity, reason = _identify_by_name(sub.file_name, data, branches, members_of)
         report.findings = [f for f in report.findings if f.code != "meta-missing"]
         if identity is None:
-            report.findings.insert(0, Finding("identity-unknown", params={"reason": reason[0], "reason_en": reason[1]}))
+            report.findings.insert(0, Finding("identity-unknown", params={"reason": reason}))
             return sub
         sub.branch_id, sub.week = identity
         report.findings.insert(0, Finding("identity-guessed", params={"branch": branch_names[sub.branch_id],
@@ -138,8 +141,7 @@ def load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str
     try:
         Campaign.from_records(tables.get("phases", [])).week_range(sub.week or 0)
     except UserError as error:
-        report.findings.insert(0, Finding("identity-unknown", params={"reason": error.message("zh"),
-                                                                      "reason_en": error.message("en")}))
+        report.findings.insert(0, Finding("identity-unknown", params={"reason": error}))
         return sub
     report.findings += _authorise(sub, data, parsed, owner_of, branch_names, schemas)
     if report.valid:

@@ -8,10 +8,13 @@ from typing import Any
 
 from ..cells import BadValue, column_letter, is_blank, parse
 from ..findings import Finding
+from ..i18n import Domain
 from ..return_reader import GridRead
 from ..schema import Field
 from ..sheetio import SheetRead
 from .values import ParsedColumns, ParsedRow, value_finding
+
+say = Domain("checks")
 
 MAX_HOURS_A_DAY = 12
 
@@ -66,8 +69,9 @@ def check_daily_hours(sessions: list[ParsedRow], statuses: dict[tuple[str, str],
         if totals[key] > MAX_HOURS_A_DAY:
             yield Finding("hours-total", sheet=study.title, row=row,
                           column=column_letter(study.columns.get("hours", 1)), value=record["hours"],
-                          params={"detail": f"{key[0]} 在 {key[1]} 的学时合计 {totals[key]:g} 小时，超过每天 {MAX_HOURS_A_DAY} 小时。",
-                                  "detail_en": f"{key[0]} has {totals[key]:g} hours on {key[1]}, over {MAX_HOURS_A_DAY}."})
+                          params={"detail": say.later("{member} has {hours} hours on {day}, over {limit} a day.",
+                                                      member=key[0], day=key[1], hours=f"{totals[key]:g}",
+                                                      limit=MAX_HOURS_A_DAY)})
 
 
 def check_credited_hours(attendance: SheetRead, rows: list[ParsedRow], session_hours: dict[str, float],
@@ -92,5 +96,5 @@ def check_credited_hours(attendance: SheetRead, rows: list[ParsedRow], session_h
         if limit is not None and credited is not None and credited > limit:
             yield Finding("hours-total", sheet=attendance.title, row=row,
                           column=column_letter(attendance.columns["hours"]), column_label=label, value=credited,
-                          params={"detail": f"计入学时 {credited:g} 超过该活动的学时 {limit:g}。",
-                                  "detail_en": f"{credited:g} hours credited, the session has {limit:g}."})
+                          params={"detail": say.later("{credited} hours credited, more than the session's {limit}.",
+                                                      credited=f"{credited:g}", limit=f"{limit:g}")})

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..cells import column_letter
 from ..findings import Finding
+from ..i18n import LANGS, Named
 from ..schema import SheetSchema
 from ..sheetio import SheetRead
 from .values import ParsedColumns, ParsedRow
@@ -65,11 +66,10 @@ def check_references(read: SheetRead, parsed: list[ParsedRow], sheet: SheetSchem
             rows = ((number, record.get(field_key)) for number, record in parsed)
         for number, value in rows:
             if value is not None and value not in known:
-                zh, en = target_names[fk.sheet]
                 yield Finding("foreign-key", sheet=read.title, row=number,
                               column=column_letter(read.columns[field_key]),
                               column_label=sheet.field(field_key).label(lang), value=value,
-                              params={"target": zh, "target_en": en})
+                              params={"target": Named(dict(zip(LANGS, target_names[fk.sheet])))})
 
 
 def check_roster_members(read: SheetRead, parsed: list[ParsedRow], roster: set[str], label: str) -> Iterator[Finding]:

@@ -8,11 +8,14 @@ from collections.abc import Iterable, Iterator
 
 from ..cells import column_letter
 from ..findings import Finding
+from ..i18n import Domain
 from ..schema import LANGS, Field
 from ..sheetio import SheetRead
 
+say = Domain("checks")
+
 RESULT_SHEET_NAMES = {"校验结果", "Validation"}
-_LANG_NAMES = {"zh": ("中文", "Chinese"), "en": ("英文", "English")}
+_LANG_NAMES = {"zh": say.later("Chinese"), "en": say.later("English")}
 
 
 def check_sheet_set(titles: Iterable[str], expected: list[dict[str, str]], lang: str,
@@ -45,7 +48,7 @@ def check_headers(read: SheetRead, fields: tuple[Field, ...], lang: str, book_la
     if foreign and book_lang not in read.header_langs:
         other = foreign.pop()
         yield Finding("header-translated", sheet=read.title, row=read.header_row,
-                      params={"found_lang": _LANG_NAMES[other][0], "found_lang_en": _LANG_NAMES[other][1]})
+                      params={"found_lang": _LANG_NAMES[other]})
     unknown = dict(read.unknown_headers)
     positions = {f.key: i for i, f in enumerate(fields, start=1)}
     for field in read.missing:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..cells import BadValue, column_letter, parse_column
 from ..findings import Finding
+from ..i18n import LANGS, Named
 from ..schema import Field
 from ..sheetio import SheetRead
 
@@ -43,8 +44,7 @@ class ParsedColumns:
 def value_finding(code: str, read_title: str, row: int, column: int, field: Field, raw: Any, lang: str,
                   **params) -> Finding:
     if code == "enum" and field.codes is not None:
-        params["choices"] = "/".join(field.codes.labels("zh"))
-        params["choices_en"] = "/".join(field.codes.labels("en"))
+        params["choices"] = Named({lang: "/".join(field.codes.labels(lang)) for lang in LANGS})
     if code == "type":
         params["type"] = field.type
     return Finding(code, sheet=read_title, row=row, column=column_letter(column),
