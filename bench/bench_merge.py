@@ -175,6 +175,20 @@ def job_validate(base: Path, timer: Timer) -> dict:
 COUNTS = (1, BATCH)
 
 
+def _time_script(timer: Timer, read_master, merge, batch: list[Path], runs: Path, name: str) -> None:
+    """One run of a baseline script: read the master once, then merge it with 1 return and with the batch."""
+    def script() -> dict:
+        t0 = time.perf_counter()
+        master = read_master()
+        parts = {"read master": time.perf_counter() - t0}
+        for count in COUNTS:
+            merge(master, batch[:count], runs / f"{name}-{count}.xlsx", parts, count)
+        return parts
+
+    for _ in timer.runs():
+        timer.parts.append(timer.measure(script))
+
+
 def job_naive(base: Path, runs: Path, batch: list[Path], timer: Timer) -> None:
     """What a user would script: pandas' default xlsx engine (openpyxl) to read and write, no checks. The
     master is read once per run and merged with 1 return, then (from the same frames) with 50."""
@@ -198,16 +212,8 @@ def job_naive(base: Path, runs: Path, batch: list[Path], timer: Timer) -> None:
         parts[f"write {count}"] = time.perf_counter() - t1
         out.unlink()
 
-    def script() -> dict:
-        t0 = time.perf_counter()
-        master = pd.read_excel(base / "master.xlsx", sheet_name=None, engine="openpyxl")
-        parts = {"read master": time.perf_counter() - t0}
-        for count in COUNTS:
-            merge(master, batch[:count], runs / f"naive-{count}.xlsx", parts, count)
-        return parts
-
-    for _ in timer.runs():
-        timer.parts.append(timer.measure(script))
+    _time_script(timer, lambda: pd.read_excel(base / "master.xlsx", sheet_name=None, engine="openpyxl"), merge,
+                 batch, runs, "naive")
 
 
 def job_limit(base: Path, runs: Path, batch: list[Path], timer: Timer) -> None:
@@ -239,16 +245,7 @@ def job_limit(base: Path, runs: Path, batch: list[Path], timer: Timer) -> None:
         parts[f"write {count}"] = time.perf_counter() - t1
         out.unlink()
 
-    def script() -> dict:
-        t0 = time.perf_counter()
-        master = read(base / "master.xlsx")
-        parts = {"read master": time.perf_counter() - t0}
-        for count in COUNTS:
-            merge(master, batch[:count], runs / f"limit-{count}.xlsx", parts, count)
-        return parts
-
-    for _ in timer.runs():
-        timer.parts.append(timer.measure(script))
+    _time_script(timer, lambda: read(base / "master.xlsx"), merge, batch, runs, "limit")
 
 
 def split_counts(result: dict, kind: str) -> dict[str, dict]:
