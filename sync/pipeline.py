@@ -31,6 +31,7 @@ from ..workbook.merge import RECEIPTS, Changes, Outcome, merged_sheets, plan_mer
 from ..workbook.names import hold_note_suffix, marked_copy, report_suffix
 from ..workbook.reports.summaries import hold_report, outcome_line, rejection_report, render_notes, worded
 from ..workbook.safe_open import UnreadableFile
+from ..workbook.schema import Schemas
 from ..workbook.submission import Submission
 from .export import Export, export_master, take_office_edits
 from .inbox import inbox_files
@@ -135,8 +136,9 @@ def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
 
 
 def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[dict]],
-                     progress: Callable[[int, int, str], None] | None = None) -> tuple[list[Path], list[Submission]]:
-    """Each file read from its private copy against the master's current tables."""
+                     progress: Callable[[int, int, str], None] | None = None,
+                     schemas: Schemas | None = None) -> tuple[list[Path], list[Submission]]:
+    """Each file read from its private copy against the ledger's current tables, by the ledger's schemas."""
     copies, submissions = [], []
     for number, item in enumerate(items, start=1):
         if progress:
@@ -145,7 +147,7 @@ def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[d
         copies.append(copy)
         try:
             sub = load_submission(copy, tables, file_name=item.name, sender=item.sender,
-                                  received_at=_received_at(item), lang=home.lang)
+                                  received_at=_received_at(item), schemas=schemas, lang=home.lang)
         except Exception as error:  # noqa: BLE001 - one strange file must not block every other return
             log.exception(say(home.lang, "reading {name} failed: sent back as damaged", name=item.name))
             sub = Submission(file_name=item.name, sha256=file_sha256(copy), received_at=timestamp_text(datetime.now()),
@@ -235,7 +237,7 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
             take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
         items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
         base = base_tables(ledger)
-        copies, submissions = read_submissions(home, items, base, progress)
+        copies, submissions = read_submissions(home, items, base, progress, ledger.schemas)
         changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions, now, ledger.schemas)
         render_notes(changes, home.lang)
         result = BatchResult(outcomes=outcomes, items=items, submissions=submissions, lang=home.lang)
