@@ -9,6 +9,7 @@ import re
 from datetime import date, datetime, timedelta
 from itertools import filterfalse
 from math import copysign
+from operator import is_
 from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name
@@ -139,7 +140,7 @@ def parse_column(field: Field, values: list[Any], distinct: set[Any] | None = No
         memo = {raw: (raw.strip() or None) if type(raw) is str else _parse_or_bad(field, raw) for raw in distinct}
     else:
         memo = {raw: _parse_or_bad(field, raw) for raw in distinct}
-    if any(isinstance(raw, _NUMBER_KINDS) for raw in distinct):
+    if any(issubclass(kind, _NUMBER_KINDS) for kind in set(map(type, distinct))):
         kinds = {kind for kind in set(map(type, values)) if issubclass(kind, _NUMBER_KINDS)}
         if len(kinds) > 1:
             keyed: dict[tuple, Any] = {}
@@ -158,7 +159,7 @@ def parse_column(field: Field, values: list[Any], distinct: set[Any] | None = No
                 results = [memo[raw] if raw != 0 else positive if copysign(1.0, raw) > 0 else negative
                            for raw in values]
                 return results, [*memo.values(), positive, negative]
-    if all(result is raw for raw, result in memo.items()):
+    if all(map(is_, memo, memo.values())):  # each value parses to itself
         return values, list(memo.values())
     return list(map(memo.__getitem__, values)), list(memo.values())
 

@@ -61,7 +61,8 @@ class SheetRead:
     @property
     def records(self) -> list[dict[str, Any]]:
         """Parsed rows; a value that does not parse is kept as it was, so nothing is lost on rewrite."""
-        return [record for _, record in self.parsed_rows()]
+        with paused_gc():  # a dict for each of 800,000 rows: no collection walks them all again and again
+            return [record for _, record in self.parsed_rows()]
 
     def parsed_rows(self):
         columns = {}
@@ -133,6 +134,11 @@ def _blank_rows(columns: list[list[Any]], count: int, first_distinct: set[Any] |
 
 def read_table(ws, fields: tuple[Field, ...]) -> SheetRead:
     """Read a sheet laid out as one header row and one record per row."""
+    with paused_gc():
+        return _read_table(ws, fields)
+
+
+def _read_table(ws, fields: tuple[Field, ...]) -> SheetRead:
     result = SheetRead(title=ws.title, _fields={f.key: f for f in fields})
     index = _label_index(fields)
     rows, empty = _all_rows(ws)
