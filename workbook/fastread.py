@@ -165,30 +165,29 @@ def sheet_parts(archive) -> dict[str, str]:
     return parts
 
 
-def saved_time(path: Path) -> datetime | None:
-    """When the workbook was last saved (UTC, as Excel records it in docProps/core.xml)."""
+def _core_property(path: Path, tag: str) -> str | None:
+    """One property of docProps/core.xml as the program that saved the workbook recorded it, or None."""
     import zipfile
 
     try:
         with zipfile.ZipFile(path) as archive:
-            element = ElementTree.fromstring(archive.read("docProps/core.xml")).find(_DCTERMS)
+            element = ElementTree.fromstring(archive.read("docProps/core.xml")).find(tag)
     except (KeyError, zipfile.BadZipFile, ElementTree.ParseError):
         return None
-    if element is None or not element.text:
+    return element.text.strip() if element is not None and element.text and element.text.strip() else None
+
+
+def saved_time(path: Path) -> datetime | None:
+    """When the workbook was last saved (UTC, as Excel records it)."""
+    text = _core_property(path, _DCTERMS)
+    if text is None:
         return None
     try:
-        return datetime.fromisoformat(element.text.strip().rstrip("Z"))
+        return datetime.fromisoformat(text.rstrip("Z"))
     except ValueError:
         return None
 
 
 def saved_by(path: Path) -> str | None:
-    """Who last saved the workbook, as the program that saved it recorded (docProps/core.xml)."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            element = ElementTree.fromstring(archive.read("docProps/core.xml")).find(_LAST_MODIFIED_BY)
-    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError):
-        return None
-    return element.text.strip() if element is not None and element.text else None
+    """Who last saved the workbook."""
+    return _core_property(path, _LAST_MODIFIED_BY)
