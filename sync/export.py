@@ -50,6 +50,13 @@ class Export:
     problems: list[str] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
 
+    def why_waiting(self, lang: str) -> str | None:
+        """Why the master is not written yet (the ledger is up to date all the same), or None."""
+        if self.refused:
+            return say(lang, "the hand edits in master.xlsx have errors; nothing is taken in and the file is not "
+                             "updated until they are fixed: {errors}", errors=say(lang, "; ").join(self.refused[:5]))
+        return self.busy
+
 
 def take_office_edits(home: Home, ledger: Ledger, result: Export | None = None) -> Export:
     """If the office changed master.xlsx, take its edits into the ledger (or refuse them, with the report)."""

@@ -91,12 +91,7 @@ class BatchResult:
     @property
     def busy(self) -> str | None:
         """Why the master is not yet written (the ledger has the batch all the same)."""
-        if self.export is None:
-            return None
-        if self.export.refused:
-            return say(self.lang, "the hand edits in master.xlsx have errors; nothing is taken in and the file is not "
-                                  "updated until they are fixed: {errors}", errors=say(self.lang, "; ").join(self.export.refused[:5]))
-        return self.export.busy
+        return self.export.why_waiting(self.lang) if self.export else None
 
 
 def _private_copy(home: Home, item: Incoming) -> Path:

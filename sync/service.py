@@ -222,9 +222,7 @@ class SyncService:
             result = export_master(self.home, ledger)
         if result.refused:
             self.export_due = False  # nothing to do until the office fixes the master and saves it again
-            self._status("waiting", say(lang, "the hand edits in master.xlsx have errors; nothing is taken in and the "
-                                              "file is not updated until they are fixed: {errors}",
-                                        errors=say(lang, "; ").join(result.refused[:5])))
+            self._status("waiting", result.why_waiting(lang))
         elif result.busy:
             self._status("waiting", say(lang, "The ledger is up to date; {why}", why=result.busy))
         else:
