@@ -18,10 +18,11 @@ from pathlib import Path
 
 from ..calendar import Campaign
 from ..errors import UserError
-from ..flags import MONTHS, compute_flags, day_words, rule_title, study_targets
+from ..flags import compute_flags, day_words, rule_title, study_targets
 from ..i18n import N_, Domain
 from ..schema import load_schemas
 from .charts import hours_chart, trend_chart
+from .figures import hours_words, long_date
 from .flag_view import (
     LEVELS,
     STATE_WORDS,
@@ -38,7 +39,6 @@ from .issues import Issue
 from .progress import BranchProgress, Progress, compute_progress
 
 say = Domain("reports")
-say_flags = Domain("flags")
 TABLE_HEADER = [N_("Branch"), N_("Liaison"), N_("Members"), N_("This week's return"), N_("Hours studied (average)"),
                 N_("Hours due"), N_("On schedule"), N_("Attendance"), N_("Notebooks checked/passed"), N_("Flags")]
 CHANGES_HEADER = [N_("Level"), *(STATE_WORDS[state] for state in STATES), N_("Open now")]
@@ -96,20 +96,6 @@ class Bulletin:
         return "\n".join(part for part in parts if part)
 
 
-def long_date(lang: str, day: date) -> str:
-    """A date with its year: "6 Apr 2005", "2005年4月6日"."""
-    return say(lang, "{day} {month_name} {year}", day=day.day, month=day.month, year=day.year,
-               month_name=say_flags(lang, MONTHS[day.month - 1]))
-
-
-def _hours(lang: str, hours: float, due: float) -> str:
-    """Hours studied against hours due, in full: how far short, or that it is on schedule."""
-    if hours + 0.05 < due:
-        return say(lang, "{hours:.1f} hours studied on average, {due:.1f} due by then, {gap:.1f} short",
-                   hours=hours, due=due, gap=due - hours)
-    return say(lang, "{hours:.1f} hours studied on average, {due:.1f} due by then: on schedule", hours=hours, due=due)
-
-
 def _counted(lang: str, counts: Counter, words) -> str:
     return say(lang, ", ").join(say(lang, "{what} {count}", what=words(code), count=count)
                                 for code, count in counts.most_common())
@@ -142,7 +128,7 @@ def _headline(lang: str, progress: Progress, measured: Progress, states: dict[st
             rejected=counts["rejected"], missing=counts["missing"]),
         say(lang, "Study hours, from the records up to {cutoff}: the college's {members} members, {hours}. The "
                   "campaign's target is {target:g} hours.", cutoff=day_words(lang, measured.as_of),
-            members=int(figures["members"]), hours=_hours(lang, figures["hours"], figures["due"]), target=target),
+            members=int(figures["members"]), hours=hours_words(lang, figures["hours"], figures["due"]), target=target),
         say(lang, "On schedule: {on_target} of the {measured} members with study records ({share:.0%}); "
                   "{unmeasured} members have no record yet.", on_target=on_target, measured=with_records,
             share=on_target / with_records if with_records else 0, unmeasured=int(figures["members"]) - with_records),

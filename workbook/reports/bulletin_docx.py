@@ -20,10 +20,12 @@ RED = RGBColor(0xC0, 0x00, 0x00)
 # Fonts by language (Chinese text in 宋体 and 黑体, as a 简报 is set; English keeps Word's own).
 FONTS = {"zh": {"Normal": "宋体", "Title": "黑体", "Heading 1": "黑体", "Heading 2": "黑体"}}
 PAGE = (Cm(21.0), Cm(29.7))  # A4 portrait
-MARGINS = {"top": Cm(2.5), "bottom": Cm(2.2), "left": Cm(1.9), "right": Cm(1.9)}
-# The progress table's columns, in cm, summing to the 17.2 cm between the margins: the branch's name
-# (up to 12 characters, 生物医学工程研究所党支部) stays on one line at 9 pt.
-TABLE_WIDTHS = (4.3, 1.35, 1.0, 2.0, 1.5, 1.4, 1.4, 1.3, 1.6, 1.3)
+MARGINS = {"top": Cm(2.5), "bottom": Cm(2.2), "left": Cm(1.7), "right": Cm(1.7)}
+TEXT_WIDTH = 17.6  # cm between the margins
+# The progress table's columns, in cm, summing to TEXT_WIDTH. At 9 pt a Chinese character is 0.32 cm and a
+# cell pads 0.38 cm: the branch's name (up to 12 characters, 生物医学工程研究所党支部) and a return's state
+# (退回待更正) stay on one line; headers may take two.
+TABLE_WIDTHS = (4.3, 1.35, 1.35, 2.0, 1.5, 1.5, 1.4, 1.3, 1.6, 1.3)
 CHANGES_WIDTHS = (3.4, 2.2, 2.2, 2.2, 2.2)
 TABLE_POINTS = 9
 CHART_WIDTH = Cm(16.0)
@@ -89,7 +91,7 @@ def _masthead(document, bulletin: Bulletin) -> None:
     number.alignment = WD_ALIGN_PARAGRAPH.CENTER
     number.add_run(bulletin.issue_line).font.size = Pt(13)
     byline = document.add_paragraph()
-    byline.paragraph_format.tab_stops.add_tab_stop(Cm(17.2), alignment=2)  # right-aligned at the margin
+    byline.paragraph_format.tab_stops.add_tab_stop(Cm(TEXT_WIDTH), alignment=2)  # right-aligned at the margin
     byline.add_run(f"{bulletin.editor_line}\t{bulletin.date_line}").font.size = Pt(11)
     _rule_below(byline)
 

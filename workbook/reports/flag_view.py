@@ -34,8 +34,10 @@ def level_of(flag: Flag) -> str:
 
 
 def key_of(flag: Flag) -> str:
-    """What stays the same while a flag stays open: its rule and its subject."""
-    return f"{flag.rule}|{flag.subject_kind}|{flag.subject_id}"
+    """What stays the same while a flag stays open: its rule, its subject and the day it runs from (one branch
+    can miss two weeks' returns, one member have two fixes overdue)."""
+    since = flag.since.isoformat() if flag.since else ""
+    return f"{flag.rule}|{flag.subject_kind}|{flag.subject_id}|{since}"
 
 
 def snapshot(flags: Iterable[Flag]) -> dict[str, dict[str, str]]:

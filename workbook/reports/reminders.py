@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from ..flags import compute_flags, day_words
 from ..i18n import Domain
 from ..schema import load_schemas
+from .figures import hours_words
 from .flag_view import LEVELS, level_words, return_state, return_words, snapshot
 from .open_items import OpenItem, open_items
 from .progress import compute_progress
@@ -81,10 +82,8 @@ class _Context:
         lines = [say(lang, "Week {week}'s return: {state}.", week=self.progress.week,
                      state=return_words(lang, self.states.get(branch["branch_id"], "missing")))]
         if measured and measured.members:
-            lines.append(say(lang, "Hours (records up to {cutoff}): {studied:.1f} studied on average, {due:.1f} due, "
-                                   "{gap:.1f} short.", cutoff=day_words(lang, self.progress.week_end),
-                             studied=measured.average_hours, due=measured.expected_hours,
-                             gap=max(measured.expected_hours - measured.average_hours, 0)))
+            lines.append(say(lang, "Hours (records up to {cutoff}): {hours}.", cutoff=day_words(lang, self.progress.week_end),
+                             hours=hours_words(lang, measured.average_hours, measured.expected_hours)))
         return lines
 
 
@@ -92,8 +91,8 @@ def _reminder(context: _Context, branch: dict) -> Reminder:
     lang, items = context.lang, context.of_branch(branch["branch_id"])
     lines = [say(lang, "Dear {secretary},", secretary=branch.get("secretary", "")), ""]
     if items:
-        lines.append(say(lang, "As of {date}, {branch} has {count} open items ({levels}). Each says why it is open "
-                               "and what clears it:", branch=branch["name"], count=len(items),
+        lines.append(say(lang, "As of {date}, {branch} has {count} open items ({levels}), each with why it is open "
+                               "and how it clears:", branch=branch["name"], count=len(items),
                          levels=_levels(lang, items), **context.when))
     else:
         lines.append(say(lang, "As of {date}, {branch} has no open items. Thank you!", branch=branch["name"],
