@@ -89,17 +89,46 @@ def _worded(lang: str, values: dict[str, Any]) -> dict[str, Any]:
     return worded
 
 
+# A flag's level (how hard the office pushes) and its state against the previous week's flags
+# (docs/domain.md, "Falling behind"); codes in the core, words where a person reads them.
+LEVELS = ("escalate", "urge", "notice")  # most pressing first: the order of the Flags sheet
+LEVEL_WORDS = {"notice": N_("Notice"), "urge": N_("Urge"), "escalate": N_("Escalate")}
+STATES = ("new", "continuing", "cleared")
+STATE_WORDS = {"new": N_("New"), "continuing": N_("Continuing"), "cleared": N_("Cleared")}
+
+
 @dataclass(frozen=True)
 class Flag:
+    """One thing the office follows up: a member or a branch behind on one rule.
+
+    `level`, `first_seen` and `state` come from the flags kept for earlier weeks (flag_history.py);
+    a flag computed without history is new, first seen on the day it was computed, at its rule's
+    starting level."""
+
     subject_kind: str  # member | branch
-    subject_id: str
+    subject_id: str  # the member's ID, or the branch's
     name: str
-    branch: str
+    branch: str  # the branch's name
     rule: str  # a code; RULE_TITLES, DETAILS and SHORTFALLS give its words
     values: dict[str, Any]  # what the rule found (numbers, dates, names), for its words
-    since: date | None
+    since: date | None  # when the shortfall began, as the rule sees it
     liaison: str
     secretary: str
+    branch_id: str = ""
+    level: str = "notice"  # notice 提示 | urge 督促 | escalate 重点督办 (LEVELS)
+    first_seen: date | None = None  # the day the office first saw this flag
+    state: str = "new"  # new 新增 | continuing 持续 | cleared 已消除, against the previous week (STATES)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What makes two weeks' flags the same flag: who, and which rule."""
+        return self.subject_kind, self.subject_id, self.rule
+
+    def level_word(self, lang: str = "zh") -> str:
+        return say(lang, LEVEL_WORDS[self.level])
+
+    def state_word(self, lang: str = "zh") -> str:
+        return say(lang, STATE_WORDS[self.state])
 
     def title(self, lang: str = "zh") -> str:
         return rule_title(lang, self.rule)
@@ -118,7 +147,9 @@ class Flag:
         return {"subject_kind": self.subject_kind, "subject_id": self.subject_id, "name": self.name,
                 "branch": self.branch, "rule": self.title(lang), "detail": self.detail(lang), "since": self.since,
                 "liaison": self.liaison, "secretary": self.secretary, "shortfall": self.shortfall(lang),
-                "code": self.rule, "values": dict(self.values)}
+                "level": self.level_word(lang), "first_seen": self.first_seen, "state": self.state_word(lang),
+                "code": self.rule, "values": dict(self.values), "branch_id": self.branch_id,
+                "level_code": self.level, "state_code": self.state}
 
 
 class Facts:
@@ -157,7 +188,8 @@ class Facts:
         return Flag(
             "member" if member else "branch", member["member_id"] if member else branch_id,
             member["name"] if member else branch.get("name", branch_id), branch.get("name", branch_id),
-            rule, values, since, self.liaison.get(branch_id, ""), branch.get("secretary", ""))
+            rule, values, since, self.liaison.get(branch_id, ""), branch.get("secretary", ""), branch_id=branch_id,
+            first_seen=self.as_of)
 
 
 def study_targets(campaign: Campaign, rules: Rules) -> list[tuple[Phase, float]]:
