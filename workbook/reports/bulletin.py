@@ -25,7 +25,6 @@ from .charts import hours_chart, trend_chart
 from .figures import hours_words, long_date
 from .flag_view import (
     LEVELS,
-    STATE_WORDS,
     STATES,
     Changes,
     compare,
@@ -34,6 +33,7 @@ from .flag_view import (
     return_state,
     return_words,
     snapshot,
+    state_words,
 )
 from .issues import Issue
 from .progress import BranchProgress, Progress, compute_progress
@@ -41,7 +41,7 @@ from .progress import BranchProgress, Progress, compute_progress
 say = Domain("reports")
 TABLE_HEADER = [N_("Branch"), N_("Liaison"), N_("Members"), N_("This week's return"), N_("Hours studied (average)"),
                 N_("Hours due"), N_("On schedule"), N_("Attendance"), N_("Notebooks checked/passed"), N_("Flags")]
-CHANGES_HEADER = [N_("Level"), *(STATE_WORDS[state] for state in STATES), N_("Open now")]
+LEVEL_HEADER, OPEN_HEADER = N_("Level"), N_("Open now")  # the changes table: a level, its states, open now
 HEADINGS = {"headline": N_("1. Headline figures"), "table": N_("2. Progress by branch"),
             "charts": N_("3. Charts of the week"), "notes": N_("4. In the branches' own words"),
             "changes": N_("5. Since the last issue"), "changes-first": N_("5. Compared with the week before")}
@@ -84,7 +84,9 @@ class Bulletin:
         return {key: say(self.lang, message) for key, message in keys.items()}
 
     def header(self, which: str = "table") -> list[str]:
-        return [say(self.lang, text) for text in (TABLE_HEADER if which == "table" else CHANGES_HEADER)]
+        if which == "table":
+            return [say(self.lang, text) for text in TABLE_HEADER]
+        return [say(self.lang, LEVEL_HEADER), *(state_words(self.lang, s) for s in STATES), say(self.lang, OPEN_HEADER)]
 
     def text(self) -> str:
         """Every word of the bulletin but the charts', in reading order (for tests and search)."""
@@ -211,7 +213,7 @@ def _changes(lang: str, progress: Progress, figures: dict[str, float], before: I
     for state in STATES:
         counts = changes.by_rule[state]
         if counts:
-            lines.append(say(lang, "{state}: {count} ({rules}).", state=say(lang, STATE_WORDS[state]),
+            lines.append(say(lang, "{state}: {count} ({rules}).", state=state_words(lang, state),
                              count=sum(counts.values()), rules=_counted(lang, counts, lambda r: rule_title(lang, r))))
     if not any(changes.by_rule.values()):
         lines.append(say(lang, "No flag then or now."))

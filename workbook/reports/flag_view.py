@@ -10,39 +10,37 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from ..cells import as_day
-from ..flags import Flag
+from ..flags import LEVEL_WORDS, LEVELS, STATE_WORDS, STATES, Flag
 from ..i18n import N_, Domain
 
 say = Domain("reports")
+say_flags = Domain("flags")
 
-# Most urgent first: the order of every table and list that shows levels.
-LEVELS = ("priority", "urge", "notice")
-LEVEL_WORDS = {"priority": N_("Priority follow-up"), "urge": N_("Urge"), "notice": N_("Notice")}
-STATES = ("new", "continuing", "cleared")
-STATE_WORDS = {"new": N_("New"), "continuing": N_("Continuing"), "cleared": N_("Cleared")}
 RETURN_WORDS = {"received": N_("received"), "late": N_("late"), "rejected": N_("sent back for correction"),
                 "missing": N_("missing")}
-DEFAULT_LEVEL = "notice"
 
 
 def level_of(flag: Flag) -> str:
-    """The flag's level code; a flag that carries none is a notice."""
-    level = getattr(flag, "level", None) or flag.values.get("level")
-    return level if level in LEVELS else DEFAULT_LEVEL
+    """The flag's level code (flags.LEVELS, most pressing first)."""
+    return flag.level if flag.level in LEVELS else LEVELS[-1]
 
 
 def key_of(flag: Flag) -> str:
-    """What stays the same while a flag stays open: its rule, its subject and the day it runs from (one branch
-    can miss two weeks' returns, one member have two fixes overdue)."""
-    since = flag.since.isoformat() if flag.since else ""
-    return f"{flag.rule}|{flag.subject_kind}|{flag.subject_id}|{since}"
+    """What makes two weeks' flags the same flag (Flag.key: who, and which rule), as text a record can keep."""
+    return "|".join(flag.key)
 
 
-def snapshot(flags: Iterable[Flag]) -> dict[str, dict[str, str]]:
-    """The flags as a report remembers them: key -> level and rule (no names: a bulletin's record holds none)."""
-    return {key_of(f): {"level": level_of(f), "rule": f.rule} for f in flags}
+def snapshot(flags: Iterable[Flag]) -> dict[str, dict[str, Any]]:
+    """The flags as a report remembers them: key -> level, rule and how many (no names: a bulletin's record
+    holds none)."""
+    kept: dict[str, dict[str, Any]] = {}
+    for flag in flags:
+        entry = kept.setdefault(key_of(flag), {"level": level_of(flag), "rule": flag.rule, "count": 0})
+        entry["count"] += 1
+    return kept
 
 
 @dataclass(frozen=True)
@@ -57,18 +55,20 @@ class Changes:
         return {level: states["new"] + states["continuing"] for level, states in self.by_level.items()}
 
 
-def compare(now: Iterable[Flag], before: dict[str, dict[str, str]]) -> Changes:
+def compare(now: Iterable[Flag], before: dict[str, dict[str, Any]]) -> Changes:
+    """New: open now, not then; continuing: open then and now; cleared: open then, not now."""
     by_level = {level: dict.fromkeys(STATES, 0) for level in LEVELS}
     by_rule: dict[str, Counter] = {state: Counter() for state in STATES}
     current = snapshot(now)
     for key, flag in current.items():
         state = "continuing" if key in before else "new"
-        by_level[flag["level"]][state] += 1
-        by_rule[state][flag["rule"]] += 1
+        by_level[flag["level"]][state] += flag["count"]
+        by_rule[state][flag["rule"]] += flag["count"]
     for key, flag in before.items():
         if key not in current:
-            by_level[flag.get("level", DEFAULT_LEVEL) if flag.get("level") in LEVELS else DEFAULT_LEVEL]["cleared"] += 1
-            by_rule["cleared"][flag["rule"]] += 1
+            level = flag.get("level") if flag.get("level") in LEVELS else LEVELS[-1]
+            by_level[level]["cleared"] += flag.get("count", 1)
+            by_rule["cleared"][flag["rule"]] += flag.get("count", 1)
     return Changes(by_level, by_rule)
 
 
@@ -89,4 +89,8 @@ def return_words(lang: str, state: str) -> str:
 
 
 def level_words(lang: str, level: str) -> str:
-    return say(lang, LEVEL_WORDS[level])
+    return say_flags(lang, LEVEL_WORDS[level])
+
+
+def state_words(lang: str, state: str) -> str:
+    return say_flags(lang, STATE_WORDS[state])

@@ -75,6 +75,6 @@ def open_items(flags: list[Flag], tables: dict, lang: str, week_before: set[str]
         why = _sent_back(tables, flag, grace_days) if flag.subject_kind == "branch" else None
         if why is not None:
             reason, clears = say(lang, SENT_BACK, week=flag.values["week"], why=why), say(lang, SENT_BACK_CLEARS)
-        items.append(OpenItem(level_of(flag), flag.subject_kind, flag.name, branch_ids.get(flag.branch, flag.subject_id),
+        items.append(OpenItem(level_of(flag), flag.subject_kind, flag.name, flag.branch_id or branch_ids.get(flag.branch, ''),
                               flag.branch, flag.title(lang), reason, clears, key_of(flag) not in week_before))
     return sorted(items, key=OpenItem.sort_key)
