@@ -12,7 +12,7 @@ from .charts import CHART_TITLES
 say = Domain("reports")
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
 STYLE = ("@page{size:A4 portrait;margin:2cm 1.7cm}"
-         "body{font-family:'Noto Serif CJK SC','SimSun','Noto Sans CJK SC',serif;max-width:17.6cm;margin:auto}"
+         "body{font-family:'SimSun','Noto Sans CJK SC',serif;max-width:17.6cm;margin:auto}"
          ".masthead{text-align:center;color:#C00000}.masthead h1{font-size:20pt;margin:.3em 0}"
          ".byline{display:flex;justify-content:space-between;border-bottom:3px solid #C00000;padding-bottom:.3em}"
          "table{border-collapse:collapse;margin:auto}td,th{border:1px solid #666;padding:2px 5px;font-size:9pt;"
