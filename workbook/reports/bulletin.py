@@ -45,7 +45,11 @@ LEVEL_HEADER, OPEN_HEADER = N_("Level"), N_("Open now")  # the changes table: a 
 HEADINGS = {"headline": N_("1. Headline figures"), "table": N_("2. Progress by branch"),
             "charts": N_("3. Charts of the week"), "notes": N_("4. In the branches' own words"),
             "changes": N_("5. Since the last issue"), "changes-first": N_("5. Compared with the week before")}
-FIGURES = ("received", "hours", "due", "flags")  # what an issue remembers of its headline, for the next one
+FIGURES = ("received", "hours", "due", "flags")
+# Members on schedule, and (True) the members with no study record yet when there are any.
+ON_SCHEDULE = {False: N_("On schedule: {on_target} of the {measured} members with study records ({share:.0%})."),
+               True: N_("On schedule: {on_target} of the {measured} members with study records ({share:.0%}); "
+                        "{unmeasured} members have no record yet.")}  # what an issue remembers of its headline, for the next one
 
 
 @dataclass
@@ -131,9 +135,9 @@ def _headline(lang: str, progress: Progress, measured: Progress, states: dict[st
         say(lang, "Study hours, from the records up to {cutoff}: the college's {members} members, {hours}. The "
                   "campaign's target is {target:g} hours.", cutoff=day_words(lang, measured.as_of),
             members=int(figures["members"]), hours=hours_words(lang, figures["hours"], figures["due"]), target=target),
-        say(lang, "On schedule: {on_target} of the {measured} members with study records ({share:.0%}); "
-                  "{unmeasured} members have no record yet.", on_target=on_target, measured=with_records,
-            share=on_target / with_records if with_records else 0, unmeasured=int(figures["members"]) - with_records),
+        say(lang, ON_SCHEDULE[bool(int(figures["members"]) - with_records)], on_target=on_target,
+            measured=with_records, share=on_target / with_records if with_records else 0,
+            unmeasured=int(figures["members"]) - with_records),
     ]
     if rated:
         lines.append(say(lang, "Attendance at centralised sessions (leave not counted): {lowest:.0%} to {highest:.0%} "

@@ -28,7 +28,7 @@ TEXT_WIDTH = 17.6  # cm between the margins
 TABLE_WIDTHS = (4.3, 1.35, 1.35, 2.0, 1.5, 1.5, 1.4, 1.3, 1.6, 1.3)
 CHANGES_WIDTHS = (3.4, 2.2, 2.2, 2.2, 2.2)
 TABLE_POINTS = 9
-CHART_WIDTH = Cm(16.0)
+CHART_WIDTH = Cm(15.0)
 
 
 def _fonts(document, lang: str) -> None:
