@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..workbook import journal
+from ..workbook import flag_history, journal
 from ..workbook.books import (
     EXPORTED_SEQ,
     MASTER_STATE,
@@ -48,7 +48,8 @@ class Export:
     refused: list[str] = field(default_factory=list)  # why the office's edits in the master were not taken
     taken: int = 0  # office edits taken into the ledger
     problems: list[str] = field(default_factory=list)
-    flags: list[Flag] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)  # open, with level, first seen and state
+    cleared: list[Flag] = field(default_factory=list)  # last week's flags that are gone this week
 
     def why_waiting(self, lang: str) -> str | None:
         """Why the master is not written yet (the ledger is up to date all the same), or None."""
@@ -112,8 +113,10 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
         tables = ledger.tables()
         day = as_of or home.as_of
         facts = Facts(tables, day, ledger.schemas)  # indexed once for the flags and the dashboard
-        result.flags = compute_flags(tables, day, ledger.schemas, facts)
-        tables["flags"] = flag_rows(result.flags, home.lang)
+        raised = compute_flags(tables, day, ledger.schemas, facts)
+        result.flags, result.cleared = flag_history.keep(ledger, raised, day, facts.campaign, ledger.schemas.rules.levels)
+        tables["flags"] = flag_rows(flag_history.by_level([*result.flags, *result.cleared]), home.lang)
+        journal.mirror(ledger, journal_path(home))  # a changed week of flags is a journal entry of its own
         with ledger.transaction():
             ledger.replace_all("flags", tables["flags"])
         if result.refused:

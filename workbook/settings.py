@@ -164,8 +164,26 @@ class Thresholds(_Section):
     away_report_weeks: int = _setting(doc="members away on training report within this many weeks", minimum=0)
     return_grace_days: int = _setting(doc="a week's return is late after the week's end and this many days",
                                       minimum=0)
-    inspection_due_weeks: int = _setting(doc="weeks into a phase after which a member with no notebook check "
-                                             "is flagged", minimum=0)
+    hours_tolerance: float = _setting(doc="study hours a member may be short of the pro-rata share before he is "
+                                          "flagged", minimum=0)
+    hours_tolerance_share: float = _setting(doc="or this share of the hours due by then, whichever is larger",
+                                            minimum=0, maximum=1)
+    late_joiner_target: str = _setting(doc="pro_rata: a member who joins during a phase owes its target for his days "
+                                           "in it; full: the whole target", choices=("pro_rata", "full"))
+    attendance_min_sessions: int = _setting(doc="counted central sessions (present or absent) before the attendance "
+                                                "rate applies", minimum=1)
+    inspection_share_min: float = _setting(doc="a branch with a smaller share of its members' notebooks checked in "
+                                               "the phase is flagged ...", minimum=0, maximum=1)
+    inspection_days_before_end: int = _setting(doc="... in the last this many days of the phase", minimum=0)
+    opinions_due_phase: int = _setting(doc="opinions are due by the end of this phase (1 is the first)", minimum=1)
+
+
+@dataclass(frozen=True)
+class Levels(_Section):
+    urge_after_weeks: int = _setting(doc="a flag still open this many weeks after it was first raised is urged "
+                                         "(督促)", minimum=0)
+    escalate_after_weeks: int = _setting(doc="... and escalated (重点督办) after this many", minimum=0)
+    urge_at_once: tuple[str, ...] = _setting(doc="rule codes (or code:variant) urged from the day they are raised")
 
 
 @dataclass(frozen=True)
@@ -183,6 +201,7 @@ class Rules(_Section):
 
     campaign: CampaignRules = _setting(doc="the campaign")
     thresholds: Thresholds = _setting(doc="when a member or a branch falls behind")
+    levels: Levels = _setting(doc="how hard a flag is pushed: 提示, 督促, 重点督办")
     limits: Limits = _setting(doc="what BranchBook agrees to open")
 
     def threshold(self, name: str) -> Any:
