@@ -143,3 +143,17 @@ def current_tables(home: Home, keys=None) -> dict[str, list[dict]]:
             with writing(home, "read"):
                 take_office_edits(home, ledger)
         return ledger.tables(keys)
+
+
+def current_flags(home: Home, as_of: date) -> list[Flag]:
+    """The open flags as of a day, most pressing first, with level, first seen and state from the weeks kept
+    (what is kept is not changed: only writing the master keeps a week's flags)."""
+    with open_ledger(home) as ledger:
+        if master_changed(home, ledger):
+            with writing(home, "read"):
+                take_office_edits(home, ledger)
+        tables = ledger.tables()
+        facts = Facts(tables, as_of, ledger.schemas)
+        flags = compute_flags(tables, as_of, ledger.schemas, facts)
+        opened, _ = flag_history.annotate(ledger, flags, as_of, facts.campaign, ledger.schemas.rules.levels)
+        return flag_history.by_level(opened)
