@@ -278,11 +278,11 @@ def _study(facts: Facts, member: dict, until: date | None = None) -> StudyProgre
     return StudyProgress(hours, expected, has_records, first, target, until)
 
 
-def study_progress(facts: Facts, member: dict) -> tuple[float, float, bool, date] | None:
-    """(hours so far, hours expected by now, has any record, the day he is measured from) in the phases
-    that carry a study target (study_targets), measured to his branch's data cut-off; None before he starts."""
-    until = facts.data_until(member)
-    progress = _study(facts, member, until) if until else None
+def study_progress(facts: Facts, member: dict, until: date | None = None) -> tuple[float, float, bool, date] | None:
+    """(hours so far, hours expected by then, has any record, the day he is measured from) in the phases
+    that carry a study target (study_targets), up to `until` (default: the as-of day; the flags measure to
+    `facts.data_until(member)`, his branch's data cut-off); None before he starts."""
+    progress = _study(facts, member, until)
     if progress is None:
         return None
     return progress.hours, progress.expected, progress.has_records, progress.start
