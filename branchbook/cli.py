@@ -162,8 +162,7 @@ def _merge(args) -> int:
 def _flags(args) -> int:
     from datetime import date
 
-    from .sync.export import current_tables
-    from .workbook.flags import compute_flags
+    from .sync.export import current_flags
     from .workbook.reports.summaries import flags_text
 
     home = _home(args)
@@ -171,7 +170,7 @@ def _flags(args) -> int:
         day = date.fromisoformat(args.as_of) if args.as_of else home.as_of
     except ValueError:
         raise UserError("bad-date", text=args.as_of) from None
-    flags = compute_flags(current_tables(home), day)
+    flags = current_flags(home, day)
     lang = args.lang or home.lang
     emit(args, [f.row(lang) for f in flags], flags_text(flags, limit=10_000, lang=lang))
     return Exit.OK
@@ -291,12 +290,12 @@ def _bulletin(args) -> int:
 
 
 def _remind(args) -> int:
-    from .sync.export import current_tables
+    from .sync.export import current_flags, current_tables
     from .workbook.reports.publish import write_digests, write_reminders
 
     home = _home(args)
-    tables = current_tables(home)
-    written, digests = write_reminders(home, tables), write_digests(home, tables)
+    tables, flags = current_tables(home), current_flags(home, home.as_of)
+    written, digests = write_reminders(home, tables, flags), write_digests(home, tables, flags)
     lines = [str(path) for _, path in written + digests]
     sent = None
     if args.send:

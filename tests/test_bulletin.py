@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-from collections import Counter
 from datetime import date, datetime
 
 import pytest
@@ -20,6 +19,7 @@ from returns_factory import edit
 
 from branchbook.cli import main
 from branchbook.demo.fill import Secretary, fill_return
+from branchbook.sync.export import current_flags
 from branchbook.sync.pipeline import Incoming, process
 from branchbook.workbook.flags import compute_flags
 from branchbook.workbook.home import CONFIG_NAME, Home
@@ -142,11 +142,6 @@ def test_the_headline_words_every_figure_in_full(bulletin_home):
     assert bulletin.headline[-1].startswith(f"未消除的落后提醒 {len(flags)} 条") and f"涉及党员 {members} 人" in bulletin.headline[-1]
 
 
-def _keys(flags) -> Counter:
-    """Flags by identity (Flag.key: who, and which rule), counted."""
-    return Counter(f.key for f in flags)
-
-
 def test_issues_are_numbered_by_bulletin_kept_through_a_rebuild_and_compared_with_the_last(bulletin_home, tmp_path):
     home = Home.open(shutil.copytree(bulletin_home.root, tmp_path / "home"))
     outbox = home.folder("outbox")
@@ -158,17 +153,19 @@ def test_issues_are_numbered_by_bulletin_kept_through_a_rebuild_and_compared_wit
     assert main(["bulletin", str(home.root), "--week", "4", "--format", "html"]) == 0
     page = (outbox / "简报第2期_第4周.html").read_text(encoding="utf-8")
     assert "第2期" in page and "与第1期（第3周，03月29日）相比" in page
-    # What changed since issue 1, counted here from the flags of each issue's day.
+    # What changed since issue 1, counted here from the open flags of each issue's day (with their levels).
     tables = read_master(home.master)
-    flags_then, flags_now = compute_flags(tables, date(2005, 3, 29)), compute_flags(tables, date(2005, 4, 5))
-    then, now = _keys(flags_then), _keys(flags_now)
-    expected = {"新增": sum(n for k, n in now.items() if k not in then),
-                "持续": sum(n for k, n in now.items() if k in then),
-                "已消除": sum(n for k, n in then.items() if k not in now)}
-    assert {f.level for f in flags_then + flags_now} == {"notice"}  # until the rules give levels from history
-    row = re.search(r"<tr><td>提示</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td></tr>", page)
-    assert row, page[-2000:]
-    assert [int(v) for v in row.groups()] == [expected["新增"], expected["持续"], expected["已消除"], len(flags_now)]
+    then = {f.key: f.level for f in current_flags(home, date(2005, 3, 29))}
+    now = current_flags(home, date(2005, 4, 5))
+    words = {"escalate": "重点督办", "urge": "督促", "notice": "提示"}
+    for level, word in words.items():
+        new = sum(f.level == level and f.key not in then for f in now)
+        continuing = sum(f.level == level and f.key in then for f in now)
+        cleared = sum(lv == level for key, lv in then.items() if key not in {f.key for f in now})
+        row = re.search(rf"<tr><td>{word}</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td></tr>", page)
+        assert row and [int(v) for v in row.groups()] == [new, continuing, cleared, new + continuing], word
+    expected = {"新增": sum(f.key not in then for f in now), "持续": sum(f.key in then for f in now),
+                "已消除": len(then.keys() - {f.key for f in now})}
     for state, count in expected.items():
         if count:
             assert f"{state} {count} 条：" in page
@@ -197,15 +194,17 @@ def test_each_secretary_reads_her_open_items_why_and_what_clears_them(bulletin_h
     assert "第4周周报：未交。" in silent and "交回第4周周报并合并后消除。" in silent
     sent_back = (home.folder("outbox") / "提醒" / "检测技术研究所党支部.txt").read_text(encoding="utf-8")  # B05
     reason = next(r["note"] for r in tables["returns"] if r["branch_id"] == "B05" and r["week"] == 4)
-    assert "第4周周报：退回待更正。" in sent_back and f"第4周周报已退回待更正：{reason}" in sent_back
-    assert "更正后重新发送，收到并合并后消除。" in sent_back
-    # A member behind on hours: the hours he still needs, computed here from the raw sheets.
+    assert "第4周周报：退回待更正。" in sent_back and reason in sent_back  # why it was sent back, as the receipt says
+    assert "第4周周报更正后重新发送，收到并合并后消除。" in sent_back
+    # A member behind on hours: the hours he still needs, computed here from the raw sheets up to the end of
+    # the last week his branch returned (4/3), the last day its records can carry.
+    cutoff = date(2005, 4, 3)
     phase = next(p for p in tables["phases"] if p["target_hours"])
-    due = 40 * ((WEEK4 - phase["start"]).days + 1) / ((phase["end"] - phase["start"]).days + 1)
-    behind = next(f for f in flags if f.rule == "study-hours" and f.branch == "博士生党支部")
-    gap = round(due - _member_hours(tables, behind.subject_id, WEEK4), 1)
-    letter = (home.folder("outbox") / "提醒" / "博士生党支部.txt").read_text(encoding="utf-8")
-    line = next(i for i, text in enumerate(letter.splitlines()) if f"【提示】{behind.name}：学时落后于进度" in text)
+    due = 40 * ((cutoff - phase["start"]).days + 1) / ((phase["end"] - phase["start"]).days + 1)
+    behind = next(f for f in flags if f.rule == "study-hours")
+    gap = round(due - _member_hours(tables, behind.subject_id, cutoff), 1)
+    letter = (home.folder("outbox") / "提醒" / f"{behind.branch}.txt").read_text(encoding="utf-8")
+    line = next(i for i, text in enumerate(letter.splitlines()) if f"{behind.name}：学时落后于进度" in text)
     assert f"再学 {gap:g} 学时" in letter.splitlines()[line + 1]
 
 

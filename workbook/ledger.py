@@ -79,6 +79,10 @@ class Ledger:
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             self.db.execute("CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, "
                             "kind TEXT NOT NULL, who TEXT, body TEXT NOT NULL)")
+            # Each week's flags as they were raised (workbook/flag_history.py): a flag as JSON, keyed by week and flag.
+            self.db.execute("CREATE TABLE IF NOT EXISTS flag_history (week INTEGER NOT NULL, subject_kind TEXT NOT NULL, "
+                            "subject_id TEXT NOT NULL, rule TEXT NOT NULL, flag TEXT NOT NULL, "
+                            "PRIMARY KEY (week, subject_kind, subject_id, rule))")
 
     def _add_new_columns(self, sheet: SheetSchema) -> None:
         """A ledger made before a field was added to schemas/ gets its column, blank in every row

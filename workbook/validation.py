@@ -7,7 +7,9 @@ from typing import Any
 
 from .cells import as_day
 from .checks.attendance import check_credited_hours, check_daily_hours, check_grid
+from .checks.empty import check_not_empty
 from .checks.formulas import check_uncalculated
+from .checks.inspections import check_fix_deadlines
 from .checks.keys import check_duplicates, check_references, check_roster_members
 from .checks.return_meta import check_meta
 from .checks.structure import book_language, check_headers, check_sheet_set
@@ -111,11 +113,14 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None) ->
             findings += check_roster_members(read, rows, roster, labels["member_id"])
         if week:
             findings += check_dates_in_week(read, rows, sheet, *week, lang)
+        if sheet.key == "inspections":
+            findings += check_fix_deadlines(read, rows, sheet, lang)
     declared = {r["session_no"] for _, r in parsed["sessions"] if r.get("session_no")}
     status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=layout.sheet("attendance").codes)
     statuses, problems = check_grid(data.grid, status, declared, lang)
     findings += problems
     findings += check_daily_hours(parsed["sessions"], statuses, data.tables["selfstudy"], parsed["selfstudy"], lang)
+    findings += check_not_empty(parsed, statuses, [s.key for s in layout.sheets if s.kind == "records"])
     parsed["attendance"] = statuses  # type: ignore[assignment]
     stats = {key: len(rows) for key, rows in parsed.items()}
     meta = {k: v for k, v in (data.meta or {}).items()}

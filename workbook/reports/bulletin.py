@@ -18,9 +18,10 @@ from pathlib import Path
 
 from ..calendar import Campaign
 from ..errors import UserError
-from ..flags import compute_flags, day_words, rule_title, study_targets
+from ..flags import Flag, compute_flags, day_words, rule_title, study_targets
 from ..i18n import N_, Domain
-from ..schema import load_schemas
+from ..return_states import ReturnState
+from ..schema import Schemas, load_schemas
 from .charts import hours_chart, trend_chart
 from .figures import hours_words, long_date
 from .flag_view import (
@@ -30,8 +31,9 @@ from .flag_view import (
     compare,
     level_of,
     level_words,
+    received,
     return_state,
-    return_words,
+    sent_back,
     snapshot,
     state_words,
 )
@@ -117,9 +119,10 @@ def _college_figures(progress: Progress, measured: Progress) -> dict[str, float]
     }
 
 
-def _headline(lang: str, progress: Progress, measured: Progress, states: dict[str, str], target: float) -> list[str]:
+def _headline(lang: str, progress: Progress, measured: Progress, states: dict[str, ReturnState],
+              target: float) -> list[str]:
     figures = _college_figures(progress, measured)
-    counts = Counter(states.values())
+    counts = Counter(state.state for state in states.values())
     rated = [b.attendance_rate for b in progress.branches if b.attendance_rate is not None]
     with_records = sum(b.measured for b in measured.branches)
     on_target = sum(b.on_target for b in measured.branches)
@@ -130,8 +133,8 @@ def _headline(lang: str, progress: Progress, measured: Progress, states: dict[st
         say(lang, "Week {week} ({start}–{end}): {received} of {branches} branches sent their return ({late} of them "
                   "late); {rejected} sent back for correction; {missing} not received.",
             week=progress.week, start=day_words(lang, progress.week_start), end=day_words(lang, progress.week_end),
-            received=counts["received"] + counts["late"], branches=len(progress.branches), late=counts["late"],
-            rejected=counts["rejected"], missing=counts["missing"]),
+            received=sum(received(state) for state in states.values()), branches=len(progress.branches),
+            late=counts["late"], rejected=sum(sent_back(state) for state in states.values()), missing=counts["missing"]),
         say(lang, "Study hours, from the records up to {cutoff}: the college's {members} members, {hours}. The "
                   "campaign's target is {target:g} hours.", cutoff=day_words(lang, measured.as_of),
             members=int(figures["members"]), hours=hours_words(lang, figures["hours"], figures["due"]), target=target),
@@ -156,30 +159,30 @@ def _headline(lang: str, progress: Progress, measured: Progress, states: dict[st
     return lines
 
 
-def _row(lang: str, branch: BranchProgress, measured: BranchProgress, state: str) -> list[str]:
+def _row(lang: str, branch: BranchProgress, measured: BranchProgress, state: ReturnState) -> list[str]:
     share = "—" if measured.on_target_share is None else f"{measured.on_target_share:.0%}"
     rate = "—" if branch.attendance_rate is None else f"{branch.attendance_rate:.0%}"
-    return [branch.name, branch.liaison or "—", str(branch.members), return_words(lang, state),
+    return [branch.name, branch.liaison or "—", str(branch.members), state.word(lang),
             f"{measured.average_hours:.1f}", f"{measured.expected_hours:.1f}", share, rate,
             f"{branch.inspected}/{branch.passed}", str(branch.flags)]
 
 
-def _notes(lang: str, tables: dict, progress: Progress, states: dict[str, str]) -> list[BranchNote]:
+def _notes(lang: str, tables: dict, progress: Progress, states: dict[str, ReturnState]) -> list[BranchNote]:
     merged = {r.get("branch_id"): r for r in tables.get("returns", [])
               if r.get("week") == progress.week and r.get("result") == "merged"}
     notes = []
     for branch in progress.branches:
         state = states[branch.branch_id]
         heading = say(lang, "{branch} (week {week}'s return: {state})", branch=branch.name, week=progress.week,
-                      state=return_words(lang, state))
-        received = merged.get(branch.branch_id)
-        if received is None:
+                      state=state.word(lang))
+        merged_return = merged.get(branch.branch_id)
+        if merged_return is None:
             why = (N_("The return was sent back for correction; its words will be quoted once it is merged.")
-                   if state == "rejected" else N_("No return this week: nothing to quote."))
+                   if sent_back(state) else N_("No return this week: nothing to quote."))
             notes.append(BranchNote(heading, say(lang, why), None))
             continue
-        notes.append(BranchNote(heading, _quoted(lang, QUOTED["summary"], received.get("summary")),
-                                _quoted(lang, QUOTED["problems"], received.get("problems"))))
+        notes.append(BranchNote(heading, _quoted(lang, QUOTED["summary"], merged_return.get("summary")),
+                                _quoted(lang, QUOTED["problems"], merged_return.get("problems"))))
     return notes
 
 
@@ -227,21 +230,21 @@ def _changes(lang: str, progress: Progress, figures: dict[str, float], before: I
 
 
 def build_bulletin(tables: dict[str, list[dict]], as_of: date, college: str | None = None, lang: str = "zh", *,
-                   number: int = 1, editor: str | None = None, before: Issue | None = None) -> Bulletin:
+                   number: int = 1, editor: str | None = None, before: Issue | None = None,
+                   flags: list[Flag] | None = None, schemas: Schemas | None = None) -> Bulletin:
     """Issue `number` of the bulletin as of a day, in `lang`; `before`, the issue it follows (None: the first).
 
-    `college` and `editor` as the settings name them (None: "the college", "the Party committee office")."""
-    schemas = load_schemas()
-    progress = compute_progress(tables, as_of, schemas)
+    `college` and `editor` as the settings name them (None: "the college", "the Party committee office");
+    `flags`, the open flags with their levels (flag_view.with_levels; None: as the rules raise them, at 提示)."""
+    schemas = schemas or load_schemas()
+    progress = compute_progress(tables, as_of, schemas, flags=flags)
     # Hours are measured to the end of the report week: no return can carry a later day (issue 12).
     measured = compute_progress(tables, progress.week_end, schemas, flags=[])
     by_id = {b.branch_id: b for b in measured.branches}
-    due = progress.week_end + timedelta(days=schemas.rules.thresholds.return_grace_days)
-    states = {b.branch_id: return_state(tables.get("returns", []), b.branch_id, progress.week, due)
-              for b in progress.branches}
+    states = {b.branch_id: return_state(tables, b.branch_id, progress.week, as_of, schemas) for b in progress.branches}
     target = sum(hours for _, hours in study_targets(Campaign.from_records(tables.get("phases", [])), schemas.rules))
     figures = _college_figures(progress, measured)
-    figures["received"] = sum(state in ("received", "late") for state in states.values())
+    figures["received"] = sum(received(state) for state in states.values())
     if before is None:
         baseline_day = as_of - timedelta(days=7)
         baseline = snapshot(compute_flags(tables, baseline_day, schemas))

@@ -1,26 +1,28 @@
 """How the reports read a flag's level and a branch's return state: the one place that knows where they come from.
 
-The levels (提示 / 督促 / 重点督办) and the return states are the flag rules' (docs/domain.md, "Falling
-behind"); the bulletin, the reminders and the digests take them from here only, and compare flags by
-their key (rule, subject), so that "new / continuing / cleared" means the same in every report.
+The levels (提示 / 督促 / 重点督办, from the weeks kept: flag_history.py) and the return states
+(return_states.py) are the flag rules' (docs/domain.md, "Falling behind"); the bulletin, the reminders
+and the digests take them from here only, and compare flags by their key (Flag.key: who, and which
+rule), so that "new / continuing / cleared" means the same in every report.
 """
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from ..cells import as_day
-from ..flags import LEVEL_WORDS, LEVELS, STATE_WORDS, STATES, Flag
-from ..i18n import N_, Domain
+from .. import flag_history, return_states
+from ..calendar import Campaign
+from ..flags import LEVEL_WORDS, LEVELS, STATE_WORDS, STATES, Flag, compute_flags
+from ..i18n import Domain
+from ..ledger import Ledger
+from ..return_states import ReturnState
+from ..schema import Schemas
 
-say = Domain("reports")
 say_flags = Domain("flags")
 
-RETURN_WORDS = {"received": N_("received"), "late": N_("late"), "rejected": N_("sent back for correction"),
-                "missing": N_("missing")}
 
 
 def level_of(flag: Flag) -> str:
@@ -72,20 +74,34 @@ def compare(now: Iterable[Flag], before: dict[str, dict[str, Any]]) -> Changes:
     return Changes(by_level, by_rule)
 
 
-def return_state(receipts: Iterable[dict], branch_id: str, week: int, due: date) -> str:
-    """The branch's return for the week: received, late, rejected (sent back, nothing merged yet) or missing.
-
-    A correction of a return sent back is on time when the first version was (docs/domain.md, "Flow" 5)."""
-    mine = [r for r in receipts if r.get("branch_id") == branch_id and r.get("week") == week]
-    if any(r.get("result") in ("merged", "replaced") for r in mine):
-        sent = [as_day(r.get("received_at")) for r in mine if r.get("result") in ("merged", "replaced", "rejected")]
-        arrived = min((day for day in sent if day), default=None)
-        return "late" if arrived and arrived > due else "received"
-    return "rejected" if any(r.get("result") == "rejected" for r in mine) else "missing"
+def return_state(tables: dict, branch_id: str, week: int, as_of: date, schemas: Schemas) -> ReturnState:
+    """Where the branch's return for the week stands (未交, 已交, 迟交, 退回待更正, 空表, 更正已收): return_states.py."""
+    return return_states.return_state(Campaign.from_records(tables.get("phases", [])), tables.get("returns", []),
+                                      branch_id, week, schemas.rules.thresholds.return_grace_days, as_of)
 
 
-def return_words(lang: str, state: str) -> str:
-    return say(lang, RETURN_WORDS[state])
+def received(state: ReturnState) -> bool:
+    return state.merged
+
+
+def sent_back(state: ReturnState) -> bool:
+    return state.state in ("rejected", "empty")
+
+
+def with_levels(ledger: Ledger, flags: list[Flag], as_of: date, tables: dict, schemas: Schemas) -> list[Flag]:
+    """The flags with the level, first day and state the weeks kept in the ledger give them (flag_history.py)."""
+    opened, _ = flag_history.annotate(ledger, flags, as_of, Campaign.from_records(tables.get("phases", [])),
+                                      schemas.rules.levels)
+    return opened
+
+
+def new_keys(flags: list[Flag], tables: dict, as_of: date, schemas: Schemas) -> set[str]:
+    """The flags raised since the week before: from their state when the history gave one (with_levels), else
+    against the flags the rules raise a week earlier."""
+    if any(flag.state != "new" for flag in flags):
+        return {key_of(flag) for flag in flags if flag.state == "new"}
+    before = {key_of(flag) for flag in compute_flags(tables, as_of - timedelta(days=7), schemas)}
+    return {key_of(flag) for flag in flags if key_of(flag) not in before}
 
 
 def level_words(lang: str, level: str) -> str:

@@ -8,12 +8,13 @@ from pathlib import Path
 from .. import journal
 from ..books import journal_path
 from ..calendar import Campaign
+from ..flags import Flag, compute_flags
 from ..home import Home
 from ..i18n import Domain
 from ..ledger import Ledger
-from ..schema import load_schemas
 from ..settings import Settings
 from .bulletin import build_bulletin, write_bulletin
+from .flag_view import with_levels
 from .issues import issue_before, number_for, past_issues, record
 from .progress import week_reported
 from .reminders import Digest, Reminder, digests, reminders
@@ -27,7 +28,7 @@ def report_date(home: Home, tables: dict, week: int | None) -> date:
     if week is None:
         return home.as_of
     _, end = Campaign.from_records(tables["phases"]).week_range(week)
-    return end + timedelta(days=load_schemas().rules.thresholds.return_grace_days)
+    return end + timedelta(days=home.schemas.rules.thresholds.return_grace_days)
 
 
 def _named(home: Home, key: str) -> str | None:
@@ -44,12 +45,13 @@ def college_name(home: Home) -> str | None:
 def make_bulletin(home: Home, tables: dict, ledger: Ledger, week: int | None = None, fmt: str = "docx",
                   who: str | None = None) -> Path:
     """The bulletin in outbox/, numbered and recorded in the ledger (issues.py); the caller holds the writer's lock."""
-    lang = home.lang
+    lang, schemas = home.lang, home.schemas
     as_of = report_date(home, tables, week)
     past = past_issues(ledger)
     number = number_for(past, week_reported(Campaign.from_records(tables["phases"]), as_of))
+    flags = with_levels(ledger, compute_flags(tables, as_of, schemas), as_of, tables, schemas)
     bulletin = build_bulletin(tables, as_of, college_name(home), lang, number=number, editor=_named(home, "editor"),
-                              before=issue_before(past, number))
+                              before=issue_before(past, number), flags=flags, schemas=schemas)
     outbox = home.folder("outbox")
     outbox.mkdir(exist_ok=True)
     path = write_bulletin(bulletin, outbox / say(lang, "bulletin_{number}_week{week}.{format}", number=number,
@@ -69,13 +71,13 @@ def _write(folder: Path, letters: list, name_of) -> list[tuple]:
     return written
 
 
-def write_reminders(home: Home, tables: dict) -> list[tuple[Reminder, Path]]:
-    """One text per branch secretary in outbox/提醒/, named after the branch."""
-    return _write(home.folder("outbox") / say(home.lang, "reminders"), reminders(tables, home.as_of, home.lang),
-                  lambda reminder: reminder.branch)
+def write_reminders(home: Home, tables: dict, flags: list[Flag] | None = None) -> list[tuple[Reminder, Path]]:
+    """One text per branch secretary in outbox/提醒/, named after the branch; `flags` with their levels."""
+    return _write(home.folder("outbox") / say(home.lang, "reminders"),
+                  reminders(tables, home.as_of, home.lang, flags, home.schemas), lambda reminder: reminder.branch)
 
 
-def write_digests(home: Home, tables: dict) -> list[tuple[Digest, Path]]:
+def write_digests(home: Home, tables: dict, flags: list[Flag] | None = None) -> list[tuple[Digest, Path]]:
     """One text per committee liaison in outbox/联系委员摘要/, named after her."""
-    return _write(home.folder("outbox") / say(home.lang, "digests"), digests(tables, home.as_of, home.lang),
-                  lambda digest: digest.liaison)
+    return _write(home.folder("outbox") / say(home.lang, "digests"),
+                  digests(tables, home.as_of, home.lang, flags, home.schemas), lambda digest: digest.liaison)

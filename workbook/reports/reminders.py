@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from ..flags import compute_flags, day_words
+from ..flags import Flag, compute_flags, day_words
 from ..i18n import Domain
-from ..schema import load_schemas
+from ..schema import Schemas, load_schemas
 from .figures import hours_words
-from .flag_view import LEVELS, level_words, return_state, return_words, snapshot
+from .flag_view import LEVELS, level_words, new_keys, return_state
 from .open_items import OpenItem, open_items
 from .progress import compute_progress
 
 say = Domain("reports")
+RETURN_RULES = ("return-missing", "return-rejected")  # while these are open, the branch's hours are not judged
 
 
 @dataclass
@@ -58,18 +59,16 @@ def _item_lines(lang: str, items: list[OpenItem]) -> list[str]:
 class _Context:
     """What both kinds of letter read: the open items as of a day, the return states, the hours."""
 
-    def __init__(self, tables: dict[str, list[dict]], as_of: date, lang: str):
-        schemas = load_schemas()
+    def __init__(self, tables: dict[str, list[dict]], as_of: date, lang: str, flags: list[Flag] | None,
+                 schemas: Schemas | None):
+        schemas = schemas or load_schemas()
         self.tables, self.as_of, self.lang = tables, as_of, lang
-        grace = schemas.rules.thresholds.return_grace_days
-        flags = compute_flags(tables, as_of, schemas)
-        before = set(snapshot(compute_flags(tables, as_of - timedelta(days=7), schemas)))
-        self.items = open_items(flags, tables, lang, before, grace)
+        flags = compute_flags(tables, as_of, schemas) if flags is None else flags
+        self.items = open_items(flags, lang, new_keys(flags, tables, as_of, schemas))
         self.progress = compute_progress(tables, as_of, schemas, flags=flags)
         self.measured = {b.branch_id: b for b in compute_progress(tables, self.progress.week_end, schemas,
                                                                   flags=[]).branches}
-        due = self.progress.week_end + timedelta(days=grace)
-        self.states = {b.branch_id: return_state(tables.get("returns", []), b.branch_id, self.progress.week, due)
+        self.states = {b.branch_id: return_state(tables, b.branch_id, self.progress.week, as_of, schemas)
                        for b in self.progress.branches}
         self.when = {"date": day_words(lang, as_of), "month": as_of.month, "day": as_of.day}
 
@@ -77,11 +76,15 @@ class _Context:
         return [item for item in self.items if item.branch_id == branch_id]
 
     def branch_lines(self, branch: dict) -> list[str]:
-        """A branch's week in two lines: its return, its hours against the hours due."""
-        lang, measured = self.lang, self.measured.get(branch["branch_id"])
-        lines = [say(lang, "Week {week}'s return: {state}.", week=self.progress.week,
-                     state=return_words(lang, self.states.get(branch["branch_id"], "missing")))]
-        if measured and measured.members:
+        """A branch's week in two lines: its return, its hours against the hours due (while its returns are
+        outstanding its members' hours are not judged: flags.study_hours)."""
+        lang, state = self.lang, self.states[branch["branch_id"]]
+        measured = self.measured.get(branch["branch_id"])
+        lines = [say(lang, "Week {week}'s return: {state}.", week=self.progress.week, state=state.word(lang))]
+        if any(item.rule in RETURN_RULES for item in self.of_branch(branch["branch_id"])):
+            lines.append(say(lang, "As of {date}, the members of {branch} are measured again once the returns below "
+                                   "are in.", branch=branch["name"], **self.when))
+        elif measured and measured.members:
             lines.append(say(lang, "Hours (records up to {cutoff}): {hours}.", cutoff=day_words(lang, self.progress.week_end),
                              hours=hours_words(lang, measured.average_hours, measured.expected_hours)))
         return lines
@@ -103,8 +106,11 @@ def _reminder(context: _Context, branch: dict) -> Reminder:
                     "\n".join(lines) + "\n", items)
 
 
-def reminders(tables: dict[str, list[dict]], as_of: date, lang: str = "zh") -> list[Reminder]:
-    context = _Context(tables, as_of, lang)
+def reminders(tables: dict[str, list[dict]], as_of: date, lang: str = "zh", flags: list[Flag] | None = None,
+              schemas: Schemas | None = None) -> list[Reminder]:
+    """One letter per branch secretary; `flags` with their levels (flag_view.with_levels; None: as the rules
+    raise them, at 提示)."""
+    context = _Context(tables, as_of, lang, flags, schemas)
     return [_reminder(context, branch) for branch in tables.get("branches", [])]
 
 
@@ -126,9 +132,10 @@ def _digest(context: _Context, liaison: dict, branches: list[dict]) -> Digest:
                   [b["branch_id"] for b in branches], "\n".join(lines) + "\n", items)
 
 
-def digests(tables: dict[str, list[dict]], as_of: date, lang: str = "zh") -> list[Digest]:
+def digests(tables: dict[str, list[dict]], as_of: date, lang: str = "zh", flags: list[Flag] | None = None,
+            schemas: Schemas | None = None) -> list[Digest]:
     """One digest per committee member who liaises with a branch (docs/domain.md, "People")."""
-    context = _Context(tables, as_of, lang)
+    context = _Context(tables, as_of, lang, flags, schemas)
     result = []
     for liaison in tables.get("committee", []):
         branches = [b for b in tables.get("branches", []) if b.get("liaison_id") == liaison["committee_id"]]
