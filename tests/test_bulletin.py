@@ -112,10 +112,10 @@ def test_the_bulletin_pdf_is_a4_quotes_each_branch_and_names_no_member(bulletin_
         assert any(name in line and state in line and re.search(r"\d+\.\d", line) for line in layout.splitlines()), name
 
 
-def _hours_by_hand(tables, day: date) -> tuple[float, float]:
-    """The college's average hours from the raw sheets up to `day`, and the hours the 40-hour target asks by then."""
+def _hours_by_hand(tables, day: date, branch_ids: set[str]) -> tuple[float, float]:
+    """The branches' average hours from the raw sheets up to `day`, and the hours the 40-hour target asks by then."""
     phase = next(p for p in tables["phases"] if p["target_hours"])
-    members = [m for m in tables["members"] if m["joined"] is None or m["joined"] <= day]
+    members = [m for m in tables["members"] if (m["joined"] is None or m["joined"] <= day) and m["branch_id"] in branch_ids]
     ids = {m["member_id"] for m in members}
     sessions = {s["session_id"]: s for s in tables["sessions"] if phase["start"] <= s["date"] <= day}
     hours = sum(a["hours"] or 0 for a in tables["attendance"] if a["member_id"] in ids and a["session_id"] in sessions)
@@ -129,12 +129,18 @@ def test_the_headline_words_every_figure_in_full(bulletin_home):
 
     tables = read_master(bulletin_home.master)
     bulletin = build_bulletin(tables, WEEK4, "生仪学院")
-    average, due = _hours_by_hand(tables, date(2005, 4, 3))  # the end of week 4: no return can carry a later day
+    # Hours over the branches whose week-4 return is in, to the end of week 4: no return can carry a later day.
+    complete = {b for b in RETURNED[4] if (b, 4) != SENT_BACK}
+    average, due = _hours_by_hand(tables, date(2005, 4, 3), complete)
     assert due == pytest.approx(40 * 28 / 49)
     hours_line = next(line for line in bulletin.headline if line.startswith("学时"))
     wanted = (f"人均已学 {average:.1f} 学时，按进度应达 {due:.1f}，差 {due - average:.1f}" if average < due
               else f"人均已学 {average:.1f} 学时，按进度应达 {due:.1f}，已达进度")
-    assert wanted in hours_line and "记录截至 04月03日" in hours_line
+    assert wanted in hours_line and "记录截至 04月03日" in hours_line and f"周报已到的 {len(complete)} 个支部" in hours_line
+    # A branch whose return is not in is measured to the end of its last returned week, and marked.
+    b04 = next(row for row in bulletin.table if row[0] == "临床工程研究所党支部")  # returned week 3, not week 4
+    b04_hours, b04_due = _hours_by_hand(tables, date(2005, 3, 27), {"B04"})
+    assert b04[4:6] == [f"{b04_hours:.1f}*", f"{b04_due:.1f}*"]
     first = bulletin.headline[0]
     assert first.startswith("第4周（03月28日—04月03日）：9 个党支部中 3 个交回周报（其中迟交 0 个），退回待更正 1 个，未交 5 个")
     flags = compute_flags(tables, WEEK4)

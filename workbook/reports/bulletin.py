@@ -12,13 +12,13 @@ import shutil
 import subprocess
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
 from ..calendar import Campaign
 from ..errors import UserError
-from ..flags import Flag, compute_flags, day_words, rule_title, study_targets
+from ..flags import Facts, Flag, compute_flags, day_words, rule_title, study_targets
 from ..i18n import N_, Domain
 from ..return_states import ReturnState
 from ..schema import Schemas, load_schemas
@@ -47,11 +47,25 @@ LEVEL_HEADER, OPEN_HEADER = N_("Level"), N_("Open now")  # the changes table: a 
 HEADINGS = {"headline": N_("1. Headline figures"), "table": N_("2. Progress by branch"),
             "charts": N_("3. Charts of the week"), "notes": N_("4. In the branches' own words"),
             "changes": N_("5. Since the last issue"), "changes-first": N_("5. Compared with the week before")}
-FIGURES = ("received", "hours", "due", "flags")
+FIGURES = ("received", "hours", "due", "flags")  # what an issue remembers of its headline, for the next one
 # Members on schedule, and (True) the members with no study record yet when there are any.
 ON_SCHEDULE = {False: N_("On schedule: {on_target} of the {measured} members with study records ({share:.0%})."),
                True: N_("On schedule: {on_target} of the {measured} members with study records ({share:.0%}); "
-                        "{unmeasured} members have no record yet.")}  # what an issue remembers of its headline, for the next one
+                        "{unmeasured} members have no record yet.")}
+# The college's hours: over the branches whose returns are in to the week's end; (True) when some are not.
+STUDY = {False: N_("Study hours, from the records up to {cutoff}: the {members} members of the {branches} branches, "
+                   "{hours}. The campaign's target is {target:g} hours."),
+         True: N_("Study hours, from the records up to {cutoff}: the {members} members of the {branches} branches whose "
+                  "returns are in, {hours}; the other {others} branches are measured to their last return (table, "
+                  "marked *). The campaign's target is {target:g} hours.")}
+TABLE_NOTE = {False: N_("Hours count the records up to {cutoff}; “hours due” is what the target asks by that day; "
+                        "“on schedule” is the share of the members with study records who have studied the hours "
+                        "due; flags are those open on {date}."),
+              True: N_("Hours count the records up to {cutoff}; {mark} a branch whose return is not in, measured to "
+                       "the end of the last week it returned; “hours due” is what the target asks by the day "
+                       "measured to; “on schedule” is the share of the members with study records who have "
+                       "studied the hours due; flags are those open on {date}.")}
+LAGGING = "*"  # marks the figures of a branch measured to an earlier day than the week's end
 
 
 @dataclass
@@ -109,23 +123,57 @@ def _counted(lang: str, counts: Counter, words) -> str:
                                 for code, count in counts.most_common())
 
 
-def _college_figures(progress: Progress, measured: Progress) -> dict[str, float]:
-    members = sum(b.members for b in measured.branches)
+@dataclass
+class Measured:
+    """Each branch's hours measured to the last day its returns are known for (Facts.cutoff), at most the end
+    of the report week: a branch whose return is not in is measured to its last return, not held short for a
+    week it has not reported (issue 12)."""
+
+    week_end: date
+    branches: dict[str, tuple[BranchProgress | None, date | None]]  # branch -> (its figures, the day measured to)
+
+    @classmethod
+    def of(cls, tables: dict, facts: Facts, week_end: date, schemas: Schemas) -> Measured:
+        days = {bid: min(day, week_end) if day else None for bid, day in facts.cutoff.items()}
+        at = {day: {b.branch_id: b for b in compute_progress(tables, day, schemas, flags=[]).branches}
+              for day in set(days.values()) if day}
+        return cls(week_end, {bid: (at[day][bid] if day else None, day) for bid, day in days.items()})
+
+    def complete(self) -> list[BranchProgress]:
+        """The branches known to the end of the week."""
+        return [b for b, day in self.branches.values() if b is not None and day == self.week_end]
+
+    def cells(self, branch_id: str) -> list[str]:
+        """Hours studied, hours due, share on schedule; marked when measured to an earlier day."""
+        figures, day = self.branches.get(branch_id, (None, None))
+        if figures is None:
+            return ["—", "—", "—"]
+        mark = "" if day == self.week_end else LAGGING
+        share = "—" if figures.on_target_share is None else f"{figures.on_target_share:.0%}"
+        return [f"{figures.average_hours:.1f}{mark}", f"{figures.expected_hours:.1f}{mark}", share]
+
+    def lagging(self) -> int:
+        return sum(day != self.week_end for _, day in self.branches.values())
+
+
+def _college_figures(progress: Progress, measured: Measured) -> dict[str, float]:
+    complete = measured.complete()
+    members = sum(b.members for b in complete)
     return {
         "members": members,
-        "hours": sum(b.average_hours * b.members for b in measured.branches) / members if members else 0.0,
-        "due": max((b.expected_hours for b in measured.branches), default=0.0),
+        "hours": sum(b.average_hours * b.members for b in complete) / members if members else 0.0,
+        "due": max((b.expected_hours for b in complete), default=0.0),
         "flags": len(progress.flags),
     }
 
 
-def _headline(lang: str, progress: Progress, measured: Progress, states: dict[str, ReturnState],
+def _headline(lang: str, progress: Progress, measured: Measured, states: dict[str, ReturnState],
               target: float) -> list[str]:
     figures = _college_figures(progress, measured)
     counts = Counter(state.state for state in states.values())
     rated = [b.attendance_rate for b in progress.branches if b.attendance_rate is not None]
-    with_records = sum(b.measured for b in measured.branches)
-    on_target = sum(b.on_target for b in measured.branches)
+    with_records = sum(b.measured for b in measured.complete())
+    on_target = sum(b.on_target for b in measured.complete())
     levels = Counter(level_of(f) for f in progress.flags)
     flagged_members = len({f.subject_id for f in progress.flags if f.subject_kind == "member"})
     flagged_branches = len({f.subject_id for f in progress.flags if f.subject_kind == "branch"})
@@ -135,9 +183,9 @@ def _headline(lang: str, progress: Progress, measured: Progress, states: dict[st
             week=progress.week, start=day_words(lang, progress.week_start), end=day_words(lang, progress.week_end),
             received=sum(received(state) for state in states.values()), branches=len(progress.branches),
             late=counts["late"], rejected=sum(sent_back(state) for state in states.values()), missing=counts["missing"]),
-        say(lang, "Study hours, from the records up to {cutoff}: the college's {members} members, {hours}. The "
-                  "campaign's target is {target:g} hours.", cutoff=day_words(lang, measured.as_of),
-            members=int(figures["members"]), hours=hours_words(lang, figures["hours"], figures["due"]), target=target),
+        say(lang, STUDY[bool(measured.lagging())], cutoff=day_words(lang, measured.week_end),
+            members=int(figures["members"]), branches=len(measured.complete()), others=measured.lagging(),
+            hours=hours_words(lang, figures["hours"], figures["due"]), target=target),
         say(lang, ON_SCHEDULE[bool(int(figures["members"]) - with_records)], on_target=on_target,
             measured=with_records, share=on_target / with_records if with_records else 0,
             unmeasured=int(figures["members"]) - with_records),
@@ -159,12 +207,10 @@ def _headline(lang: str, progress: Progress, measured: Progress, states: dict[st
     return lines
 
 
-def _row(lang: str, branch: BranchProgress, measured: BranchProgress, state: ReturnState) -> list[str]:
-    share = "—" if measured.on_target_share is None else f"{measured.on_target_share:.0%}"
+def _row(lang: str, branch: BranchProgress, measured: Measured, state: ReturnState) -> list[str]:
     rate = "—" if branch.attendance_rate is None else f"{branch.attendance_rate:.0%}"
-    return [branch.name, branch.liaison or "—", str(branch.members), state.word(lang),
-            f"{measured.average_hours:.1f}", f"{measured.expected_hours:.1f}", share, rate,
-            f"{branch.inspected}/{branch.passed}", str(branch.flags)]
+    return [branch.name, branch.liaison or "—", str(branch.members), state.word(lang), *measured.cells(branch.branch_id),
+            rate, f"{branch.inspected}/{branch.passed}", str(branch.flags)]
 
 
 def _notes(lang: str, tables: dict, progress: Progress, states: dict[str, ReturnState]) -> list[BranchNote]:
@@ -237,10 +283,10 @@ def build_bulletin(tables: dict[str, list[dict]], as_of: date, college: str | No
     `college` and `editor` as the settings name them (None: "the college", "the Party committee office");
     `flags`, the open flags with their levels (flag_view.with_levels; None: as the rules raise them, at 提示)."""
     schemas = schemas or load_schemas()
-    progress = compute_progress(tables, as_of, schemas, flags=flags)
-    # Hours are measured to the end of the report week: no return can carry a later day (issue 12).
-    measured = compute_progress(tables, progress.week_end, schemas, flags=[])
-    by_id = {b.branch_id: b for b in measured.branches}
+    facts = Facts(tables, as_of, schemas)
+    progress = compute_progress(tables, as_of, schemas, flags=flags, facts=facts)
+    # Hours are measured to the end of the report week at most: no return can carry a later day (issue 12).
+    measured = Measured.of(tables, facts, progress.week_end, schemas)
     states = {b.branch_id: return_state(tables, b.branch_id, progress.week, as_of, schemas) for b in progress.branches}
     target = sum(hours for _, hours in study_targets(Campaign.from_records(tables.get("phases", [])), schemas.rules))
     figures = _college_figures(progress, measured)
@@ -260,14 +306,13 @@ def build_bulletin(tables: dict[str, list[dict]], as_of: date, college: str | No
         editor_line=say(lang, "Edited by {editor}", editor=editor or say(lang, "the Party committee office")),
         date_line=long_date(lang, as_of),
         headline=_headline(lang, progress, measured, states, target),
-        table=[_row(lang, b, by_id[b.branch_id], states[b.branch_id]) for b in progress.branches],
-        table_note=say(lang, "Hours count the records up to {cutoff}; “hours due” is what the target asks by that "
-                             "day; “on schedule” is the share of the members with study records who have studied "
-                             "the hours due; flags are those open on {date}.",
-                       cutoff=day_words(lang, measured.as_of), date=day_words(lang, as_of)),
+        table=[_row(lang, b, measured, states[b.branch_id]) for b in progress.branches],
+        table_note=say(lang, TABLE_NOTE[bool(measured.lagging())], cutoff=day_words(lang, measured.week_end),
+                       date=day_words(lang, as_of), mark=LAGGING),
         notes=_notes(lang, tables, progress, states),
         changes_intro=intro, changes=change_lines, changes_table=change_table,
-        charts={"hours": hours_chart(measured, lang), "trend": trend_chart(progress, lang)},
+        charts={"hours": hours_chart(replace(progress, branches=[b for b, _ in measured.branches.values() if b]), lang),
+                "trend": trend_chart(progress, lang)},
         lang=lang, first=before is None,
         issue=Issue(number, progress.week, as_of, {k: round(figures[k], 2) for k in FIGURES},
                     snapshot(progress.flags)),
