@@ -41,8 +41,8 @@ from .issues import Issue
 from .progress import LAGGING, BranchProgress, Measured, Progress, compute_progress
 
 say = Domain("reports")
-TABLE_HEADER = [N_("Branch"), N_("Liaison"), N_("Members"), N_("This week's return"), N_("Hours studied (average)"),
-                N_("Hours due"), N_("On schedule"), N_("Attendance"), N_("Notebooks checked/passed"), N_("Flags")]
+TABLE_HEADER = [N_("Branch"), N_("Liaison"), N_("Members"), N_("This week's return"), N_("Average hours studied"),
+                N_("Hours due"), N_("On schedule"), N_("Attendance"), N_("Notebooks checked / passed"), N_("Flags")]
 LEVEL_HEADER, OPEN_HEADER = N_("Level"), N_("Open now")  # the changes table: a level, its states, open now
 HEADINGS = {"headline": N_("1. Headline figures"), "table": N_("2. Progress by branch"),
             "charts": N_("3. Charts of the week"), "notes": N_("4. In the branches' own words"),
