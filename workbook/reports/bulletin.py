@@ -8,6 +8,7 @@ The words and figures are made here; bulletin_docx.py and bulletin_html.py lay t
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -203,9 +204,14 @@ QUOTED = {"summary": (N_("Summary of the week: “{text}”"), N_("Summary of th
           "problems": (N_("Problems: “{text}”"), N_("Problems: not filled in."))}
 
 
+# What XML (and so a .docx) cannot hold: a return's text may carry it (Excel's _x000B_, docs/hazards.md 26).
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _quoted(lang: str, messages: tuple[str, str], text: str | None) -> str:
     quoted, blank = messages
-    return say(lang, quoted, text=str(text).strip()) if (text or "").strip() else say(lang, blank)
+    text = _NOT_XML.sub("", str(text or "")).strip()
+    return say(lang, quoted, text=text) if text else say(lang, blank)
 
 
 def _changes(lang: str, progress: Progress, figures: dict[str, float], before: Issue | None,
