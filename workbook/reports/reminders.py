@@ -100,7 +100,9 @@ def _reminder(context: _Context, branch: dict) -> Reminder:
     else:
         lines.append(say(lang, "As of {date}, {branch} has no open items. Thank you!", branch=branch["name"],
                          **context.when))
-    lines += ["", *context.branch_lines(branch), "", *_item_lines(lang, items)]
+    lines += ["", *context.branch_lines(branch)]
+    if items:
+        lines += ["", *_item_lines(lang, items)]
     lines += ["", say(lang, "The college Party committee")]
     return Reminder(branch["branch_id"], branch["name"], branch.get("secretary", ""), branch.get("secretary_email"),
                     "\n".join(lines) + "\n", items)
