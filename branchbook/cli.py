@@ -187,14 +187,13 @@ def _serve(args) -> int:
 
 
 def _status(args) -> int:
-    from .sync.service import STATUS_NAME
+    from .sync.status import heartbeat_of, read_status, status_lines
 
     home = _home(args)
-    path = home.root / STATUS_NAME
-    status = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"state": "never-started"}
-    lines = [say(args.lang or home.lang, "Sync service: {state}  {message} ({updated})", state=status.get("state"),
-                 message=status.get("message", ""), updated=status.get("updated", ""))]
-    emit(args, status, lines)
+    status = read_status(home)
+    beat = heartbeat_of(status)
+    lang = args.lang or home.lang
+    emit(args, {**status, "heartbeat_age": beat.age, "stale": beat.stale}, status_lines(home, status, lang))
     return Exit.OK
 
 
