@@ -17,6 +17,7 @@ from ..workbook.home import Home
 from ..workbook.i18n import Domain
 from ..workbook.master import row_counts, write_master
 from .pause import pause_point
+from .status import age_words
 
 log = logging.getLogger("branchbook.sync")
 say = Domain("service")
@@ -35,11 +36,20 @@ def owner_files(master: Path) -> list[Path]:
 
 
 def is_busy(master: Path, lang: str) -> str | None:
-    """Why the master cannot be written now (in `lang`), or None."""
+    """Why the master cannot be written now (in `lang`), or None.
+
+    An owner file outlives an Excel or WPS that crashed, and then blocks for ever: it is named with its age
+    and how to remove it, so that the office can tell a stale one from a real Excel (docs/hazards.md 8)."""
     owners = owner_files(master)
     if owners:
-        return say(lang, "the master is open in Excel ({owner} found): close it and the work goes on by itself.",
-                   owner=owners[0].name)
+        try:
+            age = time.time() - owners[0].stat().st_mtime
+        except OSError:
+            age = 0.0
+        return say(lang, "the master is open in Excel ({owner} found, made {age} ago): close it and the work goes on by "
+                         "itself. If no one has it open, that file was left by an Excel or WPS that closed abnormally: "
+                         "delete {path} and the work goes on.", owner=owners[0].name, age=age_words(age, lang),
+                   path=owners[0])
     if master.exists():
         try:
             with master.open("r+b"):

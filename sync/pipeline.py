@@ -39,6 +39,7 @@ from .inbox import inbox_files
 from .mail_intake import SIDECAR_SUFFIX, read_sidecar, unpack_mail_files
 from .pause import pause_point
 from .quarantine import sender_hold
+from .relook import watch_rejected
 from .writer import writing
 
 log = logging.getLogger("branchbook.sync")
@@ -326,6 +327,8 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
             except Exception:  # noqa: BLE001 - a marked copy is a courtesy; the report above already says it all
                 log.exception(say(home.lang, "the marked copy of {name} was not made", name=item.name))
         shutil.move(str(item.path), target)
+        if sub.unreadable is not None:
+            watch_rejected(home, target, item.path.name)  # a copy taken half-done comes back when it finishes
         log.info(say(home.lang, "sent back {name}: {problems}", name=item.name, problems=" ".join(worded(p, home.lang) for p in outcome.problems[:3])))
         return target
     folder = home.folder("archive")

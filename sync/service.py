@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ from .mail_intake import unpack_mail_files
 from .mail_side import MailSide
 from .master_store import is_busy
 from .pipeline import Incoming, clean_work, process
+from .relook import relook
 from .status import ERRORS_LOG, STATUS_NAME, InboxGone, StatusFile, failure_kind, failure_words
 from .writer import Stopped, writing
 
@@ -36,6 +38,7 @@ log = logging.getLogger("branchbook.sync")
 say = Domain("service")
 LOCK_NAME = ".branchbook.lock"
 MAX_BACKOFF_SECONDS = 60.0  # a failing pass is retried at most this far apart
+BURST_HOLD_FACTOR = 5  # ready files wait at most this many stability periods for others still being written
 __all__ = ["STATUS_NAME", "AlreadyRunning", "SyncService", "close_logging", "configure_logging", "serve_forever"]
 
 
@@ -90,7 +93,7 @@ class SyncService:
         self.quiet = settings.quiet_seconds
         self.polling = settings.polling if polling is None else polling
         self.inbox = home.folder("inbox")
-        self.tracker = StabilityTracker(settings.stable_polls * self.poll)
+        self.tracker = StabilityTracker(settings.stable_polls * self.poll, settings.stall_seconds)
         self.stop_event = threading.Event()
         self.wake = threading.Event()
         self.seen: set[Path] = set()
@@ -104,6 +107,7 @@ class SyncService:
         self.mail = MailSide.of(home, self.wake)
         self._mail_state_shown: dict | None = None
         self.status = StatusFile(home, settings.stale_after_seconds)
+        self._ready_since = 0.0  # when files first stood ready while others were still being written
         self.failures = 0  # passes failed in a row: the back-off grows with them
         self._failure_said: tuple[str, str] | None = None  # the failure last logged: a repeat is not a new event
         self._waiting_said: str | None = None
@@ -169,6 +173,10 @@ class SyncService:
                 notices = unpack_mail_files(self.home)  # .eml files and Maildir folders dropped in the inbox
                 if self.mail:
                     self.mail.notify(notices)
+                back = relook(self.home)  # sent back as unreadable, then changed: a copy that went on
+                if back:
+                    with self.seen_lock:
+                        self.seen.update(back)
                 now = time.monotonic()
                 if now >= next_rescan:
                     with self.seen_lock:
@@ -177,8 +185,7 @@ class SyncService:
                 if self.wake.is_set():
                     self.wake.clear()
                     self.last_event = self.handler.last_arrival
-                self._maybe_process()
-                if not self.seen:
+                if not self._maybe_process():
                     self._export_when_quiet()
                 if self.failures:
                     self._recovered()
@@ -246,20 +253,31 @@ class SyncService:
 
     def _waiting(self, message: str, **extra) -> None:
         """A waiting state: in status.json, and in the log once per reason (not on every retry)."""
-        if message != self._waiting_said:
-            self._waiting_said = message
+        reason = re.sub(r"\d+", "#", message)  # the same reason with an age grown older is not a new event
+        if reason != self._waiting_said:
+            self._waiting_said = reason
             log.info(message)
         self._status("waiting", message, **extra)
 
-    def _maybe_process(self) -> None:
+    def _maybe_process(self) -> bool:
+        """Merge the files that are ready, once a burst is over. True while work is still coming (files ready
+        but held for the burst, or being written): the master waits for it. A file whose copy has stalled
+        holds up nothing (docs/hazards.md 1)."""
         with self.seen_lock:
             candidates = sorted(p for p in self.seen if p.exists())
             self.seen.intersection_update(candidates)  # in place: the observer's handler holds this very set
         if not candidates:
-            return
-        ready = self.tracker.ready(candidates)
-        if len(ready) < len(candidates) or time.monotonic() - self.last_event < self.quiet:
-            return  # a burst is still arriving: one master write for the whole batch
+            return False
+        now = time.monotonic()
+        ready = self.tracker.ready(candidates, now)
+        writing_now = self.tracker.changing(candidates, now)
+        if not ready:
+            return bool(writing_now)
+        self._ready_since = self._ready_since or now
+        held = now - self._ready_since < BURST_HOLD_FACTOR * self.tracker.stable_seconds
+        if now - self.last_event < self.quiet or (writing_now and held):
+            return True  # a burst is still arriving: one master write for the whole batch
+        self._ready_since = 0.0
         result = process(self.home, [Incoming.at(p) for p in ready], export=False, who="serve", stop=self.stop_event,
                          on_wait=lambda message: self._waiting(message, pending=len(ready)),
                          progress=lambda *_: self._beat())
@@ -276,6 +294,7 @@ class SyncService:
         lang = self.home.lang
         self._status("idle", say(lang, "Files processed: {count}", count=len(ready)),
                      pending=0, last=[outcome_line(o, lang=lang) for o in result.outcomes])
+        return True
 
     def _export_when_quiet(self) -> None:
         """The master follows the ledger once a burst is over: after a batch, or when the office has
