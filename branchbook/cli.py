@@ -408,26 +408,39 @@ def _message_lang(args) -> str:
         return "zh"
 
 
-def _log_failure(args) -> Path:
-    """The traceback, kept where the office can send it to whoever maintains BranchBook."""
-    import logging
-    import tempfile
+def _command_logging(args) -> None:
+    """What the library logs reaches the console as one line each, tracebacks only the HOME's errors log:
+    a user of the CLI never sees a traceback (`serve` sets up its own log)."""
+    from .sync.logs import configure_command_logging
 
-    folder = Path(tempfile.gettempdir())
     home = getattr(args, "home", None)
-    if home and (Path(home) / "branchbook.yaml").is_file():  # a HOME: its logs/ folder
-        folder = Path(home) / "logs"
-        folder.mkdir(exist_ok=True)
-    path = folder / "branchbook-errors.log"
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    logger = logging.getLogger("branchbook.cli")
-    logger.propagate = False  # to the file only: the console gets a sentence, not a traceback
-    logger.addHandler(handler)
-    logger.error("branchbook %s failed", " ".join(sys.argv[1:]), exc_info=True)
-    logger.removeHandler(handler)
-    handler.close()
-    return path
+    root = Path(home) if home and (Path(home) / "branchbook.yaml").is_file() else None
+    configure_command_logging(root, _message_lang(args))
+
+
+def _log_failure(args) -> Path | None:
+    """The traceback, kept where the office can send it to whoever maintains BranchBook."""
+    from .sync.logs import write_failure
+
+    home = getattr(args, "home", None)
+    root = Path(home) if home and (Path(home) / "branchbook.yaml").is_file() else None  # a HOME: its logs/ folder
+    return write_failure(root, "branchbook " + " ".join(sys.argv[1:]))
+
+
+def _said_failure(args, error: Exception, details: Path | None) -> str | None:
+    """A failure the user can act on (a full disk, a read-only folder) in a sentence, or None."""
+    from .sync.status import failure_kind
+
+    lang, kind = _message_lang(args), failure_kind(error)
+    home = getattr(args, "home", None) or ""
+    if kind == "disk-full":
+        return say(lang, "The disk is full ({path}): the command did not finish and nothing was changed by halves. Free "
+                         "some space and run it again. Details: {log}", path=home, log=details or "-")
+    if kind == "read-only":
+        return say(lang, "{path} cannot be written (a read-only folder or disk, or no permission): the command did not "
+                         "finish. Make it writable and run it again. Details: {log}",
+                   path=getattr(error, "filename", None) or home, log=details or "-")
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -437,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(stop.code or 0)
     try:
         try:
+            _command_logging(args)
             return int(args.handler(args))
         except (UserError, SchemaError) as error:
             lang = _message_lang(args)
@@ -455,10 +469,15 @@ def main(argv: list[str] | None = None) -> int:
         return Exit.OK
     except KeyboardInterrupt:
         return Exit.INTERRUPTED
-    except Exception:  # noqa: BLE001 - the one place an unexpected failure is turned into a sentence
+    except Exception as error:  # noqa: BLE001 - the one place an unexpected failure is turned into a sentence
         path = _log_failure(args)
+        said = _said_failure(args, error, path)
+        if said:
+            print(said, file=sys.stderr)
+            return Exit.UNUSABLE
         print(say(_message_lang(args), "BranchBook failed unexpectedly and did not finish. The details are in {path}: "
-                                       "please send that file to whoever maintains BranchBook.", path=path), file=sys.stderr)
+                                       "please send that file to whoever maintains BranchBook.", path=path or "-"),
+              file=sys.stderr)
         return Exit.INTERNAL
 
 

@@ -109,3 +109,26 @@ def close_logging() -> None:
         root.removeHandler(handler)
         handler.close()
     root.propagate = True
+
+
+def write_failure(home_root: Path | None, what: str) -> Path | None:
+    """The traceback being handled, appended to the HOME's errors log (else the temporary folder's: a full or
+    read-only HOME); None when it cannot be written anywhere. Never raises."""
+    import tempfile
+    import traceback
+    from datetime import datetime
+
+    text = f"{datetime.now():%Y-%m-%d %H:%M:%S} {what} failed\n{traceback.format_exc()}"
+    folders = [Path(tempfile.gettempdir())]
+    if home_root is not None:
+        folders.insert(0, home_root / "logs")
+    for folder in folders:
+        path = folder / ERRORS_LOG
+        try:
+            folder.mkdir(exist_ok=True)
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(text)
+            return path
+        except OSError:
+            continue
+    return None

@@ -144,7 +144,11 @@ def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
             continue
         # A return of the same name may be waiting in the inbox (every branch's file is named alike): never over it.
         target = _free_name(inbox, path.name, home.lang)
-        shutil.copy2(path, target)
+        try:
+            shutil.copy2(path, target)
+        except BaseException:
+            target.unlink(missing_ok=True)  # a copy cut short (a full disk) must not wait in the inbox as a return
+            raise
         items.append(Incoming(target, file_name=path.name))
     return items
 
