@@ -408,14 +408,14 @@ def _message_lang(args) -> str:
         return "zh"
 
 
-def _command_logging(args) -> None:
+def _command_logging(args) -> list:
     """What the library logs reaches the console as one line each, tracebacks only the HOME's errors log:
     a user of the CLI never sees a traceback (`serve` sets up its own log)."""
     from .sync.logs import configure_command_logging
 
     home = getattr(args, "home", None)
     root = Path(home) if home and (Path(home) / "branchbook.yaml").is_file() else None
-    configure_command_logging(root, _message_lang(args))
+    return configure_command_logging(root, _message_lang(args))
 
 
 def _log_failure(args) -> Path | None:
@@ -431,8 +431,8 @@ def _said_failure(args, error: Exception, details: Path | None) -> str | None:
     """A failure the user can act on (a full disk, a read-only folder) in a sentence, or None."""
     from .sync.status import failure_kind
 
-    lang, kind = _message_lang(args), failure_kind(error)
     home = getattr(args, "home", None) or ""
+    lang, kind = _message_lang(args), failure_kind(error, Path(home) if home else None)
     if kind == "disk-full":
         return say(lang, "The disk is full ({path}): the command did not finish and nothing was changed by halves. Free "
                          "some space and run it again. Details: {log}", path=home, log=details or "-")
@@ -450,8 +450,14 @@ def main(argv: list[str] | None = None) -> int:
         return int(stop.code or 0)
     try:
         try:
-            _command_logging(args)
-            return int(args.handler(args))
+            installed = _command_logging(args)
+            try:
+                return int(args.handler(args))
+            finally:
+                if installed:
+                    from .sync.logs import close_logging
+
+                    close_logging()
         except (UserError, SchemaError) as error:
             lang = _message_lang(args)
             text = error.message(lang) if isinstance(error, UserError) else say(lang, "schemas/ is wrong: {error}",

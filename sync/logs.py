@@ -13,6 +13,7 @@ from .status import ERRORS_LOG
 
 say = Domain("service")
 _OURS = "branchbook-service"  # the name of the handlers configure_logging installs
+_COMMAND = "branchbook-command"  # and configure_command_logging's
 LEVELS = {"DEBUG": N_("debug"), "INFO": N_("info"), "WARNING": N_("warning"), "ERROR": N_("error"),
           "CRITICAL": N_("critical")}
 
@@ -51,13 +52,13 @@ class _WithTraceback(logging.Filter):
         return record.exc_info is not None
 
 
-def _install(handlers: list[logging.Handler]) -> list[logging.Handler]:
+def _install(handlers: list[logging.Handler], name: str = _OURS) -> list[logging.Handler]:
     close_logging()
     root = logging.getLogger("branchbook")
     root.setLevel(logging.INFO)
     root.propagate = False
     for one in handlers:
-        one.set_name(_OURS)
+        one.set_name(name)
         root.addHandler(one)
     return handlers
 
@@ -87,7 +88,10 @@ def configure_logging(home: Home) -> list[logging.Handler]:
 
 def configure_command_logging(home_root: Path | None, lang: str) -> list[logging.Handler]:
     """A one-off command's log: warnings on the console in one line each (the command prints its own
-    outcome), tracebacks in the HOME's errors log, never on the console."""
+    outcome), tracebacks in the HOME's errors log, never on the console. A service's log set up in this
+    process (a host that runs both) is left as it is."""
+    if any(h.get_name() == _OURS for h in logging.getLogger("branchbook").handlers):
+        return []
     console = _QuietStream(sys.stderr)
     console.setLevel(logging.WARNING)
     console.setFormatter(_OneLine("%(message)s", lang))
@@ -99,13 +103,13 @@ def configure_command_logging(home_root: Path | None, lang: str) -> list[logging
             handlers.append(_errors_file(folder))
         except OSError:
             pass  # a read-only HOME: the command still runs, and says its own failures
-    return _install(handlers)
+    return _install(handlers, _COMMAND)
 
 
 def close_logging() -> None:
     """Remove (and close) the handlers configure_logging installed; the branchbook loggers propagate again."""
     root = logging.getLogger("branchbook")
-    for handler in [h for h in root.handlers if h.get_name() == _OURS]:
+    for handler in [h for h in root.handlers if h.get_name() in (_OURS, _COMMAND)]:
         root.removeHandler(handler)
         handler.close()
     root.propagate = True

@@ -226,7 +226,7 @@ class SyncService:
         self.failures += 1
         try:
             words = failure_words(error, self.home, self.home.root / "logs" / ERRORS_LOG)
-            said = (failure_kind(error), words)
+            said = (failure_kind(error, self.home.root), words)
             if said != self._failure_said:
                 self._failure_said = said
                 log.error(words, exc_info=error)  # one line in sync.log; the traceback in the errors log

@@ -11,6 +11,7 @@ import errno
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -31,7 +32,10 @@ class InboxGone(OSError):
     """The inbox folder is not there (a network share dropped, or the folder deleted)."""
 
 
-def _errno(error: BaseException) -> int | None:
+FULL_BELOW = 1024 * 1024  # a write that fails with less than this free is taken for a full disk
+
+
+def _errno(error: BaseException, where: Path | None) -> int | None:
     if isinstance(error, OSError):
         return error.errno
     if isinstance(error, sqlite3.OperationalError):  # sqlite words the OS's refusals its own way
@@ -40,14 +44,37 @@ def _errno(error: BaseException) -> int | None:
             return errno.ENOSPC
         if "readonly" in text or "read-only" in text or "unable to open" in text:
             return errno.EROFS
+        if "disk i/o error" in text and where is not None:  # what a write-ahead log says on ENOSPC
+            try:
+                return errno.ENOSPC if shutil.disk_usage(where).free < FULL_BELOW else errno.EIO
+            except OSError:
+                return errno.EIO
     return None
 
 
-def failure_kind(error: BaseException) -> str:
-    """What went wrong, as a code: inbox-gone, disk-full, read-only, or unexpected."""
+def _causes(error: BaseException) -> list[BaseException]:
+    found, seen = [], set()
+    pending = [error]
+    while pending and len(found) < 10:
+        one = pending.pop(0)
+        if one is None or id(one) in seen:
+            continue
+        seen.add(id(one))
+        found.append(one)
+        pending += [one.__cause__, one.__context__, *(a for a in one.args if isinstance(a, BaseException))]
+    return found
+
+
+def failure_kind(error: BaseException, where: Path | None = None) -> str:
+    """What went wrong, as a code: inbox-gone, disk-full, read-only, or unexpected. `where`: the folder
+    written to, for errors that do not say themselves whether the disk was full."""
     if isinstance(error, InboxGone):
         return "inbox-gone"
-    number = _errno(error)
+    number = None
+    for cause in _causes(error):  # a library's own exception may wrap the OS's (XlsxWriter's FileCreateError)
+        number = _errno(cause, where)
+        if number is not None:
+            break
     if number in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
         return "disk-full"
     if number in (errno.EROFS, errno.EACCES, errno.EPERM):
@@ -57,7 +84,7 @@ def failure_kind(error: BaseException) -> str:
 
 def failure_words(error: BaseException, home: Home, details: Path) -> str:
     """The failure in the HOME's language: what happened, what to do, and where the details are."""
-    lang, kind = home.lang, failure_kind(error)
+    lang, kind = home.lang, failure_kind(error, home.root)
     where = getattr(error, "filename", None) or home.root
     if kind == "inbox-gone":
         return say(lang, "The inbox folder {inbox} is missing (a network share disconnected, or the folder was deleted or "
@@ -125,7 +152,7 @@ class StatusFile:
     def error(self, error: BaseException, words: str) -> bool:
         """Record the failure as the last error (kept after the service recovers) and say so."""
         with self._lock:
-            self.fields["last_error"] = {"at": timestamp_text(datetime.now()), "kind": failure_kind(error),
+            self.fields["last_error"] = {"at": timestamp_text(datetime.now()), "kind": failure_kind(error, self.home.root),
                                          "message": words, "log": str(self.home.root / "logs" / ERRORS_LOG)}
         return self.report("error", words)
 
