@@ -187,14 +187,13 @@ def _serve(args) -> int:
 
 
 def _status(args) -> int:
-    from .sync.service import STATUS_NAME
+    from .sync.status import heartbeat_of, read_status, status_lines
 
     home = _home(args)
-    path = home.root / STATUS_NAME
-    status = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"state": "never-started"}
-    lines = [say(args.lang or home.lang, "Sync service: {state}  {message} ({updated})", state=status.get("state"),
-                 message=status.get("message", ""), updated=status.get("updated", ""))]
-    emit(args, status, lines)
+    status = read_status(home)
+    beat = heartbeat_of(status)
+    lang = args.lang or home.lang
+    emit(args, {**status, "heartbeat_age": beat.age, "stale": beat.stale}, status_lines(home, status, lang))
     return Exit.OK
 
 
@@ -409,26 +408,39 @@ def _message_lang(args) -> str:
         return "zh"
 
 
-def _log_failure(args) -> Path:
-    """The traceback, kept where the office can send it to whoever maintains BranchBook."""
-    import logging
-    import tempfile
+def _command_logging(args) -> list:
+    """What the library logs reaches the console as one line each, tracebacks only the HOME's errors log:
+    a user of the CLI never sees a traceback (`serve` sets up its own log)."""
+    from .sync.logs import configure_command_logging
 
-    folder = Path(tempfile.gettempdir())
     home = getattr(args, "home", None)
-    if home and (Path(home) / "branchbook.yaml").is_file():  # a HOME: its logs/ folder
-        folder = Path(home) / "logs"
-        folder.mkdir(exist_ok=True)
-    path = folder / "branchbook-errors.log"
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    logger = logging.getLogger("branchbook.cli")
-    logger.propagate = False  # to the file only: the console gets a sentence, not a traceback
-    logger.addHandler(handler)
-    logger.error("branchbook %s failed", " ".join(sys.argv[1:]), exc_info=True)
-    logger.removeHandler(handler)
-    handler.close()
-    return path
+    root = Path(home) if home and (Path(home) / "branchbook.yaml").is_file() else None
+    return configure_command_logging(root, _message_lang(args))
+
+
+def _log_failure(args) -> Path | None:
+    """The traceback, kept where the office can send it to whoever maintains BranchBook."""
+    from .sync.logs import write_failure
+
+    home = getattr(args, "home", None)
+    root = Path(home) if home and (Path(home) / "branchbook.yaml").is_file() else None  # a HOME: its logs/ folder
+    return write_failure(root, "branchbook " + " ".join(sys.argv[1:]))
+
+
+def _said_failure(args, error: Exception, details: Path | None) -> str | None:
+    """A failure the user can act on (a full disk, a read-only folder) in a sentence, or None."""
+    from .sync.status import failure_kind
+
+    home = getattr(args, "home", None) or ""
+    lang, kind = _message_lang(args), failure_kind(error, Path(home) if home else None)
+    if kind == "disk-full":
+        return say(lang, "The disk is full ({path}): the command did not finish and nothing was changed by halves. Free "
+                         "some space and run it again. Details: {log}", path=home, log=details or "-")
+    if kind == "read-only":
+        return say(lang, "{path} cannot be written (a read-only folder or disk, or no permission): the command did not "
+                         "finish. Make it writable and run it again. Details: {log}",
+                   path=getattr(error, "filename", None) or home, log=details or "-")
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -438,7 +450,14 @@ def main(argv: list[str] | None = None) -> int:
         return int(stop.code or 0)
     try:
         try:
-            return int(args.handler(args))
+            installed = _command_logging(args)
+            try:
+                return int(args.handler(args))
+            finally:
+                if installed:
+                    from .sync.logs import close_logging
+
+                    close_logging()
         except (UserError, SchemaError) as error:
             lang = _message_lang(args)
             text = error.message(lang) if isinstance(error, UserError) else say(lang, "schemas/ is wrong: {error}",
@@ -456,10 +475,15 @@ def main(argv: list[str] | None = None) -> int:
         return Exit.OK
     except KeyboardInterrupt:
         return Exit.INTERRUPTED
-    except Exception:  # noqa: BLE001 - the one place an unexpected failure is turned into a sentence
+    except Exception as error:  # noqa: BLE001 - the one place an unexpected failure is turned into a sentence
         path = _log_failure(args)
+        said = _said_failure(args, error, path)
+        if said:
+            print(said, file=sys.stderr)
+            return Exit.UNUSABLE
         print(say(_message_lang(args), "BranchBook failed unexpectedly and did not finish. The details are in {path}: "
-                                       "please send that file to whoever maintains BranchBook.", path=path), file=sys.stderr)
+                                       "please send that file to whoever maintains BranchBook.", path=path or "-"),
+              file=sys.stderr)
         return Exit.INTERNAL
 
 

@@ -76,6 +76,11 @@ class SyncSettings:
     backup_minutes: float = _setting(10.0, "a rolling copy of the ledger at most this often", minimum=0)
     master_check_seconds: float = _setting(5.0, "how often the service looks whether the office saved master.xlsx",
                                            minimum=0)
+    stall_seconds: float = _setting(
+        120.0, "a workbook in inbox/ that stays unchanged this long but is still not a whole zip is taken as damaged "
+               "(a copy that goes on afterwards is read again)", above=0)
+    stale_after_seconds: float = _setting(
+        120.0, "a heartbeat in status.json older than this means the service is dead or hung", above=0)
 
     @property
     def quiet_seconds(self) -> float:
