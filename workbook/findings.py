@@ -44,6 +44,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "unknown-branch": (ERROR, N_("no branch '{value}' in the master.")),
     "empty-return": (ERROR, N_("the return is empty: no sessions, attendance, self-study, notebook checks or "
                                "opinions are filled in. Fill in the week and send it again.")),
+    "outside-membership": (ERROR, N_("{member} was not a member of this branch on {value}.")),
     "fix-no-deadline": (ERROR, N_("a result of fix by deadline needs its fix deadline.")),
 }
 
