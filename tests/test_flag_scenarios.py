@@ -63,7 +63,7 @@ def att(session, member_id, status):
 def tables(members, returns=(), **sheets):
     base = {"phases": PHASES, "committee": [{"committee_id": "C1", "name": "楼正国"}], "branches": BRANCHES,
             "members": list(members), "sessions": [], "attendance": [], "selfstudy": [], "inspections": [],
-            "opinions": [], "returns": list(returns)}
+            "opinions": [], "reports": [], "returns": list(returns)}
     return {**base, **{k: list(v) for k, v in sheets.items()}}
 
 
@@ -207,10 +207,24 @@ def notebooks_earlier_in_the_phase():
     return ledger, date(2005, 4, 9), {}
 
 
+def away_member_with_a_back_dated_report():
+    """W and V are away on training (W from 3/7 by the 是 of the whole campaign; V from 3/14 by his dates).
+    W's letter came on 3/18 and was entered in week 3's return: on 3/30 it is 12 days old, within the 2 weeks.
+    V has sent none since 3/14: 16 days, flagged. W's absences while away (two in a row) and 请假(在外) are not
+    held against him; both have no study-hours flag while away."""
+    days = [date(2005, 3, 16), date(2005, 3, 23)]
+    sessions = [central(n + 1, day) for n, day in enumerate(days)]
+    ledger = tables([member("W", away="yes"), member("V", away_from=date(2005, 3, 14))], merged((1, 2, 3)),
+                    sessions=sessions, attendance=[att(sessions[0], "W", "absent"), att(sessions[1], "W", "absent"),
+                                                   att(sessions[0], "V", "away"), att(sessions[1], "V", "away")],
+                    reports=[{"member_id": "W", "date": date(2005, 3, 18), "channel": "letter"}])
+    return ledger, date(2005, 3, 30), {("V", "away-silent"): {"last": None, "away_since": date(2005, 3, 14)}}
+
+
 SCENARIOS = [cut_off, tolerance_relative, minimum_sessions, rejected_and_missing, empty_return,
              correction_after_an_on_time_rejection, late_joiner, leaver, transfer, recheck_in_a_later_week,
              fix_across_a_phase_change, opinions_before_the_due_date, opinions_after_the_due_date,
-             notebooks_near_the_phase_end, notebooks_earlier_in_the_phase]
+             notebooks_near_the_phase_end, notebooks_earlier_in_the_phase, away_member_with_a_back_dated_report]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])

@@ -62,3 +62,42 @@ def test_a_record_outside_a_members_period_is_a_finding_and_a_moved_member_is_st
     grid = [f for f in sub.report.findings if f.code == "outside-membership" and f.sheet == "出勤"][0]
     assert grid.message().startswith("出勤 第") and "2005-03-23" in grid.message()
     assert not sub.report.valid
+
+
+def test_a_member_away_is_pre_filled_and_his_back_dated_report_is_taken(fresh_demo, tmp_path):
+    """生物医学工程研究所党支部 (B02) has two members away on training all campaign (the demo's). Week 3's return
+    pre-fills their attendance 请假(在外); a letter one of them sent on 3/15 (week 2) is entered in it and taken
+    in; the same date for a member who is not away is refused, naming the place."""
+    from branchbook.workbook.master import read_master
+    from branchbook.workbook.validation import validate_path
+
+    home = pinned_home(fresh_demo)
+    with open_ledger(home) as ledger:
+        tables = ledger.tables(("phases", "branches", "members", "returns"))
+    away = [m["member_id"] for m in tables["members"] if m["branch_id"] == "B02" and m["away"] == "yes"]
+    here = next(m["member_id"] for m in tables["members"] if m["branch_id"] == "B02" and m["away"] == "no")
+    path = make_returns(home, 3, ["B02"], tables=tables)["B02"]
+    grid = {row[0]: row[2:] for row in load_workbook(path)["出勤"].iter_rows(min_row=2, values_only=True) if row[0]}
+    assert len(away) == 2 and all(set(grid[m]) == {"请假(在外)"} for m in away)
+    assert set(grid[here]) == {None}
+    target = tmp_path / path.name
+    target.write_bytes(path.read_bytes())
+    fill_return(target, Secretary(diligence=1.0), seed=3)
+    wb = load_workbook(target)
+    reports = wb["汇报收到"]
+    for row, member in ((2, away[0]), (3, here)):
+        for column, value in enumerate((member, date(2005, 3, 15), "信件", "读本学习体会"), start=1):
+            reports.cell(row=row, column=column, value=value)
+    wb.save(target)
+    assert validate_path(target).valid  # the secretary's Validate cannot know who is away: the intake does
+    sub = load_submission(target, read_master(home.master))
+    [wrong] = [f for f in sub.report.findings if f.code == "report-date"]
+    assert (wrong.sheet, wrong.row, wrong.column, wrong.params["member"]) == ("汇报收到", 3, "B", here)
+    assert "在外培训期间" in wrong.message()
+    reports.delete_rows(3)
+    wb.save(target)
+    sub = load_submission(target, read_master(home.master))
+    assert sub.report.valid, [f.message() for f in sub.report.errors]
+    assert [(r["member_id"], r["date"], r["channel"]) for r in sub.rows["reports"]] == [(away[0], date(2005, 3, 15),
+                                                                                         "letter")]
+    assert {r["status"] for r in sub.rows["attendance"] if r["member_id"] in away} == {"away"}

@@ -45,6 +45,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "empty-return": (ERROR, N_("the return is empty: no sessions, attendance, self-study, notebook checks or "
                                "opinions are filled in. Fill in the week and send it again.")),
     "outside-membership": (ERROR, N_("{member} was not a member of this branch on {value}.")),
+    "report-date": (ERROR, N_("a report of {member} dated {value}: only a report received while he was away may "
+                              "be dated before this week ({start} to {end}), and none after it.")),
     "fix-no-deadline": (ERROR, N_("a result of fix by deadline needs its fix deadline.")),
 }
 

@@ -12,7 +12,7 @@ from . import ids
 from .calendar import Campaign
 from .cells import column_letter, timestamp_text
 from .checks.formulas import check_uncalculated
-from .checks.membership import check_periods
+from .checks.membership import check_periods, check_report_dates
 from .errors import UserError
 from .fastread import open_sheets, saved_time
 from .findings import Finding, Report
@@ -149,6 +149,7 @@ def load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str
     members = {m["member_id"]: m for m in tables.get("members", []) if m.get("member_id")}
     report.findings += _authorise(sub, data, parsed, members, week, branch_names, schemas)
     report.findings += check_periods(data, parsed, record_sheets(schemas), members, sub.branch_id)
+    report.findings += check_report_dates(data, parsed, members, week)
     if report.valid:
         sub.rows = _shape_rows(sub, parsed, schemas)
     return sub

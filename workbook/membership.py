@@ -52,3 +52,22 @@ def in_branch(member: dict, branch_id: str, first: date, last: date) -> bool:
     if transferred(member) and member.get("from_branch") == branch_id:
         return joined(member) > first  # here until the day before the move
     return False
+
+
+def away_period(member: dict) -> tuple[date | None, date | None] | None:
+    """(from, until) of his time away on training (None ends: open), or None when he is not away.
+    `away` 是 with no dates is the whole campaign; dates alone say enough."""
+    start, end = as_day(member.get("away_from")), as_day(member.get("away_until"))
+    if start or end:
+        return start, end
+    return (None, None) if member.get("away") == "yes" else None
+
+
+def away_on(member: dict, day: date) -> bool:
+    period = away_period(member)
+    return period is not None and (period[0] is None or period[0] <= day) and (period[1] is None or day <= period[1])
+
+
+def away_all_week(member: dict, first: date, last: date) -> bool:
+    """Away every day from `first` to `last`: his attendance that week is pre-filled 请假(在外)."""
+    return away_on(member, first) and away_on(member, last)

@@ -87,8 +87,8 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None) ->
     data = read_return(sheets, schemas)
     layout = schemas.returns
     # A missing metadata sheet is reported as meta-missing; a missing guide costs nothing.
-    optional = [s.names for s in layout.sheets if s.kind in ("meta", "guide")]
-    required = [s.names for s in layout.sheets if s.kind not in ("meta", "guide")]
+    optional = [s.names for s in layout.sheets if s.kind in ("meta", "guide") or s.optional]
+    required = [s.names for s in layout.sheets if s.kind not in ("meta", "guide") and not s.optional]
     findings: list[Finding] = list(check_sheet_set(data.titles, required, lang, optional))
     book_lang = book_language(data.titles, [s.names for s in layout.sheets])
     parsed: dict[str, list[ParsedRow]] = {}

@@ -10,7 +10,7 @@ from datetime import date
 
 from ..cells import column_letter
 from ..findings import Finding
-from ..membership import in_branch
+from ..membership import away_on, in_branch
 from ..return_reader import ReturnRead
 
 
@@ -38,3 +38,21 @@ def check_periods(data: ReturnRead, parsed: dict, record_keys: tuple[str, ...], 
                 yield Finding("outside-membership", sheet=grid.title, row=number,
                               column=column_letter(grid.session_columns[session]), column_label=session,
                               value=session_days[session], params={"member": member_id})
+
+
+def check_report_dates(data: ReturnRead, parsed: dict, members: dict[str, dict], week: tuple[date, date]
+                       ) -> Iterator[Finding]:
+    """A report received (汇报收到) is dated in the return's week, or earlier within the member's time away:
+    a letter from 3/15 entered in week 3's return is his week-2 report (docs/domain.md)."""
+    read = data.tables.get("reports")
+    if read is None or "date" not in read.columns:
+        return
+    first, last = week
+    for number, record in parsed.get("reports", []):
+        day, member = record.get("date"), members.get(record.get("member_id"))
+        if not isinstance(day, date) or member is None or first <= day <= last:
+            continue
+        if day > last or not away_on(member, day):
+            yield Finding("report-date", sheet=read.title, row=number, column=column_letter(read.columns["date"]),
+                          value=day, params={"member": record["member_id"], "start": first.isoformat(),
+                                             "end": last.isoformat()})
