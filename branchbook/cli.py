@@ -162,8 +162,7 @@ def _merge(args) -> int:
 def _flags(args) -> int:
     from datetime import date
 
-    from .sync.export import current_tables
-    from .workbook.flags import compute_flags
+    from .sync.export import current_flags
     from .workbook.reports.summaries import flags_text
 
     home = _home(args)
@@ -171,7 +170,7 @@ def _flags(args) -> int:
         day = date.fromisoformat(args.as_of) if args.as_of else home.as_of
     except ValueError:
         raise UserError("bad-date", text=args.as_of) from None
-    flags = compute_flags(current_tables(home), day)
+    flags = current_flags(home, day)
     lang = args.lang or home.lang
     emit(args, [f.row(lang) for f in flags], flags_text(flags, limit=10_000, lang=lang))
     return Exit.OK

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..workbook import journal
+from ..workbook import flag_history, journal
 from ..workbook.books import (
     EXPORTED_SEQ,
     MASTER_STATE,
@@ -48,7 +48,8 @@ class Export:
     refused: list[str] = field(default_factory=list)  # why the office's edits in the master were not taken
     taken: int = 0  # office edits taken into the ledger
     problems: list[str] = field(default_factory=list)
-    flags: list[Flag] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)  # open, with level, first seen and state
+    cleared: list[Flag] = field(default_factory=list)  # last week's flags that are gone this week
 
     def why_waiting(self, lang: str) -> str | None:
         """Why the master is not written yet (the ledger is up to date all the same), or None."""
@@ -112,8 +113,10 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
         tables = ledger.tables()
         day = as_of or home.as_of
         facts = Facts(tables, day, ledger.schemas)  # indexed once for the flags and the dashboard
-        result.flags = compute_flags(tables, day, ledger.schemas, facts)
-        tables["flags"] = flag_rows(result.flags, home.lang)
+        raised = compute_flags(tables, day, ledger.schemas, facts)
+        result.flags, result.cleared = flag_history.keep(ledger, raised, day, facts.campaign, ledger.schemas.rules.levels)
+        tables["flags"] = flag_rows(flag_history.by_level([*result.flags, *result.cleared]), home.lang)
+        journal.mirror(ledger, journal_path(home))  # a changed week of flags is a journal entry of its own
         with ledger.transaction():
             ledger.replace_all("flags", tables["flags"])
         if result.refused:
@@ -140,3 +143,17 @@ def current_tables(home: Home, keys=None) -> dict[str, list[dict]]:
             with writing(home, "read"):
                 take_office_edits(home, ledger)
         return ledger.tables(keys)
+
+
+def current_flags(home: Home, as_of: date) -> list[Flag]:
+    """The open flags as of a day, most pressing first, with level, first seen and state from the weeks kept
+    (what is kept is not changed: only writing the master keeps a week's flags)."""
+    with open_ledger(home) as ledger:
+        if master_changed(home, ledger):
+            with writing(home, "read"):
+                take_office_edits(home, ledger)
+        tables = ledger.tables()
+        facts = Facts(tables, as_of, ledger.schemas)
+        flags = compute_flags(tables, as_of, ledger.schemas, facts)
+        opened, _ = flag_history.annotate(ledger, flags, as_of, facts.campaign, ledger.schemas.rules.levels)
+        return flag_history.by_level(opened)

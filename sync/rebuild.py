@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..workbook import journal
+from ..workbook import flag_history, journal
 from ..workbook.books import journal_path, ledger_path, open_ledger, record_master, state_folder
 from ..workbook.errors import UserError
 from ..workbook.home import Home
@@ -101,6 +101,8 @@ def replay(home: Home, entries: list[dict], ledger: Ledger) -> Rebuilt:
                     ledger.replace_all(sheet.key, body["tables"].get(sheet.key, []))
             elif kind == "office":
                 apply(ledger, [Edit.from_json(e) for e in body["edits"]])
+            elif kind == flag_history.JOURNAL_KIND:
+                flag_history.store_week(ledger, body["week"], body["flags"])
             ledger.journal(kind, body, who=entry.get("who"), at=_at(entry))
     report.rows = {sheet.key: ledger.count(sheet.key) for sheet in ledger.schemas.master if sheet.key != "flags"}
     return report

@@ -110,7 +110,11 @@ def test_refresh_flags_writes_the_flags_sheet_of_the_open_master(fresh_demo, tmp
     expected = compute_flags(read_master(fresh_demo.master), date.today())
     assert len(flags) == len(expected) > 0
     rows = list(wb["落后提醒"].iter_rows(min_row=2, values_only=True))
-    assert len(rows) == len(expected) and rows[0][4] == expected[0].row()["rule"]
+    header = [cell.value for cell in wb["落后提醒"][1]]
+    assert len(rows) == len(expected)
+    assert {row[header.index("提醒事项")] for row in rows} == {f.row()["rule"] for f in expected}
+    levels = [row[header.index("级别")] for row in rows]
+    assert levels == sorted(levels, key=["重点督办", "督促", "提示"].index)  # most pressing first
     assert alerts[0][0] == f"已刷新落后提醒：共 {len(expected)} 条。"
 
 

@@ -53,6 +53,12 @@ def _copy_row(sheet, source, target):
     return change
 
 
+def _fix_without_deadline(wb):
+    checks = wb["笔记检查"]
+    checks["E2"] = "限期改进"
+    checks["F2"] = None
+
+
 # (fixture name, change, code, sheet, cell): each row a workbook named after what it covers.
 CASES = [
     ("blank-hours", _clear("自学", "C2"), "required", "自学", "C2"),
@@ -78,6 +84,7 @@ CASES = [
     ("attendance-left-blank", _clear("出勤", "D5"), "status-blank", "出勤", "D5"),
     ("thirteen-hours-a-day", None, "hours-total", "自学", None),
     ("no-metadata", _drop_sheet("_元数据"), "meta-missing", None, None),
+    ("fix-without-deadline", _fix_without_deadline, "fix-no-deadline", "笔记检查", "F2"),
 ]
 
 
@@ -104,8 +111,22 @@ def test_every_code_is_covered_by_a_case():
     from test_merge import INTAKE_CODES
 
     # foreign-key: the master test below; formula-uncalculated: test_hazards.py
-    covered = {case[2] for case in CASES} | {"foreign-key", "formula-uncalculated"} | INTAKE_CODES
+    # empty-return: test_an_untouched_template_is_refused_as_empty below; outside-membership: test_membership.py
+    covered = {case[2] for case in CASES} | {"foreign-key", "formula-uncalculated", "empty-return",
+                                             "outside-membership"} | INTAKE_CODES
     assert covered == set(TEMPLATES)
+
+
+def test_an_untouched_template_is_refused_as_empty(demo_home, tmp_path):
+    import shutil
+
+    from returns_factory import BRANCH_FILE
+
+    path = tmp_path / "untouched.xlsx"
+    shutil.copyfile(demo_home.folder("outbox") / BRANCH_FILE, path)
+    report = validate_path(path)
+    assert [f.code for f in report.findings] == ["empty-return"] and not report.valid
+    assert report.findings[0].message().startswith("空表：")
 
 
 def test_a_clean_return_yields_no_finding(demo_home, tmp_path):

@@ -42,6 +42,12 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "other-branch": (ERROR, N_("member '{value}' belongs to {owner}, not to this branch.")),
     "formula-uncalculated": (ERROR, N_("a formula with no calculated value; open and save the file in Excel, or type the value.")),
     "unknown-branch": (ERROR, N_("no branch '{value}' in the master.")),
+    "empty-return": (ERROR, N_("the return is empty: no sessions, attendance, self-study, notebook checks or "
+                               "opinions are filled in. Fill in the week and send it again.")),
+    "outside-membership": (ERROR, N_("{member} was not a member of this branch on {value}.")),
+    "report-date": (ERROR, N_("a report of {member} dated {value}: only a report received while he was away may "
+                              "be dated before this week ({start} to {end}), and none after it.")),
+    "fix-no-deadline": (ERROR, N_("a result of fix by deadline needs its fix deadline.")),
 }
 
 _TYPE_NAMES = {"date": N_("a date such as 2005-03-28"), "number": N_("a number"), "integer": N_("a whole number")}

@@ -1,7 +1,7 @@
 """HOME: the office's working folder, holding the master, the drop folders and branchbook.yaml."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,7 +10,7 @@ import yaml
 
 from .errors import UserError
 from .i18n import N_, Domain
-from .schema import LANGS
+from .schema import LANGS, Schemas, load_schemas
 from .settings import CONFIG_NAME, MASTER_NAME, Settings, load_settings, read_config
 
 __all__ = ["CONFIG_NAME", "FOLDERS", "MASTER_NAME", "Home", "check_lang", "create_home"]
@@ -57,6 +57,12 @@ class Home:
 
     def folder(self, name: str) -> Path:
         return self.root / name
+
+    @property
+    def schemas(self) -> Schemas:
+        """schemas/, with the campaign rules this HOME's `rules:` overrides (docs/configuration.md)."""
+        packaged = load_schemas()
+        return replace(packaged, rules=self.settings.rules) if self.settings.rules else packaged
 
     @property
     def as_of(self) -> date:

@@ -7,7 +7,9 @@ from typing import Any
 
 from .cells import as_day
 from .checks.attendance import check_credited_hours, check_daily_hours, check_grid
+from .checks.empty import check_not_empty
 from .checks.formulas import check_uncalculated
+from .checks.inspections import check_fix_deadlines
 from .checks.keys import check_duplicates, check_references, check_roster_members
 from .checks.return_meta import check_meta
 from .checks.structure import book_language, check_headers, check_sheet_set
@@ -85,8 +87,8 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None) ->
     data = read_return(sheets, schemas)
     layout = schemas.returns
     # A missing metadata sheet is reported as meta-missing; a missing guide costs nothing.
-    optional = [s.names for s in layout.sheets if s.kind in ("meta", "guide")]
-    required = [s.names for s in layout.sheets if s.kind not in ("meta", "guide")]
+    optional = [s.names for s in layout.sheets if s.kind in ("meta", "guide") or s.optional]
+    required = [s.names for s in layout.sheets if s.kind not in ("meta", "guide") and not s.optional]
     findings: list[Finding] = list(check_sheet_set(data.titles, required, lang, optional))
     book_lang = book_language(data.titles, [s.names for s in layout.sheets])
     parsed: dict[str, list[ParsedRow]] = {}
@@ -111,11 +113,14 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None) ->
             findings += check_roster_members(read, rows, roster, labels["member_id"])
         if week:
             findings += check_dates_in_week(read, rows, sheet, *week, lang)
+        if sheet.key == "inspections":
+            findings += check_fix_deadlines(read, rows, sheet, lang)
     declared = {r["session_no"] for _, r in parsed["sessions"] if r.get("session_no")}
     status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=layout.sheet("attendance").codes)
     statuses, problems = check_grid(data.grid, status, declared, lang)
     findings += problems
     findings += check_daily_hours(parsed["sessions"], statuses, data.tables["selfstudy"], parsed["selfstudy"], lang)
+    findings += check_not_empty(parsed, statuses, [s.key for s in layout.sheets if s.kind == "records"])
     parsed["attendance"] = statuses  # type: ignore[assignment]
     stats = {key: len(rows) for key, rows in parsed.items()}
     meta = {k: v for k, v in (data.meta or {}).items()}

@@ -17,6 +17,7 @@ from .values import ParsedColumns, ParsedRow, value_finding
 say = Domain("checks")
 
 MAX_HOURS_A_DAY = 12
+AWAY = "away"  # codes.yaml attendance_status: 请假(在外), pre-filled for a member away on training
 
 
 def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> tuple[dict, list[Finding]]:
@@ -29,13 +30,15 @@ def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> 
             column = grid.session_columns[session]
             if is_blank(raw):
                 continue
-            used.setdefault(session, number)
             try:
                 statuses[(member, session)] = parse(status, raw)
+                if statuses[(member, session)] == AWAY:
+                    continue  # pre-filled in every column for a member away: says nothing of sessions not held
             except BadValue:
                 finding = value_finding("enum", grid.title, number, column, status, raw, lang)
                 finding.column_label = session
                 findings.append(finding)
+            used.setdefault(session, number)
     for session, first_row in sorted(used.items()):
         if session not in declared:
             findings.append(Finding("unknown-session", sheet=grid.title, row=first_row,

@@ -45,6 +45,10 @@ def reminders(tables: dict[str, list[dict]], as_of: date, lang: str = "zh") -> l
         elif members:
             lines.append(say(lang, "As of {date}, these members of {branch} need following up ({count}):",
                              branch=branch["name"], count=len(members), **when))
+        elif any(f.rule in ("return-missing", "return-rejected") for f in own):
+            # Hours are not judged while a return is outstanding (flags.study_hours): "on track" would be a guess.
+            lines.append(say(lang, "As of {date}, the members of {branch} are measured again once the returns below "
+                                   "are in.", branch=branch["name"], **when))
         else:
             lines.append(say(lang, "As of {date}, the members of {branch} are on track.", branch=branch["name"], **when))
         for name, flags_of in members.items():
