@@ -313,13 +313,12 @@ def merge_now(book: xw.Book | None = None):
 @guarded
 def bulletin(book: xw.Book | None = None, fmt: str = "docx") -> Path:
     """The Bulletin button: this week's 简报 from the master, into outbox/."""
-    from ..sync.export import current_tables
-    from ..workbook.reports.publish import make_bulletin
+    from ..sync.reports import publish_bulletin
 
     book = _book(book)
     try:
         home = _open_home(book)
-        path = make_bulletin(home, current_tables(home), fmt=fmt)
+        path = publish_bulletin(home, fmt=fmt)
     except (UserError, NoHomeFolder) as error:
         return _cannot(book, error, _lang(book))
     _alert(book, say(home.lang, "The bulletin is made: {name} (in the outbox folder)", name=path.name))

@@ -274,13 +274,13 @@ def _approve(args) -> int:
 
 
 def _bulletin(args) -> int:
-    from .sync.export import current_tables
+    from .sync.reports import publish_bulletin
     from .workbook.reports.fonts import NoChineseFont
-    from .workbook.reports.publish import make_bulletin
 
     home = _home(args)
     try:
-        path = make_bulletin(home, current_tables(home), args.week, args.format)
+        path = publish_bulletin(home, args.week, args.format,
+                                on_wait=lambda message: print(message, file=sys.stderr, flush=True))
     except NoChineseFont as error:
         print(error, file=sys.stderr)
         return Exit.UNUSABLE
@@ -289,12 +289,13 @@ def _bulletin(args) -> int:
 
 
 def _remind(args) -> int:
-    from .sync.export import current_tables
-    from .workbook.reports.publish import write_reminders
+    from .sync.export import current_flags, current_tables
+    from .workbook.reports.publish import write_digests, write_reminders
 
     home = _home(args)
-    written = write_reminders(home, current_tables(home))
-    lines = [str(path) for _, path in written]
+    tables, flags = current_tables(home), current_flags(home, home.as_of)
+    written, digests = write_reminders(home, tables, flags), write_digests(home, tables, flags)
+    lines = [str(path) for _, path in written + digests]
     sent = None
     if args.send:
         from .sync.mail_side import MailSide
@@ -303,8 +304,12 @@ def _remind(args) -> int:
         if mail is None or mail.settings.smtp is None:
             raise UserError("no-smtp")
         sent = mail.replier.send_reminders([r for r, _ in written], home.as_of)
-        lines.append(say(args.lang or home.lang, "Sent {count} reminder mails.", count=sent))
-    emit(args, {"written": [str(path) for _, path in written], "sent": sent}, lines)
+        sent_digests = mail.replier.send_digests([d for d, _ in digests], home.as_of)
+        lines.append(say(args.lang or home.lang, "Sent {count} reminder mails and {digests} digests to the liaisons.",
+                         count=sent, digests=sent_digests))
+        sent += sent_digests
+    emit(args, {"written": [str(path) for _, path in written], "digests": [str(path) for _, path in digests],
+                "sent": sent}, lines)
     return Exit.OK
 
 
@@ -383,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--week", type=int, help=say(HELP, "the week (default: the last one ended)"))
     cmd.add_argument("--format", choices=["docx", "pdf", "html"], default="docx", help=say(HELP, "docx (default), pdf or html"))
 
-    cmd = command("remind", say(HELP, "write (and send) each branch secretary's reminder"), "branchbook remind D:\\台账 --send", _remind, home, output)
+    cmd = command("remind", say(HELP, "write (and send) each branch secretary's reminder and each liaison's digest"), "branchbook remind D:\\台账 --send", _remind, home, output)
     cmd.add_argument("--send", action="store_true", help=say(HELP, "also mail them to the registered secretaries (needs mail.smtp)"))
 
     cmd = command("addin", say(HELP, "write main.py and requirements.txt for xlwings Lite"),

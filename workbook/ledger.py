@@ -215,7 +215,14 @@ class Ledger:
         return int(cursor.lastrowid)
 
     def journal_entries(self, after: int = 0) -> list[dict[str, Any]]:
-        cursor = self.db.execute("SELECT seq, at, kind, who, body FROM journal WHERE seq > ? ORDER BY seq", (after,))
+        return self._entries("seq > ?", after)
+
+    def journal_of(self, kind: str) -> list[dict[str, Any]]:
+        """The entries of one kind, in order (the bulletin keeps its issues so: docs/design.md, "The bulletin")."""
+        return self._entries("kind = ?", kind)
+
+    def _entries(self, where: str, value: Any) -> list[dict[str, Any]]:
+        cursor = self.db.execute(f"SELECT seq, at, kind, who, body FROM journal WHERE {where} ORDER BY seq", (value,))
         return [{"seq": seq, "at": at, "kind": kind, "who": who, "body": json.loads(body)}
                 for seq, at, kind, who, body in cursor]
 

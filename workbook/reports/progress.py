@@ -5,6 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from ..calendar import Campaign
 from ..cells import as_day
 from ..flags import Facts, Flag, compute_flags, study_progress
 from ..schema import Schemas, load_schemas
@@ -28,6 +29,8 @@ class BranchProgress:
     overdue: int
     opinions: int
     flags: int
+    on_target: int = 0  # members at or above their hours due
+    measured: int = 0  # members with any study record (the share's denominator)
 
 
 @dataclass
@@ -57,10 +60,13 @@ def _rate(present: int, absent: int) -> float | None:
 
 
 def report_week(facts: Facts) -> int:
+    return week_reported(facts.campaign, facts.as_of)
+
+
+def week_reported(campaign: Campaign, as_of: date) -> int:
     """The last campaign week that has ended by the as-of date (week 1 before any has)."""
-    campaign = facts.campaign
-    week = campaign.week_of(facts.as_of)
-    if week > 1 and campaign.week_range(min(week, campaign.last_week))[1] > facts.as_of:
+    week = campaign.week_of(as_of)
+    if week > 1 and campaign.week_range(min(week, campaign.last_week))[1] > as_of:
         week -= 1
     return max(1, min(week, campaign.last_week))
 
@@ -86,6 +92,7 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
         members = [m for m in members_of.get(branch_id, ()) if (as_day(m.get("joined")) or as_of) <= as_of]
         progress = [p for p in (study_progress(facts, m) for m in members) if p is not None]
         with_data = [p for p in progress if p[2]]
+        on_target = sum(p[0] + 1e-9 >= p[1] for p in with_data)
         present = absent = 0
         inspected = passed = opinions = 0
         for member in members:
@@ -109,9 +116,10 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
             returns_total=len({r.get("week") for r in merged if r.get("branch_id") == branch_id}),
             average_hours=sum(p[0] for p in progress) / len(progress) if progress else 0.0,
             expected_hours=max((p[1] for p in progress), default=0.0),
-            on_target_share=sum(p[0] + 1e-9 >= p[1] for p in with_data) / len(with_data) if with_data else None,
+            on_target_share=on_target / len(with_data) if with_data else None,
             attendance_rate=_rate(present, absent), inspected=inspected, passed=passed,
             overdue=sum(f.rule == overdue_rule for f in branch_flags), opinions=opinions, flags=len(branch_flags),
+            on_target=on_target, measured=len(with_data),
         ))
     # Each centralised session's week once, then one pass over attendance.
     week_of = {sid: facts.campaign.week_of(as_day(s["date"])) for sid, s in facts.sessions.items()
