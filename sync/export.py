@@ -24,6 +24,7 @@ from ..workbook.books import (
     open_ledger,
     record_master,
 )
+from ..workbook.calendar import has_campaign
 from ..workbook.flags import Facts, Flag, compute_flags, flag_rows
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
@@ -111,8 +112,9 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
         result = take_office_edits(home, ledger)
         tables = ledger.tables()
         day = as_of or home.as_of
-        facts = Facts(tables, day, ledger.schemas)  # indexed once for the flags and the dashboard
-        result.flags = compute_flags(tables, day, ledger.schemas, facts)
+        # A new HOME whose phases are not filled in yet (its roster just imported) has no weeks: no flags, no dashboard.
+        facts = Facts(tables, day, ledger.schemas) if has_campaign(tables) else None  # indexed once for both
+        result.flags = compute_flags(tables, day, ledger.schemas, facts) if facts else []
         tables["flags"] = flag_rows(result.flags, home.lang)
         with ledger.transaction():
             ledger.replace_all("flags", tables["flags"])
@@ -120,7 +122,7 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
             return result  # the flags follow the ledger; the master waits until the office fixes its edits
         known = json.loads(ledger.get_meta(MASTER_STATE) or "null")
         try:
-            MasterStore(home).write(tables, painters=(dashboard_painter(day, result.flags, facts),),
+            MasterStore(home).write(tables, painters=(dashboard_painter(day, result.flags, facts),) if facts else (),
                                     unchanged_since=known)
         except MasterBusy as busy:
             result.busy = str(busy)

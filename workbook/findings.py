@@ -42,6 +42,20 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "other-branch": (ERROR, N_("member '{value}' belongs to {owner}, not to this branch.")),
     "formula-uncalculated": (ERROR, N_("a formula with no calculated value; open and save the file in Excel, or type the value.")),
     "unknown-branch": (ERROR, N_("no branch '{value}' in the master.")),
+    # branchbook import (roster_import.py)
+    "import-no-sheet": (ERROR, N_("no sheet of members, branches or committee found: give the columns headers such as "
+                                  "Name and Branch, or name yours with --map column=field.")),
+    "import-sheet-unread": (WARNING, N_("not imported: its headers name no members, branches or committee; name them with "
+                                        "--map column=field if it holds some.")),
+    "import-unused-column": (WARNING, N_("column '{value}' is not imported (no such field); name its field with --map "
+                                         "'{value}=field' if it is one.")),
+    "import-unknown-reference": (ERROR, N_("'{value}' is neither an ID nor a name in {target}; correct it, or add it to "
+                                           "{target} first.")),
+    "import-ambiguous": (ERROR, N_("'{value}' could be {candidates}; add a column of IDs (or write the ID instead) to "
+                                   "say which.")),
+    "import-duplicate": (ERROR, N_("the same person or branch as row {other_row}; keep one of the two rows.")),
+    "import-needs-column": (ERROR, N_("a new row needs {expected}: add that column, or name yours with --map "
+                                      "column={expected}.")),
 }
 
 _TYPE_NAMES = {"date": N_("a date such as 2005-03-28"), "number": N_("a number"), "integer": N_("a whole number")}
