@@ -107,7 +107,10 @@ def _validate(args) -> int:
     lines = [finding.message(lang) for finding in report.findings] + [report.summary(lang)]
     if args.annotate:
         annotate(args.file, report, args.annotate, lang)
-        lines.append(say(lang, "Marked copy saved: {path}", path=Path(args.annotate).resolve()))
+        saved = say(lang, "Marked copy saved: {path}", path=Path(args.annotate).resolve())
+        lines.append(saved)
+        if args.json:  # the JSON is the findings; where the copy went is said beside it
+            print(saved, file=sys.stderr)
     emit(args, [f.to_dict(lang) for f in report.findings], lines)
     return Exit.OK if report.valid else Exit.FINDINGS
 

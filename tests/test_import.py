@@ -166,3 +166,42 @@ def test_the_import_is_journaled_with_its_file(tmp_path, capsys):
     assert len(imported) == 1 and imported[0]["body"]["file_name"] == "r.xlsx"
     assert sum(e["op"] == "insert" for e in imported[0]["body"]["edits"]) == 6  # 2 branches, 4 members
     assert Home.open(home.root).as_of == date.today()
+
+
+def test_homonyms_new_rows_without_a_needed_column_and_a_sheet_that_is_no_roster(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "r.xlsx", GOOD_MEMBERS))[0] == Exit.OK
+    # Two 王芳 now, in different branches: a third row naming 王芳 in a branch of neither cannot say which.
+    with_id = tmp_path / "编号.csv"
+    with_id.write_text("党员编号,姓名,所在支部,党籍,类别\nM0010,王芳,院机关支部,正式,机关\n", encoding="utf-8")
+    assert _run(capsys, "import", home.root, with_id)[0] == Exit.OK
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "名单"
+    ws.append(["姓名", "所在支部", "党籍"])  # no 类别 column: a new member cannot be added without it
+    ws.append(["王芳", "另一个支部", "正式"])
+    ws.append(["钱进", "院机关支部", "预备"])
+    notes = wb.create_sheet("备注")
+    notes.append(["说明"])
+    notes.append(["三月份更新"])
+    path = tmp_path / "名单.xlsx"
+    wb.save(path)
+    code, out, _ = _run(capsys, "import", home.root, path, "--json")
+    assert code == Exit.FINDINGS
+    found = {(f["code"], f["sheet"], f["row"]) for f in json.loads(out)["findings"]}
+    assert {("import-unknown-reference", "名单", 2), ("import-needs-column", "名单", 3),
+            ("import-sheet-unread", "备注", None)} <= found
+    ws.cell(row=2, column=2).value = "院机关支部"
+    ws.cell(row=2, column=1).value = "王芳"
+    wb.save(path)
+    # 王芳 of 院机关支部 is M0010; rename the branch column away and 王芳 is two people.
+    ws.cell(row=1, column=2).value = "部门"
+    wb.save(path)
+    code, out, _ = _run(capsys, "import", home.root, path, "--json")
+    found = {(f["code"], f["sheet"], f["row"]) for f in json.loads(out)["findings"]}
+    assert ("import-ambiguous", "名单", 2) in found
+    assert ("import-unused-column", "名单", 1) in found
+
+
+IMPORT_CODES = {"import-no-sheet", "import-sheet-unread", "import-unused-column", "import-unknown-reference",
+                "import-ambiguous", "import-duplicate", "import-needs-column"}

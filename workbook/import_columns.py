@@ -15,7 +15,7 @@ from .errors import UserError
 from .import_source import SourceSheet
 from .schema import LANGS, Field, Schemas, SheetSchema
 
-TARGETS = ("committee", "branches", "members")  # in the order they are imported: each refers to the one before
+TARGETS = ("phases", "committee", "branches", "members")  # in the order imported: members refer to branches, branches to the committee
 HEADER_ROWS = 10  # the header may sit below a title row or two
 
 

@@ -1,4 +1,4 @@
-"""`branchbook import`: the office's own roster (members, branches, committee) planned as changes to the
+"""`branchbook import`: the office's own roster (members, branches, committee; the phases too) planned as changes to the
 ledger, every problem found with its sheet, row and column, before anything is written.
 
 A row is matched to what the ledger holds by its ID when the file has an ID column, else by name (a
@@ -24,7 +24,7 @@ from .office_edits import Edit
 from .provenance import canonical
 from .schema import Field, Schemas
 
-KEYS = {"committee": "committee_id", "branches": "branch_id", "members": "member_id"}
+KEYS = {"phases": "phase_id", "committee": "committee_id", "branches": "branch_id", "members": "member_id"}
 # Fields that name a row of another target, by its ID or its name.
 REFERENCES = {("members", "branch_id"): "branches", ("branches", "liaison_id"): "committee"}
 _NAME_SUFFIXES = ("党支部", "支部")
