@@ -71,6 +71,7 @@ class Ledger:
                 columns = ", ".join(f'"{f.key}" {_SQL_TYPES[f.type]}' for f in sheet.fields)
                 extra = f', "{RETURN}" TEXT' if sheet.provenance else ""
                 self.db.execute(f'CREATE TABLE IF NOT EXISTS "{sheet.key}" ("{ROW}" INTEGER PRIMARY KEY, {columns}{extra})')
+                self._add_new_columns(sheet)
                 if sheet.provenance:
                     self.db.execute(f'CREATE INDEX IF NOT EXISTS "{sheet.key}_return" ON "{sheet.key}" ("{RETURN}")')
             self.db.execute('CREATE INDEX IF NOT EXISTS returns_sha ON "returns" (sha256)')
@@ -78,6 +79,14 @@ class Ledger:
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             self.db.execute("CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, "
                             "kind TEXT NOT NULL, who TEXT, body TEXT NOT NULL)")
+
+    def _add_new_columns(self, sheet: SheetSchema) -> None:
+        """A ledger made before a field was added to schemas/ gets its column, blank in every row
+        (docs/design.md, "The ledger": a field added later is a blank where nothing was known)."""
+        have = {row[1] for row in self.db.execute(f'PRAGMA table_info("{sheet.key}")')}
+        for f in sheet.fields:
+            if f.key not in have:
+                self.db.execute(f'ALTER TABLE "{sheet.key}" ADD COLUMN "{f.key}" {_SQL_TYPES[f.type]}')
 
     def close(self) -> None:
         self.db.close()
