@@ -117,6 +117,8 @@ def test_a_roster_with_its_own_columns_is_previewed_refused_imported_and_reimpor
     assert (members["M0005"]["name"], members["M0005"]["branch_id"], members["M0005"]["standing"]) == \
         ("钱进", "B02", "probationary")
     assert members["M0002"]["name"] == "李明"  # a leaver is marked, not deleted: her records stay
+    assert (members["M0002"]["left"], members["M0002"]["leave_reason"]) == (date.today(), "transfer_out")
+    assert members["M0001"]["left"] is None
 
     # The same file again changes nothing.
     code, out, _ = _run(capsys, "import", home.root, second)
@@ -130,7 +132,7 @@ def test_a_roster_with_its_own_columns_is_previewed_refused_imported_and_reimpor
     shown = records_of(open_sheets(home.master), load_schemas())["members"]
     assert {m["member_id"]: m["contact"] for m in shown}["M0001"] == "13900000001"
     code, out, _ = _run(capsys, "rebuild", home.root)
-    assert code == Exit.OK and "与原来的账完全相同" in out
+    assert code == Exit.OK and "与重建前的数据库完全一致" in out
     assert _members(home) == members
 
 
@@ -205,3 +207,20 @@ def test_homonyms_new_rows_without_a_needed_column_and_a_sheet_that_is_no_roster
 
 IMPORT_CODES = {"import-no-sheet", "import-sheet-unread", "import-unused-column", "import-unknown-reference",
                 "import-ambiguous", "import-duplicate", "import-needs-column"}
+
+
+def test_a_member_listed_in_another_branch_has_moved_and_one_listed_again_is_back(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "1.xlsx", GOOD_MEMBERS))[0] == Exit.OK
+    without_sun = [row for row in GOOD_MEMBERS if row[1] != "孙丽"]
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "2.xlsx", without_sun))[0] == Exit.OK
+    assert _members(home)["M0004"]["left"] == date.today()
+    moved = [list(row) for row in GOOD_MEMBERS]
+    moved[2][4] = "生医系硕士生党支部"  # 赵强 moves from 院机关支部 (B02) to B01
+    code, out, _ = _run(capsys, "import", home.root, _roster(tmp_path / "3.xlsx", moved))
+    assert code == Exit.OK
+    members = _members(home)
+    assert (members["M0003"]["branch_id"], members["M0003"]["join_reason"], members["M0003"]["from_branch"],
+            members["M0003"]["joined"]) == ("B01", "transfer_in", "B02", date.today())
+    assert (members["M0004"]["left"], members["M0004"]["leave_reason"]) == (None, None)  # 孙丽 is back
+    assert len(members) == 4

@@ -19,14 +19,15 @@ from .findings import ERROR, Finding
 from .i18n import LANGS, Named
 from .import_columns import Columns, Mapping, assign_sheets, decide_by_values, import_rules, normal, value_aliases
 from .import_source import SourceSheet
-from .membership import leave_values, left_on
+from .membership import leave_values, left_on, listed_values
 from .office_edits import Edit
 from .provenance import canonical
 from .schema import Field, Schemas
 
 KEYS = {"phases": "phase_id", "committee": "committee_id", "branches": "branch_id", "members": "member_id"}
 # Fields that name a row of another target, by its ID or its name.
-REFERENCES = {("members", "branch_id"): "branches", ("branches", "liaison_id"): "committee"}
+REFERENCES = {("members", "branch_id"): "branches", ("members", "from_branch"): "branches",
+              ("branches", "liaison_id"): "committee"}
 _NAME_SUFFIXES = ("党支部", "支部")
 
 
@@ -186,6 +187,7 @@ def plan_import(sources: list[SourceSheet], tables: dict[str, list[dict]], schem
     for source in sources:
         if source.title not in plan.read.values() and any(any(v is not None for v in r) for r in source.rows):
             plan.findings.append(Finding("import-sheet-unread", sheet=source.title))
+    today = today or date.today()
     known = {target: _Known(key, tables.get(target, [])) for target, key in KEYS.items()}
     kept: dict[str, list[tuple[_Row, str | None]]] = {}
     for target, columns in assigned.items():
@@ -193,10 +195,9 @@ def plan_import(sources: list[SourceSheet], tables: dict[str, list[dict]], schem
         plan.findings += [Finding("import-unused-column", sheet=columns.source.title, row=columns.header_row,
                                   column=column_letter(at + 1), value=header) for at, header in sorted(columns.unused)]
         rows = _read_rows(columns, known, names)
-        kept[target] = _plan_sheet(plan, target, columns, rows, known[target])
+        kept[target] = _plan_sheet(plan, target, columns, rows, known[target], today)
     if "members" in assigned:
-        _plan_leavers(plan, kept["members"], known["members"], tables.get("members", []), today or date.today(),
-                      schemas)
+        _plan_leavers(plan, kept["members"], known["members"], tables.get("members", []), today)
     plan.findings.sort(key=lambda f: (f.severity != ERROR, f.sheet or "", f.row or 0, f.column or ""))
     if not plan.clean and not skip_bad:
         plan.edits = []
@@ -204,7 +205,7 @@ def plan_import(sources: list[SourceSheet], tables: dict[str, list[dict]], schem
 
 
 def _plan_sheet(plan: ImportPlan, target: str, columns: Columns, rows: list[_Row],
-                known: _Known) -> list[tuple[_Row, str | None]]:
+                known: _Known, today: date) -> list[tuple[_Row, str | None]]:
     """Each row matched and checked; the good ones planned. Returns every row with the ID it matched."""
     sheet = columns.target
     key = KEYS[target]
@@ -236,7 +237,7 @@ def _plan_sheet(plan: ImportPlan, target: str, columns: Columns, rows: list[_Row
         plan.findings += row.problems
     for row, found in matched:
         if not row.problems:
-            _plan_row(plan, target, sheet, row, found, known)
+            _plan_row(plan, target, sheet, row, found, known, today)
     return matched  # bad rows too: they still count as listed, and nobody leaves for a typo
 
 
@@ -248,7 +249,7 @@ def _missing(columns: Columns, row: _Row, item: Field) -> Finding:
     return Finding("import-needs-column", **where, params={"expected": Named(dict(item.labels))})
 
 
-def _plan_row(plan: ImportPlan, target: str, sheet, row: _Row, found: str | None, known: _Known) -> None:
+def _plan_row(plan: ImportPlan, target: str, sheet, row: _Row, found: str | None, known: _Known, today: date) -> None:
     key = KEYS[target]
     before = known.rows.get(found) if found else None
     if before is None:
@@ -259,9 +260,11 @@ def _plan_row(plan: ImportPlan, target: str, sheet, row: _Row, found: str | None
         plan.edits.append(Edit("insert", target, [record[key]], None, record))
         plan.changes.append(Change("add", target, record[key], record.get("name") or "", row=row.number))
         return
-    after = {**before, **{k: v for k, v in row.values.items() if v is not None}}
-    changed = {k: (before.get(k), v) for k, v in row.values.items()
-               if v is not None and canonical(before.get(k)) != canonical(v)}
+    given = {k: v for k, v in row.values.items() if v is not None}
+    if target == "members":
+        given.update(listed_values(before, given, today))
+    after = {**before, **given}
+    changed = {k: (before.get(k), v) for k, v in given.items() if canonical(before.get(k)) != canonical(v)}
     if not changed:
         return
     known.add(after)
@@ -274,7 +277,7 @@ def _plain(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plan_leavers(plan: ImportPlan, matched: list[tuple[_Row, str | None]], known: _Known,
-                  before: list[dict[str, Any]], today: date, schemas: Schemas) -> None:
+                  before: list[dict[str, Any]], today: date) -> None:
     """Members of the file's branches whom the file no longer lists have left (marked, never deleted:
     their records stay). A row left out as bad still counts as listed."""
     listed = {found for _, found in matched if found}
@@ -286,7 +289,7 @@ def _plan_leavers(plan: ImportPlan, matched: list[tuple[_Row, str | None]], know
             continue
         if left_on(member) is not None:
             continue
-        after = {**known.rows[member_id], **leave_values(schemas, today)}
+        after = {**known.rows[member_id], **leave_values(today)}
         plan.edits.append(Edit("update", "members", [member_id], _plain(member), _plain(after)))
         plan.changes.append(Change("leave", "members", member_id, member.get("name") or ""))
 
