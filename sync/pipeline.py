@@ -103,8 +103,11 @@ def _private_copy(home: Home, item: Incoming) -> Path:
     return target
 
 
-def _received_at(item: Incoming) -> datetime:
-    return item.received_at or datetime.fromtimestamp(item.path.stat().st_mtime)
+def _received_at(home: Home, item: Incoming) -> datetime:
+    """When the file came: the mail's time or the file's, unless that is after HOME's day (a HOME that lives
+    in 2005, docs/configuration.md as_of, receives a file of today now, on its own day)."""
+    moment = item.received_at or datetime.fromtimestamp(item.path.stat().st_mtime)
+    return moment if moment.date() <= home.as_of else home.now()
 
 
 def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
@@ -142,10 +145,10 @@ def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[d
         copies.append(copy)
         try:
             sub = load_submission(copy, tables, file_name=item.name, sender=item.sender,
-                                  received_at=_received_at(item), schemas=schemas, lang=home.lang)
+                                  received_at=_received_at(home, item), schemas=schemas, lang=home.lang)
         except Exception as error:  # noqa: BLE001 - one strange file must not block every other return
             log.exception(say(home.lang, "reading {name} failed: sent back as damaged", name=item.name))
-            sub = Submission(file_name=item.name, sha256=file_sha256(copy), received_at=timestamp_text(datetime.now()),
+            sub = Submission(file_name=item.name, sha256=file_sha256(copy), received_at=timestamp_text(home.now()),
                              sender=item.sender,
                              unreadable=UnreadableFile("corrupt", Path(item.name), reason=type(error).__name__))
         if item.sender and not item.mail.get("approved"):
@@ -226,7 +229,7 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
             progress: Callable[[int, int, str], None] | None = None, on_wait: Callable[[str], None] | None = None,
             export: bool = True, who: str = "merge", stop: threading.Event | None = None) -> BatchResult:
     """Merge the items into HOME's ledger and file them away; then (unless told not to) write the master."""
-    now = now or datetime.now()
+    now = now or home.now()
     with (nullcontext() if dry_run else writing(home, who, on_wait, stop)), open_ledger(home) as ledger:
         if not dry_run:
             take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them

@@ -74,7 +74,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                       "column={expected}.")),
 }
 
-_TYPE_NAMES = {"date": N_("a date such as {example}"), "number": N_("a number"), "integer": N_("a whole number")}
+_TYPE_NAMES = {"date": N_("a date such as {example}"), "datetime": N_("a date and time such as {example} 17:30"),
+               "number": N_("a number"), "integer": N_("a whole number")}
 
 
 @dataclass

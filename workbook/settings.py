@@ -119,7 +119,8 @@ class Settings:
                          if value in _langs() else say.later("one of {choices}", choices=list(_langs())))
     master: str = _setting(MASTER_NAME, "the master's file name in HOME", check=_file_name)
     college: str = _setting("学院", "the college's name, in the bulletin's title")
-    as_of: date | None = _setting(None, "compute flags and reports as of this day instead of today (2005-03-30)")
+    as_of: date | None = _setting(None, "this HOME lives on this day instead of today (2005-03-30): flags and reports "
+                                        "are as of it, and files merged are received on it")
     sync: SyncSettings = _setting(factory=SyncSettings, doc="the sync service (`branchbook serve`) and backups")
     mail: MailSection = _setting(factory=MailSection, doc="the mailbox; see below")
 
