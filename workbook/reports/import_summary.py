@@ -28,7 +28,8 @@ def import_lines(plan: ImportPlan, lang: str, *, preview: bool, skip_bad: bool, 
     schemas = schemas or load_schemas()
     lines = []
     if plan.findings:
-        lines.append(say(lang, "Problems in {file}:", file=plan.file))
+        lines.append(say(lang, "Problems in {file}:", file=plan.file) if plan.errors else
+                     say(lang, "Notes on {file}:", file=plan.file))
         lines += ["  " + finding.message(lang) for finding in plan.findings]
     refused = not plan.clean and not skip_bad
     if refused:
@@ -48,9 +49,10 @@ def import_lines(plan: ImportPlan, lang: str, *, preview: bool, skip_bad: bool, 
     if not counts:
         lines.append(say(lang, "  nothing: the ledger already holds this roster."))
     for key, counted in counts.items():
-        lines.append(say(lang, "{sheet}: {added} added, {changed} changed, {left} marked as left",
-                         sheet=schemas.sheet(key).name(lang), added=counted["add"], changed=counted["update"],
-                         left=counted["leave"]))
+        values = {"sheet": schemas.sheet(key).name(lang), "added": counted["add"], "changed": counted["update"]}
+        lines.append(say(lang, "{sheet}: {added} added, {changed} changed, {left} marked as left", **values,
+                         left=counted["leave"]) if key == "members" else
+                     say(lang, "{sheet}: {added} added, {changed} changed", **values))
         lines += [change_line(change, schemas, lang) for change in plan.changes if change.sheet == key]
     return lines
 
