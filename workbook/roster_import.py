@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from .cells import BadValue, column_letter, parse
-from .findings import ERROR, Finding
+from .findings import Finding, Report
 from .i18n import LANGS, Named
 from .import_columns import Columns, Mapping, assign_sheets, decide_by_values, import_rules, normal, value_aliases
 from .import_source import SourceSheet
@@ -46,19 +46,19 @@ class Change:
 @dataclass
 class ImportPlan:
     file: str
-    findings: list[Finding] = field(default_factory=list)
+    report: Report = field(default_factory=lambda: Report("import", []))  # the file's problems, as validation's
     changes: list[Change] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
     skipped: list[tuple[str, int]] = field(default_factory=list)  # (sheet, row) left out with --skip-bad
     read: dict[str, str] = field(default_factory=dict)  # target -> the source sheet it was read from
 
     @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == ERROR]
+    def findings(self) -> list[Finding]:
+        return self.report.findings
 
     @property
     def clean(self) -> bool:
-        return not self.errors
+        return self.report.valid
 
     def counts(self) -> dict[str, dict[str, int]]:
         counted: dict[str, dict[str, int]] = {}
@@ -192,13 +192,14 @@ def plan_import(sources: list[SourceSheet], tables: dict[str, list[dict]], schem
     kept: dict[str, list[tuple[_Row, str | None]]] = {}
     for target, columns in assigned.items():
         decide_by_values(columns, _fits)
-        plan.findings += [Finding("import-unused-column", sheet=columns.source.title, row=columns.header_row,
-                                  column=column_letter(at + 1), value=header) for at, header in sorted(columns.unused)]
+        plan.findings.extend([Finding("import-unused-column", sheet=columns.source.title, row=columns.header_row,
+                                  column=column_letter(at + 1), value=header) for at, header in sorted(columns.unused)])
         rows = _read_rows(columns, known, names)
         kept[target] = _plan_sheet(plan, target, columns, rows, known[target], today)
     if "members" in assigned:
         _plan_leavers(plan, kept["members"], known["members"], tables.get("members", []), today)
-    plan.findings.sort(key=lambda f: (f.severity != ERROR, f.sheet or "", f.row or 0, f.column or ""))
+    plan.report.sheet_order = [source.title for source in sources]
+    plan.report.tidy()  # by sheet, row and column, a run of rows with one problem as one
     if not plan.clean and not skip_bad:
         plan.edits = []
     return plan
@@ -234,7 +235,7 @@ def _plan_sheet(plan: ImportPlan, target: str, columns: Columns, rows: list[_Row
         matched.append((row, found))
     plan.skipped += [(columns.source.title, row.number) for row, _ in matched if row.problems]
     for row, _ in matched:
-        plan.findings += row.problems
+        plan.findings.extend(row.problems)
     for row, found in matched:
         if not row.problems:
             _plan_row(plan, target, sheet, row, found, known, today)

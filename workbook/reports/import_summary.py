@@ -28,7 +28,7 @@ def import_lines(plan: ImportPlan, lang: str, *, preview: bool, skip_bad: bool, 
     schemas = schemas or load_schemas()
     lines = []
     if plan.findings:
-        lines.append(say(lang, "Problems in {file}:", file=plan.file) if plan.errors else
+        lines.append(say(lang, "Problems in {file}:", file=plan.file) if plan.report.errors else
                      say(lang, "Notes on {file}:", file=plan.file))
         lines += ["  " + finding.message(lang) for finding in plan.findings]
     refused = not plan.clean and not skip_bad
