@@ -224,3 +224,23 @@ def test_a_member_listed_in_another_branch_has_moved_and_one_listed_again_is_bac
             members["M0003"]["joined"]) == ("B01", "transfer_in", "B02", date.today())
     assert (members["M0004"]["left"], members["M0004"]["leave_reason"]) == (None, None)  # 孙丽 is back
     assert len(members) == 4
+
+
+def test_the_encodings_a_chinese_office_saves_csv_in():
+    from branchbook.workbook.import_source import decode_csv
+
+    text = "姓名,所在支部\n朱镕基,院机关支部\n"
+    assert decode_csv(text.encode("gbk")) == text  # Chinese Excel's "CSV": GBK, no BOM
+    assert decode_csv(text.encode("gb18030")) == text
+    assert decode_csv(text.encode("utf-8-sig")) == text  # "CSV UTF-8": a BOM
+    assert decode_csv(text.encode("utf-8")) == text
+    assert decode_csv("姓名\t所在支部\n".encode("utf-16")) == "姓名\t所在支部\n"  # "Unicode text"
+
+
+def test_a_tab_separated_unicode_text_file(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "支部.xlsx", [], BRANCH_ROWS))[0] == Exit.OK
+    path = tmp_path / "名单.txt"
+    path.write_bytes("姓名\t所在支部\t党籍\t类别\n何欣\t院机关支部\t正式\t机关\n".encode("utf-16"))
+    assert _run(capsys, "import", home.root, path)[0] == Exit.OK
+    assert [(m["name"], m["branch_id"]) for m in _members(home).values()] == [("何欣", "B02")]

@@ -1,9 +1,10 @@
 """The office's own roster file, read as sheets of rows: a workbook (calamine, through the same safety
 checks as a return) or a CSV (the standard library's reader). A CSV saved by Chinese Excel or WPS is
 in GBK/GB18030 without saying so: it is read as UTF-8 when it is valid UTF-8, else as GB18030, which
-holds every GBK character (docs/hazards.md 20)."""
+holds every GBK character (docs/hazards.md 20); Excel's "Unicode text" is UTF-16, tab-separated."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ class SourceSheet:
 
 
 def decode_csv(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text"
+        return data.decode("utf-16")
     for encoding in CSV_ENCODINGS:
         try:
             return data.decode(encoding)
