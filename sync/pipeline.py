@@ -104,10 +104,10 @@ def _private_copy(home: Home, item: Incoming) -> Path:
 
 
 def _received_at(home: Home, item: Incoming) -> datetime:
-    """When the file came: the mail's time or the file's, unless that is after HOME's day (a HOME that lives
-    in 2005, docs/configuration.md as_of, receives a file of today now, on its own day)."""
+    """When the file came: the mail's time or the file's; one after HOME's day (a HOME that lives in 2005,
+    docs/configuration.md as_of) came on HOME's day, at its own time of day, so that it counts there."""
     moment = item.received_at or datetime.fromtimestamp(item.path.stat().st_mtime)
-    return moment if moment.date() <= home.as_of else home.now()
+    return moment if moment.date() <= home.as_of else datetime.combine(home.as_of, moment.time())
 
 
 def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:

@@ -46,7 +46,8 @@ def test_a_return_merged_by_hand_in_the_demo_counts(tmp_path, capsys):
     with open_ledger(home) as ledger:
         [receipt] = [r for r in ledger.tables(["returns"])["returns"] if r["branch_id"] == "B06" and r["week"] == 3]
     received = datetime.strptime(receipt["received_at"], "%Y-%m-%d %H:%M:%S")
-    assert received.date() == date(2005, 3, 30)  # the demo's day, at this time of day
+    saved = datetime.fromtimestamp(dropped.stat().st_mtime)  # today, in 2026
+    assert received == datetime.combine(date(2005, 3, 30), saved.time().replace(microsecond=0))  # on the demo's day
     assert _dashboard_row(home.master, SILENT)["本周回执"] == "已交"
     flags = _flags(capsys, home.root)
     assert ("return-missing", "B06", 3) not in flags
