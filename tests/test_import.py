@@ -82,7 +82,7 @@ def test_a_roster_with_its_own_columns_is_previewed_refused_imported_and_reimpor
     # --skip-bad: the good rows in, the three bad ones listed and left out.
     code, out, _ = _run(capsys, "import", home.root, first, "--skip-bad")
     assert code == Exit.OK
-    assert "3 行有错未导入：花名册 第7行、花名册 第8行、花名册 第9行" in out
+    assert "有错未导入的行（3）：花名册 第7行、花名册 第8行、花名册 第9行" in out
     with open_ledger(home) as ledger:
         branches = {b["branch_id"]: b for b in ledger.tables(["branches"])["branches"]}
     assert {(b["name"], b["kind"], b["secretary"]) for b in branches.values()} == {
