@@ -70,11 +70,11 @@ def _home(args):
 
 
 def _init(args) -> int:
-    from .demo import demo_home
+    from .demo import init_demo
     from .workbook.office import init_home
 
     lang = check_lang(args.lang or "zh")
-    home = demo_home(args.home, lang) if args.demo else init_home(args.home, lang)
+    home = init_demo(args.home, lang) if args.demo else init_home(args.home, lang)
     emit(args, {"master": str(home.master)}, [say(home.lang, "Created the ledger and its master {path}", path=home.master)])
     return Exit.OK
 
