@@ -13,7 +13,7 @@ import yaml
 
 from .errors import UserError
 from .import_source import SourceSheet
-from .schema import LANGS, Field, Schemas, SheetSchema
+from .schema import LANGS, Schemas, SheetSchema
 
 TARGETS = ("phases", "committee", "branches", "members")  # in the order imported: members refer to branches, branches to the committee
 HEADER_ROWS = 10  # the header may sit below a title row or two
@@ -185,6 +185,3 @@ def assign_sheets(sources: list[SourceSheet], schemas: Schemas, mapping: Mapping
             taken.add(index)
     return {key: chosen[key] for key in TARGETS if key in chosen}
 
-
-def field_of(columns: Columns, key: str) -> Field:
-    return columns.target.field(key)

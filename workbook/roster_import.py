@@ -15,8 +15,9 @@ from datetime import date
 from typing import Any
 
 from .cells import BadValue, column_letter, parse
+from .checks.values import value_finding
 from .findings import Finding, Report
-from .i18n import LANGS, Named
+from .i18n import Named
 from .import_columns import Columns, Mapping, assign_sheets, decide_by_values, import_rules, normal, value_aliases
 from .import_source import SourceSheet
 from .membership import leave_values, left_on, listed_values
@@ -152,10 +153,9 @@ def _read_rows(columns: Columns, known: dict[str, _Known], names: dict[str, Name
             try:
                 values[key] = _parse_value(item, raw)
             except BadValue as bad:
-                params = {"type": item.type, **field_param}
-                if bad.kind == "enum" and item.codes is not None:
-                    params["choices"] = Named({lg: "/".join(item.codes.labels(lg)) for lg in LANGS})
-                problems.append(Finding(bad.kind, **where, params=params))
+                finding = value_finding(bad.kind, columns.source.title, number, at + 1, item, raw, "zh", **field_param)
+                finding.column_label = columns.header(key)  # the file's own header, not the master's label
+                problems.append(finding)
         rows.append(_Row(number, values, problems))
     return rows
 
