@@ -139,7 +139,7 @@ def _read_rows(columns: Columns, known: dict[str, _Known], names: dict[str, Name
             item = sheet.field(key)
             where = {"sheet": columns.source.title, "row": number, "column": column_letter(at + 1),
                      "column_label": columns.header(key), "value": raw}
-            field_param = {"field": key}
+            field_param = {"of_field": key}  # which field a problem is about: no "required" for it as well
             referred = REFERENCES.get((sheet.key, key))
             if referred:
                 found = known[referred].resolve(raw)
@@ -230,7 +230,7 @@ def _plan_sheet(plan: ImportPlan, target: str, columns: Columns, rows: list[_Row
         if before is None:
             for item in sheet.fields:
                 if item.required and item.key != key and row.values.get(item.key) is None \
-                    and item.key not in {problem.params.get("field") for problem in row.problems}:
+                    and item.key not in {problem.params.get("of_field") for problem in row.problems}:
                     row.problems.append(_missing(columns, row, item))
         matched.append((row, found))
     plan.skipped += [(columns.source.title, row.number) for row, _ in matched if row.problems]
