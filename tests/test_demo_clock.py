@@ -72,3 +72,20 @@ def test_the_returns_sheet_keeps_times_as_excel_dates(tmp_path):
         assert isinstance(b01[label].value, datetime), label
         assert "hh:mm" in b01[label].number_format
     assert b01["收到时间"].value == datetime(2005, 3, 28, 17, 30)
+
+
+def test_a_moment_is_an_excel_date_in_a_cell_and_text_in_the_ledger():
+    from branchbook.workbook.cells import BadValue, parse, to_cell
+    from branchbook.workbook.schema import load_schemas
+
+    field = load_schemas().sheet("returns").field("received_at")
+    assert to_cell(field, "2005-03-28 17:30:00", "zh") == datetime(2005, 3, 28, 17, 30)  # the xlwings writer's too
+    assert parse(field, datetime(2005, 3, 28, 17, 30)) == "2005-03-28 17:30:00"
+    assert parse(field, "2005-03-28 17:30:00") == "2005-03-28 17:30:00"
+    assert parse(field, "2005-03-28") == "2005-03-28 00:00:00"
+    try:
+        parse(field, "昨天下午")
+    except BadValue as bad:
+        assert bad.kind == "type"
+    else:
+        raise AssertionError("text that is no moment must not parse")

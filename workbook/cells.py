@@ -77,6 +77,8 @@ def to_cell(field: Field, value: Any, lang: str) -> Any:
         return None
     if field.type == "enum" and field.codes is not None:
         return field.codes.label(value, lang)
+    if field.type == "datetime" and isinstance(value, str):
+        return moment_of(value) or value  # an Excel date and time, as the master's writer shows it
     return value
 
 
