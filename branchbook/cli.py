@@ -70,11 +70,11 @@ def _home(args):
 
 
 def _init(args) -> int:
-    from .demo import demo_home
+    from .demo import init_demo
     from .workbook.office import init_home
 
     lang = check_lang(args.lang or "zh")
-    home = demo_home(args.home, lang) if args.demo else init_home(args.home, lang)
+    home = init_demo(args.home, lang) if args.demo else init_home(args.home, lang)
     emit(args, {"master": str(home.master)}, [say(home.lang, "Created the ledger and its master {path}", path=home.master)])
     return Exit.OK
 
@@ -107,7 +107,10 @@ def _validate(args) -> int:
     lines = [finding.message(lang) for finding in report.findings] + [report.summary(lang)]
     if args.annotate:
         annotate(args.file, report, args.annotate, lang)
-        lines.append(say(lang, "Marked copy saved: {path}", path=Path(args.annotate).resolve()))
+        saved = say(lang, "Marked copy saved: {path}", path=Path(args.annotate).resolve())
+        lines.append(saved)
+        if args.json:  # the JSON is the findings; where the copy went is said beside it
+            print(saved, file=sys.stderr)
     emit(args, [f.to_dict(lang) for f in report.findings], lines)
     return Exit.OK if report.valid else Exit.FINDINGS
 
@@ -157,6 +160,23 @@ def _merge(args) -> int:
         lines += flags_text(result.flags, lang=lang)
     emit(args, [outcome_data(o, lang) for o in result.outcomes], lines)
     return Exit.OK if all(o.result != "rejected" for o in result.outcomes) else Exit.FINDINGS
+
+
+def _import(args) -> int:
+    from .sync.importer import import_roster
+    from .workbook.reports.import_summary import import_data, import_lines
+
+    home = _home(args)
+    lang = args.lang or home.lang
+    if not Path(args.file).is_file():
+        raise UserError("file-missing", path=str(args.file))
+    result = import_roster(home, args.file, mapping=args.map, skip_bad=args.skip_bad, dry_run=args.dry_run,
+                           on_wait=lambda message: print(message, file=sys.stderr, flush=True))
+    lines = import_lines(result.plan, lang, preview=not result.written, skip_bad=args.skip_bad)
+    if result.export and result.export.why_waiting(lang):
+        lines.append(say(lang, "master.xlsx is not updated yet: {why}", why=result.export.why_waiting(lang)))
+    emit(args, import_data(result.plan, lang, result.written), lines)
+    return Exit.OK if result.plan.clean or (args.skip_bad and result.written) else Exit.FINDINGS
 
 
 def _flags(args) -> int:
@@ -362,6 +382,14 @@ def build_parser() -> argparse.ArgumentParser:
                   home, output)
     cmd.add_argument("files", nargs="*", type=Path, help=say(HELP, "the returns to merge (default: all of inbox/)"))
     cmd.add_argument("--dry-run", action="store_true", help=say(HELP, "only show what would be added, replaced or sent back; write nothing"))
+
+    cmd = command("import", say(HELP, "bring in the office's own roster of members, branches and committee (.xlsx or .csv)"),
+                  "branchbook import D:\\台账 党员名单.xlsx --dry-run", _import, home, output)
+    cmd.add_argument("file", type=Path, help=say(HELP, "the roster file: a workbook (.xlsx) or a CSV"))
+    cmd.add_argument("--dry-run", action="store_true", help=say(HELP, "only show what would be added, changed or marked as left; write nothing"))
+    cmd.add_argument("--skip-bad", action="store_true", help=say(HELP, "import the good rows and list the bad ones, which are left out"))
+    cmd.add_argument("--map", action="append", metavar="COLUMN=FIELD",
+                     help=say(HELP, "read this column as this field, e.g. --map 手机号码=联系方式 (may be repeated; --map 性别= leaves a column out)"))
 
     cmd = command("flags", say(HELP, "list the members and branches that fall behind"), "branchbook flags D:\\台账 --as-of 2005-03-30", _flags, home, output)
     cmd.add_argument("--as-of", help=say(HELP, "as of which day (default: today, or as_of in the config)"))

@@ -24,6 +24,7 @@ from ..workbook.books import (
     open_ledger,
     record_master,
 )
+from ..workbook.calendar import has_campaign
 from ..workbook.flags import Facts, Flag, compute_flags, flag_rows
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
@@ -112,9 +113,13 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
         result = take_office_edits(home, ledger)
         tables = ledger.tables()
         day = as_of or home.as_of
-        facts = Facts(tables, day, ledger.schemas)  # indexed once for the flags and the dashboard
-        raised = compute_flags(tables, day, ledger.schemas, facts)
-        result.flags, result.cleared = flag_history.keep(ledger, raised, day, facts.campaign, ledger.schemas.rules.levels)
+        # A new HOME whose phases are not filled in yet (its roster just imported) has no weeks: no flags, no dashboard.
+        facts = Facts(tables, day, ledger.schemas) if has_campaign(tables) else None  # indexed once for both
+        result.flags, result.cleared = [], []
+        if facts:
+            raised = compute_flags(tables, day, ledger.schemas, facts)
+            result.flags, result.cleared = flag_history.keep(ledger, raised, day, facts.campaign,
+                                                             ledger.schemas.rules.levels)
         tables["flags"] = flag_rows(flag_history.by_level([*result.flags, *result.cleared]), home.lang)
         journal.mirror(ledger, journal_path(home))  # a changed week of flags is a journal entry of its own
         with ledger.transaction():
@@ -123,7 +128,7 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
             return result  # the flags follow the ledger; the master waits until the office fixes its edits
         known = json.loads(ledger.get_meta(MASTER_STATE) or "null")
         try:
-            MasterStore(home).write(tables, painters=(dashboard_painter(day, result.flags, facts),),
+            MasterStore(home).write(tables, painters=(dashboard_painter(day, result.flags, facts),) if facts else (),
                                     unchanged_since=known)
         except MasterBusy as busy:
             result.busy = str(busy)

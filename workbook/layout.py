@@ -36,7 +36,7 @@ LAST_ROW = 1_048_576
 # Validation covers this many rows below the header in the master; enough for a university.
 MASTER_VALIDATED_ROWS = LAST_ROW
 
-_TYPE_WIDTH = {"date": 12, "number": 8, "integer": 8, "enum": 10, "string": 14}
+_TYPE_WIDTH = {"date": 12, "datetime": 19, "number": 8, "integer": 8, "enum": 10, "string": 14}
 
 
 def display_width(text: str) -> int:

@@ -26,7 +26,7 @@ from .schema import Schemas, SheetSchema
 LEDGER_NAME = "ledger.sqlite"
 ROW = "_row"
 RETURN = "_return"
-_SQL_TYPES = {"string": "TEXT", "enum": "TEXT", "date": "TEXT", "integer": "INTEGER", "number": "REAL"}
+_SQL_TYPES = {"string": "TEXT", "enum": "TEXT", "date": "TEXT", "datetime": "TEXT", "integer": "INTEGER", "number": "REAL"}
 # How many values one IN (...) may carry; SQLite's default limit is far higher, this keeps queries small.
 _CHUNK = 500
 

@@ -22,7 +22,7 @@ from xlsxwriter.utility import xl_range
 from xlsxwriter.worksheet import Worksheet
 
 from . import layout
-from .cells import EXCEL_EPOCH, to_cell
+from .cells import EXCEL_EPOCH, moment_of, to_cell
 from .i18n import N_, Domain
 from .schema import Field, Schemas, SheetSchema, load_schemas
 from .sheetio import read_sheet_records
@@ -220,15 +220,18 @@ def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang
                     space, content = text_xml(code.label(lang))
                     labels[code.code] = f'" t="inlineStr"><is><t{space}>{content}</t></is></c>'
         moment = date_style if field.type == "date" else moment_style
-        columns.append((field, field.key, get_column_letter(position + 1), labels, moment, sharing))
+        columns.append((field, field.key, get_column_letter(position + 1), labels, moment, sharing,
+                        field.type == "datetime"))
     chunk: list[str] = []
     for number, record in enumerate(records, start=first_row + 1):
         n = str(number)
         chunk.append(f'<row r="{n}">')
-        for field, key, letter, labels, moment, sharing in columns:
+        for field, key, letter, labels, moment, sharing, timed in columns:
             value = record.get(key)
             if value is None or value == "":
                 continue
+            if timed and type(value) is str:  # the ledger keeps moments as text; the sheet shows Excel dates
+                value = moment_of(value) or value
             kind = type(value)
             if labels is not None:
                 try:
