@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..workbook import journal
+from ..workbook.body_cache import CACHE_ROWS, BodyCache
+from ..workbook.body_cache import FOLDER as BODIES_FOLDER
+from ..workbook.body_cache import TOKEN as BODIES_TOKEN
 from ..workbook.books import (
     EXPORTED_SEQ,
     MASTER_STATE,
@@ -23,6 +26,7 @@ from ..workbook.books import (
     office_changes,
     open_ledger,
     record_master,
+    state_folder,
 )
 from ..workbook.flags import Facts, Flag, compute_flags, flag_rows
 from ..workbook.home import Home
@@ -119,18 +123,28 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
         if result.refused:
             return result  # the flags follow the ledger; the master waits until the office fixes its edits
         known = json.loads(ledger.get_meta(MASTER_STATE) or "null")
+        bodies = body_cache(home, ledger, tables)
         try:
             MasterStore(home).write(tables, painters=(dashboard_painter(day, result.flags, facts),),
-                                    unchanged_since=known)
+                                    unchanged_since=known, bodies=bodies)
         except MasterBusy as busy:
             result.busy = str(busy)
             return result
         with ledger.transaction():
             record_master(home, ledger)
             ledger.set_meta(EXPORTED_SEQ, str(ledger.last_seq()))
+            ledger.set_meta(BODIES_TOKEN, bodies.commit())
+            ledger.forget_changes()
         result.written = True
         backup_ledger_now_and_then(home, ledger)
         return result
+
+
+def body_cache(home: Home, ledger: Ledger, tables: dict[str, list[dict]]) -> BodyCache:
+    """The XML of the master's rows that are unchanged since it was last written, for the writer to reuse."""
+    ids = {key: ledger.row_ids(key) for key, rows in tables.items()
+           if len(rows) >= CACHE_ROWS and key in ledger.tracked}
+    return BodyCache(state_folder(home) / BODIES_FOLDER, ledger.get_meta(BODIES_TOKEN), ids, ledger.changed_from())
 
 
 def current_tables(home: Home, keys=None) -> dict[str, list[dict]]:
