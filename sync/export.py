@@ -113,7 +113,8 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
     """Write master.xlsx from the ledger, with the flags and the dashboard as of HOME's date."""
     with writing(home, "export"):
         result = take_office_edits(home, ledger)
-        tables = ledger.tables()
+        ids: dict[str, list[int]] = {}
+        tables = ledger.tables(ids=ids)
         day = as_of or home.as_of
         facts = Facts(tables, day, ledger.schemas)  # indexed once for the flags and the dashboard
         result.flags = compute_flags(tables, day, ledger.schemas, facts)
@@ -123,7 +124,7 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
         if result.refused:
             return result  # the flags follow the ledger; the master waits until the office fixes its edits
         known = json.loads(ledger.get_meta(MASTER_STATE) or "null")
-        bodies = body_cache(home, ledger, tables)
+        bodies = body_cache(home, ledger, ids)
         try:
             MasterStore(home).write(tables, painters=(dashboard_painter(day, result.flags, facts),),
                                     unchanged_since=known, bodies=bodies)
@@ -140,11 +141,11 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
         return result
 
 
-def body_cache(home: Home, ledger: Ledger, tables: dict[str, list[dict]]) -> BodyCache:
-    """The XML of the master's rows that are unchanged since it was last written, for the writer to reuse."""
-    ids = {key: ledger.row_ids(key) for key, rows in tables.items()
-           if len(rows) >= CACHE_ROWS and key in ledger.tracked}
-    return BodyCache(state_folder(home) / BODIES_FOLDER, ledger.get_meta(BODIES_TOKEN), ids, ledger.changed_from())
+def body_cache(home: Home, ledger: Ledger, ids: dict[str, list[int]]) -> BodyCache:
+    """The XML of the master's rows that are unchanged since it was last written, for the writer to reuse;
+    `ids`: each sheet's `_row`s, as read with the records written."""
+    cached = {key: rows for key, rows in ids.items() if len(rows) >= CACHE_ROWS and key in ledger.tracked}
+    return BodyCache(state_folder(home) / BODIES_FOLDER, ledger.get_meta(BODIES_TOKEN), cached, ledger.changed_from())
 
 
 def current_tables(home: Home, keys=None) -> dict[str, list[dict]]:

@@ -278,7 +278,7 @@ def test_a_failing_painter_leaves_no_file(tmp_path):
 
 
 def test_a_big_sheet_shares_its_plain_text_as_xlsxwriter_writes_it(tmp_path, monkeypatch):
-    """From SHARED_TEXT_ROWS rows on, a sheet's plain text is written as shared strings (calamine reads those
+    """From SHARED_TEXT_ROWS rows on, the biggest sheet's plain text is written as shared strings (calamine reads those
     faster), each cell and each <si> what XlsxWriter's write_string writes in its default mode; text that needs
     escaping stays inline, as XlsxWriter's constant_memory mode writes it (above), and so do fingerprints."""
     import re

@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -135,9 +136,12 @@ class Ledger:
                         (key, value))
 
     # -- reading ---------------------------------------------------------------------------------
-    def _records(self, key: str, cursor: sqlite3.Cursor, with_row: bool) -> list[dict[str, Any]]:
+    def _records(self, key: str, cursor: sqlite3.Cursor, with_row: bool,
+                 ids: list[int] | None = None) -> list[dict[str, Any]]:
         names = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
+        if ids is not None:
+            ids.extend(map(itemgetter(0), rows))  # _row is selected first
         dates = [names.index(k) for k in self._dates[key] if k in names]
         skip = 0 if with_row else names.index(ROW) + 1  # _row is selected first
         if not dates:
@@ -153,17 +157,21 @@ class Ledger:
         return [dict(zip(names, values)) for values in zip(*columns[skip:])]
 
     def rows(self, key: str, where: str = "", params: Iterable[Any] = (), with_row: bool = False,
-             columns: Iterable[str] | None = None) -> list[dict]:
-        """Records of a sheet (only the given columns, when named: a lookup of 20,000 members needs two)."""
+             columns: Iterable[str] | None = None, ids: list[int] | None = None) -> list[dict]:
+        """Records of a sheet (only the given columns, when named: a lookup of 20,000 members needs two);
+        their `_row`s appended to `ids` when given."""
         wanted = list(columns) if columns is not None else self._columns[key]
         names = ", ".join(f'"{c}"' for c in (ROW, *wanted))
         sql = f'SELECT {names} FROM "{key}" {where} ORDER BY "{ROW}"'
-        return self._records(key, self.db.execute(sql, tuple(params)), with_row)
+        return self._records(key, self.db.execute(sql, tuple(params)), with_row, ids)
 
-    def tables(self, keys: Iterable[str] | None = None, with_row: bool = False) -> dict[str, list[dict]]:
-        """Every record of the given sheets (all by default), in the order they were added."""
+    def tables(self, keys: Iterable[str] | None = None, with_row: bool = False,
+               ids: dict[str, list[int]] | None = None) -> dict[str, list[dict]]:
+        """Every record of the given sheets (all by default), in the order they were added; with `ids`,
+        each sheet's `_row`s too (in the same order)."""
         wanted = list(keys) if keys is not None else [s.key for s in self.schemas.master]
-        return {key: self.rows(key, with_row=with_row) for key in wanted}
+        return {key: self.rows(key, with_row=with_row, ids=None if ids is None else ids.setdefault(key, []))
+                for key in wanted}
 
     def rows_in(self, key: str, column: str, values: Iterable[Any], with_row: bool = True) -> list[dict]:
         """The rows whose `column` is one of `values`."""
@@ -175,10 +183,6 @@ class Ledger:
             found += self.rows(key, f'WHERE "{column}" IN ({marks})', part, with_row)
         found.sort(key=lambda r: r.get(ROW, 0))
         return found
-
-    def row_ids(self, key: str) -> list[int]:
-        """The `_row` of every record of a sheet, in the order `rows` gives them."""
-        return [row for (row,) in self.db.execute(f'SELECT "{ROW}" FROM "{key}" ORDER BY "{ROW}"')]
 
     def changed_from(self) -> dict[str, int]:
         """Sheet -> its lowest row updated or deleted since forget_changes (sheets not named: only added to)."""

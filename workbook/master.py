@@ -166,9 +166,11 @@ def _other_cell(ref: str, value: Any, date_style: str, moment_style: str) -> str
     return _inline(ref, str(value))
 
 
-# A sheet of at least this many rows has its text written as shared strings (sharedStrings.xml, as
-# Excel writes text): calamine reads a university's attendance a sixth faster so. Smaller sheets keep
-# inline strings, as XlsxWriter's constant_memory mode writes them.
+# The biggest sheet, when it has at least this many rows, has its text written as shared strings
+# (sharedStrings.xml, as Excel writes text): calamine reads a university's attendance a sixth faster so.
+# Other sheets keep inline strings, as XlsxWriter's constant_memory mode writes them: a shared string's
+# number depends on every shared text before it, so a sheet before the big one that gains rows (sessions)
+# would change all the big one's numbers, and its XML could not be reused (body_cache).
 SHARED_TEXT_ROWS = 10_000
 # Not shared: each row's own fingerprint, which no other cell repeats.
 _UNSHARED_FIELDS = {"row_fingerprint"}
@@ -284,7 +286,7 @@ def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang
 
 def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequence[Mapping[str, Any]], lang: str,
                        schemas: Schemas, header, system_header, date_format, moment_format,
-                       bodies: BodyCache | None = None) -> StreamedSheet:
+                       bodies: BodyCache | None = None, share_text: bool = False) -> StreamedSheet:
     ws = wb.add_worksheet(sheet.name(lang), worksheet_class=StreamedSheet)
     fields = list(sheet.fields)
     last_column = len(fields) - 1
@@ -315,7 +317,7 @@ def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequen
                         shared=shared, start=start, marks=marks)
 
     def chunks() -> Iterator[str]:  # called when the workbook is saved
-        shared = ws.str_table if len(rows) >= SHARED_TEXT_ROWS and _can_share(ws.str_table) else None
+        shared = ws.str_table if share_text and _can_share(ws.str_table) else None
         if bodies is None or not bodies.covers(sheet.key, len(rows)):
             return body(shared=shared)
         signature = [lang, sheet.key, [_field_signature(f, lang) for f in fields], date_format._get_xf_index(),
@@ -378,8 +380,11 @@ def write_master(
     date_format = layout.xlsx_date_format(wb)
     moment_format = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     _write_readme(wb, lang, header)
+    biggest = max(schemas.master, key=lambda sheet: len(tables.get(sheet.key, ())))
+    shared_key = biggest.key if len(tables.get(biggest.key, ())) >= SHARED_TEXT_ROWS else None
     sheets = [_write_table_sheet(wb, sheet, tables.get(sheet.key, []), lang, schemas, header, system_header,
-                                 date_format, moment_format, bodies) for sheet in schemas.master]
+                                 date_format, moment_format, bodies, sheet.key == shared_key)
+              for sheet in schemas.master]
     for paint in painters:
         paint(wb, tables, lang)
     wb.close()
