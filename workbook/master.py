@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from openpyxl.utils import get_column_letter, quote_sheetname
 from xlsxwriter.utility import xl_range
 from xlsxwriter.worksheet import Worksheet
 
 from . import layout
 from .body_cache import BodyCache
-from .cells import EXCEL_EPOCH, to_cell
+from .cells import EXCEL_EPOCH, column_letter, to_cell
 from .i18n import N_, Domain
 from .schema import Field, Schemas, SheetSchema, load_schemas
 from .sheetio import read_sheet_records
@@ -41,7 +40,7 @@ _FOREIGN_LIST_SHEETS = {"branch_id": ("branches", "branch_id"), "liaison_id": ("
 # (docs/hazards.md 16); these options make XlsxWriter's generic write() as careful, for painters that use it.
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 # Small masters are assembled in memory (no temp file per part); big ones on disk, to keep memory low.
-IN_MEMORY_ROWS = 100_000
+IN_MEMORY_ROWS = 400_000
 say = Domain("workbook")
 TABLE_STYLE = "TableStyleLight9"
 WIDE_SHEET_COLUMNS = 8  # more columns than this: printed landscape
@@ -50,8 +49,8 @@ _PARTS_PER_WRITE = 32_768  # row tags and cells joined into one write (some 4,00
 
 
 def _list_source(schemas: Schemas, sheet_key: str, lang: str, column: int) -> str:
-    name = quote_sheetname(schemas.sheet(sheet_key).name(lang))
-    letter = get_column_letter(column)
+    name = "'" + schemas.sheet(sheet_key).name(lang).replace("'", "''") + "'"  # quoted always, as openpyxl quotes
+    letter = column_letter(column)
     return f"{name}!${letter}$2:${letter}$2000"
 
 
@@ -235,7 +234,7 @@ def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang
                     space, content = text_xml(code.label(lang))
                     labels[code.code] = f'" t="inlineStr"><is><t{space}>{content}</t></is></c>'
         moment = date_style if field.type == "date" else moment_style
-        columns.append((field, field.key, get_column_letter(position + 1), labels, moment, sharing))
+        columns.append((field, field.key, column_letter(position + 1), labels, moment, sharing))
     chunk: list[str] = []
     for number, record in enumerate(islice(records, start, None), start=first_row + start + 1):
         n = str(number)
