@@ -28,6 +28,12 @@ def test_demo_runs_the_whole_job(tmp_path, capsys):
     assert not [f for f in flags if f["branch"] in waiting and f["rule"] in ("学时落后于进度", "尚无学习记录")]
     assert [f["level"] for f in flags][:2] == ["督促", "督促"]  # most pressing first
     assert {f["state"] for f in flags} == {"新增"}  # the first week the demo's flags are kept
+    # The README's table (one run of the deterministic demo); change both together.
+    from collections import Counter
+
+    assert Counter((f["rule"], f["level"]) for f in flags) == {
+        ("周报退回待更正", "督促"): 2, ("周报未交", "提示"): 2, ("周报迟交", "提示"): 1, ("学时落后于进度", "提示"): 2, ("在外培训未按时汇报", "提示"): 1,
+        ("出勤率偏低", "提示"): 6, ("连续缺席集中学习", "提示"): 1}
     # A second run replaces the earlier demo rather than refusing.
     assert main(["demo", str(home)]) == 0
 

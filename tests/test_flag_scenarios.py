@@ -63,7 +63,7 @@ def att(session, member_id, status):
 def tables(members, returns=(), **sheets):
     base = {"phases": PHASES, "committee": [{"committee_id": "C1", "name": "楼正国"}], "branches": BRANCHES,
             "members": list(members), "sessions": [], "attendance": [], "selfstudy": [], "inspections": [],
-            "opinions": [], "returns": list(returns)}
+            "opinions": [], "reports": [], "returns": list(returns)}
     return {**base, **{k: list(v) for k, v in sheets.items()}}
 
 
@@ -207,10 +207,24 @@ def notebooks_earlier_in_the_phase():
     return ledger, date(2005, 4, 9), {}
 
 
+def away_member_with_a_back_dated_report():
+    """W and V are away on training (W from 3/7 by the 是 of the whole campaign; V from 3/14 by his dates).
+    W's letter came on 3/18 and was entered in week 3's return: on 3/30 it is 12 days old, within the 2 weeks.
+    V has sent none since 3/14: 16 days, flagged. W's absences while away (two in a row) and 请假(在外) are not
+    held against him; both have no study-hours flag while away."""
+    days = [date(2005, 3, 16), date(2005, 3, 23)]
+    sessions = [central(n + 1, day) for n, day in enumerate(days)]
+    ledger = tables([member("W", away="yes"), member("V", away_from=date(2005, 3, 14))], merged((1, 2, 3)),
+                    sessions=sessions, attendance=[att(sessions[0], "W", "absent"), att(sessions[1], "W", "absent"),
+                                                   att(sessions[0], "V", "away"), att(sessions[1], "V", "away")],
+                    reports=[{"member_id": "W", "date": date(2005, 3, 18), "channel": "letter"}])
+    return ledger, date(2005, 3, 30), {("V", "away-silent"): {"last": None, "away_since": date(2005, 3, 14)}}
+
+
 SCENARIOS = [cut_off, tolerance_relative, minimum_sessions, rejected_and_missing, empty_return,
              correction_after_an_on_time_rejection, late_joiner, leaver, transfer, recheck_in_a_later_week,
              fix_across_a_phase_change, opinions_before_the_due_date, opinions_after_the_due_date,
-             notebooks_near_the_phase_end, notebooks_earlier_in_the_phase]
+             notebooks_near_the_phase_end, notebooks_earlier_in_the_phase, away_member_with_a_back_dated_report]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])
@@ -260,3 +274,95 @@ def test_a_weeks_roster_lists_the_members_of_the_branch_that_week():
     assert [in_branch(t, "B1", *weeks[w]) for w in (1, 2, 3, 4)] == [False, False, True, True]
     assert [in_branch(m, "B1", *weeks[w]) for w in (1, 2, 3, 4)] == [True, True, False, False]
     assert [in_branch(late, "B1", *weeks[w]) for w in (1, 2, 3, 4)] == [False, False, True, True]
+
+
+# -- the real path: an untouched template merged, and the weeks' flags kept through a rebuild -----------------
+
+def test_an_untouched_template_merged_is_an_empty_return_flagged_for_its_branch(fresh_demo, tmp_path, capsys):
+    import os
+    import shutil
+    from datetime import datetime
+
+    from returns_factory import BRANCH_FILE
+    from sync_helpers import pinned_home
+
+    from branchbook.cli import main
+    from branchbook.workbook.master import read_master
+
+    home = pinned_home(fresh_demo)  # as of 3/30: week 3 (3/21-3/27) was due on 3/29
+    path = tmp_path / BRANCH_FILE
+    shutil.copyfile(home.folder("outbox") / BRANCH_FILE, path)
+    arrived = datetime(2005, 3, 28, 9).timestamp()
+    os.utime(path, (arrived, arrived))  # received on time, as a dropped file's time says
+    assert main(["merge", str(home.root), str(path)]) == 1
+    assert "空表" in capsys.readouterr().out
+    tables = read_master(home.master)
+    [receipt] = [r for r in tables["returns"] if r["branch_id"] == "B08" and r["week"] == 3]
+    assert receipt["result"] == "rejected"
+    [flag] = [f for f in tables["flags"] if f["subject_id"] == "B08"]
+    assert flag["rule"] == "周报退回待更正" and flag["detail"] == "第3周报送的是空表（模板未填写），已退回。"
+
+
+def test_levels_first_seen_and_states_against_the_previous_week():
+    """Kept for week 2 (as of 3/16): A's hours (first seen 3/16) and C's attendance. Week 4 (as of 3/30): A still,
+    B1's return missing (new). A is continuing since 3/16, open 2 weeks: 督促; B1 new: 提示; C cleared. With
+    A first seen in week 1 (3/9), 3 weeks open: 重点督办."""
+    from branchbook.workbook.calendar import Campaign
+    from branchbook.workbook.flag_history import by_level, with_history
+    from branchbook.workbook.flags import Flag
+
+    def flag(subject, rule, kind="member", first_seen=None):
+        return Flag(kind, subject, subject, "一支部", rule, {}, None, "", "", branch_id="B1", first_seen=first_seen)
+
+    campaign = Campaign.from_records(PHASES)
+    levels = load_schemas().rules.levels
+    week2 = {f.key: f for f in (flag("A", "study-hours", first_seen=date(2005, 3, 16)),
+                                flag("C", "attendance-rate", first_seen=date(2005, 3, 16)))}
+    now = [flag("A", "study-hours"), flag("B1", "return-missing", "branch")]
+    opened, cleared = with_history(now, date(2005, 3, 30), campaign, levels, week2, {})
+    got = {f.subject_id: (f.state, f.first_seen, f.level) for f in opened}
+    assert got == {"A": ("continuing", date(2005, 3, 16), "urge"), "B1": ("new", date(2005, 3, 30), "notice")}
+    assert [(f.subject_id, f.state) for f in cleared] == [("C", "cleared")]
+    assert [f.subject_id for f in by_level([*cleared, *opened])] == ["A", "B1", "C"]
+    week2[("member", "A", "study-hours")] = flag("A", "study-hours", first_seen=date(2005, 3, 9))
+    opened, _ = with_history(now, date(2005, 3, 30), campaign, levels, week2, {})
+    assert {f.subject_id: f.level for f in opened}["A"] == "escalate"
+
+
+def test_each_weeks_flags_are_kept_shown_with_their_history_and_rebuilt(fresh_demo, tmp_path):
+    """The demo exported as of 3/23 (week 3) and then as of 3/30 (week 4): the Flags sheet shows this week's
+    flags by level with their state and first day, last week's cleared ones at the end, and rebuild restores
+    every week kept."""
+    from sync_helpers import pinned_home
+
+    from branchbook.sync.export import export_master
+    from branchbook.sync.rebuild import rebuild
+    from branchbook.workbook.books import open_ledger
+    from branchbook.workbook.flag_history import stored, stored_weeks
+    from branchbook.workbook.master import read_master
+
+    home = pinned_home(fresh_demo)
+    with open_ledger(home) as ledger:
+        export_master(home, ledger, as_of=date(2005, 3, 23))
+        earlier = stored(ledger, 3)
+        result = export_master(home, ledger, as_of=date(2005, 3, 30))
+        kept = {week: stored(ledger, week) for week in stored_weeks(ledger)}
+    assert set(kept) >= {3, 4} and earlier == kept[3]
+    for flag in result.flags:
+        if flag.key in earlier:
+            assert flag.state == "continuing" and flag.first_seen == earlier[flag.key].first_seen
+        else:
+            assert flag.state == "new" and flag.first_seen == date(2005, 3, 30)
+    assert {f.key for f in result.cleared} == set(earlier) - {f.key for f in result.flags}
+    # Week 3's returns were due on 3/29: on 3/30 nine branches have none, so their members' hours wait.
+    assert sum(f.rule == "return-missing" for f in result.flags) == 9
+    rows = read_master(home.master)["flags"]
+    order = ["重点督办", "督促", "提示"]
+    open_rows = [r for r in rows if r["state"] != "已消除"]
+    assert [r["level"] for r in open_rows] == sorted((r["level"] for r in open_rows), key=order.index)
+    assert rows[len(open_rows):] == [r for r in rows if r["state"] == "已消除"]  # cleared ones last
+    assert len(rows) - len(open_rows) == len(result.cleared)
+    report = rebuild(home)
+    assert report.same_as_before
+    with open_ledger(home) as ledger:
+        assert {week: stored(ledger, week) for week in stored_weeks(ledger)} == kept

@@ -210,6 +210,8 @@ def test_a_master_of_the_previous_version_migrates_without_loss(tmp_path):
     # Version 0.1 had no membership period: those columns come across blank (schemas/master.yaml).
     old["members"] = [{"join_reason": None, "from_branch": None, "left": None, "leave_reason": None, **row}
                       for row in old["members"]]
+    # Nor flags with a level, a state and the day first raised (issue 12): blank in its flags, until recomputed.
+    old["flags"] = [{"level": None, "state": None, "first_seen": None, **row} for row in old["flags"]]
     home = Home.open(root)
     assert main(["flags", str(root), "--json"]) == 0  # any command opens the ledger, which takes the master in
     tables = ledger_tables(home)

@@ -14,7 +14,7 @@ from typing import Any
 from .calendar import Campaign, Phase
 from .cells import as_day
 from .i18n import N_, Domain
-from .membership import active_on, branch_on, campaign_start
+from .membership import active_on, away_on, away_period, branch_on, campaign_start
 from .return_states import return_states
 from .schema import Schemas, load_schemas
 from .settings import Rules
@@ -51,8 +51,8 @@ DETAILS = {
     "fix-overdue": N_("Notebook to be improved by {deadline}: that day has passed without a passing recheck."),
     "opinions": N_("People asked for opinions by {due}: {asked}; at least {needed} required."),
     "away-silent": N_("Away on training; last report on {last}, longer ago than the {weeks}-week limit."),
-    "away-silent:never": N_("Away on training; no report since the campaign began, longer than the {weeks}-week "
-                            "limit."),
+    "away-silent:never": N_("Away on training since {away_since}; no report received yet, longer than the "
+                            "{weeks}-week limit."),
     "return-missing": N_("Weekly return of week {weeks} not received."),
     "return-rejected": N_("Weekly return of week {weeks} sent back for correction: {reasons}"),
     "return-rejected:empty": N_("The return sent for week {weeks} was empty (the template not filled in) and was "
@@ -190,7 +190,7 @@ class Facts:
             if row.get("session_id") in self.sessions:
                 self.attendance[row.get("member_id")].append(row)
         self.by_member: dict[str, dict[str, list[dict]]] = {}
-        for key in ("selfstudy", "inspections", "opinions"):
+        for key in ("selfstudy", "inspections", "opinions", "reports"):
             index: dict[str, list[dict]] = defaultdict(list)
             for row in tables.get(key, []):
                 day = as_day(row.get("date"))
@@ -247,6 +247,19 @@ class StudyProgress:
     until: date  # the day he is measured to: his branch's data cut-off
 
 
+def _once_per_member(compute):
+    """Computed once per member, day and Facts: the flags and the dashboard both ask (a 2,400-member college's
+    export spent a tenth of its time asking twice)."""
+    def cached(facts: Facts, member: dict, until: date | None = None):
+        memo = facts.__dict__.setdefault(f"_memo_{compute.__name__}", {})
+        key = (id(member), until)  # the record is kept in the memo beside its result: its id is not reused meanwhile
+        if key not in memo:
+            memo[key] = (member, compute(facts, member, until))
+        return memo[key][1]
+    return cached
+
+
+@_once_per_member
 def _study(facts: Facts, member: dict, until: date | None = None) -> StudyProgress | None:
     """His hours and what is due of him up to `until` (default: as of the facts' date)."""
     until = min(until or facts.as_of, facts.as_of)
@@ -293,6 +306,8 @@ def study_hours(facts: Facts, member: dict):
     until = facts.data_until(member)
     if until is None or facts.returns_outstanding(branch):
         return  # his hours are not known to the end of the weeks due: the branch's flag says why
+    if away_on(member, until):
+        return  # away on training, he studies on his own and is followed by his reports (away_reports)
     progress = _study(facts, member, until)
     if progress is None:
         return
@@ -314,8 +329,9 @@ def _session_day(facts: Facts, row: dict) -> date:
 
 def attendance(facts: Facts, member: dict):
     branch = branch_on(member, facts.as_of) or member["branch_id"]
-    rows = sorted((r for r in facts.attendance.get(member["member_id"], []) if active_on(member, _session_day(facts, r))),
-                  key=lambda r: _session_day(facts, r))
+    # Sessions while he was not in the branch, or away on training, are not held against him.
+    rows = sorted((r for r in facts.attendance.get(member["member_id"], []) if active_on(member, _session_day(facts, r))
+                   and not away_on(member, _session_day(facts, r))), key=lambda r: _session_day(facts, r))
     central = [r for r in rows if facts.sessions[r["session_id"]].get("kind") in facts.central]
     run, run_start, worst, worst_start = 0, None, 0, None
     for row in central:
@@ -324,7 +340,7 @@ def attendance(facts: Facts, member: dict):
             run_start = run_start or _session_day(facts, row)
             if run > worst:
                 worst, worst_start = run, run_start
-        elif row.get("status") in ("present", "excused"):
+        elif row.get("status") in ("present", "excused", "away"):
             run, run_start = 0, None  # excused is not absent; a blank or unknown status does not break or extend
     if worst >= facts.thresholds.absences_in_row:
         yield facts.flag("absent-in-row", member, branch, worst_start, count=worst)
@@ -335,7 +351,7 @@ def attendance(facts: Facts, member: dict):
         if rate < facts.thresholds.attendance_rate_min and worst < facts.thresholds.absences_in_row:
             yield facts.flag("attendance-rate", member, branch, None, rate=rate,
                              minimum=facts.thresholds.attendance_rate_min, present=present, counted=len(counted))
-    unknown = [r for r in rows if r.get("status") not in ("present", "absent", "excused")]
+    unknown = [r for r in rows if r.get("status") not in ("present", "absent", "excused", "away")]
     if unknown:
         yield facts.flag("status-unknown", member, branch, None, count=len(unknown),
                          sessions=[r["session_id"] for r in unknown[:3]])
@@ -388,14 +404,17 @@ def opinions(facts: Facts, member: dict):
 
 
 def away_reports(facts: Facts, member: dict):
-    if member.get("away") != "yes":
+    """Away on training: a report received (汇报收到: letter, e-mail, phone) at least every `away_report_weeks`."""
+    if not away_on(member, facts.as_of):
         return
     weeks = facts.thresholds.away_report_weeks
-    records = [r for key in ("selfstudy", "opinions", "inspections") for r in facts.by_member[key].get(member["member_id"], [])]
-    last = max((as_day(r["date"]) for r in records), default=None)
-    since = last or facts.campaign.start
+    reports = facts.by_member["reports"].get(member["member_id"], [])
+    last = max((as_day(r["date"]) for r in reports), default=None)
+    left_on = (away_period(member) or (None, None))[0] or facts.campaign.start
+    since = max(last or left_on, left_on)
     if (facts.as_of - since).days > 7 * weeks:
-        yield facts.flag("away-silent", member, member["branch_id"], since, last=last, weeks=weeks)
+        yield facts.flag("away-silent", member, branch_on(member, facts.as_of) or member["branch_id"], since,
+                         last=last, weeks=weeks, away_since=left_on)
 
 
 def branch_returns(facts: Facts, branch_id: str):

@@ -57,10 +57,23 @@ SECRETARIES = {
 
 
 def demo_home(root: Path | str, lang: str = "zh") -> Home:
-    """A HOME holding the demo college (what `branchbook init --demo` makes)."""
+    """A HOME holding the demo college."""
     from ..workbook.reports.dashboard import dashboard_painter
 
     return init_home(root, lang, demo_tables(lang), painters=(dashboard_painter(DEMO_AS_OF),))
+
+
+def living_in_2005(home: Home) -> Home:
+    """The demo HOME lives on the demo's day (as_of): its flags and dashboard are as of it, and what is
+    merged there by hand is received on it (docs/configuration.md)."""
+    config = {**home.config, "as_of": AS_OF}
+    (home.root / CONFIG_NAME).write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return Home.open(home.root)
+
+
+def init_demo(root: Path | str, lang: str = "zh") -> Home:
+    """What `branchbook init --demo` makes: the demo college, living on its day."""
+    return living_in_2005(demo_home(root, lang))
 
 
 def prepare_home(root: Path, lang: str = "zh") -> Home:
@@ -69,11 +82,9 @@ def prepare_home(root: Path, lang: str = "zh") -> Home:
         raise UserError("home-exists", home=str(root), master=MASTER_NAME)
     if (root / DEMO_MARKER).exists():
         shutil.rmtree(root)
-    home = demo_home(root, lang)
+    home = init_demo(root, lang)
     (root / DEMO_MARKER).write_text("made by branchbook demo; replaced by the next demo run\n", encoding="utf-8")
-    config = {**home.config, "as_of": AS_OF}
-    (root / CONFIG_NAME).write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return Home.open(root)
+    return home
 
 
 def fill_and_drop(home: Home, week: int = DEMO_WEEK) -> list[Path]:

@@ -58,7 +58,9 @@ def fill_return(path: Path, secretary: Secretary, seed: int, lang: str = "zh", s
         for offset in range(len(sessions)):
             roll = rng.random()
             status = "present" if roll < 0.85 else ("excused" if roll < 0.93 else "absent")
-            grid.cell(row=row, column=GRID_FIRST_COLUMN + offset, value=codes["attendance_status"].label(status, lang))
+            cell = grid.cell(row=row, column=GRID_FIRST_COLUMN + offset)
+            if cell.value is None:  # a member away is pre-filled 请假(在外); she leaves that as it is
+                cell.value = codes["attendance_status"].label(status, lang)
     if "bad-status" in secretary.mistakes:
         grid.cell(row=3, column=GRID_FIRST_COLUMN, value=say(lang, "Presnet"))  # a typo of 出席 / Present
     study_row = 2

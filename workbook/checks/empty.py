@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Finding
+from .attendance import AWAY
 
 
 def check_not_empty(parsed: dict, statuses: dict, record_keys: list[str]) -> Iterator[Finding]:
     """`parsed`: each record sheet's parsed rows; `statuses`: the attendance grid's filled cells."""
-    if statuses or any(parsed.get(key) for key in record_keys):
-        return
+    if any(status != AWAY for status in statuses.values()) or any(parsed.get(key) for key in record_keys):
+        return  # (请假(在外) is pre-filled: it alone is not a return filled in)
     yield Finding("empty-return")

@@ -87,6 +87,10 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
     flags_on: dict[tuple[str, str], list[Flag]] = defaultdict(list)
     for flag in flags:
         flags_on[(flag.subject_kind, flag.subject_id)].append(flag)
+    central = {sid for sid, s in facts.sessions.items() if s.get("kind") in facts.central}
+    weeks_returned: dict[str, set] = defaultdict(set)
+    for r in merged:
+        weeks_returned[r.get("branch_id")].add(r.get("week"))
     branches = []
     for branch_id, branch in facts.branches.items():
         members = [m for m in members_of.get(branch_id, ()) if (as_day(m.get("joined")) or as_of) <= as_of]
@@ -97,9 +101,10 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
         inspected = passed = opinions = 0
         for member in members:
             for row in facts.attendance.get(member["member_id"], []):
-                if facts.sessions[row["session_id"]].get("kind") in facts.central:
-                    present += row.get("status") == "present"
-                    absent += row.get("status") == "absent"
+                if row["session_id"] in central:
+                    status = row.get("status")
+                    present += status == "present"
+                    absent += status == "absent"
             checks = sorted(facts.by_member["inspections"].get(member["member_id"], []), key=lambda r: as_day(r["date"]))
             if checks:
                 inspected += 1
@@ -112,8 +117,8 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
         branches.append(BranchProgress(
             branch_id=branch_id, name=branch.get("name", branch_id), liaison=facts.liaison.get(branch_id, ""),
             secretary=branch.get("secretary", ""), members=len(members),
-            returned_this_week=any(r.get("branch_id") == branch_id and r.get("week") == week for r in merged),
-            returns_total=len({r.get("week") for r in merged if r.get("branch_id") == branch_id}),
+            returned_this_week=week in weeks_returned.get(branch_id, ()),
+            returns_total=len(weeks_returned.get(branch_id, ())),
             average_hours=sum(p[0] for p in progress) / len(progress) if progress else 0.0,
             expected_hours=max((p[1] for p in progress), default=0.0),
             on_target_share=on_target / len(with_data) if with_data else None,
