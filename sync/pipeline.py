@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from .inbox import inbox_files
 from .mail_intake import SIDECAR_SUFFIX, read_sidecar, unpack_mail_files
 from .pause import pause_point
 from .quarantine import sender_hold
+from .relook import watch_rejected
 from .writer import writing
 
 log = logging.getLogger("branchbook.sync")
@@ -94,17 +96,37 @@ class BatchResult:
         return self.export.why_waiting(self.lang) if self.export else None
 
 
-def _private_copy(home: Home, item: Incoming) -> Path:
+def _private_copy(work: Path, item: Incoming) -> Path:
     """Read a copy, never the file a secretary or the mail fetcher may still be touching."""
-    work = home.root / WORK_FOLDER
     work.mkdir(exist_ok=True)
     target = work / f"{uuid.uuid4().hex}{item.path.suffix.lower()}"  # hashed once, from the copy, by the intake
-    shutil.copyfile(item.path, target)
+    try:
+        shutil.copyfile(item.path, target)
+    except BaseException:
+        target.unlink(missing_ok=True)  # a copy cut short (a full disk) is not left behind
+        raise
     return target
 
 
-def _received_at(item: Incoming) -> datetime:
-    return item.received_at or datetime.fromtimestamp(item.path.stat().st_mtime)
+def clean_work(home: Home) -> int:
+    """Remove the copies a killed run left in .work/ (docs/hazards.md 31). Call it holding the writer lock:
+    only a writer makes copies there."""
+    removed = 0
+    work = home.root / WORK_FOLDER
+    for path in work.iterdir() if work.is_dir() else ():
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed += 1
+    if removed:
+        log.info(say(home.lang, "{count} work copies left by an interrupted run were removed", count=removed))
+    return removed
+
+
+def _received_at(home: Home, item: Incoming) -> datetime:
+    """When the file came: the mail's time or the file's; one after HOME's day (a HOME that lives in 2005,
+    docs/configuration.md as_of) came on HOME's day, at its own time of day, so that it counts there."""
+    moment = item.received_at or datetime.fromtimestamp(item.path.stat().st_mtime)
+    return moment if moment.date() <= home.as_of else datetime.combine(home.as_of, moment.time())
 
 
 def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
@@ -125,27 +147,34 @@ def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
             continue
         # A return of the same name may be waiting in the inbox (every branch's file is named alike): never over it.
         target = _free_name(inbox, path.name, home.lang)
-        shutil.copy2(path, target)
+        try:
+            shutil.copy2(path, target)
+        except BaseException:
+            target.unlink(missing_ok=True)  # a copy cut short (a full disk) must not wait in the inbox as a return
+            raise
         items.append(Incoming(target, file_name=path.name))
     return items
 
 
 def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[dict]],
                      progress: Callable[[int, int, str], None] | None = None,
-                     schemas: Schemas | None = None) -> tuple[list[Path], list[Submission]]:
-    """Each file read from its private copy against the ledger's current tables, by the ledger's schemas."""
-    copies, submissions = [], []
+                     schemas: Schemas | None = None, copies: list[Path] | None = None,
+                     work: Path | None = None) -> tuple[list[Path], list[Submission]]:
+    """Each file read from its private copy (in `work`, else .work/; each added to `copies` as soon as it is
+    made, so that the caller removes them whatever happens) against the ledger's tables, by its schemas."""
+    copies = [] if copies is None else copies
+    submissions = []
     for number, item in enumerate(items, start=1):
         if progress:
             progress(number, len(items), item.name)
-        copy = _private_copy(home, item)
+        copy = _private_copy(work or home.root / WORK_FOLDER, item)
         copies.append(copy)
         try:
             sub = load_submission(copy, tables, file_name=item.name, sender=item.sender,
-                                  received_at=_received_at(item), schemas=schemas, lang=home.lang)
+                                  received_at=_received_at(home, item), schemas=schemas, lang=home.lang)
         except Exception as error:  # noqa: BLE001 - one strange file must not block every other return
             log.exception(say(home.lang, "reading {name} failed: sent back as damaged", name=item.name))
-            sub = Submission(file_name=item.name, sha256=file_sha256(copy), received_at=timestamp_text(datetime.now()),
+            sub = Submission(file_name=item.name, sha256=file_sha256(copy), received_at=timestamp_text(home.now()),
                              sender=item.sender,
                              unreadable=UnreadableFile("corrupt", Path(item.name), reason=type(error).__name__))
         if item.sender and not item.mail.get("approved"):
@@ -226,29 +255,41 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
             progress: Callable[[int, int, str], None] | None = None, on_wait: Callable[[str], None] | None = None,
             export: bool = True, who: str = "merge", stop: threading.Event | None = None) -> BatchResult:
     """Merge the items into HOME's ledger and file them away; then (unless told not to) write the master."""
-    now = now or datetime.now()
-    with (nullcontext() if dry_run else writing(home, who, on_wait, stop)), open_ledger(home) as ledger:
-        if not dry_run:
-            take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
-        items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
-        base = base_tables(ledger)
-        copies, submissions = read_submissions(home, items, base, progress, ledger.schemas)
-        changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions, now, ledger.schemas)
-        render_notes(changes, home.lang)
-        result = BatchResult(outcomes=outcomes, items=items, submissions=submissions, lang=home.lang)
-        if dry_run:
-            for copy in copies:
+    now = now or home.now()
+    copies: list[Path] = []
+    with (nullcontext() if dry_run else writing(home, who, on_wait, stop)), open_ledger(home) as ledger, \
+            (tempfile.TemporaryDirectory(prefix="branchbook-") if dry_run else nullcontext()) as dry_work:
+        try:
+            return _process(home, ledger, items, copies, now, progress, export, Path(dry_work) if dry_work else None)
+        finally:
+            for copy in copies:  # on every path: a failure (a full disk) must not leave copies in .work/
                 copy.unlink(missing_ok=True)
-            return result
-        pause_point("before-commit")
-        commit(ledger, changes, journal_body(timestamp_text(now), items, submissions, outcomes, changes))
-        result.committed = True
-        journal.mirror(ledger, journal_path(home))
-        pause_point("after-commit")
-        file_all(home, items, copies, submissions, result)
-        if export:
-            result.export = export_master(home, ledger)
+
+
+def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Path], now: datetime,
+             progress: Callable[[int, int, str], None] | None, export: bool, dry_work: Path | None) -> BatchResult:
+    """process() inside the writer lock (a dry run: without it, its copies in a folder of its own)."""
+    dry_run = dry_work is not None
+    if not dry_run:
+        clean_work(home)  # a killed run's copies (docs/hazards.md 31); a writer is alone here
+        take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
+    items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
+    base = base_tables(ledger)
+    _, submissions = read_submissions(home, items, base, progress, ledger.schemas, copies, dry_work)
+    changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions, now, ledger.schemas)
+    render_notes(changes, home.lang)
+    result = BatchResult(outcomes=outcomes, items=items, submissions=submissions, lang=home.lang)
+    if dry_run:
         return result
+    pause_point("before-commit")
+    commit(ledger, changes, journal_body(timestamp_text(now), items, submissions, outcomes, changes))
+    result.committed = True
+    journal.mirror(ledger, journal_path(home))
+    pause_point("after-commit")
+    file_all(home, items, copies, submissions, result)
+    if export:
+        result.export = export_master(home, ledger)
+    return result
 
 
 def _free_name(folder: Path, name: str, lang: str) -> Path:
@@ -291,6 +332,8 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
             except Exception:  # noqa: BLE001 - a marked copy is a courtesy; the report above already says it all
                 log.exception(say(home.lang, "the marked copy of {name} was not made", name=item.name))
         shutil.move(str(item.path), target)
+        if sub.unreadable is not None:
+            watch_rejected(home, target, item.path.name)  # a copy taken half-done comes back when it finishes
         log.info(say(home.lang, "sent back {name}: {problems}", name=item.name, problems=" ".join(worded(p, home.lang) for p in outcome.problems[:3])))
         return target
     folder = home.folder("archive")

@@ -60,7 +60,9 @@ def _mo_bytes(catalog: Catalog) -> bytes:
 
 def _translations(catalog: Catalog) -> dict:
     """What a .mo says: each message's id and Chinese (its bytes differ between Babel versions)."""
-    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    def same(text):  # a plural is a tuple from a .po, a list from a .mo
+        return tuple(text) if isinstance(text, (list, tuple)) else text
+    return {same(m.id): same(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
 
 
 def _compiled(mo: Path) -> dict:

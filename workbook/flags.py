@@ -247,6 +247,19 @@ class StudyProgress:
     until: date  # the day he is measured to: his branch's data cut-off
 
 
+def _once_per_member(compute):
+    """Computed once per member, day and Facts: the flags and the dashboard both ask (a 2,400-member college's
+    export spent a tenth of its time asking twice)."""
+    def cached(facts: Facts, member: dict, until: date | None = None):
+        memo = facts.__dict__.setdefault(f"_memo_{compute.__name__}", {})
+        key = (id(member), until)  # the record is kept in the memo beside its result: its id is not reused meanwhile
+        if key not in memo:
+            memo[key] = (member, compute(facts, member, until))
+        return memo[key][1]
+    return cached
+
+
+@_once_per_member
 def _study(facts: Facts, member: dict, until: date | None = None) -> StudyProgress | None:
     """His hours and what is due of him up to `until` (default: as of the facts' date)."""
     until = min(until or facts.as_of, facts.as_of)

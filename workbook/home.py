@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,12 @@ class Home:
     def as_of(self) -> date:
         """Flags and reports are as of today, or as of the date the settings fix (the demo lives in 2005)."""
         return self.settings.as_of or date.today()
+
+    def now(self) -> datetime:
+        """HOME's clock: now, or this time of day on the day the settings fix. A file merged in a HOME that
+        lives in 2005 (the demo) is received in 2005, so that its flags and dashboard count it."""
+        moment = datetime.now().replace(microsecond=0)
+        return datetime.combine(self.settings.as_of, moment.time()) if self.settings.as_of else moment
 
 
 def create_home(root: Path | str, lang: str = "zh") -> Home:

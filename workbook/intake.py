@@ -100,6 +100,16 @@ def load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str
                     sender: str | None = None, received_at: datetime | None = None,
                     schemas: Schemas | None = None, lang: str = "zh") -> Submission:
     """Everything the merge needs to know of one file; never raises for a bad file."""
+    sub = _load_submission(path, tables, file_name=file_name, sender=sender, received_at=received_at,
+                           schemas=schemas, lang=lang)
+    if sub.report is not None:
+        sub.report.tidy()  # in the order a secretary fixes them, whatever added them
+    return sub
+
+
+def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str | None,
+                     sender: str | None, received_at: datetime | None, schemas: Schemas | None,
+                     lang: str) -> Submission:
     schemas = schemas or load_schemas()
     path = Path(path)
     sub = Submission(file_name=file_name or path.name, sha256=file_sha256(path),

@@ -3,6 +3,7 @@ a zip bomb, before openpyxl parses anything (docs/hazards.md 14-18)."""
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 import defusedxml  # noqa: F401  (openpyxl uses it when installed: no XML bombs, no XXE)
@@ -91,8 +92,11 @@ def inspect(path: Path, limit_mb: float | None = None) -> None:
     with zipfile.ZipFile(path) as archive:
         for entry in entries:
             if entry.filename.endswith((".xml", ".rels")):
-                with archive.open(entry) as handle:
-                    prolog = handle.read(1024)
+                try:
+                    with archive.open(entry) as handle:
+                        prolog = handle.read(1024)
+                except (zipfile.BadZipFile, zlib.error, EOFError) as error:  # a damaged deflate stream
+                    raise UnreadableFile("corrupt", path, reason=say.later("a part of it cannot be unpacked")) from error
                 if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
                     # Excel never writes a DTD: one is an XML bomb or an XXE attempt (docs/hazards.md 14).
                     raise UnreadableFile("corrupt", path, reason=say.later("it declares XML entities"))

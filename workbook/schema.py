@@ -20,7 +20,7 @@ from .settings import SAFE_LOADER, Rules, load_rules
 
 LANGS = I18N_LANGS  # the languages the catalogs speak
 say = Domain("workbook")
-FIELD_TYPES = {"string", "integer", "number", "date", "enum"}
+FIELD_TYPES = {"string", "integer", "number", "date", "datetime", "enum"}  # datetime: kept as timestamp text
 SESSION_NO_CODES = "session_no"
 
 

@@ -76,6 +76,11 @@ class SyncSettings:
     backup_minutes: float = _setting(10.0, "a rolling copy of the ledger at most this often", minimum=0)
     master_check_seconds: float = _setting(5.0, "how often the service looks whether the office saved master.xlsx",
                                            minimum=0)
+    stall_seconds: float = _setting(
+        120.0, "a workbook in inbox/ that stays unchanged this long but is still not a whole zip is taken as damaged "
+               "(a copy that goes on afterwards is read again)", above=0)
+    stale_after_seconds: float = _setting(
+        120.0, "a heartbeat in status.json older than this means the service is dead or hung", above=0)
 
     @property
     def quiet_seconds(self) -> float:
@@ -119,7 +124,9 @@ class Settings:
                          if value in _langs() else say.later("one of {choices}", choices=list(_langs())))
     master: str = _setting(MASTER_NAME, "the master's file name in HOME", check=_file_name)
     college: str = _setting("学院", "the college's name, in the bulletin's title")
-    as_of: date | None = _setting(None, "compute flags and reports as of this day instead of today (2005-03-30)")
+    editor: str = _setting("党委办公室", "who edits the bulletin, printed under its title (编)")
+    as_of: date | None = _setting(None, "this HOME lives on this day instead of today (2005-03-30): flags and reports "
+                                        "are as of it, and files merged are received on it")
     sync: SyncSettings = _setting(factory=SyncSettings, doc="the sync service (`branchbook serve`) and backups")
     mail: MailSection = _setting(factory=MailSection, doc="the mailbox; see below")
     rules: Rules | None = _setting(None, "this college's own thresholds: any keys of schemas/rules.yaml (below), "

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..cells import BadValue, column_letter, is_blank, parse
 from ..findings import Finding
-from ..i18n import Domain
+from ..i18n import LANGS, Domain, Named
 from ..return_reader import GridRead
 from ..schema import Field
 from ..sheetio import SheetRead
@@ -44,6 +44,7 @@ def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> 
             findings.append(Finding("unknown-session", sheet=grid.title, row=first_row,
                                     column=column_letter(grid.session_columns[session]),
                                     params={"session": session}))
+    choices = Named({lang: "/".join(status.codes.labels(lang)) for lang in LANGS}) if status.codes else ""
     for session in sorted(declared):
         if session not in grid.session_columns:
             continue
@@ -51,7 +52,7 @@ def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> 
             if is_blank(cells.get(session)):
                 findings.append(Finding("status-blank", sheet=grid.title, row=number,
                                         column=column_letter(grid.session_columns[session]),
-                                        column_label=session, params={"session": session}))
+                                        column_label=session, params={"session": session, "choices": choices}))
     return statuses, findings
 
 
@@ -72,7 +73,7 @@ def check_daily_hours(sessions: list[ParsedRow], statuses: dict[tuple[str, str],
         if totals[key] > MAX_HOURS_A_DAY:
             yield Finding("hours-total", sheet=study.title, row=row,
                           column=column_letter(study.columns.get("hours", 1)), value=record["hours"],
-                          params={"detail": say.later("{member} has {hours} hours on {day}, over {limit} a day.",
+                          params={"detail": say.later("{member} has {hours} hours on {day}, over {limit} a day: correct the hours or the date.",
                                                       member=key[0], day=key[1], hours=f"{totals[key]:g}",
                                                       limit=MAX_HOURS_A_DAY)})
 
@@ -99,5 +100,5 @@ def check_credited_hours(attendance: SheetRead, rows: list[ParsedRow], session_h
         if limit is not None and credited is not None and credited > limit:
             yield Finding("hours-total", sheet=attendance.title, row=row,
                           column=column_letter(attendance.columns["hours"]), column_label=label, value=credited,
-                          params={"detail": say.later("{credited} hours credited, more than the session's {limit}.",
+                          params={"detail": say.later("{credited} hours credited, more than the session's {limit}: credit {limit} at most.",
                                                       credited=f"{credited:g}", limit=f"{limit:g}")})
