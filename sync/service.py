@@ -32,7 +32,7 @@ from .master_store import is_busy
 from .pipeline import Incoming, clean_work, process
 from .relook import relook
 from .status import ERRORS_LOG, STATUS_NAME, InboxGone, StatusFile, failure_kind, failure_words
-from .writer import Stopped, writing
+from .writer import Stopped, tick_while_waiting, writing
 
 log = logging.getLogger("branchbook.sync")
 say = Domain("service")
@@ -163,6 +163,7 @@ class SyncService:
         pause, and the service goes on by itself once its cause is gone (docs/hazards.md 30)."""
         next_rescan = 0.0  # scan at once: what arrived while we were down
         work_cleaned = False
+        tick_while_waiting(self._beat)  # alive while another writer (a merge, a rebuild) holds the ledger
         while not self.stop_event.is_set():
             try:
                 self._watch()

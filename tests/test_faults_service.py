@@ -489,3 +489,38 @@ def test_a_read_only_master_keeps_its_mode_when_replaced(fresh_demo, tmp_path):
     assert main(["merge", str(home.root)]) in (0, 1)
     assert home.master.stat().st_ino != before  # replaced, with the ledger's news
     assert stat.S_IMODE(home.master.stat().st_mode) == 0o444
+
+
+# -- the heartbeat -------------------------------------------------------------------------------------------------
+
+def test_the_heartbeat_goes_on_while_another_writer_holds_the_ledger(fresh_demo, tmp_path):
+    from branchbook.sync.writer import writing
+
+    home = _home(fresh_demo)
+    good = filled_return(home, tmp_path / "good.xlsx")
+    with _running(home) as service:
+        with writing(home, "merge"):  # this test is the other writer
+            _drop(home, good, GOOD)
+            wait_until(lambda: _status(home)["state"] == "waiting", 15, "the service to wait for the lock")
+            assert "merge" in _status(home)["message"]
+            time.sleep(3)
+            assert _heartbeat_age(home) < 1.5 and not archived_names(home)
+        _ends_well(home, service, [GOOD])
+
+
+def test_status_says_when_the_heartbeat_is_stale(fresh_demo, capsys):
+    status = {"state": "idle", "message": "同步服务已启动", "pid": 4321, "updated": "2026-01-05 08:00:00",
+              "heartbeat": "2026-01-05 08:00:00", "stale_after": 120,
+              "last_error": {"at": "2026-01-05 07:59:00", "kind": "disk-full", "message": "磁盘已满（示例）"}}
+    (fresh_demo.root / "status.json").write_text(json.dumps(status, ensure_ascii=False), encoding="utf-8")
+    assert main(["status", str(fresh_demo.root)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "同步服务：空闲　同步服务已启动（2026-01-05 08:00:00）"
+    assert printed[1].startswith("已有 ") and "没有心跳（最后一次在 2026-01-05 08:00:00）" in printed[1]
+    assert "进程 4321" in printed[1] and "已退出或卡住" in printed[1]
+    assert printed[2] == "最近一次错误（2026-01-05 07:59:00）：磁盘已满（示例）"
+    status.update(heartbeat=datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
+    (fresh_demo.root / "status.json").write_text(json.dumps(status, ensure_ascii=False), encoding="utf-8")
+    assert main(["status", str(fresh_demo.root), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["stale"] is False and data["heartbeat_age"] < 5
