@@ -364,6 +364,9 @@ def test_a_stale_owner_file_is_named_with_its_age_and_how_to_remove_it(fresh_dem
     assert len([line for line in log.splitlines() if "~$master.xlsx" in line]) == 1
     owner.write_bytes(b"\0" * 165)
     os.utime(owner, (three_hours_ago, three_hours_ago))
+    assert main(["status", str(home.root)]) == 0  # the service is stopped: status looks itself
+    printed = capsys.readouterr().out
+    assert "已停止" in printed and "已存在 3 小时" in printed and f"删除 {owner}" in printed
     assert main(["export", str(home.root)]) == 2
     captured = capsys.readouterr()
     said = captured.out + captured.err
