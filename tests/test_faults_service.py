@@ -527,3 +527,19 @@ def test_status_says_when_the_heartbeat_is_stale(fresh_demo, capsys):
     assert main(["status", str(fresh_demo.root), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["stale"] is False and data["heartbeat_age"] < 5
+
+
+def test_a_worker_ended_by_a_bug_is_started_again(fresh_demo, tmp_path, monkeypatch):
+    home = _home(fresh_demo)
+    good = filled_return(home, tmp_path / "good.xlsx")
+    with _running(home) as service:
+        def broken():
+            raise RuntimeError("a bug outside the guarded pass")
+
+        monkeypatch.setattr(service, "_beat", broken)
+        wait_until(lambda: not service.worker.is_alive(), 10, "the worker to end")
+        assert not service.healthy()
+        monkeypatch.undo()
+        assert service.revive() and not service.revive()
+        _drop(home, good, GOOD)
+        _ends_well(home, service, [GOOD])
