@@ -549,3 +549,25 @@ def test_a_worker_ended_by_a_bug_is_started_again(fresh_demo, tmp_path, monkeypa
         assert service.revive() and not service.revive()
         _drop(home, good, GOOD)
         _ends_well(home, service, [GOOD])
+
+
+def test_a_file_another_process_holds_open_waits_until_it_is_closed(fresh_demo, tmp_path):
+    """Whole and unchanged, but still open in the program copying it (Linux: a write lease is refused): it
+    waits, as Windows' exclusive open makes it wait there, and is merged once closed."""
+    if sys.platform != "linux":
+        pytest.skip("the lease check is Linux's; on Windows the open itself is exclusive")
+    home = _home(fresh_demo, stall_seconds=120.0)
+    data = filled_return(home, tmp_path / "good.xlsx").read_bytes()
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nf = open(sys.argv[1], 'wb')\n"
+                               "f.write(sys.stdin.buffer.read()); f.flush(); print('written', flush=True)\n"
+                               "time.sleep(4)\nf.close()", str(home.folder("inbox") / GOOD)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    with _running(home) as service:
+        holder.stdin.write(data)
+        holder.stdin.close()
+        assert holder.stdout.readline().strip() == b"written"
+        time.sleep(3)  # whole and still for far longer than a file needs to be stable (0.4 s here)
+        assert archived_names(home) == [] and holder.poll() is None
+        holder.wait(10)
+        holder.stdout.close()
+        _ends_well(home, service, [GOOD])
