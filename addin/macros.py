@@ -241,6 +241,7 @@ def refresh_flags(book: xw.Book | None = None):
     """The Refresh flags button: recompute who falls behind from the open master."""
     from datetime import date
 
+    from ..workbook.flag_history import by_level
     from ..workbook.flags import compute_flags, flag_rows
 
     book = _book(book)
@@ -251,7 +252,7 @@ def refresh_flags(book: xw.Book | None = None):
         return _cannot(book, error, lang)
     tables = book_tables(book)
     day = home.as_of if home else date.today()
-    flags = compute_flags(tables, day)
+    flags = by_level(compute_flags(tables, day))  # no ledger here: no history, each flag as if new
     write_sheet(book, "flags", flag_rows(flags, lang), lang)
     _refresh_dashboard(book, tables, day, flags, lang)
     _alert(book, say(home.lang if home else lang, "Refreshed the flags: {count} in all.", count=len(flags)))
@@ -269,7 +270,9 @@ def merge_now(book: xw.Book | None = None):
     from ..sync.inbox import inbox_files
     from ..sync.pipeline import Incoming, process
     from ..sync.writer import writing
+    from ..workbook import flag_history
     from ..workbook.books import EXPORTED_SEQ, open_ledger, record_master
+    from ..workbook.calendar import Campaign
     from ..workbook.flags import compute_flags, flag_rows
     from ..workbook.merge import merged_sheets
     from ..workbook.reports.summaries import outcome_line
@@ -290,8 +293,10 @@ def merge_now(book: xw.Book | None = None):
         result = process(home, items, export=False, who=who)
         with open_ledger(home) as ledger:
             tables = ledger.tables()
-            flags = compute_flags(tables, home.as_of, ledger.schemas)
-            tables["flags"] = flag_rows(flags, lang)
+            raised = compute_flags(tables, home.as_of, ledger.schemas)
+            flags, cleared = flag_history.keep(ledger, raised, home.as_of, Campaign.from_records(tables["phases"]),
+                                               ledger.schemas.rules.levels)
+            tables["flags"] = flag_rows(flag_history.by_level([*flags, *cleared]), lang)
             for key in (*merged_sheets(ledger.schemas), "returns", "flags"):
                 write_sheet(book, key, tables[key], lang)
             _refresh_dashboard(book, tables, home.as_of, flags, lang)
@@ -308,13 +313,12 @@ def merge_now(book: xw.Book | None = None):
 @guarded
 def bulletin(book: xw.Book | None = None, fmt: str = "docx") -> Path:
     """The Bulletin button: this week's 简报 from the master, into outbox/."""
-    from ..sync.export import current_tables
-    from ..workbook.reports.publish import make_bulletin
+    from ..sync.reports import publish_bulletin
 
     book = _book(book)
     try:
         home = _open_home(book)
-        path = make_bulletin(home, current_tables(home), fmt=fmt)
+        path = publish_bulletin(home, fmt=fmt)
     except (UserError, NoHomeFolder) as error:
         return _cannot(book, error, _lang(book))
     _alert(book, say(home.lang, "The bulletin is made: {name} (in the outbox folder)", name=path.name))

@@ -70,11 +70,11 @@ def _home(args):
 
 
 def _init(args) -> int:
-    from .demo import demo_home
+    from .demo import init_demo
     from .workbook.office import init_home
 
     lang = check_lang(args.lang or "zh")
-    home = demo_home(args.home, lang) if args.demo else init_home(args.home, lang)
+    home = init_demo(args.home, lang) if args.demo else init_home(args.home, lang)
     emit(args, {"master": str(home.master)}, [say(home.lang, "Created the ledger and its master {path}", path=home.master)])
     return Exit.OK
 
@@ -107,7 +107,10 @@ def _validate(args) -> int:
     lines = [finding.message(lang) for finding in report.findings] + [report.summary(lang)]
     if args.annotate:
         annotate(args.file, report, args.annotate, lang)
-        lines.append(say(lang, "Marked copy saved: {path}", path=Path(args.annotate).resolve()))
+        saved = say(lang, "Marked copy saved: {path}", path=Path(args.annotate).resolve())
+        lines.append(saved)
+        if args.json:  # the JSON is the findings; where the copy went is said beside it
+            print(saved, file=sys.stderr)
     emit(args, [f.to_dict(lang) for f in report.findings], lines)
     return Exit.OK if report.valid else Exit.FINDINGS
 
@@ -159,11 +162,27 @@ def _merge(args) -> int:
     return Exit.OK if all(o.result != "rejected" for o in result.outcomes) else Exit.FINDINGS
 
 
+def _import(args) -> int:
+    from .sync.importer import import_roster
+    from .workbook.reports.import_summary import import_data, import_lines
+
+    home = _home(args)
+    lang = args.lang or home.lang
+    if not Path(args.file).is_file():
+        raise UserError("file-missing", path=str(args.file))
+    result = import_roster(home, args.file, mapping=args.map, skip_bad=args.skip_bad, dry_run=args.dry_run,
+                           on_wait=lambda message: print(message, file=sys.stderr, flush=True))
+    lines = import_lines(result.plan, lang, preview=not result.written, skip_bad=args.skip_bad)
+    if result.export and result.export.why_waiting(lang):
+        lines.append(say(lang, "master.xlsx is not updated yet: {why}", why=result.export.why_waiting(lang)))
+    emit(args, import_data(result.plan, lang, result.written), lines)
+    return Exit.OK if result.plan.clean or (args.skip_bad and result.written) else Exit.FINDINGS
+
+
 def _flags(args) -> int:
     from datetime import date
 
-    from .sync.export import current_tables
-    from .workbook.flags import compute_flags
+    from .sync.export import current_flags
     from .workbook.reports.summaries import flags_text
 
     home = _home(args)
@@ -171,7 +190,7 @@ def _flags(args) -> int:
         day = date.fromisoformat(args.as_of) if args.as_of else home.as_of
     except ValueError:
         raise UserError("bad-date", text=args.as_of) from None
-    flags = compute_flags(current_tables(home), day)
+    flags = current_flags(home, day)
     lang = args.lang or home.lang
     emit(args, [f.row(lang) for f in flags], flags_text(flags, limit=10_000, lang=lang))
     return Exit.OK
@@ -280,13 +299,13 @@ def _approve(args) -> int:
 
 
 def _bulletin(args) -> int:
-    from .sync.export import current_tables
+    from .sync.reports import publish_bulletin
     from .workbook.reports.fonts import NoChineseFont
-    from .workbook.reports.publish import make_bulletin
 
     home = _home(args)
     try:
-        path = make_bulletin(home, current_tables(home), args.week, args.format)
+        path = publish_bulletin(home, args.week, args.format,
+                                on_wait=lambda message: print(message, file=sys.stderr, flush=True))
     except NoChineseFont as error:
         print(error, file=sys.stderr)
         return Exit.UNUSABLE
@@ -295,12 +314,13 @@ def _bulletin(args) -> int:
 
 
 def _remind(args) -> int:
-    from .sync.export import current_tables
-    from .workbook.reports.publish import write_reminders
+    from .sync.export import current_flags, current_tables
+    from .workbook.reports.publish import write_digests, write_reminders
 
     home = _home(args)
-    written = write_reminders(home, current_tables(home))
-    lines = [str(path) for _, path in written]
+    tables, flags = current_tables(home), current_flags(home, home.as_of)
+    written, digests = write_reminders(home, tables, flags), write_digests(home, tables, flags)
+    lines = [str(path) for _, path in written + digests]
     sent = None
     if args.send:
         from .sync.mail_side import MailSide
@@ -309,8 +329,12 @@ def _remind(args) -> int:
         if mail is None or mail.settings.smtp is None:
             raise UserError("no-smtp")
         sent = mail.replier.send_reminders([r for r, _ in written], home.as_of)
-        lines.append(say(args.lang or home.lang, "Sent {count} reminder mails.", count=sent))
-    emit(args, {"written": [str(path) for _, path in written], "sent": sent}, lines)
+        sent_digests = mail.replier.send_digests([d for d, _ in digests], home.as_of)
+        lines.append(say(args.lang or home.lang, "Sent {count} reminder mails and {digests} digests to the liaisons.",
+                         count=sent, digests=sent_digests))
+        sent += sent_digests
+    emit(args, {"written": [str(path) for _, path in written], "digests": [str(path) for _, path in digests],
+                "sent": sent}, lines)
     return Exit.OK
 
 
@@ -364,6 +388,14 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("files", nargs="*", type=Path, help=say(HELP, "the returns to merge (default: all of inbox/)"))
     cmd.add_argument("--dry-run", action="store_true", help=say(HELP, "only show what would be added, replaced or sent back; write nothing"))
 
+    cmd = command("import", say(HELP, "bring in the office's own roster of members, branches and committee (.xlsx or .csv)"),
+                  "branchbook import D:\\台账 党员名单.xlsx --dry-run", _import, home, output)
+    cmd.add_argument("file", type=Path, help=say(HELP, "the roster file: a workbook (.xlsx) or a CSV"))
+    cmd.add_argument("--dry-run", action="store_true", help=say(HELP, "only show what would be added, changed or marked as left; write nothing"))
+    cmd.add_argument("--skip-bad", action="store_true", help=say(HELP, "import the good rows and list the bad ones, which are left out"))
+    cmd.add_argument("--map", action="append", metavar="COLUMN=FIELD",
+                     help=say(HELP, "read this column as this field, e.g. --map 手机号码=联系方式 (may be repeated; --map 性别= leaves a column out)"))
+
     cmd = command("flags", say(HELP, "list the members and branches that fall behind"), "branchbook flags D:\\台账 --as-of 2005-03-30", _flags, home, output)
     cmd.add_argument("--as-of", help=say(HELP, "as of which day (default: today, or as_of in the config)"))
 
@@ -389,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--week", type=int, help=say(HELP, "the week (default: the last one ended)"))
     cmd.add_argument("--format", choices=["docx", "pdf", "html"], default="docx", help=say(HELP, "docx (default), pdf or html"))
 
-    cmd = command("remind", say(HELP, "write (and send) each branch secretary's reminder"), "branchbook remind D:\\台账 --send", _remind, home, output)
+    cmd = command("remind", say(HELP, "write (and send) each branch secretary's reminder and each liaison's digest"), "branchbook remind D:\\台账 --send", _remind, home, output)
     cmd.add_argument("--send", action="store_true", help=say(HELP, "also mail them to the registered secretaries (needs mail.smtp)"))
 
     cmd = command("addin", say(HELP, "write main.py and requirements.txt for xlwings Lite"),

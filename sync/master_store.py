@@ -91,23 +91,26 @@ class MasterStore:
             old.unlink(missing_ok=True)
         return target
 
-    def write(self, tables: dict[str, list[dict]], painters=(), unchanged_since: dict | None = None) -> None:
+    def write(self, tables: dict[str, list[dict]], painters=(), unchanged_since: dict | None = None,
+              bodies=None) -> None:
         """Replace the master with `tables`; MasterBusy (nothing written) while Excel has it open, or when
-        the master no longer is as `unchanged_since` says (the office saved it meanwhile: its edits come first)."""
+        the master no longer is as `unchanged_since` says (the office saved it meanwhile: its edits come first).
+        `bodies`: a BodyCache whose unchanged rows' XML is reused."""
         lang = self.home.lang
         reason = is_busy(self.path, lang)
         if reason:
             raise MasterBusy(reason)
         temp = self.path.with_name(f".{self.path.stem}.writing-{os.getpid()}{self.path.suffix}")
         try:
-            self._write_via(temp, tables, painters, unchanged_since)
+            self._write_via(temp, tables, painters, unchanged_since, bodies)
         except BaseException:
             temp.unlink(missing_ok=True)  # a full disk half-way: no half-written temp file is left beside the master
             raise
 
-    def _write_via(self, temp: Path, tables: dict[str, list[dict]], painters, unchanged_since: dict | None) -> None:
+    def _write_via(self, temp: Path, tables: dict[str, list[dict]], painters, unchanged_since: dict | None,
+                   bodies) -> None:
         lang = self.home.lang
-        write_master(temp, tables, lang=self.home.lang, painters=painters)
+        write_master(temp, tables, lang=self.home.lang, painters=painters, bodies=bodies)
         with temp.open("rb+") as handle:
             os.fsync(handle.fileno())
         written = row_counts(temp)  # what we replace the master with must read back whole

@@ -122,8 +122,11 @@ def clean_work(home: Home) -> int:
     return removed
 
 
-def _received_at(item: Incoming) -> datetime:
-    return item.received_at or datetime.fromtimestamp(item.path.stat().st_mtime)
+def _received_at(home: Home, item: Incoming) -> datetime:
+    """When the file came: the mail's time or the file's; one after HOME's day (a HOME that lives in 2005,
+    docs/configuration.md as_of) came on HOME's day, at its own time of day, so that it counts there."""
+    moment = item.received_at or datetime.fromtimestamp(item.path.stat().st_mtime)
+    return moment if moment.date() <= home.as_of else datetime.combine(home.as_of, moment.time())
 
 
 def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
@@ -168,10 +171,10 @@ def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[d
         copies.append(copy)
         try:
             sub = load_submission(copy, tables, file_name=item.name, sender=item.sender,
-                                  received_at=_received_at(item), schemas=schemas, lang=home.lang)
+                                  received_at=_received_at(home, item), schemas=schemas, lang=home.lang)
         except Exception as error:  # noqa: BLE001 - one strange file must not block every other return
             log.exception(say(home.lang, "reading {name} failed: sent back as damaged", name=item.name))
-            sub = Submission(file_name=item.name, sha256=file_sha256(copy), received_at=timestamp_text(datetime.now()),
+            sub = Submission(file_name=item.name, sha256=file_sha256(copy), received_at=timestamp_text(home.now()),
                              sender=item.sender,
                              unreadable=UnreadableFile("corrupt", Path(item.name), reason=type(error).__name__))
         if item.sender and not item.mail.get("approved"):
@@ -252,7 +255,7 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
             progress: Callable[[int, int, str], None] | None = None, on_wait: Callable[[str], None] | None = None,
             export: bool = True, who: str = "merge", stop: threading.Event | None = None) -> BatchResult:
     """Merge the items into HOME's ledger and file them away; then (unless told not to) write the master."""
-    now = now or datetime.now()
+    now = now or home.now()
     copies: list[Path] = []
     with (nullcontext() if dry_run else writing(home, who, on_wait, stop)), open_ledger(home) as ledger, \
             (tempfile.TemporaryDirectory(prefix="branchbook-") if dry_run else nullcontext()) as dry_work:
@@ -287,8 +290,6 @@ def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Pat
     if export:
         result.export = export_master(home, ledger)
     return result
-
-
 
 
 def _free_name(folder: Path, name: str, lang: str) -> Path:
