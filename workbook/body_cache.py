@@ -15,6 +15,7 @@ whole). A test writes masters with and without the cache and compares them cell 
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
@@ -28,6 +29,7 @@ import xlsxwriter
 FOLDER = "sheet-bodies"
 TOKEN = "sheet_bodies_token"  # meta key of the ledger: which cached bodies were written from it
 CACHE_ROWS = 1_000  # smaller sheets are written anew each time
+_PIECE = 1 << 22  # bytes of cached text read at a time
 _CODE = None
 
 
@@ -41,6 +43,18 @@ def _code_version() -> str:
             digest.update((here / name).read_bytes())
         _CODE = digest.hexdigest()[:16]
     return _CODE
+
+
+def _read_text(handle, size: int, path: Path) -> Iterator[str]:
+    """The first `size` bytes of the cached text, in pieces (a university's is some 100 MB)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    left = size
+    while left:
+        data = handle.read(min(left, _PIECE))
+        if not data:
+            raise OSError(f"{path}: shorter than its checkpoint")
+        left -= len(data)
+        yield decoder.decode(data, final=not left)
 
 
 class BodyCache:
@@ -78,18 +92,14 @@ class BodyCache:
         with open(text_path, "r+b" if point else "wb") as text:
             if point:
                 start, _, size, strings, references = point
-                prefix = text.read(size)
-                if len(prefix) != size:
-                    raise OSError(f"{text_path}: shorter than its checkpoint")
-                text.truncate(size)
-                text.seek(size)
                 checkpoints = [c for c in meta["checkpoints"] if c[0] <= start]
                 if array is not None:
                     array.extend(meta["strings"][:strings])
                     shared.unique_count += strings
                     shared.count += references
                 self.reused[key] = start
-                yield prefix.decode("utf-8")
+                yield from _read_text(text, size, text_path)
+                text.truncate(size)
             marks: list[tuple[int, int, int]] = []
             for chunk in make(start, marks):
                 data = chunk.encode("utf-8")
