@@ -57,6 +57,16 @@ def _read_text(handle, size: int, path: Path) -> Iterator[str]:
         yield decoder.decode(data, final=not left)
 
 
+def _open_text(text_path: Path, meta_path: Path, reuse: bool):
+    """The cached text, to read from its start and write on (reuse), or new; None when it cannot be kept."""
+    try:
+        meta_path.unlink(missing_ok=True)  # the text changes now: until commit, nothing of it is reusable
+        text_path.parent.mkdir(parents=True, exist_ok=True)
+        return open(text_path, "r+b" if reuse else "wb")  # noqa: SIM115 - closed by BodyCache.body
+    except OSError:
+        return None
+
+
 class BodyCache:
     """The cached bodies of one HOME, for one write of its master. `ids`: each cached sheet's `_row`s in
     the order of its records; `changed`: Ledger.changed_from(); `token`: the ledger's TOKEN meta."""
@@ -77,19 +87,21 @@ class BodyCache:
              make: Callable[[int, list], Iterator[str]]) -> Iterator[str]:
         """The sheet's body XML: the reusable cached text, then `make(start, marks)`'s rows from `start`
         on; the text written is kept for the next write (committed by `commit`). `shared`: XlsxWriter's
-        shared string table when the body puts its text there, else None."""
+        shared string table when the body puts its text there, else None. The cache is a help, never a
+        need: when its files cannot be written, the sheet is written whole and not kept."""
         ids = self.ids[key]
         signature = [_code_version(), *signature, shared is not None]
         array = shared.string_array if shared is not None else None
         before = list(array) if array is not None else []
-        self.folder.mkdir(parents=True, exist_ok=True)
         text_path, meta_path = self.folder / f"{key}.xml", self.folder / f"{key}.json"
         meta = self._load(meta_path)
         point = self._reusable(meta, key, signature, before)
-        meta_path.unlink(missing_ok=True)  # the text changes below: until commit, nothing is reusable
+        text = _open_text(text_path, meta_path, point is not None)
+        if text is None:
+            point = None
         checkpoints: list[list[int]] = []
-        start = size = strings = references = 0
-        with open(text_path, "r+b" if point else "wb") as text:
+        start = size = 0
+        try:
             if point:
                 start, _, size, strings, references = point
                 checkpoints = [c for c in meta["checkpoints"] if c[0] <= start]
@@ -100,30 +112,44 @@ class BodyCache:
                 self.reused[key] = start
                 yield from _read_text(text, size, text_path)
                 text.truncate(size)
+            base = point[4] if point else 0  # shared references the reused rows made
             marks: list[tuple[int, int, int]] = []
             for chunk in make(start, marks):
-                data = chunk.encode("utf-8")
-                text.write(data)
-                size += len(data)
-                done, length, made = marks[-1]
-                checkpoints.append([done, ids[done - 1], size, length - len(before) if array is not None else 0,
-                                    references + made])
+                if text is not None:
+                    data = chunk.encode("utf-8")
+                    try:
+                        text.write(data)
+                    except OSError:
+                        text.close()
+                        text = None
+                    size += len(data)
+                    done, length, made = marks[-1]
+                    checkpoints.append([done, ids[done - 1], size, length - len(before) if array is not None else 0,
+                                        base + made])
                 yield chunk
-        added = array[len(before):] if array is not None else []
-        self._metas[key] = {"signature": signature, "before": before, "strings": added, "checkpoints": checkpoints}
+        finally:
+            kept = text is not None
+            if text is not None:
+                text.close()
+        if kept:
+            added = array[len(before):] if array is not None else []
+            self._metas[key] = {"signature": signature, "before": before, "strings": added,
+                                "checkpoints": checkpoints}
 
     def _reusable(self, meta: dict | None, key: str, signature: list, before: list) -> list[int] | None:
         """The last checkpoint whose rows are all as they were, or None."""
         if not meta or self.token is None or meta.get("token") != self.token or meta.get("signature") != signature \
                 or meta.get("before") != before:
             return None
-        if not (self.folder / f"{key}.xml").exists():
+        try:
+            size = (self.folder / f"{key}.xml").stat().st_size
+        except OSError:
             return None
         ids, low = self.ids[key], self.changed.get(key)
         found = None
         for point in meta["checkpoints"]:
             done, last = point[0], point[1]
-            if (low is not None and last >= low) or done > len(ids) or ids[done - 1] != last:
+            if (low is not None and last >= low) or done > len(ids) or ids[done - 1] != last or point[2] > size:
                 break
             found = point
         return found
@@ -135,11 +161,15 @@ class BodyCache:
         except (OSError, ValueError):
             return None
 
-    def commit(self) -> str:
-        """The master was written: its bodies become the cache, under a new token for the ledger to keep."""
-        for key, meta in self._metas.items():
-            path = self.folder / f"{key}.json"
-            temp = path.with_suffix(".json.new")
-            temp.write_text(json.dumps({"token": self.new_token, **meta}, ensure_ascii=False), encoding="utf-8")
-            os.replace(temp, path)
+    def commit(self) -> str | None:
+        """The master was written: its bodies become the cache, under a new token for the ledger to keep
+        (None when they could not be kept: then the next write reuses nothing)."""
+        try:
+            for key, meta in self._metas.items():
+                path = self.folder / f"{key}.json"
+                temp = path.with_suffix(".json.new")
+                temp.write_text(json.dumps({"token": self.new_token, **meta}, ensure_ascii=False), encoding="utf-8")
+                os.replace(temp, path)
+        except OSError:
+            return None
         return self.new_token
