@@ -11,7 +11,6 @@ import json
 import logging
 import shutil
 import threading
-import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -25,25 +24,21 @@ from ..workbook.errors import UserError
 from ..workbook.flags import Flag
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
-from ..workbook.intake import file_sha256, load_submission
 from ..workbook.ledger import RETURN, Ledger
 from ..workbook.merge import RECEIPTS, Changes, Outcome, merged_sheets, plan_merge
-from ..workbook.names import hold_note_suffix, marked_copy, report_suffix
+from ..workbook.names import hold_note_suffix, marked_copy, report_suffix, stored_name
 from ..workbook.reports.summaries import hold_report, outcome_line, rejection_report, render_notes, worded
-from ..workbook.safe_open import UnreadableFile
-from ..workbook.schema import Schemas
 from ..workbook.submission import Submission
 from .export import Export, export_master, take_office_edits
 from .inbox import inbox_files
-from .mail_intake import SIDECAR_SUFFIX, read_sidecar, unpack_mail_files
+from .mail_intake import SIDECAR_SUFFIX, read_sidecar, sidecar_of, unpack_mail_files
 from .pause import pause_point
-from .quarantine import sender_hold
+from .reading import marked_work_copy, read_submissions
 from .writer import writing
 
 log = logging.getLogger("branchbook.sync")
 
 say = Domain("service")
-WORK_FOLDER = ".work"
 
 
 @dataclass
@@ -94,19 +89,6 @@ class BatchResult:
         return self.export.why_waiting(self.lang) if self.export else None
 
 
-def _private_copy(home: Home, item: Incoming) -> Path:
-    """Read a copy, never the file a secretary or the mail fetcher may still be touching."""
-    work = home.root / WORK_FOLDER
-    work.mkdir(exist_ok=True)
-    target = work / f"{uuid.uuid4().hex}{item.path.suffix.lower()}"  # hashed once, from the copy, by the intake
-    shutil.copyfile(item.path, target)
-    return target
-
-
-def _received_at(item: Incoming) -> datetime:
-    return item.received_at or datetime.fromtimestamp(item.path.stat().st_mtime)
-
-
 def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
     """What a foreground pass takes: the inbox (saved mails unpacked first), or the given files copied
     into it so that the originals stay where they are."""
@@ -128,30 +110,6 @@ def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
         shutil.copy2(path, target)
         items.append(Incoming(target, file_name=path.name))
     return items
-
-
-def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[dict]],
-                     progress: Callable[[int, int, str], None] | None = None,
-                     schemas: Schemas | None = None) -> tuple[list[Path], list[Submission]]:
-    """Each file read from its private copy against the ledger's current tables, by the ledger's schemas."""
-    copies, submissions = [], []
-    for number, item in enumerate(items, start=1):
-        if progress:
-            progress(number, len(items), item.name)
-        copy = _private_copy(home, item)
-        copies.append(copy)
-        try:
-            sub = load_submission(copy, tables, file_name=item.name, sender=item.sender,
-                                  received_at=_received_at(item), schemas=schemas, lang=home.lang)
-        except Exception as error:  # noqa: BLE001 - one strange file must not block every other return
-            log.exception(say(home.lang, "reading {name} failed: sent back as damaged", name=item.name))
-            sub = Submission(file_name=item.name, sha256=file_sha256(copy), received_at=timestamp_text(datetime.now()),
-                             sender=item.sender,
-                             unreadable=UnreadableFile("corrupt", Path(item.name), reason=type(error).__name__))
-        if item.sender and not item.mail.get("approved"):
-            sub.hold = sender_hold(sub, tables.get("branches", []), item.mail.get("authenticated"), home.lang)
-        submissions.append(sub)
-    return copies, submissions
 
 
 BASE_SHEETS = ("phases", "committee", "branches", "members")
@@ -215,11 +173,18 @@ def journal_body(now_text: str, items: list[Incoming], submissions: list[Submiss
     return {"now": now_text, "items": entries}
 
 
-def file_all(home: Home, items: list[Incoming], copies: list[Path], submissions: list[Submission],
+def file_all(home: Home, items: list[Incoming], copies: list[Path | None], submissions: list[Submission],
              result: BatchResult) -> None:
     for item, copy, sub, outcome in zip(items, copies, submissions, result.outcomes):
         result.filed[item.name] = file_away(home, item, copy, sub, outcome)
+        discard_copy(copy)
+
+
+def discard_copy(copy: Path | None) -> None:
+    """A private copy and what the reader made beside it are gone once a file is handled."""
+    if copy is not None:
         copy.unlink(missing_ok=True)
+        marked_work_copy(copy).unlink(missing_ok=True)
 
 
 def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: datetime | None = None,
@@ -232,13 +197,13 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
             take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
         items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
         base = base_tables(ledger)
-        copies, submissions = read_submissions(home, items, base, progress, ledger.schemas)
+        items, copies, submissions = read_submissions(home, items, base, progress, ledger.schemas)
         changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions, now, ledger.schemas)
         render_notes(changes, home.lang)
         result = BatchResult(outcomes=outcomes, items=items, submissions=submissions, lang=home.lang)
         if dry_run:
             for copy in copies:
-                copy.unlink(missing_ok=True)
+                discard_copy(copy)
             return result
         pause_point("before-commit")
         commit(ledger, changes, journal_body(timestamp_text(now), items, submissions, outcomes, changes))
@@ -252,6 +217,8 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
 
 
 def _free_name(folder: Path, name: str, lang: str) -> Path:
+    """A name in `folder` for a received file called `name`, not yet taken, safe on any file system."""
+    name = stored_name(name)
     target = folder / name
     stem, suffix = Path(name).stem, Path(name).suffix
     counter = 1
@@ -261,41 +228,39 @@ def _free_name(folder: Path, name: str, lang: str) -> Path:
     return target
 
 
-def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: Outcome) -> Path:
+def file_away(home: Home, item: Incoming, copy: Path | None, sub: Submission, outcome: Outcome) -> Path:
     """Move the original out of the inbox: accepted to archive/, refused to rejected/ with its report,
     held to quarantine/ for approval. What goes beside it is written first, so a file gone from the
     inbox is a file fully handled."""
-    mail_sidecar = item.path.with_name(item.path.name + SIDECAR_SUFFIX)
+    mail_sidecar = sidecar_of(item.path)
     if outcome.result == "quarantined":
         folder = home.folder("quarantine")
         folder.mkdir(exist_ok=True)
-        target = folder / f"{sub.receipt_id}__{Path(item.name).name}"
+        target = folder / f"{sub.receipt_id}__{stored_name(item.name)}"
         target.with_name(target.name + hold_note_suffix(home.lang)).write_text(hold_report(sub, home.lang), encoding="utf-8")
-        if mail_sidecar.exists():
+        if mail_sidecar is not None and mail_sidecar.exists():
             shutil.move(str(mail_sidecar), target.with_name(target.name + SIDECAR_SUFFIX))
         shutil.move(str(item.path), target)
         log.info(say(home.lang, "{name} waits for approval: {why}", name=item.name, why=sub.hold))
         return target
-    mail_sidecar.unlink(missing_ok=True)  # what it said is kept in 周报 and in the archive's sidecar
+    if mail_sidecar is not None:
+        mail_sidecar.unlink(missing_ok=True)  # what it said is kept in 周报 and in the archive's sidecar
     if outcome.result == "rejected":
         folder = home.folder("rejected")
         folder.mkdir(exist_ok=True)
         target = _free_name(folder, item.name, home.lang)
+        # The reader marked the problem cells in a copy (workbook/intake.py read_received) when it could.
+        made = copy is not None and marked_work_copy(copy).exists()
+        if made:
+            shutil.move(str(marked_work_copy(copy)), marked_copy(target, home.lang))
         report = target.with_name(target.name + report_suffix(home.lang))
-        report.write_text(rejection_report(sub, outcome, home.lang), encoding="utf-8")
-        if sub.unreadable is None and sub.report is not None:
-            from ..workbook.annotate import annotate  # openpyxl: loaded only when a file is refused
-
-            try:
-                annotate(copy, sub.report, marked_copy(target, home.lang), home.lang)
-            except Exception:  # noqa: BLE001 - a marked copy is a courtesy; the report above already says it all
-                log.exception(say(home.lang, "the marked copy of {name} was not made", name=item.name))
+        report.write_text(rejection_report(sub, outcome, home.lang, marked=made), encoding="utf-8")
         shutil.move(str(item.path), target)
         log.info(say(home.lang, "sent back {name}: {problems}", name=item.name, problems=" ".join(worded(p, home.lang) for p in outcome.problems[:3])))
         return target
     folder = home.folder("archive")
     folder.mkdir(exist_ok=True)
-    target = folder / f"{sub.receipt_id}__{Path(item.name).name}"
+    target = folder / f"{sub.receipt_id}__{stored_name(item.name)}"
     sidecar = {"file_name": item.name, "sender": item.sender, "received_at": sub.received_at,
                "sha256": sub.sha256, "result": outcome.result, "approved": bool(item.mail.get("approved"))}
     if target.exists():

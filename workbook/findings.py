@@ -42,6 +42,17 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "other-branch": (ERROR, N_("member '{value}' belongs to {owner}, not to this branch.")),
     "formula-uncalculated": (ERROR, N_("a formula with no calculated value; open and save the file in Excel, or type the value.")),
     "unknown-branch": (ERROR, N_("no branch '{value}' in the master.")),
+    "text-cleaned": (WARNING, N_("the text held control characters or characters a workbook cannot store; they were "
+                                 "removed (a line break from Word is kept as a line break).")),
+    "text-too-long": (ERROR, N_("the text is {length} characters long; a cell holds at most {limit}. Shorten it.")),
+    "meta-forged": (ERROR, N_("the return's hidden metadata (branch, week, template, roster) was changed after the "
+                              "college sent it. Fill in the template the college sent, without editing it.")),
+    "meta-foreign": (ERROR, N_("this template was made by another BranchBook office ({home}), not by this college's. "
+                               "Use the template this college sent.")),
+    "meta-unsealed": (ERROR, N_("the return's hidden metadata carries no seal, so its branch and week cannot be "
+                                "trusted. Use the template the college sent this week.")),
+    "meta-unsealed-accepted": (WARNING, N_("the template was made before returns were sealed; its branch and week "
+                                           "are taken as written.")),
 }
 
 _TYPE_NAMES = {"date": N_("a date such as 2005-03-28"), "number": N_("a number"), "integer": N_("a whole number")}

@@ -1,0 +1,131 @@
+"""How far a workbook's sheets reach, found in their XML before any reader parses them.
+
+calamine allocates its grid for the whole range a sheet uses: one value at XFD1048576 asks for 550 GB
+and the process aborts (docs/hazards.md 25). So each sheet's declared `<dimension>` and, for a file of a
+received file's size, the cells' own references are read first, with a regular expression over the
+streamed XML, and a sheet reaching too far is refused before it is parsed."""
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+
+from defusedxml import ElementTree
+
+# calamine holds 32 bytes a cell of the range: 20 million cells is about 640 MB. A university master
+# (844,608 attendance rows of 8 columns) is under 7 million.
+MAX_SHEET_CELLS = 20_000_000
+_CHUNK = 1 << 20
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s[^>]*?ref="([A-Z]{1,4})?([0-9]{1,8})?(?::([A-Z]{1,4})([0-9]{1,8}))?"')
+_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,4})([0-9]{1,8})"')
+_ROW = re.compile(rb"<(?:\w+:)?row[\s/>]")
+_ROW_REF = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]{1,8})"')
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def sheet_parts(archive) -> dict[str, str]:
+    """Sheet name -> its XML part in an open .xlsx zip."""
+    rels = {r.get("Id"): r.get("Target") for r in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))}
+    parts = {}
+    for sheet in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter(f"{_MAIN}sheet"):
+        target = rels[sheet.get(_REL_ID)].lstrip("/")
+        parts[sheet.get("name")] = target if target.startswith("xl/") else f"xl/{target}"
+    return parts
+
+
+def column_number(letters: bytes | str) -> int:
+    number = 0
+    for letter in letters.encode() if isinstance(letters, str) else letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def cell_name(row: int, column: int) -> str:
+    letters = ""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row}"
+
+
+@dataclass
+class Reach:
+    """The last row and column a sheet uses, as far as its XML shows."""
+
+    rows: int = 0
+    columns: int = 0
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.columns
+
+    @property
+    def last_cell(self) -> str:
+        return cell_name(max(self.rows, 1), max(self.columns, 1))
+
+
+def declared_reach(head: bytes) -> Reach | None:
+    """The range a sheet's `<dimension>` declares (it comes before the cells), or None."""
+    found = _DIMENSION.search(head)
+    if not found:
+        return None
+    first_col, first_row, last_col, last_row = found.groups()
+    col, row = (last_col, last_row) if last_col else (first_col, first_row)
+    return Reach(int(row or 1), column_number(col or b"A"))
+
+
+def cells_reach(stream) -> Reach:
+    """The furthest row and column the cells of a sheet's XML stream reach. A cell or row without a
+    reference takes the next place, so each one without counts one further (an upper bound)."""
+    reach = Reach()
+    widest = b""
+    unreferenced_cells = unreferenced_rows = 0
+    tail = b""
+    while True:
+        chunk = stream.read(_CHUNK)
+        text = tail + chunk
+        if chunk:
+            cut = text.rfind(b">") + 1  # a tag cut by the chunk's end waits for the next chunk
+            text, tail = text[:cut], text[cut:]
+        refs = _CELL_REF.findall(text)
+        if refs:
+            widest = max(widest, max((letters for letters, _ in refs), key=lambda s: (len(s), s)), key=lambda s: (len(s), s))
+            reach.rows = max(reach.rows, max(int(row) for _, row in refs))
+        rows = _ROW_REF.findall(text)
+        if rows:
+            reach.rows = max(reach.rows, max(map(int, rows)))
+        unreferenced_cells += len(_CELL.findall(text)) - len(refs)
+        unreferenced_rows += len(_ROW.findall(text)) - len(rows)
+        if not chunk:
+            break
+    reach.columns = (column_number(widest) if widest else 0) + unreferenced_cells
+    reach.rows += unreferenced_rows
+    return reach
+
+
+def too_far(archive: zipfile.ZipFile, scan_cells: bool) -> tuple[str, Reach] | None:
+    """(sheet name, its reach) of the first sheet that reaches beyond MAX_SHEET_CELLS, or None. The
+    declared dimension is always read (one look at each sheet's head); the cells themselves when
+    `scan_cells` (a received file: small enough to read through)."""
+    try:
+        parts = sheet_parts(archive)
+    except Exception:  # noqa: BLE001 - a package without its sheet list is judged by the reader itself
+        return None
+    names = set(archive.namelist())
+    for title, part in parts.items():
+        if part not in names:
+            continue
+        with archive.open(part) as stream:
+            declared = declared_reach(stream.read(4096))
+        if declared and declared.cells > MAX_SHEET_CELLS:
+            return title, declared
+        if scan_cells:
+            with archive.open(part) as stream:
+                reach = cells_reach(stream)
+            if reach.cells > MAX_SHEET_CELLS:
+                return title, reach
+    return None
