@@ -78,13 +78,14 @@ def declared_reach(head: bytes) -> Reach | None:
     return Reach(int(row or 1), column_number(col or b"A"))
 
 
-def cells_reach(stream) -> Reach:
-    """The furthest row and column the cells of a sheet's XML stream reach. A cell or row without a
-    reference takes the next place, so each one without counts one further (an upper bound)."""
+def cells_reach(stream, head: bytes = b"") -> Reach:
+    """The furthest row and column the cells of a sheet's XML stream reach (`head`: what was read of it
+    already). A cell or row without a reference takes the next place, so each one without counts one
+    further (an upper bound)."""
     reach = Reach()
     widest = b""
     unreferenced_cells = unreferenced_rows = 0
-    tail = b""
+    tail = head
     while True:
         chunk = stream.read(_CHUNK)
         text = tail + chunk
@@ -93,7 +94,7 @@ def cells_reach(stream) -> Reach:
             text, tail = text[:cut], text[cut:]
         refs = _CELL_REF.findall(text)
         if refs:
-            widest = max(widest, max((letters for letters, _ in refs), key=lambda s: (len(s), s)), key=lambda s: (len(s), s))
+            widest = max(widest, *(letters for letters, _ in refs), key=lambda s: (len(s), s))
             reach.rows = max(reach.rows, max(int(row) for _, row in refs))
         rows = _ROW_REF.findall(text)
         if rows:
@@ -111,21 +112,23 @@ def too_far(archive: zipfile.ZipFile, scan_cells: bool) -> tuple[str, Reach] | N
     """(sheet name, its reach) of the first sheet that reaches beyond MAX_SHEET_CELLS, or None. The
     declared dimension is always read (one look at each sheet's head); the cells themselves when
     `scan_cells` (a received file: small enough to read through)."""
-    try:
-        parts = sheet_parts(archive)
-    except Exception:  # noqa: BLE001 - a package without its sheet list is judged by the reader itself
-        return None
-    names = set(archive.namelist())
-    for title, part in parts.items():
-        if part not in names:
+    for part in archive.namelist():
+        if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
             continue
         with archive.open(part) as stream:
-            declared = declared_reach(stream.read(4096))
-        if declared and declared.cells > MAX_SHEET_CELLS:
-            return title, declared
-        if scan_cells:
-            with archive.open(part) as stream:
-                reach = cells_reach(stream)
-            if reach.cells > MAX_SHEET_CELLS:
-                return title, reach
+            head = stream.read(4096)
+            reach = declared_reach(head)
+            if (reach is None or reach.cells <= MAX_SHEET_CELLS) and scan_cells:
+                reach = cells_reach(stream, head)
+        if reach is not None and reach.cells > MAX_SHEET_CELLS:
+            return _title(archive, part), reach
     return None
+
+
+def _title(archive: zipfile.ZipFile, part: str) -> str:
+    """A sheet part's name as the secretary sees it (the part's own name if the workbook does not say)."""
+    try:
+        titles = {target: title for title, target in sheet_parts(archive).items()}
+    except Exception:  # noqa: BLE001 - the name is only for the message
+        titles = {}
+    return titles.get(part, part.rsplit("/", 1)[-1])

@@ -61,6 +61,10 @@ def made_safe(sheets) -> tuple[list[SafeSheet], list[Finding]]:
     safe, findings = [], []
     for sheet in sheets:
         rows, empty = sheet.raw_rows()
+        safe.append(SafeSheet(sheet, rows, empty))
+        texts = [value for row in rows for value in row if value.__class__ is str]
+        if not texts or (max(map(len, texts)) <= CELL_CHARACTERS and not _ANY.search("\n".join(texts))):
+            continue  # the usual case, decided in one search over the sheet's text
         for row_index, row in enumerate(rows):
             for column_index, value in enumerate(row):
                 if not isinstance(value, str):
@@ -75,5 +79,4 @@ def made_safe(sheets) -> tuple[list[SafeSheet], list[Finding]]:
                 if cleaned is not value:
                     row[column_index] = cleaned
                     findings.append(Finding("text-cleaned", **place))
-        safe.append(SafeSheet(sheet, rows, empty))
     return safe, findings
