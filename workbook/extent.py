@@ -18,10 +18,10 @@ MAX_SHEET_CELLS = 20_000_000
 _CHUNK = 1 << 20
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s[^>]*?ref="([A-Z]{1,4})?([0-9]{1,8})?(?::([A-Z]{1,4})([0-9]{1,8}))?"')
-_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,4})([0-9]{1,8})"')
-_ROW = re.compile(rb"<(?:\w+:)?row[\s/>]")
-_ROW_REF = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]{1,8})"')
+# A cell's reference (r="B7") or a row's (r="7"): the only `r` attributes of a sheet's XML.
+_COLUMNS = re.compile(rb'\sr="([A-Z]{1,4})[0-9]')
+_ROWS = re.compile(rb'\sr="[A-Z]{0,4}([0-9]{1,8})"')
+_BY_SIZE = lambda text: (len(text), text)  # noqa: E731 - letters and digits compare by length first
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -84,7 +84,7 @@ def cells_reach(stream, head: bytes = b"") -> Reach:
     further (an upper bound)."""
     reach = Reach()
     widest = b""
-    unreferenced_cells = unreferenced_rows = 0
+    cells = rows = referenced_cells = referenced_rows = 0
     tail = head
     while True:
         chunk = stream.read(_CHUNK)
@@ -92,19 +92,21 @@ def cells_reach(stream, head: bytes = b"") -> Reach:
         if chunk:
             cut = text.rfind(b">") + 1  # a tag cut by the chunk's end waits for the next chunk
             text, tail = text[:cut], text[cut:]
-        refs = _CELL_REF.findall(text)
-        if refs:
-            widest = max(widest, *(letters for letters, _ in refs), key=lambda s: (len(s), s))
-            reach.rows = max(reach.rows, max(int(row) for _, row in refs))
-        rows = _ROW_REF.findall(text)
-        if rows:
-            reach.rows = max(reach.rows, max(map(int, rows)))
-        unreferenced_cells += len(_CELL.findall(text)) - len(refs)
-        unreferenced_rows += len(_ROW.findall(text)) - len(rows)
+        columns = _COLUMNS.findall(text)
+        if columns:
+            widest = max(widest, *set(columns), key=_BY_SIZE)
+        numbers = _ROWS.findall(text)
+        if numbers:
+            reach.rows = max(reach.rows, int(max(set(numbers), key=_BY_SIZE)))
+        referenced_cells += len(columns)
+        referenced_rows += len(numbers) - len(columns)
+        # Counted loosely (a <col or <cfRule counts too): only ever a larger reach.
+        cells += text.count(b"<c")
+        rows += text.count(b"<row")
         if not chunk:
             break
-    reach.columns = (column_number(widest) if widest else 0) + unreferenced_cells
-    reach.rows += unreferenced_rows
+    reach.columns = (column_number(widest) if widest else 0) + max(cells - referenced_cells, 0)
+    reach.rows += max(rows - referenced_rows, 0)
     return reach
 
 
