@@ -30,12 +30,17 @@ def _complete(path: Path) -> bool:
     try:
         with path.open("rb+"):
             pass  # an exclusive-enough open: on Windows it fails while the writer holds the file
-        if path.suffix.lower() in WORKBOOK_SUFFIXES and path.read_bytes()[:2] == b"PK":
+        if path.suffix.lower() in WORKBOOK_SUFFIXES and _starts_with_zip(path):
             with zipfile.ZipFile(path):
                 pass  # the central directory is written last: if it parses, the copy is done
         return True
     except (OSError, zipfile.BadZipFile):
         return False
+
+
+def _starts_with_zip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == b"PK"  # two bytes, not the whole file: a 2 GB file costs nothing
 
 
 @dataclass

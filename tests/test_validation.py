@@ -101,10 +101,11 @@ def test_each_mistake_gives_its_finding(demo_home, tmp_path, name, change, code,
 
 
 def test_every_code_is_covered_by_a_case():
+    from test_intake_faults import FAULT_CODES
     from test_merge import INTAKE_CODES
 
     # foreign-key: the master test below; formula-uncalculated: test_hazards.py
-    covered = {case[2] for case in CASES} | {"foreign-key", "formula-uncalculated"} | INTAKE_CODES
+    covered = {case[2] for case in CASES} | {"foreign-key", "formula-uncalculated"} | INTAKE_CODES | FAULT_CODES
     assert covered == set(TEMPLATES)
 
 

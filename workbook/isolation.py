@@ -9,6 +9,7 @@ time limit holds.
 """
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import os
 import sys
@@ -71,6 +72,7 @@ def _serve(connection, memory_mb: float | None) -> None:
     """The child: read tasks (function, args, kwargs) until told to stop, answering each."""
     _limit_memory(memory_mb)
     # A native reader that aborts prints its own backtrace: the service logs the failure in its words instead.
+    faulthandler.disable()
     with open(os.devnull, "wb") as quiet:
         os.dup2(quiet.fileno(), 2)
     while True:
