@@ -312,3 +312,4 @@ def test_the_service_takes_the_valid_returns_and_refuses_each_bad_file(fresh_dem
         assert status["state"] != "error" and service.healthy()
     finally:
         service.stop()
+

@@ -16,6 +16,7 @@ import sys
 import threading
 import traceback
 from dataclasses import dataclass
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 # What a child imports before any file arrives: the readers, the checks and the merge's input.
@@ -141,7 +142,11 @@ class IsolatedReader:
         if self._process is None:
             self._start()
         try:
-            self._connection.send((function, args, kwargs))
+            task = ForkingPickler.dumps((function, args, kwargs))
+        except Exception:  # noqa: BLE001 - what cannot be sent is a failure to read, not of the pass
+            raise ReaderFailed("error", traceback.format_exc()) from None
+        try:
+            self._connection.send_bytes(task)
             answered = self._connection.poll(self.limits.seconds)
             if not answered:
                 self._process.kill()
