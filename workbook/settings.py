@@ -85,8 +85,8 @@ class SyncSettings:
 
 @dataclass(frozen=True)
 class IntakeSettings:
-    reader_memory_mb: float | None = _setting(2048.0, "memory a child process reading one received file may use "
-                                              "(POSIX); null: no limit", above=0)
+    reader_memory_mb: float | None = _setting(2048.0, "memory the child process reading a received file may "
+                                              "take beyond what it starts with (POSIX); null: no limit", above=0)
     reader_seconds: float = _setting(120.0, "time a child process may take to read one received file", above=0)
     max_attempts: int = _setting(3, "a file whose reading failed (timed out, or was cut short) this many times is "
                                     "refused and never read again automatically", minimum=1)
