@@ -6,6 +6,7 @@ Each is thin: read the book's values, call the core, write the result back.
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -45,6 +46,38 @@ def _lang(book: xw.Book) -> str:
 
 def _alert(book: xw.Book, text: str) -> None:
     book.app.alert(text, title="BranchBook")
+
+
+def guarded(macro):
+    """A button never shows a traceback: an unexpected failure is logged (the HOME's errors log) and said in
+    a sentence with where the details are (docs/design.md, "The service")."""
+
+    @functools.wraps(macro)
+    def run(*args, **kwargs):
+        try:
+            return macro(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - the one place a button's unexpected failure becomes a sentence
+            from ..sync.logs import write_failure
+            from ..sync.status import failure_kind
+
+            book = _book(args[0] if args else kwargs.get("book"))
+            try:
+                root = home_of(book)
+            except NoHomeFolder:
+                root = None
+            details = write_failure(root if root and (root / "branchbook.yaml").is_file() else None,
+                                    "button " + macro.__name__)
+            lang = _lang(book)
+            if failure_kind(error) == "disk-full":
+                text = say(lang, "The disk is full: the button did not finish. Free some space and try again. "
+                                 "Details: {log}", log=details or "-")
+            else:
+                text = say(lang, "BranchBook failed unexpectedly and did not finish. The details are in {log}: please "
+                                 "send that file to whoever maintains BranchBook.", log=details or "-")
+            _alert(book, text)
+            return None
+
+    return run
 
 
 def _as_rows(values) -> list[list]:
@@ -104,6 +137,7 @@ def _write_results(book: xw.Book, report: Report, lang: str) -> None:
 
 
 @xw.script
+@guarded
 def validate(book: xw.Book | None = None) -> Report:
     """The Validate button: clear earlier marks, mark each finding, list them, say how it went."""
     book = _book(book)
@@ -202,10 +236,12 @@ def _refresh_dashboard(book: xw.Book, tables: dict, day, flags, lang: str) -> No
 
 
 @xw.script
+@guarded
 def refresh_flags(book: xw.Book | None = None):
     """The Refresh flags button: recompute who falls behind from the open master."""
     from datetime import date
 
+    from ..workbook.flag_history import by_level
     from ..workbook.flags import compute_flags, flag_rows
 
     book = _book(book)
@@ -216,7 +252,7 @@ def refresh_flags(book: xw.Book | None = None):
         return _cannot(book, error, lang)
     tables = book_tables(book)
     day = home.as_of if home else date.today()
-    flags = compute_flags(tables, day)
+    flags = by_level(compute_flags(tables, day))  # no ledger here: no history, each flag as if new
     write_sheet(book, "flags", flag_rows(flags, lang), lang)
     _refresh_dashboard(book, tables, day, flags, lang)
     _alert(book, say(home.lang if home else lang, "Refreshed the flags: {count} in all.", count=len(flags)))
@@ -224,6 +260,7 @@ def refresh_flags(book: xw.Book | None = None):
 
 
 @xw.script
+@guarded
 def merge_now(book: xw.Book | None = None):
     """The Merge now button: the same merge, lock and ledger as the service, shown in the open master.
 
@@ -233,7 +270,9 @@ def merge_now(book: xw.Book | None = None):
     from ..sync.inbox import inbox_files
     from ..sync.pipeline import Incoming, process
     from ..sync.writer import writing
+    from ..workbook import flag_history
     from ..workbook.books import EXPORTED_SEQ, open_ledger, record_master
+    from ..workbook.calendar import Campaign
     from ..workbook.flags import compute_flags, flag_rows
     from ..workbook.merge import merged_sheets
     from ..workbook.reports.summaries import outcome_line
@@ -254,8 +293,10 @@ def merge_now(book: xw.Book | None = None):
         result = process(home, items, export=False, who=who)
         with open_ledger(home) as ledger:
             tables = ledger.tables()
-            flags = compute_flags(tables, home.as_of, ledger.schemas)
-            tables["flags"] = flag_rows(flags, lang)
+            raised = compute_flags(tables, home.as_of, ledger.schemas)
+            flags, cleared = flag_history.keep(ledger, raised, home.as_of, Campaign.from_records(tables["phases"]),
+                                               ledger.schemas.rules.levels)
+            tables["flags"] = flag_rows(flag_history.by_level([*flags, *cleared]), lang)
             for key in (*merged_sheets(ledger.schemas), "returns", "flags"):
                 write_sheet(book, key, tables[key], lang)
             _refresh_dashboard(book, tables, home.as_of, flags, lang)
@@ -269,15 +310,15 @@ def merge_now(book: xw.Book | None = None):
 
 
 @xw.script
+@guarded
 def bulletin(book: xw.Book | None = None, fmt: str = "docx") -> Path:
     """The Bulletin button: this week's 简报 from the master, into outbox/."""
-    from ..sync.export import current_tables
-    from ..workbook.reports.publish import make_bulletin
+    from ..sync.reports import publish_bulletin
 
     book = _book(book)
     try:
         home = _open_home(book)
-        path = make_bulletin(home, current_tables(home), fmt=fmt)
+        path = publish_bulletin(home, fmt=fmt)
     except (UserError, NoHomeFolder) as error:
         return _cannot(book, error, _lang(book))
     _alert(book, say(home.lang, "The bulletin is made: {name} (in the outbox folder)", name=path.name))
@@ -285,6 +326,7 @@ def bulletin(book: xw.Book | None = None, fmt: str = "docx") -> Path:
 
 
 @xw.script
+@guarded
 def make_returns(book: xw.Book | None = None) -> list[Path]:
     """The Make returns button on the master: this week's returns into outbox/."""
     from ..workbook.office import make_returns as make

@@ -70,11 +70,11 @@ def _home(args):
 
 
 def _init(args) -> int:
-    from .demo import demo_home
+    from .demo import init_demo
     from .workbook.office import init_home
 
     lang = check_lang(args.lang or "zh")
-    home = demo_home(args.home, lang) if args.demo else init_home(args.home, lang)
+    home = init_demo(args.home, lang) if args.demo else init_home(args.home, lang)
     emit(args, {"master": str(home.master)}, [say(home.lang, "Created the ledger and its master {path}", path=home.master)])
     return Exit.OK
 
@@ -107,7 +107,10 @@ def _validate(args) -> int:
     lines = [finding.message(lang) for finding in report.findings] + [report.summary(lang)]
     if args.annotate:
         annotate(args.file, report, args.annotate, lang)
-        lines.append(say(lang, "Marked copy saved: {path}", path=Path(args.annotate).resolve()))
+        saved = say(lang, "Marked copy saved: {path}", path=Path(args.annotate).resolve())
+        lines.append(saved)
+        if args.json:  # the JSON is the findings; where the copy went is said beside it
+            print(saved, file=sys.stderr)
     emit(args, [f.to_dict(lang) for f in report.findings], lines)
     return Exit.OK if report.valid else Exit.FINDINGS
 
@@ -159,11 +162,27 @@ def _merge(args) -> int:
     return Exit.OK if all(o.result != "rejected" for o in result.outcomes) else Exit.FINDINGS
 
 
+def _import(args) -> int:
+    from .sync.importer import import_roster
+    from .workbook.reports.import_summary import import_data, import_lines
+
+    home = _home(args)
+    lang = args.lang or home.lang
+    if not Path(args.file).is_file():
+        raise UserError("file-missing", path=str(args.file))
+    result = import_roster(home, args.file, mapping=args.map, skip_bad=args.skip_bad, dry_run=args.dry_run,
+                           on_wait=lambda message: print(message, file=sys.stderr, flush=True))
+    lines = import_lines(result.plan, lang, preview=not result.written, skip_bad=args.skip_bad)
+    if result.export and result.export.why_waiting(lang):
+        lines.append(say(lang, "master.xlsx is not updated yet: {why}", why=result.export.why_waiting(lang)))
+    emit(args, import_data(result.plan, lang, result.written), lines)
+    return Exit.OK if result.plan.clean or (args.skip_bad and result.written) else Exit.FINDINGS
+
+
 def _flags(args) -> int:
     from datetime import date
 
-    from .sync.export import current_tables
-    from .workbook.flags import compute_flags
+    from .sync.export import current_flags
     from .workbook.reports.summaries import flags_text
 
     home = _home(args)
@@ -171,7 +190,7 @@ def _flags(args) -> int:
         day = date.fromisoformat(args.as_of) if args.as_of else home.as_of
     except ValueError:
         raise UserError("bad-date", text=args.as_of) from None
-    flags = compute_flags(current_tables(home), day)
+    flags = current_flags(home, day)
     lang = args.lang or home.lang
     emit(args, [f.row(lang) for f in flags], flags_text(flags, limit=10_000, lang=lang))
     return Exit.OK
@@ -187,14 +206,13 @@ def _serve(args) -> int:
 
 
 def _status(args) -> int:
-    from .sync.service import STATUS_NAME
+    from .sync.status import heartbeat_of, read_status, status_lines
 
     home = _home(args)
-    path = home.root / STATUS_NAME
-    status = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"state": "never-started"}
-    lines = [say(args.lang or home.lang, "Sync service: {state}  {message} ({updated})", state=status.get("state"),
-                 message=status.get("message", ""), updated=status.get("updated", ""))]
-    emit(args, status, lines)
+    status = read_status(home)
+    beat = heartbeat_of(status)
+    lang = args.lang or home.lang
+    emit(args, {**status, "heartbeat_age": beat.age, "stale": beat.stale}, status_lines(home, status, lang))
     return Exit.OK
 
 
@@ -276,13 +294,13 @@ def _approve(args) -> int:
 
 
 def _bulletin(args) -> int:
-    from .sync.export import current_tables
+    from .sync.reports import publish_bulletin
     from .workbook.reports.fonts import NoChineseFont
-    from .workbook.reports.publish import make_bulletin
 
     home = _home(args)
     try:
-        path = make_bulletin(home, current_tables(home), args.week, args.format)
+        path = publish_bulletin(home, args.week, args.format,
+                                on_wait=lambda message: print(message, file=sys.stderr, flush=True))
     except NoChineseFont as error:
         print(error, file=sys.stderr)
         return Exit.UNUSABLE
@@ -291,12 +309,13 @@ def _bulletin(args) -> int:
 
 
 def _remind(args) -> int:
-    from .sync.export import current_tables
-    from .workbook.reports.publish import write_reminders
+    from .sync.export import current_flags, current_tables
+    from .workbook.reports.publish import write_digests, write_reminders
 
     home = _home(args)
-    written = write_reminders(home, current_tables(home))
-    lines = [str(path) for _, path in written]
+    tables, flags = current_tables(home), current_flags(home, home.as_of)
+    written, digests = write_reminders(home, tables, flags), write_digests(home, tables, flags)
+    lines = [str(path) for _, path in written + digests]
     sent = None
     if args.send:
         from .sync.mail_side import MailSide
@@ -305,8 +324,12 @@ def _remind(args) -> int:
         if mail is None or mail.settings.smtp is None:
             raise UserError("no-smtp")
         sent = mail.replier.send_reminders([r for r, _ in written], home.as_of)
-        lines.append(say(args.lang or home.lang, "Sent {count} reminder mails.", count=sent))
-    emit(args, {"written": [str(path) for _, path in written], "sent": sent}, lines)
+        sent_digests = mail.replier.send_digests([d for d, _ in digests], home.as_of)
+        lines.append(say(args.lang or home.lang, "Sent {count} reminder mails and {digests} digests to the liaisons.",
+                         count=sent, digests=sent_digests))
+        sent += sent_digests
+    emit(args, {"written": [str(path) for _, path in written], "digests": [str(path) for _, path in digests],
+                "sent": sent}, lines)
     return Exit.OK
 
 
@@ -360,6 +383,14 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("files", nargs="*", type=Path, help=say(HELP, "the returns to merge (default: all of inbox/)"))
     cmd.add_argument("--dry-run", action="store_true", help=say(HELP, "only show what would be added, replaced or sent back; write nothing"))
 
+    cmd = command("import", say(HELP, "bring in the office's own roster of members, branches and committee (.xlsx or .csv)"),
+                  "branchbook import D:\\台账 党员名单.xlsx --dry-run", _import, home, output)
+    cmd.add_argument("file", type=Path, help=say(HELP, "the roster file: a workbook (.xlsx) or a CSV"))
+    cmd.add_argument("--dry-run", action="store_true", help=say(HELP, "only show what would be added, changed or marked as left; write nothing"))
+    cmd.add_argument("--skip-bad", action="store_true", help=say(HELP, "import the good rows and list the bad ones, which are left out"))
+    cmd.add_argument("--map", action="append", metavar="COLUMN=FIELD",
+                     help=say(HELP, "read this column as this field, e.g. --map 手机号码=联系方式 (may be repeated; --map 性别= leaves a column out)"))
+
     cmd = command("flags", say(HELP, "list the members and branches that fall behind"), "branchbook flags D:\\台账 --as-of 2005-03-30", _flags, home, output)
     cmd.add_argument("--as-of", help=say(HELP, "as of which day (default: today, or as_of in the config)"))
 
@@ -385,7 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--week", type=int, help=say(HELP, "the week (default: the last one ended)"))
     cmd.add_argument("--format", choices=["docx", "pdf", "html"], default="docx", help=say(HELP, "docx (default), pdf or html"))
 
-    cmd = command("remind", say(HELP, "write (and send) each branch secretary's reminder"), "branchbook remind D:\\台账 --send", _remind, home, output)
+    cmd = command("remind", say(HELP, "write (and send) each branch secretary's reminder and each liaison's digest"), "branchbook remind D:\\台账 --send", _remind, home, output)
     cmd.add_argument("--send", action="store_true", help=say(HELP, "also mail them to the registered secretaries (needs mail.smtp)"))
 
     cmd = command("addin", say(HELP, "write main.py and requirements.txt for xlwings Lite"),
@@ -409,26 +440,39 @@ def _message_lang(args) -> str:
         return "zh"
 
 
-def _log_failure(args) -> Path:
-    """The traceback, kept where the office can send it to whoever maintains BranchBook."""
-    import logging
-    import tempfile
+def _command_logging(args) -> list:
+    """What the library logs reaches the console as one line each, tracebacks only the HOME's errors log:
+    a user of the CLI never sees a traceback (`serve` sets up its own log)."""
+    from .sync.logs import configure_command_logging
 
-    folder = Path(tempfile.gettempdir())
     home = getattr(args, "home", None)
-    if home and (Path(home) / "branchbook.yaml").is_file():  # a HOME: its logs/ folder
-        folder = Path(home) / "logs"
-        folder.mkdir(exist_ok=True)
-    path = folder / "branchbook-errors.log"
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    logger = logging.getLogger("branchbook.cli")
-    logger.propagate = False  # to the file only: the console gets a sentence, not a traceback
-    logger.addHandler(handler)
-    logger.error("branchbook %s failed", " ".join(sys.argv[1:]), exc_info=True)
-    logger.removeHandler(handler)
-    handler.close()
-    return path
+    root = Path(home) if home and (Path(home) / "branchbook.yaml").is_file() else None
+    return configure_command_logging(root, _message_lang(args))
+
+
+def _log_failure(args) -> Path | None:
+    """The traceback, kept where the office can send it to whoever maintains BranchBook."""
+    from .sync.logs import write_failure
+
+    home = getattr(args, "home", None)
+    root = Path(home) if home and (Path(home) / "branchbook.yaml").is_file() else None  # a HOME: its logs/ folder
+    return write_failure(root, "branchbook " + " ".join(sys.argv[1:]))
+
+
+def _said_failure(args, error: Exception, details: Path | None) -> str | None:
+    """A failure the user can act on (a full disk, a read-only folder) in a sentence, or None."""
+    from .sync.status import failure_kind
+
+    home = getattr(args, "home", None) or ""
+    lang, kind = _message_lang(args), failure_kind(error, Path(home) if home else None)
+    if kind == "disk-full":
+        return say(lang, "The disk is full ({path}): the command did not finish and nothing was changed by halves. Free "
+                         "some space and run it again. Details: {log}", path=home, log=details or "-")
+    if kind == "read-only":
+        return say(lang, "{path} cannot be written (a read-only folder or disk, or no permission): the command did not "
+                         "finish. Make it writable and run it again. Details: {log}",
+                   path=getattr(error, "filename", None) or home, log=details or "-")
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -438,7 +482,14 @@ def main(argv: list[str] | None = None) -> int:
         return int(stop.code or 0)
     try:
         try:
-            return int(args.handler(args))
+            installed = _command_logging(args)
+            try:
+                return int(args.handler(args))
+            finally:
+                if installed:
+                    from .sync.logs import close_logging
+
+                    close_logging()
         except (UserError, SchemaError) as error:
             lang = _message_lang(args)
             text = error.message(lang) if isinstance(error, UserError) else say(lang, "schemas/ is wrong: {error}",
@@ -456,10 +507,15 @@ def main(argv: list[str] | None = None) -> int:
         return Exit.OK
     except KeyboardInterrupt:
         return Exit.INTERRUPTED
-    except Exception:  # noqa: BLE001 - the one place an unexpected failure is turned into a sentence
+    except Exception as error:  # noqa: BLE001 - the one place an unexpected failure is turned into a sentence
         path = _log_failure(args)
+        said = _said_failure(args, error, path)
+        if said:
+            print(said, file=sys.stderr)
+            return Exit.UNUSABLE
         print(say(_message_lang(args), "BranchBook failed unexpectedly and did not finish. The details are in {path}: "
-                                       "please send that file to whoever maintains BranchBook.", path=path), file=sys.stderr)
+                                       "please send that file to whoever maintains BranchBook.", path=path or "-"),
+              file=sys.stderr)
         return Exit.INTERNAL
 
 

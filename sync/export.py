@@ -12,7 +12,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..workbook import journal
+from ..workbook import flag_history, journal
+from ..workbook.body_cache import CACHE_ROWS, BodyCache
+from ..workbook.body_cache import FOLDER as BODIES_FOLDER
+from ..workbook.body_cache import TOKEN as BODIES_TOKEN
 from ..workbook.books import (
     EXPORTED_SEQ,
     MASTER_STATE,
@@ -23,7 +26,9 @@ from ..workbook.books import (
     office_changes,
     open_ledger,
     record_master,
+    state_folder,
 )
+from ..workbook.calendar import has_campaign
 from ..workbook.flags import Facts, Flag, compute_flags, flag_rows
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
@@ -48,7 +53,8 @@ class Export:
     refused: list[str] = field(default_factory=list)  # why the office's edits in the master were not taken
     taken: int = 0  # office edits taken into the ledger
     problems: list[str] = field(default_factory=list)
-    flags: list[Flag] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)  # open, with level, first seen and state
+    cleared: list[Flag] = field(default_factory=list)  # last week's flags that are gone this week
 
     def why_waiting(self, lang: str) -> str | None:
         """Why the master is not written yet (the ledger is up to date all the same), or None."""
@@ -109,28 +115,45 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
     """Write master.xlsx from the ledger, with the flags and the dashboard as of HOME's date."""
     with writing(home, "export"):
         result = take_office_edits(home, ledger)
-        tables = ledger.tables()
+        ids: dict[str, list[int]] = {}
+        tables = ledger.tables(ids=ids)
         day = as_of or home.as_of
-        facts = Facts(tables, day, ledger.schemas)  # indexed once for the flags and the dashboard
-        result.flags = compute_flags(tables, day, ledger.schemas, facts)
-        tables["flags"] = flag_rows(result.flags, home.lang)
+        # A new HOME whose phases are not filled in yet (its roster just imported) has no weeks: no flags, no dashboard.
+        facts = Facts(tables, day, ledger.schemas) if has_campaign(tables) else None  # indexed once for both
+        result.flags, result.cleared = [], []
+        if facts:
+            raised = compute_flags(tables, day, ledger.schemas, facts)
+            result.flags, result.cleared = flag_history.keep(ledger, raised, day, facts.campaign,
+                                                             ledger.schemas.rules.levels)
+        tables["flags"] = flag_rows(flag_history.by_level([*result.flags, *result.cleared]), home.lang)
+        journal.mirror(ledger, journal_path(home))  # a changed week of flags is a journal entry of its own
         with ledger.transaction():
             ledger.replace_all("flags", tables["flags"])
         if result.refused:
             return result  # the flags follow the ledger; the master waits until the office fixes its edits
         known = json.loads(ledger.get_meta(MASTER_STATE) or "null")
+        bodies = body_cache(home, ledger, ids)
         try:
-            MasterStore(home).write(tables, painters=(dashboard_painter(day, result.flags, facts),),
-                                    unchanged_since=known)
+            MasterStore(home).write(tables, painters=(dashboard_painter(day, result.flags, facts),) if facts else (),
+                                    unchanged_since=known, bodies=bodies)
         except MasterBusy as busy:
             result.busy = str(busy)
             return result
         with ledger.transaction():
             record_master(home, ledger)
             ledger.set_meta(EXPORTED_SEQ, str(ledger.last_seq()))
+            ledger.set_meta(BODIES_TOKEN, bodies.commit())
+            ledger.forget_changes()
         result.written = True
         backup_ledger_now_and_then(home, ledger)
         return result
+
+
+def body_cache(home: Home, ledger: Ledger, ids: dict[str, list[int]]) -> BodyCache:
+    """The XML of the master's rows that are unchanged since it was last written, for the writer to reuse;
+    `ids`: each sheet's `_row`s, as read with the records written."""
+    cached = {key: rows for key, rows in ids.items() if len(rows) >= CACHE_ROWS and key in ledger.tracked}
+    return BodyCache(state_folder(home) / BODIES_FOLDER, ledger.get_meta(BODIES_TOKEN), cached, ledger.changed_from())
 
 
 def current_tables(home: Home, keys=None) -> dict[str, list[dict]]:
@@ -140,3 +163,17 @@ def current_tables(home: Home, keys=None) -> dict[str, list[dict]]:
             with writing(home, "read"):
                 take_office_edits(home, ledger)
         return ledger.tables(keys)
+
+
+def current_flags(home: Home, as_of: date) -> list[Flag]:
+    """The open flags as of a day, most pressing first, with level, first seen and state from the weeks kept
+    (what is kept is not changed: only writing the master keeps a week's flags)."""
+    with open_ledger(home) as ledger:
+        if master_changed(home, ledger):
+            with writing(home, "read"):
+                take_office_edits(home, ledger)
+        tables = ledger.tables()
+        facts = Facts(tables, as_of, ledger.schemas)
+        flags = compute_flags(tables, as_of, ledger.schemas, facts)
+        opened, _ = flag_history.annotate(ledger, flags, as_of, facts.campaign, ledger.schemas.rules.levels)
+        return flag_history.by_level(opened)

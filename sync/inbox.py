@@ -28,19 +28,14 @@ def inbox_files(inbox: Path) -> list[Path]:
 
 def _complete(path: Path) -> bool:
     try:
-        with path.open("rb+"):
-            pass  # an exclusive-enough open: on Windows it fails while the writer holds the file
-        if path.suffix.lower() in WORKBOOK_SUFFIXES and _starts_with_zip(path):
+        with path.open("rb+") as handle:  # an exclusive-enough open: on Windows it fails while the writer holds it
+            zipped = handle.read(2) == b"PK"
+        if path.suffix.lower() in WORKBOOK_SUFFIXES and zipped:
             with zipfile.ZipFile(path):
                 pass  # the central directory is written last: if it parses, the copy is done
         return True
     except (OSError, zipfile.BadZipFile):
         return False
-
-
-def _starts_with_zip(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(2) == b"PK"  # two bytes, not the whole file: a 2 GB file costs nothing
 
 
 @dataclass
@@ -51,9 +46,10 @@ class StabilityTracker:
     file (an exclusive open) is itself an event on Linux, so counting looks would hurry a slow copy along."""
 
     stable_seconds: float = 2.0
-    # A file that stays unchanged this many times longer is taken even if its zip does not parse:
-    # it is not being written, it is broken, and the merge will reject it with a report.
-    settle_factor: int = 5
+    # A file unchanged this long is taken even if its zip does not parse: it is not being written, it is
+    # broken, and the merge rejects it with a report. Long, because a copy from a share or a USB stick can
+    # stall for a while and then go on; if it goes on later still, the rejected file is looked at again (relook).
+    stall_seconds: float = 120.0
     _seen: dict[Path, tuple[tuple[int, int], float]] = field(default_factory=dict)
 
     def ready(self, candidates: list[Path], now: float | None = None) -> list[Path]:
@@ -72,12 +68,17 @@ class StabilityTracker:
                 since = now
             self._seen[path] = (signature, since)
             held = now - since
-            if held >= self.stable_seconds and (_complete(path) or held >= self.stable_seconds * self.settle_factor):
+            if held >= self.stable_seconds and (_complete(path) or held >= max(self.stall_seconds, self.stable_seconds)):
                 ready.append(path)
         for path in list(self._seen):
             if path not in alive:
                 del self._seen[path]
         return ready
+
+    def changing(self, candidates: list[Path], now: float | None = None) -> list[Path]:
+        """The files among `candidates` that changed within the last `stable_seconds` (as of the last look)."""
+        now = time.monotonic() if now is None else now
+        return [path for path in candidates if path in self._seen and now - self._seen[path][1] < self.stable_seconds]
 
     def forget(self, paths: list[Path]) -> None:
         for path in paths:

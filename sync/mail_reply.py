@@ -15,7 +15,7 @@ from pathlib import Path
 from ..workbook import ids
 from ..workbook.flags import day_words
 from ..workbook.home import Home
-from ..workbook.i18n import Domain
+from ..workbook.i18n import N_, Domain
 from ..workbook.merge import Outcome
 from ..workbook.submission import Submission
 from .mail_intake import Notice
@@ -156,16 +156,26 @@ class Replier:
 
     def send_reminders(self, reminders, as_of) -> int:
         """Each secretary's reminder, once per day of reckoning."""
+        return self._send_letters(reminders, as_of, "reminder", lambda r: (f"remind|{r.branch_id}", r.branch), N_(
+            "{name}: progress reminder for the campaign (as of {day})"))
+
+    def send_digests(self, digests, as_of) -> int:
+        """Each liaison's digest of her branches, once per day of reckoning."""
+        return self._send_letters(digests, as_of, "digest", lambda d: (f"digest|{d.committee_id}", d.liaison), N_(
+            "{name}: digest of the branches you liaise with (as of {day})"))
+
+    def _send_letters(self, letters, as_of, what: str, key_and_name, subject: str) -> int:
+        """Letters made in workbook/reports, each to its own address, each once per day (the key names it)."""
         sent = 0
-        for reminder in reminders:
-            key = f"remind|{reminder.branch_id}|{as_of.isoformat()}"
-            if not reminder.email or self.ledger.has_replied(key):
+        for letter in letters:
+            prefix, name = key_and_name(letter)
+            key = f"{prefix}|{as_of.isoformat()}"
+            if not letter.email or self.ledger.has_replied(key):
                 continue
-            message = self._message(reminder.email, "", reminder.text, None)
-            message.replace_header("Subject", say(self.home.lang, "{branch}: progress reminder for the campaign "
-                                                                  "(as of {day})", branch=reminder.branch,
+            message = self._message(letter.email, "", letter.text, None)
+            message.replace_header("Subject", say(self.home.lang, subject, name=name,
                                                   day=day_words(self.home.lang, as_of)))
-            self._deliver(message, key, "reminder")
+            self._deliver(message, key, what)
             sent += 1
         return sent
 

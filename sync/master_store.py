@@ -9,6 +9,7 @@ import glob
 import logging
 import os
 import shutil
+import stat
 import time
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from ..workbook.i18n import Domain
 from ..workbook.master import row_counts, write_master
 from ..workbook.names import stored_name
 from .pause import pause_point
+from .status import age_words
 
 log = logging.getLogger("branchbook.sync")
 say = Domain("service")
@@ -37,12 +39,21 @@ def owner_files(master: Path) -> list[Path]:
 
 
 def is_busy(master: Path, lang: str) -> str | None:
-    """Why the master cannot be written now (in `lang`), or None."""
+    """Why the master cannot be written now (in `lang`), or None.
+
+    An owner file outlives an Excel or WPS that crashed, and then blocks for ever: it is named with its age
+    and how to remove it, so that the office can tell a stale one from a real Excel (docs/hazards.md 8)."""
     owners = owner_files(master)
     if owners:
-        return say(lang, "the master is open in Excel ({owner} found): close it and the work goes on by itself.",
-                   owner=owners[0].name)
-    if master.exists():
+        try:
+            age = time.time() - owners[0].stat().st_mtime
+        except OSError:
+            age = 0.0
+        return say(lang, "the master is open in Excel ({owner} found, made {age} ago): close it and the work goes on by "
+                         "itself. If no one has it open, that file was left by an Excel or WPS that closed abnormally: "
+                         "delete {path} and the work goes on.", owner=owners[0].name, age=age_words(age, lang),
+                   path=owners[0])
+    if master.exists() and os.access(master, os.W_OK):  # a master made read-only on purpose is not "held" (hazards 32)
         try:
             with master.open("r+b"):
                 pass  # on Windows this fails while Excel holds the file
@@ -76,21 +87,36 @@ class MasterStore:
         # Room for "-<moment>-<reason>" whatever the master's name (docs/hazards.md 21).
         stem = Path(stored_name(self.path.name, reserve=BACKUP_ADDITION_BYTES)).stem
         target = folder / f"{stem}-{datetime.now():%Y%m%d-%H%M%S-%f}-{reason}{self.path.suffix}"
-        shutil.copy2(self.path, target)
+        try:
+            shutil.copy2(self.path, target)
+        except BaseException:
+            target.unlink(missing_ok=True)  # a backup cut short (a full disk) is no backup
+            raise
         kept = self.home.settings.sync.backups_kept
         for old in sorted(folder.glob(f"{glob.escape(stem)}-*{self.path.suffix}"))[:-kept]:
             old.unlink(missing_ok=True)
         return target
 
-    def write(self, tables: dict[str, list[dict]], painters=(), unchanged_since: dict | None = None) -> None:
+    def write(self, tables: dict[str, list[dict]], painters=(), unchanged_since: dict | None = None,
+              bodies=None) -> None:
         """Replace the master with `tables`; MasterBusy (nothing written) while Excel has it open, or when
-        the master no longer is as `unchanged_since` says (the office saved it meanwhile: its edits come first)."""
+        the master no longer is as `unchanged_since` says (the office saved it meanwhile: its edits come first).
+        `bodies`: a BodyCache whose unchanged rows' XML is reused."""
         lang = self.home.lang
         reason = is_busy(self.path, lang)
         if reason:
             raise MasterBusy(reason)
         temp = self.path.with_name(f".{self.path.stem}.writing-{os.getpid()}{self.path.suffix}")
-        write_master(temp, tables, lang=self.home.lang, painters=painters)
+        try:
+            self._write_via(temp, tables, painters, unchanged_since, bodies)
+        except BaseException:
+            temp.unlink(missing_ok=True)  # a full disk half-way: no half-written temp file is left beside the master
+            raise
+
+    def _write_via(self, temp: Path, tables: dict[str, list[dict]], painters, unchanged_since: dict | None,
+                   bodies) -> None:
+        lang = self.home.lang
+        write_master(temp, tables, lang=self.home.lang, painters=painters, bodies=bodies)
         with temp.open("rb+") as handle:
             os.fsync(handle.fileno())
         written = row_counts(temp)  # what we replace the master with must read back whole
@@ -108,8 +134,19 @@ class MasterStore:
                 raise MasterBusy(say(lang, "the master has just been edited by hand and saved: its edits are taken in "
                                            "first, then it is written."))
         self.backup()
+        self._keep_mode(temp)
         self._replace(temp)
         _fsync_folder(self.path.parent)
+
+    def _keep_mode(self, temp: Path) -> None:
+        """The new master keeps the old one's permissions: an office that made it read-only (chmod 444, or
+        Windows' read-only box) keeps it so for people, while BranchBook still brings it up to date
+        (docs/hazards.md 32). Windows refuses to replace a read-only file: its flag is lifted just before."""
+        if not self.path.exists():
+            return
+        shutil.copymode(self.path, temp)
+        if os.name == "nt" and not os.access(self.path, os.W_OK):
+            os.chmod(self.path, stat.S_IREAD | stat.S_IWRITE)
 
     def _replace(self, temp: Path) -> None:
         for attempt in range(REPLACE_TRIES):

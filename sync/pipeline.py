@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -33,7 +34,8 @@ from .export import Export, export_master, take_office_edits
 from .inbox import inbox_files
 from .mail_intake import SIDECAR_SUFFIX, read_sidecar, sidecar_of, unpack_mail_files
 from .pause import pause_point
-from .reading import marked_work_copy, read_submissions
+from .reading import WORK_FOLDER, marked_work_copy, read_submissions
+from .relook import watch_rejected
 from .writer import writing
 
 log = logging.getLogger("branchbook.sync")
@@ -89,6 +91,20 @@ class BatchResult:
         return self.export.why_waiting(self.lang) if self.export else None
 
 
+def clean_work(home: Home) -> int:
+    """Remove the copies a killed run left in .work/ (docs/hazards.md 31). Call it holding the writer lock:
+    only a writer makes copies there."""
+    removed = 0
+    work = home.root / WORK_FOLDER
+    for path in work.iterdir() if work.is_dir() else ():
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed += 1
+    if removed:
+        log.info(say(home.lang, "{count} work copies left by an interrupted run were removed", count=removed))
+    return removed
+
+
 def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
     """What a foreground pass takes: the inbox (saved mails unpacked first), or the given files copied
     into it so that the originals stay where they are."""
@@ -107,7 +123,11 @@ def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
             continue
         # A return of the same name may be waiting in the inbox (every branch's file is named alike): never over it.
         target = _free_name(inbox, path.name, home.lang)
-        shutil.copy2(path, target)
+        try:
+            shutil.copy2(path, target)
+        except BaseException:
+            target.unlink(missing_ok=True)  # a copy cut short (a full disk) must not wait in the inbox as a return
+            raise
         items.append(Incoming(target, file_name=path.name))
     return items
 
@@ -191,29 +211,41 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
             progress: Callable[[int, int, str], None] | None = None, on_wait: Callable[[str], None] | None = None,
             export: bool = True, who: str = "merge", stop: threading.Event | None = None) -> BatchResult:
     """Merge the items into HOME's ledger and file them away; then (unless told not to) write the master."""
-    now = now or datetime.now()
-    with (nullcontext() if dry_run else writing(home, who, on_wait, stop)), open_ledger(home) as ledger:
-        if not dry_run:
-            take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
-        items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
-        base = base_tables(ledger)
-        items, copies, submissions = read_submissions(home, items, base, progress, ledger.schemas)
-        changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions, now, ledger.schemas)
-        render_notes(changes, home.lang)
-        result = BatchResult(outcomes=outcomes, items=items, submissions=submissions, lang=home.lang)
-        if dry_run:
-            for copy in copies:
+    now = now or home.now()
+    copies: list[Path] = []
+    with (nullcontext() if dry_run else writing(home, who, on_wait, stop)), open_ledger(home) as ledger, \
+            (tempfile.TemporaryDirectory(prefix="branchbook-") if dry_run else nullcontext()) as dry_work:
+        try:
+            return _process(home, ledger, items, copies, now, progress, export, Path(dry_work) if dry_work else None)
+        finally:
+            for copy in copies:  # on every path: a failure (a full disk) must not leave copies in .work/
                 discard_copy(copy)
-            return result
-        pause_point("before-commit")
-        commit(ledger, changes, journal_body(timestamp_text(now), items, submissions, outcomes, changes))
-        result.committed = True
-        journal.mirror(ledger, journal_path(home))
-        pause_point("after-commit")
-        file_all(home, items, copies, submissions, result)
-        if export:
-            result.export = export_master(home, ledger)
+
+
+def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Path], now: datetime,
+             progress: Callable[[int, int, str], None] | None, export: bool, dry_work: Path | None) -> BatchResult:
+    """process() inside the writer lock (a dry run: without it, its copies in a folder of its own)."""
+    dry_run = dry_work is not None
+    if not dry_run:
+        clean_work(home)  # a killed run's copies (docs/hazards.md 31); a writer is alone here
+        take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
+    items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
+    base = base_tables(ledger)
+    items, taken_copies, submissions = read_submissions(home, items, base, progress, ledger.schemas, copies, dry_work)
+    changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions, now, ledger.schemas)
+    render_notes(changes, home.lang)
+    result = BatchResult(outcomes=outcomes, items=items, submissions=submissions, lang=home.lang)
+    if dry_run:
         return result
+    pause_point("before-commit")
+    commit(ledger, changes, journal_body(timestamp_text(now), items, submissions, outcomes, changes))
+    result.committed = True
+    journal.mirror(ledger, journal_path(home))
+    pause_point("after-commit")
+    file_all(home, items, taken_copies, submissions, result)
+    if export:
+        result.export = export_master(home, ledger)
+    return result
 
 
 def _free_name(folder: Path, name: str, lang: str) -> Path:
@@ -256,6 +288,8 @@ def file_away(home: Home, item: Incoming, copy: Path | None, sub: Submission, ou
         report = target.with_name(target.name + report_suffix(home.lang))
         report.write_text(rejection_report(sub, outcome, home.lang, marked=made), encoding="utf-8")
         shutil.move(str(item.path), target)
+        if sub.unreadable is not None:
+            watch_rejected(home, target, item.path.name)  # a copy taken half-done comes back when it finishes
         log.info(say(home.lang, "sent back {name}: {problems}", name=item.name, problems=" ".join(worded(p, home.lang) for p in outcome.problems[:3])))
         return target
     folder = home.folder("archive")

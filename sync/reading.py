@@ -79,22 +79,28 @@ class Attempts:
             self._save()
 
 
-def work_folder(home: Home) -> Path:
-    folder = home.root / WORK_FOLDER
-    folder.mkdir(exist_ok=True)
-    return folder
-
-
-def private_copy(home: Home, path: Path) -> tuple[Path, str]:
-    """A copy to read (never the file a secretary or the mail fetcher may still be touching) and the
-    SHA-256 of what was copied, computed in the same pass."""
-    target = work_folder(home) / f"{uuid.uuid4().hex}{path.suffix.lower()[:16]}"
+def private_copy(work: Path, path: Path) -> tuple[Path, str]:
+    """A copy to read in `work` (never the file a secretary or the mail fetcher may still be touching) and
+    the SHA-256 of what was copied, computed in the same pass."""
+    work.mkdir(exist_ok=True)
+    target = work / f"{uuid.uuid4().hex}{path.suffix.lower()[:16]}"
     digest = hashlib.sha256()
-    with path.open("rb") as source, target.open("wb") as copy:
-        for chunk in iter(lambda: source.read(1 << 20), b""):
-            digest.update(chunk)
-            copy.write(chunk)
+    try:
+        with path.open("rb") as source, target.open("wb") as copy:
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                digest.update(chunk)
+                copy.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)  # a copy cut short (a full disk) is not left behind
+        raise
     return target, digest.hexdigest()
+
+
+def received_at(home: Home, item) -> datetime:
+    """When the file came: the mail's time or the file's; one after HOME's day (a HOME that lives in 2005,
+    docs/configuration.md as_of) came on HOME's day, at its own time of day, so that it counts there."""
+    moment = item.received_at or datetime.fromtimestamp(item.path.stat().st_mtime)
+    return moment if moment.date() <= home.as_of else datetime.combine(home.as_of, moment.time())
 
 
 def sampled_sha256(path: Path) -> str:
@@ -115,10 +121,14 @@ def marked_work_copy(copy: Path) -> Path:
 
 def read_submissions(home: Home, items: list, tables: dict[str, list[dict]],
                      progress: Callable[[int, int, str], None] | None = None,
-                     schemas: Schemas | None = None) -> tuple[list, list[Path | None], list[Submission]]:
+                     schemas: Schemas | None = None, made: list[Path] | None = None,
+                     work: Path | None = None) -> tuple[list, list[Path | None], list[Submission]]:
     """Each item read against the ledger's current tables: the items this pass takes (a file whose reading
     timed out and may be tried again is left in the inbox), their private copies (None: none was made)
-    and their submissions."""
+    and their submissions. The copies are made in `work` (else .work/), each added to `made` as soon as
+    it is made, so that the caller removes them whatever happens."""
+    made = [] if made is None else made
+    work = work or home.root / WORK_FOLDER
     schemas = schemas or load_schemas()
     settings = home.settings.intake
     limit_mb = schemas.rules["limits"]["max_file_mb"]
@@ -129,8 +139,8 @@ def read_submissions(home: Home, items: list, tables: dict[str, list[dict]],
         for number, item in enumerate(items, start=1):
             if progress:
                 progress(number, len(items), item.name)
-            received = item.received_at or datetime.fromtimestamp(item.path.stat().st_mtime)
-            sub, copy = _read_one(home, item, received, reader, attempts, seal, tables, schemas, limit_mb)
+            received = received_at(home, item)
+            sub, copy = _read_one(home, item, received, reader, attempts, seal, tables, schemas, limit_mb, work, made)
             if sub is None:
                 continue
             if item.sender and not item.mail.get("approved"):
@@ -147,13 +157,14 @@ def _refused(item, sha256: str, received: datetime, kind: str, **values) -> Subm
 
 
 def _read_one(home: Home, item, received: datetime, reader: IsolatedReader, attempts: Attempts, seal, tables,
-              schemas: Schemas, limit_mb: float) -> tuple[Submission | None, Path | None]:
+              schemas: Schemas, limit_mb: float, work: Path, made: list[Path]) -> tuple[Submission | None, Path | None]:
     lang = home.lang
     size = item.path.stat().st_size
     if size > limit_mb * 2**20:  # before any copy or read: a 2 GB file costs nothing (docs/hazards.md 15)
         return _refused(item, sampled_sha256(item.path), received, "too-large", size_mb=round(size / 2**20, 1),
                         limit_mb=limit_mb), None
-    copy, sha256 = private_copy(home, item.path)
+    copy, sha256 = private_copy(work, item.path)
+    made.append(copy)
     maximum = home.settings.intake.max_attempts
     if attempts.failed(sha256) >= maximum:
         log.warning(say(lang, "{name} is not read again: its reading failed {count} times", name=item.name,

@@ -3,7 +3,7 @@
 Every entry of the journal is replayed in order: the first state (a new HOME or a migrated
 master), each batch of returns (merged files read again from archive/, with the time, sender and
 name they came with; receipts of files not archived, rejected or held, as recorded), and each
-batch of office edits. The result is the ledger as it was: the same rows, hand edits, receipts
+batch of office edits or roster imports. The result is the ledger as it was: the same rows, hand edits, receipts
 and choice between two versions of a return. What cannot be replayed is said, not skipped silently.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..workbook import journal
+from ..workbook import flag_history, journal
 from ..workbook.books import journal_path, ledger_path, open_ledger, record_master, state_folder
 from ..workbook.errors import UserError
 from ..workbook.home import Home
@@ -99,8 +99,10 @@ def replay(home: Home, entries: list[dict], ledger: Ledger) -> Rebuilt:
             if kind == "snapshot":
                 for sheet in ledger.schemas.master:
                     ledger.replace_all(sheet.key, body["tables"].get(sheet.key, []))
-            elif kind == "office":
+            elif kind in ("office", "import"):  # an import's edits are office edits made from a file
                 apply(ledger, [Edit.from_json(e) for e in body["edits"]])
+            elif kind == flag_history.JOURNAL_KIND:
+                flag_history.store_week(ledger, body["week"], body["flags"])
             ledger.journal(kind, body, who=entry.get("who"), at=_at(entry))
     report.rows = {sheet.key: ledger.count(sheet.key) for sheet in ledger.schemas.master if sheet.key != "flags"}
     return report

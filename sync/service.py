@@ -5,12 +5,12 @@ full event buffer on Windows loses events silently (docs/hazards.md 4). The merg
 """
 from __future__ import annotations
 
-import json
+import errno
 import logging
 import os
+import re
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -19,23 +19,27 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from ..workbook.books import open_ledger
-from ..workbook.cells import timestamp_text
 from ..workbook.errors import UserError
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
 from ..workbook.reports.summaries import outcome_line
 from .export import export_master, needs_export
 from .inbox import StabilityTracker, inbox_files, is_ignored
+from .logs import close_logging, configure_logging
 from .mail_intake import unpack_mail_files
 from .mail_side import MailSide
 from .master_store import is_busy
-from .pipeline import Incoming, process
-from .writer import Stopped
+from .pipeline import Incoming, clean_work, process
+from .relook import relook
+from .status import ERRORS_LOG, STATUS_NAME, InboxGone, StatusFile, failure_kind, failure_words
+from .writer import Stopped, writing
 
 log = logging.getLogger("branchbook.sync")
 say = Domain("service")
 LOCK_NAME = ".branchbook.lock"
-STATUS_NAME = "status.json"
+MAX_BACKOFF_SECONDS = 60.0  # a failing pass is retried at most this far apart
+BURST_HOLD_FACTOR = 5  # ready files wait at most this many stability periods for others still being written
+__all__ = ["STATUS_NAME", "AlreadyRunning", "SyncService", "close_logging", "configure_logging", "serve_forever"]
 
 
 class AlreadyRunning(UserError):
@@ -89,7 +93,7 @@ class SyncService:
         self.quiet = settings.quiet_seconds
         self.polling = settings.polling if polling is None else polling
         self.inbox = home.folder("inbox")
-        self.tracker = StabilityTracker(settings.stable_polls * self.poll)
+        self.tracker = StabilityTracker(settings.stable_polls * self.poll, settings.stall_seconds)
         self.stop_event = threading.Event()
         self.wake = threading.Event()
         self.seen: set[Path] = set()
@@ -102,8 +106,12 @@ class SyncService:
         self.batches = 0
         self.mail = MailSide.of(home, self.wake)
         self._mail_state_shown: dict | None = None
-        self._status_lock = threading.Lock()  # start() and the worker both report
-        self._last_state, self._last_message = "idle", ""
+        self.status = StatusFile(home, settings.stale_after_seconds)
+        self._ready_since = 0.0  # when files first stood ready while others were still being written
+        self.failures = 0  # passes failed in a row: the back-off grows with them
+        self._failure_said: tuple[str, str] | None = None  # the failure last logged: a repeat is not a new event
+        self._waiting_said: str | None = None
+        self._watched: tuple[int, int] | None = None  # (device, inode) of the inbox the observer watches
         self.export_due = True  # a master older than the ledger (a crash, a merge while Excel had it) is caught up at start
         self.next_master_check = 0.0
         self.master_check_seconds = settings.master_check_seconds
@@ -119,8 +127,7 @@ class SyncService:
             self._status("idle", say(self.home.lang, "The sync service has started"))
             self.observer = (PollingObserver if self.polling else Observer)(timeout=self.poll)
             self.handler = _InboxHandler(self.wake, self.seen, self.seen_lock)
-            self.observer.schedule(self.handler, str(self.inbox),
-                                   recursive=False)
+            self._watch()
             self.observer.start()
             self.worker = threading.Thread(target=self._run, name="branchbook-sync", daemon=False)
             self.worker.start()
@@ -143,6 +150,7 @@ class SyncService:
             self.observer.stop()
             self.observer.join(timeout=10)
         self._status("stopped", say(self.home.lang, "The sync service has stopped"))
+        log.info(say(self.home.lang, "The sync service has stopped"))
         self.lock.release()
 
     def healthy(self) -> bool:
@@ -151,12 +159,24 @@ class SyncService:
 
     # -- the worker ------------------------------------------------------------------------------
     def _run(self) -> None:
+        """Every iteration is guarded: a failure is said in status.json and the log, retried with a growing
+        pause, and the service goes on by itself once its cause is gone (docs/hazards.md 30)."""
         next_rescan = 0.0  # scan at once: what arrived while we were down
+        work_cleaned = False
         while not self.stop_event.is_set():
             try:
+                self._watch()
+                if not work_cleaned:  # copies a killed run left in .work/ (docs/hazards.md 31)
+                    with writing(self.home, "serve", self._waiting, self.stop_event):
+                        clean_work(self.home)
+                    work_cleaned = True
                 notices = unpack_mail_files(self.home)  # .eml files and Maildir folders dropped in the inbox
                 if self.mail:
                     self.mail.notify(notices)
+                back = relook(self.home)  # sent back as unreadable, then changed: a copy that went on
+                if back:
+                    with self.seen_lock:
+                        self.seen.update(back)
                 now = time.monotonic()
                 if now >= next_rescan:
                     with self.seen_lock:
@@ -165,30 +185,102 @@ class SyncService:
                 if self.wake.is_set():
                     self.wake.clear()
                     self.last_event = self.handler.last_arrival
-                self._maybe_process()
-                if not self.seen:
+                if not self._maybe_process():
                     self._export_when_quiet()
-                if self.mail and self.mail.fetcher.state != self._mail_state_shown:
-                    self._status(self._last_state, self._last_message)  # the mailbox's news, promptly
+                if self.failures:
+                    self._recovered()
             except Stopped:
                 break
-            except Exception:  # noqa: BLE001 - the service outlives any one bad pass
-                log.exception(say(self.home.lang, "this pass of the sync failed; it is tried again shortly"))
-                self._status("error", say(self.home.lang, "The sync failed; it is tried again shortly (see "
-                                                          "logs/sync.log)"))
-            self.wake.wait(self.poll)
+            except Exception as error:  # noqa: BLE001 - the service outlives any one bad pass
+                self._failed(error)
+                next_rescan = 0.0  # events may have been lost meanwhile: look at the whole inbox once it is back
+            self._beat()
+            if self.failures:
+                self.stop_event.wait(min(self.poll * 2 ** self.failures, MAX_BACKOFF_SECONDS))
+            else:
+                self.wake.wait(self.poll)
 
-    def _maybe_process(self) -> None:
+    def _watch(self) -> None:
+        """Watch the inbox, again if it was replaced or came back (a share remounted, the folder re-made): an
+        observer keeps watching the folder it was given, and inotify's watch ends when that folder goes."""
+        try:
+            info = self.inbox.stat()
+        except FileNotFoundError:
+            raise InboxGone(errno.ENOENT, "inbox missing", str(self.inbox)) from None
+        if not self.inbox.is_dir():
+            raise InboxGone(errno.ENOTDIR, "inbox is not a folder", str(self.inbox))
+        key = (info.st_dev, info.st_ino)
+        if key == self._watched and all(emitter.is_alive() for emitter in self.observer.emitters):
+            return
+        if self._watched is not None:
+            self.observer.unschedule_all()
+            with self.seen_lock:
+                self.seen.update(inbox_files(self.inbox))  # what came while it was away
+            self.wake.set()
+        self.observer.schedule(self.handler, str(self.inbox), recursive=False)
+        self._watched = key
+
+    def _failed(self, error: Exception) -> None:
+        """Say what failed, once per cause, and back off. Never raises: if even this cannot be written (the
+        disk is full), the next iteration tries again."""
+        self.failures += 1
+        try:
+            words = failure_words(error, self.home, self.home.root / "logs" / ERRORS_LOG)
+            said = (failure_kind(error, self.home.root), words)
+            if said != self._failure_said:
+                self._failure_said = said
+                log.error(words, exc_info=error)  # one line in sync.log; the traceback in the errors log
+            self.status.error(error, words)
+        except Exception:  # noqa: BLE001 - the error handler itself must not end the worker
+            pass
+
+    def _recovered(self) -> None:
+        self.failures = 0
+        self._failure_said = None
+        lang = self.home.lang
+        log.info(say(lang, "the sync works again"))
+        if self.status.state == "error":
+            self._status("idle", say(lang, "The sync works again"))
+
+    def _beat(self) -> None:
+        try:
+            mail = dict(self.mail.fetcher.state) if self.mail else None
+            if mail is not None:
+                self._mail_state_shown = mail
+            self.status.beat(batches=self.batches, **({"mail": mail} if mail is not None else {}))
+        except Exception:  # noqa: BLE001 - a heartbeat that cannot be written is tried on the next iteration
+            pass
+
+    def _waiting(self, message: str, **extra) -> None:
+        """A waiting state: in status.json, and in the log once per reason (not on every retry)."""
+        reason = re.sub(r"\d+", "#", message)  # the same reason with an age grown older is not a new event
+        if reason != self._waiting_said:
+            self._waiting_said = reason
+            log.info(message)
+        self._status("waiting", message, **extra)
+
+    def _maybe_process(self) -> bool:
+        """Merge the files that are ready, once a burst is over. True while work is still coming (files ready
+        but held for the burst, or being written): the master waits for it. A file whose copy has stalled
+        holds up nothing (docs/hazards.md 1)."""
         with self.seen_lock:
             candidates = sorted(p for p in self.seen if p.exists())
             self.seen.intersection_update(candidates)  # in place: the observer's handler holds this very set
         if not candidates:
-            return
-        ready = self.tracker.ready(candidates)
-        if len(ready) < len(candidates) or time.monotonic() - self.last_event < self.quiet:
-            return  # a burst is still arriving: one master write for the whole batch
+            return False
+        now = time.monotonic()
+        ready = self.tracker.ready(candidates, now)
+        writing_now = self.tracker.changing(candidates, now)
+        if not ready:
+            return bool(writing_now)
+        self._ready_since = self._ready_since or now
+        held = now - self._ready_since < BURST_HOLD_FACTOR * self.tracker.stable_seconds
+        if now - self.last_event < self.quiet or (writing_now and held):
+            return True  # a burst is still arriving: one master write for the whole batch
+        self._ready_since = 0.0
         result = process(self.home, [Incoming.at(p) for p in ready], export=False, who="serve", stop=self.stop_event,
-                         on_wait=lambda message: self._status("waiting", message, pending=len(ready)))
+                         on_wait=lambda message: self._waiting(message, pending=len(ready)),
+                         progress=lambda *_: self._beat())
         self.batches += 1
         self.export_due = True
         with self.seen_lock:
@@ -202,6 +294,7 @@ class SyncService:
         lang = self.home.lang
         self._status("idle", say(lang, "Files processed: {count}", count=len(ready)),
                      pending=0, last=[outcome_line(o, lang=lang) for o in result.outcomes])
+        return True
 
     def _export_when_quiet(self) -> None:
         """The master follows the ledger once a burst is over: after a batch, or when the office has
@@ -217,64 +310,23 @@ class SyncService:
                 return
             busy = is_busy(self.home.master, lang)
             if busy:
-                self._status("waiting", say(lang, "The ledger is up to date; {why}", why=busy))
+                self._waiting(say(lang, "The ledger is up to date; {why}", why=busy))
                 return
             result = export_master(self.home, ledger)
         if result.refused:
             self.export_due = False  # nothing to do until the office fixes the master and saves it again
-            self._status("waiting", result.why_waiting(lang))
+            self._waiting(result.why_waiting(lang))
         elif result.busy:
-            self._status("waiting", say(lang, "The ledger is up to date; {why}", why=result.busy))
+            self._waiting(say(lang, "The ledger is up to date; {why}", why=result.busy))
         else:
             self.export_due = False
+            self._waiting_said = None
             self._status("idle", say(lang, "The master is up to date"), flags=len(result.flags))
 
     def _status(self, state: str, message: str, **extra) -> None:
-        status = {"state": state, "message": message, "pid": os.getpid(),
-                  "updated": timestamp_text(datetime.now()), "batches": self.batches, **extra}
         if self.mail:
-            status["mail"] = self._mail_state_shown = dict(self.mail.fetcher.state)
-        self._last_state, self._last_message = state, message
-        path = self.home.root / STATUS_NAME
-        temp = path.with_suffix(".json.tmp")
-        with self._status_lock:
-            temp.write_text(json.dumps(status, ensure_ascii=False, indent=1), encoding="utf-8")
-            os.replace(temp, path)
-
-
-_OURS = "branchbook-service"  # the name of the handlers configure_logging installs
-
-
-def configure_logging(home: Home) -> list[logging.Handler]:
-    """The service's log: logs/sync.log and the console, each event once.
-
-    Called again (for another HOME, or twice in one process), it replaces the handlers it installed
-    before instead of adding more: every handler added is one more copy of each line. The records of
-    the branchbook loggers stop here and do not also reach the root logger, which a host program
-    (or a library that calls logging.basicConfig) may have given a console handler of its own."""
-    close_logging()
-    folder = home.root / "logs"
-    folder.mkdir(exist_ok=True)
-    handler = logging.FileHandler(folder / "sync.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    console = logging.StreamHandler()
-    console.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    root = logging.getLogger("branchbook")
-    root.setLevel(logging.INFO)
-    root.propagate = False
-    for one in (handler, console):
-        one.set_name(_OURS)
-        root.addHandler(one)
-    return [handler, console]
-
-
-def close_logging() -> None:
-    """Remove (and close) the handlers configure_logging installed; the branchbook loggers propagate again."""
-    root = logging.getLogger("branchbook")
-    for handler in [h for h in root.handlers if h.get_name() == _OURS]:
-        root.removeHandler(handler)
-        handler.close()
-    root.propagate = True
+            extra["mail"] = self._mail_state_shown = dict(self.mail.fetcher.state)
+        self.status.report(state, message, pid=os.getpid(), batches=self.batches, **extra)
 
 
 def serve_forever(home: Home, polling: bool | None = None) -> None:

@@ -10,7 +10,7 @@ from branchbook.demo.fill import Secretary, fill_return
 from branchbook.workbook.home import Home
 from branchbook.workbook.office import make_returns
 
-FAST_SYNC = {"poll_seconds": 0.2, "stable_polls": 2, "rescan_seconds": 30.0, "debounce_seconds": 0.5,
+FAST_SYNC = {"poll_seconds": 0.2, "stable_polls": 2, "rescan_seconds": 30.0, "debounce_seconds": 0.5, "stall_seconds": 3.0,
              "backups_kept": 5}
 
 

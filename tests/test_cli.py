@@ -14,12 +14,12 @@ COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # noqa:
 
 def test_the_command_list_is_what_this_test_knows():
     assert {"init", "returns", "validate", "merge", "flags", "serve", "status", "rebuild", "export", "restore",
-            "approve", "bulletin", "remind", "addin", "demo"} == set(COMMANDS)
+            "approve", "bulletin", "remind", "addin", "demo", "import"} == set(COMMANDS)
 
 
 MISSING_HOME = {
     "returns": [], "merge": [], "flags": [], "serve": [], "status": [], "rebuild": [], "export": [],
-    "restore": [], "approve": ["1a2b3c4d5e6f"], "bulletin": [], "remind": [],
+    "restore": [], "approve": ["1a2b3c4d5e6f"], "bulletin": [], "remind": [], "import": ["名单.xlsx"],
 }
 
 

@@ -207,6 +207,11 @@ def test_a_master_of_the_previous_version_migrates_without_loss(tmp_path):
     (root / CONFIG_NAME).write_text(yaml.safe_dump({"lang": "zh", "master": "master.xlsx", "as_of": "2005-03-30"}),
                                     encoding="utf-8")
     old = read_master(root / "master.xlsx")
+    # Version 0.1 had no membership period: those columns come across blank (schemas/master.yaml).
+    old["members"] = [{"join_reason": None, "from_branch": None, "left": None, "leave_reason": None, **row}
+                      for row in old["members"]]
+    # Nor flags with a level, a state and the day first raised (issue 12): blank in its flags, until recomputed.
+    old["flags"] = [{"level": None, "state": None, "first_seen": None, **row} for row in old["flags"]]
     home = Home.open(root)
     assert main(["flags", str(root), "--json"]) == 0  # any command opens the ledger, which takes the master in
     tables = ledger_tables(home)
@@ -319,3 +324,30 @@ def test_checking_a_backup_leaves_nothing_beside_it(fresh_demo):
     assert main(["restore", str(home.root), saved.name]) == 0
     assert sorted(p.suffix for p in home.folder("backups").iterdir() if "ledger" in p.name) == \
         [".sqlite"] * len(backups(home))
+
+
+def test_a_ledger_made_before_the_membership_columns_gets_them_blank(tmp_path):
+    """An existing HOME's ledger lacks the members' period columns; opening it adds them, blank, keeping every row."""
+    import sqlite3
+
+    from branchbook.workbook.ledger import Ledger
+    from branchbook.workbook.schema import load_schemas
+
+    path = tmp_path / "ledger.sqlite"
+    new_columns = ("join_reason", "from_branch", "left", "leave_reason")
+    with Ledger(path, load_schemas()) as ledger, ledger.transaction():
+        ledger.insert("members", [{"member_id": "M1", "name": "老同志", "branch_id": "B01", "category": "staff",
+                                   "standing": "full", "contact": "123"}])
+    db = sqlite3.connect(path)  # as the previous version left it: no period columns
+    for column in new_columns:
+        db.execute(f'ALTER TABLE members DROP COLUMN "{column}"')
+    db.commit()
+    db.close()
+    with Ledger(path, load_schemas()) as ledger:
+        (member,) = ledger.rows("members")
+        assert member["name"] == "老同志" and member["contact"] == "123"
+        assert all(member[column] is None for column in new_columns)
+        with ledger.transaction():
+            ledger.update("members", 1, {**member, "left": date(2005, 6, 30), "leave_reason": "graduated"})
+        assert ledger.rows("members")[0]["left"] == date(2005, 6, 30)
+        assert ledger.rows("members")[0]["leave_reason"] == "graduated"

@@ -32,9 +32,9 @@ def test_validate_marks_the_cells_lists_the_findings_and_says_so(demo_home, tmp_
     assert fill_of(wb["出勤"], "C5") is None and fill_of(wb["自学"], "C2") is None
     results = [[c.value for c in row] for row in wb["校验结果"].iter_rows()]
     assert wb.sheetnames[0] == "校验结果"
-    assert [row[1:3] for row in results[1:]] == [["自学", "C3"], ["出勤", "C4"]]
-    assert results[2][3] == "出勤 第4行 「S1」：“出息”不是可选值（出席/缺席/请假）。"
-    assert wb["校验结果"]["C3"].hyperlink is not None
+    assert [row[1:3] for row in results[1:]] == [["出勤", "C4"], ["自学", "C3"]]  # in the workbook's order
+    assert results[1][3] == "出勤 第4行 「S1」：“出息”不是可选值（出席/缺席/请假），请从下拉列表中选择。"
+    assert wb["校验结果"]["C2"].hyperlink is not None
     assert alerts == [["发现 2 处错误、0 处提示。", "BranchBook", "ok", "", ""]]
 
 
@@ -110,7 +110,11 @@ def test_refresh_flags_writes_the_flags_sheet_of_the_open_master(fresh_demo, tmp
     expected = compute_flags(read_master(fresh_demo.master), date.today())
     assert len(flags) == len(expected) > 0
     rows = list(wb["落后提醒"].iter_rows(min_row=2, values_only=True))
-    assert len(rows) == len(expected) and rows[0][4] == expected[0].row()["rule"]
+    header = [cell.value for cell in wb["落后提醒"][1]]
+    assert len(rows) == len(expected)
+    assert {row[header.index("提醒事项")] for row in rows} == {f.row()["rule"] for f in expected}
+    levels = [row[header.index("级别")] for row in rows]
+    assert levels == sorted(levels, key=["重点督办", "督促", "提示"].index)  # most pressing first
     assert alerts[0][0] == f"已刷新落后提醒：共 {len(expected)} 条。"
 
 

@@ -53,6 +53,12 @@ def _copy_row(sheet, source, target):
     return change
 
 
+def _fix_without_deadline(wb):
+    checks = wb["笔记检查"]
+    checks["E2"] = "限期改进"
+    checks["F2"] = None
+
+
 # (fixture name, change, code, sheet, cell): each row a workbook named after what it covers.
 CASES = [
     ("blank-hours", _clear("自学", "C2"), "required", "自学", "C2"),
@@ -63,6 +69,9 @@ CASES = [
     ("nine-questions", _set("笔记检查", "D2", 9), "range", "笔记检查", "D2"),
     ("date-next-month", _set("自学", "B2", datetime(2005, 4, 20)), "date-outside-week", "自学", "B2"),
     ("stranger-member", _set("征求意见", "A2", "M9999"), "unknown-member", "征求意见", "A2"),
+    ("name-in-id-column", _set("征求意见", "A2", "陈强国"), "name-for-id", "征求意见", "A2"),
+    ("id-typed-short", _set("征求意见", "A2", "M240"), "member-id-close", "征求意见", "A2"),
+    ("date-without-year", _set("自学", "B2", "3月22日"), "year-added", "自学", "B2"),
     ("same-opinion-twice", _copy_row("征求意见", 2, 3), "duplicate-key", "征求意见", "A3"),
     ("roster-edited", _set("党员名单", "B3", "改过的名字"), "roster-changed", "党员名单", None),
     ("newer-template", _meta("template_version", 99), "template-version", None, None),
@@ -78,6 +87,7 @@ CASES = [
     ("attendance-left-blank", _clear("出勤", "D5"), "status-blank", "出勤", "D5"),
     ("thirteen-hours-a-day", None, "hours-total", "自学", None),
     ("no-metadata", _drop_sheet("_元数据"), "meta-missing", None, None),
+    ("fix-without-deadline", _fix_without_deadline, "fix-no-deadline", "笔记检查", "F2"),
 ]
 
 
@@ -101,12 +111,27 @@ def test_each_mistake_gives_its_finding(demo_home, tmp_path, name, change, code,
 
 
 def test_every_code_is_covered_by_a_case():
+    from test_import import IMPORT_CODES
     from test_intake_faults import FAULT_CODES
     from test_merge import INTAKE_CODES
 
     # foreign-key: the master test below; formula-uncalculated: test_hazards.py
-    covered = {case[2] for case in CASES} | {"foreign-key", "formula-uncalculated"} | INTAKE_CODES | FAULT_CODES
+    # empty-return: test_an_untouched_template_is_refused_as_empty below; outside-membership: test_membership.py
+    covered = {case[2] for case in CASES} | {"foreign-key", "formula-uncalculated", "empty-return",
+                                             "outside-membership"} | INTAKE_CODES | IMPORT_CODES | FAULT_CODES
     assert covered == set(TEMPLATES)
+
+
+def test_an_untouched_template_is_refused_as_empty(demo_home, tmp_path):
+    import shutil
+
+    from returns_factory import BRANCH_FILE
+
+    path = tmp_path / "untouched.xlsx"
+    shutil.copyfile(demo_home.folder("outbox") / BRANCH_FILE, path)
+    report = validate_path(path)
+    assert [f.code for f in report.findings] == ["empty-return"] and not report.valid
+    assert report.findings[0].message().startswith("空表：")
 
 
 def test_a_clean_return_yields_no_finding(demo_home, tmp_path):
@@ -118,7 +143,7 @@ def test_a_clean_return_yields_no_finding(demo_home, tmp_path):
 def test_message_names_sheet_row_and_column_in_plain_chinese(demo_home, tmp_path):
     path = edit(filled_return(demo_home, tmp_path / "typo.xlsx"), _set("出勤", "C12", "出息"))
     [finding] = validate_path(path).findings
-    assert finding.message() == "出勤 第12行 「S1」：“出息”不是可选值（出席/缺席/请假）。"
+    assert finding.message() == "出勤 第12行 「S1」：“出息”不是可选值（出席/缺席/请假），请从下拉列表中选择。"
     assert validate_path(path, lang="en").findings[0].message("en").startswith("sheet 出勤 row 12 column S1:")
 
 
@@ -365,6 +390,7 @@ def test_the_largest_sheet_parsed_in_a_thread_of_its_own_reads_the_same(demo_hom
         damaged = _with_part(demo_home.master, tmp_path / f"{name}.xlsx", parts[name], cut)
         with pytest.raises(UnreadableFile) as raised:
             validate_path(damaged)
-        assert raised.value.kind == "corrupt" and raised.value.values == {"reason": "XmlError"}
+        assert raised.value.kind == "corrupt" and "其内容无法作为电子表格读取" in raised.value.message("zh")
+        assert "Error" not in raised.value.message("zh")  # words, never the reader's class name (XmlError)
         with pytest.raises(UnreadableFile):
             fastread.open_sheets(damaged)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +58,18 @@ def _mo_bytes(catalog: Catalog) -> bytes:
     return buffer.getvalue()
 
 
+def _translations(catalog: Catalog) -> dict:
+    """What a .mo says: each message's id and Chinese (its bytes differ between Babel versions)."""
+    def same(text):  # a plural is a tuple from a .po, a list from a .mo
+        return tuple(text) if isinstance(text, (list, tuple)) else text
+    return {same(m.id): same(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def _compiled(mo: Path) -> dict:
+    with mo.open("rb") as handle:
+        return _translations(read_mo(handle))
+
+
 def update(only: str | None = None) -> None:
     LOCALE.mkdir(parents=True, exist_ok=True)
     for domain, messages in sorted(extracted().items()):
@@ -87,7 +99,7 @@ def problems() -> list[str]:
             if entry is None or not all(entry.string if isinstance(entry.string, tuple) else [entry.string]):
                 found.append(f"{places[0][0]}:{places[0][1]}: no Chinese for {text!r} ({domain}.po)")
         mo = LOCALE / f"{domain}.mo"
-        if not mo.exists() or mo.read_bytes() != _mo_bytes(catalog):
+        if not mo.exists() or _compiled(mo) != _translations(catalog):
             found.append(f"{mo.relative_to(ROOT)} is not compiled from {path.name}: run tools/catalogs.py")
     return found
 

@@ -11,8 +11,10 @@ from pathlib import Path
 import xlsxwriter
 
 from branchbook.demo import run_demo
+from branchbook.sync.reports import publish_bulletin
+from branchbook.workbook.home import CONFIG_NAME, Home
 from branchbook.workbook.master import read_master
-from branchbook.workbook.reports.bulletin import build_bulletin, to_pdf, write_bulletin
+from branchbook.workbook.reports.bulletin import to_pdf
 from branchbook.workbook.reports.dashboard import write_dashboard
 from branchbook.workbook.reports.progress import compute_progress
 
@@ -23,7 +25,10 @@ def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        home = run_demo(scratch / "demo", say=lambda _: None)
+        home = run_demo(scratch / "demo", tell=lambda _: None)
+        config = home.root / CONFIG_NAME
+        config.write_text(config.read_text(encoding="utf-8") + "college: 生仪学院\n", encoding="utf-8")
+        home = Home.open(home.root)
         tables = read_master(home.master)
         book = xlsxwriter.Workbook(scratch / "dashboard.xlsx")
         write_dashboard(book, compute_progress(tables, home.as_of), "zh")
@@ -31,7 +36,7 @@ def main() -> None:
         to_pdf(scratch / "dashboard.xlsx", scratch / "dashboard.pdf")
         subprocess.run(["pdftoppm", "-r", "110", "-png", "-singlefile", str(scratch / "dashboard.pdf"),
                         str(IMAGES / "dashboard")], check=True)
-        pdf = write_bulletin(build_bulletin(tables, home.as_of, "生仪学院"), scratch / "bulletin.pdf", "pdf")
+        pdf = publish_bulletin(home, fmt="pdf")  # as `branchbook bulletin HOME --format pdf` makes it: 第1期
         for page in (1, 2):
             subprocess.run(["pdftoppm", "-r", "70", "-png", "-singlefile", "-f", str(page), "-l", str(page), str(pdf),
                             str(IMAGES / f"bulletin-{page}")], check=True)

@@ -29,15 +29,22 @@ def result_rows(report: Report, lang: str) -> list[list]:
             for f in report.findings]
 
 
+def _cells(ws, reference: str) -> list:
+    found = ws[reference]
+    if not isinstance(found, tuple):
+        return [found]
+    return [cell for row in found for cell in (row if isinstance(row, tuple) else (row,))]
+
+
 def annotate(source: Path, report: Report, target: Path, lang: str = "zh") -> Path:
     wb = load_workbook(source)
     for finding in report.findings:
         if not (finding.sheet and finding.cell and finding.sheet in wb.sheetnames):
             continue
-        cell = wb[finding.sheet][finding.cell]
-        cell.fill = ERROR_FILL if finding.severity == ERROR else WARNING_FILL
         note = finding.message(lang)
-        cell.comment = Comment(f"{cell.comment.text}\n{note}" if cell.comment else note, "BranchBook")
+        for cell in _cells(wb[finding.sheet], finding.cell):  # a run of rows (D5:D40) marks each of its cells
+            cell.fill = ERROR_FILL if finding.severity == ERROR else WARNING_FILL
+            cell.comment = Comment(f"{cell.comment.text}\n{note}" if cell.comment else note, "BranchBook")
     title = RESULT_SHEET[lang]
     if title in wb.sheetnames:
         del wb[title]

@@ -23,7 +23,7 @@ from .findings import Report
 from .home import Home
 from .ledger import LEDGER_NAME, Ledger
 from .office_edits import Edit, diff
-from .schema import Schemas, load_schemas
+from .schema import Schemas
 from .sheetio import records_of
 from .validation import validate_master
 
@@ -53,7 +53,7 @@ def exported_copy(home: Home) -> Path:
 
 def open_ledger(home: Home, schemas: Schemas | None = None) -> Ledger:
     """HOME's ledger; a HOME made before the ledger existed has its master taken in whole, once."""
-    schemas = schemas or load_schemas()
+    schemas = schemas or home.schemas
     written = journal.last_seq(journal_path(home))
     if written and not ledger_path(home).exists():
         # The ledger is gone but its journal is not: taking the master in again would start a second

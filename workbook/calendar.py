@@ -17,6 +17,11 @@ class Phase:
     target_hours: float | None
 
 
+def has_campaign(tables: dict[str, list[dict[str, Any]]]) -> bool:
+    """Whether the phases have dates, so that weeks exist (Campaign.from_records would refuse otherwise)."""
+    return any(isinstance(r.get("start"), date) and isinstance(r.get("end"), date) for r in tables.get("phases", []))
+
+
 @dataclass(frozen=True)
 class Campaign:
     phases: tuple[Phase, ...]

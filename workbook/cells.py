@@ -45,8 +45,18 @@ def timestamp_text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def moment_of(text: str) -> datetime | None:
+    """The moment a timestamp_text stands for, or None."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
 def as_day(value: Any) -> date | None:
     """The calendar day a parsed cell or a stored timestamp stands for, or None."""
+    if type(value) is date:  # the common case first: the flags and the dashboard ask this some 100,000 times
+        return value
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -69,6 +79,8 @@ def to_cell(field: Field, value: Any, lang: str) -> Any:
         return None
     if field.type == "enum" and field.codes is not None:
         return field.codes.label(value, lang)
+    if field.type == "datetime" and isinstance(value, str):
+        return moment_of(value) or value  # an Excel date and time, as the master's writer shows it
     return value
 
 
@@ -98,6 +110,8 @@ def parse(field: Field, raw: Any) -> Any:
         return _number(raw)
     if field.type == "date":
         return _date(raw)
+    if field.type == "datetime":
+        return _moment(raw)
     if field.type == "enum" and field.codes is not None:
         code = field.codes.parse(raw)
         if code is None:
@@ -183,6 +197,23 @@ def _number(raw: Any) -> float | int:
         except ValueError:
             raise BadValue("type") from None
         return int(value) if value.is_integer() else value
+    raise BadValue("type")
+
+
+def _moment(raw: Any) -> str:
+    """A moment as the ledger keeps it (timestamp_text), from an Excel date and time or such text."""
+    if isinstance(raw, datetime):
+        return timestamp_text(raw)
+    if isinstance(raw, date):
+        return timestamp_text(datetime.combine(raw, datetime.min.time()))
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and int(raw) in _PLAUSIBLE_SERIALS:
+        return timestamp_text(datetime.combine(EXCEL_EPOCH, datetime.min.time()) + timedelta(days=raw))
+    if isinstance(raw, str):
+        text = raw.strip().replace("T", " ")
+        moment = moment_of(text[:19]) if len(text) >= 19 else None
+        if moment is not None:
+            return timestamp_text(moment)
+        return timestamp_text(datetime.combine(_date(text), datetime.min.time()))
     raise BadValue("type")
 
 

@@ -2,46 +2,82 @@
 
 Each finding has a stable `code`; its message is built from the code's template and the
 finding's values, prefixed with where it is (sheet, row, column) so a secretary can go there.
+A report lists them as a secretary fixes them: by sheet (in the workbook's order), row and column,
+and one finding for a run of rows with the same problem in the same column (an empty column).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
+
+from xlsxwriter.utility import xl_cell_to_rowcol
 
 from .i18n import N_, Domain
 
 ERROR, WARNING = "error", "warning"
 say = Domain("checks")
 TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English; the Chinese is in the checks catalog)
-    "required": (ERROR, N_("must not be blank.")),
-    "type": (ERROR, N_("'{value}' is not {expected}.")),
-    "enum": (ERROR, N_("'{value}' is not one of {choices}.")),
-    "range": (ERROR, N_("{value} is outside {minimum} to {maximum}.")),
-    "date-outside-week": (ERROR, N_("date {value} is not in the week ({start} to {end}).")),
-    "unknown-member": (ERROR, N_("member ID '{value}' is not on this branch's roster.")),
-    "duplicate-key": (ERROR, N_("duplicates row {other_row} ({key}).")),
-    "foreign-key": (ERROR, N_("'{value}' is not found in {target}.")),
+    "required": (ERROR, N_("must not be blank: fill it in.")),
+    "type": (ERROR, N_("'{value}' is not {expected}: write it that way.")),
+    "enum": (ERROR, N_("'{value}' is not one of {choices}: choose one of them from the list.")),
+    "range": (ERROR, N_("{value} is outside {minimum} to {maximum}: write a number from {minimum} to {maximum}.")),
+    "date-outside-week": (ERROR, N_("date {value} is not in the week ({start} to {end}): write a day of this week; a "
+                                    "record of another week goes in that week's return.")),
+    "year-added": (WARNING, N_("'{value}' has no year: read as {day}, the week's. Nothing to change; a full date "
+                               "({day}) says it for certain.")),
+    "unknown-member": (ERROR, N_("member ID '{value}' is not on this branch's roster: choose an ID from the Roster "
+                                 "sheet, such as {example}.")),
+    "name-for-id": (ERROR, N_("'{value}' is a name, and the column wants the member ID: write {suggestion} instead.")),
+    "member-id-close": (ERROR, N_("member ID '{value}' is not on this branch's roster: write {suggestion} ({name}) if "
+                                  "that is who is meant.")),
+    "duplicate-key": (ERROR, N_("duplicates row {other_row} ({key}): delete one of the two rows, or correct it.")),
+    "foreign-key": (ERROR, N_("'{value}' is not found in {target}: correct it, or add it to {target} first.")),
     "roster-changed": (ERROR, N_("the roster differs from the one sent out; fill in the original template.")),
     "template-version": (ERROR, N_("template version {found} is newer than the supported {supported}.")),
     "template-old": (WARNING, N_("old template version {found} (current {supported}); read as far as possible.")),
     "meta-missing": (ERROR, N_("the return's hidden metadata sheet is missing: branch and week are unknown.")),
-    "missing-sheet": (ERROR, N_("sheet '{expected}' is missing.")),
-    "extra-sheet": (WARNING, N_("extra sheet: its content is not read.")),
+    "missing-sheet": (ERROR, N_("sheet '{expected}' is missing: fill in the template the college sent, which has it.")),
+    "extra-sheet": (WARNING, N_("extra sheet: its content is not read; move anything to be reported into the "
+                                "template's sheets.")),
     "header-moved": (WARNING, N_("the header should be on row 1; it is on row {row} and was read there.")),
     "header-renamed": (ERROR, N_("header '{value}' should be '{expected}'.")),
     "header-translated": (WARNING, N_("the headers are in {found_lang}; read as such.")),
-    "missing-column": (ERROR, N_("column '{expected}' is missing.")),
-    "unknown-column": (WARNING, N_("unknown column '{value}' is not read.")),
-    "unknown-session": (ERROR, N_("attendance is filled under {session} but Sessions has no {session}.")),
-    "status-blank": (WARNING, N_("attendance for {session} is blank.")),
+    "missing-column": (ERROR, N_("column '{expected}' is missing: put it back as in the template.")),
+    "unknown-column": (WARNING, N_("unknown column '{value}' is not read; move anything to be reported into the "
+                                   "template's columns.")),
+    "unknown-session": (ERROR, N_("attendance is filled under {session} but Sessions has no {session}: add session "
+                                  "{session} to Sessions, or clear this column.")),
+    "status-blank": (WARNING, N_("attendance for {session} is blank: choose {choices} for each member.")),
     "hours-total": (ERROR, N_("{detail}")),
     "not-a-return": (ERROR, N_("this is not a branch return; use the template the college sent.")),
     "identity-unknown": (ERROR, N_("cannot tell which branch and week this return is for: {reason}.")),
     "identity-guessed": (WARNING, N_("metadata missing; taken as {branch}, week {week} from the file name and roster.")),
     "other-branch": (ERROR, N_("member '{value}' belongs to {owner}, not to this branch.")),
     "formula-uncalculated": (ERROR, N_("a formula with no calculated value; open and save the file in Excel, or type the value.")),
-    "unknown-branch": (ERROR, N_("no branch '{value}' in the master.")),
+    "unknown-branch": (ERROR, N_("no branch '{value}' in the master: fill in the return the college sent your branch.")),
+    "empty-return": (ERROR, N_("the return is empty: no sessions, attendance, self-study, notebook checks or "
+                               "opinions are filled in. Fill in the week and send it again.")),
+    "outside-membership": (ERROR, N_("{member} was not a member of this branch on {value}.")),
+    "report-date": (ERROR, N_("a report of {member} dated {value}: only a report received while he was away may "
+                              "be dated before this week ({start} to {end}), and none after it.")),
+    "fix-no-deadline": (ERROR, N_("a result of fix by deadline needs its fix deadline.")),
+    # branchbook import (roster_import.py)
+    "import-no-sheet": (ERROR, N_("no sheet of members, branches or committee found: give the columns headers such as "
+                                  "Name and Branch, or name yours with --map column=field.")),
+    "import-sheet-unread": (WARNING, N_("not imported: its headers name no members, branches or committee; name them with "
+                                        "--map column=field if it holds some.")),
+    "import-unused-column": (WARNING, N_("column '{value}' is not imported (no such field); name its field with --map "
+                                         "'{value}=field' if it is one.")),
+    "import-unknown-reference": (ERROR, N_("'{value}' is neither an ID nor a name in {target}; correct it, or add it to "
+                                           "{target} first.")),
+    "import-ambiguous": (ERROR, N_("'{value}' could be {candidates}; add a column of IDs (or write the ID instead) to "
+                                   "say which.")),
+    "import-duplicate": (ERROR, N_("the same person or branch as row {other_row}; keep one of the two rows.")),
+    "import-needs-column": (ERROR, N_("a new row needs {expected}: add that column, or name yours with --map "
+                                      "column={expected}.")),
     "text-cleaned": (WARNING, N_("the text held control characters or characters a workbook cannot store; they were "
                                  "removed (a line break from Word is kept as a line break).")),
     "text-too-long": (ERROR, N_("the text is {length} characters long; a cell holds at most {limit}. Shorten it.")),
@@ -55,7 +91,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                            "are taken as written.")),
 }
 
-_TYPE_NAMES = {"date": N_("a date such as 2005-03-28"), "number": N_("a number"), "integer": N_("a whole number")}
+_TYPE_NAMES = {"date": N_("a date such as {example}"), "datetime": N_("a date and time such as {example} 17:30"),
+               "number": N_("a number"), "integer": N_("a whole number")}
 
 
 @dataclass
@@ -67,6 +104,7 @@ class Finding:
     column_label: str | None = None
     value: Any = None
     params: dict[str, Any] = field(default_factory=dict)
+    last_row: int | None = None  # a run of rows with the same problem: row to last_row
 
     @property
     def severity(self) -> str:
@@ -74,27 +112,40 @@ class Finding:
 
     @property
     def cell(self) -> str | None:
-        return f"{self.column}{self.row}" if self.column and self.row else None
+        """The cell (D5), or the cells of a run (D5:D40)."""
+        if not (self.column and self.row):
+            return None
+        if self.last_row and self.last_row != self.row:
+            return f"{self.column}{self.row}:{self.column}{self.last_row}"
+        return f"{self.column}{self.row}"
 
     def _values(self, lang: str) -> dict[str, Any]:
         values = {"value": _show(self.value), **self.params}
         expected = self.params.get("type")
         if expected in _TYPE_NAMES:
-            values["expected"] = say(lang, _TYPE_NAMES[expected])
+            # An example from the return's own week when it has one (validation.py fills it in).
+            example = self.params.get("example") or date.today().isoformat()
+            values["expected"] = say(lang, _TYPE_NAMES[expected], example=example)
         return values
 
     def where(self, lang: str) -> str:
         parts = []
         if self.sheet:
             parts.append(say(lang, "sheet {sheet}", sheet=self.sheet))
-        if self.row:
+        if self.row and self.last_row and self.last_row != self.row:
+            parts.append(say(lang, "rows {row}–{last_row}", row=self.row, last_row=self.last_row))
+        elif self.row:
             parts.append(say(lang, "row {row}", row=self.row))
         if self.column_label:
             parts.append(say(lang, "column {column}", column=self.column_label))
         return " ".join(parts)
 
+    def text(self, lang: str = "zh") -> str:
+        """What is wrong and what to change, without where."""
+        return say(lang, TEMPLATES[self.code][1], **self._values(lang))
+
     def message(self, lang: str = "zh") -> str:
-        text = say(lang, TEMPLATES[self.code][1], **self._values(lang))
+        text = self.text(lang)
         where = self.where(lang)
         return say(lang, "{where}: {text}", where=where, text=text) if where else text
 
@@ -113,12 +164,47 @@ def _show(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _column_number(letters: str | None) -> int:
+    return xl_cell_to_rowcol(f"{letters}1")[1] if letters else -1
+
+
+def ordered(findings: list[Finding], sheet_order: list[str]) -> list[Finding]:
+    """By sheet (the workbook's order; findings about no sheet first), row, then column; ties keep their order."""
+    position = {title: number for number, title in enumerate(sheet_order)}
+    return sorted(findings, key=lambda f: (f.sheet is not None, position.get(f.sheet, len(position)), f.sheet or "",
+                                           f.row or 0, _column_number(f.column)))
+
+
+def grouped(findings: list[Finding]) -> list[Finding]:
+    """Ordered findings with runs of rows joined: the same problem, in the same column, on consecutive rows,
+    is one finding naming the rows (an empty session column is one, not one per member)."""
+    out: list[Finding] = []
+    previous_key = None
+    for finding in findings:
+        key = (finding.code, finding.sheet, finding.column, finding.column_label, finding.text("en")) \
+            if finding.row and finding.sheet else None
+        last = out[-1] if out else None
+        if key is not None and key == previous_key and last is not None \
+                and finding.row == (last.last_row or last.row) + 1:
+            last.last_row = finding.row
+            continue
+        out.append(dataclasses.replace(finding))
+        previous_key = key
+    return out
+
+
 @dataclass
 class Report:
     kind: str  # master | return
     findings: list[Finding]
     stats: dict[str, int] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    sheet_order: list[str] = field(default_factory=list)  # the workbook's sheets, as the findings are sorted
+
+    def tidy(self) -> Report:
+        """The findings in the order a secretary fixes them, runs of rows joined."""
+        self.findings = grouped(ordered(self.findings, self.sheet_order))
+        return self
 
     @property
     def errors(self) -> list[Finding]:

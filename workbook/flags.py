@@ -14,6 +14,8 @@ from typing import Any
 from .calendar import Campaign, Phase
 from .cells import as_day
 from .i18n import N_, Domain
+from .membership import active_on, away_on, away_period, branch_on, campaign_start
+from .return_states import return_states
 from .schema import Schemas, load_schemas
 from .settings import Rules
 
@@ -25,30 +27,36 @@ RULE_TITLES = {
     "absent-in-row": N_("Absent from central sessions in a row"),
     "attendance-rate": N_("Low attendance"),
     "status-unknown": N_("Attendance unclear"),
-    "no-inspection": N_("Notebook not yet inspected"),
+    "inspections-behind": N_("Notebook checks behind"),
     "questions": N_("Thinking questions unanswered"),
     "fix-overdue": N_("Notebook fix overdue"),
     "opinions": N_("Too few people asked for opinions"),
     "away-silent": N_("Away on training, no report"),
     "return-missing": N_("Weekly return missing"),
     "return-late": N_("Weekly return late"),
+    "return-rejected": N_("Weekly return sent back"),
 }
 # What each rule found, from its values; a date value {x} is given in words, with {x_month} and {x_day} as numbers.
 DETAILS = {
-    "no-data": N_("No study or attendance record yet (not 0 hours: no data)."),
-    "study-hours": N_("Studied {hours:g} hours; {expected:.1f} due by now ({gap:g} short)."),
+    "no-data": N_("No study or attendance record up to {until} (not 0 hours: no data)."),
+    "study-hours": N_("Studied {hours:g} hours by {until}; {expected:.1f} due by then, {gap:g} short."),
     "absent-in-row": N_("Central sessions missed in a row without leave: {count}."),
-    "attendance-rate": N_("Attendance {rate:.0%} (leave not counted), below {minimum:.0%}."),
+    "attendance-rate": N_("Present at {present} of {counted} central sessions ({rate:.0%}; leave not counted), "
+                          "below {minimum:.0%}."),
     "status-unknown": N_("Sessions whose attendance is blank or unreadable: {count} ({sessions}); not counted as "
                          "absent."),
-    "no-inspection": N_("No notebook inspection yet in the phase “{phase}”."),
+    "inspections-behind": N_("Notebooks checked in the phase “{phase}”: {checked} of {members} members; the "
+                             "phase ends on {end}."),
     "questions": N_("Thinking questions answered: {answered:g} of {needed}."),
     "fix-overdue": N_("Notebook to be improved by {deadline}: that day has passed without a passing recheck."),
-    "opinions": N_("People asked for opinions: {asked}; at least {needed} required."),
+    "opinions": N_("People asked for opinions by {due}: {asked}; at least {needed} required."),
     "away-silent": N_("Away on training; last report on {last}, longer ago than the {weeks}-week limit."),
-    "away-silent:never": N_("Away on training; no report since the campaign began, longer than the {weeks}-week "
-                            "limit."),
-    "return-missing": N_("Week {week} ({start}–{end}): weekly return not received."),
+    "away-silent:never": N_("Away on training since {away_since}; no report received yet, longer than the "
+                            "{weeks}-week limit."),
+    "return-missing": N_("Weekly return of week {weeks} not received."),
+    "return-rejected": N_("Weekly return of week {weeks} sent back for correction: {reasons}"),
+    "return-rejected:empty": N_("The return sent for week {weeks} was empty (the template not filled in) and was "
+                                "sent back."),
     "return-late": N_("Week {week}'s return arrived on {arrived}, after {due}."),
 }
 # What the member still needs, for reminders (branch rules need none).
@@ -57,7 +65,6 @@ SHORTFALLS = {
     "study-hours": N_("{remaining:g} hours to go, {gap:g} behind schedule"),
     "absent-in-row": N_("make up the central sessions missed"),
     "attendance-rate": N_("attend the central sessions on time"),
-    "no-inspection": N_("the inspection group should check the notebook"),
     "questions": N_("thinking questions to go: {missing:g}"),
     "fix-overdue": N_("notebook fix was due on {deadline}: overdue"),
     "opinions": N_("people still to ask for opinions: {missing}"),
@@ -89,24 +96,63 @@ def _worded(lang: str, values: dict[str, Any]) -> dict[str, Any]:
     return worded
 
 
+# A flag's level (how hard the office pushes) and its state against the previous week's flags
+# (docs/domain.md, "Falling behind"); codes in the core, words where a person reads them.
+LEVELS = ("escalate", "urge", "notice")  # most pressing first: the order of the Flags sheet
+LEVEL_WORDS = {"notice": N_("Notice"), "urge": N_("Urge"), "escalate": N_("Escalate")}
+STATES = ("new", "continuing", "cleared")
+STATE_WORDS = {"new": N_("New"), "continuing": N_("Continuing"), "cleared": N_("Cleared")}
+
+
 @dataclass(frozen=True)
 class Flag:
+    """One thing the office follows up: a member or a branch behind on one rule.
+
+    `level`, `first_seen` and `state` come from the flags kept for earlier weeks (flag_history.py);
+    a flag computed without history is new, first seen on the day it was computed, at its rule's
+    starting level."""
+
     subject_kind: str  # member | branch
-    subject_id: str
+    subject_id: str  # the member's ID, or the branch's
     name: str
-    branch: str
+    branch: str  # the branch's name
     rule: str  # a code; RULE_TITLES, DETAILS and SHORTFALLS give its words
     values: dict[str, Any]  # what the rule found (numbers, dates, names), for its words
-    since: date | None
+    since: date | None  # when the shortfall began, as the rule sees it
     liaison: str
     secretary: str
+    branch_id: str = ""
+    level: str = "notice"  # notice 提示 | urge 督促 | escalate 重点督办 (LEVELS)
+    first_seen: date | None = None  # the day the office first saw this flag
+    state: str = "new"  # new 新增 | continuing 持续 | cleared 已消除, against the previous week (STATES)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What makes two weeks' flags the same flag: who, and which rule."""
+        return self.subject_kind, self.subject_id, self.rule
+
+    def level_word(self, lang: str = "zh") -> str:
+        return say(lang, LEVEL_WORDS[self.level])
+
+    def state_word(self, lang: str = "zh") -> str:
+        return say(lang, STATE_WORDS[self.state])
 
     def title(self, lang: str = "zh") -> str:
         return rule_title(lang, self.rule)
 
     def detail(self, lang: str = "zh") -> str:
-        variant = f"{self.rule}:never" if self.rule == "away-silent" and self.values.get("last") is None else self.rule
-        return say(lang, DETAILS[variant], **_worded(lang, self.values))
+        return say(lang, DETAILS.get(self.variant, DETAILS[self.rule]), **_worded(lang, self.values))
+
+    @property
+    def variant(self) -> str:
+        """The rule's code, or code:variant where its wording or starting level differs."""
+        if self.rule == "away-silent" and self.values.get("last") is None:
+            return "away-silent:never"
+        if self.rule == "return-rejected" and self.values.get("empty"):
+            return "return-rejected:empty"
+        if self.rule == "return-missing" and len(self.values.get("weeks", ())) > 1:
+            return "return-missing:weeks"
+        return self.rule
 
     def shortfall(self, lang: str = "zh") -> str:
         """What the member still needs, for reminders; "" when the rule names nothing."""
@@ -118,11 +164,16 @@ class Flag:
         return {"subject_kind": self.subject_kind, "subject_id": self.subject_id, "name": self.name,
                 "branch": self.branch, "rule": self.title(lang), "detail": self.detail(lang), "since": self.since,
                 "liaison": self.liaison, "secretary": self.secretary, "shortfall": self.shortfall(lang),
-                "code": self.rule, "values": dict(self.values)}
+                "level": self.level_word(lang), "first_seen": self.first_seen, "state": self.state_word(lang),
+                "code": self.rule, "values": dict(self.values), "branch_id": self.branch_id,
+                "level_code": self.level, "state_code": self.state}
 
 
 class Facts:
-    """The master's records indexed for the rules, as of a date (later records are ignored)."""
+    """The master's records indexed for the rules, as of a date (later records are ignored).
+
+    What is known of a branch runs to the end of its last merged week (`cutoff`): a return can only report
+    up to its week's end, so members are measured to that day, not to `as_of` (docs/domain.md)."""
 
     def __init__(self, tables: dict[str, list[dict]], as_of: date, schemas: Schemas):
         self.as_of = as_of
@@ -139,7 +190,7 @@ class Facts:
             if row.get("session_id") in self.sessions:
                 self.attendance[row.get("member_id")].append(row)
         self.by_member: dict[str, dict[str, list[dict]]] = {}
-        for key in ("selfstudy", "inspections", "opinions"):
+        for key in ("selfstudy", "inspections", "opinions", "reports"):
             index: dict[str, list[dict]] = defaultdict(list)
             for row in tables.get(key, []):
                 day = as_day(row.get("date"))
@@ -151,13 +202,31 @@ class Facts:
         self.central = self.schemas.codes["session_kind"].codes_where("central")
         self.thresholds = schemas.rules.thresholds
         self.study_targets = study_targets(self.campaign, schemas.rules)
+        receipts = tables.get("returns", [])
+        grace = self.thresholds.return_grace_days
+        self.return_states = {bid: return_states(self.campaign, receipts, bid, grace, as_of) for bid in self.branches}
+        self.cutoff: dict[str, date | None] = {}
+        for bid, states in self.return_states.items():
+            merged = [s.week for s in states if s.merged]
+            self.cutoff[bid] = min(self.campaign.week_range(max(merged))[1], as_of) if merged else None
+
+    def data_until(self, member: dict) -> date | None:
+        """The last day his branch's returns are known for (None: nothing merged yet)."""
+        branch = branch_on(member, self.as_of) or member.get("branch_id")
+        return self.cutoff.get(branch)
+
+    def returns_outstanding(self, branch_id: str) -> bool:
+        """A return due and not merged (missing, rejected or empty): the branch's hours are unknown meanwhile."""
+        return any(s.state in ("missing", "rejected", "empty") for s in self.return_states.get(branch_id, ())
+                   if s.due < self.as_of)
 
     def flag(self, rule: str, member: dict | None, branch_id: str, since: date | None, **values: Any) -> Flag:
         branch = self.branches.get(branch_id, {})
         return Flag(
             "member" if member else "branch", member["member_id"] if member else branch_id,
             member["name"] if member else branch.get("name", branch_id), branch.get("name", branch_id),
-            rule, values, since, self.liaison.get(branch_id, ""), branch.get("secretary", ""))
+            rule, values, since, self.liaison.get(branch_id, ""), branch.get("secretary", ""), branch_id=branch_id,
+            first_seen=self.as_of)
 
 
 def study_targets(campaign: Campaign, rules: Rules) -> list[tuple[Phase, float]]:
@@ -171,148 +240,217 @@ def study_targets(campaign: Campaign, rules: Rules) -> list[tuple[Phase, float]]
 @dataclass(frozen=True)
 class StudyProgress:
     hours: float  # studied so far in the phases that carry a target
-    expected: float  # what the targets ask by now, pro rata within each phase
+    expected: float  # what the targets ask by the day he is measured to, pro rata within each phase
     has_records: bool
     start: date  # the day he is measured from
-    target: float  # the targets of the phases he is measured in, whole
+    target: float  # what the targets ask of him in those phases, whole
+    until: date  # the day he is measured to: his branch's data cut-off
 
 
-def _study(facts: Facts, member: dict) -> StudyProgress | None:
-    joined = as_day(member.get("joined"))
+def _once_per_member(compute):
+    """Computed once per member, day and Facts: the flags and the dashboard both ask (a 2,400-member college's
+    export spent a tenth of its time asking twice)."""
+    def cached(facts: Facts, member: dict, until: date | None = None):
+        memo = facts.__dict__.setdefault(f"_memo_{compute.__name__}", {})
+        key = (id(member), until)  # the record is kept in the memo beside its result: its id is not reused meanwhile
+        if key not in memo:
+            memo[key] = (member, compute(facts, member, until))
+        return memo[key][1]
+    return cached
+
+
+@_once_per_member
+def _study(facts: Facts, member: dict, until: date | None = None) -> StudyProgress | None:
+    """His hours and what is due of him up to `until` (default: as of the facts' date)."""
+    until = min(until or facts.as_of, facts.as_of)
+    start_day = campaign_start(member)
+    pro_rata = facts.thresholds.late_joiner_target == "pro_rata"
     attended = facts.attendance.get(member["member_id"], [])
     studied = facts.by_member["selfstudy"].get(member["member_id"], [])
     hours = expected = target = 0.0
     has_records, first = False, None
     for phase, phase_target in facts.study_targets:
-        start = max(phase.start, joined or phase.start)
+        start = max(phase.start, start_day or phase.start)
         if start > phase.end:
             continue  # he joined after this phase: its target is not his
         first = first or start
-        target += phase_target
-        if facts.as_of < start:
+        span = (phase.end - start).days + 1
+        whole = (phase.end - phase.start).days + 1
+        owed = phase_target * span / whole if pro_rata else phase_target
+        target += owed
+        if until < start:
             continue
-        in_phase = [r for r in attended if phase.start <= as_day(facts.sessions[r["session_id"]]["date"]) <= phase.end]
-        in_phase += [r for r in studied if phase.start <= as_day(r["date"]) <= phase.end]
+        last = min(until, phase.end)
+        in_phase = [r for r in attended if start <= as_day(facts.sessions[r["session_id"]]["date"]) <= last]
+        in_phase += [r for r in studied if start <= as_day(r["date"]) <= last]
         hours += sum(float(r.get("hours") or 0) for r in in_phase)
         has_records = has_records or bool(in_phase)
-        elapsed = (min(facts.as_of, phase.end) - start).days + 1
-        span = (phase.end - start).days + 1
-        expected += phase_target * min(elapsed / span, 1.0)
-    if first is None or facts.as_of < first:
+        expected += owed * ((last - start).days + 1) / span
+    if first is None or until < first:
         return None
-    return StudyProgress(hours, expected, has_records, first, target)
+    return StudyProgress(hours, expected, has_records, first, target, until)
 
 
-def study_progress(facts: Facts, member: dict) -> tuple[float, float, bool, date] | None:
-    """(hours so far, hours expected by now, has any record, the day he is measured from) in the phases
-    that carry a study target (study_targets); None before he starts."""
-    progress = _study(facts, member)
+def study_progress(facts: Facts, member: dict, until: date | None = None) -> tuple[float, float, bool, date] | None:
+    """(hours so far, hours expected by then, has any record, the day he is measured from) in the phases
+    that carry a study target (study_targets), up to `until` (default: the as-of day; the flags measure to
+    `facts.data_until(member)`, his branch's data cut-off); None before he starts."""
+    progress = _study(facts, member, until)
     if progress is None:
         return None
     return progress.hours, progress.expected, progress.has_records, progress.start
 
 
 def study_hours(facts: Facts, member: dict):
-    progress = _study(facts, member)
+    branch = branch_on(member, facts.as_of) or member["branch_id"]
+    until = facts.data_until(member)
+    if until is None or facts.returns_outstanding(branch):
+        return  # his hours are not known to the end of the weeks due: the branch's flag says why
+    if away_on(member, until):
+        return  # away on training, he studies on his own and is followed by his reports (away_reports)
+    progress = _study(facts, member, until)
     if progress is None:
         return
     hours, expected, target = progress.hours, progress.expected, progress.target
-    if not progress.has_records:
-        yield facts.flag("no-data", member, member["branch_id"], progress.start, target=target)
+    allowed = max(facts.thresholds.hours_tolerance, facts.thresholds.hours_tolerance_share * expected)
+    if expected - hours <= allowed:
         return
-    if hours + 1e-9 < expected:
-        gap = round(expected - hours, 1)
-        yield facts.flag("study-hours", member, member["branch_id"], progress.start, hours=hours, expected=expected,
-                          gap=gap, target=target, remaining=target - hours)
+    if not progress.has_records:
+        yield facts.flag("no-data", member, branch, progress.start, target=target, until=until)
+        return
+    gap = round(expected - hours, 1)
+    yield facts.flag("study-hours", member, branch, progress.start, hours=hours, expected=expected, gap=gap,
+                     target=target, remaining=target - hours, until=until)
+
+
+def _session_day(facts: Facts, row: dict) -> date:
+    return as_day(facts.sessions[row["session_id"]]["date"])
 
 
 def attendance(facts: Facts, member: dict):
-    rows = sorted(facts.attendance.get(member["member_id"], []),
-                  key=lambda r: as_day(facts.sessions[r["session_id"]]["date"]))
+    branch = branch_on(member, facts.as_of) or member["branch_id"]
+    # Sessions while he was not in the branch, or away on training, are not held against him.
+    rows = sorted((r for r in facts.attendance.get(member["member_id"], []) if active_on(member, _session_day(facts, r))
+                   and not away_on(member, _session_day(facts, r))), key=lambda r: _session_day(facts, r))
     central = [r for r in rows if facts.sessions[r["session_id"]].get("kind") in facts.central]
     run, run_start, worst, worst_start = 0, None, 0, None
     for row in central:
         if row.get("status") == "absent":
             run += 1
-            run_start = run_start or as_day(facts.sessions[row["session_id"]]["date"])
+            run_start = run_start or _session_day(facts, row)
             if run > worst:
                 worst, worst_start = run, run_start
-        elif row.get("status") in ("present", "excused"):
+        elif row.get("status") in ("present", "excused", "away"):
             run, run_start = 0, None  # excused is not absent; a blank or unknown status does not break or extend
     if worst >= facts.thresholds.absences_in_row:
-        yield facts.flag("absent-in-row", member, member["branch_id"], worst_start, count=worst)
+        yield facts.flag("absent-in-row", member, branch, worst_start, count=worst)
     counted = [r for r in central if r.get("status") in ("present", "absent")]
-    if counted:
-        rate = sum(r["status"] == "present" for r in counted) / len(counted)
-        if rate < facts.thresholds.attendance_rate_min:
-            yield facts.flag("attendance-rate", member, member["branch_id"], None, rate=rate,
-                              minimum=facts.thresholds.attendance_rate_min)
-    unknown = [r for r in rows if r.get("status") not in ("present", "absent", "excused")]
+    if len(counted) >= facts.thresholds.attendance_min_sessions:
+        present = sum(r["status"] == "present" for r in counted)
+        rate = present / len(counted)
+        if rate < facts.thresholds.attendance_rate_min and worst < facts.thresholds.absences_in_row:
+            yield facts.flag("attendance-rate", member, branch, None, rate=rate,
+                             minimum=facts.thresholds.attendance_rate_min, present=present, counted=len(counted))
+    unknown = [r for r in rows if r.get("status") not in ("present", "absent", "excused", "away")]
     if unknown:
-        yield facts.flag("status-unknown", member, member["branch_id"], None, count=len(unknown),
-                          sessions=[r["session_id"] for r in unknown[:3]])
+        yield facts.flag("status-unknown", member, branch, None, count=len(unknown),
+                         sessions=[r["session_id"] for r in unknown[:3]])
+
+
+def open_fixes(checks: list[dict]) -> list[dict]:
+    """The 限期改进 orders not yet closed: a passing re-check on the order's row closes it, and so does any later
+    check (a pass closes it; another 限期改进 replaces it with its own deadline), whatever phase it falls in."""
+    days = [as_day(row["date"]) for row in checks]
+    last = max(days, default=None)
+    return [row for row, day in zip(checks, days)
+            if row.get("result") == "fix" and row.get("recheck_result") != "pass" and day == last]
 
 
 def notebook(facts: Facts, member: dict):
-    phase = facts.campaign.phase_on(facts.as_of) or facts.campaign.phases[-1]
-    checks = sorted((r for r in facts.by_member["inspections"].get(member["member_id"], [])
-                     if as_day(r["date"]) >= phase.start), key=lambda r: as_day(r["date"]))
+    branch = branch_on(member, facts.as_of) or member["branch_id"]
+    checks = facts.by_member["inspections"].get(member["member_id"], [])
     if not checks:
-        due = phase.start + timedelta(weeks=facts.thresholds.inspection_due_weeks)
-        if facts.as_of >= due:
-            yield facts.flag("no-inspection", member, member["branch_id"], due, phase=phase.name)
-        return
-    latest = checks[-1]
+        return  # not yet inspected is the branch's figure (branch_inspections)
+    for row in open_fixes(checks):
+        deadline = as_day(row.get("deadline"))
+        if deadline and deadline < facts.as_of:
+            yield facts.flag("fix-overdue", member, branch, deadline, deadline=deadline, checked=as_day(row["date"]))
+    latest = max(checks, key=lambda r: as_day(r["date"]))
     needed = facts.thresholds.thinking_questions
     answered = latest.get("questions")
-    if isinstance(answered, (int, float)) and answered < needed:
-        yield facts.flag("questions", member, member["branch_id"], as_day(latest["date"]), needed=needed,
-                          answered=answered, missing=needed - answered)
-    for row in checks:
-        deadline = as_day(row.get("deadline"))
-        if row.get("result") == "fix" and deadline and deadline < facts.as_of and row.get("recheck_result") != "pass":
-            yield facts.flag("fix-overdue", member, member["branch_id"], deadline, deadline=deadline)
+    if latest.get("result") == "pass" and isinstance(answered, (int, float)) and answered < needed:
+        yield facts.flag("questions", member, branch, as_day(latest["date"]), needed=needed,
+                         answered=answered, missing=needed - answered)
+
+
+def opinions_due(facts: Facts) -> date | None:
+    phases = facts.campaign.phases
+    number = facts.thresholds.opinions_due_phase
+    return phases[number - 1].end if number <= len(phases) else None
 
 
 def opinions(facts: Facts, member: dict):
-    branch = facts.branches.get(member["branch_id"], {})
-    if branch.get("kind") not in facts.thresholds.opinions_branch_kinds:
+    branch_id = branch_on(member, facts.as_of) or member["branch_id"]
+    if facts.branches.get(branch_id, {}).get("kind") not in facts.thresholds.opinions_branch_kinds:
         return
+    due = opinions_due(facts)
+    if due is None or facts.as_of <= due:
+        return  # not due yet
     needed = facts.thresholds.opinions_min_people
     asked = sum(int(r.get("people") or 0) for r in facts.by_member["opinions"].get(member["member_id"], []))
     if asked < needed:
-        yield facts.flag("opinions", member, member["branch_id"], None, asked=asked, needed=needed,
-                          missing=needed - asked)
+        yield facts.flag("opinions", member, branch_id, due, asked=asked, needed=needed, missing=needed - asked,
+                         due=due)
 
 
 def away_reports(facts: Facts, member: dict):
-    if member.get("away") != "yes":
+    """Away on training: a report received (汇报收到: letter, e-mail, phone) at least every `away_report_weeks`."""
+    if not away_on(member, facts.as_of):
         return
     weeks = facts.thresholds.away_report_weeks
-    records = [r for key in ("selfstudy", "opinions", "inspections") for r in facts.by_member[key].get(member["member_id"], [])]
-    last = max((as_day(r["date"]) for r in records), default=None)
-    since = last or facts.campaign.start
+    reports = facts.by_member["reports"].get(member["member_id"], [])
+    last = max((as_day(r["date"]) for r in reports), default=None)
+    left_on = (away_period(member) or (None, None))[0] or facts.campaign.start
+    since = max(last or left_on, left_on)
     if (facts.as_of - since).days > 7 * weeks:
-        yield facts.flag("away-silent", member, member["branch_id"], since, last=last, weeks=weeks)
+        yield facts.flag("away-silent", member, branch_on(member, facts.as_of) or member["branch_id"], since,
+                         last=last, weeks=weeks, away_since=left_on)
 
 
 def branch_returns(facts: Facts, branch_id: str):
-    grace = timedelta(days=facts.thresholds.return_grace_days)
-    weeks = {r.get("week"): r for r in facts.returns if r.get("branch_id") == branch_id}
-    for week in range(1, facts.campaign.last_week + 1):
-        start, end = facts.campaign.week_range(week)
-        if end + grace >= facts.as_of:
-            break
-        received = weeks.get(week)
-        if received is None:
-            yield facts.flag("return-missing", None, branch_id, end + grace, week=week, start=start, end=end)
-            continue
-        arrived = as_day(received.get("received_at"))
-        if arrived and arrived > end + grace:
-            yield facts.flag("return-late", None, branch_id, end + grace, week=week, arrived=arrived, due=end + grace)
+    """One flag per kind of trouble: the weeks not received; the weeks sent back (with why); the last week late."""
+    due = [s for s in facts.return_states.get(branch_id, ()) if s.due < facts.as_of]
+    missing = [s for s in due if s.state == "missing"]
+    if missing:
+        yield facts.flag("return-missing", None, branch_id, missing[0].due, weeks=[s.week for s in missing],
+                         week=missing[-1].week)
+    refused = [s for s in due if s.state in ("rejected", "empty")]
+    if refused:
+        reasons = [reason for s in refused for reason in s.reasons]
+        yield facts.flag("return-rejected", None, branch_id, refused[0].due, weeks=[s.week for s in refused],
+                         reasons=reasons, empty=all(s.state == "empty" for s in refused))
+    if due and due[-1].state == "late":
+        yield facts.flag("return-late", None, branch_id, due[-1].due, week=due[-1].week, arrived=due[-1].received,
+                         due=due[-1].due)
+
+
+def branch_inspections(facts: Facts, branch_id: str):
+    """已查 x / y 人 in the phase: flagged near the phase's end when too few notebooks have been checked."""
+    phase = facts.campaign.phase_on(facts.as_of)
+    if phase is None or facts.as_of < phase.end - timedelta(days=facts.thresholds.inspection_days_before_end):
+        return
+    roster = [m for m in facts.members if branch_on(m, facts.as_of) == branch_id]
+    if not roster:
+        return
+    checked = sum(1 for m in roster if any(as_day(r["date"]) >= phase.start
+                                           for r in facts.by_member["inspections"].get(m["member_id"], [])))
+    if checked / len(roster) < facts.thresholds.inspection_share_min:
+        yield facts.flag("inspections-behind", None, branch_id, phase.end, checked=checked, members=len(roster),
+                         phase=phase.name, end=phase.end)
 
 
 MEMBER_RULES = (study_hours, attendance, notebook, opinions, away_reports)
+BRANCH_RULES = (branch_returns, branch_inspections)
 
 
 def compute_flags(tables: dict[str, list[dict]], as_of: date, schemas: Schemas | None = None,
@@ -321,11 +459,11 @@ def compute_flags(tables: dict[str, list[dict]], as_of: date, schemas: Schemas |
     facts = facts or Facts(tables, as_of, schemas or load_schemas())
     flags: list[Flag] = []
     for branch_id in facts.branches:
-        flags += branch_returns(facts, branch_id)
+        for branch_rule in BRANCH_RULES:
+            flags += branch_rule(facts, branch_id)
     for member in facts.members:
-        joined = as_day(member.get("joined"))
-        if joined and joined > as_of:
-            continue
+        if not active_on(member, as_of):
+            continue  # not yet in, or gone (graduated, transferred out, abroad)
         for rule in MEMBER_RULES:
             flags += rule(facts, member)
     return flags

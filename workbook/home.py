@@ -1,8 +1,8 @@
 """HOME: the office's working folder, holding the master, the drop folders and branchbook.yaml."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,7 @@ import yaml
 
 from .errors import UserError
 from .i18n import N_, Domain
-from .schema import LANGS
+from .schema import LANGS, Schemas, load_schemas
 from .settings import CONFIG_NAME, MASTER_NAME, Settings, load_settings, read_config
 
 __all__ = ["CONFIG_NAME", "FOLDERS", "MASTER_NAME", "Home", "check_lang", "create_home"]
@@ -59,9 +59,21 @@ class Home:
         return self.root / name
 
     @property
+    def schemas(self) -> Schemas:
+        """schemas/, with the campaign rules this HOME's `rules:` overrides (docs/configuration.md)."""
+        packaged = load_schemas()
+        return replace(packaged, rules=self.settings.rules) if self.settings.rules else packaged
+
+    @property
     def as_of(self) -> date:
         """Flags and reports are as of today, or as of the date the settings fix (the demo lives in 2005)."""
         return self.settings.as_of or date.today()
+
+    def now(self) -> datetime:
+        """HOME's clock: now, or this time of day on the day the settings fix. A file merged in a HOME that
+        lives in 2005 (the demo) is received in 2005, so that its flags and dashboard count it."""
+        moment = datetime.now().replace(microsecond=0)
+        return datetime.combine(self.settings.as_of, moment.time()) if self.settings.as_of else moment
 
 
 def create_home(root: Path | str, lang: str = "zh") -> Home:

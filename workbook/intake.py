@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +12,12 @@ from . import ids
 from .calendar import Campaign
 from .cells import column_letter, timestamp_text
 from .checks.formulas import check_uncalculated
+from .checks.membership import check_periods, check_report_dates
 from .errors import UserError
 from .fastread import open_sheets, saved_time
 from .findings import ERROR, Finding, Report
 from .i18n import Domain
+from .membership import in_branch
 from .return_reader import ReturnRead, is_return
 from .safe_open import UnreadableFile
 from .safe_values import made_safe, safe_label
@@ -57,20 +59,21 @@ def _identify_by_name(file_name: str, data: ReturnRead, branches: list[dict], me
     return (branch["branch_id"], int(match.group("zh") or match.group("en"))), None
 
 
-def _authorise(sub: Submission, data: ReturnRead, parsed: dict, owner_of: dict[str, str],
+def _authorise(sub: Submission, data: ReturnRead, parsed: dict, by_id: dict[str, dict], week: tuple[date, date],
                branch_names: dict[str, str], schemas: Schemas) -> list[Finding]:
-    """A return may speak only of its own branch's members."""
+    """A return may speak only of its own branch's members: those in it some day of the week (a member
+    transferred since is still the old branch's in the weeks before the move; membership.py)."""
     found = []
     for key in ("roster", *record_sheets(schemas)):
         read = data.tables.get(key)
         if read is None or "member_id" not in read.columns:
             continue
         for number, record in parsed.get(key, []):
-            member = record.get("member_id")
-            owner = owner_of.get(member)
-            if member and owner and owner != sub.branch_id:
+            member = by_id.get(record.get("member_id"))
+            if member and not in_branch(member, sub.branch_id, *week):
+                owner = member.get("branch_id")
                 found.append(Finding("other-branch", sheet=read.title, row=number,
-                                     column=column_letter(read.columns["member_id"]), value=member,
+                                     column=column_letter(read.columns["member_id"]), value=member["member_id"],
                                      params={"owner": branch_names.get(owner, owner)}))
     return found
 
@@ -101,6 +104,17 @@ def load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str
                     seal: Seal | None = None, unsealed_grace_days: float = 0) -> Submission:
     """Everything the merge needs to know of one file; never raises for a bad file. With HOME's `seal`, a
     return whose metadata was edited, or made by another HOME, is refused (workbook/seal.py)."""
+    sub = _load_submission(path, tables, file_name=file_name, sender=sender, received_at=received_at,
+                           schemas=schemas, lang=lang, sha256=sha256, seal=seal,
+                           unsealed_grace_days=unsealed_grace_days)
+    if sub.report is not None:
+        sub.report.tidy()  # in the order a secretary fixes them, whatever added them
+    return sub
+
+
+def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str | None,
+                     sender: str | None, received_at: datetime | None, schemas: Schemas | None,
+                     lang: str, sha256: str | None, seal: Seal | None, unsealed_grace_days: float) -> Submission:
     schemas = schemas or load_schemas()
     path = Path(path)
     sub = Submission(file_name=safe_label(file_name or path.name), sha256=sha256 or file_sha256(path),
@@ -149,11 +163,14 @@ def load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str
         report.findings.insert(0, Finding("unknown-branch", value=sub.branch_id))
         return sub
     try:
-        Campaign.from_records(tables.get("phases", [])).week_range(sub.week or 0)
+        week = Campaign.from_records(tables.get("phases", [])).week_range(sub.week or 0)
     except UserError as error:
         report.findings.insert(0, Finding("identity-unknown", params={"reason": error}))
         return sub
-    report.findings += _authorise(sub, data, parsed, owner_of, branch_names, schemas)
+    members = {m["member_id"]: m for m in tables.get("members", []) if m.get("member_id")}
+    report.findings += _authorise(sub, data, parsed, members, week, branch_names, schemas)
+    report.findings += check_periods(data, parsed, record_sheets(schemas), members, sub.branch_id)
+    report.findings += check_report_dates(data, parsed, members, week)
     if report.valid:
         sub.rows = _shape_rows(sub, parsed, schemas)
     return sub

@@ -34,11 +34,13 @@ def last_seq(path: Path) -> int:
     """The number of the file's last whole entry (0 for no file)."""
     if not path.exists() or path.stat().st_size == 0:
         return 0
-    for line in reversed(_last_lines(path)):
-        try:
-            return int(json.loads(line)["seq"])
-        except (ValueError, KeyError):
-            continue  # a line cut short by a crash: the entry before it counts
+    # The last line alone first: the one before it may be a snapshot of megabytes, read only when needed.
+    for count in (1, 2):
+        for line in reversed(_last_lines(path, count)):
+            try:
+                return int(json.loads(line)["seq"])
+            except (ValueError, KeyError):
+                continue  # a line cut short by a crash: the entry before it counts
     return 0
 
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from typing import TYPE_CHECKING
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-
-from .cells import DATE_FORMAT, excel_serial
+from .cells import DATE_FORMAT, column_letter, excel_serial
 from .i18n import Domain
 from .schema import Field
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.datavalidation import DataValidation
 
 say = Domain("workbook")
 
@@ -25,18 +25,32 @@ BORDER_GREY = "BFBFBF"
 HEADER_FONT_NAME = "等线"
 HEADER_FONT_COLOR = "FFFFFF"
 
-HEADER_FONT = Font(name=HEADER_FONT_NAME, bold=True, color=HEADER_FONT_COLOR)
-HEADER_FILL = PatternFill("solid", fgColor=PARTY_RED)
-SYSTEM_FILL = PatternFill("solid", fgColor=SYSTEM_GREY)
-LOCKED_FILL = PatternFill("solid", fgColor=LOCKED_GREY)
-HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
-THIN = Side(style="thin", color=BORDER_GREY)
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 LAST_ROW = 1_048_576
 # Validation covers this many rows below the header in the master; enough for a university.
 MASTER_VALIDATED_ROWS = LAST_ROW
 
-_TYPE_WIDTH = {"date": 12, "number": 8, "integer": 8, "enum": 10, "string": 14}
+_TYPE_WIDTH = {"date": 12, "datetime": 19, "number": 8, "integer": 8, "enum": 10, "string": 14}
+_OPENPYXL_STYLES = ("HEADER_FONT", "HEADER_FILL", "SYSTEM_FILL", "LOCKED_FILL", "HEADER_ALIGN", "BOX")
+
+
+def __getattr__(name: str):
+    """The looks as openpyxl objects (HEADER_FONT, LOCKED_FILL, ...), made when first asked: the master's
+    writer (XlsxWriter) does without openpyxl, whose import costs `branchbook merge` a third of a second."""
+    if name not in _OPENPYXL_STYLES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    thin = Side(style="thin", color=BORDER_GREY)
+    styles = {
+        "HEADER_FONT": Font(name=HEADER_FONT_NAME, bold=True, color=HEADER_FONT_COLOR),
+        "HEADER_FILL": PatternFill("solid", fgColor=PARTY_RED),
+        "SYSTEM_FILL": PatternFill("solid", fgColor=SYSTEM_GREY),
+        "LOCKED_FILL": PatternFill("solid", fgColor=LOCKED_GREY),
+        "HEADER_ALIGN": Alignment(horizontal="center", vertical="center", wrap_text=True),
+        "BOX": Border(left=thin, right=thin, top=thin, bottom=thin),
+    }
+    globals().update(styles)
+    return styles[name]
 
 
 def display_width(text: str) -> int:
@@ -52,15 +66,15 @@ def column_width(field: Field, lang: str) -> float:
 
 def style_header(cell, system: bool = False) -> None:
     """The header look, for an openpyxl cell."""
-    cell.font = HEADER_FONT
-    cell.fill = SYSTEM_FILL if system else HEADER_FILL
-    cell.alignment = HEADER_ALIGN
-    cell.border = BOX
+    cell.font = __getattr__("HEADER_FONT")
+    cell.fill = __getattr__("SYSTEM_FILL" if system else "HEADER_FILL")
+    cell.alignment = __getattr__("HEADER_ALIGN")
+    cell.border = __getattr__("BOX")
 
 
 def set_widths(ws, fields: list[Field], lang: str, first_column: int = 1) -> None:
     for offset, field in enumerate(fields):
-        ws.column_dimensions[get_column_letter(first_column + offset)].width = column_width(field, lang)
+        ws.column_dimensions[column_letter(first_column + offset)].width = column_width(field, lang)
 
 
 def xlsx_header_format(workbook, system: bool = False):
@@ -124,6 +138,8 @@ def validation_for(
     date_bounds: tuple[date, date] | None = None,
 ) -> DataValidation | None:
     """Excel's own check for a field, for openpyxl: stops a wrong code, date or number as it is typed."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     rule = _validation_rule(field, lang, list_source, date_bounds)
     if rule is None:
         return None

@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,14 @@ from .schema import Schemas, SheetSchema
 LEDGER_NAME = "ledger.sqlite"
 ROW = "_row"
 RETURN = "_return"
-_SQL_TYPES = {"string": "TEXT", "enum": "TEXT", "date": "TEXT", "integer": "INTEGER", "number": "REAL"}
+_SQL_TYPES = {"string": "TEXT", "enum": "TEXT", "date": "TEXT", "datetime": "TEXT", "integer": "INTEGER", "number": "REAL"}
 # How many values one IN (...) may carry; SQLite's default limit is far higher, this keeps queries small.
 _CHUNK = 500
+# The lowest row of each sheet changed or deleted since the master was last written (rows are only ever
+# added after the others): the master's writer reuses the XML of the rows below it (workbook/body_cache.py).
+# Kept by triggers, so that no way of changing a row can forget it. Not on flags: rewritten whole each time.
+CHANGED_FROM = "changed_from"
+_UNTRACKED = {"flags"}
 
 
 def _to_db(value: Any) -> Any:
@@ -61,6 +67,7 @@ class Ledger:
         self.db.execute("PRAGMA synchronous=FULL")
         self._columns = {sheet.key: [f.key for f in sheet.fields] for sheet in schemas.master}
         self._dates = {sheet.key: [f.key for f in sheet.fields if f.type == "date"] for sheet in schemas.master}
+        self.tracked = {sheet.key for sheet in schemas.master if sheet.key not in _UNTRACKED}  # see CHANGED_FROM
         self._depth = 0
         self._create()
 
@@ -71,13 +78,35 @@ class Ledger:
                 columns = ", ".join(f'"{f.key}" {_SQL_TYPES[f.type]}' for f in sheet.fields)
                 extra = f', "{RETURN}" TEXT' if sheet.provenance else ""
                 self.db.execute(f'CREATE TABLE IF NOT EXISTS "{sheet.key}" ("{ROW}" INTEGER PRIMARY KEY, {columns}{extra})')
+                self._add_new_columns(sheet)
                 if sheet.provenance:
                     self.db.execute(f'CREATE INDEX IF NOT EXISTS "{sheet.key}_return" ON "{sheet.key}" ("{RETURN}")')
             self.db.execute('CREATE INDEX IF NOT EXISTS returns_sha ON "returns" (sha256)')
             self.db.execute('CREATE INDEX IF NOT EXISTS returns_return ON "returns" (return_id)')
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            self.db.execute(f"CREATE TABLE IF NOT EXISTS {CHANGED_FROM} (sheet TEXT PRIMARY KEY, row INTEGER NOT NULL)")
+            for sheet in self.schemas.master:
+                if sheet.key not in self.tracked:
+                    continue
+                for event in ("UPDATE", "DELETE"):
+                    self.db.execute(
+                        f'CREATE TRIGGER IF NOT EXISTS "{sheet.key}_{event.lower()}_changes" AFTER {event} ON "{sheet.key}" '
+                        f"BEGIN INSERT INTO {CHANGED_FROM} (sheet, row) VALUES ('{sheet.key}', OLD.\"{ROW}\") "
+                        f"ON CONFLICT(sheet) DO UPDATE SET row = MIN(row, excluded.row); END")
             self.db.execute("CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, "
                             "kind TEXT NOT NULL, who TEXT, body TEXT NOT NULL)")
+            # Each week's flags as they were raised (workbook/flag_history.py): a flag as JSON, keyed by week and flag.
+            self.db.execute("CREATE TABLE IF NOT EXISTS flag_history (week INTEGER NOT NULL, subject_kind TEXT NOT NULL, "
+                            "subject_id TEXT NOT NULL, rule TEXT NOT NULL, flag TEXT NOT NULL, "
+                            "PRIMARY KEY (week, subject_kind, subject_id, rule))")
+
+    def _add_new_columns(self, sheet: SheetSchema) -> None:
+        """A ledger made before a field was added to schemas/ gets its column, blank in every row
+        (docs/design.md, "The ledger": a field added later is a blank where nothing was known)."""
+        have = {row[1] for row in self.db.execute(f'PRAGMA table_info("{sheet.key}")')}
+        for f in sheet.fields:
+            if f.key not in have:
+                self.db.execute(f'ALTER TABLE "{sheet.key}" ADD COLUMN "{f.key}" {_SQL_TYPES[f.type]}')
 
     def close(self) -> None:
         self.db.close()
@@ -120,33 +149,42 @@ class Ledger:
                         (key, value))
 
     # -- reading ---------------------------------------------------------------------------------
-    def _records(self, key: str, cursor: sqlite3.Cursor, with_row: bool) -> list[dict[str, Any]]:
+    def _records(self, key: str, cursor: sqlite3.Cursor, with_row: bool,
+                 ids: list[int] | None = None) -> list[dict[str, Any]]:
         names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+        if ids is not None:
+            ids.extend(map(itemgetter(0), rows))  # _row is selected first
         dates = [names.index(k) for k in self._dates[key] if k in names]
-        out = []
-        for values in cursor:
-            if dates:
-                values = list(values)
-                for i in dates:
-                    values[i] = _date_from_db(values[i])
-            record = dict(zip(names, values))
-            if not with_row:
-                del record[ROW]
-            out.append(record)
-        return out
+        skip = 0 if with_row else names.index(ROW) + 1  # _row is selected first
+        if not dates:
+            names = names[skip:]
+            return [dict(zip(names, values[skip:] if skip else values)) for values in rows]
+        # Column by column: a date column holds few distinct days (a university's 800,000 attendance rows,
+        # some hundred sessions), each parsed once.
+        columns = list(zip(*rows)) if rows else [() for _ in names]
+        for at in dates:
+            days: dict[Any, Any] = {}
+            columns[at] = [days[v] if v in days else days.setdefault(v, _date_from_db(v)) for v in columns[at]]
+        names = names[skip:]
+        return [dict(zip(names, values)) for values in zip(*columns[skip:])]
 
     def rows(self, key: str, where: str = "", params: Iterable[Any] = (), with_row: bool = False,
-             columns: Iterable[str] | None = None) -> list[dict]:
-        """Records of a sheet (only the given columns, when named: a lookup of 20,000 members needs two)."""
+             columns: Iterable[str] | None = None, ids: list[int] | None = None) -> list[dict]:
+        """Records of a sheet (only the given columns, when named: a lookup of 20,000 members needs two);
+        their `_row`s appended to `ids` when given."""
         wanted = list(columns) if columns is not None else self._columns[key]
         names = ", ".join(f'"{c}"' for c in (ROW, *wanted))
         sql = f'SELECT {names} FROM "{key}" {where} ORDER BY "{ROW}"'
-        return self._records(key, self.db.execute(sql, tuple(params)), with_row)
+        return self._records(key, self.db.execute(sql, tuple(params)), with_row, ids)
 
-    def tables(self, keys: Iterable[str] | None = None, with_row: bool = False) -> dict[str, list[dict]]:
-        """Every record of the given sheets (all by default), in the order they were added."""
+    def tables(self, keys: Iterable[str] | None = None, with_row: bool = False,
+               ids: dict[str, list[int]] | None = None) -> dict[str, list[dict]]:
+        """Every record of the given sheets (all by default), in the order they were added; with `ids`,
+        each sheet's `_row`s too (in the same order)."""
         wanted = list(keys) if keys is not None else [s.key for s in self.schemas.master]
-        return {key: self.rows(key, with_row=with_row) for key in wanted}
+        return {key: self.rows(key, with_row=with_row, ids=None if ids is None else ids.setdefault(key, []))
+                for key in wanted}
 
     def rows_in(self, key: str, column: str, values: Iterable[Any], with_row: bool = True) -> list[dict]:
         """The rows whose `column` is one of `values`."""
@@ -158,6 +196,14 @@ class Ledger:
             found += self.rows(key, f'WHERE "{column}" IN ({marks})', part, with_row)
         found.sort(key=lambda r: r.get(ROW, 0))
         return found
+
+    def changed_from(self) -> dict[str, int]:
+        """Sheet -> its lowest row updated or deleted since forget_changes (sheets not named: only added to)."""
+        return dict(self.db.execute(f"SELECT sheet, row FROM {CHANGED_FROM}"))
+
+    def forget_changes(self) -> None:
+        """The master now shows every row: changes are counted from here (inside a transaction)."""
+        self.db.execute(f"DELETE FROM {CHANGED_FROM}")
 
     def count(self, key: str) -> int:
         return self.db.execute(f'SELECT COUNT(*) FROM "{key}"').fetchone()[0]
@@ -202,7 +248,14 @@ class Ledger:
         return int(cursor.lastrowid)
 
     def journal_entries(self, after: int = 0) -> list[dict[str, Any]]:
-        cursor = self.db.execute("SELECT seq, at, kind, who, body FROM journal WHERE seq > ? ORDER BY seq", (after,))
+        return self._entries("seq > ?", after)
+
+    def journal_of(self, kind: str) -> list[dict[str, Any]]:
+        """The entries of one kind, in order (the bulletin keeps its issues so: docs/design.md, "The bulletin")."""
+        return self._entries("kind = ?", kind)
+
+    def _entries(self, where: str, value: Any) -> list[dict[str, Any]]:
+        cursor = self.db.execute(f"SELECT seq, at, kind, who, body FROM journal WHERE {where} ORDER BY seq", (value,))
         return [{"seq": seq, "at": at, "kind": kind, "who": who, "body": json.loads(body)}
                 for seq, at, kind, who, body in cursor]
 

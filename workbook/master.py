@@ -13,20 +13,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from openpyxl.utils import get_column_letter, quote_sheetname
 from xlsxwriter.utility import xl_range
 from xlsxwriter.worksheet import Worksheet
 
 from . import layout
-from .cells import EXCEL_EPOCH, to_cell
+from .body_cache import BodyCache
+from .cells import EXCEL_EPOCH, column_letter, moment_of, to_cell
 from .i18n import N_, Domain
 from .schema import Field, Schemas, SheetSchema, load_schemas
 from .sheetio import read_sheet_records
 from .texts import readme_lines
+from .xlsx_zip import MasterWorkbook
 
 Records = list[dict[str, Any]]
 # Extra sheets (the dashboard) are drawn by a callback, so that this module knows nothing of reports.
@@ -38,7 +40,7 @@ _FOREIGN_LIST_SHEETS = {"branch_id": ("branches", "branch_id"), "liaison_id": ("
 # (docs/hazards.md 16); these options make XlsxWriter's generic write() as careful, for painters that use it.
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 # Small masters are assembled in memory (no temp file per part); big ones on disk, to keep memory low.
-IN_MEMORY_ROWS = 100_000
+IN_MEMORY_ROWS = 400_000
 say = Domain("workbook")
 TABLE_STYLE = "TableStyleLight9"
 WIDE_SHEET_COLUMNS = 8  # more columns than this: printed landscape
@@ -47,8 +49,8 @@ _PARTS_PER_WRITE = 32_768  # row tags and cells joined into one write (some 4,00
 
 
 def _list_source(schemas: Schemas, sheet_key: str, lang: str, column: int) -> str:
-    name = quote_sheetname(schemas.sheet(sheet_key).name(lang))
-    letter = get_column_letter(column)
+    name = "'" + schemas.sheet(sheet_key).name(lang).replace("'", "''") + "'"  # quoted always, as openpyxl quotes
+    letter = column_letter(column)
     return f"{name}!${letter}$2:${letter}$2000"
 
 
@@ -163,31 +165,43 @@ def _other_cell(ref: str, value: Any, date_style: str, moment_style: str) -> str
     return _inline(ref, str(value))
 
 
-# A sheet of at least this many rows has its text written as shared strings (sharedStrings.xml, as
-# Excel writes text): calamine reads a university's attendance a sixth faster so. Smaller sheets keep
-# inline strings, as XlsxWriter's constant_memory mode writes them.
+# The biggest sheet, when it has at least this many rows, has its text written as shared strings
+# (sharedStrings.xml, as Excel writes text): calamine reads a university's attendance a sixth faster so.
+# Other sheets keep inline strings, as XlsxWriter's constant_memory mode writes them: a shared string's
+# number depends on every shared text before it, so a sheet before the big one that gains rows (sessions)
+# would change all the big one's numbers, and its XML could not be reused (body_cache).
 SHARED_TEXT_ROWS = 10_000
 # Not shared: each row's own fingerprint, which no other cell repeats.
 _UNSHARED_FIELDS = {"row_fingerprint"}
 
 
-def _shared_index(table: Any) -> dict[str, int] | None:
-    """Text -> position in XlsxWriter's shared string table, to which body_xml adds its text. XlsxWriter
-    turns the table into a list (string_array) before it writes the sheets and writes the list out after
-    them. None when the table is not in that state (another XlsxWriter): then every text is inline."""
+def _can_share(table: Any) -> bool:
+    """Whether body_xml can add text to XlsxWriter's shared string table. XlsxWriter turns the table into
+    a list (string_array) before it writes the sheets and writes the list out after them; a table not in
+    that state (another XlsxWriter) gets every text inline."""
     array = getattr(table, "string_array", None)
-    if not isinstance(array, list) or getattr(table, "string_table", None) or len(array) != table.unique_count:
+    return isinstance(array, list) and not getattr(table, "string_table", None) and len(array) == table.unique_count
+
+
+def _shared_index(table: Any) -> dict[str, int] | None:
+    """Text -> position in XlsxWriter's shared string table, or None (see _can_share)."""
+    if not _can_share(table):
         return None
-    return {text: at for at, text in enumerate(array)}
+    return {text: at for at, text in enumerate(table.string_array)}
 
 
 def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang: str, first_row: int,
-             date_xf: int, moment_xf: int, shared: Any = None) -> Iterator[str]:
+             date_xf: int, moment_xf: int, shared: Any = None, start: int = 0,
+             marks: list[tuple[int, int, int]] | None = None) -> Iterator[str]:
     """The <row> elements of a sheet's records, from the 0-based `first_row` on, in chunks: what
     XlsxWriter's write_string/write_number/write_datetime would write for each value `to_cell`
     gives, with text always as text. Every record gets a <row>, blank or not (row_counts counts them).
     Given XlsxWriter's shared string table (`shared`), plain text (what needs no escaping) goes there,
-    as write_string puts it: <c t="s"> cells; other text stays inline."""
+    as write_string puts it: <c t="s"> cells; other text stays inline.
+
+    From record `start` on (the rows before are already written: body_cache). Before each chunk, when
+    given `marks` gets (records done, length of the shared strings, shared references made) as they
+    are at the chunk's end."""
     date_style, moment_style = f' s="{date_xf}"', f' s="{moment_xf}"'
     index = _shared_index(shared) if shared is not None else None
     array = shared.string_array if index is not None else None
@@ -220,15 +234,18 @@ def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang
                     space, content = text_xml(code.label(lang))
                     labels[code.code] = f'" t="inlineStr"><is><t{space}>{content}</t></is></c>'
         moment = date_style if field.type == "date" else moment_style
-        columns.append((field, field.key, get_column_letter(position + 1), labels, moment, sharing))
+        columns.append((field, field.key, column_letter(position + 1), labels, moment, sharing,
+                        field.type == "datetime"))
     chunk: list[str] = []
-    for number, record in enumerate(records, start=first_row + 1):
+    for number, record in enumerate(islice(records, start, None), start=first_row + start + 1):
         n = str(number)
         chunk.append(f'<row r="{n}">')
-        for field, key, letter, labels, moment, sharing in columns:
+        for field, key, letter, labels, moment, sharing, timed in columns:
             value = record.get(key)
             if value is None or value == "":
                 continue
+            if timed and type(value) is str:  # the ledger keeps moments as text; the sheet shows Excel dates
+                value = moment_of(value) or value
             kind = type(value)
             if labels is not None:
                 try:
@@ -257,16 +274,21 @@ def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang
                 chunk.append(_other_cell(letter + n, value, date_style, moment))
         chunk.append("</row>")
         if len(chunk) > _PARTS_PER_WRITE:
+            if marks is not None:
+                marks.append((number - first_row, len(array) if array is not None else 0, references))
             yield "".join(chunk)
             chunk.clear()
     if chunk:
+        if marks is not None:
+            marks.append((len(records), len(array) if array is not None else 0, references))
         yield "".join(chunk)
     if references:
         shared.count += references
 
 
 def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequence[Mapping[str, Any]], lang: str,
-                       schemas: Schemas, header, system_header, date_format, moment_format) -> StreamedSheet:
+                       schemas: Schemas, header, system_header, date_format, moment_format,
+                       bodies: BodyCache | None = None, share_text: bool = False) -> StreamedSheet:
     ws = wb.add_worksheet(sheet.name(lang), worksheet_class=StreamedSheet)
     fields = list(sheet.fields)
     last_column = len(fields) - 1
@@ -291,10 +313,27 @@ def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequen
                     for f in fields],
     })
     _print_setup(ws, len(fields), lang)
-    ws.set_body(1, len(rows), len(fields), lambda: body_xml(
-        fields, rows, lang, 1, date_format._get_xf_index(), moment_format._get_xf_index(),
-        shared=ws.str_table if len(rows) >= SHARED_TEXT_ROWS else None))
+
+    def body(start: int = 0, marks: list | None = None, shared: Any = None) -> Iterator[str]:
+        return body_xml(fields, rows, lang, 1, date_format._get_xf_index(), moment_format._get_xf_index(),
+                        shared=shared, start=start, marks=marks)
+
+    def chunks() -> Iterator[str]:  # called when the workbook is saved
+        shared = ws.str_table if share_text and _can_share(ws.str_table) else None
+        if bodies is None or not bodies.covers(sheet.key, len(rows)):
+            return body(shared=shared)
+        signature = [lang, sheet.key, [_field_signature(f, lang) for f in fields], date_format._get_xf_index(),
+                     moment_format._get_xf_index()]
+        return bodies.body(sheet.key, signature, shared, lambda start, marks: body(start, marks, shared))
+
+    ws.set_body(1, len(rows), len(fields), chunks)
     return ws
+
+
+def _field_signature(field: Field, lang: str) -> list:
+    """What of a field decides its cells' XML (for body_cache)."""
+    labels = [[c.code, c.label(lang)] for c in field.codes.codes] if field.type == "enum" and field.codes else []
+    return [field.key, field.type, labels]
 
 
 def _print_setup(ws: Worksheet, columns: int, lang: str) -> None:
@@ -330,19 +369,24 @@ def write_master(
     lang: str = "zh",
     schemas: Schemas | None = None,
     painters: Iterable[SheetPainter] = (),
+    bodies: BodyCache | None = None,
 ) -> None:
     """Write a complete master to `path` (callers that replace a live master write to a temp path).
-    Nothing is written when a painter fails."""
+    Nothing is written when a painter fails. `bodies`: the XML of rows unchanged since the last write,
+    reused (body_cache)."""
     schemas = schemas or load_schemas()
     rows = sum(len(tables.get(sheet.key, ())) for sheet in schemas.master)
-    wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "in_memory": rows < IN_MEMORY_ROWS})
+    wb = MasterWorkbook(str(path), {**WORKBOOK_OPTIONS, "in_memory": rows < IN_MEMORY_ROWS})
     header = layout.xlsx_header_format(wb)
     system_header = layout.xlsx_header_format(wb, system=True)
     date_format = layout.xlsx_date_format(wb)
     moment_format = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     _write_readme(wb, lang, header)
+    biggest = max(schemas.master, key=lambda sheet: len(tables.get(sheet.key, ())))
+    shared_key = biggest.key if len(tables.get(biggest.key, ())) >= SHARED_TEXT_ROWS else None
     sheets = [_write_table_sheet(wb, sheet, tables.get(sheet.key, []), lang, schemas, header, system_header,
-                                 date_format, moment_format) for sheet in schemas.master]
+                                 date_format, moment_format, bodies, sheet.key == shared_key)
+              for sheet in schemas.master]
     for paint in painters:
         paint(wb, tables, lang)
     wb.close()

@@ -11,6 +11,7 @@ from .errors import UserError
 from .home import Home, create_home
 from .journal import mirror
 from .master import SheetPainter, write_master
+from .membership import in_branch
 from .return_template import ReturnSpec, return_file_name, write_return
 from .schema import load_schemas
 from .seal import home_seal
@@ -65,7 +66,9 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
     for branch in branches:
         if branch_ids and branch["branch_id"] not in branch_ids:
             continue
-        roster = [m for m in tables["members"] if m.get("branch_id") == branch["branch_id"]]
+        # Who was in the branch some day of the week: not yet joined or gone is left out, a member transferred
+        # since stays on the old branch's roster for the weeks before the move (membership.py).
+        roster = [m for m in tables["members"] if in_branch(m, branch["branch_id"], start, end)]
         spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster)
         path = outbox / return_file_name(branch["name"], week, home.lang)
         made[branch["branch_id"]] = write_return(path, spec, home.lang, schemas, seal)

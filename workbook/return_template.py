@@ -14,6 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from . import layout
 from .cells import DATE_FORMAT, put, timestamp_text, to_cell
 from .i18n import LANGS, Domain
+from .membership import away_all_week
 from .provenance import roster_checksum
 from .schema import Field, ReturnSheet, Schemas, load_schemas
 from .seal import Seal
@@ -114,8 +115,12 @@ def _grid(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schema
         for column, key in ((1, "member_id"), (2, "name")):
             cell = ws.cell(row=row, column=column, value=member[key])
             cell.fill = layout.LOCKED_FILL
+        away = away_all_week(member, spec.start, spec.end)  # 请假(在外) ready in every session; editable
         for column in range(GRID_FIRST_COLUMN, GRID_FIRST_COLUMN + len(numbers)):
-            ws.cell(row=row, column=column).protection = UNLOCKED
+            cell = ws.cell(row=row, column=column)
+            cell.protection = UNLOCKED
+            if away:
+                cell.value = sheet.codes.label("away", lang)
     status = Field("status", {lang: say(lang, "Attendance") for lang in LANGS}, "enum", codes=sheet.codes)
     dv = layout.validation_for(status, lang)
     dv.add(f"{get_column_letter(GRID_FIRST_COLUMN)}2:{last_column}{max(len(spec.roster) + 1, 2)}")

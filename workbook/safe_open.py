@@ -118,8 +118,11 @@ def _look_inside(path: Path, entries: list[zipfile.ZipInfo], scan_cells: bool):
     with zipfile.ZipFile(path) as archive:
         for entry in entries:
             if entry.filename.endswith((".xml", ".rels")):
-                with archive.open(entry) as handle:
-                    prolog = handle.read(1024)
+                try:
+                    with archive.open(entry) as handle:
+                        prolog = handle.read(1024)
+                except (zipfile.BadZipFile, zlib.error, EOFError) as error:  # a damaged deflate stream
+                    raise UnreadableFile("corrupt", path, reason=say.later("a part of it cannot be unpacked")) from error
                 if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
                     # Excel never writes a DTD: one is an XML bomb or an XXE attempt (docs/hazards.md 14).
                     raise UnreadableFile("corrupt", path, reason=say.later("it declares XML entities"))

@@ -20,7 +20,7 @@ from .settings import SAFE_LOADER, Rules, load_rules
 
 LANGS = I18N_LANGS  # the languages the catalogs speak
 say = Domain("workbook")
-FIELD_TYPES = {"string", "integer", "number", "date", "enum"}
+FIELD_TYPES = {"string", "integer", "number", "date", "datetime", "enum"}  # datetime: kept as timestamp text
 SESSION_NO_CODES = "session_no"
 
 
@@ -126,6 +126,7 @@ class ReturnSheet(_NamedSheet):
     source: str | None = None  # the master sheet its records go to
     date_within_week: tuple[str, ...] = ()
     codes: CodeList | None = None  # grid cells
+    optional: bool = False  # a return made before the sheet existed lacks it, and is read as before
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,8 @@ def _return_sheet(raw: dict[str, Any], master: dict[str, SheetSchema], codes: di
     within = tuple(raw.get("date_within_week", ()))
     if any(name not in {f.key for f in fields} for name in within):
         raise SchemaError(f"returns.{key}: date_within_week names a field the sheet lacks")
-    return ReturnSheet(key, kind, _labels(raw["name"], f"returns.{key}"), fields, source, within, grid_codes)
+    return ReturnSheet(key, kind, _labels(raw["name"], f"returns.{key}"), fields, source, within, grid_codes,
+                       bool(raw.get("optional", False)))
 
 
 def _read_yaml(folder: Path | resources.abc.Traversable, name: str) -> Any:

@@ -17,7 +17,7 @@ import difflib
 import math
 import types
 from collections.abc import Iterator, Mapping
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -37,13 +37,13 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def _setting(default: Any = MISSING, doc: str = "", *, key: str | None = None, factory: Any = MISSING,
              minimum: float | None = None, above: float | None = None, maximum: float | None = None,
-             choices: tuple[str, ...] | None = None, check: Any = None) -> Any:
+             choices: tuple[str, ...] | None = None, check: Any = None, partial: bool = False) -> Any:
     """A setting: its default (none: required), what it means (for the docs), and the values it may take.
 
     `key` is its name in the file when that is not a Python name (`from`); `check` a function that
     returns None for a good value, else what it should be as (zh, en)."""
     metadata = {"doc": doc, "key": key, "minimum": minimum, "above": above, "maximum": maximum,
-                "choices": choices, "check": check}
+                "choices": choices, "check": check, "partial": partial}  # partial: any of its section's keys
     if factory is not MISSING:
         return field(default_factory=factory, metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -76,6 +76,11 @@ class SyncSettings:
     backup_minutes: float = _setting(10.0, "a rolling copy of the ledger at most this often", minimum=0)
     master_check_seconds: float = _setting(5.0, "how often the service looks whether the office saved master.xlsx",
                                            minimum=0)
+    stall_seconds: float = _setting(
+        120.0, "a workbook in inbox/ that stays unchanged this long but is still not a whole zip is taken as damaged "
+               "(a copy that goes on afterwards is read again)", above=0)
+    stale_after_seconds: float = _setting(
+        120.0, "a heartbeat in status.json older than this means the service is dead or hung", above=0)
 
     @property
     def quiet_seconds(self) -> float:
@@ -131,15 +136,48 @@ class Settings:
                          if value in _langs() else say.later("one of {choices}", choices=list(_langs())))
     master: str = _setting(MASTER_NAME, "the master's file name in HOME", check=_file_name)
     college: str = _setting("学院", "the college's name, in the bulletin's title")
-    as_of: date | None = _setting(None, "compute flags and reports as of this day instead of today (2005-03-30)")
+    editor: str = _setting("党委办公室", "who edits the bulletin, printed under its title (编)")
+    as_of: date | None = _setting(None, "this HOME lives on this day instead of today (2005-03-30): flags and reports "
+                                        "are as of it, and files merged are received on it")
     sync: SyncSettings = _setting(factory=SyncSettings, doc="the sync service (`branchbook serve`) and backups")
     intake: IntakeSettings = _setting(factory=IntakeSettings, doc="how received files are read (docs/design.md)")
     mail: MailSection = _setting(factory=MailSection, doc="the mailbox; see below")
+    rules: Rules | None = _setting(None, "this college's own thresholds: any keys of schemas/rules.yaml (below), "
+                                         "e.g. `rules: {thresholds: {hours_tolerance: 3}}`; the others keep "
+                                         "rules.yaml's values", partial=True)
 
 
 def load_settings(raw: Any, source: Path | str) -> Settings:
-    """HOME's settings from the mapping read from `source` (its file, named in every message)."""
-    return _build(Settings, {} if raw is None else raw, "", str(source))
+    """HOME's settings from the mapping read from `source` (its file, named in every message).
+
+    `rules:` overrides schemas/rules.yaml key by key; the result is checked as rules.yaml is, and a wrong key
+    or value is named as `rules.<section>.<key>` in `source` (docs/configuration.md)."""
+    raw = {} if raw is None else dict(raw) if isinstance(raw, Mapping) else raw
+    override = raw.pop("rules", None) if isinstance(raw, dict) else None
+    settings = _build(Settings, raw, "", str(source))
+    if override is None:
+        return settings
+    if not isinstance(override, Mapping):
+        raise _bad(str(source), "rules", override, _SECTION)
+    rules = _build(Rules, _merged(packaged_rules(), override), "rules.", str(source))
+    return replace(settings, rules=rules)
+
+
+def packaged_rules() -> dict[str, Any]:
+    """schemas/rules.yaml as written, the base a HOME's `rules:` overrides."""
+    from importlib import resources
+
+    return yaml.load(resources.files("branchbook.schemas").joinpath("rules.yaml").read_text(encoding="utf-8"),
+                     Loader=SAFE_LOADER)
+
+
+def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """`over` laid on `base` key by key, sections into sections (a list or a value replaces)."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merged(base[key], value) if isinstance(value, Mapping) and isinstance(base.get(key), Mapping) \
+            else value
+    return out
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -177,8 +215,26 @@ class Thresholds(_Section):
     away_report_weeks: int = _setting(doc="members away on training report within this many weeks", minimum=0)
     return_grace_days: int = _setting(doc="a week's return is late after the week's end and this many days",
                                       minimum=0)
-    inspection_due_weeks: int = _setting(doc="weeks into a phase after which a member with no notebook check "
-                                             "is flagged", minimum=0)
+    hours_tolerance: float = _setting(doc="study hours a member may be short of the pro-rata share before he is "
+                                          "flagged", minimum=0)
+    hours_tolerance_share: float = _setting(doc="or this share of the hours due by then, whichever is larger",
+                                            minimum=0, maximum=1)
+    late_joiner_target: str = _setting(doc="pro_rata: a member who joins during a phase owes its target for his days "
+                                           "in it; full: the whole target", choices=("pro_rata", "full"))
+    attendance_min_sessions: int = _setting(doc="counted central sessions (present or absent) before the attendance "
+                                                "rate applies", minimum=1)
+    inspection_share_min: float = _setting(doc="a branch with a smaller share of its members' notebooks checked in "
+                                               "the phase is flagged ...", minimum=0, maximum=1)
+    inspection_days_before_end: int = _setting(doc="... in the last this many days of the phase", minimum=0)
+    opinions_due_phase: int = _setting(doc="opinions are due by the end of this phase (1 is the first)", minimum=1)
+
+
+@dataclass(frozen=True)
+class Levels(_Section):
+    urge_after_weeks: int = _setting(doc="a flag still open this many weeks after it was first raised is urged "
+                                         "(督促)", minimum=0)
+    escalate_after_weeks: int = _setting(doc="... and escalated (重点督办) after this many", minimum=0)
+    urge_at_once: tuple[str, ...] = _setting(doc="rule codes (or code:variant) urged from the day they are raised")
 
 
 @dataclass(frozen=True)
@@ -196,6 +252,7 @@ class Rules(_Section):
 
     campaign: CampaignRules = _setting(doc="the campaign")
     thresholds: Thresholds = _setting(doc="when a member or a branch falls behind")
+    levels: Levels = _setting(doc="how hard a flag is pushed: 提示, 督促, 重点督办")
     limits: Limits = _setting(doc="what BranchBook agrees to open")
 
     def threshold(self, name: str) -> Any:
@@ -366,7 +423,7 @@ def _rows(cls: type, prefix: str, with_defaults: bool) -> Iterator[str]:
             continue
         default = f" | {_default_text(item)}" if with_defaults else ""
         yield f"| `{path}`{default} | {item.metadata['doc']} |"
-        if section:  # an optional section (mail.imap): null, or its own keys
+        if section and not item.metadata.get("partial"):  # an optional section (mail.imap): null, or its own keys
             yield from _rows(section, f"{path}.", with_defaults)
 
 
@@ -388,7 +445,7 @@ def setting_paths(cls: type = Settings, prefix: str = "") -> list[str]:
         path = f"{prefix}{_key(item)}"
         paths.append(path)
         section, _ = _sections(hints[item.name])
-        if section:
+        if section and not item.metadata.get("partial"):
             paths += setting_paths(section, f"{path}.")
     return paths
 

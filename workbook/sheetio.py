@@ -49,6 +49,11 @@ class SheetRead:
     # The distinct values of columns as read (those of system fields are not gathered): parse them once.
     _distinct: dict[str, set[Any]] = field(default_factory=dict, repr=False)
 
+    def set_column(self, key: str, values: list[Any]) -> None:
+        """A column's raw values replaced (a check completed them: checks/yearless.py); its distinct values go."""
+        self.cells[key] = values
+        self._distinct.pop(key, None)
+
     def distinct(self, key: str) -> set[Any] | None:
         """The distinct raw values of a column, when reading gathered them."""
         return self._distinct.get(key)

@@ -7,12 +7,16 @@ from typing import Any
 
 from .cells import as_day
 from .checks.attendance import check_credited_hours, check_daily_hours, check_grid
+from .checks.empty import check_not_empty
 from .checks.formulas import check_uncalculated
-from .checks.keys import check_duplicates, check_references, check_roster_members
+from .checks.inspections import check_fix_deadlines
+from .checks.keys import check_duplicates, check_references
 from .checks.return_meta import check_meta
+from .checks.roster_ids import check_roster_members
 from .checks.structure import book_language, check_headers, check_sheet_set
 from .checks.values import ParsedColumns, ParsedRow, check_columns, check_values
 from .checks.week import check_dates_in_week
+from .checks.yearless import complete_dates
 from .fastread import open_sheets, wait_parsed
 from .findings import Finding, Report
 from .return_reader import ReturnRead, is_return, read_return
@@ -62,7 +66,7 @@ def _validate_master(sheets, lang: str, schemas: Schemas | None) -> Report:
                  if session and hours}
         label = schemas.sheet("attendance").field("hours").label(lang)
         findings += check_credited_hours(reads["attendance"], parsed["attendance"], hours, label)
-    return Report("master", findings, stats)
+    return Report("master", findings, stats, sheet_order=[ws.title for ws in sheets]).tidy()
 
 
 def _values(rows: ParsedColumns, key: str) -> set:
@@ -85,21 +89,23 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None) ->
     data = read_return(sheets, schemas)
     layout = schemas.returns
     # A missing metadata sheet is reported as meta-missing; a missing guide costs nothing.
-    optional = [s.names for s in layout.sheets if s.kind in ("meta", "guide")]
-    required = [s.names for s in layout.sheets if s.kind not in ("meta", "guide")]
+    optional = [s.names for s in layout.sheets if s.kind in ("meta", "guide") or s.optional]
+    required = [s.names for s in layout.sheets if s.kind not in ("meta", "guide") and not s.optional]
     findings: list[Finding] = list(check_sheet_set(data.titles, required, lang, optional))
     book_lang = book_language(data.titles, [s.names for s in layout.sheets])
     parsed: dict[str, list[ParsedRow]] = {}
+    week = _week(data.meta)
     for key, read in data.tables.items():
         sheet = layout.sheet(key)
         findings += check_headers(read, sheet.fields, lang, book_lang)
+        if week and sheet.kind == "records":
+            findings += complete_dates(read, sheet, *week, lang)
         rows, problems = check_values(read, sheet.fields, lang)
         parsed[key] = rows
         findings += problems
     roster_records = [r for _, r in parsed.get("roster", [])]
     findings += check_meta(data.meta, roster_records, layout.template_version, data.tables["roster"].title)
-    roster = {r["member_id"] for r in roster_records if r.get("member_id")}
-    week = _week(data.meta)
+    roster = {r["member_id"]: r.get("name") or "" for r in roster_records if r.get("member_id")}
     for sheet in layout.sheets:
         if sheet.kind != "records":
             continue
@@ -111,15 +117,22 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None) ->
             findings += check_roster_members(read, rows, roster, labels["member_id"])
         if week:
             findings += check_dates_in_week(read, rows, sheet, *week, lang)
+        if sheet.key == "inspections":
+            findings += check_fix_deadlines(read, rows, sheet, lang)
     declared = {r["session_no"] for _, r in parsed["sessions"] if r.get("session_no")}
     status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=layout.sheet("attendance").codes)
     statuses, problems = check_grid(data.grid, status, declared, lang)
     findings += problems
     findings += check_daily_hours(parsed["sessions"], statuses, data.tables["selfstudy"], parsed["selfstudy"], lang)
+    findings += check_not_empty(parsed, statuses, [s.key for s in layout.sheets if s.kind == "records"])
     parsed["attendance"] = statuses  # type: ignore[assignment]
+    if week:  # a date's example is a day of the return's own week
+        for finding in findings:
+            if finding.params.get("type") == "date":
+                finding.params["example"] = week[0].isoformat()
     stats = {key: len(rows) for key, rows in parsed.items()}
     meta = {k: v for k, v in (data.meta or {}).items()}
-    return Report("return", findings, stats, meta), data, parsed
+    return Report("return", findings, stats, meta, sheet_order=list(data.titles)).tidy(), data, parsed
 
 
 def validate_sheets(sheets, lang: str = "zh", schemas: Schemas | None = None) -> Report:
@@ -144,4 +157,5 @@ def validate_path(path: Path, lang: str = "zh", schemas: Schemas | None = None) 
     wait_parsed(sheets)  # a sheet that cannot be parsed makes the file unreadable, read or not
     if report.kind == "return":  # a master is ours, written with values only
         report.findings[:0] = check_uncalculated(Path(path))
+        report.tidy()
     return report

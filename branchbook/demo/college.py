@@ -68,6 +68,7 @@ COLLEGE_SESSIONS = [
     (2, 4, "film", N_("Film: Raging Waves"), 2.5),
 ]
 READER = N_("The campaign reader")
+READER_REPORT = N_("Studied the reader's first part; notes on the thinking questions enclosed.")
 BRANCH_SESSION_TOPICS = [
     ("central", N_("Studying the campaign reader"), 3),
     ("group", N_("Party group discussion: the 16th Congress report"), 2),
@@ -127,7 +128,7 @@ def demo_tables(lang: str = "zh") -> dict[str, list[dict[str, Any]]]:
         "phases": [{**p, "name": _spelt(p["name"], lang)} for p in PHASES],
         "committee": [{**c, "name": _spelt(c["name"], lang)} for c in COMMITTEE], "branches": branches,
         "members": members,
-        "sessions": [], "attendance": [], "selfstudy": [], "inspections": [], "opinions": [],
+        "sessions": [], "attendance": [], "selfstudy": [], "inspections": [], "opinions": [], "reports": [],
         "returns": [], "flags": [],
     }
     _history(rng, tables, lang)
@@ -164,6 +165,11 @@ def _history(rng: random.Random, tables: dict[str, list[dict[str, Any]]], lang: 
                         "member_id": member["member_id"], "date": day + timedelta(days=1),
                         "hours": rng.choice((3, 4, 5)), "material": say(lang, READER),
                         "source_return": return_id})
+            if week == 2 and branch["branch_id"] == "B02":  # one member away wrote in; the other has not
+                away = [m for m in roster if m["away"] == "yes"][0]
+                tables["reports"].append({"member_id": away["member_id"], "date": day + timedelta(days=1),
+                                          "channel": "letter", "summary": say(lang, READER_REPORT),
+                                          "source_return": return_id})
             tables["returns"].append({
                 "receipt_id": f"demo-{return_id}", "return_id": return_id, "branch_id": branch["branch_id"], "week": week,
                 "summary": say(lang, "This week: {topic}; the members took an active part.", topic=say(lang, topic)),
@@ -186,6 +192,6 @@ def _attend(rng: random.Random, tables: dict, members: list[dict], session_id: s
 
 def _status(rng: random.Random, member: dict[str, Any]) -> str:
     if member["away"] == "yes":
-        return "excused"
+        return "away"
     roll = rng.random()
     return "present" if roll < 0.88 else ("excused" if roll < 0.95 else "absent")

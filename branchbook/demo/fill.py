@@ -10,7 +10,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from ..workbook.cells import put
-from ..workbook.i18n import Domain
+from ..workbook.i18n import N_, Domain
 from ..workbook.return_template import GRID_FIRST_COLUMN
 from ..workbook.schema import Schemas, load_schemas
 from .college import READER
@@ -24,6 +24,9 @@ class Secretary:
 
     diligence: float = 0.9  # chance a member studies on his own this week
     mistakes: tuple[str, ...] = ()  # bad-status | date-outside-week | too-many-hours
+    summary: str = N_("One centralised study and one organisation-life meeting this week; members wrote up their "
+                      "thoughts on the questions.")  # her 本周概况 (a message: the demo speaks its HOME's language)
+    problems: str = N_("A few members studied little on their own: their lab work is heavy.")  # her 存在问题
 
 
 def _meta(wb, schemas: Schemas, lang: str) -> dict:
@@ -55,7 +58,9 @@ def fill_return(path: Path, secretary: Secretary, seed: int, lang: str = "zh", s
         for offset in range(len(sessions)):
             roll = rng.random()
             status = "present" if roll < 0.85 else ("excused" if roll < 0.93 else "absent")
-            grid.cell(row=row, column=GRID_FIRST_COLUMN + offset, value=codes["attendance_status"].label(status, lang))
+            cell = grid.cell(row=row, column=GRID_FIRST_COLUMN + offset)
+            if cell.value is None:  # a member away is pre-filled 请假(在外); she leaves that as it is
+                cell.value = codes["attendance_status"].label(status, lang)
     if "bad-status" in secretary.mistakes:
         grid.cell(row=3, column=GRID_FIRST_COLUMN, value=say(lang, "Presnet"))  # a typo of 出席 / Present
     study_row = 2
@@ -78,8 +83,6 @@ def fill_return(path: Path, secretary: Secretary, seed: int, lang: str = "zh", s
         values = (member, start + timedelta(days=3), rng.choice((2, 3, 3, 4, 5)), say(lang, "A forum and talks one to one"))
         for column, value in enumerate(values, 1):
             put(sheet["opinions"].cell(row=row, column=column), value)
-    sheet["summary"].cell(row=1, column=2, value=say(lang, "One centralised study and one organisation-life meeting this "
-                                                           "week; members wrote up their thoughts on the questions."))
-    sheet["summary"].cell(row=2, column=2, value=say(lang, "A few members studied little on their own: their lab work is "
-                                                           "heavy."))
+    sheet["summary"].cell(row=1, column=2, value=say(lang, secretary.summary))
+    sheet["summary"].cell(row=2, column=2, value=say(lang, secretary.problems))
     wb.save(path)

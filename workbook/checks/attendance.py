@@ -8,7 +8,7 @@ from typing import Any
 
 from ..cells import BadValue, column_letter, is_blank, parse
 from ..findings import Finding
-from ..i18n import Domain
+from ..i18n import LANGS, Domain, Named
 from ..return_reader import GridRead
 from ..schema import Field
 from ..sheetio import SheetRead
@@ -17,6 +17,7 @@ from .values import ParsedColumns, ParsedRow, value_finding
 say = Domain("checks")
 
 MAX_HOURS_A_DAY = 12
+AWAY = "away"  # codes.yaml attendance_status: 请假(在外), pre-filled for a member away on training
 
 
 def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> tuple[dict, list[Finding]]:
@@ -29,18 +30,21 @@ def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> 
             column = grid.session_columns[session]
             if is_blank(raw):
                 continue
-            used.setdefault(session, number)
             try:
                 statuses[(member, session)] = parse(status, raw)
+                if statuses[(member, session)] == AWAY:
+                    continue  # pre-filled in every column for a member away: says nothing of sessions not held
             except BadValue:
                 finding = value_finding("enum", grid.title, number, column, status, raw, lang)
                 finding.column_label = session
                 findings.append(finding)
+            used.setdefault(session, number)
     for session, first_row in sorted(used.items()):
         if session not in declared:
             findings.append(Finding("unknown-session", sheet=grid.title, row=first_row,
                                     column=column_letter(grid.session_columns[session]),
                                     params={"session": session}))
+    choices = Named({lang: "/".join(status.codes.labels(lang)) for lang in LANGS}) if status.codes else ""
     for session in sorted(declared):
         if session not in grid.session_columns:
             continue
@@ -48,7 +52,7 @@ def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> 
             if is_blank(cells.get(session)):
                 findings.append(Finding("status-blank", sheet=grid.title, row=number,
                                         column=column_letter(grid.session_columns[session]),
-                                        column_label=session, params={"session": session}))
+                                        column_label=session, params={"session": session, "choices": choices}))
     return statuses, findings
 
 
@@ -69,7 +73,7 @@ def check_daily_hours(sessions: list[ParsedRow], statuses: dict[tuple[str, str],
         if totals[key] > MAX_HOURS_A_DAY:
             yield Finding("hours-total", sheet=study.title, row=row,
                           column=column_letter(study.columns.get("hours", 1)), value=record["hours"],
-                          params={"detail": say.later("{member} has {hours} hours on {day}, over {limit} a day.",
+                          params={"detail": say.later("{member} has {hours} hours on {day}, over {limit} a day: correct the hours or the date.",
                                                       member=key[0], day=key[1], hours=f"{totals[key]:g}",
                                                       limit=MAX_HOURS_A_DAY)})
 
@@ -96,5 +100,5 @@ def check_credited_hours(attendance: SheetRead, rows: list[ParsedRow], session_h
         if limit is not None and credited is not None and credited > limit:
             yield Finding("hours-total", sheet=attendance.title, row=row,
                           column=column_letter(attendance.columns["hours"]), column_label=label, value=credited,
-                          params={"detail": say.later("{credited} hours credited, more than the session's {limit}.",
+                          params={"detail": say.later("{credited} hours credited, more than the session's {limit}: credit {limit} at most.",
                                                       credited=f"{credited:g}", limit=f"{limit:g}")})

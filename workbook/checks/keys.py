@@ -1,4 +1,4 @@
-"""Keys: no duplicate primary keys in a sheet; references resolve (master) or stay in the roster (return)."""
+"""Keys: no duplicate primary keys in a sheet; references resolve (master). A return's member IDs: roster_ids.py."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -70,13 +70,3 @@ def check_references(read: SheetRead, parsed: list[ParsedRow], sheet: SheetSchem
                               column=column_letter(read.columns[field_key]),
                               column_label=sheet.field(field_key).label(lang), value=value,
                               params={"target": Named(dict(zip(LANGS, target_names[fk.sheet])))})
-
-
-def check_roster_members(read: SheetRead, parsed: list[ParsedRow], roster: set[str], label: str) -> Iterator[Finding]:
-    if "member_id" not in read.columns:
-        return
-    for number, record in parsed:
-        member = record.get("member_id")
-        if member is not None and member not in roster:
-            yield Finding("unknown-member", sheet=read.title, row=number,
-                          column=column_letter(read.columns["member_id"]), column_label=label, value=member)

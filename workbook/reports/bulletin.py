@@ -1,203 +1,322 @@
-"""The weekly bulletin (简报) for the expanded committee meeting: headline figures, a table of the
-branches, the charts, who has not returned, who falls behind by liaison, and what changed since
-last week. Editable docx by default; html, or pdf through LibreOffice."""
+"""The weekly bulletin (简报) for the expanded committee meeting (docs/design.md, "The bulletin").
+
+An issue (第N期) with its date and editor; the week's headline figures, each worded in full ("studied
+17.0 hours on average, 19.6 due by then, 2.6 short"); a table of the branches that fits an A4 page; the
+week's charts; each branch's own 本周概况 and 存在问题, quoted; what changed since the last issue, by
+level. No member is named: the lists of members go to the secretaries and the liaisons (reminders.py).
+The words and figures are made here; bulletin_docx.py and bulletin_html.py lay them out.
+"""
 from __future__ import annotations
 
-import base64
-import html
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
-from datetime import date
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from pathlib import Path
 
 from ..calendar import Campaign
 from ..errors import UserError
-from ..flags import day_words, study_targets
+from ..flags import Facts, Flag, compute_flags, day_words, rule_title, study_targets
 from ..i18n import N_, Domain
-from ..schema import load_schemas
-from .charts import CHART_TITLES, hours_chart, trend_chart
-from .progress import Progress, compute_progress, previous
-from .reminders import semicolons
+from ..return_states import ReturnState
+from ..schema import Schemas, load_schemas
+from .charts import hours_chart, trend_chart
+from .figures import hours_words, long_date
+from .flag_view import (
+    LEVELS,
+    STATES,
+    Changes,
+    compare,
+    level_of,
+    level_words,
+    received,
+    return_state,
+    sent_back,
+    snapshot,
+    state_words,
+)
+from .issues import Issue
+from .progress import BranchProgress, Progress, compute_progress
 
 say = Domain("reports")
-NO_LIAISON = N_("(no liaison named)")
-TABLE_HEADER = [N_("Branch"), N_("Liaison"), N_("Party members"), N_("Return this week"), N_("Avg hours"),
-                N_("On target"), N_("Attendance"), N_("Notebooks checked/passed"), N_("Flags")]
-RETURNED = (N_("yes"), N_("missing"))  # this week's return, as the dashboard says it
-HEADINGS = {"headline": N_("1. This week"), "table": N_("2. Progress by branch"),
-            "missing": N_("3. Branches that have not returned"),
-            "laggards": N_("4. Members to follow up (by liaison)"), "changes": N_("5. Compared with last week")}
-HTML_LANG = {"zh": "zh-CN", "en": "en"}
-# The docx's fonts by language (Chinese text in 宋体 and 黑体; English keeps Word's own).
-DOCX_FONTS = {"zh": {"Normal": "宋体", "Title": "黑体", "Heading 1": "黑体", "Heading 2": "黑体"}}
+TABLE_HEADER = [N_("Branch"), N_("Liaison"), N_("Members"), N_("This week's return"), N_("Hours studied (average)"),
+                N_("Hours due"), N_("On schedule"), N_("Attendance"), N_("Notebooks checked/passed"), N_("Flags")]
+LEVEL_HEADER, OPEN_HEADER = N_("Level"), N_("Open now")  # the changes table: a level, its states, open now
+HEADINGS = {"headline": N_("1. Headline figures"), "table": N_("2. Progress by branch"),
+            "charts": N_("3. Charts of the week"), "notes": N_("4. In the branches' own words"),
+            "changes": N_("5. Since the last issue"), "changes-first": N_("5. Compared with the week before")}
+FIGURES = ("received", "hours", "due", "flags")  # what an issue remembers of its headline, for the next one
+# Members on schedule, and (True) the members with no study record yet when there are any.
+ON_SCHEDULE = {False: N_("On schedule: {on_target} of the {measured} members with study records ({share:.0%})."),
+               True: N_("On schedule: {on_target} of the {measured} members with study records ({share:.0%}); "
+                        "{unmeasured} members have no record yet.")}
+# The college's hours: over the branches whose returns are in to the week's end; (True) when some are not.
+STUDY = {False: N_("Study hours, from the records up to {cutoff}: the {members} members of the {branches} branches, "
+                   "{hours}. The campaign's target is {target:g} hours."),
+         True: N_("Study hours, from the records up to {cutoff}: the {members} members of the {branches} branches whose "
+                  "returns are in, {hours}; the other {others} branches are measured to their last return (table, "
+                  "marked *). The campaign's target is {target:g} hours.")}
+TABLE_NOTE = {False: N_("Hours count the records up to {cutoff}; “hours due” is what the target asks by that day; "
+                        "“on schedule” is the share of the members with study records who have studied the hours "
+                        "due; flags are those open on {date}."),
+              True: N_("Hours count the records up to {cutoff}; {mark} a branch whose return is not in, measured to "
+                       "the end of the last week it returned; “hours due” is what the target asks by the day "
+                       "measured to; “on schedule” is the share of the members with study records who have "
+                       "studied the hours due; flags are those open on {date}.")}
+LAGGING = "*"  # marks the figures of a branch measured to an earlier day than the week's end
+
+
+@dataclass
+class BranchNote:
+    """A branch's own words for the week, as its return gave them."""
+
+    heading: str
+    summary: str
+    problems: str | None  # None: the return is not in (summary then says why)
 
 
 @dataclass
 class Bulletin:
+    number: int
     week: int
     title: str
-    subtitle: str
+    issue_line: str  # 第N期
+    editor_line: str
+    date_line: str
     headline: list[str]
     table: list[list[str]]
-    missing: list[str]
-    laggards: dict[str, list[str]]  # liaison -> lines
+    table_note: str
+    notes: list[BranchNote]
+    changes_intro: str
     changes: list[str]
+    changes_table: list[list[str]]  # one row per level: new, continuing, cleared, open now
     charts: dict[str, bytes] = field(default_factory=dict)
-    lang: str = "zh"  # the language of its words
+    lang: str = "zh"
+    issue: Issue | None = None  # what the ledger keeps of this issue
+    first: bool = True  # no issue before it: changes are against the week before
+
+    def headings(self) -> dict[str, str]:
+        keys = {key: message for key, message in HEADINGS.items() if key != "changes-first"}
+        if self.first:
+            keys["changes"] = HEADINGS["changes-first"]
+        return {key: say(self.lang, message) for key, message in keys.items()}
+
+    def header(self, which: str = "table") -> list[str]:
+        if which == "table":
+            return [say(self.lang, text) for text in TABLE_HEADER]
+        return [say(self.lang, LEVEL_HEADER), *(state_words(self.lang, s) for s in STATES), say(self.lang, OPEN_HEADER)]
+
+    def text(self) -> str:
+        """Every word of the bulletin but the charts', in reading order (for tests and search)."""
+        parts = [self.title, self.issue_line, self.editor_line, self.date_line, *self.headline,
+                 *(" ".join(row) for row in self.table), self.table_note]
+        for note in self.notes:
+            parts += [note.heading, note.summary, note.problems or ""]
+        parts += [self.changes_intro, *self.changes, *(" ".join(row) for row in self.changes_table)]
+        return "\n".join(part for part in parts if part)
 
 
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
+def _counted(lang: str, counts: Counter, words) -> str:
+    return say(lang, ", ").join(say(lang, "{what} {count}", what=words(code), count=count)
+                                for code, count in counts.most_common())
 
 
-def _totals(progress: Progress) -> dict[str, float]:
-    members = sum(b.members for b in progress.branches) or 1
+@dataclass
+class Measured:
+    """Each branch's hours measured to the last day its returns are known for (Facts.cutoff), at most the end
+    of the report week: a branch whose return is not in is measured to its last return, not held short for a
+    week it has not reported (issue 12)."""
+
+    week_end: date
+    branches: dict[str, tuple[BranchProgress | None, date | None]]  # branch -> (its figures, the day measured to)
+
+    @classmethod
+    def of(cls, tables: dict, facts: Facts, week_end: date, schemas: Schemas) -> Measured:
+        days = {bid: min(day, week_end) if day else None for bid, day in facts.cutoff.items()}
+        at = {day: {b.branch_id: b for b in compute_progress(tables, day, schemas, flags=[]).branches}
+              for day in set(days.values()) if day}
+        return cls(week_end, {bid: (at[day][bid] if day else None, day) for bid, day in days.items()})
+
+    def complete(self) -> list[BranchProgress]:
+        """The branches known to the end of the week."""
+        return [b for b, day in self.branches.values() if b is not None and day == self.week_end]
+
+    def cells(self, branch_id: str) -> list[str]:
+        """Hours studied, hours due, share on schedule; marked when measured to an earlier day."""
+        figures, day = self.branches.get(branch_id, (None, None))
+        if figures is None:
+            return ["—", "—", "—"]
+        mark = "" if day == self.week_end else LAGGING
+        share = "—" if figures.on_target_share is None else f"{figures.on_target_share:.0%}"
+        return [f"{figures.average_hours:.1f}{mark}", f"{figures.expected_hours:.1f}{mark}", share]
+
+    def lagging(self) -> int:
+        return sum(day != self.week_end for _, day in self.branches.values())
+
+
+def _college_figures(progress: Progress, measured: Measured) -> dict[str, float]:
+    complete = measured.complete()
+    members = sum(b.members for b in complete)
     return {
-        "returned": sum(b.returned_this_week for b in progress.branches),
-        "hours": sum(b.average_hours * b.members for b in progress.branches) / members,
+        "members": members,
+        "hours": sum(b.average_hours * b.members for b in complete) / members if members else 0.0,
+        "due": max((b.expected_hours for b in complete), default=0.0),
         "flags": len(progress.flags),
-        "behind": len({f.subject_id for f in progress.flags if f.subject_kind == "member"}),
     }
 
 
-def build_bulletin(tables: dict[str, list[dict]], as_of: date, college: str | None = None,
-                   lang: str = "zh") -> Bulletin:
-    """The bulletin in `lang`; `college` as the settings name it (None: "the college" in `lang`)."""
-    progress = compute_progress(tables, as_of)
-    before = previous(tables, progress)
-    now, then = _totals(progress), _totals(before)
-    expected = max((b.expected_hours for b in progress.branches), default=0)
+def _headline(lang: str, progress: Progress, measured: Measured, states: dict[str, ReturnState],
+              target: float) -> list[str]:
+    figures = _college_figures(progress, measured)
+    counts = Counter(state.state for state in states.values())
     rated = [b.attendance_rate for b in progress.branches if b.attendance_rate is not None]
-    target = sum(hours for _, hours in study_targets(Campaign.from_records(tables.get("phases", [])),
-                                                     load_schemas().rules))
-    headline = [
-        say(lang, "Week {week} ({start}–{end}): {returned} of {branches} branches returned, {missing} missing.",
+    with_records = sum(b.measured for b in measured.complete())
+    on_target = sum(b.on_target for b in measured.complete())
+    levels = Counter(level_of(f) for f in progress.flags)
+    flagged_members = len({f.subject_id for f in progress.flags if f.subject_kind == "member"})
+    flagged_branches = len({f.subject_id for f in progress.flags if f.subject_kind == "branch"})
+    lines = [
+        say(lang, "Week {week} ({start}–{end}): {received} of {branches} branches sent their return ({late} of them "
+                  "late); {rejected} sent back for correction; {missing} not received.",
             week=progress.week, start=day_words(lang, progress.week_start), end=day_words(lang, progress.week_end),
-            returned=now["returned"], branches=len(progress.branches), missing=len(progress.missing)),
-        say(lang, "Average study hours across the college {hours:.1f}, {expected:.1f} due by now (target for the "
-                  "campaign {target:g} hours); attendance at central sessions by branch {lowest:.0%}–{highest:.0%}.",
-            hours=now["hours"], expected=expected, target=target, lowest=min(rated, default=0),
-            highest=max(rated, default=0)),
-        say(lang, "Flags: {flags}; members concerned: {behind}.", flags=now["flags"], behind=now["behind"]),
+            received=sum(received(state) for state in states.values()), branches=len(progress.branches),
+            late=counts["late"], rejected=sum(sent_back(state) for state in states.values()), missing=counts["missing"]),
+        say(lang, STUDY[bool(measured.lagging())], cutoff=day_words(lang, measured.week_end),
+            members=int(figures["members"]), branches=len(measured.complete()), others=measured.lagging(),
+            hours=hours_words(lang, figures["hours"], figures["due"]), target=target),
+        say(lang, ON_SCHEDULE[bool(int(figures["members"]) - with_records)], on_target=on_target,
+            measured=with_records, share=on_target / with_records if with_records else 0,
+            unmeasured=int(figures["members"]) - with_records),
     ]
-    yes, no = (say(lang, word) for word in RETURNED)
-    table = [[b.name, b.liaison or "—", str(b.members), yes if b.returned_this_week else no,
-              f"{b.average_hours:.1f}", _percent(b.on_target_share), _percent(b.attendance_rate),
-              f"{b.inspected}/{b.passed}", str(b.flags)] for b in progress.branches]
-    laggards: dict[str, list[str]] = {}
-    by_member: dict[tuple[str, str, str], list] = {}
-    no_liaison = say(lang, NO_LIAISON)
-    for flag in progress.flags:
-        if flag.subject_kind == "member":
-            by_member.setdefault((flag.liaison or no_liaison, flag.branch, flag.name), []).append(flag)
-    for (liaison, branch, name), flags in sorted(by_member.items()):
-        rules = say(lang, ", ").join(f.title(lang) for f in flags)
-        line = say(lang, "{branch} {name}: {rules}", branch=branch, name=name, rules=rules)
-        needs = semicolons(lang, [f.shortfall(lang) for f in flags if f.shortfall(lang)])
-        laggards.setdefault(liaison, []).append(say(lang, "{line} ({needs})", line=line, needs=needs) if needs else line)
-    changes = [
-        say(lang, "Returns: {now} branches this week, {then} last week.", now=now["returned"], then=then["returned"]),
-        say(lang, "Average hours: {then:.1f} → {now:.1f} ({gain:+.1f}).", then=then["hours"], now=now["hours"],
-            gain=now["hours"] - then["hours"]),
-        say(lang, "Flags: {then} → {now} ({change:+d}); members concerned: {then_behind} → {now_behind}.",
-            then=then["flags"], now=now["flags"], change=now["flags"] - then["flags"], then_behind=then["behind"],
-            now_behind=now["behind"]),
-    ]
+    if rated:
+        lines.append(say(lang, "Attendance at centralised sessions (leave not counted): {lowest:.0%} to {highest:.0%} "
+                               "by branch.", lowest=min(rated), highest=max(rated)))
+    lines.append(say(lang, "Reading notebooks: {inspected} members checked, {passed} passed; notebook fixes overdue: "
+                           "{overdue}.", inspected=sum(b.inspected for b in progress.branches),
+                     passed=sum(b.passed for b in progress.branches), overdue=sum(b.overdue for b in progress.branches)))
+    if progress.flags:
+        lines.append(say(lang, "Open flags: {total} ({levels}), concerning {members} members and {branches} "
+                               "branches.", total=len(progress.flags), members=flagged_members,
+                         branches=flagged_branches,
+                         levels=_counted(lang, Counter({lv: levels[lv] for lv in LEVELS if levels[lv]}),
+                                         lambda lv: level_words(lang, lv))))
+    else:
+        lines.append(say(lang, "No open flags."))
+    return lines
+
+
+def _row(lang: str, branch: BranchProgress, measured: Measured, state: ReturnState) -> list[str]:
+    rate = "—" if branch.attendance_rate is None else f"{branch.attendance_rate:.0%}"
+    return [branch.name, branch.liaison or "—", str(branch.members), state.word(lang), *measured.cells(branch.branch_id),
+            rate, f"{branch.inspected}/{branch.passed}", str(branch.flags)]
+
+
+def _notes(lang: str, tables: dict, progress: Progress, states: dict[str, ReturnState]) -> list[BranchNote]:
+    merged = {r.get("branch_id"): r for r in tables.get("returns", [])
+              if r.get("week") == progress.week and r.get("result") == "merged"}
+    notes = []
+    for branch in progress.branches:
+        state = states[branch.branch_id]
+        heading = say(lang, "{branch} (week {week}'s return: {state})", branch=branch.name, week=progress.week,
+                      state=state.word(lang))
+        merged_return = merged.get(branch.branch_id)
+        if merged_return is None:
+            why = (N_("The return was sent back for correction; its words will be quoted once it is merged.")
+                   if sent_back(state) else N_("No return this week: nothing to quote."))
+            notes.append(BranchNote(heading, say(lang, why), None))
+            continue
+        notes.append(BranchNote(heading, _quoted(lang, QUOTED["summary"], merged_return.get("summary")),
+                                _quoted(lang, QUOTED["problems"], merged_return.get("problems"))))
+    return notes
+
+
+# The return's two fields, quoted as written; a field left blank is said to be so.
+QUOTED = {"summary": (N_("Summary of the week: “{text}”"), N_("Summary of the week: not filled in.")),
+          "problems": (N_("Problems: “{text}”"), N_("Problems: not filled in."))}
+
+
+def _quoted(lang: str, messages: tuple[str, str], text: str | None) -> str:
+    quoted, blank = messages
+    return say(lang, quoted, text=str(text).strip()) if (text or "").strip() else say(lang, blank)
+
+
+def _changes(lang: str, progress: Progress, figures: dict[str, float], before: Issue | None,
+             baseline: dict[str, dict[str, str]], baseline_day: date) -> tuple[str, list[str], list[list[str]]]:
+    changes: Changes = compare(progress.flags, baseline)
+    lines = []
+    if before is None:
+        intro = say(lang, "This is the first issue: its flags are compared with those of the week before ({date}).",
+                    date=day_words(lang, baseline_day))
+    else:
+        intro = say(lang, "Compared with issue {number} (week {week}, {date}):", number=before.number,
+                    week=before.week, date=day_words(lang, before.as_of))
+        then = before.figures
+        if "received" in then:
+            lines.append(say(lang, "Returns received: {now} branches in this issue, {then} in the last.",
+                             now=int(figures["received"]), then=int(then["received"])))
+        if "hours" in then:
+            change = figures["hours"] - then["hours"]
+            message = (N_("Hours studied on average: {now:.1f} in this issue, {then:.1f} in the last, {change:.1f} more.")
+                       if change >= 0 else
+                       N_("Hours studied on average: {now:.1f} in this issue, {then:.1f} in the last, {change:.1f} "
+                          "fewer (members who joined later count from their start)."))
+            lines.append(say(lang, message, now=figures["hours"], then=then["hours"], change=abs(change)))
+    for state in STATES:
+        counts = changes.by_rule[state]
+        if counts:
+            lines.append(say(lang, "{state}: {count} ({rules}).", state=state_words(lang, state),
+                             count=sum(counts.values()), rules=_counted(lang, counts, lambda r: rule_title(lang, r))))
+    if not any(changes.by_rule.values()):
+        lines.append(say(lang, "No flag then or now."))
+    table = [[level_words(lang, level), *(str(changes.by_level[level][state]) for state in STATES),
+              str(changes.open_now[level])] for level in LEVELS]
+    return intro, lines, table
+
+
+def build_bulletin(tables: dict[str, list[dict]], as_of: date, college: str | None = None, lang: str = "zh", *,
+                   number: int = 1, editor: str | None = None, before: Issue | None = None,
+                   flags: list[Flag] | None = None, schemas: Schemas | None = None) -> Bulletin:
+    """Issue `number` of the bulletin as of a day, in `lang`; `before`, the issue it follows (None: the first).
+
+    `college` and `editor` as the settings name them (None: "the college", "the Party committee office");
+    `flags`, the open flags with their levels (flag_view.with_levels; None: as the rules raise them, at 提示)."""
+    schemas = schemas or load_schemas()
+    facts = Facts(tables, as_of, schemas)
+    progress = compute_progress(tables, as_of, schemas, flags=flags, facts=facts)
+    # Hours are measured to the end of the report week at most: no return can carry a later day (issue 12).
+    measured = Measured.of(tables, facts, progress.week_end, schemas)
+    states = {b.branch_id: return_state(tables, b.branch_id, progress.week, as_of, schemas) for b in progress.branches}
+    target = sum(hours for _, hours in study_targets(Campaign.from_records(tables.get("phases", [])), schemas.rules))
+    figures = _college_figures(progress, measured)
+    figures["received"] = sum(received(state) for state in states.values())
+    if before is None:
+        baseline_day = as_of - timedelta(days=7)
+        baseline = snapshot(compute_flags(tables, baseline_day, schemas))
+    else:
+        baseline_day, baseline = before.as_of, before.flags
+    intro, change_lines, change_table = _changes(lang, progress, figures, before, baseline, baseline_day)
     college = college or say(lang, "The college")
     return Bulletin(
-        week=progress.week,
+        number=number, week=progress.week,
         title=say(lang, "{college}: bulletin of the campaign to preserve the advanced nature of Party members",
                   college=college),
-        subtitle=say(lang, "Week {week}, as of {date} {year}", week=progress.week, date=day_words(lang, as_of),
-                     year=as_of.year, month=as_of.month, day=as_of.day),
-        headline=headline, table=table, missing=[b.name for b in progress.missing], laggards=laggards,
-        changes=changes, charts={"hours": hours_chart(progress, lang), "trend": trend_chart(progress, lang)},
-        lang=lang,
+        issue_line=say(lang, "Issue {number}", number=number),
+        editor_line=say(lang, "Edited by {editor}", editor=editor or say(lang, "the Party committee office")),
+        date_line=long_date(lang, as_of),
+        headline=_headline(lang, progress, measured, states, target),
+        table=[_row(lang, b, measured, states[b.branch_id]) for b in progress.branches],
+        table_note=say(lang, TABLE_NOTE[bool(measured.lagging())], cutoff=day_words(lang, measured.week_end),
+                       date=day_words(lang, as_of), mark=LAGGING),
+        notes=_notes(lang, tables, progress, states),
+        changes_intro=intro, changes=change_lines, changes_table=change_table,
+        charts={"hours": hours_chart(replace(progress, branches=[b for b, _ in measured.branches.values() if b]), lang),
+                "trend": trend_chart(progress, lang)},
+        lang=lang, first=before is None,
+        issue=Issue(number, progress.week, as_of, {k: round(figures[k], 2) for k in FIGURES},
+                    snapshot(progress.flags)),
     )
-
-
-def write_docx(bulletin: Bulletin, path: Path) -> Path:
-    import io
-
-    from docx import Document
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
-
-    lang = bulletin.lang
-    heading = {key: say(lang, message) for key, message in HEADINGS.items()}
-    document = Document()
-    for style_name, font in DOCX_FONTS.get(bulletin.lang, {}).items():
-        style = document.styles[style_name]
-        style.font.name = font
-        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
-    document.styles["Normal"].font.size = Pt(11)
-    document.add_heading(bulletin.title, level=0)
-    document.add_paragraph(bulletin.subtitle)
-    document.add_heading(heading["headline"], level=1)
-    for line in bulletin.headline:
-        document.add_paragraph(line, style="List Bullet")
-    document.add_heading(heading["table"], level=1)
-    grid = document.add_table(rows=1, cols=len(TABLE_HEADER))
-    grid.style = "Table Grid"
-    for cell, text in zip(grid.rows[0].cells, TABLE_HEADER):
-        cell.text = say(lang, text)
-        cell.paragraphs[0].runs[0].bold = True
-    for values in bulletin.table:
-        for cell, text in zip(grid.add_row().cells, values):
-            cell.text = text
-    for row in grid.rows:
-        row.cells[0].width = Cm(4.6)  # branch names are long; the figures are short
-    for key in ("hours", "trend"):
-        document.add_picture(io.BytesIO(bulletin.charts[key]), width=Cm(15.5))
-    document.add_heading(heading["missing"], level=1)
-    document.add_paragraph(_missing(bulletin))
-    document.add_heading(heading["laggards"], level=1)
-    if not bulletin.laggards:
-        document.add_paragraph(say(lang, "No member falls behind this week."))
-    for liaison, lines in bulletin.laggards.items():
-        document.add_heading(_liaison(lang, liaison, lines), level=2)
-        for line in lines:
-            document.add_paragraph(line, style="List Bullet")
-    document.add_heading(heading["changes"], level=1)
-    for line in bulletin.changes:
-        document.add_paragraph(line, style="List Bullet")
-    document.save(str(path))
-    return path
-
-
-def _missing(bulletin: Bulletin) -> str:
-    if not bulletin.missing:
-        return say(bulletin.lang, "Every branch has returned this week.")
-    return say(bulletin.lang, ", ").join(bulletin.missing)
-
-
-def _liaison(lang: str, liaison: str, lines: list[str]) -> str:
-    return say(lang, "{liaison} ({count})", liaison=liaison, count=len(lines))
-
-
-def write_html(bulletin: Bulletin, path: Path) -> Path:
-    esc, lang = html.escape, bulletin.lang
-    heading = {key: esc(say(lang, message)) for key, message in HEADINGS.items()}
-    parts = [f"<!doctype html><html lang='{HTML_LANG.get(bulletin.lang, bulletin.lang)}'><meta charset='utf-8'>"
-             f"<title>{esc(bulletin.title)}</title>",
-             "<style>body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;max-width:60em;margin:auto}"
-             "table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}th{background:#B22222;color:#fff}"
-             "</style>", f"<h1>{esc(bulletin.title)}</h1><p>{esc(bulletin.subtitle)}</p><h2>{heading['headline']}</h2><ul>",
-             *(f"<li>{esc(line)}</li>" for line in bulletin.headline), f"</ul><h2>{heading['table']}</h2><table><tr>",
-             *(f"<th>{esc(say(lang, h))}</th>" for h in TABLE_HEADER), "</tr>",
-             *("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in bulletin.table), "</table>",
-             *(f"<p><img alt='{esc(say(lang, CHART_TITLES[key]), quote=True)}' "
-               f"src='data:image/png;base64,{base64.b64encode(png).decode()}' width='700'></p>"
-               for key, png in bulletin.charts.items()),
-             f"<h2>{heading['missing']}</h2><p>{esc(_missing(bulletin))}</p>", f"<h2>{heading['laggards']}</h2>"]
-    for liaison, lines in bulletin.laggards.items():
-        parts += [f"<h3>{esc(_liaison(lang, liaison, lines))}</h3><ul>",
-                  *(f"<li>{esc(x)}</li>" for x in lines), "</ul>"]
-    parts += [f"<h2>{heading['changes']}</h2><ul>", *(f"<li>{esc(x)}</li>" for x in bulletin.changes), "</ul></html>"]
-    path.write_text("".join(parts), encoding="utf-8")
-    return path
 
 
 class NeedsLibreOffice(UserError):
@@ -220,6 +339,9 @@ def to_pdf(document: Path, target: Path) -> Path:
 
 
 def write_bulletin(bulletin: Bulletin, path: Path, fmt: str) -> Path:
+    from .bulletin_docx import write_docx
+    from .bulletin_html import write_html
+
     if fmt == "docx":
         return write_docx(bulletin, path)
     if fmt == "html":

@@ -7,6 +7,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no screen: the office PC's service and CI both draw off-screen
 from matplotlib import pyplot  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from ..i18n import N_, Domain  # noqa: E402
 from .fonts import chinese_font  # noqa: E402
@@ -56,7 +57,7 @@ def hours_chart(progress: Progress, lang: str = "zh") -> bytes:
     _font()
     texts = _texts(progress, lang)
     names = [b.name for b in progress.branches]
-    figure, axes = pyplot.subplots(figsize=(7.5, 0.45 * len(names) + 1.5))
+    figure, axes = pyplot.subplots(figsize=(7.5, 0.38 * len(names) + 1.3))
     positions = range(len(names))
     axes.barh([p + 0.2 for p in positions], [b.average_hours for b in progress.branches], height=0.4,
               color="#B22222", label=texts["average"])
@@ -86,6 +87,9 @@ def trend_chart(progress: Progress, lang: str = "zh") -> bytes:
     rate.set_ylim(0, 105)
     rate.set_ylabel(texts["attendance_axis"])
     axes.set_title(texts["trend_title"])
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # branches are counted whole
     handles = axes.get_legend_handles_labels()[0] + rate.get_legend_handles_labels()[0]
-    axes.legend(handles, [h.get_label() for h in handles], loc="lower left")
+    # Below the axes, where no bar or point can be behind it.
+    axes.legend(handles, [h.get_label() for h in handles], loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
+                frameon=False)
     return _png(figure)

@@ -5,6 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from ..calendar import Campaign
 from ..cells import as_day
 from ..flags import Facts, Flag, compute_flags, study_progress
 from ..schema import Schemas, load_schemas
@@ -28,6 +29,8 @@ class BranchProgress:
     overdue: int
     opinions: int
     flags: int
+    on_target: int = 0  # members at or above their hours due
+    measured: int = 0  # members with any study record (the share's denominator)
 
 
 @dataclass
@@ -57,10 +60,13 @@ def _rate(present: int, absent: int) -> float | None:
 
 
 def report_week(facts: Facts) -> int:
+    return week_reported(facts.campaign, facts.as_of)
+
+
+def week_reported(campaign: Campaign, as_of: date) -> int:
     """The last campaign week that has ended by the as-of date (week 1 before any has)."""
-    campaign = facts.campaign
-    week = campaign.week_of(facts.as_of)
-    if week > 1 and campaign.week_range(min(week, campaign.last_week))[1] > facts.as_of:
+    week = campaign.week_of(as_of)
+    if week > 1 and campaign.week_range(min(week, campaign.last_week))[1] > as_of:
         week -= 1
     return max(1, min(week, campaign.last_week))
 
@@ -81,18 +87,24 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
     flags_on: dict[tuple[str, str], list[Flag]] = defaultdict(list)
     for flag in flags:
         flags_on[(flag.subject_kind, flag.subject_id)].append(flag)
+    central = {sid for sid, s in facts.sessions.items() if s.get("kind") in facts.central}
+    weeks_returned: dict[str, set] = defaultdict(set)
+    for r in merged:
+        weeks_returned[r.get("branch_id")].add(r.get("week"))
     branches = []
     for branch_id, branch in facts.branches.items():
         members = [m for m in members_of.get(branch_id, ()) if (as_day(m.get("joined")) or as_of) <= as_of]
         progress = [p for p in (study_progress(facts, m) for m in members) if p is not None]
         with_data = [p for p in progress if p[2]]
+        on_target = sum(p[0] + 1e-9 >= p[1] for p in with_data)
         present = absent = 0
         inspected = passed = opinions = 0
         for member in members:
             for row in facts.attendance.get(member["member_id"], []):
-                if facts.sessions[row["session_id"]].get("kind") in facts.central:
-                    present += row.get("status") == "present"
-                    absent += row.get("status") == "absent"
+                if row["session_id"] in central:
+                    status = row.get("status")
+                    present += status == "present"
+                    absent += status == "absent"
             checks = sorted(facts.by_member["inspections"].get(member["member_id"], []), key=lambda r: as_day(r["date"]))
             if checks:
                 inspected += 1
@@ -105,13 +117,14 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
         branches.append(BranchProgress(
             branch_id=branch_id, name=branch.get("name", branch_id), liaison=facts.liaison.get(branch_id, ""),
             secretary=branch.get("secretary", ""), members=len(members),
-            returned_this_week=any(r.get("branch_id") == branch_id and r.get("week") == week for r in merged),
-            returns_total=len({r.get("week") for r in merged if r.get("branch_id") == branch_id}),
+            returned_this_week=week in weeks_returned.get(branch_id, ()),
+            returns_total=len(weeks_returned.get(branch_id, ())),
             average_hours=sum(p[0] for p in progress) / len(progress) if progress else 0.0,
             expected_hours=max((p[1] for p in progress), default=0.0),
-            on_target_share=sum(p[0] + 1e-9 >= p[1] for p in with_data) / len(with_data) if with_data else None,
+            on_target_share=on_target / len(with_data) if with_data else None,
             attendance_rate=_rate(present, absent), inspected=inspected, passed=passed,
             overdue=sum(f.rule == overdue_rule for f in branch_flags), opinions=opinions, flags=len(branch_flags),
+            on_target=on_target, measured=len(with_data),
         ))
     # Each centralised session's week once, then one pass over attendance.
     week_of = {sid: facts.campaign.week_of(as_day(s["date"])) for sid, s in facts.sessions.items()

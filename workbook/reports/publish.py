@@ -1,17 +1,23 @@
-"""The office's report jobs on HOME: the bulletin file and the reminder texts, in outbox/."""
+"""The office's report jobs on HOME: the bulletin file, the secretaries' reminders and the liaisons' digests, in outbox/."""
 from __future__ import annotations
 
 from dataclasses import fields
 from datetime import date, timedelta
 from pathlib import Path
 
+from .. import journal
+from ..books import journal_path
 from ..calendar import Campaign
+from ..flags import Flag, compute_flags
 from ..home import Home
 from ..i18n import Domain
-from ..schema import load_schemas
+from ..ledger import Ledger
 from ..settings import Settings
 from .bulletin import build_bulletin, write_bulletin
-from .reminders import Reminder, reminders
+from .flag_view import with_levels
+from .issues import issue_before, number_for, past_issues, record
+from .progress import week_reported
+from .reminders import Digest, Reminder, digests, reminders
 
 say = Domain("reports")
 FORMATS = ("docx", "pdf", "html")
@@ -22,32 +28,56 @@ def report_date(home: Home, tables: dict, week: int | None) -> date:
     if week is None:
         return home.as_of
     _, end = Campaign.from_records(tables["phases"]).week_range(week)
-    return end + timedelta(days=load_schemas().rules.thresholds.return_grace_days)
+    return end + timedelta(days=home.schemas.rules.thresholds.return_grace_days)
+
+
+def _named(home: Home, key: str) -> str | None:
+    """A name HOME's settings give; None while they keep the default (then the words of HOME's language)."""
+    default = next(f.default for f in fields(Settings) if f.name == key)
+    value = getattr(home.settings, key)
+    return None if value == default else value
 
 
 def college_name(home: Home) -> str | None:
-    """The college as HOME's settings name it; None while they keep the default (then "the college" in HOME's language)."""
-    default = next(f.default for f in fields(Settings) if f.name == "college")
-    college = home.settings.college
-    return None if college == default else college
+    return _named(home, "college")
 
 
-def make_bulletin(home: Home, tables: dict, week: int | None = None, fmt: str = "docx") -> Path:
-    lang = home.lang
+def make_bulletin(home: Home, tables: dict, ledger: Ledger, week: int | None = None, fmt: str = "docx",
+                  who: str | None = None) -> Path:
+    """The bulletin in outbox/, numbered and recorded in the ledger (issues.py); the caller holds the writer's lock."""
+    lang, schemas = home.lang, home.schemas
     as_of = report_date(home, tables, week)
-    bulletin = build_bulletin(tables, as_of, college_name(home), lang)
+    past = past_issues(ledger)
+    number = number_for(past, week_reported(Campaign.from_records(tables["phases"]), as_of))
+    flags = with_levels(ledger, compute_flags(tables, as_of, schemas), as_of, tables, schemas)
+    bulletin = build_bulletin(tables, as_of, college_name(home), lang, number=number, editor=_named(home, "editor"),
+                              before=issue_before(past, number), flags=flags, schemas=schemas)
     outbox = home.folder("outbox")
     outbox.mkdir(exist_ok=True)
-    return write_bulletin(bulletin, outbox / say(lang, "bulletin_week{week}.{format}", week=bulletin.week, format=fmt),
-                          fmt)
+    path = write_bulletin(bulletin, outbox / say(lang, "bulletin_{number}_week{week}.{format}", number=number,
+                                                 week=bulletin.week, format=fmt), fmt)
+    record(ledger, bulletin.issue, who)
+    journal.mirror(ledger, journal_path(home))
+    return path
 
 
-def write_reminders(home: Home, tables: dict) -> list[tuple[Reminder, Path]]:
-    folder = home.folder("outbox") / say(home.lang, "reminders")
+def _write(folder: Path, letters: list, name_of) -> list[tuple]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for reminder in reminders(tables, home.as_of, home.lang):
-        path = folder / f"{reminder.branch}.txt"
-        path.write_text(reminder.text, encoding="utf-8")
-        written.append((reminder, path))
+    for letter in letters:
+        path = folder / f"{name_of(letter)}.txt"
+        path.write_text(letter.text, encoding="utf-8")
+        written.append((letter, path))
     return written
+
+
+def write_reminders(home: Home, tables: dict, flags: list[Flag] | None = None) -> list[tuple[Reminder, Path]]:
+    """One text per branch secretary in outbox/提醒/, named after the branch; `flags` with their levels."""
+    return _write(home.folder("outbox") / say(home.lang, "reminders"),
+                  reminders(tables, home.as_of, home.lang, flags, home.schemas), lambda reminder: reminder.branch)
+
+
+def write_digests(home: Home, tables: dict, flags: list[Flag] | None = None) -> list[tuple[Digest, Path]]:
+    """One text per committee liaison in outbox/联系委员摘要/, named after her."""
+    return _write(home.folder("outbox") / say(home.lang, "digests"),
+                  digests(tables, home.as_of, home.lang, flags, home.schemas), lambda digest: digest.liaison)

@@ -1,13 +1,21 @@
-"""A short reminder per branch secretary: her members who fall behind and what each still needs."""
+"""Each branch secretary's reminder and each committee liaison's digest: the open items by name, with why
+each is open and what clears it (open_items.py). The bulletin names no one; these do, to the people who act."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from ..flags import compute_flags, day_words
+from ..flags import Flag, compute_flags, day_words
 from ..i18n import Domain
+from ..schema import Schemas, load_schemas
+from .figures import hours_words
+from .flag_view import LEVELS, level_words, new_keys, return_state
+from .open_items import OpenItem, open_items
+from .progress import compute_progress
 
 say = Domain("reports")
+RETURN_RULES = ("return-missing", "return-rejected")  # while these are open, the branch's hours are not judged
 
 
 @dataclass
@@ -17,42 +25,120 @@ class Reminder:
     secretary: str
     email: str | None
     text: str
+    items: list[OpenItem]
 
 
-def semicolons(lang: str, parts: list[str]) -> str:
-    """Parts of one sentence, one after another ("a; b" in English, "a；b" in Chinese)."""
-    text = parts[0] if parts else ""
-    for part in parts[1:]:
-        text = say(lang, "{earlier}; {later}", earlier=text, later=part)
-    return text
+@dataclass
+class Digest:
+    committee_id: str
+    liaison: str
+    email: str | None
+    branch_ids: list[str]
+    text: str
+    items: list[OpenItem]
 
 
-def reminders(tables: dict[str, list[dict]], as_of: date, lang: str = "zh") -> list[Reminder]:
-    flags = compute_flags(tables, as_of)
-    when = {"date": day_words(lang, as_of), "month": as_of.month, "day": as_of.day}
+def _levels(lang: str, items: list[OpenItem]) -> str:
+    counts = Counter(item.level for item in items)
+    return say(lang, ", ").join(say(lang, "{level} {count}", level=level_words(lang, level), count=counts[level])
+                                for level in LEVELS if counts[level])
+
+
+def _item_lines(lang: str, items: list[OpenItem]) -> list[str]:
+    lines = []
+    for number, item in enumerate(items, start=1):
+        who = say(lang, "this branch") if item.subject_kind == "branch" else item.name
+        mark = say(lang, " (new)") if item.new else ""
+        lines.append(say(lang, "  {number}. [{level}] {who}: {title}{mark}. {reason}", number=number,
+                         level=level_words(lang, item.level), who=who, title=item.title, mark=mark, reason=item.reason))
+        if item.clears:
+            lines.append(say(lang, "     To clear: {clears}", clears=item.clears))
+    return lines
+
+
+class _Context:
+    """What both kinds of letter read: the open items as of a day, the return states, the hours."""
+
+    def __init__(self, tables: dict[str, list[dict]], as_of: date, lang: str, flags: list[Flag] | None,
+                 schemas: Schemas | None):
+        schemas = schemas or load_schemas()
+        self.tables, self.as_of, self.lang = tables, as_of, lang
+        flags = compute_flags(tables, as_of, schemas) if flags is None else flags
+        self.items = open_items(flags, lang, new_keys(flags, tables, as_of, schemas))
+        self.progress = compute_progress(tables, as_of, schemas, flags=flags)
+        self.measured = {b.branch_id: b for b in compute_progress(tables, self.progress.week_end, schemas,
+                                                                  flags=[]).branches}
+        self.states = {b.branch_id: return_state(tables, b.branch_id, self.progress.week, as_of, schemas)
+                       for b in self.progress.branches}
+        self.when = {"date": day_words(lang, as_of), "month": as_of.month, "day": as_of.day}
+
+    def of_branch(self, branch_id: str) -> list[OpenItem]:
+        return [item for item in self.items if item.branch_id == branch_id]
+
+    def branch_lines(self, branch: dict) -> list[str]:
+        """A branch's week in two lines: its return, its hours against the hours due (while its returns are
+        outstanding its members' hours are not judged: flags.study_hours)."""
+        lang, state = self.lang, self.states[branch["branch_id"]]
+        measured = self.measured.get(branch["branch_id"])
+        lines = [say(lang, "Week {week}'s return: {state}.", week=self.progress.week, state=state.word(lang))]
+        if any(item.rule in RETURN_RULES for item in self.of_branch(branch["branch_id"])):
+            lines.append(say(lang, "As of {date}, the members of {branch} are measured again once the returns below "
+                                   "are in.", branch=branch["name"], **self.when))
+        elif measured and measured.members:
+            lines.append(say(lang, "Hours (records up to {cutoff}): {hours}.", cutoff=day_words(lang, self.progress.week_end),
+                             hours=hours_words(lang, measured.average_hours, measured.expected_hours)))
+        return lines
+
+
+def _reminder(context: _Context, branch: dict) -> Reminder:
+    lang, items = context.lang, context.of_branch(branch["branch_id"])
+    lines = [say(lang, "Dear {secretary},", secretary=branch.get("secretary", "")), ""]
+    if items:
+        lines.append(say(lang, "As of {date}, {branch} has {count} open items ({levels}), each with why it is open "
+                               "and how it clears:", branch=branch["name"], count=len(items),
+                         levels=_levels(lang, items), **context.when))
+    else:
+        lines.append(say(lang, "As of {date}, {branch} has no open items. Thank you!", branch=branch["name"],
+                         **context.when))
+    lines += ["", *context.branch_lines(branch), "", *_item_lines(lang, items)]
+    lines += ["", say(lang, "The college Party committee")]
+    return Reminder(branch["branch_id"], branch["name"], branch.get("secretary", ""), branch.get("secretary_email"),
+                    "\n".join(lines) + "\n", items)
+
+
+def reminders(tables: dict[str, list[dict]], as_of: date, lang: str = "zh", flags: list[Flag] | None = None,
+              schemas: Schemas | None = None) -> list[Reminder]:
+    """One letter per branch secretary; `flags` with their levels (flag_view.with_levels; None: as the rules
+    raise them, at 提示)."""
+    context = _Context(tables, as_of, lang, flags, schemas)
+    return [_reminder(context, branch) for branch in tables.get("branches", [])]
+
+
+def _digest(context: _Context, liaison: dict, branches: list[dict]) -> Digest:
+    lang = context.lang
+    items = [item for branch in branches for item in context.of_branch(branch["branch_id"])]
+    lines = [say(lang, "Dear {liaison},", liaison=liaison["name"]), "",
+             say(lang, "As of {date}, the branches you liaise with have {count} open items ({levels}).",
+                 count=len(items), levels=_levels(lang, items) or "—", **context.when)]
+    for branch in branches:
+        mine = context.of_branch(branch["branch_id"])
+        new = sum(item.new for item in mine)
+        lines += ["", say(lang, "{branch} (secretary {secretary}): {count} open, {new} of them new this week.",
+                          branch=branch["name"], secretary=branch.get("secretary", ""), count=len(mine), new=new)]
+        lines += [f"  {line}" for line in context.branch_lines(branch)]
+        lines += _item_lines(lang, mine)
+    lines += ["", say(lang, "The college Party committee office")]
+    return Digest(liaison["committee_id"], liaison["name"], liaison.get("email"),
+                  [b["branch_id"] for b in branches], "\n".join(lines) + "\n", items)
+
+
+def digests(tables: dict[str, list[dict]], as_of: date, lang: str = "zh", flags: list[Flag] | None = None,
+            schemas: Schemas | None = None) -> list[Digest]:
+    """One digest per committee member who liaises with a branch (docs/domain.md, "People")."""
+    context = _Context(tables, as_of, lang, flags, schemas)
     result = []
-    for branch in tables.get("branches", []):
-        mine = [f for f in flags if f.branch == branch["name"]]
-        members: dict[str, list] = {}
-        for flag in mine:
-            if flag.subject_kind == "member":
-                members.setdefault(flag.name, []).append(flag)
-        lines = [say(lang, "Dear {secretary},", secretary=branch.get("secretary", "")), ""]
-        own = [f for f in mine if f.subject_kind == "branch"]
-        if not members and not own:
-            lines.append(say(lang, "As of {date}, no member of {branch} needs following up. Thank you!",
-                             branch=branch["name"], **when))
-        elif members:
-            lines.append(say(lang, "As of {date}, these members of {branch} need following up ({count}):",
-                             branch=branch["name"], count=len(members), **when))
-        else:
-            lines.append(say(lang, "As of {date}, the members of {branch} are on track.", branch=branch["name"], **when))
-        for name, flags_of in members.items():
-            needs = semicolons(lang, [f.shortfall(lang) or f.title(lang) for f in flags_of])
-            lines.append(say(lang, "  {name}: {needs}", name=name, needs=needs))
-        for flag in own:
-            lines.append(say(lang, "  This branch: {detail}", detail=flag.detail(lang)))
-        lines += ["", say(lang, "The college Party committee")]
-        result.append(Reminder(branch["branch_id"], branch["name"], branch.get("secretary", ""),
-                               branch.get("secretary_email"), "\n".join(lines) + "\n"))
+    for liaison in tables.get("committee", []):
+        branches = [b for b in tables.get("branches", []) if b.get("liaison_id") == liaison["committee_id"]]
+        if branches:
+            result.append(_digest(context, liaison, branches))
     return result

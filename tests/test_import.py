@@ -1,0 +1,246 @@
+"""`branchbook import`: an office's own roster (its column names and order, a title row, GBK CSVs) brought
+into the ledger: a preview, a refusal naming sheet, row and column, --skip-bad, and a re-import that adds,
+updates and marks leavers without duplicating; `rebuild` reproduces it all from the journal."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from openpyxl import Workbook
+
+from branchbook.cli import Exit, main
+from branchbook.workbook.books import open_ledger
+from branchbook.workbook.home import Home
+from branchbook.workbook.office import init_home
+
+BRANCH_HEADERS = ["书记", "支部名称", "类别", "书记邮箱"]
+BRANCH_ROWS = [
+    ["张书记", "生医系硕士生党支部", "硕士生", "zhang@college.example.cn"],
+    ["李书记", "院机关支部", "机关", "li@college.example.cn"],
+]
+# The office's own order and names: phone first, 党员类别 holding 正式党员/预备党员, 性别 and 入党时间 not ours.
+MEMBER_HEADERS = ["手机", "姓名", "性别", "党员类别", "所在支部", "人员类别", "入党时间", "邮箱"]
+GOOD_MEMBERS = [
+    ["13800000001", "王芳", "女", "正式党员", "生医系硕士生党支部", "学生", "2003-06-01", "wf@x.cn"],
+    ["13800000002", "李明", "男", "预备党员", "生医系硕士生", "学生", "2004-12-01", "lm@x.cn"],
+    [13800000003, "赵强", "男", "正式", "院机关支部", "机关", "1998-07-01", None],
+    ["13800000004", "孙丽", "女", "正式党员", "院机关支部", "教工", "2001-07-01", None],
+]
+BAD_MEMBERS = [
+    ["13800000005", "周杰", "男", "正式党员", "物理系党支部", "学生", None, None],  # no such branch
+    ["13800000006", "吴敏", "女", "积极分子", "院机关支部", "机关", None, None],  # not a standing
+    ["13800000007", "王芳", "女", "正式党员", "生医系硕士生党支部", "学生", None, None],  # the same person again
+]
+
+
+def _roster(path, members, branches=BRANCH_ROWS):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "支部名单"
+    ws.append(BRANCH_HEADERS)
+    for row in branches:
+        ws.append(row)
+    roster = wb.create_sheet("花名册")
+    roster.append(["生仪学院党员花名册（2005年3月）"])  # a title above the header, as offices do
+    roster.append(MEMBER_HEADERS)
+    for row in members:
+        roster.append(row)
+    wb.save(path)
+    return path
+
+
+def _members(home):
+    with open_ledger(home) as ledger:
+        return {m["member_id"]: m for m in ledger.tables(["members"])["members"]}
+
+
+def _run(capsys, *argv):
+    code = main(list(map(str, argv)))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_a_roster_with_its_own_columns_is_previewed_refused_imported_and_reimported(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    first = _roster(tmp_path / "党员名单.xlsx", GOOD_MEMBERS + BAD_MEMBERS)
+
+    # The preview of a file with bad rows: every problem with sheet, row and column, and nothing written.
+    code, out, _ = _run(capsys, "import", home.root, first, "--dry-run")
+    assert code == Exit.FINDINGS
+    assert "花名册 第7行 「所在支部」：“物理系党支部”既不是党支部中的编号，也不是其中的名称" in out  # title row 1, header row 2, data from row 3
+    assert "花名册 第8行 「党员类别」：“积极分子”不是可选值（正式/预备）" in out
+    assert "花名册 第9行：与第3行是同一个人" in out
+    assert "没有导入任何内容" in out
+    assert "“性别”列不导入" in out and "“入党时间”列不导入" in out  # columns that are not imported are named
+    assert _members(home) == {}
+
+    # Without --dry-run it is refused all the same: nothing is imported until the file is clean.
+    code, out, _ = _run(capsys, "import", home.root, first)
+    assert code == Exit.FINDINGS and _members(home) == {}
+
+    # --skip-bad: the good rows in, the three bad ones listed and left out.
+    code, out, _ = _run(capsys, "import", home.root, first, "--skip-bad")
+    assert code == Exit.OK
+    assert "有错未导入的行（3）：花名册 第7行、花名册 第8行、花名册 第9行" in out
+    with open_ledger(home) as ledger:
+        branches = {b["branch_id"]: b for b in ledger.tables(["branches"])["branches"]}
+    assert {(b["name"], b["kind"], b["secretary"]) for b in branches.values()} == {
+        ("生医系硕士生党支部", "master", "张书记"), ("院机关支部", "office", "李书记")}
+    assert branches["B01"]["name"] == "生医系硕士生党支部" and branches["B02"]["name"] == "院机关支部"
+    members = _members(home)
+    assert {(m["member_id"], m["name"], m["branch_id"], m["category"], m["standing"], m["contact"])
+            for m in members.values()} == {
+        ("M0001", "王芳", "B01", "student", "full", "13800000001"),
+        ("M0002", "李明", "B01", "student", "probationary", "13800000002"),
+        ("M0003", "赵强", "B02", "office", "full", "13800000003"),
+        ("M0004", "孙丽", "B02", "staff", "full", "13800000004"),
+    }
+
+    # An updated roster: a new member, a changed phone, a leaver (李明 is no longer listed).
+    updated = [list(row) for row in GOOD_MEMBERS if row[1] != "李明"]
+    updated[0][0] = "13900000001"
+    updated.append(["13800000008", "钱进", "男", "预备党员", "院机关支部", "机关", None, None])
+    second = _roster(tmp_path / "党员名单-4月.xlsx", updated)
+    code, out, _ = _run(capsys, "import", home.root, second, "--dry-run")
+    assert code == Exit.OK
+    assert "+ M0005 钱进" in out and "~ M0001 王芳：联系方式 13800000001 → 13900000001" in out
+    assert "- M0002 李明" in out
+    assert _members(home)["M0001"]["contact"] == "13800000001"  # a preview writes nothing
+    code, out, _ = _run(capsys, "import", home.root, second, "--json")
+    assert code == Exit.OK
+    data = json.loads(out)
+    assert data["written"] and data["counts"]["members"] == {"add": 1, "update": 1, "leave": 1}
+    members = _members(home)
+    assert len(members) == 5  # nobody twice
+    assert members["M0001"]["contact"] == "13900000001"
+    assert (members["M0005"]["name"], members["M0005"]["branch_id"], members["M0005"]["standing"]) == \
+        ("钱进", "B02", "probationary")
+    assert members["M0002"]["name"] == "李明"  # a leaver is marked, not deleted: her records stay
+    assert (members["M0002"]["left"], members["M0002"]["leave_reason"]) == (date.today(), "transfer_out")
+    assert members["M0001"]["left"] is None
+
+    # The same file again changes nothing.
+    code, out, _ = _run(capsys, "import", home.root, second)
+    assert code == Exit.OK and "账中已是这份名单" in out and len(_members(home)) == 5
+
+    # The master shows the ledger, and rebuild replays the imports from the journal.
+    from branchbook.workbook.fastread import open_sheets
+    from branchbook.workbook.schema import load_schemas
+    from branchbook.workbook.sheetio import records_of
+
+    shown = records_of(open_sheets(home.master), load_schemas())["members"]
+    assert {m["member_id"]: m["contact"] for m in shown}["M0001"] == "13900000001"
+    code, out, _ = _run(capsys, "rebuild", home.root)
+    assert code == Exit.OK and "与重建前的数据库完全一致" in out
+    assert _members(home) == members
+
+
+def test_a_gbk_csv_with_a_mapping_the_user_gives(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    branches = _roster(tmp_path / "支部.xlsx", [], BRANCH_ROWS)
+    assert _run(capsys, "import", home.root, branches)[0] == Exit.OK
+    # Saved by Chinese Excel: GBK bytes, no BOM; 镕 is a GBK-only character; 移动号码 is a header we do not know.
+    text = "序号,姓名,支部,身份,党籍,移动号码\n1,朱镕,院机关支部,机关,正式,13700000001\n2,何欣,院机关支部,教工,预备,13700000002\n"
+    csv_path = tmp_path / "名单.csv"
+    csv_path.write_bytes(text.encode("gbk"))
+    code, out, _ = _run(capsys, "import", home.root, csv_path, "--map", "移动号码=联系方式", "--map", "序号=")
+    assert code == Exit.OK, out
+    members = _members(home)
+    assert {(m["name"], m["branch_id"], m["category"], m["standing"], m["contact"]) for m in members.values()} == {
+        ("朱镕", "B02", "office", "full", "13700000001"), ("何欣", "B02", "staff", "probationary", "13700000002")}
+
+
+def test_a_file_with_no_roster_in_it_says_what_to_do(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    path = tmp_path / "别的.csv"
+    path.write_text("日期,金额\n2005-03-01,100\n", encoding="utf-8")
+    code, out, _ = _run(capsys, "import", home.root, path)
+    assert code == Exit.FINDINGS
+    assert "找不到党员、党支部或党委委员的工作表" in out and "--map" in out
+
+
+def test_the_import_is_journaled_with_its_file(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    _run(capsys, "import", home.root, _roster(tmp_path / "r.xlsx", GOOD_MEMBERS))
+    entries = [json.loads(line) for line in (home.root / "ledger-journal.jsonl").read_text(encoding="utf-8").splitlines()]
+    imported = [e for e in entries if e["kind"] == "import"]
+    assert len(imported) == 1 and imported[0]["body"]["file_name"] == "r.xlsx"
+    assert sum(e["op"] == "insert" for e in imported[0]["body"]["edits"]) == 6  # 2 branches, 4 members
+    assert Home.open(home.root).as_of == date.today()
+
+
+def test_homonyms_new_rows_without_a_needed_column_and_a_sheet_that_is_no_roster(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "r.xlsx", GOOD_MEMBERS))[0] == Exit.OK
+    # Two 王芳 now, in different branches: a third row naming 王芳 in a branch of neither cannot say which.
+    with_id = tmp_path / "编号.csv"
+    with_id.write_text("党员编号,姓名,所在支部,党籍,类别\nM0010,王芳,院机关支部,正式,机关\n", encoding="utf-8")
+    assert _run(capsys, "import", home.root, with_id)[0] == Exit.OK
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "名单"
+    ws.append(["姓名", "所在支部", "党籍"])  # no 类别 column: a new member cannot be added without it
+    ws.append(["王芳", "另一个支部", "正式"])
+    ws.append(["钱进", "院机关支部", "预备"])
+    notes = wb.create_sheet("备注")
+    notes.append(["说明"])
+    notes.append(["三月份更新"])
+    path = tmp_path / "名单.xlsx"
+    wb.save(path)
+    code, out, _ = _run(capsys, "import", home.root, path, "--json")
+    assert code == Exit.FINDINGS
+    found = {(f["code"], f["sheet"], f["row"]) for f in json.loads(out)["findings"]}
+    assert {("import-unknown-reference", "名单", 2), ("import-needs-column", "名单", 3),
+            ("import-sheet-unread", "备注", None)} <= found
+    ws.cell(row=2, column=2).value = "院机关支部"
+    ws.cell(row=2, column=1).value = "王芳"
+    wb.save(path)
+    # 王芳 of 院机关支部 is M0010; rename the branch column away and 王芳 is two people.
+    ws.cell(row=1, column=2).value = "部门"
+    wb.save(path)
+    code, out, _ = _run(capsys, "import", home.root, path, "--json")
+    found = {(f["code"], f["sheet"], f["row"]) for f in json.loads(out)["findings"]}
+    assert ("import-ambiguous", "名单", 2) in found
+    assert ("import-unused-column", "名单", 1) in found
+
+
+IMPORT_CODES = {"import-no-sheet", "import-sheet-unread", "import-unused-column", "import-unknown-reference",
+                "import-ambiguous", "import-duplicate", "import-needs-column"}
+
+
+def test_a_member_listed_in_another_branch_has_moved_and_one_listed_again_is_back(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "1.xlsx", GOOD_MEMBERS))[0] == Exit.OK
+    without_sun = [row for row in GOOD_MEMBERS if row[1] != "孙丽"]
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "2.xlsx", without_sun))[0] == Exit.OK
+    assert _members(home)["M0004"]["left"] == date.today()
+    moved = [list(row) for row in GOOD_MEMBERS]
+    moved[2][4] = "生医系硕士生党支部"  # 赵强 moves from 院机关支部 (B02) to B01
+    code, out, _ = _run(capsys, "import", home.root, _roster(tmp_path / "3.xlsx", moved))
+    assert code == Exit.OK
+    members = _members(home)
+    assert (members["M0003"]["branch_id"], members["M0003"]["join_reason"], members["M0003"]["from_branch"],
+            members["M0003"]["joined"]) == ("B01", "transfer_in", "B02", date.today())
+    assert (members["M0004"]["left"], members["M0004"]["leave_reason"]) == (None, None)  # 孙丽 is back
+    assert len(members) == 4
+
+
+def test_the_encodings_a_chinese_office_saves_csv_in():
+    from branchbook.workbook.import_source import decode_csv
+
+    text = "姓名,所在支部\n朱镕基,院机关支部\n"
+    assert decode_csv(text.encode("gbk")) == text  # Chinese Excel's "CSV": GBK, no BOM
+    assert decode_csv(text.encode("gb18030")) == text
+    assert decode_csv(text.encode("utf-8-sig")) == text  # "CSV UTF-8": a BOM
+    assert decode_csv(text.encode("utf-8")) == text
+    assert decode_csv("姓名\t所在支部\n".encode("utf-16")) == "姓名\t所在支部\n"  # "Unicode text"
+
+
+def test_a_tab_separated_unicode_text_file(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "支部.xlsx", [], BRANCH_ROWS))[0] == Exit.OK
+    path = tmp_path / "名单.txt"
+    path.write_bytes("姓名\t所在支部\t党籍\t类别\n何欣\t院机关支部\t正式\t机关\n".encode("utf-16"))
+    assert _run(capsys, "import", home.root, path)[0] == Exit.OK
+    assert [(m["name"], m["branch_id"]) for m in _members(home).values()] == [("何欣", "B02")]

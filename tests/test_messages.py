@@ -1,0 +1,155 @@
+"""Messages a secretary fixes in one pass: in the order of the workbook (sheet, row, column), one message
+for a run of rows, examples from the return's own week and roster, year-less dates read in the week's
+year, a name in the ID column answered with the ID, and --annotate saying where the marked copy is.
+
+The return is B08's week 3 (2005-03-21 to 2005-03-27): roster M0240 陈强国 … M0255 on rows 2–17."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from openpyxl import load_workbook
+from returns_factory import edit, filled_return
+
+from branchbook.cli import main
+from branchbook.workbook.checks.roster_ids import likely_member
+from branchbook.workbook.checks.yearless import day_in_week
+from branchbook.workbook.intake import load_submission
+from branchbook.workbook.validation import validate_path
+
+WEEK_START = "2005-03-21"
+
+
+def _cells(**changes):
+    def change(wb):
+        for where, value in changes.items():
+            sheet, cell = where.split("_")
+            wb[sheet][cell] = value
+    return change
+
+
+def test_findings_come_by_sheet_row_and_column_whatever_found_them(demo_home, tmp_path):
+    # Mistakes typed in no order, over three sheets; the workbook's order is 学习活动, 出勤, 自学.
+    path = edit(filled_return(demo_home, tmp_path / "order.xlsx"), _cells(
+        自学_C7="七", 学习活动_E3="两", 自学_C6="六", 出勤_C3="出息", 出勤_D7="来了", 出勤_C6="到", 自学_B6="上周"))
+    where = [(f.sheet, f.row, f.column) for f in validate_path(path).findings]
+    assert where == [("学习活动", 3, "E"), ("出勤", 3, "C"), ("出勤", 6, "C"), ("出勤", 7, "D"),
+                     ("自学", 6, "B"), ("自学", 6, "C"), ("自学", 7, "C")]
+
+
+def test_an_empty_session_column_is_one_message_naming_the_rows(demo_home, tmp_path):
+    def clear_s2(wb):
+        for row in range(2, 18):
+            wb["出勤"].cell(row=row, column=4).value = None
+    path = edit(filled_return(demo_home, tmp_path / "empty.xlsx"), clear_s2)
+    [finding] = validate_path(path).findings
+    assert finding.message() == "出勤 第2–17行 「S2」：活动 S2 的出勤未填写：请为每位党员选择出席/缺席/请假。"
+    assert finding.cell == "D2:D17"
+    marked = tmp_path / "标注.xlsx"
+    assert main(["validate", str(path), "--annotate", str(marked)]) == 0  # blanks are warnings
+    wb = load_workbook(marked)
+    assert all(wb["出勤"].cell(row=row, column=4).comment for row in range(2, 18))  # every cell of the run marked
+    assert wb["出勤"].cell(row=18, column=4).comment is None
+
+
+def test_a_run_is_broken_by_a_row_with_another_problem(demo_home, tmp_path):
+    path = edit(filled_return(demo_home, tmp_path / "runs.xlsx"), _cells(
+        出勤_C2=None, 出勤_C3=None, 出勤_C4="出息", 出勤_C5=None))
+    assert [(f.code, f.cell) for f in validate_path(path).findings] == [
+        ("status-blank", "C2:C3"), ("enum", "C4"), ("status-blank", "C5")]
+
+
+def test_the_example_date_is_a_day_of_the_returns_own_week(demo_home, tmp_path):
+    path = edit(filled_return(demo_home, tmp_path / "date.xlsx"), _cells(自学_B2="上周五"))
+    [finding] = validate_path(path).findings
+    assert finding.message() == f"自学 第2行 「日期」：“上周五”不是有效的日期（如 {WEEK_START}），请照此改填。"
+    assert "2005-03-28" not in finding.message()
+
+
+def test_dates_without_a_year_are_read_in_the_weeks_year_with_a_note(demo_home, tmp_path):
+    path = edit(filled_return(demo_home, tmp_path / "noyear.xlsx"), _cells(自学_B2="3月22日", 自学_B3="3/23"))
+    report = validate_path(path)
+    assert report.valid
+    assert [f.message() for f in report.findings] == [
+        "自学 第2行 「日期」：“3月22日”没有写年份，已按本周所在的年份读作 2005-03-22。无需修改；写成完整日期（2005-03-22）更稳妥。",
+        "自学 第3行 「日期」：“3/23”没有写年份，已按本周所在的年份读作 2005-03-23。无需修改；写成完整日期（2005-03-23）更稳妥。",
+    ]
+    wb = load_workbook(path)
+    first, second = wb["自学"]["A2"].value, wb["自学"]["A3"].value
+    from branchbook.sync.export import current_tables
+
+    sub = load_submission(path, current_tables(demo_home))
+    stored = {(r["member_id"], r["date"]) for r in sub.rows["selfstudy"]}
+    assert (first, date(2005, 3, 22)) in stored and (second, date(2005, 3, 23)) in stored  # full dates are merged
+
+
+def test_a_year_less_date_outside_the_week_is_still_outside_it(demo_home, tmp_path):
+    path = edit(filled_return(demo_home, tmp_path / "noyear-late.xlsx"), _cells(自学_B2="4月2日"))
+    codes = [f.code for f in validate_path(path).findings]
+    assert codes == ["year-added", "date-outside-week"]
+
+
+def test_year_less_dates_in_a_week_across_new_year():
+    start, end = date(2005, 12, 29), date(2006, 1, 4)
+    assert day_in_week("1月2日", start, end) == date(2006, 1, 2)
+    assert day_in_week("12/30", start, end) == date(2005, 12, 30)
+    assert day_in_week("12/20", start, end) is None  # 2005 or 2006: the week cannot say
+    assert day_in_week("2月30日", date(2005, 3, 21), date(2005, 3, 27)) is None
+    assert day_in_week("３月２２日", date(2005, 3, 21), date(2005, 3, 27)) == date(2005, 3, 22)
+    assert day_in_week("2005-3-22", date(2005, 3, 21), date(2005, 3, 27)) is None  # a full date is parsed as such
+
+
+def _roster(path):
+    return {row[1]: row[0] for row in load_workbook(path)["党员名单"].iter_rows(min_row=2, values_only=True) if row[0]}
+
+
+def test_a_name_typed_where_the_id_belongs_gets_the_id(demo_home, tmp_path):
+    path = filled_return(demo_home, tmp_path / "name.xlsx")
+    names = _roster(path)
+    name = next(n for n, member in names.items() if member == "M0243")
+    edit(path, _cells(征求意见_A2=name, 征求意见_A3="M243", 征求意见_A4="M9999"))
+    messages = [f.message() for f in validate_path(path).findings]
+    assert messages == [
+        f"征求意见 第2行 「党员编号」：“{name}”是姓名，这一列应填党员编号：请改为 M0243。",
+        f"征求意见 第3行 「党员编号」：党员编号“M243”不在本支部名单中：如指的是{name}，请改为 M0243。",
+        "征求意见 第4行 「党员编号」：党员编号“M9999”不在本支部名单中：请从「党员名单」表中选择编号（如 M0240）。",
+    ]
+
+
+def test_the_member_most_likely_meant():
+    roster = {"M0259": "何欣", "M0260": "何伟", "M0261": "王芳"}
+    assert likely_member("何欣", roster) == ("name-for-id", "M0259", "何欣")
+    assert likely_member(" 何 欣 ", roster) == ("name-for-id", "M0259", "何欣")
+    assert likely_member("m0259", roster) == ("member-id-close", "M0259", "何欣")
+    assert likely_member("王方", roster) == ("member-id-close", "M0261", "王芳")
+    assert likely_member("何", roster) is None  # 何欣 or 何伟: no guess
+    assert likely_member("张三", roster) is None
+    assert likely_member("M9999", roster) is None
+    assert likely_member("何欣", {**roster, "M0300": "何欣"}) == ("name-for-id", "M0259 / M0300", "何欣")
+
+
+def test_annotate_says_where_the_marked_copy_is(demo_home, tmp_path, capsys, monkeypatch):
+    path = edit(filled_return(demo_home, tmp_path / "bad.xlsx"), _cells(出勤_C4="出息"))
+    monkeypatch.chdir(tmp_path)
+    marked = tmp_path / "标注副本.xlsx"
+    assert main(["validate", str(path), "--annotate", "标注副本.xlsx"]) == 1  # a relative name: the full path is said
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == f"标注副本已保存：{marked.resolve()}" and marked.resolve().is_file()
+    assert main(["validate", str(path), "--annotate", "标注副本.xlsx", "--json"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)[0]["code"] == "enum"
+    assert captured.err.strip() == f"标注副本已保存：{marked.resolve()}"
+
+
+def test_every_message_says_what_to_change():
+    from branchbook.workbook.findings import TEMPLATES
+    from branchbook.workbook.i18n import raw
+
+    # Each error's Chinese names the change: 请 (please do), 改 (change), 删 (delete), 选择 (choose), 填 (fill).
+    for code, (severity, message) in TEMPLATES.items():
+        if severity == "error" and code != "hours-total":  # hours-total's details: below
+            chinese = raw("zh", "checks", message)
+            assert any(word in chinese for word in ("请", "改", "删", "选择", "填")), (code, chinese)
+    for detail in ("{member} has {hours} hours on {day}, over {limit} a day: correct the hours or the date.",
+                   "{credited} hours credited, more than the session's {limit}: credit {limit} at most."):
+        assert "请" in raw("zh", "checks", detail)

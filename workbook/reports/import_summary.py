@@ -1,0 +1,67 @@
+"""What `branchbook import` tells the office: the problems (sheet, row, column), then what is (or would be)
+added, changed and marked as left, sheet by sheet."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..i18n import Domain
+from ..provenance import canonical
+from ..roster_import import Change, ImportPlan
+from ..schema import Schemas, load_schemas
+
+say = Domain("reports")
+
+
+def change_line(change: Change, schemas: Schemas, lang: str) -> str:
+    sheet = schemas.sheet(change.sheet)
+    if change.op == "add":
+        return say(lang, "  + {id} {name}", id=change.key, name=change.name)
+    if change.op == "leave":
+        return say(lang, "  - {id} {name}: no longer listed, marked as left", id=change.key, name=change.name)
+    fields = say(lang, "; ").join(
+        say(lang, "{field} {before} → {after}", field=sheet.field(key).label(lang), before=canonical(before) or "—",
+            after=canonical(after)) for key, (before, after) in change.fields.items())
+    return say(lang, "  ~ {id} {name}: {fields}", id=change.key, name=change.name, fields=fields)
+
+
+def import_lines(plan: ImportPlan, lang: str, *, preview: bool, skip_bad: bool, schemas: Schemas | None = None) -> list[str]:
+    schemas = schemas or load_schemas()
+    lines = []
+    if plan.findings:
+        lines.append(say(lang, "Problems in {file}:", file=plan.file) if plan.report.errors else
+                     say(lang, "Notes on {file}:", file=plan.file))
+        lines += ["  " + finding.message(lang) for finding in plan.findings]
+    refused = not plan.clean and not skip_bad
+    if refused:
+        lines.append(say(lang, "Nothing was imported. Fix the rows above and import again, or import the other rows "
+                               "with --skip-bad."))
+        heading = say(lang, "Once fixed, the import would change:")
+    elif preview:
+        heading = say(lang, "Preview (nothing written): importing {file} would change:", file=plan.file)
+    else:
+        heading = say(lang, "Imported {file}:", file=plan.file)
+    if plan.skipped and skip_bad:
+        rows = say(lang, ", ").join(say(lang, "{sheet} row {row}", sheet=sheet, row=row) for sheet, row in plan.skipped)
+        # Not a plural message: tools/catalogs.py --check cannot compare plural entries yet.
+        lines.append(say(lang, "Rows with errors left out ({count}): {rows}", count=len(plan.skipped), rows=rows))
+    lines.append(heading)
+    counts = plan.counts()
+    if not counts:
+        lines.append(say(lang, "  nothing: the ledger already holds this roster."))
+    for key, counted in counts.items():
+        values = {"sheet": schemas.sheet(key).name(lang), "added": counted["add"], "changed": counted["update"]}
+        lines.append(say(lang, "{sheet}: {added} added, {changed} changed, {left} marked as left", **values,
+                         left=counted["leave"]) if key == "members" else
+                     say(lang, "{sheet}: {added} added, {changed} changed", **values))
+        lines += [change_line(change, schemas, lang) for change in plan.changes if change.sheet == key]
+    return lines
+
+
+def import_data(plan: ImportPlan, lang: str, written: bool) -> dict[str, Any]:
+    """The plan for --json: codes and values, the findings worded too."""
+    return {"file": plan.file, "written": written, "read": plan.read, "counts": plan.counts(),
+            "changes": [{"op": c.op, "sheet": c.sheet, "id": c.key, "name": c.name, "row": c.row,
+                         "fields": {k: [canonical(a), canonical(b)] for k, (a, b) in c.fields.items()}}
+                        for c in plan.changes],
+            "skipped": [list(item) for item in plan.skipped],
+            "findings": [f.to_dict(lang) for f in plan.findings]}

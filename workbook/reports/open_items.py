@@ -1,0 +1,60 @@
+"""A flag as an item to act on: its level, who it concerns, why it is open, and what clears it.
+
+The secretaries' reminders and the liaisons' digests (reminders.py) list these; the bulletin counts them
+and names no one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..flags import Flag, _worded
+from ..i18n import N_, Domain
+from .flag_view import LEVELS, key_of, level_of
+
+say = Domain("reports")
+
+# What clears each rule's flag, worded from the flag's values (docs/domain.md, "Falling behind").
+CLEARS = {
+    "no-data": N_("Clears when the branch's return records the member's study or attendance."),
+    "study-hours": N_("Clears once the records reach the hours due ({expected:.1f}; {gap:g} more)."),
+    "absent-in-row": N_("Clears when the member attends, or is excused from, the next central session."),
+    "attendance-rate": N_("Clears when the attendance rate rises to {minimum:.0%}."),
+    "status-unknown": N_("Clears when the blank attendance cells are filled in (present, absent or excused) in a "
+                         "corrected return."),
+    "inspections-behind": N_("Clears when enough of the branch's notebooks are checked in the phase."),
+    "questions": N_("Clears when a later check records all {needed} thinking questions answered."),
+    "fix-overdue": N_("Clears when a passing re-check is recorded."),
+    "opinions": N_("Clears when {missing} more people asked for opinions are recorded."),
+    "away-silent": N_("Clears when a report from the member is recorded."),
+    "return-missing": N_("Clears when the return of week {weeks} is received and merged."),
+    "return-rejected": N_("Clears when the corrected return of week {weeks} is received and merged."),
+    "return-late": N_("Nothing to clear: it stays on record. Send the next return on time."),
+}
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    level: str
+    rule: str
+    subject_kind: str  # member | branch
+    name: str  # the member's name, or the branch's
+    branch_id: str
+    branch: str
+    title: str
+    reason: str
+    clears: str  # "" when the rule names nothing
+    new: bool  # open now and not a week before
+
+    def sort_key(self) -> tuple:
+        return LEVELS.index(self.level), self.subject_kind != "branch", self.name, self.title
+
+
+def open_items(flags: list[Flag], lang: str, new: set[str]) -> list[OpenItem]:
+    """The flags as items, most urgent first; `new`: the keys of the flags raised since the week before
+    (flag_view.new_keys)."""
+    items = []
+    for flag in flags:
+        clears = say(lang, CLEARS[flag.rule], **_worded(lang, flag.values)) if flag.rule in CLEARS else flag.shortfall(lang)
+        items.append(OpenItem(level_of(flag), flag.rule, flag.subject_kind, flag.name, flag.branch_id, flag.branch,
+                              flag.title(lang), flag.detail(lang), clears, key_of(flag) in new))
+    return sorted(items, key=OpenItem.sort_key)

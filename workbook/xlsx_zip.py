@@ -1,0 +1,50 @@
+"""The master's zip container, deflated by ISA-L (isal) instead of zlib.
+
+An xlsx is a zip of XML parts, each compressed with deflate. zlib's default level took a fifth of
+writing the master; ISA-L's level 1 writes the same standard deflate streams about ten times faster,
+for a file about a seventh larger (docs/design.md, "Writing the master"). Any program that reads a
+zip reads it: nothing but the compressor changes.
+
+XlsxWriter opens its zipfile.ZipFile inside Workbook._store_workbook, so MasterWorkbook hands it
+this subclass for the time of that call; the subclass swaps the compressor that zipfile makes for
+each part (a private hook of zipfile, checked by a test that reads the file back).
+"""
+from __future__ import annotations
+
+import threading
+import zipfile
+
+import xlsxwriter
+import xlsxwriter.workbook as xlsxwriter_workbook
+from isal import isal_zlib
+
+LEVEL = 1  # ISA-L levels are 0-3; 1 compresses a master better than zlib's level 1, at a tenth of zlib's default
+_swap = threading.Lock()
+
+
+class FastDeflateZip(zipfile.ZipFile):
+    """A ZipFile whose deflated members are compressed by ISA-L."""
+
+    used = 0  # how many members went through ISA-L (a test checks the hook still runs)
+
+    def _open_to_write(self, zinfo, force_zip64=False):
+        writer = super()._open_to_write(zinfo, force_zip64)
+        if zinfo.compress_type == zipfile.ZIP_DEFLATED:
+            writer._compressor = isal_zlib.compressobj(LEVEL, isal_zlib.DEFLATED, -15)
+            FastDeflateZip.used += 1
+        return writer
+
+
+class MasterWorkbook(xlsxwriter.Workbook):
+    """An XlsxWriter workbook saved through FastDeflateZip."""
+
+    def _store_workbook(self) -> None:
+        # XlsxWriter names ZipFile at module level: swapped under a lock and put back after (a workbook
+        # another thread saves meanwhile would only be compressed faster).
+        with _swap:
+            original = xlsxwriter_workbook.ZipFile
+            xlsxwriter_workbook.ZipFile = FastDeflateZip
+            try:
+                super()._store_workbook()
+            finally:
+                xlsxwriter_workbook.ZipFile = original
