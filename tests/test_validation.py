@@ -116,9 +116,10 @@ def test_every_code_is_covered_by_a_case():
     from test_merge import INTAKE_CODES
 
     # foreign-key: the master test below; formula-uncalculated: test_hazards.py
-    # empty-return: test_an_untouched_template_is_refused_as_empty below; outside-membership: test_membership.py
+    # empty-return: test_an_untouched_template_is_refused_as_empty below; outside-membership and report-date:
+    # test_membership.py
     covered = {case[2] for case in CASES} | {"foreign-key", "formula-uncalculated", "empty-return",
-                                             "outside-membership"} | INTAKE_CODES | IMPORT_CODES | FAULT_CODES
+                                             "outside-membership", "report-date"} | INTAKE_CODES | IMPORT_CODES | FAULT_CODES
     assert covered == set(TEMPLATES)
 
 
