@@ -160,7 +160,7 @@ def _read_one(home: Home, item, received: datetime, reader: IsolatedReader, atte
               schemas: Schemas, limit_mb: float, work: Path, made: list[Path]) -> tuple[Submission | None, Path | None]:
     lang = home.lang
     size = item.path.stat().st_size
-    if size > limit_mb * 2**20:  # before any copy or read: a 2 GB file costs nothing (docs/hazards.md 15)
+    if size > limit_mb * 2**20:  # before any copy or read: a 2 GB file costs nothing (docs/hazards.md 33)
         return _refused(item, sampled_sha256(item.path), received, "too-large", size_mb=round(size / 2**20, 1),
                         limit_mb=limit_mb), None
     copy, sha256 = private_copy(work, item.path)
@@ -179,8 +179,8 @@ def _read_one(home: Home, item, received: datetime, reader: IsolatedReader, atte
                          seal=seal, unsealed_grace_days=home.settings.intake.unsealed_grace_days)
     except ReaderFailed as failure:
         if failure.kind == "error":
-            log.error(say(lang, "reading {name} failed: sent back as unreadable\n{details}", name=item.name,
-                          details=failure.detail))
+            # One line in the log; the child's traceback in the errors log (sync/logs.py), never on the console.
+            log.error(say(lang, "reading {name} failed: sent back as unreadable", name=item.name), exc_info=failure)
         else:
             log.warning(say(lang, "reading {name} failed ({why})", name=item.name,
                             why=_failure(failure.kind, seconds=f"{home.settings.intake.reader_seconds:g}").render(lang)))

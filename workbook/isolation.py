@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
+CAN_START_PROCESSES = sys.platform not in ("emscripten", "wasi")
 # What a child imports before any file arrives: the readers, the checks and the merge's input.
 PRELOAD = ["branchbook.workbook.intake", "branchbook.workbook.annotate"]
 
@@ -34,7 +35,7 @@ class ReaderFailed(Exception):
     reader stopped the process), "timeout", or "error" (the reader raised; `detail` holds the traceback)."""
 
     def __init__(self, kind: str, detail: str = ""):
-        super().__init__(kind)
+        super().__init__(f"{kind}: {detail}" if detail else kind)  # the child's traceback, for the errors log
         self.kind, self.detail = kind, detail
 
 
@@ -139,6 +140,8 @@ class IsolatedReader:
         return code
 
     def run(self, function, *args: Any, **kwargs: Any) -> Any:
+        if not CAN_START_PROCESSES:  # Pyodide (xlwings Lite): no processes at all; the checks before parsing still hold
+            return function(*args, **kwargs)
         if self._process is None:
             self._start()
         try:
