@@ -221,23 +221,20 @@ def test_a_briefly_held_master_is_retried_and_a_held_one_defers(fresh_demo, tmp_
 
 def test_a_file_that_trips_a_bug_is_rejected_and_does_not_block_the_others(fresh_demo, tmp_path, monkeypatch):
     """A fault injected into the intake for one file (standing in for a bug we do not know of yet)."""
-    from branchbook.sync import pipeline
+    import faulty_readers
+
+    from branchbook.sync import reading
     from branchbook.sync.pipeline import Incoming, process
 
-    real = pipeline.load_submission
-
-    def tripping(path, tables, **kwargs):
-        if kwargs.get("file_name") == "怪文件.xlsx":
-            raise RuntimeError("a bug")
-        return real(path, tables, **kwargs)
-
-    monkeypatch.setattr(pipeline, "load_submission", tripping)
+    # The reading runs in a child process: the fault is a function it can import (tests/faulty_readers.py).
+    monkeypatch.setattr(reading, "read_received", faulty_readers.tripping_read)
     home = fast_home(fresh_demo)
     shutil.copyfile(filled_return(home, tmp_path / "r.xlsx"), home.folder("inbox") / "院机关支部_第3周.xlsx")
     shutil.copyfile(filled_return(home, tmp_path / "odd.xlsx", seed=5), home.folder("inbox") / "怪文件.xlsx")
     result = process(home, [Incoming.at(p) for p in sorted(home.folder("inbox").glob("*.xlsx"))])
     assert sorted(o.result for o in result.outcomes) == ["merged", "rejected"]
-    assert "已损坏" in (home.folder("rejected") / "怪文件.xlsx.错误报告.txt").read_text(encoding="utf-8")
+    report = (home.folder("rejected") / "怪文件.xlsx.错误报告.txt").read_text(encoding="utf-8")
+    assert "读取程序无法识别其内容" in report and "RuntimeError" not in report
 
 
 # -- the service's words: once each, in the HOME's language ----------------------------------------------------
