@@ -43,7 +43,7 @@ def test_an_empty_session_column_is_one_message_naming_the_rows(demo_home, tmp_p
             wb["出勤"].cell(row=row, column=4).value = None
     path = edit(filled_return(demo_home, tmp_path / "empty.xlsx"), clear_s2)
     [finding] = validate_path(path).findings
-    assert finding.message() == "出勤 第2–17行 「S2」：活动 S2 的出勤未填写：请为每位党员选择出席/缺席/请假。"
+    assert finding.message() == "出勤 第2–17行 「S2」：活动 S2 的出勤未填写：请为每位党员选择出席/缺席/请假/请假(在外)。"
     assert finding.cell == "D2:D17"
     marked = tmp_path / "标注.xlsx"
     assert main(["validate", str(path), "--annotate", str(marked)]) == 0  # blanks are warnings

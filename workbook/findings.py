@@ -62,7 +62,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                "opinions are filled in. Fill in the week and send it again.")),
     "outside-membership": (ERROR, N_("{member} was not a member of this branch on {value}.")),
     "report-date": (ERROR, N_("a report of {member} dated {value}: only a report received while he was away may "
-                              "be dated before this week ({start} to {end}), and none after it.")),
+                              "be dated before this week ({start} to {end}), and none after it: correct the date.")),
     "fix-no-deadline": (ERROR, N_("a result of fix by deadline needs its fix deadline.")),
     # branchbook import (roster_import.py)
     "import-no-sheet": (ERROR, N_("no sheet of members, branches or committee found: give the columns headers such as "
