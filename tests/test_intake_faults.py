@@ -17,6 +17,7 @@ from sync_helpers import FAST_SYNC, archived_names, filled_returns, inbox_names,
 
 from branchbook.sync.pipeline import incoming, process
 from branchbook.sync.service import SyncService
+from branchbook.sync.status import heartbeat_of
 from branchbook.workbook.home import CONFIG_NAME, Home
 from branchbook.workbook.isolation import IsolatedReader, ReaderFailed, ReaderLimits
 from branchbook.workbook.master import read_master
@@ -229,8 +230,11 @@ def test_a_template_of_another_home_is_recognised(fresh_demo, tmp_path):
 
     make_returns(other, 3, ["B08"])
     filled_return(other, home.folder("inbox") / "别处的模板.xlsx")
-    [result] = process(home, incoming(home)).outcomes
-    assert result.result == "rejected"
+    [valid] = filled_returns(home, tmp_path / "ok", weeks=(4,), branch_ids=["B06"])
+    shutil.copyfile(valid, home.folder("inbox") / valid.name)
+    result = process(home, incoming(home))
+    assert {s.file_name: o.result for s, o in zip(result.submissions, result.outcomes)} == {
+        "别处的模板.xlsx": "rejected", valid.name: "merged"}
     report = _rejected_with_report(home, "别处的模板.xlsx")
     assert "另一个" in report and other_id in report
 
@@ -310,6 +314,7 @@ def test_the_service_takes_the_valid_returns_and_refuses_each_bad_file(fresh_dem
         wait_until(lambda: late.name in _receipts(home), 60, "one more return merged")
         status = json.loads((home.root / "status.json").read_text(encoding="utf-8"))
         assert status["state"] != "error" and service.healthy()
+        assert heartbeat_of(status).age < 10  # the worker loops on: a fresh heartbeat
     finally:
         service.stop()
 
