@@ -33,7 +33,7 @@ def test_validate_marks_the_cells_lists_the_findings_and_says_so(demo_home, tmp_
     results = [[c.value for c in row] for row in wb["校验结果"].iter_rows()]
     assert wb.sheetnames[0] == "校验结果"
     assert [row[1:3] for row in results[1:]] == [["出勤", "C4"], ["自学", "C3"]]  # in the workbook's order
-    assert results[1][3] == "出勤 第4行 「S1」：“出息”不是可选值（出席/缺席/请假），请从下拉列表中选择。"
+    assert results[1][3] == "出勤 第4行 「S1」：“出息”不是可选值（出席/缺席/请假/请假(在外)），请从下拉列表中选择。"
     assert wb["校验结果"]["C2"].hyperlink is not None
     assert alerts == [["发现 2 处错误、0 处提示。", "BranchBook", "ok", "", ""]]
 

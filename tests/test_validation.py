@@ -115,9 +115,10 @@ def test_every_code_is_covered_by_a_case():
     from test_merge import INTAKE_CODES
 
     # foreign-key: the master test below; formula-uncalculated: test_hazards.py
-    # empty-return: test_an_untouched_template_is_refused_as_empty below; outside-membership: test_membership.py
+    # empty-return: test_an_untouched_template_is_refused_as_empty below; outside-membership, report-date:
+    # test_membership.py
     covered = {case[2] for case in CASES} | {"foreign-key", "formula-uncalculated", "empty-return",
-                                             "outside-membership"} | INTAKE_CODES | IMPORT_CODES
+                                             "outside-membership", "report-date"} | INTAKE_CODES | IMPORT_CODES
     assert covered == set(TEMPLATES)
 
 
@@ -142,7 +143,7 @@ def test_a_clean_return_yields_no_finding(demo_home, tmp_path):
 def test_message_names_sheet_row_and_column_in_plain_chinese(demo_home, tmp_path):
     path = edit(filled_return(demo_home, tmp_path / "typo.xlsx"), _set("出勤", "C12", "出息"))
     [finding] = validate_path(path).findings
-    assert finding.message() == "出勤 第12行 「S1」：“出息”不是可选值（出席/缺席/请假），请从下拉列表中选择。"
+    assert finding.message() == "出勤 第12行 「S1」：“出息”不是可选值（出席/缺席/请假/请假(在外)），请从下拉列表中选择。"
     assert validate_path(path, lang="en").findings[0].message("en").startswith("sheet 出勤 row 12 column S1:")
 
 
