@@ -208,13 +208,18 @@ def _serve(args) -> int:
 
 
 def _status(args) -> int:
+    from .sync.master_store import is_busy
     from .sync.status import heartbeat_of, read_status, status_lines
 
     home = _home(args)
     status = read_status(home)
     beat = heartbeat_of(status)
     lang = args.lang or home.lang
-    emit(args, {**status, "heartbeat_age": beat.age, "stale": beat.stale}, status_lines(home, status, lang))
+    lines = status_lines(home, status, lang)
+    busy = is_busy(home.master, lang)  # seen now, whether or not a service is running to say it
+    if busy and busy not in status.get("message", ""):
+        lines.append(busy)
+    emit(args, {**status, "heartbeat_age": beat.age, "stale": beat.stale, "master_busy": busy}, lines)
     return Exit.OK
 
 

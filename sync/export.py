@@ -127,19 +127,28 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
                                                              ledger.schemas.rules.levels)
         tables["flags"] = flag_rows(flag_history.by_level([*result.flags, *result.cleared]), home.lang)
         journal.mirror(ledger, journal_path(home))  # a changed week of flags is a journal entry of its own
-        with ledger.transaction():
-            ledger.replace_all("flags", tables["flags"])
+
+        def keep_flags() -> None:  # the flags follow the ledger, whether the master is written or not
+            with ledger.transaction():
+                ledger.replace_all("flags", tables["flags"])
+
         if result.refused:
-            return result  # the flags follow the ledger; the master waits until the office fixes its edits
+            keep_flags()
+            return result  # the master waits until the office fixes its edits
         known = json.loads(ledger.get_meta(MASTER_STATE) or "null")
         bodies = body_cache(home, ledger, ids)
         try:
             MasterStore(home).write(tables, painters=(dashboard_painter(day, result.flags, facts),) if facts else (),
                                     unchanged_since=known, bodies=bodies)
         except MasterBusy as busy:
+            keep_flags()
             result.busy = str(busy)
             return result
-        with ledger.transaction():
+        except BaseException:
+            keep_flags()
+            raise
+        with ledger.transaction():  # one commit (one fsync) for the flags and the master's record
+            keep_flags()
             record_master(home, ledger)
             ledger.set_meta(EXPORTED_SEQ, str(ledger.last_seq()))
             ledger.set_meta(BODIES_TOKEN, bodies.commit())

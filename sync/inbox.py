@@ -1,6 +1,7 @@
 """What in the inbox is ready: not a temp file, and no longer being written (docs/hazards.md 1-3)."""
 from __future__ import annotations
 
+import errno
 import re
 import time
 import zipfile
@@ -8,6 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..workbook.names import notes_beside
+
+try:
+    import fcntl
+except ImportError:  # Windows: the open itself is exclusive there
+    fcntl = None
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 # Excel saves through an extensionless 8-hex temp name (KB 814068); its owner files start with ~$.
@@ -26,9 +32,25 @@ def inbox_files(inbox: Path) -> list[Path]:
     return sorted(p for p in inbox.iterdir() if p.is_file() and not is_ignored(p))
 
 
+def _open_elsewhere(handle) -> bool:
+    """Whether another process has the file open (Linux): a write lease is refused while anyone else holds
+    it, as Windows refuses an open while the writer holds the file. Where leases are not to be had (another
+    owner's file without CAP_LEASE, a file system without them) it cannot tell, and says no."""
+    if not hasattr(fcntl, "F_SETLEASE"):
+        return False
+    try:
+        fcntl.fcntl(handle.fileno(), fcntl.F_SETLEASE, fcntl.F_WRLCK)
+    except OSError as error:
+        return error.errno in (errno.EAGAIN, errno.EBUSY)
+    fcntl.fcntl(handle.fileno(), fcntl.F_SETLEASE, fcntl.F_UNLCK)
+    return False
+
+
 def _complete(path: Path) -> bool:
     try:
-        with path.open("rb+") as handle:  # an exclusive-enough open: on Windows it fails while the writer holds it
+        with path.open("rb+") as handle:  # an exclusive open: on Windows it fails while the writer holds the file
+            if _open_elsewhere(handle):
+                return False
             zipped = handle.read(2) == b"PK"
         if path.suffix.lower() in WORKBOOK_SUFFIXES and zipped:
             with zipfile.ZipFile(path):

@@ -40,7 +40,9 @@ class _Quiet:
 
 
 class _QuietFile(_Quiet, logging.FileHandler):
-    pass
+    def _open(self):
+        Path(self.baseFilename).parent.mkdir(exist_ok=True)  # made when first written to, not before
+        return super()._open()
 
 
 class _QuietStream(_Quiet, logging.StreamHandler):
@@ -97,12 +99,7 @@ def configure_command_logging(home_root: Path | None, lang: str) -> list[logging
     console.setFormatter(_OneLine("%(message)s", lang))
     handlers = [console]
     if home_root is not None:
-        folder = home_root / "logs"
-        try:
-            folder.mkdir(exist_ok=True)
-            handlers.append(_errors_file(folder))
-        except OSError:
-            pass  # a read-only HOME: the command still runs, and says its own failures
+        handlers.append(_errors_file(home_root / "logs"))  # opened (and logs/ made) only if a traceback comes
     return _install(handlers, _COMMAND)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..workbook.cells import timestamp_text
 from ..workbook.home import Home
 from ..workbook.i18n import N_, Domain
+from ..workbook.names import NAME_BYTES, stored_name
 from .mail_parse import ParsedMail, parse_message
 
 log = logging.getLogger("branchbook.sync")
@@ -71,7 +72,7 @@ def store_mail(home: Home, raw: bytes, origin: str) -> tuple[list[Path], list[No
 
 def _store(inbox: Path, mail: ParsedMail, name: str, data: bytes, origin: str) -> Path:
     digest = hashlib.sha256(data).hexdigest()
-    target = inbox / f"{digest}{Path(name).suffix.lower()}"
+    target = inbox / stored_name(f"{digest}{Path(name).suffix.lower()}")
     sidecar = {"file_name": name, "sender": mail.sender, "message_id": mail.message_id, "subject": mail.subject,
                "received_at": timestamp_text(mail.date.astimezone().replace(tzinfo=None) if mail.date else datetime.now()),
                "authenticated": mail.authenticated, "origin": origin}
@@ -84,9 +85,16 @@ def _store(inbox: Path, mail: ParsedMail, name: str, data: bytes, origin: str) -
     return target
 
 
+def sidecar_of(path: Path) -> Path | None:
+    """Where a received file's mail sidecar would be; None when no sidecar can be beside it (a dropped file
+    whose own name leaves no room for the suffix: sidecars are written only beside hash-named files)."""
+    name = path.name + SIDECAR_SUFFIX
+    return None if len(name.encode("utf-8", "surrogateescape")) > NAME_BYTES else path.with_name(name)
+
+
 def read_sidecar(path: Path) -> dict:
-    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-    return json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
+    sidecar = sidecar_of(path)
+    return json.loads(sidecar.read_text(encoding="utf-8")) if sidecar is not None and sidecar.exists() else {}
 
 
 def unpack_mail_files(home: Home) -> list[Notice]:
@@ -101,5 +109,5 @@ def unpack_mail_files(home: Home) -> list[Notice]:
         kept.mkdir(parents=True, exist_ok=True)
         _, found = store_mail(home, message.read_bytes(), f"file:{message.name}")
         notices += found
-        shutil.move(str(message), kept / f"{datetime.now():%Y%m%d%H%M%S%f}_{message.name}")
+        shutil.move(str(message), kept / stored_name(f"{datetime.now():%Y%m%d%H%M%S%f}_{message.name}"))
     return notices

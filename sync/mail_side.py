@@ -61,4 +61,6 @@ class MailSide:
                 continue
             filed = result.filed.get(item.name)
             annotated = marked_copy(filed, result.lang) if filed and outcome.result == "rejected" else None
+            if annotated is not None and not annotated.exists():
+                annotated = None  # an unreadable file has no marked copy: the reply must not promise one
             self._safely(self.replier.reply_outcome, item.mail, sub, outcome, tables, annotated)

@@ -5,6 +5,7 @@ replace (retried while Windows or antivirus holds the file), then the folder syn
 """
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import shutil
@@ -17,6 +18,7 @@ from ..workbook.books import file_state
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
 from ..workbook.master import row_counts, write_master
+from ..workbook.names import stored_name
 from .pause import pause_point
 from .status import age_words
 
@@ -69,6 +71,8 @@ def _fsync_folder(folder: Path) -> None:
     finally:
         os.close(handle)
 
+BACKUP_ADDITION_BYTES = 48
+
 
 class MasterStore:
     def __init__(self, home: Home):
@@ -80,14 +84,16 @@ class MasterStore:
             return None
         folder = self.home.folder("backups")
         folder.mkdir(exist_ok=True)
-        target = folder / f"{self.path.stem}-{datetime.now():%Y%m%d-%H%M%S-%f}-{reason}{self.path.suffix}"
+        # Room for "-<moment>-<reason>" whatever the master's name (docs/hazards.md 21).
+        stem = Path(stored_name(self.path.name, reserve=BACKUP_ADDITION_BYTES)).stem
+        target = folder / f"{stem}-{datetime.now():%Y%m%d-%H%M%S-%f}-{reason}{self.path.suffix}"
         try:
             shutil.copy2(self.path, target)
         except BaseException:
             target.unlink(missing_ok=True)  # a backup cut short (a full disk) is no backup
             raise
         kept = self.home.settings.sync.backups_kept
-        for old in sorted(folder.glob(f"{self.path.stem}-*{self.path.suffix}"))[:-kept]:
+        for old in sorted(folder.glob(f"{glob.escape(stem)}-*{self.path.suffix}"))[:-kept]:
             old.unlink(missing_ok=True)
         return target
 

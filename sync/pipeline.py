@@ -12,7 +12,6 @@ import logging
 import shutil
 import tempfile
 import threading
-import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -26,26 +25,22 @@ from ..workbook.errors import UserError
 from ..workbook.flags import Flag
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
-from ..workbook.intake import file_sha256, load_submission
 from ..workbook.ledger import RETURN, Ledger
 from ..workbook.merge import RECEIPTS, Changes, Outcome, merged_sheets, plan_merge
-from ..workbook.names import hold_note_suffix, marked_copy, report_suffix
+from ..workbook.names import hold_note_suffix, marked_copy, report_suffix, stored_name
 from ..workbook.reports.summaries import hold_report, outcome_line, rejection_report, render_notes, worded
-from ..workbook.safe_open import UnreadableFile
-from ..workbook.schema import Schemas
 from ..workbook.submission import Submission
 from .export import Export, export_master, take_office_edits
 from .inbox import inbox_files
-from .mail_intake import SIDECAR_SUFFIX, read_sidecar, unpack_mail_files
+from .mail_intake import SIDECAR_SUFFIX, read_sidecar, sidecar_of, unpack_mail_files
 from .pause import pause_point
-from .quarantine import sender_hold
+from .reading import WORK_FOLDER, marked_work_copy, read_submissions
 from .relook import watch_rejected
 from .writer import writing
 
 log = logging.getLogger("branchbook.sync")
 
 say = Domain("service")
-WORK_FOLDER = ".work"
 
 
 @dataclass
@@ -96,18 +91,6 @@ class BatchResult:
         return self.export.why_waiting(self.lang) if self.export else None
 
 
-def _private_copy(work: Path, item: Incoming) -> Path:
-    """Read a copy, never the file a secretary or the mail fetcher may still be touching."""
-    work.mkdir(exist_ok=True)
-    target = work / f"{uuid.uuid4().hex}{item.path.suffix.lower()}"  # hashed once, from the copy, by the intake
-    try:
-        shutil.copyfile(item.path, target)
-    except BaseException:
-        target.unlink(missing_ok=True)  # a copy cut short (a full disk) is not left behind
-        raise
-    return target
-
-
 def clean_work(home: Home) -> int:
     """Remove the copies a killed run left in .work/ (docs/hazards.md 31). Call it holding the writer lock:
     only a writer makes copies there."""
@@ -120,13 +103,6 @@ def clean_work(home: Home) -> int:
     if removed:
         log.info(say(home.lang, "{count} work copies left by an interrupted run were removed", count=removed))
     return removed
-
-
-def _received_at(home: Home, item: Incoming) -> datetime:
-    """When the file came: the mail's time or the file's; one after HOME's day (a HOME that lives in 2005,
-    docs/configuration.md as_of) came on HOME's day, at its own time of day, so that it counts there."""
-    moment = item.received_at or datetime.fromtimestamp(item.path.stat().st_mtime)
-    return moment if moment.date() <= home.as_of else datetime.combine(home.as_of, moment.time())
 
 
 def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
@@ -154,33 +130,6 @@ def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
             raise
         items.append(Incoming(target, file_name=path.name))
     return items
-
-
-def read_submissions(home: Home, items: list[Incoming], tables: dict[str, list[dict]],
-                     progress: Callable[[int, int, str], None] | None = None,
-                     schemas: Schemas | None = None, copies: list[Path] | None = None,
-                     work: Path | None = None) -> tuple[list[Path], list[Submission]]:
-    """Each file read from its private copy (in `work`, else .work/; each added to `copies` as soon as it is
-    made, so that the caller removes them whatever happens) against the ledger's tables, by its schemas."""
-    copies = [] if copies is None else copies
-    submissions = []
-    for number, item in enumerate(items, start=1):
-        if progress:
-            progress(number, len(items), item.name)
-        copy = _private_copy(work or home.root / WORK_FOLDER, item)
-        copies.append(copy)
-        try:
-            sub = load_submission(copy, tables, file_name=item.name, sender=item.sender,
-                                  received_at=_received_at(home, item), schemas=schemas, lang=home.lang)
-        except Exception as error:  # noqa: BLE001 - one strange file must not block every other return
-            log.exception(say(home.lang, "reading {name} failed: sent back as damaged", name=item.name))
-            sub = Submission(file_name=item.name, sha256=file_sha256(copy), received_at=timestamp_text(home.now()),
-                             sender=item.sender,
-                             unreadable=UnreadableFile("corrupt", Path(item.name), reason=type(error).__name__))
-        if item.sender and not item.mail.get("approved"):
-            sub.hold = sender_hold(sub, tables.get("branches", []), item.mail.get("authenticated"), home.lang)
-        submissions.append(sub)
-    return copies, submissions
 
 
 BASE_SHEETS = ("phases", "committee", "branches", "members")
@@ -244,11 +193,18 @@ def journal_body(now_text: str, items: list[Incoming], submissions: list[Submiss
     return {"now": now_text, "items": entries}
 
 
-def file_all(home: Home, items: list[Incoming], copies: list[Path], submissions: list[Submission],
+def file_all(home: Home, items: list[Incoming], copies: list[Path | None], submissions: list[Submission],
              result: BatchResult) -> None:
     for item, copy, sub, outcome in zip(items, copies, submissions, result.outcomes):
         result.filed[item.name] = file_away(home, item, copy, sub, outcome)
+        discard_copy(copy)
+
+
+def discard_copy(copy: Path | None) -> None:
+    """A private copy and what the reader made beside it are gone once a file is handled."""
+    if copy is not None:
         copy.unlink(missing_ok=True)
+        marked_work_copy(copy).unlink(missing_ok=True)
 
 
 def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: datetime | None = None,
@@ -263,7 +219,7 @@ def process(home: Home, items: list[Incoming], *, dry_run: bool = False, now: da
             return _process(home, ledger, items, copies, now, progress, export, Path(dry_work) if dry_work else None)
         finally:
             for copy in copies:  # on every path: a failure (a full disk) must not leave copies in .work/
-                copy.unlink(missing_ok=True)
+                discard_copy(copy)
 
 
 def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Path], now: datetime,
@@ -275,7 +231,7 @@ def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Pat
         take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
     items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
     base = base_tables(ledger)
-    _, submissions = read_submissions(home, items, base, progress, ledger.schemas, copies, dry_work)
+    items, taken_copies, submissions = read_submissions(home, items, base, progress, ledger.schemas, copies, dry_work)
     changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions, now, ledger.schemas)
     render_notes(changes, home.lang)
     result = BatchResult(outcomes=outcomes, items=items, submissions=submissions, lang=home.lang)
@@ -286,13 +242,15 @@ def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Pat
     result.committed = True
     journal.mirror(ledger, journal_path(home))
     pause_point("after-commit")
-    file_all(home, items, copies, submissions, result)
+    file_all(home, items, taken_copies, submissions, result)
     if export:
         result.export = export_master(home, ledger)
     return result
 
 
 def _free_name(folder: Path, name: str, lang: str) -> Path:
+    """A name in `folder` for a received file called `name`, not yet taken, safe on any file system."""
+    name = stored_name(name)
     target = folder / name
     stem, suffix = Path(name).stem, Path(name).suffix
     counter = 1
@@ -302,35 +260,33 @@ def _free_name(folder: Path, name: str, lang: str) -> Path:
     return target
 
 
-def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: Outcome) -> Path:
+def file_away(home: Home, item: Incoming, copy: Path | None, sub: Submission, outcome: Outcome) -> Path:
     """Move the original out of the inbox: accepted to archive/, refused to rejected/ with its report,
     held to quarantine/ for approval. What goes beside it is written first, so a file gone from the
     inbox is a file fully handled."""
-    mail_sidecar = item.path.with_name(item.path.name + SIDECAR_SUFFIX)
+    mail_sidecar = sidecar_of(item.path)
     if outcome.result == "quarantined":
         folder = home.folder("quarantine")
         folder.mkdir(exist_ok=True)
-        target = folder / f"{sub.receipt_id}__{Path(item.name).name}"
+        target = folder / f"{sub.receipt_id}__{stored_name(item.name)}"
         target.with_name(target.name + hold_note_suffix(home.lang)).write_text(hold_report(sub, home.lang), encoding="utf-8")
-        if mail_sidecar.exists():
+        if mail_sidecar is not None and mail_sidecar.exists():
             shutil.move(str(mail_sidecar), target.with_name(target.name + SIDECAR_SUFFIX))
         shutil.move(str(item.path), target)
         log.info(say(home.lang, "{name} waits for approval: {why}", name=item.name, why=sub.hold))
         return target
-    mail_sidecar.unlink(missing_ok=True)  # what it said is kept in 周报 and in the archive's sidecar
+    if mail_sidecar is not None:
+        mail_sidecar.unlink(missing_ok=True)  # what it said is kept in 周报 and in the archive's sidecar
     if outcome.result == "rejected":
         folder = home.folder("rejected")
         folder.mkdir(exist_ok=True)
         target = _free_name(folder, item.name, home.lang)
+        # The reader marked the problem cells in a copy (workbook/intake.py read_received) when it could.
+        made = copy is not None and marked_work_copy(copy).exists()
+        if made:
+            shutil.move(str(marked_work_copy(copy)), marked_copy(target, home.lang))
         report = target.with_name(target.name + report_suffix(home.lang))
-        report.write_text(rejection_report(sub, outcome, home.lang), encoding="utf-8")
-        if sub.unreadable is None and sub.report is not None:
-            from ..workbook.annotate import annotate  # openpyxl: loaded only when a file is refused
-
-            try:
-                annotate(copy, sub.report, marked_copy(target, home.lang), home.lang)
-            except Exception:  # noqa: BLE001 - a marked copy is a courtesy; the report above already says it all
-                log.exception(say(home.lang, "the marked copy of {name} was not made", name=item.name))
+        report.write_text(rejection_report(sub, outcome, home.lang, marked=made), encoding="utf-8")
         shutil.move(str(item.path), target)
         if sub.unreadable is not None:
             watch_rejected(home, target, item.path.name)  # a copy taken half-done comes back when it finishes
@@ -338,7 +294,7 @@ def file_away(home: Home, item: Incoming, copy: Path, sub: Submission, outcome: 
         return target
     folder = home.folder("archive")
     folder.mkdir(exist_ok=True)
-    target = folder / f"{sub.receipt_id}__{Path(item.name).name}"
+    target = folder / f"{sub.receipt_id}__{stored_name(item.name)}"
     sidecar = {"file_name": item.name, "sender": item.sender, "received_at": sub.received_at,
                "sha256": sub.sha256, "result": outcome.result, "approved": bool(item.mail.get("approved"))}
     if target.exists():

@@ -32,7 +32,7 @@ from .master_store import is_busy
 from .pipeline import Incoming, clean_work, process
 from .relook import relook
 from .status import ERRORS_LOG, STATUS_NAME, InboxGone, StatusFile, failure_kind, failure_words
-from .writer import Stopped, writing
+from .writer import Stopped, tick_while_waiting, writing
 
 log = logging.getLogger("branchbook.sync")
 say = Domain("service")
@@ -153,16 +153,33 @@ class SyncService:
         log.info(say(self.home.lang, "The sync service has stopped"))
         self.lock.release()
 
+    def revive(self) -> bool:
+        """Start the worker again if something no guard caught (a bug) ended it: the process never sits there
+        with nothing working. serve_forever calls this every second."""
+        if self.stop_event.is_set() or self.worker is None or self.worker.is_alive():
+            return False
+        log.error(say(self.home.lang, "the sync worker stopped unexpectedly; it is started again"))
+        self.worker = threading.Thread(target=self._run, name="branchbook-sync", daemon=False)
+        self.worker.start()
+        return True
+
     def healthy(self) -> bool:
         """A stalled observer or worker is noticed by whoever watches the status."""
         return bool(self.observer and self.observer.is_alive() and self.worker and self.worker.is_alive())
 
     # -- the worker ------------------------------------------------------------------------------
     def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception:  # noqa: BLE001 - a bug outside the guarded pass: logged (not printed), and revive() restarts
+            log.error(say(self.home.lang, "the sync worker stopped unexpectedly"), exc_info=True)
+
+    def _loop(self) -> None:
         """Every iteration is guarded: a failure is said in status.json and the log, retried with a growing
         pause, and the service goes on by itself once its cause is gone (docs/hazards.md 30)."""
         next_rescan = 0.0  # scan at once: what arrived while we were down
         work_cleaned = False
+        tick_while_waiting(self._beat)  # alive while another writer (a merge, a rebuild) holds the ledger
         while not self.stop_event.is_set():
             try:
                 self._watch()
@@ -340,6 +357,6 @@ def serve_forever(home: Home, polling: bool | None = None) -> None:
     service.start()
     try:
         while not stop.wait(1.0):
-            pass
+            service.revive()
     finally:
         service.stop()

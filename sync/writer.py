@@ -45,6 +45,12 @@ def waiting_message(home: Home) -> str:
                pid=who.get("pid", "?"), since=who.get("since", "?"))
 
 
+def tick_while_waiting(tick: Callable[[], None] | None) -> None:
+    """`tick` is called about twice a second while this thread waits for the lock: the service's heartbeat
+    goes on while another writer works (docs/design.md, "The service never dies quietly")."""
+    _held.tick = tick
+
+
 @contextmanager
 def writing(home: Home, what: str, on_wait: Callable[[str], None] | None = None,
             stop: threading.Event | None = None) -> Iterator[None]:
@@ -71,6 +77,8 @@ def writing(home: Home, what: str, on_wait: Callable[[str], None] | None = None,
             except Timeout:
                 if stop is not None and stop.is_set():
                     raise Stopped() from None
+                if getattr(_held, "tick", None):
+                    _held.tick()
     depths[key] = 1
     holder_file = folder / HOLDER_NAME
     try:

@@ -156,3 +156,15 @@ def test_the_master_is_deflated_by_isal_and_reads_back(tmp_path):
         assert archive.testzip() is None
         assert all(info.compress_type == zipfile.ZIP_DEFLATED for info in archive.infolist())
     assert load_workbook(tmp_path / "m.xlsx")["党员"]["A2"].value == "M1"
+
+
+def test_a_cache_that_cannot_be_kept_costs_nothing_but_time(fresh_demo, tmp_path, small_thresholds, spy):
+    home = pinned_home(fresh_demo)
+    folder = home.root / ".branchbook" / body_cache.FOLDER
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.write_text("in the way")  # the cache's folder cannot be made
+    with open_ledger(home) as ledger:
+        assert export_master(home, ledger).written
+        assert export_master(home, ledger).written
+    assert spy[-1].reused == {} and folder.read_text() == "in the way"  # nothing kept, nothing reused
+    assert_same_master(home, tmp_path / "no-cache")

@@ -112,6 +112,20 @@ def test_the_bulletin_pdf_is_a4_quotes_each_branch_and_names_no_member(bulletin_
         assert any(name in line and state in line and re.search(r"\d+\.\d", line) for line in layout.splitlines()), name
 
 
+def test_a_summary_with_control_characters_is_quoted_without_them(bulletin_home, tmp_path):
+    """Excel keeps a vertical tab typed in a cell (_x000B_); a .docx cannot hold one (docs/hazards.md 26)."""
+    from docx import Document
+
+    from branchbook.workbook.reports.bulletin import build_bulletin, write_bulletin
+
+    tables = read_master(bulletin_home.master)
+    receipt = next(r for r in tables["returns"] if r["branch_id"] == "B01" and r["week"] == 4 and r["result"] == "merged")
+    receipt["summary"], receipt["problems"] = "集中学习\x0b一次\x00。", "\x1f"
+    path = write_bulletin(build_bulletin(tables, WEEK4), tmp_path / "b.docx", "docx")
+    paragraphs = [p.text for p in Document(path).paragraphs]
+    assert "本周概况：“集中学习一次。”" in paragraphs and "存在问题：未填写。" in paragraphs
+
+
 def _hours_by_hand(tables, day: date, branch_ids: set[str]) -> tuple[float, float]:
     """The branches' average hours from the raw sheets up to `day`, and the hours the 40-hour target asks by then."""
     phase = next(p for p in tables["phases"] if p["target_hours"])

@@ -118,9 +118,11 @@ def test_opinions_only_for_the_office_branch():
 
 
 def test_a_member_away_on_training_must_report():
-    study = [{"member_id": "W", "date": date(2005, 3, 8), "hours": 2, "material": "读本"}]
+    study = [{"member_id": m, "date": date(2005, 3, 25), "hours": 2, "material": "读本"} for m in "WV"]
     tables = ledger([member("W", away="yes"), member("V", away="yes")], selfstudy=study)
-    assert "away-silent" not in rules_for(tables, date(2005, 3, 20), "W")
+    tables["reports"] = [{"member_id": "W", "date": date(2005, 3, 8), "channel": "email"}]
+    assert "away-silent" not in rules_for(tables, date(2005, 3, 20), "W")  # 12 days since his e-mail
+    # A record of self-study is not a report received (issue 12): only 汇报收到 counts.
     assert "away-silent" in rules_for(tables, date(2005, 3, 30), "W")
     assert "away-silent" in rules_for(tables, date(2005, 3, 30), "V")
 
@@ -193,7 +195,8 @@ def every_rule_ledger(lang):
                                {"member_id": "R", "date": date(2005, 3, 8), "hours": 30}],
                     inspections=inspections, opinions=[{"member_id": "O", "date": date(2005, 3, 10), "people": 2}],
                     returns=returns)
-    return {**tables, "branches": branches, "phases": demo_tables(lang)["phases"]}
+    reports = [{"member_id": "W", "date": date(2005, 3, 8), "channel": "letter"}]  # W wrote once, V never
+    return {**tables, "branches": branches, "phases": demo_tables(lang)["phases"], "reports": reports}
 
 
 def every_rule_flags(lang):

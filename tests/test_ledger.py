@@ -208,8 +208,9 @@ def test_a_master_of_the_previous_version_migrates_without_loss(tmp_path):
                                     encoding="utf-8")
     old = read_master(root / "master.xlsx")
     # Version 0.1 had no membership period: those columns come across blank (schemas/master.yaml).
-    old["members"] = [{"join_reason": None, "from_branch": None, "left": None, "leave_reason": None, **row}
-                      for row in old["members"]]
+    old["members"] = [{"join_reason": None, "from_branch": None, "left": None, "leave_reason": None,
+                       "away_from": None, "away_until": None, **row} for row in old["members"]]
+    old.setdefault("reports", [])  # nor reports received from members away (汇报收到)
     # Nor flags with a level, a state and the day first raised (issue 12): blank in its flags, until recomputed.
     old["flags"] = [{"level": None, "state": None, "first_seen": None, **row} for row in old["flags"]]
     home = Home.open(root)

@@ -318,3 +318,49 @@ def test_notices_follow_the_typed_limit_and_the_homes_language(fresh_demo):
                       message_id=f"<{lang}@x>")
         stored, [notice] = store_mail(home, raw, "test")
         assert stored == [] and expected in notice.text
+
+
+@pytest.mark.imap
+def test_a_long_chinese_attachment_name_by_mail_is_merged_answered_and_kept_whole(
+        mail_home, dovecot, outbox, tmp_path):
+    # The fault suite's case of long names (tests/test_intake_faults.py), by mail.
+    from mail_messages import rfc2231_gbk
+    from test_intake_faults import NO_RESCAN, _nothing_at_work
+    from test_intake_faults import _receipts as receipts_by_name
+
+    from branchbook.workbook.names import NAME_BYTES
+
+    home = Home.open(mail_home.root)
+    config = {**home.config, "sync": NO_RESCAN}
+    (home.root / CONFIG_NAME).write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    home = Home.open(home.root)
+    words = "院机关支部第三周学习情况回执及党员自学情况汇总表"
+    good = (words * 5)[:110] + ".xlsx"
+    bad = (words[::-1] * 5)[:110] + ".xlsx"
+    assert len(good.encode()) > NAME_BYTES and len(bad.encode()) > NAME_BYTES
+    good_file = filled_return(home, tmp_path / "good.xlsx")
+    bad_file = edit(filled_return(home, tmp_path / "bad.xlsx", seed=3), lambda wb: wb["自学"].__setitem__("C2", 30))
+    _deliver(dovecot, home, message(f"王书记 <{SECRETARY}>", [_part(rfc2231_gbk(good), good_file.read_bytes())],
+                                    message_id="<long1@bme.example.edu.cn>"))
+    _deliver(dovecot, home, message(f"王书记 <{SECRETARY}>", [_part(rfc2231_gbk(bad), bad_file.read_bytes())],
+                                    message_id="<long2@bme.example.edu.cn>"))
+    service = SyncService(home)
+    service.start()
+    try:
+        wait_until(lambda: len(outbox.messages) >= 2, 90, "both replies")
+        assert service.healthy()
+    finally:
+        service.stop()
+    receipts = receipts_by_name(home)
+    assert receipts[good]["result"] == "merged" and receipts[bad]["result"] == "rejected"
+    assert receipts[good]["sender"] == SECRETARY == receipts[bad]["sender"]
+    bodies = {reply["In-Reply-To"]: reply for reply in outbox.messages}
+    merged = bodies["<long1@bme.example.edu.cn>"].get_body(preferencelist=("plain",)).get_content()
+    refused = bodies["<long2@bme.example.edu.cn>"]
+    assert good in merged and "已合并" in merged
+    assert bad in refused.get_body(preferencelist=("plain",)).get_content()
+    [marked] = [part for part in refused.iter_attachments()]
+    assert len(marked.get_filename().encode()) <= NAME_BYTES
+    [sidecar] = [json.loads(p.read_text(encoding="utf-8")) for p in home.folder("archive").glob("*.json")]
+    assert (sidecar["file_name"], sidecar["sender"]) == (good, SECRETARY)
+    assert _nothing_at_work(home) and not list(home.folder("inbox").glob("*.xlsx"))

@@ -43,7 +43,7 @@ def test_coded_fields_have_drop_downs_and_numbers_and_dates_have_bounds(demo_hom
     assert members["C"].type == "list" and members["C"].formula1 == "'党支部'!$A$2:$A$2000"
     assert members["H"].type == "date"
     attendance = _validations(wb["出勤"])
-    assert attendance["C"].formula1 == '"出席,缺席,请假"'
+    assert attendance["C"].formula1 == '"出席,缺席,请假,请假(在外)"'
     assert (attendance["D"].type, attendance["D"].formula1, attendance["D"].formula2) == ("decimal", "0", "12")
     inspections = _validations(wb["笔记检查"])
     assert (inspections["D"].type, inspections["D"].formula1, inspections["D"].formula2) == ("whole", "0", "8")

@@ -294,7 +294,7 @@ def test_the_docs_list_every_key_with_the_models_default():
     assert settings_reference() in docs, "run .venv/bin/python -m branchbook.workbook.settings and paste its tables"
     assert rules_reference() in docs
     documented = set(re.findall(r"^\| `([a-z_.]+)`", docs, re.MULTILINE))
-    assert {p for p in setting_paths() if p not in ("sync", "mail")} <= documented
+    assert {p for p in setting_paths() if p not in ("sync", "mail", "intake")} <= documented
 
 
 def test_the_docs_example_is_a_valid_branchbook_yaml():

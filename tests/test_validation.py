@@ -112,13 +112,15 @@ def test_each_mistake_gives_its_finding(demo_home, tmp_path, name, change, code,
 
 def test_every_code_is_covered_by_a_case():
     from test_import import IMPORT_CODES
+    from test_intake_faults import FAULT_CODES
     from test_merge import INTAKE_CODES
 
     # foreign-key: the master test below; formula-uncalculated: test_hazards.py
     # empty-return: test_an_untouched_template_is_refused_as_empty below; outside-membership, report-date:
     # test_membership.py
     covered = {case[2] for case in CASES} | {"foreign-key", "formula-uncalculated", "empty-return",
-                                             "outside-membership", "report-date"} | INTAKE_CODES | IMPORT_CODES
+                                             "outside-membership", "report-date"} | INTAKE_CODES | IMPORT_CODES \
+        | FAULT_CODES
     assert covered == set(TEMPLATES)
 
 
@@ -390,6 +392,7 @@ def test_the_largest_sheet_parsed_in_a_thread_of_its_own_reads_the_same(demo_hom
         damaged = _with_part(demo_home.master, tmp_path / f"{name}.xlsx", parts[name], cut)
         with pytest.raises(UnreadableFile) as raised:
             validate_path(damaged)
-        assert raised.value.kind == "corrupt" and raised.value.values == {"reason": "XmlError"}
+        assert raised.value.kind == "corrupt" and "其内容无法作为电子表格读取" in raised.value.message("zh")
+        assert "Error" not in raised.value.message("zh")  # words, never the reader's class name (XmlError)
         with pytest.raises(UnreadableFile):
             fastread.open_sheets(damaged)

@@ -15,6 +15,7 @@ whole). A test writes masters with and without the cache and compares them cell 
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
@@ -28,6 +29,7 @@ import xlsxwriter
 FOLDER = "sheet-bodies"
 TOKEN = "sheet_bodies_token"  # meta key of the ledger: which cached bodies were written from it
 CACHE_ROWS = 1_000  # smaller sheets are written anew each time
+_PIECE = 1 << 22  # bytes of cached text read at a time
 _CODE = None
 
 
@@ -41,6 +43,28 @@ def _code_version() -> str:
             digest.update((here / name).read_bytes())
         _CODE = digest.hexdigest()[:16]
     return _CODE
+
+
+def _read_text(handle, size: int, path: Path) -> Iterator[str]:
+    """The first `size` bytes of the cached text, in pieces (a university's is some 100 MB)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    left = size
+    while left:
+        data = handle.read(min(left, _PIECE))
+        if not data:
+            raise OSError(f"{path}: shorter than its checkpoint")
+        left -= len(data)
+        yield decoder.decode(data, final=not left)
+
+
+def _open_text(text_path: Path, meta_path: Path, reuse: bool):
+    """The cached text, to read from its start and write on (reuse), or new; None when it cannot be kept."""
+    try:
+        meta_path.unlink(missing_ok=True)  # the text changes now: until commit, nothing of it is reusable
+        text_path.parent.mkdir(parents=True, exist_ok=True)
+        return open(text_path, "r+b" if reuse else "wb")  # noqa: SIM115 - closed by BodyCache.body
+    except OSError:
+        return None
 
 
 class BodyCache:
@@ -63,57 +87,69 @@ class BodyCache:
              make: Callable[[int, list], Iterator[str]]) -> Iterator[str]:
         """The sheet's body XML: the reusable cached text, then `make(start, marks)`'s rows from `start`
         on; the text written is kept for the next write (committed by `commit`). `shared`: XlsxWriter's
-        shared string table when the body puts its text there, else None."""
+        shared string table when the body puts its text there, else None. The cache is a help, never a
+        need: when its files cannot be written, the sheet is written whole and not kept."""
         ids = self.ids[key]
         signature = [_code_version(), *signature, shared is not None]
         array = shared.string_array if shared is not None else None
         before = list(array) if array is not None else []
-        self.folder.mkdir(parents=True, exist_ok=True)
         text_path, meta_path = self.folder / f"{key}.xml", self.folder / f"{key}.json"
         meta = self._load(meta_path)
         point = self._reusable(meta, key, signature, before)
-        meta_path.unlink(missing_ok=True)  # the text changes below: until commit, nothing is reusable
+        text = _open_text(text_path, meta_path, point is not None)
+        if text is None:
+            point = None
         checkpoints: list[list[int]] = []
-        start = size = strings = references = 0
-        with open(text_path, "r+b" if point else "wb") as text:
+        start = size = 0
+        try:
             if point:
                 start, _, size, strings, references = point
-                prefix = text.read(size)
-                if len(prefix) != size:
-                    raise OSError(f"{text_path}: shorter than its checkpoint")
-                text.truncate(size)
-                text.seek(size)
                 checkpoints = [c for c in meta["checkpoints"] if c[0] <= start]
                 if array is not None:
                     array.extend(meta["strings"][:strings])
                     shared.unique_count += strings
                     shared.count += references
                 self.reused[key] = start
-                yield prefix.decode("utf-8")
+                yield from _read_text(text, size, text_path)
+                text.truncate(size)
+            base = point[4] if point else 0  # shared references the reused rows made
             marks: list[tuple[int, int, int]] = []
             for chunk in make(start, marks):
-                data = chunk.encode("utf-8")
-                text.write(data)
-                size += len(data)
-                done, length, made = marks[-1]
-                checkpoints.append([done, ids[done - 1], size, length - len(before) if array is not None else 0,
-                                    references + made])
+                if text is not None:
+                    data = chunk.encode("utf-8")
+                    try:
+                        text.write(data)
+                    except OSError:
+                        text.close()
+                        text = None
+                    size += len(data)
+                    done, length, made = marks[-1]
+                    checkpoints.append([done, ids[done - 1], size, length - len(before) if array is not None else 0,
+                                        base + made])
                 yield chunk
-        added = array[len(before):] if array is not None else []
-        self._metas[key] = {"signature": signature, "before": before, "strings": added, "checkpoints": checkpoints}
+        finally:
+            kept = text is not None
+            if text is not None:
+                text.close()
+        if kept:
+            added = array[len(before):] if array is not None else []
+            self._metas[key] = {"signature": signature, "before": before, "strings": added,
+                                "checkpoints": checkpoints}
 
     def _reusable(self, meta: dict | None, key: str, signature: list, before: list) -> list[int] | None:
         """The last checkpoint whose rows are all as they were, or None."""
         if not meta or self.token is None or meta.get("token") != self.token or meta.get("signature") != signature \
                 or meta.get("before") != before:
             return None
-        if not (self.folder / f"{key}.xml").exists():
+        try:
+            size = (self.folder / f"{key}.xml").stat().st_size
+        except OSError:
             return None
         ids, low = self.ids[key], self.changed.get(key)
         found = None
         for point in meta["checkpoints"]:
             done, last = point[0], point[1]
-            if (low is not None and last >= low) or done > len(ids) or ids[done - 1] != last:
+            if (low is not None and last >= low) or done > len(ids) or ids[done - 1] != last or point[2] > size:
                 break
             found = point
         return found
@@ -125,11 +161,15 @@ class BodyCache:
         except (OSError, ValueError):
             return None
 
-    def commit(self) -> str:
-        """The master was written: its bodies become the cache, under a new token for the ledger to keep."""
-        for key, meta in self._metas.items():
-            path = self.folder / f"{key}.json"
-            temp = path.with_suffix(".json.new")
-            temp.write_text(json.dumps({"token": self.new_token, **meta}, ensure_ascii=False), encoding="utf-8")
-            os.replace(temp, path)
+    def commit(self) -> str | None:
+        """The master was written: its bodies become the cache, under a new token for the ledger to keep
+        (None when they could not be kept: then the next write reuses nothing)."""
+        try:
+            for key, meta in self._metas.items():
+                path = self.folder / f"{key}.json"
+                temp = path.with_suffix(".json.new")
+                temp.write_text(json.dumps({"token": self.new_token, **meta}, ensure_ascii=False), encoding="utf-8")
+                os.replace(temp, path)
+        except OSError:
+            return None
         return self.new_token

@@ -11,7 +11,11 @@ from typing import Any
 from defusedxml import ElementTree
 from python_calamine import CalamineWorkbook
 
-from .safe_open import UnreadableFile, inspect
+from .extent import sheet_parts
+from .i18n import Domain
+from .safe_open import BROKEN_CONTENT, UnreadableFile, inspect
+
+say = Domain("workbook")
 
 _DCTERMS = "{http://purl.org/dc/terms/}modified"
 _LAST_MODIFIED_BY = "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}lastModifiedBy"
@@ -66,7 +70,7 @@ class _SheetParse(threading.Thread):
     def sheet(self):
         self.join()
         if self.error is not None:
-            raise UnreadableFile("corrupt", self.path, reason=type(self.error).__name__) from self.error
+            raise UnreadableFile("corrupt", self.path, reason=say.later(BROKEN_CONTENT)) from self.error
         return self.parsed
 
 
@@ -117,7 +121,7 @@ def open_sheets(path: Path, limit_mb: float | None = None, *, wait: bool = True)
     except Exception as error:  # noqa: BLE001 - calamine raises its own kinds on damaged files
         if background is not None:
             background.join()
-        raise UnreadableFile("corrupt", path, reason=type(error).__name__) from error
+        raise UnreadableFile("corrupt", path, reason=say.later(BROKEN_CONTENT)) from error
 
 
 def wait_parsed(sheets, check: bool = True) -> None:
@@ -149,20 +153,6 @@ def _largest_sheet(path: Path) -> str | None:
         return None
     name = max(parts, key=lambda sheet: sizes.get(parts[sheet], 0))
     return name if sizes.get(parts[name], 0) >= PARALLEL_SHEET_BYTES else None
-
-
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-
-
-def sheet_parts(archive) -> dict[str, str]:
-    """Sheet name -> its XML part in an open .xlsx zip."""
-    rels = {r.get("Id"): r.get("Target") for r in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))}
-    parts = {}
-    for sheet in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter(f"{_MAIN}sheet"):
-        target = rels[sheet.get(_REL_ID)].lstrip("/")
-        parts[sheet.get("name")] = target if target.startswith("xl/") else f"xl/{target}"
-    return parts
 
 
 def _core_property(path: Path, tag: str) -> str | None:

@@ -78,6 +78,17 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "import-duplicate": (ERROR, N_("the same person or branch as row {other_row}; keep one of the two rows.")),
     "import-needs-column": (ERROR, N_("a new row needs {expected}: add that column, or name yours with --map "
                                       "column={expected}.")),
+    "text-cleaned": (WARNING, N_("the text held control characters or characters a workbook cannot store; they were "
+                                 "removed (a line break from Word is kept as a line break).")),
+    "text-too-long": (ERROR, N_("the text is {length} characters long; a cell holds at most {limit}. Shorten it.")),
+    "meta-forged": (ERROR, N_("the return's hidden metadata (branch, week, template, roster) was changed after the "
+                              "college sent it. Fill in the template the college sent, without editing it.")),
+    "meta-foreign": (ERROR, N_("this template was made by another BranchBook office ({home}), not by this college's. "
+                               "Use the template this college sent.")),
+    "meta-unsealed": (ERROR, N_("the return's hidden metadata carries no seal, so its branch and week cannot be "
+                                "trusted. Use the template the college sent this week.")),
+    "meta-unsealed-accepted": (WARNING, N_("the template was made before returns were sealed; its branch and week "
+                                           "are taken as written.")),
 }
 
 _TYPE_NAMES = {"date": N_("a date such as {example}"), "datetime": N_("a date and time such as {example} 17:30"),

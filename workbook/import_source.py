@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from .fastread import open_sheets
-from .safe_open import UnreadableFile
+from .i18n import Domain
+from .safe_open import BROKEN_CONTENT, UnreadableFile
+
+say = Domain("workbook")
 
 CSV_SUFFIXES = (".csv", ".txt")
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -59,7 +62,7 @@ def read_source(path: Path, limit_mb: float | None = None) -> list[SourceSheet]:
         try:
             return [read_csv(path)]
         except (OSError, ValueError, csv.Error) as error:
-            raise UnreadableFile("corrupt", path, reason=type(error).__name__) from error
+            raise UnreadableFile("corrupt", path, reason=say.later(BROKEN_CONTENT)) from error  # words, not a class name
     sheets = open_sheets(path, limit_mb=limit_mb)
     return [SourceSheet(ws.title, [[_blank_to_none(v) for v in row] for row in ws.iter_rows(values_only=True)])
             for ws in sheets if str(ws.sheet_state).lower() == "visible"]

@@ -15,12 +15,14 @@ from .checks.formulas import check_uncalculated
 from .checks.membership import check_periods, check_report_dates
 from .errors import UserError
 from .fastread import open_sheets, saved_time
-from .findings import Finding, Report
+from .findings import ERROR, Finding, Report
 from .i18n import Domain
 from .membership import in_branch
 from .return_reader import ReturnRead, is_return
 from .safe_open import UnreadableFile
+from .safe_values import made_safe, safe_label
 from .schema import Schemas, load_schemas
+from .seal import Seal
 from .submission import Submission
 from .validation import validate_return
 
@@ -98,10 +100,13 @@ def _shape_rows(sub: Submission, parsed: dict, schemas: Schemas) -> dict[str, li
 
 def load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str | None = None,
                     sender: str | None = None, received_at: datetime | None = None,
-                    schemas: Schemas | None = None, lang: str = "zh") -> Submission:
-    """Everything the merge needs to know of one file; never raises for a bad file."""
+                    schemas: Schemas | None = None, lang: str = "zh", sha256: str | None = None,
+                    seal: Seal | None = None, unsealed_grace_days: float = 0) -> Submission:
+    """Everything the merge needs to know of one file; never raises for a bad file. With HOME's `seal`, a
+    return whose metadata was edited, or made by another HOME, is refused (workbook/seal.py)."""
     sub = _load_submission(path, tables, file_name=file_name, sender=sender, received_at=received_at,
-                           schemas=schemas, lang=lang)
+                           schemas=schemas, lang=lang, sha256=sha256, seal=seal,
+                           unsealed_grace_days=unsealed_grace_days)
     if sub.report is not None:
         sub.report.tidy()  # in the order a secretary fixes them, whatever added them
     return sub
@@ -109,11 +114,11 @@ def load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str
 
 def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: str | None,
                      sender: str | None, received_at: datetime | None, schemas: Schemas | None,
-                     lang: str) -> Submission:
+                     lang: str, sha256: str | None, seal: Seal | None, unsealed_grace_days: float) -> Submission:
     schemas = schemas or load_schemas()
     path = Path(path)
-    sub = Submission(file_name=file_name or path.name, sha256=file_sha256(path),
-                     received_at=timestamp_text(received_at or datetime.now()), sender=sender)
+    sub = Submission(file_name=safe_label(file_name or path.name), sha256=sha256 or file_sha256(path),
+                     received_at=timestamp_text(received_at or datetime.now()), sender=safe_label(sender))
     try:
         sheets = open_sheets(path)
     except UnreadableFile as error:
@@ -123,8 +128,9 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
     if not is_return(sheets, schemas):
         sub.report = Report("return", [Finding("not-a-return")])
         return sub
+    sheets, cleaned = made_safe(sheets)
     report, data, parsed = validate_return(sheets, lang, schemas)
-    report.findings[:0] = check_uncalculated(path)
+    report.findings[:0] = [*check_uncalculated(path), *cleaned]
     modified = saved_time(path)
     sub.report = report
     # Excel and openpyxl store the save time in UTC; 周报 shows local time.
@@ -139,6 +145,11 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
         members_of.setdefault(owner, set()).add(member)
     if data.meta and data.meta.get("branch_id"):
         sub.branch_id, sub.week = str(data.meta["branch_id"]), _int(data.meta.get("week"))
+        sealed = seal.judge(data.meta, unsealed_grace_days) if seal is not None else None
+        if sealed is not None:
+            report.findings.insert(0, sealed)
+            if sealed.severity == ERROR:
+                return sub
     else:
         identity, reason = _identify_by_name(sub.file_name, data, branches, members_of)
         report.findings = [f for f in report.findings if f.code != "meta-missing"]
@@ -170,3 +181,17 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def read_received(path: Path, tables: dict[str, list[dict]], marked: Path, **how) -> Submission:
+    """load_submission(path, tables, **how), and, for a readable return that cannot be merged, a copy with
+    its problem cells marked at `marked` (made here, in the reading process: openpyxl parses the file too)."""
+    sub = load_submission(path, tables, **how)
+    if sub.unreadable is None and sub.report is not None and not sub.acceptable:
+        from .annotate import annotate
+
+        try:
+            annotate(path, sub.report, marked, how.get("lang", "zh"))
+        except Exception:  # noqa: BLE001 - a marked copy is a courtesy; the report says it all without it
+            marked.unlink(missing_ok=True)
+    return sub

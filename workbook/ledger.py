@@ -30,6 +30,7 @@ RETURN = "_return"
 _SQL_TYPES = {"string": "TEXT", "enum": "TEXT", "date": "TEXT", "datetime": "TEXT", "integer": "INTEGER", "number": "REAL"}
 # How many values one IN (...) may carry; SQLite's default limit is far higher, this keeps queries small.
 _CHUNK = 500
+_BATCH = 50_000  # rows read at a time
 # The lowest row of each sheet changed or deleted since the master was last written (rows are only ever
 # added after the others): the master's writer reuses the XML of the rows below it (workbook/body_cache.py).
 # Kept by triggers, so that no way of changing a row can forget it. Not on flags: rewritten whole each time.
@@ -152,22 +153,23 @@ class Ledger:
     def _records(self, key: str, cursor: sqlite3.Cursor, with_row: bool,
                  ids: list[int] | None = None) -> list[dict[str, Any]]:
         names = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
-        if ids is not None:
-            ids.extend(map(itemgetter(0), rows))  # _row is selected first
         dates = [names.index(k) for k in self._dates[key] if k in names]
         skip = 0 if with_row else names.index(ROW) + 1  # _row is selected first
-        if not dates:
-            names = names[skip:]
-            return [dict(zip(names, values[skip:] if skip else values)) for values in rows]
-        # Column by column: a date column holds few distinct days (a university's 800,000 attendance rows,
-        # some hundred sessions), each parsed once.
-        columns = list(zip(*rows)) if rows else [() for _ in names]
-        for at in dates:
-            days: dict[Any, Any] = {}
-            columns[at] = [days[v] if v in days else days.setdefault(v, _date_from_db(v)) for v in columns[at]]
-        names = names[skip:]
-        return [dict(zip(names, values)) for values in zip(*columns[skip:])]
+        keys = names[skip:]
+        days: dict[Any, Any] = {}  # a date column holds few distinct days: each parsed once
+        out: list[dict[str, Any]] = []
+        # In batches, column by column: fast, and only a batch of rows is held twice (a university has 800,000).
+        while rows := cursor.fetchmany(_BATCH):
+            if ids is not None:
+                ids.extend(map(itemgetter(0), rows))
+            if not dates:
+                out += [dict(zip(keys, values[skip:] if skip else values)) for values in rows]
+                continue
+            columns = list(zip(*rows))
+            for at in dates:
+                columns[at] = [days[v] if v in days else days.setdefault(v, _date_from_db(v)) for v in columns[at]]
+            out += [dict(zip(keys, values)) for values in zip(*columns[skip:])]
+        return out
 
     def rows(self, key: str, where: str = "", params: Iterable[Any] = (), with_row: bool = False,
              columns: Iterable[str] | None = None, ids: list[int] | None = None) -> list[dict]:

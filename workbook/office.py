@@ -14,12 +14,14 @@ from .master import SheetPainter, write_master
 from .membership import in_branch
 from .return_template import ReturnSpec, return_file_name, write_return
 from .schema import load_schemas
+from .seal import home_seal
 
 
 def init_home(root: Path | str, lang: str = "zh", tables: dict[str, list[dict]] | None = None,
               painters: Iterable[SheetPainter] = ()) -> Home:
     """Create HOME with its ledger and master, empty or holding `tables` (the demo's college)."""
     home = create_home(root, lang)
+    home_seal(home.root, new_home=True)  # returns are sealed from the first (workbook/seal.py)
     tables = tables or {}
     with open_ledger(home) as ledger:
         with ledger.transaction():
@@ -59,6 +61,7 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
             raise UserError("unknown-branch", branch=wanted)
     outbox = home.folder("outbox")
     outbox.mkdir(exist_ok=True)
+    seal = home_seal(home.root)
     made = {}
     for branch in branches:
         if branch_ids and branch["branch_id"] not in branch_ids:
@@ -68,5 +71,5 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
         roster = [m for m in tables["members"] if in_branch(m, branch["branch_id"], start, end)]
         spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster)
         path = outbox / return_file_name(branch["name"], week, home.lang)
-        made[branch["branch_id"]] = write_return(path, spec, home.lang, schemas)
+        made[branch["branch_id"]] = write_return(path, spec, home.lang, schemas, seal)
     return made

@@ -17,6 +17,7 @@ from .i18n import LANGS, Domain
 from .membership import away_all_week
 from .provenance import roster_checksum
 from .schema import Field, ReturnSheet, Schemas, load_schemas
+from .seal import Seal
 from .texts import guide_lines
 
 say = Domain("workbook")
@@ -137,7 +138,8 @@ def _form(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schema
         ws.row_dimensions[row].height = 120
 
 
-def _meta(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
+def _meta(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas,
+          seal: Seal | None = None) -> None:
     values = {
         "branch_id": spec.branch_id, "branch_name": spec.branch_name, "week": spec.week,
         "week_start": spec.start, "week_end": spec.end,
@@ -145,6 +147,9 @@ def _meta(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schema
         "roster_checksum": roster_checksum(spec.roster),
         "generated_at": timestamp_text(datetime.now()),
     }
+    # Sealed with HOME's key: an edited week or branch is refused at intake (workbook/seal.py).
+    values["home_id"] = seal.home_id if seal else None
+    values["seal"] = seal.sign(values) if seal else None
     for row, field in enumerate(sheet.fields, start=1):
         ws.cell(row=row, column=1, value=field.key)
         put(ws.cell(row=row, column=2), values[field.key])
@@ -155,15 +160,20 @@ def _meta(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schema
     _protect(ws, schemas.returns.password)
 
 
-_PAINTERS = {"guide": _guide, "roster": _roster, "records": _records, "grid": _grid, "form": _form, "meta": _meta}
+_PAINTERS = {"guide": _guide, "roster": _roster, "records": _records, "grid": _grid, "form": _form}
 
 
-def write_return(path: Path, spec: ReturnSpec, lang: str = "zh", schemas: Schemas | None = None) -> Path:
+def write_return(path: Path, spec: ReturnSpec, lang: str = "zh", schemas: Schemas | None = None,
+                 seal: Seal | None = None) -> Path:
     schemas = schemas or load_schemas()
     wb = Workbook()
     wb.remove(wb.active)
     for sheet in schemas.returns.sheets:
-        _PAINTERS[sheet.kind](wb.create_sheet(sheet.name(lang)), sheet, spec, lang, schemas)
+        ws = wb.create_sheet(sheet.name(lang))
+        if sheet.kind == "meta":
+            _meta(ws, sheet, spec, lang, schemas, seal)
+        else:
+            _PAINTERS[sheet.kind](ws, sheet, spec, lang, schemas)
     wb.active = 0
     wb.save(path)
     return path

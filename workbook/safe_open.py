@@ -8,6 +8,7 @@ from pathlib import Path
 
 import defusedxml  # noqa: F401  (openpyxl uses it when installed: no XML bombs, no XXE)
 
+from .extent import too_far
 from .i18n import N_, Domain
 from .schema import load_schemas
 
@@ -28,7 +29,14 @@ MESSAGES = {
     "too-large": N_("'{name}' is too large ({size_mb} MB; the limit is {limit_mb} MB)."),
     "zip-bomb": N_("'{name}' is built oddly (it would expand to an implausible size) and is not opened."),
     "corrupt": N_("'{name}' is damaged and cannot be opened ({reason}). Save it again and send it again."),
+    "too-far": N_("'{name}': sheet '{sheet}' reaches as far as cell {cell}, far beyond any return, and is not opened. "
+                  "Delete what lies beyond your data (Ctrl+End shows the last cell used), save and send it again."),
+    "reader-failed": N_("'{name}' could not be read: {reason}. It is not read again automatically; save it again "
+                        "in Excel or WPS and send it again."),
 }
+# Why a file is damaged, in words (never a library's class name).
+BROKEN_ZIP = N_("its zip structure is broken")
+BROKEN_CONTENT = N_("its contents cannot be read as a spreadsheet")
 
 
 class UnreadableFile(Exception):
@@ -45,6 +53,13 @@ class UnreadableFile(Exception):
 
     def __str__(self) -> str:
         return self.message("zh")
+
+    def __reduce__(self):  # crosses from the reading process to the service (workbook/isolation.py)
+        return _unreadable, (self.kind, str(self.path), self.values)
+
+
+def _unreadable(kind: str, path: str, values: dict) -> UnreadableFile:
+    return UnreadableFile(kind, Path(path), **values)
 
 
 def _is_encrypted(path: Path) -> bool:
@@ -76,7 +91,7 @@ def inspect(path: Path, limit_mb: float | None = None) -> None:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
     except zipfile.BadZipFile as error:
-        raise UnreadableFile("corrupt", path, reason=str(error)) from error
+        raise UnreadableFile("corrupt", path, reason=say.later(BROKEN_ZIP)) from error
     names = {entry.filename for entry in entries}
     if "xl/workbook.xml" not in names:
         raise UnreadableFile("not-excel", path)
@@ -89,6 +104,17 @@ def inspect(path: Path, limit_mb: float | None = None) -> None:
         expanded / packed > limits["max_zip_ratio"] and expanded > 50 * 1024 * 1024
     ):
         raise UnreadableFile("zip-bomb", path)
+    try:
+        far = _look_inside(path, entries, size <= limits["max_file_mb"] * 1024 * 1024)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:  # a damaged deflate stream
+        raise UnreadableFile("corrupt", path, reason=say.later(BROKEN_ZIP)) from error
+    if far is not None:
+        sheet, reach = far
+        raise UnreadableFile("too-far", path, sheet=sheet, cell=reach.last_cell)
+
+
+def _look_inside(path: Path, entries: list[zipfile.ZipInfo], scan_cells: bool):
+    """Refuse a DTD in any part; return the first sheet that reaches too far (too_far), if any."""
     with zipfile.ZipFile(path) as archive:
         for entry in entries:
             if entry.filename.endswith((".xml", ".rels")):
@@ -100,3 +126,6 @@ def inspect(path: Path, limit_mb: float | None = None) -> None:
                 if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
                     # Excel never writes a DTD: one is an XML bomb or an XXE attempt (docs/hazards.md 14).
                     raise UnreadableFile("corrupt", path, reason=say.later("it declares XML entities"))
+        # A file of a received file's size is read through for its cells' reach; a larger one (the office's
+        # own master) is judged by its declared dimensions, which Excel keeps right (docs/hazards.md 25).
+        return too_far(archive, scan_cells)

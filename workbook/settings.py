@@ -89,6 +89,18 @@ class SyncSettings:
 
 
 @dataclass(frozen=True)
+class IntakeSettings:
+    reader_memory_mb: float | None = _setting(2048.0, "memory the child process reading a received file may "
+                                              "take beyond what it starts with (POSIX); null: no limit", above=0)
+    reader_seconds: float = _setting(120.0, "time a child process may take to read one received file", above=0)
+    max_attempts: int = _setting(3, "a file whose reading failed (timed out, or was cut short) this many times is "
+                                    "refused and never read again automatically", minimum=1)
+    unsealed_grace_days: float = _setting(14.0, "in a HOME made before returns were sealed: days after the seal's "
+                                                "creation during which a return without a seal is still accepted, "
+                                                "with a warning", minimum=0)
+
+
+@dataclass(frozen=True)
 class MailEndpoint:
     host: str = _setting(doc="the server's name")
     port: int | None = _setting(None, "null: 993 for IMAP, 465 for SMTP", minimum=1, maximum=65535)
@@ -128,6 +140,7 @@ class Settings:
     as_of: date | None = _setting(None, "this HOME lives on this day instead of today (2005-03-30): flags and reports "
                                         "are as of it, and files merged are received on it")
     sync: SyncSettings = _setting(factory=SyncSettings, doc="the sync service (`branchbook serve`) and backups")
+    intake: IntakeSettings = _setting(factory=IntakeSettings, doc="how received files are read (docs/design.md)")
     mail: MailSection = _setting(factory=MailSection, doc="the mailbox; see below")
     rules: Rules | None = _setting(None, "this college's own thresholds: any keys of schemas/rules.yaml (below), "
                                          "e.g. `rules: {thresholds: {hours_tolerance: 3}}`; the others keep "

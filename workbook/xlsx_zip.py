@@ -11,6 +11,7 @@ each part (a private hook of zipfile, checked by a test that reads the file back
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 import zipfile
 
@@ -20,12 +21,17 @@ from isal import isal_zlib
 
 LEVEL = 1  # ISA-L levels are 0-3; 1 compresses a master better than zlib's level 1, at a tenth of zlib's default
 _swap = threading.Lock()
+_opened = threading.local()
 
 
 class FastDeflateZip(zipfile.ZipFile):
     """A ZipFile whose deflated members are compressed by ISA-L."""
 
     used = 0  # how many members went through ISA-L (a test checks the hook still runs)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _opened.zip = self  # closed by MasterWorkbook if XlsxWriter fails half-way (it does not close it itself)
 
     def _open_to_write(self, zinfo, force_zip64=False):
         writer = super()._open_to_write(zinfo, force_zip64)
@@ -44,7 +50,17 @@ class MasterWorkbook(xlsxwriter.Workbook):
         with _swap:
             original = xlsxwriter_workbook.ZipFile
             xlsxwriter_workbook.ZipFile = FastDeflateZip
+            _opened.zip = None
             try:
                 super()._store_workbook()
+            except BaseException:
+                # A write that failed (a full disk) leaves XlsxWriter's zip open: closed here, or its __del__
+                # tries to write the directory again later and complains (docs/hazards.md 30).
+                left = _opened.zip
+                if left is not None and left.fp is not None:
+                    with contextlib.suppress(OSError):
+                        left.close()
+                raise
             finally:
+                _opened.zip = None
                 xlsxwriter_workbook.ZipFile = original

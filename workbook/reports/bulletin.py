@@ -8,6 +8,7 @@ The words and figures are made here; bulletin_docx.py and bulletin_html.py lay t
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -38,11 +39,11 @@ from .flag_view import (
     state_words,
 )
 from .issues import Issue
-from .progress import BranchProgress, Progress, compute_progress
+from .progress import LAGGING, BranchProgress, Measured, Progress, compute_progress
 
 say = Domain("reports")
-TABLE_HEADER = [N_("Branch"), N_("Liaison"), N_("Members"), N_("This week's return"), N_("Hours studied (average)"),
-                N_("Hours due"), N_("On schedule"), N_("Attendance"), N_("Notebooks checked/passed"), N_("Flags")]
+TABLE_HEADER = [N_("Branch"), N_("Liaison"), N_("Members"), N_("This week's return"), N_("Average hours studied"),
+                N_("Hours due"), N_("On schedule"), N_("Attendance"), N_("Notebooks checked / passed"), N_("Flags")]
 LEVEL_HEADER, OPEN_HEADER = N_("Level"), N_("Open now")  # the changes table: a level, its states, open now
 HEADINGS = {"headline": N_("1. Headline figures"), "table": N_("2. Progress by branch"),
             "charts": N_("3. Charts of the week"), "notes": N_("4. In the branches' own words"),
@@ -65,7 +66,6 @@ TABLE_NOTE = {False: N_("Hours count the records up to {cutoff}; “hours due”
                        "the end of the last week it returned; “hours due” is what the target asks by the day "
                        "measured to; “on schedule” is the share of the members with study records who have "
                        "studied the hours due; flags are those open on {date}.")}
-LAGGING = "*"  # marks the figures of a branch measured to an earlier day than the week's end
 
 
 @dataclass
@@ -121,39 +121,6 @@ class Bulletin:
 def _counted(lang: str, counts: Counter, words) -> str:
     return say(lang, ", ").join(say(lang, "{what} {count}", what=words(code), count=count)
                                 for code, count in counts.most_common())
-
-
-@dataclass
-class Measured:
-    """Each branch's hours measured to the last day its returns are known for (Facts.cutoff), at most the end
-    of the report week: a branch whose return is not in is measured to its last return, not held short for a
-    week it has not reported (issue 12)."""
-
-    week_end: date
-    branches: dict[str, tuple[BranchProgress | None, date | None]]  # branch -> (its figures, the day measured to)
-
-    @classmethod
-    def of(cls, tables: dict, facts: Facts, week_end: date, schemas: Schemas) -> Measured:
-        days = {bid: min(day, week_end) if day else None for bid, day in facts.cutoff.items()}
-        at = {day: {b.branch_id: b for b in compute_progress(tables, day, schemas, flags=[]).branches}
-              for day in set(days.values()) if day}
-        return cls(week_end, {bid: (at[day][bid] if day else None, day) for bid, day in days.items()})
-
-    def complete(self) -> list[BranchProgress]:
-        """The branches known to the end of the week."""
-        return [b for b, day in self.branches.values() if b is not None and day == self.week_end]
-
-    def cells(self, branch_id: str) -> list[str]:
-        """Hours studied, hours due, share on schedule; marked when measured to an earlier day."""
-        figures, day = self.branches.get(branch_id, (None, None))
-        if figures is None:
-            return ["—", "—", "—"]
-        mark = "" if day == self.week_end else LAGGING
-        share = "—" if figures.on_target_share is None else f"{figures.on_target_share:.0%}"
-        return [f"{figures.average_hours:.1f}{mark}", f"{figures.expected_hours:.1f}{mark}", share]
-
-    def lagging(self) -> int:
-        return sum(day != self.week_end for _, day in self.branches.values())
 
 
 def _college_figures(progress: Progress, measured: Measured) -> dict[str, float]:
@@ -237,9 +204,14 @@ QUOTED = {"summary": (N_("Summary of the week: “{text}”"), N_("Summary of th
           "problems": (N_("Problems: “{text}”"), N_("Problems: not filled in."))}
 
 
+# What XML (and so a .docx) cannot hold: a return's text may carry it (Excel's _x000B_, docs/hazards.md 26).
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _quoted(lang: str, messages: tuple[str, str], text: str | None) -> str:
     quoted, blank = messages
-    return say(lang, quoted, text=str(text).strip()) if (text or "").strip() else say(lang, blank)
+    text = _NOT_XML.sub("", str(text or "")).strip()
+    return say(lang, quoted, text=text) if text else say(lang, blank)
 
 
 def _changes(lang: str, progress: Progress, figures: dict[str, float], before: Issue | None,

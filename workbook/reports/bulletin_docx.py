@@ -22,12 +22,15 @@ FONTS = {"zh": {"Normal": "宋体", "Title": "黑体", "Heading 1": "黑体", "H
 PAGE = (Cm(21.0), Cm(29.7))  # A4 portrait
 MARGINS = {"top": Cm(2.5), "bottom": Cm(2.2), "left": Cm(1.7), "right": Cm(1.7)}
 TEXT_WIDTH = 17.6  # cm between the margins
-# The progress table's columns, in cm, summing to TEXT_WIDTH. At 9 pt a Chinese character is 0.32 cm and a
-# cell pads 0.38 cm: the branch's name (up to 12 characters, 生物医学工程研究所党支部) and a return's state
-# (退回待更正) stay on one line; headers may take two.
-TABLE_WIDTHS = (4.3, 1.35, 1.35, 2.0, 1.5, 1.5, 1.4, 1.3, 1.6, 1.3)
+# The progress table's columns, in cm, summing to TEXT_WIDTH, and its size in points. At 9 pt a Chinese
+# character is 0.32 cm and a cell pads 0.3 cm: the branch's name (up to 12 characters, 生物医学工程研究所党支部)
+# and a return's state (退回待更正) stay on one line; headers may take two.
+# English words are longer than the columns' Chinese: a smaller size, and room for "Attendance" and
+# "correction" unbroken.
+TABLE_LAYOUT = {"zh": ((4.3, 1.35, 1.35, 2.0, 1.5, 1.5, 1.4, 1.3, 1.6, 1.3), 9),
+                "en": ((3.1, 1.7, 1.6, 1.9, 1.55, 1.2, 1.6, 1.9, 1.9, 1.15), 7.5)}
 CHANGES_WIDTHS = (3.4, 2.2, 2.2, 2.2, 2.2)
-TABLE_POINTS = 9
+CELL_MARGIN_TWIPS = 85  # 0.15 cm each side (Word's default is 0.19)
 CHART_WIDTH = Cm(15.0)
 
 
@@ -96,19 +99,27 @@ def _masthead(document, bulletin: Bulletin) -> None:
     _rule_below(byline)
 
 
-def _table(document, header: list[str], rows: list[list[str]], widths: tuple[float, ...]) -> None:
+def _table(document, header: list[str], rows: list[list[str]], widths: tuple[float, ...], points: float) -> None:
     grid = document.add_table(rows=1, cols=len(header))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     grid.autofit = False
-    for values, bold in [(header, True), *((row, False) for row in rows)]:
-        cells = grid.rows[0].cells if bold else grid.add_row().cells
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(CELL_MARGIN_TWIPS))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    grid._tbl.tblPr.append(margins)  # noqa: SLF001 - python-docx has no API for cell margins
+    for values, is_header in [(header, True), *((row, False) for row in rows)]:
+        cells = grid.rows[0].cells if is_header else grid.add_row().cells
         for column, (cell, text) in enumerate(zip(cells, values)):
             cell.text = ""
             paragraph = cell.paragraphs[0]
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT if column == 0 and not bold else WD_ALIGN_PARAGRAPH.CENTER
-            run = paragraph.add_run(text)
-            run.font.size, run.font.bold = Pt(TABLE_POINTS), bold
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT if column == 0 and not is_header else WD_ALIGN_PARAGRAPH.CENTER
+            paragraph.add_run(text).font.size = Pt(points)
+            if is_header:
+                _shade(cell)  # shaded rather than bold: bold headers break inside words in narrow columns
     for column, width in zip(grid.columns, widths):
         column.width = Cm(width)  # the grid LibreOffice lays out by
         for cell in column.cells:
@@ -117,6 +128,13 @@ def _table(document, header: list[str], rows: list[list[str]], widths: tuple[flo
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     header_row.append(repeat)
+
+
+def _shade(cell, fill: str = "E7E6E6") -> None:
+    shading = OxmlElement("w:shd")
+    for key, value in (("val", "clear"), ("color", "auto"), ("fill", fill)):
+        shading.set(qn(f"w:{key}"), value)
+    cell._tc.get_or_add_tcPr().append(shading)  # noqa: SLF001 - python-docx has no API for shading
 
 
 def write_docx(bulletin: Bulletin, path: Path) -> Path:
@@ -129,7 +147,8 @@ def write_docx(bulletin: Bulletin, path: Path) -> Path:
     for line in bulletin.headline:
         document.add_paragraph(line, style="List Bullet")
     document.add_heading(heading["table"], level=1)
-    _table(document, bulletin.header("table"), bulletin.table, TABLE_WIDTHS)
+    widths, points = TABLE_LAYOUT.get(bulletin.lang, TABLE_LAYOUT["en"])
+    _table(document, bulletin.header("table"), bulletin.table, widths, points)
     note = document.add_paragraph(bulletin.table_note)
     note.runs[0].font.size = Pt(9)
     document.add_heading(heading["charts"], level=1)
@@ -147,6 +166,6 @@ def write_docx(bulletin: Bulletin, path: Path) -> Path:
     document.add_paragraph(bulletin.changes_intro)
     for line in bulletin.changes:
         document.add_paragraph(line, style="List Bullet")
-    _table(document, bulletin.header("changes"), bulletin.changes_table, CHANGES_WIDTHS)
+    _table(document, bulletin.header("changes"), bulletin.changes_table, CHANGES_WIDTHS, points)
     document.save(str(path))
     return path

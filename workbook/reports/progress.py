@@ -145,3 +145,38 @@ def previous(tables: dict[str, list[dict]], progress: Progress, schemas: Schemas
     """The same report a week earlier, for 'what changed since last week'."""
     return compute_progress(tables, progress.as_of - timedelta(days=7), schemas)
 
+
+LAGGING = "*"  # marks the figures of a branch measured to an earlier day than the week's end
+
+
+@dataclass
+class Measured:
+    """Each branch's hours measured to the last day its returns are known for (Facts.cutoff), at most the end
+    of the report week: a branch whose return is not in is measured to its last return, not held short for a
+    week it has not reported (issue 12)."""
+
+    week_end: date
+    branches: dict[str, tuple[BranchProgress | None, date | None]]  # branch -> (its figures, the day measured to)
+
+    @classmethod
+    def of(cls, tables: dict, facts: Facts, week_end: date, schemas: Schemas) -> Measured:
+        days = {bid: min(day, week_end) if day else None for bid, day in facts.cutoff.items()}
+        at = {day: {b.branch_id: b for b in compute_progress(tables, day, schemas, flags=[]).branches}
+              for day in set(days.values()) if day}
+        return cls(week_end, {bid: (at[day][bid] if day else None, day) for bid, day in days.items()})
+
+    def complete(self) -> list[BranchProgress]:
+        """The branches known to the end of the week."""
+        return [b for b, day in self.branches.values() if b is not None and day == self.week_end]
+
+    def cells(self, branch_id: str) -> list[str]:
+        """Hours studied, hours due, share on schedule; marked when measured to an earlier day."""
+        figures, day = self.branches.get(branch_id, (None, None))
+        if figures is None:
+            return ["—", "—", "—"]
+        mark = "" if day == self.week_end else LAGGING
+        share = "—" if figures.on_target_share is None else f"{figures.on_target_share:.0%}"
+        return [f"{figures.average_hours:.1f}{mark}", f"{figures.expected_hours:.1f}{mark}", share]
+
+    def lagging(self) -> int:
+        return sum(day != self.week_end for _, day in self.branches.values())

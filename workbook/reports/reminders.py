@@ -6,13 +6,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from ..flags import Flag, compute_flags, day_words
+from ..flags import Facts, Flag, compute_flags, day_words
 from ..i18n import Domain
 from ..schema import Schemas, load_schemas
 from .figures import hours_words
 from .flag_view import LEVELS, level_words, new_keys, return_state
 from .open_items import OpenItem, open_items
-from .progress import compute_progress
+from .progress import Measured, compute_progress
 
 say = Domain("reports")
 RETURN_RULES = ("return-missing", "return-rejected")  # while these are open, the branch's hours are not judged
@@ -65,9 +65,9 @@ class _Context:
         self.tables, self.as_of, self.lang = tables, as_of, lang
         flags = compute_flags(tables, as_of, schemas) if flags is None else flags
         self.items = open_items(flags, lang, new_keys(flags, tables, as_of, schemas))
-        self.progress = compute_progress(tables, as_of, schemas, flags=flags)
-        self.measured = {b.branch_id: b for b in compute_progress(tables, self.progress.week_end, schemas,
-                                                                  flags=[]).branches}
+        facts = Facts(tables, as_of, schemas)
+        self.progress = compute_progress(tables, as_of, schemas, flags=flags, facts=facts)
+        self.measured = Measured.of(tables, facts, self.progress.week_end, schemas)
         self.states = {b.branch_id: return_state(tables, b.branch_id, self.progress.week, as_of, schemas)
                        for b in self.progress.branches}
         self.when = {"date": day_words(lang, as_of), "month": as_of.month, "day": as_of.day}
@@ -79,13 +79,13 @@ class _Context:
         """A branch's week in two lines: its return, its hours against the hours due (while its returns are
         outstanding its members' hours are not judged: flags.study_hours)."""
         lang, state = self.lang, self.states[branch["branch_id"]]
-        measured = self.measured.get(branch["branch_id"])
+        measured, day = self.measured.branches.get(branch["branch_id"], (None, None))
         lines = [say(lang, "Week {week}'s return: {state}.", week=self.progress.week, state=state.word(lang))]
         if any(item.rule in RETURN_RULES for item in self.of_branch(branch["branch_id"])):
             lines.append(say(lang, "As of {date}, the members of {branch} are measured again once the returns below "
                                    "are in.", branch=branch["name"], **self.when))
         elif measured and measured.members:
-            lines.append(say(lang, "Hours (records up to {cutoff}): {hours}.", cutoff=day_words(lang, self.progress.week_end),
+            lines.append(say(lang, "Hours (records up to {cutoff}): {hours}.", cutoff=day_words(lang, day),
                              hours=hours_words(lang, measured.average_hours, measured.expected_hours)))
         return lines
 
@@ -100,7 +100,9 @@ def _reminder(context: _Context, branch: dict) -> Reminder:
     else:
         lines.append(say(lang, "As of {date}, {branch} has no open items. Thank you!", branch=branch["name"],
                          **context.when))
-    lines += ["", *context.branch_lines(branch), "", *_item_lines(lang, items)]
+    lines += ["", *context.branch_lines(branch)]
+    if items:
+        lines += ["", *_item_lines(lang, items)]
     lines += ["", say(lang, "The college Party committee")]
     return Reminder(branch["branch_id"], branch["name"], branch.get("secretary", ""), branch.get("secretary_email"),
                     "\n".join(lines) + "\n", items)

@@ -34,7 +34,8 @@ def outcome_data(outcome: Outcome, lang: str) -> dict[str, Any]:
     return data
 
 
-def rejection_report(sub: Submission, outcome: Outcome, lang: str = "zh") -> str:
+def rejection_report(sub: Submission, outcome: Outcome, lang: str = "zh", marked: bool = False) -> str:
+    """Why a file was refused; `marked`: a copy with its problem cells marked lies beside it."""
     lines = [
         say(lang, "File: {name}", name=sub.file_name),
         say(lang, "Received: {moment}", moment=sub.received_at),
@@ -46,7 +47,8 @@ def rejection_report(sub: Submission, outcome: Outcome, lang: str = "zh") -> str
     lines += ["", say(lang, "This return was not merged and the ledger was not changed. Please fix the following "
                             "and send it again:"), ""]
     lines += [f"{number}. {worded(problem, lang)}" for number, problem in enumerate(outcome.problems, start=1)]
-    lines += ["", say(lang, "The marked copy in the same folder shows each cell in error in red, with a note.")]
+    if marked:
+        lines += ["", say(lang, "The marked copy in the same folder shows each cell in error in red, with a note.")]
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,179 @@
+"""Read untrusted files in a child process, with a memory limit (POSIX) and a time limit (everywhere).
+
+A reader that a file makes allocate without end, crash or hang takes down its child, never the service
+(docs/hazards.md 25). One child serves a whole batch, one file at a time, so that a burst of returns pays
+for one process, not fifty; when a file kills it, the file is reported and a fresh child reads the next.
+On POSIX the children are forked from a server process that imported the readers once (multiprocessing's
+"forkserver": never a fork of the service's own threads); on Windows each child is spawned, and only the
+time limit holds.
+"""
+from __future__ import annotations
+
+import faulthandler
+import multiprocessing
+import os
+import sys
+import threading
+import traceback
+from dataclasses import dataclass
+from multiprocessing.reduction import ForkingPickler
+from typing import Any
+
+CAN_START_PROCESSES = sys.platform not in ("emscripten", "wasi")
+# What a child imports before any file arrives: the readers, the checks and the merge's input.
+PRELOAD = ["branchbook.workbook.intake", "branchbook.workbook.annotate"]
+
+
+@dataclass(frozen=True)
+class ReaderLimits:
+    memory_mb: float | None  # the child's address space (RLIMIT_AS); None: no limit
+    seconds: float  # one file's time
+
+
+class ReaderFailed(Exception):
+    """The child could not read the file: `kind` is "memory" (it exhausted its memory), "crash" (the
+    reader stopped the process), "timeout", or "error" (the reader raised; `detail` holds the traceback)."""
+
+    def __init__(self, kind: str, detail: str = ""):
+        super().__init__(f"{kind}: {detail}" if detail else kind)  # the child's traceback, for the errors log
+        self.kind, self.detail = kind, detail
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform == "win32" or "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    if threading.active_count() == 1 and "fork" in methods:
+        return multiprocessing.get_context("fork")  # a one-thread command (merge): a plain fork is safe and instant
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def _limit_memory(memory_mb: float | None) -> None:
+    if not memory_mb:
+        return
+    try:
+        import resource
+    except ImportError:  # Windows: no resource limits here; the time limit still holds
+        return
+    # On top of what the child holds already (a forked child shares its parent's mappings): the reading's own.
+    limit = _address_space() + int(memory_mb * 2**20)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _address_space() -> int:
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):  # not Linux: the limit is the reading's alone
+        return 0
+
+
+def _serve(connection, memory_mb: float | None) -> None:
+    """The child: read tasks (function, args, kwargs) until told to stop, answering each."""
+    _limit_memory(memory_mb)
+    # A native reader that aborts prints its own backtrace: the service logs the failure in its words instead.
+    faulthandler.disable()
+    with open(os.devnull, "wb") as quiet:
+        os.dup2(quiet.fileno(), 2)
+    while True:
+        try:
+            task = connection.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        function, args, kwargs = task
+        try:
+            answer = ("ok", function(*args, **kwargs))
+        except MemoryError:
+            answer = ("memory", "")
+        except BaseException:  # noqa: BLE001 - the parent decides what a failure means
+            answer = ("error", traceback.format_exc())
+        try:
+            connection.send(answer)
+        except MemoryError:
+            connection.send(("memory", ""))
+        except Exception:  # noqa: BLE001 - an answer that cannot cross is a failure to read
+            connection.send(("error", traceback.format_exc()))
+
+
+class IsolatedReader:
+    """`with IsolatedReader(limits) as reader: reader.run(function, *args)`: function(*args) in the child,
+    its result or ReaderFailed. The function must be importable by name (it is sent by reference)."""
+
+    def __init__(self, limits: ReaderLimits):
+        self.limits = limits
+        self._process = None
+        self._connection = None
+
+    def __enter__(self) -> IsolatedReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _start(self) -> None:
+        context = _context()
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_serve, args=(theirs, self.limits.memory_mb), daemon=True,
+                                  name="branchbook-reader")
+        process.start()
+        theirs.close()
+        self._process, self._connection = process, ours
+
+    def _discard(self) -> int | None:
+        """End the child (killed if it will not stop) and say how it ended."""
+        process, connection = self._process, self._connection
+        self._process = self._connection = None
+        if connection is not None:
+            connection.close()
+        if process is None:
+            return None
+        process.join(timeout=0.5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+        code = process.exitcode
+        process.close()
+        return code
+
+    def run(self, function, *args: Any, **kwargs: Any) -> Any:
+        if not CAN_START_PROCESSES:  # Pyodide (xlwings Lite): no processes at all; the checks before parsing still hold
+            return function(*args, **kwargs)
+        if self._process is None:
+            self._start()
+        try:
+            task = ForkingPickler.dumps((function, args, kwargs))
+        except Exception:  # noqa: BLE001 - what cannot be sent is a failure to read, not of the pass
+            raise ReaderFailed("error", traceback.format_exc()) from None
+        try:
+            self._connection.send_bytes(task)
+            answered = self._connection.poll(self.limits.seconds)
+            if not answered:
+                self._process.kill()
+                self._discard()
+                raise ReaderFailed("timeout")
+            status, value = self._connection.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            # The child died: a native reader aborts when an allocation fails under the limit.
+            code = self._discard()
+            raise ReaderFailed("crash", f"exit code {code}") from None
+        if status == "ok":
+            return value
+        if status == "memory":
+            self._discard()  # a child that ran out of memory is not trusted with the next file
+        raise ReaderFailed(status, value)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.send(None)
+            except OSError:
+                pass
+        self._discard()
+
+
+def limits_of(memory_mb: float | None, seconds: float) -> ReaderLimits:
+    return ReaderLimits(memory_mb if memory_mb and os.name == "posix" else None, seconds)
