@@ -133,21 +133,52 @@ def read_submissions(home: Home, items: list, tables: dict[str, list[dict]],
     settings = home.settings.intake
     limit_mb = schemas.rules["limits"]["max_file_mb"]
     attempts = Attempts(home)
-    seal = home_seal(home.root)
-    taken, copies, submissions = [], [], []
+    maximum, lang = settings.max_attempts, home.lang
+    # First what needs no reading: the size, the copy and its hash, the failures already counted.
+    prepared = []  # (item, received, submission or None, copy, sha256)
+    calls = []
+    for number, item in enumerate(items, start=1):
+        if progress:
+            progress(number, len(items), item.name)
+        received = received_at(home, item)
+        size = item.path.stat().st_size
+        if size > limit_mb * 2**20:  # before any copy or read: a 2 GB file costs nothing (docs/hazards.md 33)
+            prepared.append((item, received, _refused(item, sampled_sha256(item.path), received, "too-large",
+                                                      size_mb=round(size / 2**20, 1), limit_mb=limit_mb), None, None))
+            continue
+        copy, sha256 = private_copy(work, item.path)
+        made.append(copy)
+        if attempts.failed(sha256) >= maximum:
+            log.warning(say(lang, "{name} is not read again: its reading failed {count} times", name=item.name,
+                            count=attempts.failed(sha256)))
+            attempts.end(sha256)
+            prepared.append((item, received, _refused(item, sha256, received, "reader-failed",
+                                                      reason=_failure("attempts", count=maximum)), copy, sha256))
+            continue
+        prepared.append((item, received, None, copy, sha256))
+        calls.append(((copy,), {"marked": marked_work_copy(copy), "file_name": item.name, "sender": item.sender,
+                                "received_at": received, "sha256": sha256}))
+    # Then the readings, in one child, one file after another; each counted as it begins.
+    to_read = [entry for entry in prepared if entry[2] is None]
+    counts: dict[int, int] = {}
+    shared = {"tables": tables, "schemas": schemas, "lang": lang, "seal": home_seal(home.root),
+              "unsealed_grace_days": settings.unsealed_grace_days}
     with IsolatedReader(limits_of(settings.reader_memory_mb, settings.reader_seconds)) as reader:
-        for number, item in enumerate(items, start=1):
-            if progress:
-                progress(number, len(items), item.name)
-            received = received_at(home, item)
-            sub, copy = _read_one(home, item, received, reader, attempts, seal, tables, schemas, limit_mb, work, made)
+        read = reader.run_batch(read_received, shared, calls,
+                                on_start=lambda index: counts.__setitem__(index, attempts.begin(to_read[index][4])))
+    position = 0
+    taken, copies, submissions = [], [], []
+    for item, received, sub, copy, sha256 in prepared:
+        if sub is None:
+            sub = _judged(home, item, received, read[position], counts.get(position), attempts, copy, sha256)
+            position += 1
             if sub is None:
                 continue
-            if item.sender and not item.mail.get("approved"):
-                sub.hold = sender_hold(sub, tables.get("branches", []), item.mail.get("authenticated"), home.lang)
-            taken.append(item)
-            copies.append(copy)
-            submissions.append(sub)
+        if item.sender and not item.mail.get("approved"):
+            sub.hold = sender_hold(sub, tables.get("branches", []), item.mail.get("authenticated"), lang)
+        taken.append(item)
+        copies.append(copy)
+        submissions.append(sub)
     return taken, copies, submissions
 
 
@@ -156,39 +187,25 @@ def _refused(item, sha256: str, received: datetime, kind: str, **values) -> Subm
                       sender=safe_label(item.sender), unreadable=UnreadableFile(kind, Path(item.name), **values))
 
 
-def _read_one(home: Home, item, received: datetime, reader: IsolatedReader, attempts: Attempts, seal, tables,
-              schemas: Schemas, limit_mb: float, work: Path, made: list[Path]) -> tuple[Submission | None, Path | None]:
+def _judged(home: Home, item, received: datetime, outcome, count: int | None, attempts: Attempts, copy: Path,
+            sha256: str) -> Submission | None:
+    """The submission a reading gave, or the refusal of a file whose reading failed; None for a file left in
+    the inbox to be tried again (its reading timed out, fewer than `intake.max_attempts` times)."""
     lang = home.lang
-    size = item.path.stat().st_size
-    if size > limit_mb * 2**20:  # before any copy or read: a 2 GB file costs nothing (docs/hazards.md 33)
-        return _refused(item, sampled_sha256(item.path), received, "too-large", size_mb=round(size / 2**20, 1),
-                        limit_mb=limit_mb), None
-    copy, sha256 = private_copy(work, item.path)
-    made.append(copy)
-    maximum = home.settings.intake.max_attempts
-    if attempts.failed(sha256) >= maximum:
-        log.warning(say(lang, "{name} is not read again: its reading failed {count} times", name=item.name,
-                        count=attempts.failed(sha256)))
+    seconds = f"{home.settings.intake.reader_seconds:g}"
+    if not isinstance(outcome, ReaderFailed):
         attempts.end(sha256)
-        return _refused(item, sha256, received, "reader-failed",
-                        reason=_failure("attempts", count=maximum)), copy
-    count = attempts.begin(sha256)
-    try:
-        sub = reader.run(read_received, copy, tables, marked_work_copy(copy), file_name=item.name,
-                         sender=item.sender, received_at=received, schemas=schemas, lang=lang, sha256=sha256,
-                         seal=seal, unsealed_grace_days=home.settings.intake.unsealed_grace_days)
-    except ReaderFailed as failure:
-        if failure.kind == "error":
-            # One line in the log; the child's traceback in the errors log (sync/logs.py), never on the console.
-            log.error(say(lang, "reading {name} failed: sent back as unreadable", name=item.name), exc_info=failure)
-        else:
-            log.warning(say(lang, "reading {name} failed ({why})", name=item.name,
-                            why=_failure(failure.kind, seconds=f"{home.settings.intake.reader_seconds:g}").render(lang)))
-        if failure.kind == "timeout" and count < maximum:
-            copy.unlink(missing_ok=True)  # left in the inbox: tried again on a later pass
-            return None, None
-        attempts.end(sha256)
-        return _refused(item, sha256, received, "reader-failed",
-                        reason=_failure(failure.kind, seconds=f"{home.settings.intake.reader_seconds:g}")), copy
+        return outcome
+    if outcome.kind == "error":
+        # One line in the log; the child's traceback in the errors log (sync/logs.py), never on the console.
+        log.error(say(lang, "reading {name} failed: sent back as unreadable", name=item.name), exc_info=outcome)
+    else:
+        log.warning(say(lang, "reading {name} failed ({why})", name=item.name,
+                        why=_failure(outcome.kind, seconds=seconds).render(lang)))
+    if count is None:  # the time ran out before the child said it began: this reading counts all the same
+        count = attempts.begin(sha256)
+    if outcome.kind == "timeout" and count < home.settings.intake.max_attempts:
+        copy.unlink(missing_ok=True)  # left in the inbox: tried again on a later pass
+        return None
     attempts.end(sha256)
-    return sub, copy
+    return _refused(item, sha256, received, "reader-failed", reason=_failure(outcome.kind, seconds=seconds))

@@ -97,6 +97,23 @@ def test_a_far_away_cell_is_refused_before_calamine_and_the_others_merge(fresh_d
     assert archived_names(home) == [valid.name]
 
 
+def test_the_reach_of_a_sheet_is_read_from_its_xml_whatever_its_references():
+    import io
+
+    from branchbook.workbook.extent import MAX_SHEET_CELLS, cells_reach
+
+    def reach(body: bytes):
+        return cells_reach(io.BytesIO(b"<worksheet><sheetData>" + body + b"</sheetData></worksheet>"))
+
+    assert reach(b'<row r="3"><c r="B3"><v>1</v></c></row>').cells <= 9_999 * 26  # a return's sheet: near
+    far = reach(b'<row r="1"><c r="A1"/></row><row r="1048576"><c r="XFD1048576" t="s"><v>0</v></c></row>')
+    assert (far.rows, far.columns, far.last_cell) == (1_048_576, 16_384, "XFD1048576")
+    # Cells without a reference take the next column: 16,384 of them reach XFD however they are written.
+    unreferenced = reach(b'<row r="700"><c r="A700"/>' + b"<c><v>1</v></c>" * 16_383 + b"</row>")
+    assert unreferenced.columns >= 16_384 and unreferenced.rows >= 700
+    assert reach(b'<row r="1048576"><c r="A1048576"/></row>' + b'<row r="1"><c r="ZZ1"/></row>').cells > MAX_SHEET_CELLS
+
+
 def test_a_reader_that_aborts_takes_down_its_child_only():
     # The safety net under the reach check: calamine itself on a far cell aborts the process it runs in.
     import faulty_readers

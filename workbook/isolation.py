@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
@@ -84,6 +85,9 @@ def _serve(connection, memory_mb: float | None) -> None:
             return
         if task is None:
             return
+        if task[0] == "batch":
+            _serve_batch(connection, *task[1:])
+            continue
         function, args, kwargs = task
         try:
             answer = ("ok", function(*args, **kwargs))
@@ -97,6 +101,35 @@ def _serve(connection, memory_mb: float | None) -> None:
             connection.send(("memory", ""))
         except Exception:  # noqa: BLE001 - an answer that cannot cross is a failure to read
             connection.send(("error", traceback.format_exc()))
+
+
+def _answer(function, args, kwargs) -> tuple[str, Any]:
+    try:
+        return "ok", function(*args, **kwargs)
+    except MemoryError:
+        return "memory", ""
+    except BaseException:  # noqa: BLE001 - the parent decides what a failure means
+        return "error", traceback.format_exc()
+
+
+def _serve_batch(connection, function, shared: dict, items: list[tuple[int, bytes]]) -> None:
+    """A batch, one file after the other with no wait for the parent between them: "start" before each
+    (so that the parent knows which file a crash belongs to), "done" after, "end" at the end."""
+    for index, payload in items:
+        connection.send(("start", index))
+        try:
+            args, kwargs = ForkingPickler.loads(payload)
+        except Exception:  # noqa: BLE001 - what cannot be read is a failure to read this file only
+            status, value = "error", traceback.format_exc()
+        else:
+            status, value = _answer(function, args, {**shared, **kwargs})
+        try:
+            connection.send(("done", index, status, value))
+        except MemoryError:
+            connection.send(("done", index, "memory", ""))
+        except Exception:  # noqa: BLE001 - an answer that cannot cross is a failure to read
+            connection.send(("done", index, "error", traceback.format_exc()))
+    connection.send(("end",))
 
 
 class IsolatedReader:
@@ -165,6 +198,57 @@ class IsolatedReader:
         if status == "memory":
             self._discard()  # a child that ran out of memory is not trusted with the next file
         raise ReaderFailed(status, value)
+
+    def run_batch(self, function, shared: dict, calls: list[tuple[tuple, dict]],
+                  on_start: Callable[[int], None] | None = None) -> list[Any]:
+        """function(*args, **shared, **kwargs) for each (args, kwargs) of `calls`, in the child, one after the
+        other without a round trip between them: a list of results, a ReaderFailed in the place of each call
+        that failed. `on_start(i)` is called as the child begins call i. A call that kills the child or runs
+        out of time is its own failure; the calls after it go to a fresh child."""
+        results: list[Any] = [None] * len(calls)
+        payloads: list[tuple[int, bytes]] = []
+        for index, call in enumerate(calls):
+            try:
+                payloads.append((index, bytes(ForkingPickler.dumps(call))))
+            except Exception:  # noqa: BLE001 - what cannot be sent is a failure to read that file only
+                results[index] = ReaderFailed("error", traceback.format_exc())
+        if not CAN_START_PROCESSES:
+            for index, _ in payloads:
+                args, kwargs = calls[index]
+                results[index] = function(*args, **shared, **kwargs)
+            return results
+        while payloads:
+            payloads = self._batch(function, shared, payloads, results, on_start)
+        return results
+
+    def _batch(self, function, shared: dict, payloads: list[tuple[int, bytes]], results: list[Any],
+               on_start: Callable[[int], None] | None) -> list[tuple[int, bytes]]:
+        """Send the payloads to the child and gather their results; what is left when the child fails."""
+        if self._process is None:
+            self._start()
+        current = payloads[0][0]
+        try:
+            self._connection.send(("batch", function, shared, payloads))
+            while True:
+                if not self._connection.poll(self.limits.seconds):
+                    self._process.kill()
+                    self._discard()
+                    results[current] = ReaderFailed("timeout")
+                    break
+                message = self._connection.recv()
+                if message[0] == "start":
+                    current = message[1]
+                    if on_start:
+                        on_start(current)
+                elif message[0] == "done":
+                    _, index, status, value = message
+                    results[index] = value if status == "ok" else ReaderFailed(status, value)
+                else:
+                    return []
+        except (EOFError, OSError):
+            code = self._discard()  # the child died with `current` (a native reader aborts under the limit)
+            results[current] = ReaderFailed("crash", f"exit code {code}")
+        return [(index, payload) for index, payload in payloads if index > current]
 
     def close(self) -> None:
         if self._connection is not None:
