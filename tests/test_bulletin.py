@@ -384,3 +384,9 @@ def test_the_headline_says_equal_figures_plainly_and_leaves_out_zero_clauses(bul
     assert "集中学习出勤率（请假不计）：各支部均为 100%。" in text and "至 100% 之间" not in text
     assert "迟交 0" not in text and " 0 个" not in text.split("\n")[4]
     assert "读书笔记：已检查" in text and "逾期未复查 0" not in text
+    # Flags on members only: who they concern says so, without "支部 0 个".
+    on_members = [f for f in compute_flags(tables, WEEK4) if f.subject_kind == "member"]
+    assert on_members
+    line = build_bulletin(tables, WEEK4, history=(on_members, [])).headline[-1]
+    people = len({f.subject_id for f in on_members})
+    assert line.startswith(f"未消除的落后提醒 {len(on_members)} 条") and line.endswith(f"涉及党员 {people} 人。"), line

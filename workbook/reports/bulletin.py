@@ -59,6 +59,9 @@ STUDY = {False: N_("Study hours, from the records up to {cutoff}: the {members} 
          True: N_("Study hours, from the records up to {cutoff}: the {members} members of the {branches} branches whose "
                   "returns are in, {hours}; the other {others} branches are measured to their last return (table, "
                   "marked *). The campaign's target is {target:g} hours.")}
+OPEN_FLAGS = {(True, True): N_("Open flags: {total} ({levels}), concerning {members} members and {branches} branches."),
+              (True, False): N_("Open flags: {total} ({levels}), concerning {members} members."),
+              (False, True): N_("Open flags: {total} ({levels}), concerning {branches} branches.")}
 TABLE_NOTE = {False: N_("Hours count the records up to {cutoff}; “hours due” is what the target asks by that day; "
                         "“on schedule” is the share of the members with study records who have studied the hours "
                         "due; flags are those open on {date}."),
@@ -164,8 +167,9 @@ def _headline(lang: str, progress: Progress, states: dict[str, ReturnState], tar
                            "{overdue}.", **notebooks) if overdue else
                  say(lang, "Reading notebooks: {inspected} members checked, {passed} passed.", **notebooks))
     if progress.flags:
-        lines.append(say(lang, "Open flags: {total} ({levels}), concerning {members} members and {branches} "
-                               "branches.", total=len(progress.flags), members=flagged_members,
+        # Who the flags concern, with a zero left out: members and branches, or only one of them.
+        concerning = OPEN_FLAGS[(bool(flagged_members), bool(flagged_branches))]
+        lines.append(say(lang, concerning, total=len(progress.flags), members=flagged_members,
                          branches=flagged_branches,
                          levels=_counted(lang, Counter({lv: levels[lv] for lv in LEVELS if levels[lv]}),
                                          lambda lv: level_words(lang, lv))))
