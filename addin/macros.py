@@ -272,7 +272,6 @@ def merge_now(book: xw.Book | None = None):
     from ..sync.writer import writing
     from ..workbook import flag_history
     from ..workbook.books import EXPORTED_SEQ, open_ledger, record_master
-    from ..workbook.calendar import Campaign
     from ..workbook.flags import compute_flags, flag_rows
     from ..workbook.merge import merged_sheets
     from ..workbook.reports.summaries import outcome_line
@@ -294,8 +293,7 @@ def merge_now(book: xw.Book | None = None):
         with open_ledger(home) as ledger:
             tables = ledger.tables()
             raised = compute_flags(tables, home.as_of, ledger.schemas)
-            flags, cleared = flag_history.keep(ledger, raised, home.as_of, Campaign.from_records(tables["phases"]),
-                                               ledger.schemas.rules.levels)
+            flags, cleared = flag_history.keep(ledger, tables, raised, home.as_of, ledger.schemas)
             tables["flags"] = flag_rows(flag_history.by_level([*flags, *cleared]), lang)
             for key in (*merged_sheets(ledger.schemas), "returns", "flags"):
                 write_sheet(book, key, tables[key], lang)

@@ -127,6 +127,7 @@ def old_write_dashboard(wb, progress, lang: str) -> None:
 
     from branchbook.workbook import layout
     from branchbook.workbook.reports import dashboard as new
+    from branchbook.workbook.return_states import state_word
 
     def cell(ws, value, number_format=None, bold=False):
         c = WriteOnlyCell(ws, value=value)
@@ -177,7 +178,7 @@ def old_write_dashboard(wb, progress, lang: str) -> None:
         ws.conditional_formatting.add(span(column), ColorScaleRule(
             start_type="num", start_value=0.5, start_color=new.RED, mid_type="num", mid_value=0.8, mid_color=new.AMBER,
             end_type="num", end_value=1, end_color=new.GREEN))
-    ws.conditional_formatting.add(span(4), CellIsRule(operator="equal", formula=[f'"{new.RETURNED[lang][1]}"'],
+    ws.conditional_formatting.add(span(4), CellIsRule(operator="equal", formula=[f'"{state_word("missing", lang)}"'],
                                                       fill=PatternFill("solid", fgColor=new.RED)))
     ws.conditional_formatting.add(span(12), CellIsRule(operator="greaterThan", formula=["0"],
                                                        fill=PatternFill("solid", fgColor=new.AMBER)))

@@ -123,8 +123,7 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
         result.flags, result.cleared = [], []
         if facts:
             raised = compute_flags(tables, day, ledger.schemas, facts)
-            result.flags, result.cleared = flag_history.keep(ledger, raised, day, facts.campaign,
-                                                             ledger.schemas.rules.levels)
+            result.flags, result.cleared = flag_history.keep(ledger, tables, raised, day, ledger.schemas)
         tables["flags"] = flag_rows(flag_history.by_level([*result.flags, *result.cleared]), home.lang)
         journal.mirror(ledger, journal_path(home))  # a changed week of flags is a journal entry of its own
 
@@ -184,5 +183,5 @@ def current_flags(home: Home, as_of: date) -> list[Flag]:
         tables = ledger.tables()
         facts = Facts(tables, as_of, ledger.schemas)
         flags = compute_flags(tables, as_of, ledger.schemas, facts)
-        opened, _ = flag_history.annotate(ledger, flags, as_of, facts.campaign, ledger.schemas.rules.levels)
+        opened, _ = flag_history.annotate(ledger, tables, flags, as_of, ledger.schemas)
         return flag_history.by_level(opened)

@@ -14,7 +14,7 @@ from sync_helpers import filled_returns, pinned_home
 from branchbook.sync import export as export_module
 from branchbook.sync.export import export_master
 from branchbook.sync.pipeline import Incoming, process
-from branchbook.workbook import body_cache, master
+from branchbook.workbook import body_cache, flag_history, master
 from branchbook.workbook.books import open_ledger
 from branchbook.workbook.flags import Facts, compute_flags, flag_rows
 from branchbook.workbook.home import Home
@@ -57,8 +57,10 @@ def _written_whole(home: Home, target: Path) -> Path:
         tables = ledger.tables()
         day = home.as_of
         facts = Facts(tables, day, ledger.schemas)
-        flags = compute_flags(tables, day, ledger.schemas, facts)
-        tables["flags"] = flag_rows(flags, home.lang)
+        # With their states against the week before, as the export keeps them (flag_history.py).
+        flags, cleared = flag_history.annotate(ledger, tables, compute_flags(tables, day, ledger.schemas, facts), day,
+                                               ledger.schemas)
+        tables["flags"] = flag_rows(flag_history.by_level([*flags, *cleared]), home.lang)
         write_master(target, tables, lang=home.lang, painters=(dashboard_painter(day, flags, facts),))
     return target
 

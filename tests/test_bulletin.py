@@ -156,7 +156,8 @@ def test_the_headline_words_every_figure_in_full(bulletin_home):
     b04_hours, b04_due = _hours_by_hand(tables, date(2005, 3, 27), {"B04"})
     assert b04[4:6] == [f"{b04_hours:.1f}*", f"{b04_due:.1f}*"]
     first = bulletin.headline[0]
-    assert first.startswith("第4周（03月28日—04月03日）：9 个党支部中 3 个交回周报（其中迟交 0 个），退回待更正 1 个，未交 5 个")
+    # A clause whose count is zero is left out (no "其中迟交 0 个").
+    assert first == "第4周（03月28日—04月03日）：9 个党支部中 3 个交回周报，退回待更正 1 个，未交 5 个。"
     flags = compute_flags(tables, WEEK4)
     members = len({f.subject_id for f in flags if f.subject_kind == "member"})
     assert bulletin.headline[-1].startswith(f"未消除的落后提醒 {len(flags)} 条") and f"涉及党员 {members} 人" in bulletin.headline[-1]
@@ -173,10 +174,16 @@ def test_issues_are_numbered_by_bulletin_kept_through_a_rebuild_and_compared_wit
     assert main(["bulletin", str(home.root), "--week", "4", "--format", "html"]) == 0
     page = (outbox / "简报第2期_第4周.html").read_text(encoding="utf-8")
     assert "第2期" in page and "与第1期（第3周，03月29日）相比" in page
-    # What changed since issue 1, counted here from the open flags of each issue's day (with their levels).
+    # What changed: against the week kept before issue 2's (week 4, as of 3/30 when the returns were merged),
+    # counted here from the flags kept for it and the flags `branchbook flags` gives on issue 2's day.
+    from branchbook.workbook.books import open_ledger
+    from branchbook.workbook.flag_history import stored
+
     tables = read_master(home.master)
-    then = {f.key: f.level for f in current_flags(home, date(2005, 3, 29))}
+    with open_ledger(home) as ledger:
+        then = {key: f.level for key, f in stored(ledger, 4).items() if f.state != "cleared"}
     now = current_flags(home, date(2005, 4, 5))
+    assert {f.state for f in now if f.key in then} <= {"continuing"} and {f.state for f in now if f.key not in then} <= {"new"}
     words = {"escalate": "重点督办", "urge": "督促", "notice": "提示"}
     for level, word in words.items():
         new = sum(f.level == level and f.key not in then for f in now)
@@ -269,3 +276,117 @@ def test_each_liaison_reads_a_digest_of_her_branches_as_files_and_by_mail(bullet
         letter = by_address[branch["secretary_email"]]
         written = (home.folder("outbox") / "提醒" / f"{branch['name']}.txt").read_text(encoding="utf-8")
         assert letter.get_body(("plain",)).get_content().replace("\r\n", "\n") == written
+
+
+def _dashboard(master) -> dict[str, dict]:
+    """The 进度看板 sheet's rows by branch name, as the office reads them."""
+    from openpyxl import load_workbook
+
+    ws = load_workbook(master)["进度看板"]
+    rows = list(ws.iter_rows(min_row=3, values_only=True))
+    header = rows[0]
+    return {row[0]: dict(zip(header, row)) for row in rows[1:] if row[0]}
+
+
+def test_the_dashboard_and_the_bulletin_show_the_same_progress_measured_to_each_branchs_cutoff(bulletin_home):
+    """As of 4/6 (report week 4, 3/28–4/3): B01, B02, B08 returned week 4 (hours to 4/3, 40 × 28/49 due); B04 was
+    silent and B05 sent back in week 4, so both are measured to 3/27 (40 × 21/49 due), their return 未交 and
+    退回待更正 on both; B03, B06, B07, B09 returned weeks 1–2 only (the demo's): measured to 3/20, 未交."""
+    from branchbook.workbook.reports.bulletin import build_bulletin
+
+    tables = read_master(bulletin_home.master)
+    names = {b["branch_id"]: b["name"] for b in tables["branches"]}
+    dashboard = _dashboard(bulletin_home.master)
+    table = {row[0]: row for row in build_bulletin(tables, WEEK4).table}
+    to_week_end, to_week3 = date(2005, 4, 3), date(2005, 3, 27)
+    expected = {"B01": ("已交", to_week_end), "B02": ("已交", to_week_end), "B08": ("已交", to_week_end),
+                "B04": ("未交", to_week3), "B05": ("退回待更正", to_week3)}
+    for branch_id, name in names.items():
+        row, line = dashboard[name], table[name]
+        state, cutoff = expected.get(branch_id, ("未交", date(2005, 3, 20)))
+        assert row["本周回执"] == line[3] == state, name
+        average, due = _hours_by_hand(tables, cutoff, {branch_id})
+        assert due == pytest.approx(40 * (cutoff - date(2005, 3, 7)).days / 49 + 40 / 49)
+        mark = "" if cutoff == to_week_end else "*"
+        assert row["人均学时"] == round(average, 1) and line[4] == f"{average:.1f}{mark}", name
+        assert row["进度目标学时"] == round(due, 1) and line[5] == f"{due:.1f}{mark}", name
+        assert row["数据截至"] == f"{cutoff.month:02d}月{cutoff.day:02d}日"
+        assert line[6] == f"{row['达标占比']:.0%}", name  # the same share on schedule
+
+
+def test_new_and_continuing_are_the_same_in_every_output(bulletin_home, tmp_path, capsys):
+    """The master was first written as of 4/6 (week 5): the week before is the flags as of 3/30, computed once and
+    kept. By hand: a flag open now whose key the rules raised on 3/30 too is 持续 (urged, open a week), any other
+    新增; a 3/30 flag not open now is 已消除. The Flags sheet, `branchbook flags --json`, the bulletin's
+    五、与上周相比 and the reminders' （新增） all say the same."""
+    import json
+
+    home = Home.open(shutil.copytree(bulletin_home.root, tmp_path / "home"))
+    tables = read_master(home.master)
+    then = {f.key for f in compute_flags(tables, date(2005, 3, 30))}
+    now = {f.key: f for f in compute_flags(tables, WEEK4)}
+    new = {key for key in now if key not in then}
+    continuing = set(now) - new
+    cleared = then - set(now)
+    assert new and continuing  # the demo's data make both
+
+    def key(row):
+        return row["subject_kind"], row["subject_id"], row["code"]
+
+    sheet = [row for row in tables["flags"]]
+    capsys.readouterr()
+    assert main(["flags", str(home.root), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    for rows in (listed, [r for r in sheet if r["state"] != "已消除"]):
+        states = {(r["subject_kind"], r["subject_id"], r.get("code") or next(
+            f.rule for f in now.values() if (f.subject_id, f.title()) == (r["subject_id"], r["rule"]))): r["state"]
+            for r in rows}
+        assert {k for k, s in states.items() if s == "新增"} == new
+        assert {k for k, s in states.items() if s == "持续"} == continuing
+    assert {r["level"] for r in listed if r["state"] == "持续"} == {"督促"}  # still open a week later: urged
+    assert sum(r["state"] == "已消除" for r in sheet) == len(cleared)
+    assert main(["bulletin", str(home.root), "--format", "html"]) == 0
+    page = (home.folder("outbox") / "简报第1期_第4周.html").read_text(encoding="utf-8")
+    assert f"新增 {len(new)} 条：" in page and f"持续 {len(continuing)} 条：" in page
+    assert (f"已消除 {len(cleared)} 条：" in page) == bool(cleared)
+    assert main(["remind", str(home.root)]) == 0
+    letters = (home.folder("outbox") / "提醒").glob("*.txt")
+    assert sum(path.read_text(encoding="utf-8").count("（新增）") for path in letters) == len(new)
+
+
+def test_a_bulletin_for_a_week_not_yet_ended_is_refused_and_takes_no_number(bulletin_home, tmp_path, capsys):
+    """HOME lives on 4/6 (week 5, ending 4/10): week 5 and week 9 have not ended; week 4 has."""
+    from branchbook.workbook.books import open_ledger
+    from branchbook.workbook.reports.issues import past_issues
+
+    home = Home.open(shutil.copytree(bulletin_home.root, tmp_path / "home"))
+    for week, ends in ((5, "04月10日"), (9, "05月08日")):
+        capsys.readouterr()
+        assert main(["bulletin", str(home.root), "--week", str(week), "--format", "html"]) == 2
+        err = capsys.readouterr().err
+        assert f"第{week}周到{ends}才结束" in err and "最近结束的是第4周" in err and "Traceback" not in err
+    assert not list(home.folder("outbox").glob("简报*"))
+    with open_ledger(home) as ledger:
+        assert past_issues(ledger) == []
+    assert main(["bulletin", str(home.root), "--week", "4", "--format", "html"]) == 0
+    assert (home.folder("outbox") / "简报第1期_第4周.html").exists()
+
+
+def test_the_headline_says_equal_figures_plainly_and_leaves_out_zero_clauses(bulletin_home):
+    """Every member present at every session: each branch 100%, said once; no late return, no overdue fix."""
+    from branchbook.workbook.reports.bulletin import build_bulletin
+
+    tables = read_master(bulletin_home.master)
+    for row in tables["attendance"]:
+        if row["status"] in ("absent", "excused"):
+            row["status"] = "present"
+    text = build_bulletin(tables, WEEK4).text()
+    assert "集中学习出勤率（请假不计）：各支部均为 100%。" in text and "至 100% 之间" not in text
+    assert "迟交 0" not in text and " 0 个" not in text.split("\n")[4]
+    assert "读书笔记：已检查" in text and "逾期未复查 0" not in text
+    # Flags on members only: who they concern says so, without "支部 0 个".
+    on_members = [f for f in compute_flags(tables, WEEK4) if f.subject_kind == "member"]
+    assert on_members
+    line = build_bulletin(tables, WEEK4, history=(on_members, [])).headline[-1]
+    people = len({f.subject_id for f in on_members})
+    assert line.startswith(f"未消除的落后提醒 {len(on_members)} 条") and line.endswith(f"涉及党员 {people} 人。"), line

@@ -5,7 +5,7 @@ import re
 import shutil
 import subprocess
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -47,8 +47,14 @@ def merged_home(demo_home, tmp_path_factory):
     return home
 
 
-def _independent(tables, as_of):
-    """Per-branch figures straight from the raw sheets, without the report code."""
+def _cutoff(tables, branch_id: str, report_week_end: date) -> date | None:
+    """The end of the branch's last merged week (week 1 starts 3/7), at most the report week's end (issue 12)."""
+    weeks = [r["week"] for r in tables["returns"] if r["branch_id"] == branch_id and r["result"] == "merged"]
+    return min(date(2005, 3, 6) + timedelta(days=7 * max(weeks)), report_week_end) if weeks else None
+
+
+def _independent(tables, as_of, report_week_end):
+    """Per-branch figures straight from the raw sheets, without the report code; hours to each branch's cut-off."""
     phase_start, phase_end = date(2005, 3, 7), date(2005, 4, 24)
     sessions = {s["session_id"]: s for s in tables["sessions"] if s["date"] <= as_of}
     figures = {}
@@ -56,15 +62,19 @@ def _independent(tables, as_of):
         members = [m for m in tables["members"] if m["branch_id"] == branch["branch_id"]
                    and (m["joined"] is None or m["joined"] <= as_of)]
         ids = {m["member_id"] for m in members}
-        hours = sum(a["hours"] or 0 for a in tables["attendance"] if a["member_id"] in ids
-                    and a["session_id"] in sessions and phase_start <= sessions[a["session_id"]]["date"] <= phase_end)
-        hours += sum(r["hours"] for r in tables["selfstudy"] if r["member_id"] in ids and r["date"] <= as_of)
+        cutoff = _cutoff(tables, branch["branch_id"], report_week_end) or phase_start - timedelta(days=1)
+        hours = sum(a["hours"] or 0 for a in tables["attendance"] if a["member_id"] in ids and a["session_id"] in sessions
+                    and phase_start <= sessions[a["session_id"]]["date"] <= min(phase_end, cutoff))
+        hours += sum(r["hours"] for r in tables["selfstudy"] if r["member_id"] in ids and r["date"] <= cutoff)
         rows = [a for a in tables["attendance"] if a["member_id"] in ids and a["session_id"] in sessions]
         present = sum(a["status"] == "present" for a in rows)
         absent = sum(a["status"] == "absent" for a in rows)
         inspected = len({r["member_id"] for r in tables["inspections"] if r["member_id"] in ids and r["date"] <= as_of})
         opinions = sum(r["people"] for r in tables["opinions"] if r["member_id"] in ids and r["date"] <= as_of)
-        figures[branch["name"]] = {"members": len(members), "avg": round(hours / len(members), 1),
+        # Averaged over the members who had joined by the cut-off: a later joiner has no hours to it.
+        started = [m for m in members if m["joined"] is None or m["joined"] <= cutoff]
+        measured = _cutoff(tables, branch["branch_id"], report_week_end) is not None
+        figures[branch["name"]] = {"members": len(members), "avg": round(hours / len(started), 1) if measured else None,
                                    "rate": present / (present + absent), "inspected": inspected, "opinions": opinions}
     return figures
 
@@ -83,7 +93,7 @@ def test_dashboard_figures_match_the_raw_sheets(merged_home, tmp_path, as_of, we
     wb.close()
     sheet = load_workbook(tmp_path / "d.xlsx")["进度看板"]
     rows = {r[0]: r for r in sheet.iter_rows(min_row=4, max_row=3 + len(tables["branches"]), values_only=True)}
-    expected = _independent(tables, as_of)
+    expected = _independent(tables, as_of, date(2005, 3, 6) + timedelta(days=7 * week))
     returned = {r["branch_id"] for r in tables["returns"] if r["week"] == week and r["result"] == "merged"}
     names = {b["branch_id"]: b["name"] for b in tables["branches"]}
     for name, figures in expected.items():

@@ -13,6 +13,8 @@ MESSAGES: dict[str, str] = {  # key -> message (English; the Chinese is in the w
     "home-missing": N_("{home} is not a BranchBook folder ({config} not found). Run branchbook init {home} first."),
     "bad-lang": N_("Unknown language '{lang}'; choose zh or en."),
     "bad-week": N_("Week {week} is outside the campaign (weeks 1 to {last})."),
+    "week-not-ended": N_("Week {week} ends on {end}: a bulletin reports a week that has ended (as of {as_of}, "
+                         "the last one ended is week {last})."),
     "no-phases": N_("The Phases sheet has no dates, so weeks cannot be computed. Fill in the phase dates first."),
     "no-branches": N_("The Branches sheet is empty: there is no branch to make a return for."),
     "unknown-branch": N_("No branch '{branch}' in the master."),

@@ -4,16 +4,24 @@ against the previous week (新增 / 持续 / 已消除) come from here (docs/des
 A week's flags are stored when the master is written (export), replacing what was stored for that week
 earlier, and journaled as a "flags" entry only when they changed, so that `rebuild` restores the same
 history. The current week is the campaign week of the day the flags are computed as of.
+
+This module is the one place that says whether a flag is new, continuing or cleared: the Flags sheet,
+`branchbook flags`, the bulletin, the reminders and the digests all read the states it gives. The rule:
+a flag is compared with the flags kept for the last earlier week. When no earlier week is kept (a HOME
+whose master is first written mid-campaign, as the demo's), the week before is the flags the rules raise
+as of the same weekday a week earlier, computed once and kept as that week's, so every report and every
+later export sees the same history (docs/design.md, "Flags and their history").
 """
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, replace
-from datetime import date
+from datetime import date, timedelta
 
 from .calendar import Campaign
-from .flags import LEVELS, Flag
+from .flags import LEVELS, Flag, compute_flags
 from .ledger import Ledger, _date_from_db, _to_db
+from .schema import Schemas
 from .settings import Levels
 
 TABLE = "flag_history"  # made with the ledger (ledger.py)
@@ -78,29 +86,64 @@ def by_level(flags: list[Flag]) -> list[Flag]:
                                         f.branch_id, f.subject_id, f.rule))
 
 
-def annotate(ledger: Ledger, flags: list[Flag], as_of: date, campaign: Campaign,
-             levels: Levels) -> tuple[list[Flag], list[Flag]]:
-    """with_history against what the ledger keeps; nothing is written."""
-    week = campaign.week_of(as_of)
-    earlier = [w for w in stored_weeks(ledger) if w < week]
-    previous = stored(ledger, earlier[-1]) if earlier else {}
-    return with_history(flags, as_of, campaign, levels, previous, stored(ledger, week))
+def week_before(tables: dict, as_of: date, schemas: Schemas) -> tuple[int, dict[tuple, Flag]] | None:
+    """(the week before as_of's, the flags the rules raise as of the same weekday in it), all new in it;
+    None in the campaign's first week."""
+    campaign = Campaign.from_records(tables.get("phases", []))
+    day = as_of - timedelta(days=7)
+    if day < campaign.start:
+        return None
+    opened, _ = with_history(compute_flags(tables, day, schemas), day, campaign, schemas.rules.levels, {}, {})
+    return campaign.week_of(day), {flag.key: flag for flag in opened}
 
 
-def keep(ledger: Ledger, flags: list[Flag], as_of: date, campaign: Campaign,
-         levels: Levels) -> tuple[list[Flag], list[Flag]]:
-    """annotate, then store the week's flags (open and cleared) and journal them when they changed."""
-    opened, cleared = annotate(ledger, flags, as_of, campaign, levels)
+def _previous(ledger: Ledger | None, tables: dict, week: int, as_of: date,
+              schemas: Schemas) -> tuple[dict[tuple, Flag], tuple[int, dict[tuple, Flag]] | None]:
+    """(the flags of the week before, by key; that week when it is recomputed and not kept yet)."""
+    earlier = [w for w in stored_weeks(ledger) if w < week] if ledger is not None else []
+    if earlier:
+        return stored(ledger, earlier[-1]), None
+    recomputed = week_before(tables, as_of, schemas)
+    return (recomputed[1] if recomputed else {}), recomputed
+
+
+def annotate(ledger: Ledger | None, tables: dict, flags: list[Flag], as_of: date,
+             schemas: Schemas) -> tuple[list[Flag], list[Flag]]:
+    """(the open flags with level, first_seen and state; the week before's flags now cleared), against what the
+    ledger keeps (None: nothing kept, as a report made without a HOME); nothing is written."""
+    campaign = Campaign.from_records(tables.get("phases", []))
     week = campaign.week_of(as_of)
-    rows = sorted((_to_json(flag) for flag in [*opened, *cleared]),
-                  key=lambda f: (f["subject_kind"], f["subject_id"], f["rule"]))
-    before = sorted((_to_json(flag) for flag in stored(ledger, week).values()),
-                    key=lambda f: (f["subject_kind"], f["subject_id"], f["rule"]))
-    if rows != before:
+    previous, _ = _previous(ledger, tables, week, as_of, schemas)
+    this_week = stored(ledger, week) if ledger is not None else {}
+    return with_history(flags, as_of, campaign, schemas.rules.levels, previous, this_week)
+
+
+def keep(ledger: Ledger, tables: dict, flags: list[Flag], as_of: date,
+         schemas: Schemas) -> tuple[list[Flag], list[Flag]]:
+    """annotate, then store the week's flags (open and cleared) and journal them when they changed; the week
+    before too, when it was recomputed (kept once: later exports and reports read it)."""
+    campaign = Campaign.from_records(tables.get("phases", []))
+    week = campaign.week_of(as_of)
+    previous, recomputed = _previous(ledger, tables, week, as_of, schemas)
+    opened, cleared = with_history(flags, as_of, campaign, schemas.rules.levels, previous, stored(ledger, week))
+    if recomputed is not None:
+        before_week, before_flags = recomputed
+        _store(ledger, before_week, as_of - timedelta(days=7), list(before_flags.values()))
+    _store(ledger, week, as_of, [*opened, *cleared])
+    return opened, cleared
+
+
+def _rows(flags) -> list[dict]:
+    return sorted((_to_json(flag) for flag in flags), key=lambda f: (f["subject_kind"], f["subject_id"], f["rule"]))
+
+
+def _store(ledger: Ledger, week: int, as_of: date, flags: list[Flag]) -> None:
+    """Keep a week's flags, journaled, when they differ from what is kept for it."""
+    rows = _rows(flags)
+    if rows != _rows(stored(ledger, week).values()):
         with ledger.transaction():
             store_week(ledger, week, rows)
             ledger.journal(JOURNAL_KIND, {"week": week, "as_of": as_of, "flags": rows})
-    return opened, cleared
 
 
 def store_week(ledger: Ledger, week: int, rows: list[dict]) -> None:

@@ -42,7 +42,12 @@ class ReturnState:
         return self.state in ("on_time", "late", "corrected")
 
     def word(self, lang: str = "zh") -> str:
-        return say(lang, STATE_WORDS[self.state])
+        return state_word(self.state, lang)
+
+
+def state_word(state: str, lang: str = "zh") -> str:
+    """A return state's word (STATE_WORDS) in the reader's language."""
+    return say(lang, STATE_WORDS[state])
 
 
 def _is_empty(note: str | None) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..calendar import Campaign
 from ..errors import UserError
-from ..flags import Facts, Flag, compute_flags, day_words, rule_title, study_targets
+from ..flags import Flag, compute_flags, day_words, rule_title, study_targets
 from ..i18n import N_, Domain
 from ..return_states import ReturnState
 from ..schema import Schemas, load_schemas
@@ -29,17 +29,17 @@ from .flag_view import (
     LEVELS,
     STATES,
     Changes,
-    compare,
+    changes,
     level_of,
     level_words,
     received,
-    return_state,
     sent_back,
     snapshot,
     state_words,
+    with_history,
 )
 from .issues import Issue
-from .progress import LAGGING, BranchProgress, Measured, Progress, compute_progress
+from .progress import LAGGING, BranchProgress, Progress, compute_progress, hours_cells
 
 say = Domain("reports")
 TABLE_HEADER = [N_("Branch"), N_("Liaison"), N_("Members"), N_("This week's return"), N_("Average hours studied"),
@@ -59,6 +59,9 @@ STUDY = {False: N_("Study hours, from the records up to {cutoff}: the {members} 
          True: N_("Study hours, from the records up to {cutoff}: the {members} members of the {branches} branches whose "
                   "returns are in, {hours}; the other {others} branches are measured to their last return (table, "
                   "marked *). The campaign's target is {target:g} hours.")}
+OPEN_FLAGS = {(True, True): N_("Open flags: {total} ({levels}), concerning {members} members and {branches} branches."),
+              (True, False): N_("Open flags: {total} ({levels}), concerning {members} members."),
+              (False, True): N_("Open flags: {total} ({levels}), concerning {branches} branches.")}
 TABLE_NOTE = {False: N_("Hours count the records up to {cutoff}; “hours due” is what the target asks by that day; "
                         "“on schedule” is the share of the members with study records who have studied the hours "
                         "due; flags are those open on {date}."),
@@ -123,8 +126,8 @@ def _counted(lang: str, counts: Counter, words) -> str:
                                 for code, count in counts.most_common())
 
 
-def _college_figures(progress: Progress, measured: Measured) -> dict[str, float]:
-    complete = measured.complete()
+def _college_figures(progress: Progress) -> dict[str, float]:
+    complete = progress.complete()
     members = sum(b.members for b in complete)
     return {
         "members": members,
@@ -134,38 +137,39 @@ def _college_figures(progress: Progress, measured: Measured) -> dict[str, float]
     }
 
 
-def _headline(lang: str, progress: Progress, measured: Measured, states: dict[str, ReturnState],
-              target: float) -> list[str]:
-    figures = _college_figures(progress, measured)
-    counts = Counter(state.state for state in states.values())
+def _headline(lang: str, progress: Progress, states: dict[str, ReturnState], target: float) -> list[str]:
+    figures = _college_figures(progress)
     rated = [b.attendance_rate for b in progress.branches if b.attendance_rate is not None]
-    with_records = sum(b.measured for b in measured.complete())
-    on_target = sum(b.on_target for b in measured.complete())
+    with_records = sum(b.measured for b in progress.complete())
+    on_target = sum(b.on_target for b in progress.complete())
     levels = Counter(level_of(f) for f in progress.flags)
     flagged_members = len({f.subject_id for f in progress.flags if f.subject_kind == "member"})
     flagged_branches = len({f.subject_id for f in progress.flags if f.subject_kind == "branch"})
     lines = [
-        say(lang, "Week {week} ({start}–{end}): {received} of {branches} branches sent their return ({late} of them "
-                  "late); {rejected} sent back for correction; {missing} not received.",
-            week=progress.week, start=day_words(lang, progress.week_start), end=day_words(lang, progress.week_end),
-            received=sum(received(state) for state in states.values()), branches=len(progress.branches),
-            late=counts["late"], rejected=sum(sent_back(state) for state in states.values()), missing=counts["missing"]),
-        say(lang, STUDY[bool(measured.lagging())], cutoff=day_words(lang, measured.week_end),
-            members=int(figures["members"]), branches=len(measured.complete()), others=measured.lagging(),
+        _returns_line(lang, progress, states),
+        say(lang, STUDY[bool(progress.lagging())], cutoff=day_words(lang, progress.week_end),
+            members=int(figures["members"]), branches=len(progress.complete()), others=progress.lagging(),
             hours=hours_words(lang, figures["hours"], figures["due"]), target=target),
         say(lang, ON_SCHEDULE[bool(int(figures["members"]) - with_records)], on_target=on_target,
             measured=with_records, share=on_target / with_records if with_records else 0,
             unmeasured=int(figures["members"]) - with_records),
     ]
     if rated:
-        lines.append(say(lang, "Attendance at centralised sessions (leave not counted): {lowest:.0%} to {highest:.0%} "
-                               "by branch.", lowest=min(rated), highest=max(rated)))
+        lowest, highest = f"{min(rated):.0%}", f"{max(rated):.0%}"
+        lines.append(say(lang, "Attendance at centralised sessions (leave not counted): {rate} in every branch.",
+                         rate=lowest) if lowest == highest else
+                     say(lang, "Attendance at centralised sessions (leave not counted): {lowest} to {highest} by "
+                               "branch.", lowest=lowest, highest=highest))
+    overdue = sum(b.overdue for b in progress.branches)
+    notebooks = dict(inspected=sum(b.inspected for b in progress.branches),
+                     passed=sum(b.passed for b in progress.branches), overdue=overdue)
     lines.append(say(lang, "Reading notebooks: {inspected} members checked, {passed} passed; notebook fixes overdue: "
-                           "{overdue}.", inspected=sum(b.inspected for b in progress.branches),
-                     passed=sum(b.passed for b in progress.branches), overdue=sum(b.overdue for b in progress.branches)))
+                           "{overdue}.", **notebooks) if overdue else
+                 say(lang, "Reading notebooks: {inspected} members checked, {passed} passed.", **notebooks))
     if progress.flags:
-        lines.append(say(lang, "Open flags: {total} ({levels}), concerning {members} members and {branches} "
-                               "branches.", total=len(progress.flags), members=flagged_members,
+        # Who the flags concern, with a zero left out: members and branches, or only one of them.
+        concerning = OPEN_FLAGS[(bool(flagged_members), bool(flagged_branches))]
+        lines.append(say(lang, concerning, total=len(progress.flags), members=flagged_members,
                          branches=flagged_branches,
                          levels=_counted(lang, Counter({lv: levels[lv] for lv in LEVELS if levels[lv]}),
                                          lambda lv: level_words(lang, lv))))
@@ -174,9 +178,30 @@ def _headline(lang: str, progress: Progress, measured: Measured, states: dict[st
     return lines
 
 
-def _row(lang: str, branch: BranchProgress, measured: Measured, state: ReturnState) -> list[str]:
+def _returns_line(lang: str, progress: Progress, states: dict[str, ReturnState]) -> str:
+    """The week's returns in one sentence; a clause whose count is zero is left out."""
+    counts = Counter(state.state for state in states.values())
+    got, branches = sum(received(state) for state in states.values()), len(progress.branches)
+    when = dict(week=progress.week, start=day_words(lang, progress.week_start), end=day_words(lang, progress.week_end))
+    sentence = (say(lang, "Week {week} ({start}–{end}): all {branches} branches sent their return", branches=branches,
+                    **when) if got == branches and branches else
+                say(lang, "Week {week} ({start}–{end}): {received} of {branches} branches sent their return",
+                    received=got, branches=branches, **when))
+    if counts["late"]:
+        sentence += say(lang, " ({late} of them late)", late=counts["late"])
+    clauses = [sentence]
+    rejected = sum(sent_back(state) for state in states.values())
+    if rejected:
+        clauses.append(say(lang, "{rejected} sent back for correction", rejected=rejected))
+    if counts["missing"]:
+        clauses.append(say(lang, "{missing} not received", missing=counts["missing"]))
+    return say(lang, "; ").join(clauses) + say(lang, ".")
+
+
+def _row(lang: str, progress: Progress, branch: BranchProgress) -> list[str]:
     rate = "—" if branch.attendance_rate is None else f"{branch.attendance_rate:.0%}"
-    return [branch.name, branch.liaison or "—", str(branch.members), state.word(lang), *measured.cells(branch.branch_id),
+    return [branch.name, branch.liaison or "—", str(branch.members), branch.return_state.word(lang),
+            *hours_cells(progress, branch),
             rate, f"{branch.inspected}/{branch.passed}", str(branch.flags)]
 
 
@@ -214,13 +239,13 @@ def _quoted(lang: str, messages: tuple[str, str], text: str | None) -> str:
     return say(lang, quoted, text=text) if text else say(lang, blank)
 
 
-def _changes(lang: str, progress: Progress, figures: dict[str, float], before: Issue | None,
-             baseline: dict[str, dict[str, str]], baseline_day: date) -> tuple[str, list[str], list[list[str]]]:
-    changes: Changes = compare(progress.flags, baseline)
+def _changes(lang: str, progress: Progress, cleared: list[Flag], figures: dict[str, float],
+             before: Issue | None) -> tuple[str, list[str], list[list[str]]]:
+    counted: Changes = changes(progress.flags, cleared)
     lines = []
     if before is None:
         intro = say(lang, "This is the first issue: its flags are compared with those of the week before ({date}).",
-                    date=day_words(lang, baseline_day))
+                    date=day_words(lang, progress.as_of - timedelta(days=7)))
     else:
         intro = say(lang, "Compared with issue {number} (week {week}, {date}):", number=before.number,
                     week=before.week, date=day_words(lang, before.as_of))
@@ -236,39 +261,35 @@ def _changes(lang: str, progress: Progress, figures: dict[str, float], before: I
                           "fewer (members who joined later count from their start)."))
             lines.append(say(lang, message, now=figures["hours"], then=then["hours"], change=abs(change)))
     for state in STATES:
-        counts = changes.by_rule[state]
+        counts = counted.by_rule[state]
         if counts:
             lines.append(say(lang, "{state}: {count} ({rules}).", state=state_words(lang, state),
                              count=sum(counts.values()), rules=_counted(lang, counts, lambda r: rule_title(lang, r))))
-    if not any(changes.by_rule.values()):
+    if not any(counted.by_rule.values()):
         lines.append(say(lang, "No flag then or now."))
-    table = [[level_words(lang, level), *(str(changes.by_level[level][state]) for state in STATES),
-              str(changes.open_now[level])] for level in LEVELS]
+    table = [[level_words(lang, level), *(str(counted.by_level[level][state]) for state in STATES),
+              str(counted.open_now[level])] for level in LEVELS]
     return intro, lines, table
 
 
 def build_bulletin(tables: dict[str, list[dict]], as_of: date, college: str | None = None, lang: str = "zh", *,
                    number: int = 1, editor: str | None = None, before: Issue | None = None,
-                   flags: list[Flag] | None = None, schemas: Schemas | None = None) -> Bulletin:
+                   history: tuple[list[Flag], list[Flag]] | None = None, schemas: Schemas | None = None) -> Bulletin:
     """Issue `number` of the bulletin as of a day, in `lang`; `before`, the issue it follows (None: the first).
 
     `college` and `editor` as the settings name them (None: "the college", "the Party committee office");
-    `flags`, the open flags with their levels (flag_view.with_levels; None: as the rules raise them, at 提示)."""
+    `history`, the open flags with their levels and states and the week before's cleared ones
+    (flag_view.with_history; None: as the rules raise them, against the week before recomputed)."""
     schemas = schemas or load_schemas()
-    facts = Facts(tables, as_of, schemas)
-    progress = compute_progress(tables, as_of, schemas, flags=flags, facts=facts)
-    # Hours are measured to the end of the report week at most: no return can carry a later day (issue 12).
-    measured = Measured.of(tables, facts, progress.week_end, schemas)
-    states = {b.branch_id: return_state(tables, b.branch_id, progress.week, as_of, schemas) for b in progress.branches}
+    if history is None:
+        history = with_history(None, compute_flags(tables, as_of, schemas), as_of, tables, schemas)
+    flags, cleared = history
+    progress = compute_progress(tables, as_of, schemas, flags=flags)
+    states = {b.branch_id: b.return_state for b in progress.branches}
     target = sum(hours for _, hours in study_targets(Campaign.from_records(tables.get("phases", [])), schemas.rules))
-    figures = _college_figures(progress, measured)
+    figures = _college_figures(progress)
     figures["received"] = sum(received(state) for state in states.values())
-    if before is None:
-        baseline_day = as_of - timedelta(days=7)
-        baseline = snapshot(compute_flags(tables, baseline_day, schemas))
-    else:
-        baseline_day, baseline = before.as_of, before.flags
-    intro, change_lines, change_table = _changes(lang, progress, figures, before, baseline, baseline_day)
+    intro, change_lines, change_table = _changes(lang, progress, cleared, figures, before)
     college = college or say(lang, "The college")
     return Bulletin(
         number=number, week=progress.week,
@@ -277,13 +298,13 @@ def build_bulletin(tables: dict[str, list[dict]], as_of: date, college: str | No
         issue_line=say(lang, "Issue {number}", number=number),
         editor_line=say(lang, "Edited by {editor}", editor=editor or say(lang, "the Party committee office")),
         date_line=long_date(lang, as_of),
-        headline=_headline(lang, progress, measured, states, target),
-        table=[_row(lang, b, measured, states[b.branch_id]) for b in progress.branches],
-        table_note=say(lang, TABLE_NOTE[bool(measured.lagging())], cutoff=day_words(lang, measured.week_end),
+        headline=_headline(lang, progress, states, target),
+        table=[_row(lang, progress, b) for b in progress.branches],
+        table_note=say(lang, TABLE_NOTE[bool(progress.lagging())], cutoff=day_words(lang, progress.week_end),
                        date=day_words(lang, as_of), mark=LAGGING),
         notes=_notes(lang, tables, progress, states),
         changes_intro=intro, changes=change_lines, changes_table=change_table,
-        charts={"hours": hours_chart(replace(progress, branches=[b for b, _ in measured.branches.values() if b]), lang),
+        charts={"hours": hours_chart(replace(progress, branches=progress.measured()), lang),
                 "trend": trend_chart(progress, lang)},
         lang=lang, first=before is None,
         issue=Issue(number, progress.week, as_of, {k: round(figures[k], 2) for k in FIGURES},

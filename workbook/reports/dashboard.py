@@ -1,5 +1,8 @@
 """The 进度看板 sheet of the master: a row per branch with conditional formatting, a weekly trend,
-and native Excel charts a user can edit. Drawn on every write of the master (with XlsxWriter)."""
+and native Excel charts a user can edit. Drawn on every write of the master (with XlsxWriter).
+
+Its figures are progress.py's, as the bulletin's are: each branch measured to its data cut-off (the last
+column says to which day), its return in the state return_states.py gives it."""
 from __future__ import annotations
 
 from datetime import date
@@ -7,6 +10,7 @@ from datetime import date
 from .. import layout
 from ..flags import Facts, Flag, day_words
 from ..i18n import N_, Domain
+from ..return_states import state_word
 from .progress import Progress, compute_progress
 
 say = Domain("reports")
@@ -25,9 +29,9 @@ class Worded:
 SHEET_NAME = {"zh": "进度看板", "en": "Dashboard"}  # a sheet's name, as the add-in finds it: not a message
 COLUMNS = Worded(N_("Branch"), N_("Liaison"), N_("Members"), N_("Return this week"), N_("Returns (weeks)"),
                  N_("Avg hours"), N_("Target to date"), N_("On target"), N_("Attendance"), N_("Notebooks checked"),
-                 N_("Notebooks passed"), N_("Overdue fixes"), N_("People asked"), N_("Flags"))
+                 N_("Notebooks passed"), N_("Overdue fixes"), N_("People asked"), N_("Flags"), N_("Data up to"))
 TREND = Worded(N_("Week"), N_("Returns"), N_("Attendance"))
-RETURNED = Worded(N_("yes"), N_("missing"))
+NOT_IN = ("missing", "rejected", "empty")  # return states shown red: the week's return is not in the ledger
 HEADER_ROW = 3
 RED, AMBER, GREEN = "F8696B", "FFEB84", "63BE7B"
 
@@ -39,14 +43,17 @@ def trend_first_row(branches: int) -> int:
 
 def branch_rows(progress: Progress, lang: str) -> list[list]:
     """The table's values, branch by branch; shared with the add-in, which writes them into an open master."""
-    yes, no = RETURNED[lang]
-    return [[b.name, b.liaison, b.members, yes if b.returned_this_week else no, b.returns_total,
-             round(b.average_hours, 1), round(b.expected_hours, 1), b.on_target_share, b.attendance_rate,
-             b.inspected, b.passed, b.overdue, b.opinions, b.flags] for b in progress.branches]
+    def hours(value: float, branch) -> float | None:
+        return None if branch.measured_to is None else round(value, 1)
+
+    return [[b.name, b.liaison, b.members, b.return_state.word(lang), b.returns_total,
+             hours(b.average_hours, b), hours(b.expected_hours, b), b.on_target_share, b.attendance_rate,
+             b.inspected, b.passed, b.overdue, b.opinions, b.flags,
+             day_words(lang, b.measured_to) if b.measured_to else "—"] for b in progress.branches]
 
 
 CM_PER_PIXEL = 2.54 / 96  # Excel's charts are sized in pixels at 96 dpi
-FORMATS = [None, None, None, None, None, "0.0", "0.0", "0%", "0%", None, None, None, None, None]
+FORMATS = [None, None, None, None, None, "0.0", "0.0", "0%", "0%", None, None, None, None, None, None]
 
 
 def _pixels(cm: float) -> int:
@@ -111,9 +118,10 @@ def _format(wb, ws, first: int, last: int, lang: str) -> None:
             "type": "3_color_scale", "min_type": "num", "min_value": 0.5, "min_color": f"#{RED}",
             "mid_type": "num", "mid_value": 0.8, "mid_color": f"#{AMBER}",
             "max_type": "num", "max_value": 1, "max_color": f"#{GREEN}"})
-    missing = RETURNED[lang][1]
-    ws.conditional_format(*span(4), {"type": "cell", "criteria": "equal to", "value": f'"{missing}"',
-                                     "format": wb.add_format({"bg_color": f"#{RED}", "pattern": 1})})
+    red = wb.add_format({"bg_color": f"#{RED}", "pattern": 1})
+    for state in NOT_IN:
+        word = state_word(state, lang)
+        ws.conditional_format(*span(4), {"type": "cell", "criteria": "equal to", "value": f'"{word}"', "format": red})
     ws.conditional_format(*span(12), {"type": "cell", "criteria": "greater than", "value": 0,
                                       "format": wb.add_format({"bg_color": f"#{AMBER}", "pattern": 1})})
     ws.conditional_format(*span(14), {**bar, "bar_color": f"#{RED}"})

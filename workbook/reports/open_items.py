@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..flags import Flag, _worded
 from ..i18n import N_, Domain
-from .flag_view import LEVELS, key_of, level_of
+from .flag_view import LEVELS, level_of
 
 say = Domain("reports")
 
@@ -43,18 +43,17 @@ class OpenItem:
     title: str
     reason: str
     clears: str  # "" when the rule names nothing
-    new: bool  # open now and not a week before
+    new: bool  # 新增: open now and not the week before (flag_history.py)
 
     def sort_key(self) -> tuple:
         return LEVELS.index(self.level), self.subject_kind != "branch", self.name, self.title
 
 
-def open_items(flags: list[Flag], lang: str, new: set[str]) -> list[OpenItem]:
-    """The flags as items, most urgent first; `new`: the keys of the flags raised since the week before
-    (flag_view.new_keys)."""
+def open_items(flags: list[Flag], lang: str) -> list[OpenItem]:
+    """The flags (with their level and state: flag_view.with_history) as items, most urgent first."""
     items = []
     for flag in flags:
         clears = say(lang, CLEARS[flag.rule], **_worded(lang, flag.values)) if flag.rule in CLEARS else flag.shortfall(lang)
         items.append(OpenItem(level_of(flag), flag.rule, flag.subject_kind, flag.name, flag.branch_id, flag.branch,
-                              flag.title(lang), flag.detail(lang), clears, key_of(flag) in new))
+                              flag.title(lang), flag.detail(lang), clears, flag.state == "new"))
     return sorted(items, key=OpenItem.sort_key)

@@ -1,14 +1,23 @@
-"""Progress per branch and per week, as of a date: the figures the dashboard and the bulletin show."""
+"""Progress per branch and per week, as of a date: the figures the dashboard, the bulletin and the reminders show.
+
+Each branch's hours are measured to its data cut-off (Facts.cutoff: the end of its last merged week), at most
+the end of the report week: a return can only report up to its week's end, so a branch is not held short for
+days no return could cover, nor for a week it has not reported (issue 12; docs/domain.md, "Falling behind").
+The flags measure the same way (flags.study_hours). Each branch's return state for the report week comes from
+return_states.py, as the flags' do."""
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from ..calendar import Campaign
 from ..cells import as_day
 from ..flags import Facts, Flag, compute_flags, study_progress
+from ..return_states import ReturnState, return_state
 from ..schema import Schemas, load_schemas
+
+LAGGING = "*"  # marks the figures of a branch measured to an earlier day than the report week's end
 
 
 @dataclass
@@ -18,9 +27,9 @@ class BranchProgress:
     liaison: str
     secretary: str
     members: int
-    returned_this_week: bool
+    return_state: ReturnState  # the report week's return: 未交, 已交, 迟交, 退回待更正, 空表, 更正已收
     returns_total: int
-    average_hours: float
+    average_hours: float  # 0.0 when nothing is measured (measured_to None)
     expected_hours: float
     on_target_share: float | None  # None: no member with data yet
     attendance_rate: float | None
@@ -31,6 +40,11 @@ class BranchProgress:
     flags: int
     on_target: int = 0  # members at or above their hours due
     measured: int = 0  # members with any study record (the share's denominator)
+    measured_to: date | None = None  # the day the hours are measured to (None: no return merged yet)
+
+    @property
+    def returned_this_week(self) -> bool:
+        return self.return_state.merged
 
 
 @dataclass
@@ -53,6 +67,18 @@ class Progress:
     @property
     def missing(self) -> list[BranchProgress]:
         return [b for b in self.branches if not b.returned_this_week]
+
+    def complete(self) -> list[BranchProgress]:
+        """The branches whose hours are known to the end of the report week."""
+        return [b for b in self.branches if b.measured_to == self.week_end]
+
+    def measured(self) -> list[BranchProgress]:
+        """The branches whose hours are known to some day (to the week's end or to their last return)."""
+        return [b for b in self.branches if b.measured_to is not None]
+
+    def lagging(self) -> int:
+        """How many branches are measured to an earlier day than the week's end, or not at all."""
+        return sum(b.measured_to != self.week_end for b in self.branches)
 
 
 def _rate(present: int, absent: int) -> float | None:
@@ -91,10 +117,13 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
     weeks_returned: dict[str, set] = defaultdict(set)
     for r in merged:
         weeks_returned[r.get("branch_id")].add(r.get("week"))
+    grace = schemas.rules.thresholds.return_grace_days
     branches = []
     for branch_id, branch in facts.branches.items():
         members = [m for m in members_of.get(branch_id, ()) if (as_day(m.get("joined")) or as_of) <= as_of]
-        progress = [p for p in (study_progress(facts, m) for m in members) if p is not None]
+        cutoff = facts.cutoff.get(branch_id)
+        until = min(cutoff, end) if cutoff else None
+        progress = [p for p in (study_progress(facts, m, until) for m in members) if p is not None] if until else []
         with_data = [p for p in progress if p[2]]
         on_target = sum(p[0] + 1e-9 >= p[1] for p in with_data)
         present = absent = 0
@@ -117,14 +146,14 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
         branches.append(BranchProgress(
             branch_id=branch_id, name=branch.get("name", branch_id), liaison=facts.liaison.get(branch_id, ""),
             secretary=branch.get("secretary", ""), members=len(members),
-            returned_this_week=week in weeks_returned.get(branch_id, ()),
+            return_state=return_state(facts.campaign, tables.get("returns", []), branch_id, week, grace, as_of),
             returns_total=len(weeks_returned.get(branch_id, ())),
             average_hours=sum(p[0] for p in progress) / len(progress) if progress else 0.0,
             expected_hours=max((p[1] for p in progress), default=0.0),
             on_target_share=on_target / len(with_data) if with_data else None,
             attendance_rate=_rate(present, absent), inspected=inspected, passed=passed,
             overdue=sum(f.rule == overdue_rule for f in branch_flags), opinions=opinions, flags=len(branch_flags),
-            on_target=on_target, measured=len(with_data),
+            on_target=on_target, measured=len(with_data), measured_to=until,
         ))
     # Each centralised session's week once, then one pass over attendance.
     week_of = {sid: facts.campaign.week_of(as_day(s["date"])) for sid, s in facts.sessions.items()
@@ -141,42 +170,11 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
     return Progress(as_of, week, start, end, branches, weeks, flags)
 
 
-def previous(tables: dict[str, list[dict]], progress: Progress, schemas: Schemas | None = None) -> Progress:
-    """The same report a week earlier, for 'what changed since last week'."""
-    return compute_progress(tables, progress.as_of - timedelta(days=7), schemas)
-
-
-LAGGING = "*"  # marks the figures of a branch measured to an earlier day than the week's end
-
-
-@dataclass
-class Measured:
-    """Each branch's hours measured to the last day its returns are known for (Facts.cutoff), at most the end
-    of the report week: a branch whose return is not in is measured to its last return, not held short for a
-    week it has not reported (issue 12)."""
-
-    week_end: date
-    branches: dict[str, tuple[BranchProgress | None, date | None]]  # branch -> (its figures, the day measured to)
-
-    @classmethod
-    def of(cls, tables: dict, facts: Facts, week_end: date, schemas: Schemas) -> Measured:
-        days = {bid: min(day, week_end) if day else None for bid, day in facts.cutoff.items()}
-        at = {day: {b.branch_id: b for b in compute_progress(tables, day, schemas, flags=[]).branches}
-              for day in set(days.values()) if day}
-        return cls(week_end, {bid: (at[day][bid] if day else None, day) for bid, day in days.items()})
-
-    def complete(self) -> list[BranchProgress]:
-        """The branches known to the end of the week."""
-        return [b for b, day in self.branches.values() if b is not None and day == self.week_end]
-
-    def cells(self, branch_id: str) -> list[str]:
-        """Hours studied, hours due, share on schedule; marked when measured to an earlier day."""
-        figures, day = self.branches.get(branch_id, (None, None))
-        if figures is None:
-            return ["—", "—", "—"]
-        mark = "" if day == self.week_end else LAGGING
-        share = "—" if figures.on_target_share is None else f"{figures.on_target_share:.0%}"
-        return [f"{figures.average_hours:.1f}{mark}", f"{figures.expected_hours:.1f}{mark}", share]
-
-    def lagging(self) -> int:
-        return sum(day != self.week_end for _, day in self.branches.values())
+def hours_cells(progress: Progress, branch: BranchProgress) -> list[str]:
+    """Hours studied, hours due, share on schedule, as a table shows them; marked when measured to an earlier
+    day than the week's end, a dash when not measured."""
+    if branch.measured_to is None:
+        return ["—", "—", "—"]
+    mark = "" if branch.measured_to == progress.week_end else LAGGING
+    share = "—" if branch.on_target_share is None else f"{branch.on_target_share:.0%}"
+    return [f"{branch.average_hours:.1f}{mark}", f"{branch.expected_hours:.1f}{mark}", share]

@@ -8,13 +8,14 @@ from pathlib import Path
 from .. import journal
 from ..books import journal_path
 from ..calendar import Campaign
-from ..flags import Flag, compute_flags
+from ..errors import UserError
+from ..flags import Flag, compute_flags, day_words
 from ..home import Home
 from ..i18n import Domain
 from ..ledger import Ledger
 from ..settings import Settings
 from .bulletin import build_bulletin, write_bulletin
-from .flag_view import with_levels
+from .flag_view import with_history
 from .issues import issue_before, number_for, past_issues, record
 from .progress import week_reported
 from .reminders import Digest, Reminder, digests, reminders
@@ -24,11 +25,17 @@ FORMATS = ("docx", "pdf", "html")
 
 
 def report_date(home: Home, tables: dict, week: int | None) -> date:
-    """As of HOME's date, or, for a given week, as of the day its returns were due."""
+    """As of HOME's date, or, for a given week, as of the day its returns were due (HOME's date if that is
+    later than HOME's date). A week that has not ended by HOME's date is refused: it has no returns to report,
+    and its bulletin would take an issue number (第N期) for nothing (docs/design.md, "The bulletin")."""
     if week is None:
         return home.as_of
-    _, end = Campaign.from_records(tables["phases"]).week_range(week)
-    return end + timedelta(days=home.schemas.rules.thresholds.return_grace_days)
+    campaign = Campaign.from_records(tables["phases"])
+    _, end = campaign.week_range(week)
+    if end > home.as_of:
+        raise UserError("week-not-ended", week=week, end=day_words(home.lang, end),
+                        as_of=day_words(home.lang, home.as_of), last=week_reported(campaign, home.as_of))
+    return min(end + timedelta(days=home.schemas.rules.thresholds.return_grace_days), home.as_of)
 
 
 def _named(home: Home, key: str) -> str | None:
@@ -49,9 +56,9 @@ def make_bulletin(home: Home, tables: dict, ledger: Ledger, week: int | None = N
     as_of = report_date(home, tables, week)
     past = past_issues(ledger)
     number = number_for(past, week_reported(Campaign.from_records(tables["phases"]), as_of))
-    flags = with_levels(ledger, compute_flags(tables, as_of, schemas), as_of, tables, schemas)
+    history = with_history(ledger, compute_flags(tables, as_of, schemas), as_of, tables, schemas)
     bulletin = build_bulletin(tables, as_of, college_name(home), lang, number=number, editor=_named(home, "editor"),
-                              before=issue_before(past, number), flags=flags, schemas=schemas)
+                              before=issue_before(past, number), history=history, schemas=schemas)
     outbox = home.folder("outbox")
     outbox.mkdir(exist_ok=True)
     path = write_bulletin(bulletin, outbox / say(lang, "bulletin_{number}_week{week}.{format}", number=number,

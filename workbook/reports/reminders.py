@@ -6,13 +6,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from ..flags import Facts, Flag, compute_flags, day_words
+from ..flags import Flag, compute_flags, day_words
 from ..i18n import Domain
 from ..schema import Schemas, load_schemas
 from .figures import hours_words
-from .flag_view import LEVELS, level_words, new_keys, return_state
+from .flag_view import LEVELS, level_words, with_history
 from .open_items import OpenItem, open_items
-from .progress import Measured, compute_progress
+from .progress import compute_progress
 
 say = Domain("reports")
 RETURN_RULES = ("return-missing", "return-rejected")  # while these are open, the branch's hours are not judged
@@ -63,13 +63,11 @@ class _Context:
                  schemas: Schemas | None):
         schemas = schemas or load_schemas()
         self.tables, self.as_of, self.lang = tables, as_of, lang
-        flags = compute_flags(tables, as_of, schemas) if flags is None else flags
-        self.items = open_items(flags, lang, new_keys(flags, tables, as_of, schemas))
-        facts = Facts(tables, as_of, schemas)
-        self.progress = compute_progress(tables, as_of, schemas, flags=flags, facts=facts)
-        self.measured = Measured.of(tables, facts, self.progress.week_end, schemas)
-        self.states = {b.branch_id: return_state(tables, b.branch_id, self.progress.week, as_of, schemas)
-                       for b in self.progress.branches}
+        if flags is None:
+            flags, _ = with_history(None, compute_flags(tables, as_of, schemas), as_of, tables, schemas)
+        self.items = open_items(flags, lang)
+        self.progress = compute_progress(tables, as_of, schemas, flags=flags)
+        self.branches = {b.branch_id: b for b in self.progress.branches}
         self.when = {"date": day_words(lang, as_of), "month": as_of.month, "day": as_of.day}
 
     def of_branch(self, branch_id: str) -> list[OpenItem]:
@@ -78,15 +76,15 @@ class _Context:
     def branch_lines(self, branch: dict) -> list[str]:
         """A branch's week in two lines: its return, its hours against the hours due (while its returns are
         outstanding its members' hours are not judged: flags.study_hours)."""
-        lang, state = self.lang, self.states[branch["branch_id"]]
-        measured, day = self.measured.branches.get(branch["branch_id"], (None, None))
+        lang, figures = self.lang, self.branches[branch["branch_id"]]
+        state, day = figures.return_state, figures.measured_to
         lines = [say(lang, "Week {week}'s return: {state}.", week=self.progress.week, state=state.word(lang))]
         if any(item.rule in RETURN_RULES for item in self.of_branch(branch["branch_id"])):
             lines.append(say(lang, "As of {date}, the members of {branch} are measured again once the returns below "
                                    "are in.", branch=branch["name"], **self.when))
-        elif measured and measured.members:
+        elif day and figures.members:
             lines.append(say(lang, "Hours (records up to {cutoff}): {hours}.", cutoff=day_words(lang, day),
-                             hours=hours_words(lang, measured.average_hours, measured.expected_hours)))
+                             hours=hours_words(lang, figures.average_hours, figures.expected_hours)))
         return lines
 
 
@@ -110,8 +108,8 @@ def _reminder(context: _Context, branch: dict) -> Reminder:
 
 def reminders(tables: dict[str, list[dict]], as_of: date, lang: str = "zh", flags: list[Flag] | None = None,
               schemas: Schemas | None = None) -> list[Reminder]:
-    """One letter per branch secretary; `flags` with their levels (flag_view.with_levels; None: as the rules
-    raise them, at 提示)."""
+    """One letter per branch secretary; `flags` with their levels and states (flag_view.with_history; None:
+    as the rules raise them, against the week before recomputed)."""
     context = _Context(tables, as_of, lang, flags, schemas)
     return [_reminder(context, branch) for branch in tables.get("branches", [])]
 
