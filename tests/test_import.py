@@ -68,8 +68,8 @@ def test_a_roster_with_its_own_columns_is_previewed_refused_imported_and_reimpor
     # The preview of a file with bad rows: every problem with sheet, row and column, and nothing written.
     code, out, _ = _run(capsys, "import", home.root, first, "--dry-run")
     assert code == Exit.FINDINGS
-    assert "花名册 第7行 「所在支部」：“物理系党支部”既不是党支部中的编号，也不是其中的名称" in out  # title row 1, header row 2, data from row 3
-    assert "花名册 第8行 「党员类别」：“积极分子”不是可选值（正式/预备）" in out
+    assert "花名册 第7行 「所在支部」：有 1 行所写的支部台账中还没有（物理系党支部）：请先导入支部" in out  # title row 1, header row 2, data from row 3
+    assert "花名册 第8行 「党员类别」：“积极分子”不是这一列可填的值：请改为 正式/预备 之一。" in out  # no drop-down in a file
     assert "花名册 第9行：与第3行是同一个人" in out
     assert "没有导入任何内容" in out
     assert "“性别”列不导入" in out and "“入党时间”列不导入" in out  # columns that are not imported are named
@@ -191,7 +191,7 @@ def test_homonyms_new_rows_without_a_needed_column_and_a_sheet_that_is_no_roster
     code, out, _ = _run(capsys, "import", home.root, path, "--json")
     assert code == Exit.FINDINGS
     found = {(f["code"], f["sheet"], f["row"]) for f in json.loads(out)["findings"]}
-    assert {("import-unknown-reference", "名单", 2), ("import-needs-column", "名单", 3),
+    assert {("import-unknown-branches", "名单", 2), ("import-needs-column", "名单", 3),
             ("import-sheet-unread", "备注", None)} <= found
     ws.cell(row=2, column=2).value = "院机关支部"
     ws.cell(row=2, column=1).value = "王芳"
@@ -206,7 +206,7 @@ def test_homonyms_new_rows_without_a_needed_column_and_a_sheet_that_is_no_roster
 
 
 IMPORT_CODES = {"import-no-sheet", "import-sheet-unread", "import-unused-column", "import-unknown-reference",
-                "import-ambiguous", "import-duplicate", "import-needs-column"}
+                "import-ambiguous", "import-duplicate", "import-needs-column", "import-enum", "import-unknown-branches"}
 
 
 def test_a_member_listed_in_another_branch_has_moved_and_one_listed_again_is_back(tmp_path, capsys):
