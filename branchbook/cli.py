@@ -102,6 +102,8 @@ def _validate(args) -> int:
 
     if not Path(args.file).is_file():
         raise UserError("file-missing", path=str(args.file))
+    if args.annotate and not Path(args.annotate).resolve().parent.is_dir():
+        raise UserError("folder-missing", path=str(Path(args.annotate).resolve().parent))
     lang = check_lang(args.lang) if args.lang else _workbook_lang(Path(args.file))
     report = validate_path(args.file, lang)
     lines = [finding.marked(lang) for finding in report.findings] + [report.summary(lang)]

@@ -153,6 +153,8 @@ def test_annotate_says_where_the_marked_copy_is(demo_home, tmp_path, capsys, mon
     captured = capsys.readouterr()
     assert json.loads(captured.out)[0]["code"] == "enum"
     assert captured.err.strip() == f"标注副本已保存：{marked.resolve()}"
+    assert main(["validate", str(path), "--annotate", str(tmp_path / "没有的文件夹" / "x.xlsx")]) == 2
+    assert f"找不到文件夹：{tmp_path / '没有的文件夹'}" in capsys.readouterr().err  # a sentence, not a failure
 
 
 def test_every_message_says_what_to_change():

@@ -30,6 +30,7 @@ MESSAGES: dict[str, str] = {  # key -> message (English; the Chinese is in the w
     "needs-libreoffice": N_("A PDF needs LibreOffice (Debian: apt-get install libreoffice-writer-nogui); or make a docx and save it as PDF in Word."),
     "no-smtp": N_("No outgoing mail server (mail.smtp in branchbook.yaml): the reminders were only written to outbox/."),
     "file-missing": N_("No such file: {path}"),
+    "folder-missing": N_("No such folder: {path}. Save the marked copy in a folder that exists."),
     "bad-mapping": N_("Cannot read the mapping '{item}': write it as column=field, e.g. --map Mobile=Contact."),
     "master-unreadable": N_("Cannot read the master {path}: {reason}"),
     "setting-file": N_("Cannot read the settings file {file}: {reason}."),
