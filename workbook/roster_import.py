@@ -251,7 +251,7 @@ def one_per_cause(problems: list[Finding]) -> list[Finding]:
     joined: dict[tuple, Finding] = {}
     for problem in problems:
         if problem.code == "import-needs-column":
-            cause: tuple = (problem.code, problem.sheet, str(problem.params.get("expected")))
+            cause: tuple = (problem.code, problem.sheet, repr(getattr(problem.params.get("expected"), "names", None)))
         elif problem.code == "import-unknown-reference" and problem.params.get("of_field") == "branch_id":
             cause = (problem.code, problem.sheet, problem.column)
         else:
