@@ -53,7 +53,7 @@ def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> 
         params = {"session": session, "choices": choices}
         if grid.rows and session not in used:
             # A session held with nobody marked would drop out of every member's attendance: an error, one
-            # for the column; a few blanks in a marked column stay a warning each (docs/domain.md, "Attendance").
+            # for the column; a few blanks in a marked column stay a warning each (docs/domain.md, "What a return must say").
             findings.append(Finding("session-unmarked", row=grid.rows[0][0], last_row=grid.rows[-1][0], params=params, **where))
             continue
         for number, _, cells in grid.rows:

@@ -14,7 +14,7 @@ from .values import ParsedRow
 def check_dates_in_week(read: SheetRead, parsed: list[ParsedRow], sheet: ReturnSheet, start: date, end: date,
                         lang: str, today: date | None = None) -> Iterator[Finding]:
     """A date outside the week is an error; one in the week but after `today` (the week in progress) a warning:
-    a record is entered once it has happened. One message a cell."""
+    a record is entered once it has happened (docs/domain.md, "What a return must say"). One message a cell."""
     for key in sheet.date_within_week:
         if key not in read.columns:
             continue
