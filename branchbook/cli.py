@@ -106,7 +106,7 @@ def _validate(args) -> int:
         raise UserError("folder-missing", path=str(Path(args.annotate).resolve().parent))
     lang = check_lang(args.lang) if args.lang else _workbook_lang(Path(args.file))
     report = validate_path(args.file, lang)
-    lines = [finding.message(lang) for finding in report.findings] + [report.summary(lang)]
+    lines = [finding.marked(lang) for finding in report.findings] + [report.summary(lang)]
     if args.annotate:
         annotate(args.file, report, args.annotate, lang)
         saved = say(lang, "Marked copy saved: {path}", path=Path(args.annotate).resolve())

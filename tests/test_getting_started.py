@@ -69,10 +69,11 @@ def _cell(text: str, shift: timedelta):
 
 
 def _roster(path: Path, sheets: list[tuple[str, list[list[str]]]]) -> None:
-    """The office's file as the page shows it, the phases moved to start this week (Monday)."""
+    """The office's file as the page shows it, the phases moved to start last week (Monday): the first week's
+    return is filled and sent back once that week is over (a day after today would be noted)."""
     first_start = min(date.fromisoformat(cell) for _, rows in sheets[:1] for row in rows[1:] for cell in row
                       if _ISO.match(cell))
-    shift = (date.today() - timedelta(days=date.today().weekday())) - first_start
+    shift = (date.today() - timedelta(days=date.today().weekday() + 7)) - first_start
     wb = Workbook()
     wb.remove(wb.active)
     for name, rows in sheets:

@@ -68,8 +68,8 @@ def test_a_roster_with_its_own_columns_is_previewed_refused_imported_and_reimpor
     # The preview of a file with bad rows: every problem with sheet, row and column, and nothing written.
     code, out, _ = _run(capsys, "import", home.root, first, "--dry-run")
     assert code == Exit.FINDINGS
-    assert "花名册 第7行 「所在支部」：“物理系党支部”既不是党支部中的编号，也不是其中的名称" in out  # title row 1, header row 2, data from row 3
-    assert "花名册 第8行 「党员类别」：“积极分子”不是可选值（正式/预备）" in out
+    assert "花名册 第7行 「所在支部」：有 1 行所写的支部台账中还没有（物理系党支部）：请先导入支部" in out  # title row 1, header row 2, data from row 3
+    assert "花名册 第8行 「党员类别」：“积极分子”不是这一列可填的值：请改为 正式/预备 之一。" in out  # no drop-down in a file
     assert "花名册 第9行：与第3行是同一个人" in out
     assert "没有导入任何内容" in out
     assert "“性别”列不导入" in out and "“入党时间”列不导入" in out  # columns that are not imported are named
@@ -191,7 +191,7 @@ def test_homonyms_new_rows_without_a_needed_column_and_a_sheet_that_is_no_roster
     code, out, _ = _run(capsys, "import", home.root, path, "--json")
     assert code == Exit.FINDINGS
     found = {(f["code"], f["sheet"], f["row"]) for f in json.loads(out)["findings"]}
-    assert {("import-unknown-reference", "名单", 2), ("import-needs-column", "名单", 3),
+    assert {("import-unknown-branches", "名单", 2), ("import-needs-column", "名单", 2),  # rows 2–3, one message
             ("import-sheet-unread", "备注", None)} <= found
     ws.cell(row=2, column=2).value = "院机关支部"
     ws.cell(row=2, column=1).value = "王芳"
@@ -206,7 +206,7 @@ def test_homonyms_new_rows_without_a_needed_column_and_a_sheet_that_is_no_roster
 
 
 IMPORT_CODES = {"import-no-sheet", "import-sheet-unread", "import-unused-column", "import-unknown-reference",
-                "import-ambiguous", "import-duplicate", "import-needs-column"}
+                "import-ambiguous", "import-duplicate", "import-needs-column", "import-enum", "import-unknown-branches"}
 
 
 def test_a_member_listed_in_another_branch_has_moved_and_one_listed_again_is_back(tmp_path, capsys):
@@ -244,3 +244,65 @@ def test_a_tab_separated_unicode_text_file(tmp_path, capsys):
     path.write_bytes("姓名\t所在支部\t党籍\t类别\n何欣\t院机关支部\t正式\t机关\n".encode("utf-16"))
     assert _run(capsys, "import", home.root, path)[0] == Exit.OK
     assert [(m["name"], m["branch_id"]) for m in _members(home).values()] == [("何欣", "B02")]
+
+
+# A typical office roster as the stranger's college keeps it: GBK CSV, its own headers, 政治面貌 for the standing.
+OFFICE_HEADERS = "序号,姓名,性别,民族,出生年月,所属党支部,身份,政治面貌,联系电话,入党日期\n"
+OFFICE_ROWS = ("1,张伟,男,汉族,1985.02,计算机系本科生党支部,学生,中共预备党员,13900000001,2004/2/1\n"
+               "2,王静,男,汉族,1985.03,计算机系研究生党支部,学生,中共党员,13900000002,2004/3/1\n"
+               "3,李娜,女,汉族,1975.04,计算机系教工党支部,教工,中共党员,13900000003,1998/4/1\n"
+               "4,刘洋,女,汉族,1985.05,计算机系本科生党支部,学生,中共党员,13900000004,2004/5/1\n")
+
+
+def _gbk(path, text):
+    path.write_bytes(text.encode("gbk"))
+    return path
+
+
+def test_an_office_roster_csv_naming_branches_not_yet_imported_gets_one_message(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    roster = _gbk(tmp_path / "党员花名册.csv", OFFICE_HEADERS + OFFICE_ROWS)
+    code, out, _ = _run(capsys, "import", home.root, roster, "--dry-run")
+    assert code == Exit.FINDINGS
+    about_rows = [line for line in out.splitlines() if line.startswith("  党员花名册.csv 第") and "行 " in line]
+    assert about_rows == [  # one message for the branches, not one (or two) a row; 所属党支部 and 政治面貌 are read
+        "  党员花名册.csv 第2–5行 「所属党支部」：有 4 行所写的支部台账中还没有（计算机系本科生党支部、计算机系研究生党支部、"
+        "计算机系教工党支部）：请先导入支部（一张有 支部名称、类别、支部书记 列的表，可放在同一个工作簿里，也可单独一个文件先导入，"
+        "如《从安装到第一周回执合并》示例中的“党支部”表），再导入党员。"]
+    assert "“所属党支部”列不导入" not in out and "“政治面貌”列不导入" not in out
+    assert "台账中已是这份名单" not in out  # nothing to preview is not "nothing to change"
+    assert _members(home) == {}
+
+    branches = _gbk(tmp_path / "支部.csv", "支部名称,支部书记,书记邮箱,类别\n"
+                    "计算机系教工党支部,钱老师,qian@cs.edu.cn,教工\n计算机系本科生党支部,孔同学,kong@cs.edu.cn,本科生\n"
+                    "计算机系研究生党支部,严同学,yan@cs.edu.cn,硕士生\n")
+    assert _run(capsys, "import", home.root, branches)[0] == Exit.OK
+    code, out, _ = _run(capsys, "import", home.root, roster)
+    assert code == Exit.OK, out
+    assert {(m["name"], m["branch_id"], m["category"], m["standing"], m["contact"]) for m in _members(home).values()} == {
+        ("张伟", "B02", "student", "probationary", "13900000001"), ("王静", "B03", "student", "full", "13900000002"),
+        ("李娜", "B01", "staff", "full", "13900000003"), ("刘洋", "B02", "student", "full", "13900000004")}
+
+
+def test_a_missing_column_is_one_message_and_a_bad_value_says_what_is_allowed(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "支部.xlsx", [], BRANCH_ROWS))[0] == Exit.OK
+    # No 身份 (category) column for new members; row 3 holds a 政治面貌 that is not a party standing.
+    path = _gbk(tmp_path / "名单.csv", "姓名,所属党支部,政治面貌\n何欣,院机关支部,中共党员\n钱进,院机关支部,共青团员\n"
+                                      "吴敏,院机关支部,中共预备党员\n")
+    code, out, _ = _run(capsys, "import", home.root, path, "--json")
+    assert code == Exit.FINDINGS
+    findings = [(f["code"], f["row"], f["last_row"], f["message"]) for f in json.loads(out)["findings"]]
+    assert findings == [
+        ("import-needs-column", 2, 4, "名单.csv 第2–4行：新增的行需要“类别”：请加上这一列，或用 --map 列名=类别 指明您的列。"),
+        ("import-enum", 3, None, "名单.csv 第3行 「政治面貌」：“共青团员”不是这一列可填的值：请改为 正式/预备 之一。"),
+    ]
+    # A branch naming a liaison the committee does not have: that reference is answered row by row.
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "党支部"
+    ws.append(["支部名称", "类别", "支部书记", "联系委员"])
+    ws.append(["生医教工党支部", "教工", "陈老师", "无此人"])
+    wb.save(tmp_path / "联系.xlsx")
+    code, out, _ = _run(capsys, "import", home.root, tmp_path / "联系.xlsx", "--json")
+    assert [(f["code"], f["row"]) for f in json.loads(out)["findings"]] == [("import-unknown-reference", 2)]

@@ -37,19 +37,32 @@ def test_findings_come_by_sheet_row_and_column_whatever_found_them(demo_home, tm
                      ("自学", 6, "B"), ("自学", 6, "C"), ("自学", 7, "C")]
 
 
-def test_an_empty_session_column_is_one_message_naming_the_rows(demo_home, tmp_path):
+def test_a_session_held_with_no_attendance_marked_is_one_error_and_is_not_merged(demo_home, tmp_path):
+    # 学习活动 declares S2; its whole 出勤 column is left blank: the session would drop out of everyone's record.
     def clear_s2(wb):
         for row in range(2, 18):
             wb["出勤"].cell(row=row, column=4).value = None
     path = edit(filled_return(demo_home, tmp_path / "empty.xlsx"), clear_s2)
-    [finding] = validate_path(path).findings
-    assert finding.message() == "出勤 第2–17行 「S2」：活动 S2 的出勤未填写：请为每位党员选择出席/缺席/请假/请假(在外)。"
-    assert finding.cell == "D2:D17"
+    report = validate_path(path)
+    [finding] = report.findings
+    assert finding.message() == \
+        "出勤 第2–17行 「S2」：学习活动表中有 S2，但这一列没有标记任何人的出勤：请为每位党员选择出席/缺席/请假/请假(在外)。"
+    assert (finding.severity, finding.cell) == ("error", "D2:D17") and not report.valid
     marked = tmp_path / "标注.xlsx"
-    assert main(["validate", str(path), "--annotate", str(marked)]) == 0  # blanks are warnings
+    assert main(["validate", str(path), "--annotate", str(marked)]) == 1
     wb = load_workbook(marked)
     assert all(wb["出勤"].cell(row=row, column=4).comment for row in range(2, 18))  # every cell of the run marked
     assert wb["出勤"].cell(row=18, column=4).comment is None
+    from branchbook.sync.export import current_tables
+
+    assert not load_submission(path, current_tables(demo_home)).acceptable  # the merge refuses it
+
+
+def test_a_few_blanks_in_a_marked_session_column_stay_a_warning(demo_home, tmp_path):
+    path = edit(filled_return(demo_home, tmp_path / "few.xlsx"), _cells(出勤_D3=None, 出勤_D4=None))
+    report = validate_path(path)
+    assert [(f.code, f.severity, f.cell) for f in report.findings] == [("status-blank", "warning", "D3:D4")]
+    assert report.valid
 
 
 def test_a_run_is_broken_by_a_row_with_another_problem(demo_home, tmp_path):
@@ -83,10 +96,11 @@ def test_dates_without_a_year_are_read_in_the_weeks_year_with_a_note(demo_home, 
     assert (first, date(2005, 3, 22)) in stored and (second, date(2005, 3, 23)) in stored  # full dates are merged
 
 
-def test_a_year_less_date_outside_the_week_is_still_outside_it(demo_home, tmp_path):
-    path = edit(filled_return(demo_home, tmp_path / "noyear-late.xlsx"), _cells(自学_B2="4月2日"))
-    codes = [f.code for f in validate_path(path).findings]
-    assert codes == ["year-added", "date-outside-week"]
+def test_a_year_less_date_outside_the_week_gets_one_message_saying_to_change_it(demo_home, tmp_path):
+    path = edit(filled_return(demo_home, tmp_path / "noyear-late.xlsx"), _cells(自学_B2="3月20日"))
+    [finding] = validate_path(path).findings  # not also "nothing to change" for the same cell
+    assert finding.code == "date-outside-week" and finding.cell == "B2"
+    assert "不在本周（2005-03-21 至 2005-03-27）" in finding.message() and "无需修改" not in finding.message()
 
 
 def test_year_less_dates_in_a_week_across_new_year():
@@ -155,3 +169,64 @@ def test_every_message_says_what_to_change():
     for detail in ("{member} has {hours} hours on {day}, over {limit} a day: correct the hours or the date.",
                    "{credited} hours credited, more than the session's {limit}: credit {limit} at most."):
         assert "请" in raw("zh", "checks", detail)
+
+
+def test_a_number_with_words_around_it_is_answered_with_the_number(demo_home, tmp_path):
+    path = edit(filled_return(demo_home, tmp_path / "hours.xlsx"), _cells(自学_C2="2小时", 自学_C3="三小时",
+                                                                            自学_C4="１.５h", 笔记检查_D2="8个"))
+    assert [f.message() for f in validate_path(path).findings] == [
+        "自学 第2行 「学时」：“2小时”不是数字：请只填数字，如 2。",
+        "自学 第3行 「学时」：“三小时”不是数字：请只填数字，如 2。",
+        "自学 第4行 「学时」：“１.５h”不是数字：请只填数字，如 1.5。",
+        "笔记检查 第2行 「思考题完成数」：“8个”不是整数：请只填数字，如 8。",
+    ]
+
+
+def test_full_width_brackets_and_spaces_in_a_coded_value_are_accepted(demo_home, tmp_path):
+    # As a Chinese input method types them: 请假（在外） with full-width brackets, 出　席 with an ideographic space.
+    path = filled_return(demo_home, tmp_path / "fullwidth.xlsx")
+    wb = load_workbook(path)
+    member_c2, member_c3 = wb["出勤"]["A2"].value, wb["出勤"]["A3"].value
+    edit(path, _cells(出勤_C2="请假（在外）", 出勤_C3="出　席 "))
+    assert validate_path(path).findings == []
+    from branchbook.sync.export import current_tables
+
+    sub = load_submission(path, current_tables(demo_home))
+    statuses = {(row["member_id"], row["session_id"]): row["status"] for row in sub.rows["attendance"]}
+    s1 = next(session for session in sub.rows["sessions"] if session["session_id"].endswith("S1"))["session_id"]
+    assert (statuses[(member_c2, s1)], statuses[(member_c3, s1)]) == ("away", "present")
+
+
+def test_plain_validate_marks_each_line_as_error_or_note(demo_home, tmp_path, capsys):
+    path = edit(filled_return(demo_home, tmp_path / "marks.xlsx"), _cells(自学_C2="2小时", 自学_B3="3月22日"))
+    assert main(["validate", str(path)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "【错误】自学 第2行 「学时」：“2小时”不是数字：请只填数字，如 2。",
+        "【提示】自学 第3行 「日期」：“3月22日”没有写年份，已按本周所在的年份读作 2005-03-22。无需修改；写成完整日期（2005-03-22）更稳妥。",
+        "发现 1 处错误、1 处提示。",
+    ]
+
+
+def test_a_record_dated_after_the_day_the_return_is_received_is_a_warning(demo_home, tmp_path):
+    from datetime import datetime
+
+    from branchbook.sync.export import current_tables
+
+    # Week 3 is 2005-03-21 to 03-27; the return arrives on Wednesday the 23rd, mid-week.
+    path = edit(filled_return(demo_home, tmp_path / "future.xlsx"), _cells(
+        自学_B2=datetime(2005, 3, 25), 自学_B3=datetime(2005, 3, 23), 自学_B4=datetime(2005, 3, 30)))
+    def edited_rows(sub):
+        return [(f.code, f.cell, f.severity) for f in sub.report.findings if f.sheet == "自学" and f.row in (2, 3, 4)]
+
+    sub = load_submission(path, current_tables(demo_home), received_at=datetime(2005, 3, 23, 9, 30))
+    assert edited_rows(sub) == [("date-in-future", "B2", "warning"),
+                                ("date-outside-week", "B4", "error")]  # after the week: the error only, once
+    [future] = [f for f in sub.report.findings if f.cell == "B2" and f.sheet == "自学"]
+    assert future.message() == "自学 第2行 「日期」：日期 2005-03-25 晚于今天（2005-03-23）：记录应在事情发生后填写，请核对日期。"
+    # Received after the week, nothing in it is in the future; without the bad date it is merged.
+    edit(path, _cells(自学_B4=datetime(2005, 3, 24)))
+    later = load_submission(path, current_tables(demo_home), received_at=datetime(2005, 3, 28, 9, 0))
+    assert not [f for f in later.report.findings if f.code == "date-in-future"] and later.acceptable
+    sub = load_submission(path, current_tables(demo_home), received_at=datetime(2005, 3, 23, 9, 30))
+    assert edited_rows(sub) == [("date-in-future", "B2", "warning"), ("date-in-future", "B4", "warning")]
+    assert sub.acceptable  # a warning: the return is merged

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -26,6 +27,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "range": (ERROR, N_("{value} is outside {minimum} to {maximum}: write a number from {minimum} to {maximum}.")),
     "date-outside-week": (ERROR, N_("date {value} is not in the week ({start} to {end}): write a day of this week; a "
                                     "record of another week goes in that week's return.")),
+    "date-in-future": (WARNING, N_("date {value} is after today ({today}): a record is entered once it has "
+                                   "happened; check the date.")),
     "year-added": (WARNING, N_("'{value}' has no year: read as {day}, the week's. Nothing to change; a full date "
                                "({day}) says it for certain.")),
     "unknown-member": (ERROR, N_("member ID '{value}' is not on this branch's roster: choose an ID from the Roster "
@@ -50,6 +53,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                    "template's columns.")),
     "unknown-session": (ERROR, N_("attendance is filled under {session} but Sessions has no {session}: add session "
                                   "{session} to Sessions, or clear this column.")),
+    "session-unmarked": (ERROR, N_("{session} is in Sessions but no member's attendance is marked for it: choose "
+                                   "{choices} for each member.")),
     "status-blank": (WARNING, N_("attendance for {session} is blank: choose {choices} for each member.")),
     "hours-total": (ERROR, N_("{detail}")),
     "not-a-return": (ERROR, N_("this is not a branch return; use the template the college sent.")),
@@ -75,6 +80,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                            "{target} first.")),
     "import-ambiguous": (ERROR, N_("'{value}' could be {candidates}; add a column of IDs (or write the ID instead) to "
                                    "say which.")),
+    "import-enum": (ERROR, N_("'{value}' is not a value of this column: write one of {choices}.")),
+    "import-unknown-branches": (ERROR, N_("{count} rows name branches the ledger does not have ({names}): import the "
+                                          "branches first (a sheet or a file with the columns Branch, Kind and "
+                                          "Secretary, such as the Branches sheet of the guide's example), then the "
+                                          "members again.")),
     "import-duplicate": (ERROR, N_("the same person or branch as row {other_row}; keep one of the two rows.")),
     "import-needs-column": (ERROR, N_("a new row needs {expected}: add that column, or name yours with --map "
                                       "column={expected}.")),
@@ -91,8 +101,15 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                            "are taken as written.")),
 }
 
-_TYPE_NAMES = {"date": N_("a date such as {example}"), "datetime": N_("a date and time such as {example} 17:30"),
-               "number": N_("a number"), "integer": N_("a whole number")}
+_TYPE_NAMES = {"date": N_("a date such as {example}"), "datetime": N_("a date and time such as {example} 17:30")}
+# A number typed with words around it ("2小时"): the message says so and gives the number it holds as the example.
+_NUMBER_MESSAGES = {"number": N_("'{value}' is not a number: write only the number, such as {example}."),
+                    "integer": N_("'{value}' is not a whole number: write only the number, such as {example}.")}
+_NUMBER_IN_TEXT = re.compile(r"\d+(?:\.\d+)?")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
+DEFAULT_NUMBER_EXAMPLE = "2"
+# How each line of a plain listing says what it is (validate's output).
+SEVERITY_MARKS = {ERROR: N_("[error] {message}"), WARNING: N_("[note] {message}")}
 
 
 @dataclass
@@ -142,6 +159,10 @@ class Finding:
 
     def text(self, lang: str = "zh") -> str:
         """What is wrong and what to change, without where."""
+        number_type = self.params.get("type") if self.code == "type" else None
+        if number_type in _NUMBER_MESSAGES:
+            return say(lang, _NUMBER_MESSAGES[number_type], value=_show(self.value),
+                       example=_number_example(self.value, number_type))
         return say(lang, TEMPLATES[self.code][1], **self._values(lang))
 
     def message(self, lang: str = "zh") -> str:
@@ -149,11 +170,23 @@ class Finding:
         where = self.where(lang)
         return say(lang, "{where}: {text}", where=where, text=text) if where else text
 
+    def marked(self, lang: str = "zh") -> str:
+        """The message with its severity in front (【错误】 or 【提示】), for a listing read line by line."""
+        return say(lang, SEVERITY_MARKS[self.severity], message=self.message(lang))
+
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         data = asdict(self)
         data.pop("params")
         data["value"] = _show(self.value) if self.value is not None else None
         return {**data, "cell": self.cell, "severity": self.severity, "message": self.message(lang)}
+
+
+def _number_example(value: Any, number_type: str) -> str:
+    """The number in the text typed ("2小时" -> 2), else a plain one: the example is the secretary's own figure."""
+    found = _NUMBER_IN_TEXT.search(str(value).translate(_FULL_WIDTH_DIGITS))
+    if found and (number_type == "number" or "." not in found.group()):
+        return found.group()
+    return DEFAULT_NUMBER_EXAMPLE
 
 
 def _show(value: Any) -> str:

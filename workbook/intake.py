@@ -10,7 +10,7 @@ from typing import Any
 
 from . import ids
 from .calendar import Campaign
-from .cells import column_letter, timestamp_text
+from .cells import as_day, column_letter, timestamp_text
 from .checks.formulas import check_uncalculated
 from .checks.membership import check_periods, check_report_dates
 from .errors import UserError
@@ -129,7 +129,7 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
         sub.report = Report("return", [Finding("not-a-return")])
         return sub
     sheets, cleaned = made_safe(sheets)
-    report, data, parsed = validate_return(sheets, lang, schemas)
+    report, data, parsed = validate_return(sheets, lang, schemas, today=as_day(sub.received_at))
     report.findings[:0] = [*check_uncalculated(path), *cleaned]
     modified = saved_time(path)
     sub.report = report

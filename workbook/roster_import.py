@@ -9,6 +9,7 @@ are marked as having left. Blank cells change nothing. The plan's edits are the 
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -153,7 +154,9 @@ def _read_rows(columns: Columns, known: dict[str, _Known], names: dict[str, Name
             try:
                 values[key] = _parse_value(item, raw)
             except BadValue as bad:
-                finding = value_finding(bad.kind, columns.source.title, number, at + 1, item, raw, "zh", **field_param)
+                # A file has no drop-down list: a coded value is answered with the values allowed.
+                code = "import-enum" if bad.kind == "enum" else bad.kind
+                finding = value_finding(code, columns.source.title, number, at + 1, item, raw, "zh", **field_param)
                 finding.column_label = columns.header(key)  # the file's own header, not the master's label
                 problems.append(finding)
         rows.append(_Row(number, values, problems))
@@ -234,12 +237,43 @@ def _plan_sheet(plan: ImportPlan, target: str, columns: Columns, rows: list[_Row
                     row.problems.append(_missing(columns, row, item))
         matched.append((row, found))
     plan.skipped += [(columns.source.title, row.number) for row, _ in matched if row.problems]
-    for row, _ in matched:
-        plan.findings.extend(row.problems)
+    plan.findings.extend(one_per_cause([problem for row, _ in matched for problem in row.problems]))
     for row, found in matched:
         if not row.problems:
             _plan_row(plan, target, sheet, row, found, known, today)
     return matched  # bad rows too: they still count as listed, and nobody leaves for a typo
+
+
+def one_per_cause(problems: list[Finding]) -> list[Finding]:
+    """The rows' problems as the office reads them: a column the file lacks is one finding, not one a row,
+    and so are the branches the ledger does not have yet (import them first: one finding naming them)."""
+    kept: list[Finding] = []
+    joined: dict[tuple, Finding] = {}
+    for problem in problems:
+        if problem.code == "import-needs-column":
+            cause: tuple = (problem.code, problem.sheet, repr(getattr(problem.params.get("expected"), "names", None)))
+        elif problem.code == "import-unknown-reference" and problem.params.get("of_field") == "branch_id":
+            cause = (problem.code, problem.sheet, problem.column)
+        else:
+            kept.append(problem)
+            continue
+        first = joined.get(cause)
+        if first is None:
+            joined[cause] = first = dataclasses.replace(problem, params={**problem.params, "rows": []})
+            kept.append(first)
+        first.params["rows"].append(problem.row)
+        if problem.code == "import-unknown-reference":
+            first.params.setdefault("names", [])
+            if problem.value not in first.params["names"]:
+                first.params["names"].append(problem.value)
+    for finding in joined.values():
+        rows = finding.params.pop("rows")
+        consecutive = rows == list(range(rows[0], rows[0] + len(rows)))
+        finding.row, finding.last_row = (rows[0], rows[-1]) if consecutive else (None, None)
+        if finding.code == "import-unknown-reference":
+            finding.code, finding.value = "import-unknown-branches", None
+            finding.params.update(count=len(rows), names=[str(name) for name in finding.params["names"]])
+    return kept
 
 
 def _missing(columns: Columns, row: _Row, item: Field) -> Finding:

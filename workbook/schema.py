@@ -6,6 +6,7 @@ while problems in a workbook become findings (see validation.py).
 from __future__ import annotations
 
 import functools
+import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -38,6 +39,12 @@ class Code:
         return self.labels[lang]
 
 
+def code_form(text: Any) -> str:
+    """A coded value as compared: full-width forms made half-width (NFKC: （）→(), ０→0, the ideographic
+    space), spaces removed, case folded; what a Chinese input method types matches the label."""
+    return "".join(unicodedata.normalize("NFKC", str(text)).split()).casefold()
+
+
 @dataclass(frozen=True)
 class CodeList:
     key: str
@@ -53,12 +60,17 @@ class CodeList:
         return [item.label(lang) for item in self.codes]
 
     def parse(self, text: Any) -> str | None:
-        """The code for a label in either language (or the code itself); None when unknown."""
-        wanted = str(text).strip()
+        """The code for a label in either language (or the code itself); None when unknown. Compared as
+        code_form makes them: 请假（在外） as a Chinese input method types it is 请假(在外)."""
+        return self._by_form.get(code_form(text))
+
+    @functools.cached_property
+    def _by_form(self) -> dict[str, str]:
+        forms: dict[str, str] = {}
         for item in self.codes:
-            if wanted == item.code or wanted in item.labels.values():
-                return item.code
-        return None
+            for text in (*item.labels.values(), item.code):
+                forms.setdefault(code_form(text), item.code)
+        return forms
 
     def codes_where(self, attribute: str) -> set[str]:
         return {item.code for item in self.codes if item.extra.get(attribute)}

@@ -83,9 +83,12 @@ def _week(meta: dict[str, Any] | None) -> tuple[date, date] | None:
     return (start, end) if start and end else None
 
 
-def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None) -> tuple[Report, ReturnRead, dict]:
-    """The report, what was read, and the parsed rows per sheet key (used by the merge)."""
+def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
+                    today: date | None = None) -> tuple[Report, ReturnRead, dict]:
+    """The report, what was read, and the parsed rows per sheet key (used by the merge). A record dated after
+    `today` (the day the file is received; by default the computer's) is a warning."""
     schemas = schemas or load_schemas()
+    today = today or date.today()
     data = read_return(sheets, schemas)
     layout = schemas.returns
     # A missing metadata sheet is reported as meta-missing; a missing guide costs nothing.
@@ -116,7 +119,7 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None) ->
         if "member_id" in labels:
             findings += check_roster_members(read, rows, roster, labels["member_id"])
         if week:
-            findings += check_dates_in_week(read, rows, sheet, *week, lang)
+            findings += check_dates_in_week(read, rows, sheet, *week, lang, today)
         if sheet.key == "inspections":
             findings += check_fix_deadlines(read, rows, sheet, lang)
     declared = {r["session_no"] for _, r in parsed["sessions"] if r.get("session_no")}

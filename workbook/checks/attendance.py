@@ -48,11 +48,17 @@ def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> 
     for session in sorted(declared):
         if session not in grid.session_columns:
             continue
+        column = column_letter(grid.session_columns[session])
+        where = {"sheet": grid.title, "column": column, "column_label": session}
+        params = {"session": session, "choices": choices}
+        if grid.rows and session not in used:
+            # A session held with nobody marked would drop out of every member's attendance: an error, one
+            # for the column; a few blanks in a marked column stay a warning each (docs/domain.md, "What a return must say").
+            findings.append(Finding("session-unmarked", row=grid.rows[0][0], last_row=grid.rows[-1][0], params=params, **where))
+            continue
         for number, _, cells in grid.rows:
             if is_blank(cells.get(session)):
-                findings.append(Finding("status-blank", sheet=grid.title, row=number,
-                                        column=column_letter(grid.session_columns[session]),
-                                        column_label=session, params={"session": session, "choices": choices}))
+                findings.append(Finding("status-blank", row=number, params=dict(params), **where))
     return statuses, findings
 
 

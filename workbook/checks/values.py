@@ -43,7 +43,7 @@ class ParsedColumns:
 
 def value_finding(code: str, read_title: str, row: int, column: int, field: Field, raw: Any, lang: str,
                   **params) -> Finding:
-    if code == "enum" and field.codes is not None:
+    if code in ("enum", "import-enum") and field.codes is not None:
         params["choices"] = Named({lang: "/".join(field.codes.labels(lang)) for lang in LANGS})
     if code == "type":
         params["type"] = field.type

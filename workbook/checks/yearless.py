@@ -35,7 +35,8 @@ def day_in_week(text: str, start: date, end: date) -> date | None:
 
 
 def complete_dates(read: SheetRead, sheet: ReturnSheet, start: date, end: date, lang: str) -> Iterator[Finding]:
-    """Put the full date in place of each year-less one of the sheet's date columns, and note each."""
+    """Put the full date in place of each year-less one of the sheet's date columns, and note each that falls in
+    the week (one outside it gets date-outside-week's message only)."""
     for item in sheet.fields:
         if item.type != "date" or item.key not in read.cells:
             continue
@@ -46,6 +47,8 @@ def complete_dates(read: SheetRead, sheet: ReturnSheet, start: date, end: date, 
             if day is None:
                 continue
             completed[at] = day
+            if not start <= day <= end:
+                continue  # date-outside-week says what to change; "nothing to change" would contradict it
             yield Finding("year-added", sheet=read.title, row=read.numbers[at],
                           column=column_letter(read.columns[item.key]), column_label=item.label(lang), value=raw,
                           params={"day": day.isoformat()})

@@ -44,8 +44,10 @@ def import_lines(plan: ImportPlan, lang: str, *, preview: bool, skip_bad: bool, 
         rows = say(lang, ", ").join(say(lang, "{sheet} row {row}", sheet=sheet, row=row) for sheet, row in plan.skipped)
         # Not a plural message: tools/catalogs.py --check cannot compare plural entries yet.
         lines.append(say(lang, "Rows with errors left out ({count}): {rows}", count=len(plan.skipped), rows=rows))
-    lines.append(heading)
     counts = plan.counts()
+    if refused and not counts:  # every row has a problem: there is nothing to preview yet
+        return lines
+    lines.append(heading)
     if not counts:
         lines.append(say(lang, "  nothing: the ledger already holds this roster."))
     for key, counted in counts.items():
