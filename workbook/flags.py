@@ -86,14 +86,19 @@ def rule_title(lang: str, rule: str) -> str:
 SENTENCE_ENDS = ("。", ".", "！", "!", "？", "?")
 
 
+def sentences_joined(lang: str, parts: list[str]) -> str | None:
+    """Whole sentences (a return's reasons) one after the other, never "。，"; None unless every part is one."""
+    if not parts or not all(part.rstrip().endswith(SENTENCE_ENDS) for part in parts):
+        return None
+    text = parts[0].rstrip()
+    for part in parts[1:]:
+        text = say(lang, "{sentence} {next}", sentence=text, next=part.strip())
+    return text
+
+
 def _joined(lang: str, parts: list[str]) -> str:
-    """Items joined by a comma; whole sentences (a return's reasons) one after the other, never "。，"."""
-    if parts and all(part.rstrip().endswith(SENTENCE_ENDS) for part in parts):
-        text = parts[0].rstrip()
-        for part in parts[1:]:
-            text = say(lang, "{sentence} {next}", sentence=text, next=part.strip())
-        return text
-    return say(lang, ", ").join(parts)
+    joined = sentences_joined(lang, parts)
+    return joined if joined is not None else say(lang, ", ").join(parts)
 
 
 def _worded(lang: str, values: dict[str, Any]) -> dict[str, Any]:

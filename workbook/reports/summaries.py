@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..flags import Flag, rule_title
+from ..flags import Flag, rule_title, sentences_joined
 from ..i18n import N_, Domain
 from ..merge import Changes, Note, Outcome
 from ..schema import load_schemas
@@ -117,7 +117,9 @@ NOTE_LIMIT = 5  # a receipt's note names this many problems or conflicts at most
 
 def _listed(lang: str, lines: list[str]) -> str:
     more = say(lang, " (and {count} more)", count=len(lines) - NOTE_LIMIT) if len(lines) > NOTE_LIMIT else ""
-    return say(lang, "; ").join(lines[:NOTE_LIMIT]) + more
+    shown = lines[:NOTE_LIMIT]
+    joined = sentences_joined(lang, shown)
+    return (joined if joined is not None else say(lang, "; ").join(shown)) + more
 
 
 def conflict_text(lang: str, sheet: str, key: tuple) -> str:
