@@ -54,7 +54,7 @@ class Exit(IntEnum):
     INTERRUPTED = 130
 
 
-SERVICE_NOT_RUNNING, SERVICE_HUNG = 1, 4  # `status`: 0 the service runs, 1 it does not, 4 it hangs (docs/configuration.md)
+SERVICE_NOT_RUNNING, SERVICE_HUNG = 1, 4  # `status`: 0 the service runs, 1 it does not, 4 it hangs (README, "branchbook status")
 
 
 def emit(args, data, lines: list[str]) -> None:

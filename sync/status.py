@@ -210,7 +210,7 @@ def lock_held(home: Home) -> bool | None:
     return False
 
 
-# What `branchbook status` finds, as a code (its exit code: docs/configuration.md, "branchbook status").
+# What `branchbook status` finds, as a code (its exit code: README, `branchbook status`).
 RUNNING, NOT_RUNNING, HUNG = "running", "not-running", "hung"
 
 

@@ -80,7 +80,7 @@ class SyncSettings:
         120.0, "a workbook in inbox/ that stays unchanged this long but is still not a whole zip is taken as damaged "
                "(a copy that goes on afterwards is read again)", above=0)
     stale_after_seconds: float = _setting(
-        120.0, "a heartbeat in status.json older than this means the service is dead or hung", above=0)
+        120.0, "a running service (one holding its lock) whose heartbeat in status.json is older than this hangs", above=0)
 
     @property
     def quiet_seconds(self) -> float:
