@@ -4,6 +4,7 @@ process ends however it ends, not by what status.json last said (docs/design.md,
 dies quietly")."""
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -27,9 +28,20 @@ def _status(home: Home, capsys) -> tuple[int, list[str]]:
     return code, capsys.readouterr().out.splitlines()
 
 
-def _serve(home: Home, log) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "branchbook", "serve", str(home.root)], stdout=log,
-                            stderr=subprocess.STDOUT)
+@contextlib.contextmanager
+def _serving(home: Home, log_path, capsys):
+    """A real `branchbook serve` process, running (status says so) when this yields; ended however the test ends."""
+    with log_path.open("w") as log:
+        service = subprocess.Popen([sys.executable, "-m", "branchbook", "serve", str(home.root)], stdout=log,
+                                   stderr=subprocess.STDOUT)
+        try:
+            wait_until(lambda: _status(home, capsys)[0] == 0, 60, "the service to run")
+            yield service
+        finally:
+            if service.poll() is None:
+                service.send_signal(signal.SIGCONT)
+                service.kill()
+                service.wait(10)
 
 
 def _home(fresh_demo) -> Home:
@@ -47,54 +59,39 @@ def test_a_new_home_says_never_started_without_empty_brackets(fresh_demo, capsys
 
 def test_status_tells_running_hung_and_killed_at_once(fresh_demo, tmp_path, capsys):
     home = _home(fresh_demo)
-    with (tmp_path / "serve.log").open("w") as log:
-        service = _serve(home, log)
-        try:
-            wait_until(lambda: _status(home, capsys)[0] == 0, 60, "the service to run")
-            code, printed = _status(home, capsys)
-            assert code == 0 and printed[0].startswith(f"同步服务：运行中（进程 {service.pid}）；")
-            assert printed[1].startswith("心跳：") and printed[1].endswith("秒前。")
+    with _serving(home, tmp_path / "serve.log", capsys) as service:
+        code, printed = _status(home, capsys)
+        assert code == 0 and printed[0].startswith(f"同步服务：运行中（进程 {service.pid}）；")
+        assert printed[1].startswith("心跳：") and printed[1].endswith("秒前。")
 
-            service.send_signal(signal.SIGSTOP)  # the process is there, holding its lock, and does nothing
-            time.sleep(STALE_AFTER + 1.5)
-            code, printed = _status(home, capsys)
-            assert code == 4
-            assert printed[0].startswith(f"同步服务：没有响应。它的进程 {service.pid} 仍在，但已有 ")
-            assert "卡住了" in printed[0] and "运行中" not in "".join(printed)
-            capsys.readouterr()
-            assert main(["status", str(home.root), "--json"]) == 4
-            assert json.loads(capsys.readouterr().out)["service"] == "hung"
-            service.send_signal(signal.SIGCONT)
-            wait_until(lambda: _status(home, capsys)[0] == 0, 20, "the service to answer again")
+        service.send_signal(signal.SIGSTOP)  # the process is there, holding its lock, and does nothing
+        time.sleep(STALE_AFTER + 1.5)
+        code, printed = _status(home, capsys)
+        assert code == 4
+        assert printed[0].startswith(f"同步服务：没有响应。它的进程 {service.pid} 仍在，但已有 ")
+        assert "卡住了" in printed[0] and "运行中" not in "".join(printed)
+        capsys.readouterr()
+        assert main(["status", str(home.root), "--json"]) == 4
+        assert json.loads(capsys.readouterr().out)["service"] == "hung"
+        service.send_signal(signal.SIGCONT)
+        wait_until(lambda: _status(home, capsys)[0] == 0, 20, "the service to answer again")
 
-            service.send_signal(signal.SIGKILL)  # status.json still says idle, with a heartbeat a moment old
-            service.wait(10)
-            assert json.loads((home.root / "status.json").read_text(encoding="utf-8"))["state"] == "idle"
-            code, printed = _status(home, capsys)
-            assert code == 1
-            assert printed[0].startswith("同步服务：未运行。它没有正常停止就结束了（被强行结束、程序崩溃或电脑重启）；")
-            said = "\n".join(printed)
-            assert "空闲" not in said and "运行中" not in said and "正在运行" not in said
-            assert str(home.root / "logs" / "sync.log") in printed[0]
-        finally:
-            if service.poll() is None:
-                service.send_signal(signal.SIGCONT)
-                service.kill()
-                service.wait(10)
+        service.send_signal(signal.SIGKILL)  # status.json still says idle, with a heartbeat a moment old
+        service.wait(10)
+        assert json.loads((home.root / "status.json").read_text(encoding="utf-8"))["state"] == "idle"
+        code, printed = _status(home, capsys)
+        assert code == 1
+        assert printed[0].startswith("同步服务：未运行。它没有正常停止就结束了（被强行结束、程序崩溃或电脑重启）；")
+        said = "\n".join(printed)
+        assert "空闲" not in said and "运行中" not in said and "正在运行" not in said
+        assert str(home.root / "logs" / "sync.log") in printed[0]
 
 
 def test_a_stopped_service_says_so_and_exits_1(fresh_demo, tmp_path, capsys):
     home = _home(fresh_demo)
-    with (tmp_path / "serve.log").open("w") as log:
-        service = _serve(home, log)
-        try:
-            wait_until(lambda: _status(home, capsys)[0] == 0, 60, "the service to run")
-            service.send_signal(signal.SIGTERM)  # the way Ctrl+C stops it: status.json says stopped
-            assert service.wait(30) == 0
-        finally:
-            if service.poll() is None:
-                service.kill()
-                service.wait(10)
+    with _serving(home, tmp_path / "serve.log", capsys) as service:
+        service.send_signal(signal.SIGTERM)  # the way Ctrl+C stops it: status.json says stopped
+        assert service.wait(30) == 0
     stopped_at = json.loads((home.root / "status.json").read_text(encoding="utf-8"))["updated"]
     code, printed = _status(home, capsys)
     assert code == 1
