@@ -633,6 +633,7 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"unknown scale {scale!r}; one of {', '.join(SCALES)}")
     work_root = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="bench-merge-"))
     started = time.perf_counter()
+    load_at_start = os.getloadavg()  # others' work on the same cores slows every job, the baselines' too
     all_rows, all_verdicts, notes, imports = [], [], [], None
     raw: dict = {}
     try:
@@ -679,7 +680,8 @@ def main(argv: list[str] | None = None) -> None:
                 result = run_child(job, scale, work_root / scale, profile=True,
                                    warm=raw[scale][job]["seconds"] < CHEAP)
                 profiles.append(((job, scale), target, result))
-        report = render(scales, all_rows, all_verdicts, notes, imports, profiles, time.perf_counter() - started)
+        report = render(scales, all_rows, all_verdicts, notes, imports, profiles, time.perf_counter() - started,
+                        (load_at_start, os.getloadavg()))
         print("\n" + report)
         RESULTS.write_text(report + "\n", encoding="utf-8")
         print(f"\nwritten to {RESULTS}")
@@ -688,10 +690,12 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(work_root, ignore_errors=True)
 
 
-def render(scales, rows, verdicts, notes, imports, profiles, elapsed: float) -> str:
+def render(scales, rows, verdicts, notes, imports, profiles, elapsed: float, loads=None) -> str:
     machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    load = "" if loads is None else (" Load average (1, 5, 15 min) at the start: " + ", ".join(f"{x:.2f}" for x in loads[0])
+                                     + "; at the end: " + ", ".join(f"{x:.2f}" for x in loads[1]) + ".")
     out = [f"# Merge benchmark (bench/bench_merge.py --scales {','.join(scales)})", "",
-           f"Measured in one run on {machine}; total run {elapsed / 60:.1f} min. Times are in-process "
+           f"Measured in one run on {machine}; total run {elapsed / 60:.1f} min.{load} Times are in-process "
            "(perf_counter), best of n; each job ran in its own process, whose peak RSS is shown. "
            "Ratios: BranchBook's time divided by the other's (below 1: BranchBook is faster).", "",
            markdown(rows), "", "## Targets", ""]
