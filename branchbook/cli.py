@@ -54,6 +54,9 @@ class Exit(IntEnum):
     INTERRUPTED = 130
 
 
+SERVICE_NOT_RUNNING, SERVICE_HUNG = 1, 4  # `status`: 0 the service runs, 1 it does not, 4 it hangs (README, "branchbook status")
+
+
 def emit(args, data, lines: list[str]) -> None:
     """What a command prints: its lines, or with --json the data (codes and values) as JSON."""
     if getattr(args, "json", False):
@@ -209,18 +212,20 @@ def _serve(args) -> int:
 
 def _status(args) -> int:
     from .sync.master_store import is_busy
-    from .sync.status import heartbeat_of, read_status, status_lines
+    from .sync.status import HUNG, NOT_RUNNING, heartbeat_of, liveness, lock_held, read_status, status_lines
 
     home = _home(args)
     status = read_status(home)
     beat = heartbeat_of(status)
+    verdict = liveness(status, lock_held(home), beat)
     lang = args.lang or home.lang
-    lines = status_lines(home, status, lang)
+    lines = status_lines(home, status, lang, verdict)
     busy = is_busy(home.master, lang)  # seen now, whether or not a service is running to say it
     if busy and busy not in status.get("message", ""):
         lines.append(busy)
-    emit(args, {**status, "heartbeat_age": beat.age, "stale": beat.stale, "master_busy": busy}, lines)
-    return Exit.OK
+    emit(args, {**status, "service": verdict, "heartbeat_age": beat.age, "stale": verdict == HUNG,
+                "master_busy": busy}, lines)
+    return {NOT_RUNNING: SERVICE_NOT_RUNNING, HUNG: SERVICE_HUNG}.get(verdict, Exit.OK)
 
 
 def _rebuild(args) -> int:
@@ -404,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = command("serve", say(HELP, "run the sync service: watch inbox/, check, merge, refresh the flags"), "branchbook serve D:\\台账", _serve, home)
     cmd.add_argument("--polling", action="store_true", help=say(HELP, "watch by polling (for a network share)"))
 
-    command("status", say(HELP, "the sync service's state now (status.json)"), "branchbook status D:\\台账", _status, home, output)
+    command("status", say(HELP, "whether the sync service runs, and what it is doing (exit 0 running, 1 not running, 4 hangs)"), "branchbook status D:\\台账", _status, home, output)
     command("rebuild", say(HELP, "rebuild the ledger from its journal and archive/, then write the master"), "branchbook rebuild D:\\台账", _rebuild,
             home, output)
     command("export", say(HELP, "write master.xlsx from the ledger now (its hand edits are taken in first)"), "branchbook export D:\\台账", _export,

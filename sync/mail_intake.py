@@ -44,8 +44,14 @@ class Notice:
     key: str
 
 
+def max_attachment_mb(home: Home) -> float:
+    """The mail's own limit if set, else the one every received file meets (docs/configuration.md)."""
+    own = home.settings.mail.max_attachment_mb
+    return own if own is not None else home.schemas.rules["limits"]["max_file_mb"]
+
+
 def max_attachment_bytes(home: Home) -> int:
-    return int(home.settings.mail.max_attachment_mb * 1024 * 1024)
+    return int(max_attachment_mb(home) * 1024 * 1024)
 
 
 def store_mail(home: Home, raw: bytes, origin: str) -> tuple[list[Path], list[Notice]]:
@@ -59,7 +65,7 @@ def store_mail(home: Home, raw: bytes, origin: str) -> tuple[list[Path], list[No
         if attachment.kind == "workbook":
             stored.append(_store(inbox, mail, attachment.name, attachment.data, origin))
         elif attachment.kind in NOTICES:
-            text = say(lang, NOTICES[attachment.kind], name=attachment.name, limit=f"{settings.max_attachment_mb:g}")
+            text = say(lang, NOTICES[attachment.kind], name=attachment.name, limit=f"{max_attachment_mb(home):g}")
             notices.append(Notice(mail.sender, mail.message_id, mail.subject, text,
                                   f"{mail.message_id}|{attachment.kind}|{attachment.name}"))
     if not stored and not notices:

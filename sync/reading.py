@@ -21,7 +21,7 @@ from ..workbook.home import Home
 from ..workbook.i18n import N_, Domain, Words
 from ..workbook.intake import read_received
 from ..workbook.isolation import IsolatedReader, ReaderFailed, limits_of
-from ..workbook.safe_open import UnreadableFile
+from ..workbook.safe_open import UnreadableFile, too_large
 from ..workbook.safe_values import safe_label
 from ..workbook.schema import Schemas, load_schemas
 from ..workbook.seal import home_seal
@@ -144,7 +144,7 @@ def read_submissions(home: Home, items: list, tables: dict[str, list[dict]],
         size = item.path.stat().st_size
         if size > limit_mb * 2**20:  # before any copy or read: a 2 GB file costs nothing (docs/hazards.md 33)
             prepared.append((item, received, _refused(item, sampled_sha256(item.path), received, "too-large",
-                                                      size_mb=round(size / 2**20, 1), limit_mb=limit_mb), None, None))
+                                                      **too_large(item.path, size, limit_mb).values), None, None))
             continue
         copy, sha256 = private_copy(work, item.path)
         made.append(copy)

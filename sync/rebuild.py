@@ -82,8 +82,9 @@ def _replay_batch(ledger: Ledger, entry: dict, files: dict[str, Path], report: R
     render_notes(changes, lang)
     for outcome, wanted in zip(outcomes, expected):
         if outcome.result != wanted:
+            results = ledger.schemas.codes["return_result"]  # the 周报 sheet's words for a result
             report.differences.append(say(lang, "{name}: was {before}, replayed as {after}", name=outcome.file_name,
-                                          before=wanted, after=outcome.result))
+                                          before=results.label(wanted, lang), after=results.label(outcome.result, lang)))
     commit(ledger, changes, body, receipts=recorded, who=entry.get("who"), at=_at(entry))
 
 

@@ -31,12 +31,12 @@ from .mail_side import MailSide
 from .master_store import is_busy
 from .pipeline import Incoming, clean_work, process
 from .relook import relook
-from .status import ERRORS_LOG, STATUS_NAME, InboxGone, StatusFile, failure_kind, failure_words
+from .status import ERRORS_LOG, LOCK_NAME, STATUS_NAME, InboxGone, StatusFile, failure_kind, failure_words
 from .writer import Stopped, tick_while_waiting, writing
 
 log = logging.getLogger("branchbook.sync")
 say = Domain("service")
-LOCK_NAME = ".branchbook.lock"
+LOCK_PATIENCE_SECONDS = 2.0  # `branchbook status` takes the lock for an instant to see whether it is held
 MAX_BACKOFF_SECONDS = 60.0  # a failing pass is retried at most this far apart
 BURST_HOLD_FACTOR = 5  # ready files wait at most this many stability periods for others still being written
 __all__ = ["STATUS_NAME", "AlreadyRunning", "SyncService", "close_logging", "configure_logging", "serve_forever"]
@@ -119,7 +119,7 @@ class SyncService:
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> None:
         try:
-            self.lock.acquire(timeout=0)
+            self.lock.acquire(timeout=LOCK_PATIENCE_SECONDS)
         except Timeout:
             raise AlreadyRunning(self.home) from None
         try:

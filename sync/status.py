@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from ..workbook.cells import timestamp_text
 from ..workbook.home import Home
 from ..workbook.i18n import N_, Domain
@@ -25,6 +27,7 @@ from ..workbook.i18n import N_, Domain
 log = logging.getLogger("branchbook.sync")
 say = Domain("service")
 STATUS_NAME = "status.json"
+LOCK_NAME = ".branchbook.lock"  # held by `serve` for as long as it runs
 ERRORS_LOG = "branchbook-errors.log"  # tracebacks, kept apart from the one-line-per-event sync.log
 
 
@@ -189,6 +192,38 @@ STATES = {"idle": N_("idle"), "waiting": N_("waiting"), "error": N_("error"), "s
           "never-started": N_("never started"), "unknown": N_("unreadable")}
 
 
+def lock_held(home: Home) -> bool | None:
+    """Whether a process holds the service's lock (`serve` holds it for as long as it runs, and the OS lets go of
+    it when the process ends, however it ends): True, False, or None when it cannot be told (no permission).
+    Taking it for an instant to see is safe: `serve` waits a moment for it before it calls itself a second copy."""
+    path = home.root / LOCK_NAME
+    if not path.exists():  # on Windows the file goes with the lock
+        return False
+    probe = FileLock(str(path))
+    try:
+        probe.acquire(timeout=0)
+    except Timeout:
+        return True
+    except OSError:
+        return None
+    probe.release()
+    return False
+
+
+# What `branchbook status` finds, as a code (its exit code: README, `branchbook status`).
+RUNNING, NOT_RUNNING, HUNG = "running", "not-running", "hung"
+
+
+def liveness(status: dict, held: bool | None, beat: Heartbeat) -> str:
+    """Running, not running, or hung. Only a process that holds the lock is a running service, whatever
+    status.json says: a killed service cannot write that it died. Without the lock's answer, the heartbeat."""
+    if held is None:
+        return HUNG if beat.stale else (NOT_RUNNING if beat.state in ("stopped", "never-started") else RUNNING)
+    if not held:
+        return NOT_RUNNING
+    return HUNG if beat.age is not None and beat.age > beat.stale_after else RUNNING
+
+
 def age_words(seconds: float, lang: str) -> str:
     """How long, in the largest unit that keeps it readable."""
     seconds = max(0, int(seconds))
@@ -201,19 +236,34 @@ def age_words(seconds: float, lang: str) -> str:
     return say.plural(lang, "{count} day", "{count} days", seconds // 86400)
 
 
-def status_lines(home: Home, status: dict, lang: str, now: datetime | None = None) -> list[str]:
-    """What `branchbook status` prints: the state, whether the heartbeat is fresh, the last error."""
+def status_lines(home: Home, status: dict, lang: str, verdict: str, now: datetime | None = None) -> list[str]:
+    """What `branchbook status` prints: first whether the service runs, then what it last said, the last error."""
     state = status.get("state", "unknown")
-    lines = [say(lang, "Sync service: {state}  {message} ({updated})", state=say(lang, STATES.get(state, state)),
-                 message=status.get("message", ""), updated=status.get("updated", ""))]
     beat = heartbeat_of(status, now)
-    if beat.stale:
-        lines.append(say(lang, "No heartbeat for {age} (last at {at}): the service (process {pid}) has stopped or hangs. "
-                               "Start `branchbook serve` again; what it last said is in {log}.",
-                         age=age_words(beat.age, lang) if beat.age is not None else "?", at=status.get("heartbeat", "?"),
-                         pid=status.get("pid", "?"), log=home.root / "logs" / "sync.log"))
-    elif beat.age is not None and state != "stopped":
-        lines.append(say(lang, "Heartbeat {age} ago: the service is running.", age=age_words(beat.age, lang)))
+    said = say(lang, STATES.get(state, state))
+    if status.get("message"):
+        said = say(lang, "{state}: {message}", state=said, message=status["message"])
+    log_path = home.root / "logs" / "sync.log"
+    age = age_words(beat.age, lang) if beat.age is not None else "?"
+    if verdict == RUNNING:
+        lines = [say(lang, "Sync service: running (process {pid}); {said}", pid=status.get("pid", "?"), said=said)]
+        if beat.age is not None:
+            lines.append(say(lang, "Heartbeat {age} ago.", age=age))
+    elif verdict == HUNG:
+        lines = [say(lang, "Sync service: not answering. Its process {pid} is still there but has given no heartbeat "
+                           "for {age} (last at {at}): it hangs. End that process and start `branchbook serve` again; "
+                           "what it last said is in {log}.", pid=status.get("pid", "?"), age=age,
+                     at=status.get("heartbeat", "?"), log=log_path)]
+    elif state == "never-started":
+        lines = [say(lang, "Sync service: never started. Start it with `branchbook serve {home}`.", home=home.root)]
+    elif state == "stopped":
+        lines = [say(lang, "Sync service: not running; it was stopped at {at}. Start it with `branchbook serve {home}`.",
+                     at=status.get("updated", "?"), home=home.root)]
+    else:
+        lines = [say(lang, "Sync service: not running. It ended without stopping (it was killed, it crashed, or the "
+                           "computer restarted); its last heartbeat was {age} ago (at {at}). Start `branchbook serve {home}` "
+                           "again; what it last did is in {log}.",
+                     age=age, at=status.get("heartbeat", "?"), home=home.root, log=log_path)]
     error = status.get("last_error")
     if error:
         lines.append(say(lang, "Last error ({at}): {message}", at=error.get("at", ""), message=error.get("message", "")))

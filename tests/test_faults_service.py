@@ -370,9 +370,9 @@ def test_a_stale_owner_file_is_named_with_its_age_and_how_to_remove_it(fresh_dem
     assert len([line for line in log.splitlines() if "~$master.xlsx" in line]) == 1
     owner.write_bytes(b"\0" * 165)
     os.utime(owner, (three_hours_ago, three_hours_ago))
-    assert main(["status", str(home.root)]) == 0  # the service is stopped: status looks itself
+    assert main(["status", str(home.root)]) == 1  # the service is stopped (exit 1): status looks itself
     printed = capsys.readouterr().out
-    assert "已停止" in printed and "已存在 3 小时" in printed and f"删除 {owner}" in printed
+    assert "未运行，已于" in printed and "已存在 3 小时" in printed and f"删除 {owner}" in printed
     assert main(["export", str(home.root)]) == 2
     captured = capsys.readouterr()
     said = captured.out + captured.err
@@ -517,22 +517,20 @@ def test_the_heartbeat_goes_on_while_another_writer_holds_the_ledger(fresh_demo,
         _ends_well(home, service, [GOOD])
 
 
-def test_status_says_when_the_heartbeat_is_stale(fresh_demo, capsys):
+def test_status_believes_the_lock_not_a_status_file_that_says_idle(fresh_demo, capsys):
+    """A status.json left by a service that died says idle; no process holds the lock: not running, at once
+    (tests/test_service_status.py does it with a real process killed)."""
     status = {"state": "idle", "message": "同步服务已启动", "pid": 4321, "updated": "2026-01-05 08:00:00",
-              "heartbeat": "2026-01-05 08:00:00", "stale_after": 120,
+              "heartbeat": datetime.now().strftime("%Y-%m-%d %H:%M:%S"), "stale_after": 120,
               "last_error": {"at": "2026-01-05 07:59:00", "kind": "disk-full", "message": "磁盘已满（示例）"}}
     (fresh_demo.root / "status.json").write_text(json.dumps(status, ensure_ascii=False), encoding="utf-8")
-    assert main(["status", str(fresh_demo.root)]) == 0
+    assert main(["status", str(fresh_demo.root)]) == 1
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0] == "同步服务：空闲　同步服务已启动（2026-01-05 08:00:00）"
-    assert printed[1].startswith("已有 ") and "没有心跳（最后一次在 2026-01-05 08:00:00）" in printed[1]
-    assert "进程 4321" in printed[1] and "已退出或卡住" in printed[1]
-    assert printed[2] == "最近一次错误（2026-01-05 07:59:00）：磁盘已满（示例）"
-    status.update(heartbeat=datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
-    (fresh_demo.root / "status.json").write_text(json.dumps(status, ensure_ascii=False), encoding="utf-8")
-    assert main(["status", str(fresh_demo.root), "--json"]) == 0
+    assert printed[0].startswith("同步服务：未运行。它没有正常停止就结束了") and "空闲" not in printed[0]
+    assert printed[1] == "最近一次错误（2026-01-05 07:59:00）：磁盘已满（示例）"
+    assert main(["status", str(fresh_demo.root), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
-    assert data["stale"] is False and data["heartbeat_age"] < 5
+    assert data["service"] == "not-running" and data["stale"] is False and data["heartbeat_age"] < 5
 
 
 def test_a_worker_ended_by_a_bug_is_started_again(fresh_demo, tmp_path, monkeypatch):

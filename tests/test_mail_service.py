@@ -170,7 +170,7 @@ def test_rejections_and_old_formats_are_answered(mail_home, dovecot, outbox, tmp
                             message_id="<bad@bme.example.edu.cn>")
     old = message(SECRETARY, [_part(plain("院机关支部_第3周.xls"), b"\xd0\xcf\x11\xe0old", "application/vnd.ms-excel")],
                   message_id="<xls@bme.example.edu.cn>")
-    huge = b"PK" + b"\x00" * (11 * 1024 * 1024)  # over the 10 MB attachment limit
+    huge = b"PK" + b"\x00" * (21 * 1024 * 1024)  # over the 20 MB every return meets (limits.max_file_mb)
     outlook = message(SECRETARY, [_part(plain("winmail.dat"), b"\x78\x9f\x3e\x22", "application/ms-tnef"),
                                   _part(plain("院机关支部_第3周.xlsx"), huge)], message_id="<tnef@bme.example.edu.cn>")
     for raw in (bad, old, outlook):

@@ -13,6 +13,7 @@ from . import layout
 from .cells import put
 from .findings import ERROR, Report
 from .i18n import LANGS, Domain
+from .safe_open import BROKEN_CONTENT, UnreadableFile
 
 say = Domain("workbook")
 ERROR_FILL = PatternFill("solid", fgColor="FF9999")
@@ -37,7 +38,10 @@ def _cells(ws, reference: str) -> list:
 
 
 def annotate(source: Path, report: Report, target: Path, lang: str = "zh") -> Path:
-    wb = load_workbook(source)
+    try:
+        wb = load_workbook(source)
+    except Exception as error:  # noqa: BLE001 - openpyxl reads parts the value reader never needed: said in words
+        raise UnreadableFile("corrupt", Path(source), reason=say.later(BROKEN_CONTENT)) from error
     for finding in report.findings:
         if not (finding.sheet and finding.cell and finding.sheet in wb.sheetnames):
             continue

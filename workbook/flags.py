@@ -83,6 +83,24 @@ def rule_title(lang: str, rule: str) -> str:
     return say(lang, RULE_TITLES[rule])
 
 
+SENTENCE_ENDS = ("。", ".", "！", "!", "？", "?")
+
+
+def sentences_joined(lang: str, parts: list[str]) -> str | None:
+    """Whole sentences (a return's reasons) one after the other, never "。，"; None unless every part is one."""
+    if not parts or not all(part.rstrip().endswith(SENTENCE_ENDS) for part in parts):
+        return None
+    text = parts[0].rstrip()
+    for part in parts[1:]:
+        text = say(lang, "{sentence} {next}", sentence=text, next=part.strip())
+    return text
+
+
+def _joined(lang: str, parts: list[str]) -> str:
+    joined = sentences_joined(lang, parts)
+    return joined if joined is not None else say(lang, ", ").join(parts)
+
+
 def _worded(lang: str, values: dict[str, Any]) -> dict[str, Any]:
     """A flag's values as its messages take them: dates in words (and as numbers), lists joined."""
     worded: dict[str, Any] = {}
@@ -90,7 +108,7 @@ def _worded(lang: str, values: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, date):
             worded.update({key: day_words(lang, value), f"{key}_month": value.month, f"{key}_day": value.day})
         elif isinstance(value, (list, tuple)):
-            worded[key] = say(lang, ", ").join(str(part) for part in value)
+            worded[key] = _joined(lang, [str(part) for part in value])
         else:
             worded[key] = value
     return worded

@@ -149,6 +149,7 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
         if sealed is not None:
             report.findings.insert(0, sealed)
             if sealed.severity == ERROR:
+                sub.identity_trusted = False
                 return sub
     else:
         identity, reason = _identify_by_name(sub.file_name, data, branches, members_of)
@@ -162,6 +163,7 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
     if sub.branch_id not in branch_names:
         report.findings.insert(0, Finding("unknown-branch", value=sub.branch_id))
         return sub
+    sub.branch_name = branch_names[sub.branch_id]
     try:
         week = Campaign.from_records(tables.get("phases", [])).week_range(sub.week or 0)
     except UserError as error:

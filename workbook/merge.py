@@ -66,6 +66,9 @@ class Outcome:
     removed: dict[str, int] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
     problems: list[Any] = field(default_factory=list)  # findings, an unreadable file, or why it is held: each words itself
+    # Merged, then replaced by a newer return for the same week in the same batch (its file name): its rows are
+    # not in the ledger, and its receipt says "replaced".
+    replaced_by: str | None = None
 
     @property
     def merged(self) -> bool:
@@ -152,6 +155,7 @@ def plan_merge(existing: dict[str, list[dict]], submissions: list[Submission], n
     outcomes = [Outcome(s.file_name, s.receipt_id, "rejected", s.branch_id, s.week) for s in submissions]
     # Filled order, not arrival order, decides which of two returns for a week stands.
     ordered = sorted(zip(submissions, outcomes), key=lambda p: (p[0].filled_at or p[0].received_at, p[0].received_at))
+    of_batch = {o.receipt_id: o for o in outcomes}
     for sub, outcome in ordered:
         prior = batch.by_hash.get(sub.sha256)
         if prior is not None and prior.get("result") == "quarantined" and not sub.hold:
@@ -194,6 +198,9 @@ def plan_merge(existing: dict[str, list[dict]], submissions: list[Submission], n
                 outcome.removed[key] = outcome.removed.get(key, 0) + 1
         for row in current:
             batch.set_result(row, "replaced")
+            earlier = of_batch.get(row.get("receipt_id"))
+            if earlier is not None and earlier is not outcome:  # a version that came in this very batch
+                earlier.replaced_by = sub.file_name
         source = ids.source(sub.return_id, sub.receipt_id)
         for key in sheets:
             sheet = schemas.sheet(key)

@@ -17,6 +17,7 @@ say = Domain("workbook")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_UNCOMPRESSED = 512 * 1024 * 1024
+SHEETS_FOLDER = "xl/worksheets/"
 
 MESSAGES = {
     "not-excel": N_("'{name}' is not an Excel workbook (.xlsx). Save it as .xlsx in Excel or WPS and send it again."),
@@ -26,7 +27,9 @@ MESSAGES = {
                     "Protect Workbook) and send it again."),
     "macro": N_("'{name}' contains macros (VBA) and, to be safe, is not opened. Save it as an .xlsx without macros and "
                 "send it again."),
-    "too-large": N_("'{name}' is too large ({size_mb} MB; the limit is {limit_mb} MB)."),
+    "too-large": N_("'{name}' is too large ({size_mb} MB; the limit is {limit_mb} MB) and is not opened. Delete what "
+                    "it need not carry (pictures, extra sheets, rows far below the data), save it under a new name and "
+                    "send it again, or split it into several files."),
     "zip-bomb": N_("'{name}' is built oddly (it would expand to an implausible size) and is not opened."),
     "corrupt": N_("'{name}' is damaged and cannot be opened ({reason}). Save it again and send it again."),
     "too-far": N_("'{name}': sheet '{sheet}' reaches as far as cell {cell}, far beyond any return, and is not opened. "
@@ -72,6 +75,36 @@ def _is_encrypted(path: Path) -> bool:
         return False
 
 
+def too_large(path: Path, size: int, limit_mb: float) -> UnreadableFile:
+    """The one refusal of a file over its size limit, whichever path found it (validate, serve, merge)."""
+    return UnreadableFile("too-large", path, size_mb=f"{size / 2**20:.1f}", limit_mb=f"{limit_mb:g}")
+
+
+def size_limit_mb(path: Path, rules) -> float:
+    """The limit a workbook is held to: a return's (`limits.max_file_mb`, the one a dropped or mailed file
+    meets), or the office's own master's (`limits.max_master_mb`): a workbook with a sheet only a return has
+    is a return. Its sheets' names are read from the zip only when it is over the return's limit."""
+    limits = rules["limits"]
+    if Path(path).stat().st_size <= limits["max_file_mb"] * 2**20:
+        return limits["max_file_mb"]
+    from .extent import sheet_parts
+    from .schema import load_schemas
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if archive.getinfo("xl/workbook.xml").file_size > 2**20:
+                return limits["max_file_mb"]
+            titles = list(sheet_parts(archive))
+    except Exception:  # noqa: BLE001 - not a workbook we can name: inspect says what it is
+        return limits["max_master_mb"]
+    from types import SimpleNamespace
+
+    from .return_reader import is_return
+
+    return limits["max_file_mb"] if is_return([SimpleNamespace(title=t) for t in titles], load_schemas()) \
+        else limits["max_master_mb"]
+
+
 def inspect(path: Path, limit_mb: float | None = None) -> None:
     """Raise UnreadableFile unless `path` looks like a safe, readable .xlsx (of at most `limit_mb`,
     by default the limit for received files)."""
@@ -80,7 +113,7 @@ def inspect(path: Path, limit_mb: float | None = None) -> None:
     path = Path(path)
     size = path.stat().st_size
     if size > limit_mb * 1024 * 1024:
-        raise UnreadableFile("too-large", path, size_mb=round(size / 2**20, 1), limit_mb=limit_mb)
+        raise too_large(path, size, limit_mb)
     with path.open("rb") as handle:
         magic = handle.read(8)
     if magic.startswith(OLE_MAGIC[:4]):
@@ -121,6 +154,12 @@ def _look_inside(path: Path, entries: list[zipfile.ZipInfo], scan_cells: bool):
                 try:
                     with archive.open(entry) as handle:
                         prolog = handle.read(1024)
+                        if scan_cells and not entry.filename.startswith(SHEETS_FOLDER):
+                            # Read through, so that the zip's checksum is checked: damage late in a part's deflate
+                            # stream is found here, not by a reader that would say it in its own terms. (Sheets are
+                            # read through by the reach scan below.)
+                            while handle.read(1 << 20):
+                                pass
                 except (zipfile.BadZipFile, zlib.error, EOFError) as error:  # a damaged deflate stream
                     raise UnreadableFile("corrupt", path, reason=say.later("a part of it cannot be unpacked")) from error
                 if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:

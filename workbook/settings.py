@@ -80,7 +80,7 @@ class SyncSettings:
         120.0, "a workbook in inbox/ that stays unchanged this long but is still not a whole zip is taken as damaged "
                "(a copy that goes on afterwards is read again)", above=0)
     stale_after_seconds: float = _setting(
-        120.0, "a heartbeat in status.json older than this means the service is dead or hung", above=0)
+        120.0, "a running service (one holding its lock) whose heartbeat in status.json is older than this hangs", above=0)
 
     @property
     def quiet_seconds(self) -> float:
@@ -123,7 +123,8 @@ class MailSection:
     folder: str = _setting("INBOX", "the IMAP folder read")
     processed_folder: str | None = _setting(None, "move taken messages there; null: flag them $BranchBook")
     poll_seconds: float = _setting(60.0, "how often the mailbox is read", above=0)
-    max_attachment_mb: float = _setting(10.0, "a larger attachment is refused with a reply", above=0)
+    max_attachment_mb: float | None = _setting(None, "a larger attachment is refused with a reply; null: "
+                                               "`rules.limits.max_file_mb`, the limit every received file meets", above=0)
     trusted_authserv_id: str | None = _setting(None, "whose Authentication-Results header to believe")
     ca_file: str | None = _setting(None, "an extra CA, for a server with a private certificate")
 
@@ -239,7 +240,8 @@ class Levels(_Section):
 
 @dataclass(frozen=True)
 class Limits(_Section):
-    max_file_mb: float = _setting(doc="a dropped or mailed file larger than this is refused", above=0)
+    max_file_mb: float = _setting(doc="a return larger than this is refused, dropped, mailed or given to `validate`",
+                                  above=0)
     max_master_mb: float = _setting(doc="a workbook the office validates itself (a university master) may be "
                                         "this large", above=0)
     max_zip_entries: int = _setting(doc="entries in a workbook's zip", minimum=1)

@@ -27,6 +27,10 @@ class Submission:
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     form: dict[str, Any] = field(default_factory=dict)
     hold: str | None = None  # why it waits for the office's approval (a sender not registered), if it does
+    branch_name: str | None = None  # the branch's name in the ledger, when branch_id names one
+    # False when the metadata that names branch and week cannot be believed (its seal does not match, or is
+    # missing where one is required): whoever reports on the file must not repeat them as facts.
+    identity_trusted: bool = True
 
     @property
     def receipt_id(self) -> str:

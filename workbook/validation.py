@@ -20,6 +20,7 @@ from .checks.yearless import complete_dates
 from .fastread import open_sheets, wait_parsed
 from .findings import Finding, Report
 from .return_reader import ReturnRead, is_return, read_return
+from .safe_open import size_limit_mb
 from .schema import Field, Schemas, load_schemas
 from .sheetio import find_sheet, paused_gc, read_table
 
@@ -149,9 +150,9 @@ def validate_sheets(sheets, lang: str = "zh", schemas: Schemas | None = None) ->
 def validate_path(path: Path, lang: str = "zh", schemas: Schemas | None = None) -> Report:
     """Validate a file; raises UnreadableFile when it cannot be read as a workbook at all."""
     schemas = schemas or load_schemas()
-    # The office validates its own master too, which may be far larger than any return.
-    # Its largest sheet may still be parsing (in a thread) while the others are checked.
-    sheets = open_sheets(Path(path), limit_mb=schemas.rules["limits"]["max_master_mb"], wait=False)
+    # The office validates its own master too, which may be far larger than any return; a return is held to
+    # the limit the service holds it to. Its largest sheet may still be parsing (in a thread) while the others are checked.
+    sheets = open_sheets(Path(path), limit_mb=size_limit_mb(Path(path), schemas.rules), wait=False)
     try:
         report = validate_sheets(sheets, lang, schemas)
     except BaseException:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..flags import Flag, rule_title
+from ..flags import Flag, rule_title, sentences_joined
 from ..i18n import N_, Domain
 from ..merge import Changes, Note, Outcome
 from ..schema import load_schemas
@@ -41,9 +41,12 @@ def rejection_report(sub: Submission, outcome: Outcome, lang: str = "zh", marked
         say(lang, "Received: {moment}", moment=sub.received_at),
         say(lang, "SHA-256: {sha}", sha=sub.sha256),
     ]
-    if sub.branch_id:
-        lines.append(say(lang, "Branch: {branch}  Week: {week}", branch=sub.branch_id,
-                         week=sub.week or say(lang, "unknown")))
+    if sub.branch_id and not sub.identity_trusted:  # a forged week is not repeated as if it were true
+        lines.append(say(lang, "Branch and week: cannot be trusted (the hidden metadata that names them was changed, "
+                               "or cannot be checked)"))
+    elif sub.branch_id:
+        branch = say(lang, "{name} ({code})", name=sub.branch_name, code=sub.branch_id) if sub.branch_name else sub.branch_id
+        lines.append(say(lang, "Branch: {branch}  Week: {week}", branch=branch, week=sub.week or say(lang, "unknown")))
     lines += ["", say(lang, "This return was not merged and the ledger was not changed. Please fix the following "
                             "and send it again:"), ""]
     lines += [f"{number}. {worded(problem, lang)}" for number, problem in enumerate(outcome.problems, start=1)]
@@ -72,6 +75,12 @@ def _rows(lang: str, counts: dict[str, int]) -> str:
 def outcome_line(outcome: Outcome, preview: bool = False, lang: str = "zh") -> str:
     words = PREVIEW_WORDS if preview else RESULT_WORDS
     result = say(lang, words[outcome.result]) if outcome.result in words else outcome.result
+    if outcome.replaced_by and preview:
+        return say(lang, "{name}: would be replaced by the newer version {newer} given with it; its rows would not be "
+                         "kept", name=outcome.file_name, newer=outcome.replaced_by)
+    if outcome.replaced_by:  # merged and replaced within one batch: its rows are not kept (docs/design.md)
+        return say(lang, "{name}: replaced by the newer version {newer} received with it; its rows are not kept "
+                         "(the file is archived)", name=outcome.file_name, newer=outcome.replaced_by)
     text = say(lang, "{name}: {result}", name=outcome.file_name, result=result)
     if outcome.added:
         text += say(lang, ", added {rows}", rows=_rows(lang, outcome.added))
@@ -86,6 +95,8 @@ def outcome_line(outcome: Outcome, preview: bool = False, lang: str = "zh") -> s
 
 
 def flags_text(flags: list[Flag], limit: int = 30, lang: str = "zh") -> list[str]:
+    if not flags:
+        return [say(lang, "No flags: no member or branch falls behind.")]
     counts: dict[str, int] = {}
     for flag in flags:
         counts[flag.rule] = counts.get(flag.rule, 0) + 1
@@ -106,7 +117,9 @@ NOTE_LIMIT = 5  # a receipt's note names this many problems or conflicts at most
 
 def _listed(lang: str, lines: list[str]) -> str:
     more = say(lang, " (and {count} more)", count=len(lines) - NOTE_LIMIT) if len(lines) > NOTE_LIMIT else ""
-    return say(lang, "; ").join(lines[:NOTE_LIMIT]) + more
+    shown = lines[:NOTE_LIMIT]
+    joined = sentences_joined(lang, shown)
+    return (joined if joined is not None else say(lang, "; ").join(shown)) + more
 
 
 def conflict_text(lang: str, sheet: str, key: tuple) -> str:
