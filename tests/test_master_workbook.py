@@ -355,3 +355,54 @@ def test_a_big_sheet_shares_its_plain_text_as_xlsxwriter_writes_it(tmp_path, mon
     assert [r["row_fingerprint"] for r in back["attendance"]] == [r["row_fingerprint"] for r in attendance]
     ws = load_workbook(tmp_path / "m.xlsx")["党员"]
     assert [ws.cell(row=r, column=2).value for r in range(2, 2 + len(texts))][-4:] == texts[-4:]
+
+
+def test_only_the_sharing_sheet_puts_text_in_the_shared_strings(tmp_path, monkeypatch):
+    """The big sheet's shared string numbers must not depend on other sheets' text, which changes with every
+    merge (the dashboard's 未交 turns 已交): body_cache reuses its XML only when the shared strings before its body
+    are as they were. So the readme, the other sheets' headers and the painters' words are inline strings,
+    escaped as the body's inline text, and two masters whose dashboards differ share the same strings."""
+    import re
+    import zipfile
+
+    from python_calamine import CalamineWorkbook
+
+    from branchbook.workbook import master
+    from branchbook.workbook.fastread import sheet_parts
+
+    monkeypatch.setattr(master, "SHARED_TEXT_ROWS", 2)
+    members = [{"member_id": f"M{i}", "name": name, "category": "student", "standing": "full"}
+               for i, name in enumerate(["张三", "李四", "张三"])]
+    tricky = ["<r>富文本？</r>", "_x0041_", " 前后空格 ", "控制\x01字符", "a&b", "张三"]
+
+    def painter(words):
+        def paint(wb, tables, lang):
+            ws = wb.add_worksheet("看板")
+            for row, word in enumerate(words):
+                ws.write(row, 0, word)
+        return paint
+
+    def parts(path):
+        with zipfile.ZipFile(path) as archive:
+            named = {name: archive.read(part).decode() for name, part in sheet_parts(archive).items()}
+            return {**named, "xl/sharedStrings.xml": archive.read("xl/sharedStrings.xml").decode()}
+
+    one, two = tmp_path / "one.xlsx", tmp_path / "two.xlsx"
+    write_master(one, {"members": members}, painters=(painter(["未交", *tricky]),))
+    write_master(two, {"members": members}, painters=(painter(["已交", "已交", "新的标题", *tricky]),))
+    first, second = parts(one), parts(two)
+    assert first["xl/sharedStrings.xml"] == second["xl/sharedStrings.xml"]
+    members_part = "党员"
+    assert first[members_part] == second[members_part] and ' t="s"><v>' in first[members_part]
+    shared = re.findall(r"<si><t>([^<]*)</t></si>", first["xl/sharedStrings.xml"])
+    header = [f.label("zh") for f in load_schemas().sheet("members").fields]
+    assert shared[:len(header)] == header  # the members' header, then its body's text
+    assert "张三" in shared and "李四" in shared and not {"未交", "已交"} & set(shared)
+    dashboard = "看板"
+    assert ' t="s"' not in first[dashboard] and first[dashboard].count('t="inlineStr"') == 1 + len(tricky)
+    assert "&lt;r&gt;富文本？&lt;/r&gt;" in first[dashboard]  # text shaped like rich text stays text
+    for path, words in ((one, ["未交", *tricky]), (two, ["已交", "已交", "新的标题", *tricky])):
+        book = CalamineWorkbook.from_path(str(path))  # openpyxl does not undo Excel's _x005F escape
+        assert book.get_sheet_by_name("看板").to_python() == [[word] for word in words]
+        assert [row[1] for row in book.get_sheet_by_name("党员").to_python()[1:]] == ["张三", "李四", "张三"]
+        assert load_workbook(path)["看板"]["A"][-1].value == "张三"

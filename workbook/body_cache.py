@@ -10,8 +10,8 @@ rest (docs/design.md, "Writing the master").
 The text is reused only when everything it depends on is as it was: the ledger it was written from
 (a token kept in the ledger, set when the master is written, so a restored or rebuilt ledger does not
 match), the rows before the checkpoint, the sheet's fields, the language, the writer's code, and the
-shared strings before the sheet's body (a new dashboard title shifts them: then the sheet is written
-whole). A test writes masters with and without the cache and compares them cell by cell.
+shared strings before the sheet's body (its own header only, since other sheets write their text inline:
+sheet_text; if they differ, the sheet is written whole). A test writes masters with and without the cache and compares them cell by cell.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _code_version() -> str:
     if _CODE is None:
         here = Path(__file__).resolve().parent
         digest = hashlib.sha256(xlsxwriter.__version__.encode())
-        for name in ("master.py", "cells.py", "body_cache.py"):
+        for name in ("master.py", "cells.py", "sheet_text.py", "body_cache.py"):
             digest.update((here / name).read_bytes())
         _CODE = digest.hexdigest()[:16]
     return _CODE

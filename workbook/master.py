@@ -10,7 +10,6 @@ workbook is saved (see StreamedSheet): XlsxWriter's own cell-by-cell path costs 
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from itertools import islice
@@ -26,6 +25,7 @@ from .body_cache import BodyCache
 from .cells import EXCEL_EPOCH, column_letter, moment_of, to_cell
 from .i18n import N_, Domain
 from .schema import Field, Schemas, SheetSchema, load_schemas
+from .sheet_text import _NOT_PLAIN, InlineTextSheet, text_xml
 from .sheetio import read_sheet_records
 from .texts import readme_lines
 from .xlsx_zip import MasterWorkbook
@@ -54,7 +54,7 @@ def _list_source(schemas: Schemas, sheet_key: str, lang: str, column: int) -> st
     return f"{name}!${letter}$2:${letter}$2000"
 
 
-class StreamedSheet(Worksheet):
+class StreamedSheet(InlineTextSheet):
     """A worksheet whose data rows are serialised from the records when the workbook is saved,
     instead of being stored cell by cell first. XlsxWriter writes everything else: the rows it
     holds (the header), the table, validations, panes, print setup.
@@ -115,28 +115,6 @@ class StreamedSheet(Worksheet):
         self.written = True
 
 
-# Text that needs more than copying into <t>: XML specials, control characters, Excel's own
-# _xHHHH_ escapes, leading or trailing white space. Handled as XlsxWriter handles inline strings
-# (a test compares the two).
-_NOT_PLAIN = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
-_EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
-_EDGE_SPACE = re.compile(r"^\s|\s$")
-
-
-def text_xml(text: str) -> tuple[str, str]:
-    """A string as the attribute of its <t> element and its escaped content. Control characters
-    (not allowed in XML) become Excel's _xHHHH_ escapes, and text that looks like one is escaped
-    itself, so that Excel reads back what was written."""
-    if not _NOT_PLAIN.search(text):
-        return "", text
-    text = _EXCEL_ESCAPE.sub(r"_x005F\1", text)
-    text = _CONTROL.sub(lambda match: f"_x{ord(match.group()):04X}_", text)
-    text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
-    space = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
-    return space, text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _inline(ref: str, text: str, style: str = "") -> str:
     space, content = text_xml(text)
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{content}</t></is></c>'
@@ -168,8 +146,9 @@ def _other_cell(ref: str, value: Any, date_style: str, moment_style: str) -> str
 # The biggest sheet, when it has at least this many rows, has its text written as shared strings
 # (sharedStrings.xml, as Excel writes text): calamine reads a university's attendance a sixth faster so.
 # Other sheets keep inline strings, as XlsxWriter's constant_memory mode writes them: a shared string's
-# number depends on every shared text before it, so a sheet before the big one that gains rows (sessions)
-# would change all the big one's numbers, and its XML could not be reused (body_cache).
+# number depends on every shared text before it, so a sheet before the big one that gains rows (sessions),
+# or a dashboard whose words change, would change all the big one's numbers, and its XML could not be
+# reused (body_cache; sheet_text keeps XlsxWriter's own cells of other sheets out of the table).
 SHARED_TEXT_ROWS = 10_000
 # Not shared: each row's own fingerprint, which no other cell repeats.
 _UNSHARED_FIELDS = {"row_fingerprint"}
@@ -290,6 +269,8 @@ def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequen
                        schemas: Schemas, header, system_header, date_format, moment_format,
                        bodies: BodyCache | None = None, share_text: bool = False) -> StreamedSheet:
     ws = wb.add_worksheet(sheet.name(lang), worksheet_class=StreamedSheet)
+    if share_text:  # before the table writes its header: the shared table holds this sheet's text only
+        ws.share_text()
     fields = list(sheet.fields)
     last_column = len(fields) - 1
     for index, field in enumerate(fields):

@@ -19,6 +19,8 @@ import xlsxwriter
 import xlsxwriter.workbook as xlsxwriter_workbook
 from isal import isal_zlib
 
+from .sheet_text import InlineTextSheet
+
 LEVEL = 1  # ISA-L levels are 0-3; 1 compresses a master better than zlib's level 1, at a tenth of zlib's default
 _swap = threading.Lock()
 _opened = threading.local()
@@ -42,7 +44,10 @@ class FastDeflateZip(zipfile.ZipFile):
 
 
 class MasterWorkbook(xlsxwriter.Workbook):
-    """An XlsxWriter workbook saved through FastDeflateZip."""
+    """An XlsxWriter workbook saved through FastDeflateZip, whose sheets (painters' too) write their text
+    inline unless told to share it (sheet_text)."""
+
+    worksheet_class = InlineTextSheet
 
     def _store_workbook(self) -> None:
         # XlsxWriter names ZipFile at module level: swapped under a lock and put back after (a workbook
