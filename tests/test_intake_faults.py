@@ -236,6 +236,26 @@ def test_an_edited_week_in_the_metadata_is_refused(fresh_demo, tmp_path):
     assert read_master(home.master)["attendance"] == before
 
 
+def test_a_return_without_its_metadata_sheet_is_refused_in_a_sealed_home(fresh_demo, tmp_path):
+    """Deleting `_元数据` must not get round the seal: the branch and week would be guessed from the file name,
+    and week 3's data, named as week 1, would replace week 1."""
+    home = _home(fresh_demo)
+    before = read_master(home.master)["attendance"]
+    edit(filled_return(home, home.folder("inbox") / "院机关支部_第1周.xlsx", seed=9), lambda wb: wb.remove(wb["_元数据"]))
+    [outcome] = process(home, incoming(home)).outcomes
+    assert outcome.result == "rejected"
+    report = _rejected_with_report(home, "院机关支部_第1周.xlsx")
+    assert "_元数据" in report and "学院下发的模板" in report
+    assert read_master(home.master)["attendance"] == before
+    # In a HOME made before seals existed, a retyped return is still taken by its name and roster meanwhile.
+    key = home.root / ".branchbook" / KEY_NAME
+    key.write_text(json.dumps({**json.loads(key.read_text(encoding="utf-8")), "migrated": True}), encoding="utf-8")
+    edit(filled_return(home, home.folder("inbox") / "院机关支部_第3周.xlsx", seed=10), lambda wb: wb.remove(wb["_元数据"]))
+    result = process(home, incoming(home))
+    assert [o.result for o in result.outcomes] == ["merged"]
+    assert "identity-guessed" in [f.code for f in result.submissions[0].findings]
+
+
 def test_a_template_of_another_home_is_recognised(fresh_demo, tmp_path):
     home = _home(fresh_demo)
     other_root = tmp_path / "另一个台账"

@@ -152,6 +152,13 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
                 sub.identity_trusted = False
                 return sub
     else:
+        # Without its metadata a return's branch and week are a guess from its file name: in a sealed HOME a
+        # guess could put one week's data over another's, so it is refused as an unsealed return would be
+        # (taken only in a migrated HOME's grace period, docs/design.md "Sealed metadata").
+        unsealed = seal.judge({}, unsealed_grace_days) if seal is not None else None
+        if unsealed is not None and unsealed.severity == ERROR:
+            sub.identity_trusted = False
+            return sub  # its meta-missing finding says to use the college's template
         identity, reason = _identify_by_name(sub.file_name, data, branches, members_of)
         report.findings = [f for f in report.findings if f.code != "meta-missing"]
         if identity is None:
