@@ -107,6 +107,12 @@ def _previous(ledger: Ledger | None, tables: dict, week: int, as_of: date,
     return (recomputed[1] if recomputed else {}), recomputed
 
 
+def raised_with_history(ledger: Ledger | None, tables: dict, as_of: date,
+                        schemas: Schemas) -> tuple[list[Flag], list[Flag]]:
+    """The flags the rules raise as of a day, annotated (below): what the reports read."""
+    return annotate(ledger, tables, compute_flags(tables, as_of, schemas), as_of, schemas)
+
+
 def annotate(ledger: Ledger | None, tables: dict, flags: list[Flag], as_of: date,
              schemas: Schemas) -> tuple[list[Flag], list[Flag]]:
     """(the open flags with level, first_seen and state; the week before's flags now cleared), against what the

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from ..calendar import Campaign
 from ..errors import UserError
-from ..flags import Flag, compute_flags, day_words, rule_title, study_targets
+from ..flag_history import raised_with_history
+from ..flags import Flag, day_words, rule_title, study_targets
 from ..i18n import N_, Domain
 from ..return_states import ReturnState
 from ..schema import Schemas, load_schemas
@@ -36,7 +37,6 @@ from .flag_view import (
     sent_back,
     snapshot,
     state_words,
-    with_history,
 )
 from .issues import Issue
 from .progress import LAGGING, BranchProgress, Progress, compute_progress, hours_cells
@@ -279,10 +279,10 @@ def build_bulletin(tables: dict[str, list[dict]], as_of: date, college: str | No
 
     `college` and `editor` as the settings name them (None: "the college", "the Party committee office");
     `history`, the open flags with their levels and states and the week before's cleared ones
-    (flag_view.with_history; None: as the rules raise them, against the week before recomputed)."""
+    (flag_history.raised_with_history; None: as the rules raise them, against the week before recomputed)."""
     schemas = schemas or load_schemas()
     if history is None:
-        history = with_history(None, compute_flags(tables, as_of, schemas), as_of, tables, schemas)
+        history = raised_with_history(None, tables, as_of, schemas)
     flags, cleared = history
     progress = compute_progress(tables, as_of, schemas, flags=flags)
     states = {b.branch_id: b.return_state for b in progress.branches}

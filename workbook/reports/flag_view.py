@@ -10,15 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-from .. import flag_history
 from ..flags import LEVEL_WORDS, LEVELS, STATE_WORDS, STATES, Flag
 from ..i18n import Domain
-from ..ledger import Ledger
 from ..return_states import ReturnState
-from ..schema import Schemas
 
 say_flags = Domain("flags")
 
@@ -73,12 +69,6 @@ def received(state: ReturnState) -> bool:
 def sent_back(state: ReturnState) -> bool:
     return state.state in ("rejected", "empty")
 
-
-def with_history(ledger: Ledger | None, flags: list[Flag], as_of: date, tables: dict,
-                 schemas: Schemas) -> tuple[list[Flag], list[Flag]]:
-    """(the open flags with the level, first day and state the weeks kept give them; the week before's now
-    cleared): flag_history.py, the one place that says so. `ledger` None: a report made without a HOME."""
-    return flag_history.annotate(ledger, tables, flags, as_of, schemas)
 
 
 def level_words(lang: str, level: str) -> str:

@@ -50,7 +50,7 @@ class OpenItem:
 
 
 def open_items(flags: list[Flag], lang: str) -> list[OpenItem]:
-    """The flags (with their level and state: flag_view.with_history) as items, most urgent first."""
+    """The flags (with their level and state: flag_history.raised_with_history) as items, most urgent first."""
     items = []
     for flag in flags:
         clears = say(lang, CLEARS[flag.rule], **_worded(lang, flag.values)) if flag.rule in CLEARS else flag.shortfall(lang)

@@ -9,13 +9,13 @@ from .. import journal
 from ..books import journal_path
 from ..calendar import Campaign
 from ..errors import UserError
-from ..flags import Flag, compute_flags, day_words
+from ..flag_history import raised_with_history
+from ..flags import Flag, day_words
 from ..home import Home
 from ..i18n import Domain
 from ..ledger import Ledger
 from ..settings import Settings
 from .bulletin import build_bulletin, write_bulletin
-from .flag_view import with_history
 from .issues import issue_before, number_for, past_issues, record
 from .progress import week_reported
 from .reminders import Digest, Reminder, digests, reminders
@@ -56,7 +56,7 @@ def make_bulletin(home: Home, tables: dict, ledger: Ledger, week: int | None = N
     as_of = report_date(home, tables, week)
     past = past_issues(ledger)
     number = number_for(past, week_reported(Campaign.from_records(tables["phases"]), as_of))
-    history = with_history(ledger, compute_flags(tables, as_of, schemas), as_of, tables, schemas)
+    history = raised_with_history(ledger, tables, as_of, schemas)
     bulletin = build_bulletin(tables, as_of, college_name(home), lang, number=number, editor=_named(home, "editor"),
                               before=issue_before(past, number), history=history, schemas=schemas)
     outbox = home.folder("outbox")

@@ -6,11 +6,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from ..flags import Flag, compute_flags, day_words
+from ..flag_history import raised_with_history
+from ..flags import Flag, day_words
 from ..i18n import Domain
 from ..schema import Schemas, load_schemas
 from .figures import hours_words
-from .flag_view import LEVELS, level_words, with_history
+from .flag_view import LEVELS, level_words
 from .open_items import OpenItem, open_items
 from .progress import compute_progress
 
@@ -64,7 +65,7 @@ class _Context:
         schemas = schemas or load_schemas()
         self.tables, self.as_of, self.lang = tables, as_of, lang
         if flags is None:
-            flags, _ = with_history(None, compute_flags(tables, as_of, schemas), as_of, tables, schemas)
+            flags, _ = raised_with_history(None, tables, as_of, schemas)
         self.items = open_items(flags, lang)
         self.progress = compute_progress(tables, as_of, schemas, flags=flags)
         self.branches = {b.branch_id: b for b in self.progress.branches}
@@ -108,7 +109,7 @@ def _reminder(context: _Context, branch: dict) -> Reminder:
 
 def reminders(tables: dict[str, list[dict]], as_of: date, lang: str = "zh", flags: list[Flag] | None = None,
               schemas: Schemas | None = None) -> list[Reminder]:
-    """One letter per branch secretary; `flags` with their levels and states (flag_view.with_history; None:
+    """One letter per branch secretary; `flags` with their levels and states (flag_history.raised_with_history; None:
     as the rules raise them, against the week before recomputed)."""
     context = _Context(tables, as_of, lang, flags, schemas)
     return [_reminder(context, branch) for branch in tables.get("branches", [])]
