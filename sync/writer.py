@@ -38,8 +38,8 @@ def holder(home: Home) -> dict | None:
         return None
 
 
-def waiting_message(home: Home) -> str:
-    who = holder(home) or {}
+def waiting_message(home: Home, who: dict | None = None) -> str:
+    who = (holder(home) if who is None else who) or {}
     return say(home.lang, "Another program ({what}, process {pid}, since {since}) is writing the ledger; this one goes "
                           "on when it is done and will not overwrite its work…", what=who.get("what", "?"),
                pid=who.get("pid", "?"), since=who.get("since", "?"))
@@ -49,6 +49,13 @@ def tick_while_waiting(tick: Callable[[], None] | None) -> None:
     """`tick` is called about twice a second while this thread waits for the lock: the service's heartbeat
     goes on while another writer works (docs/design.md, "The service never dies quietly")."""
     _held.tick = tick
+
+
+def _write_holder(path, who: dict) -> None:
+    """Written whole or not at all: a waiter never reads half of it."""
+    part = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+    part.write_text(json.dumps(who, ensure_ascii=False), encoding="utf-8")
+    os.replace(part, path)
 
 
 @contextmanager
@@ -68,8 +75,9 @@ def writing(home: Home, what: str, on_wait: Callable[[str], None] | None = None,
     try:
         lock.acquire(timeout=0)
     except Timeout:
+        announced = holder(home)
         if on_wait:
-            on_wait(waiting_message(home))
+            on_wait(waiting_message(home, announced))
         while True:
             try:
                 lock.acquire(timeout=0.5)
@@ -77,13 +85,18 @@ def writing(home: Home, what: str, on_wait: Callable[[str], None] | None = None,
             except Timeout:
                 if stop is not None and stop.is_set():
                     raise Stopped() from None
+                # The holder writes who it is just after taking the lock, so a waiter that came at that
+                # instant read nothing ("?"); and holders change while we wait. Say the news.
+                current = holder(home)
+                if on_wait and current is not None and current != announced:
+                    announced = current
+                    on_wait(waiting_message(home, current))
                 if getattr(_held, "tick", None):
                     _held.tick()
     depths[key] = 1
     holder_file = folder / HOLDER_NAME
     try:
-        holder_file.write_text(json.dumps({"what": what, "pid": os.getpid(), "since": timestamp_text(datetime.now())},
-                                          ensure_ascii=False), encoding="utf-8")
+        _write_holder(holder_file, {"what": what, "pid": os.getpid(), "since": timestamp_text(datetime.now())})
         yield
     finally:
         depths[key] = 0

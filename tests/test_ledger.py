@@ -123,6 +123,41 @@ def _find_row(ws, **wanted):
     raise AssertionError(f"no row {wanted} in {ws.title}")
 
 
+def test_a_waiter_that_came_as_the_lock_changed_hands_names_the_holder_once_it_is_known(fresh_demo):
+    """The holder writes who it is just after taking the lock; a waiter arriving in between read nothing.
+    It must not say "?" for the whole wait (CI saw this as the service started)."""
+    import threading
+
+    from filelock import FileLock
+
+    from branchbook.sync.writer import HOLDER_NAME, LOCK_NAME, writing
+    from branchbook.workbook.books import state_folder
+
+    folder = state_folder(fresh_demo)
+    lock = FileLock(str(folder / LOCK_NAME))
+    lock.acquire()  # taken, and its holder not yet written
+    said: list[str] = []
+
+    def wait_then_write():
+        with writing(fresh_demo, "serve", said.append):
+            pass
+
+    waiter = threading.Thread(target=wait_then_write)
+    try:
+        waiter.start()
+        wait_until(lambda: said, 5, "the waiter to say it waits")
+        assert "?" in said[0]
+        (folder / HOLDER_NAME).write_text('{"what": "merge", "pid": 4321, "since": "2026-12-07 08:00:00"}',
+                                          encoding="utf-8")
+        wait_until(lambda: len(said) > 1, 3, "the waiter to name the holder")
+        assert "merge" in said[-1] and "4321" in said[-1] and "?" not in said[-1]
+    finally:
+        (folder / HOLDER_NAME).unlink(missing_ok=True)
+        lock.release()
+        waiter.join(5)
+    assert not waiter.is_alive()
+
+
 def test_office_edits_are_taken_in_and_survive_a_merge_and_a_rebuild(fresh_demo, tmp_path, capsys):
     home = pinned_home(fresh_demo)
     first = set_saved_time(filled_return(home, tmp_path / "院机关支部_第3周.xlsx"), datetime(2005, 3, 27, 9))
