@@ -14,6 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from . import layout
 from .cells import DATE_FORMAT, put, timestamp_text, to_cell
 from .i18n import LANGS, Domain
+from .live_checks import add_live_checks
 from .membership import away_all_week
 from .provenance import roster_checksum
 from .schema import Field, ReturnSheet, Schemas, load_schemas
@@ -67,6 +68,7 @@ def _guide(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schem
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         if row == 1:
             cell.font = Font(bold=True, size=14, color="B22222")
+    _protect(ws, schemas.returns.password)  # nothing to type here; the 填报检查 formulas stay whole
 
 
 def _roster(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
@@ -174,6 +176,7 @@ def write_return(path: Path, spec: ReturnSpec, lang: str = "zh", schemas: Schema
             _meta(ws, sheet, spec, lang, schemas, seal)
         else:
             _PAINTERS[sheet.kind](ws, sheet, spec, lang, schemas)
+    add_live_checks(wb, schemas, lang, (spec.start, spec.end), len(spec.roster))  # 填报检查 on the guide
     wb.active = 0
     wb.save(path)
     return path

@@ -1,0 +1,214 @@
+"""The return's 填报检查 for real: returns filled with openpyxl (a clean one and one per planted mistake),
+recalculated by headless LibreOffice, their status read back; the red marks evaluated by LibreOffice too."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.formula.translate import Translator
+
+from branchbook.demo.fill import Secretary, fill_return
+from branchbook.workbook.extent import sheet_parts
+from branchbook.workbook.return_template import ReturnSpec, write_return
+from branchbook.workbook.validation import validate_path
+
+WEEK = (date(2026, 3, 2), date(2026, 3, 8))
+ROSTER = [{"member_id": f"M{n:04d}", "name": name, "standing": "full", "away": "no"}
+          for n, name in enumerate(("张伟", "王芳", "李娜", "刘洋", "陈静"), start=1)]
+ROSTER.append({"member_id": "M0006", "name": "赵磊", "standing": "full", "away": "yes"})  # 请假(在外) all week
+HELPER_COLUMN = "AZ"  # where a mark's formula is evaluated, far right of every data sheet
+# Making LibreOffice recalculate on load: its own setting (Tools > Options > Calc > Formula, "Excel 2007 and
+# newer": Always recalculate). Without it a file with values stored is shown as stored; it ignores fullCalcOnLoad.
+ALWAYS_RECALCULATE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+@dataclass(frozen=True)
+class Mistake:
+    sheet: str
+    cell: str
+    value: object
+    line: str  # the area's line that counts it, as the secretary reads it
+    code: str  # what validation says of the same cell
+
+
+MISTAKES = {
+    "required": Mistake("自学", "D3", None, "自学：必填项未填", "required"),
+    "member": Mistake("自学", "A3", "M9999", "自学：党员编号不在党员名单上", "unknown-member"),
+    "hours": Mistake("学习活动", "E2", 20, "学习活动：学时超出 0.5–12", "range"),
+    "questions": Mistake("笔记检查", "D2", 9, "笔记检查：思考题完成数超出 0–8", "range"),
+    "week": Mistake("学习活动", "B3", WEEK[0] + timedelta(days=10), "学习活动：日期不在本周（2026-03-02 至 2026-03-08）",
+                    "date-outside-week"),
+    "attendance-blank": Mistake("出勤", "C3", None, "出勤：已开展的活动中出勤未填", "status-blank"),
+    "attendance-typo": Mistake("出勤", "D4", "Presnet", "出勤：出勤不是 出席/缺席/请假/请假(在外) 之一", "enum"),
+    "session-not-held": Mistake("出勤", "E2", "出席", "出勤：登记出勤的活动与学习活动中的活动序号不一致", "unknown-session"),
+}
+
+
+def _soffice() -> str:
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if not found:
+        pytest.fail("LibreOffice is missing: run the tests through `bash tools/dev.sh test`, which installs it")
+    return found
+
+
+def _recalculate(paths: list[Path], outdir: Path, profile: Path) -> dict[str, Path]:
+    """One LibreOffice run for all the files: each opened (and so recalculated), saved as a new .xlsx."""
+    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(ALWAYS_RECALCULATE, encoding="utf-8")
+    run = subprocess.run([_soffice(), f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                          "--convert-to", "xlsx", "--outdir", str(outdir), *map(str, paths)],
+                         capture_output=True, text=True, timeout=180, env={**os.environ, "HOME": str(profile)})
+    made = {p.stem: outdir / p.name for p in paths}
+    assert run.returncode == 0 and all(p.exists() for p in made.values()), run.stdout + run.stderr
+    return made
+
+
+def _filled(path: Path, lang: str = "zh") -> Path:
+    write_return(path, ReturnSpec("B01", "第一党支部", 10, *WEEK, ROSTER), lang)
+    fill_return(path, Secretary(diligence=1.0), seed=7, lang=lang)
+    return path
+
+
+def _marks_on(ws, cell: str) -> list[str]:
+    """The formulas of the conditional formats covering `cell`, as if written in that cell."""
+    found = []
+    for formatting in ws.conditional_formatting:
+        if cell in formatting.sqref:
+            origin = str(formatting.sqref).split()[0].split(":")[0]  # each mark has one range
+            found += [Translator("=" + rule.formula[0], origin=origin).translate_formula(cell)[1:]
+                      for rule in formatting.rules]
+    return found
+
+
+def _put_helpers(path: Path, mistakes: list[tuple[int, Mistake]]) -> None:
+    wb = load_workbook(path)
+    for index, mistake in mistakes:
+        ws = wb[mistake.sheet]
+        marks = _marks_on(ws, mistake.cell)
+        assert marks, f"no mark covers {mistake.sheet}!{mistake.cell}"
+        ws[f"{HELPER_COLUMN}{index}"] = "=" + "+".join(f"IF({mark},1,0)" for mark in marks)
+    wb.save(path)
+
+
+@pytest.fixture(scope="module")
+def recalculated(tmp_path_factory):
+    """name -> (the file as filled, LibreOffice's recalculated copy, validation's report of the filled file)."""
+    folder = tmp_path_factory.mktemp("live")
+    files = {"clean": _filled(folder / "clean.xlsx"), "clean_en": _filled(folder / "clean_en.xlsx", "en")}
+    for name, mistake in MISTAKES.items():
+        path = _filled(folder / f"{name}.xlsx")
+        wb = load_workbook(path)
+        wb[mistake.sheet][mistake.cell] = mistake.value
+        wb.save(path)
+        files[name] = path
+    wrong_en = _filled(folder / "typo_en.xlsx", "en")
+    wb = load_workbook(wrong_en)
+    wb["Attendance"]["D4"] = "Presnet"
+    wb.save(wrong_en)
+    files["typo_en"] = wrong_en
+    reports = {name: validate_path(path) for name, path in files.items()}
+    # The marks: each planted cell's formats evaluated in its own file and, for contrast, in the clean one.
+    listed = list(enumerate(MISTAKES.values(), start=1))
+    for index, (name, mistake) in zip(range(1, len(listed) + 1), MISTAKES.items()):
+        _put_helpers(files[name], [(index, mistake)])
+    _put_helpers(files["clean"], listed)
+    assert load_workbook(files["clean"], data_only=True).worksheets[0]["A2"].value is None  # nothing computed yet
+    made = _recalculate(list(files.values()), folder / "out", folder / "profile")
+    return {name: (files[name], made[name], reports[name]) for name in files}
+
+
+def _area(path: Path) -> tuple[str, int, dict[str, int]]:
+    """The status sentence, the total and each line's count, as the guide sheet shows them."""
+    ws = load_workbook(path, data_only=True).worksheets[0]
+    lines = {}
+    for label, count in ws.iter_rows(min_row=4, max_col=2, values_only=True):
+        if label is None:
+            break
+        lines[label] = count
+    return ws["A2"].value, ws["B2"].value, lines
+
+
+def test_a_clean_return_reads_ready_to_send(recalculated):
+    original, done, report = recalculated["clean"]
+    status, total, lines = _area(done)
+    assert status == "可以提交" and total == 0
+    assert len(lines) == 20 and set(lines.values()) == {0}
+    assert lines["学习活动：日期不在本周（2026-03-02 至 2026-03-08）"] == 0
+    assert load_workbook(done).worksheets[0].title == "填表说明"
+    # Validation agrees, and ignores the area's formulas though the file was never opened by a spreadsheet.
+    assert report.errors == [] and not [f for f in report.findings if f.code == "formula-uncalculated"]
+
+
+@pytest.mark.parametrize("name", list(MISTAKES))
+def test_each_planted_mistake_is_counted_where_validation_finds_it(recalculated, name):
+    mistake = MISTAKES[name]
+    _, done, report = recalculated[name]
+    status, total, lines = _area(done)
+    assert lines[mistake.line] == 1
+    assert {label: count for label, count in lines.items() if count} == {mistake.line: 1}
+    assert total == 1
+    assert status == f"还有 1 处问题，在：{mistake.sheet}。出错的单元格已标红，改正后再提交。"
+    said = [(f.code, f.sheet, f.cell) for f in report.findings]
+    assert (mistake.code, mistake.sheet, mistake.cell) in said, said
+
+
+@pytest.mark.parametrize("index, name", list(enumerate(MISTAKES, start=1)))
+def test_the_planted_cell_is_marked_red_and_the_clean_one_is_not(recalculated, index, name):
+    mistake = MISTAKES[name]
+    marked = load_workbook(recalculated[name][1], data_only=True)[mistake.sheet][f"{HELPER_COLUMN}{index}"].value
+    clean = load_workbook(recalculated["clean"][1], data_only=True)[mistake.sheet][f"{HELPER_COLUMN}{index}"].value
+    assert (marked, clean) == (1, 0)
+
+
+def test_two_mistakes_on_two_sheets_are_both_named(recalculated, tmp_path):
+    path = _filled(tmp_path / "two.xlsx")
+    wb = load_workbook(path)
+    wb["自学"]["A3"] = "M9999"
+    wb["出勤"]["C3"] = "Presnet"
+    wb["出勤"]["C4"] = None
+    wb.save(path)
+    done = _recalculate([path], tmp_path / "out", tmp_path / "profile")["two"]
+    status, total, _ = _area(done)
+    assert (status, total) == ("还有 3 处问题，在：自学、出勤。出错的单元格已标红，改正后再提交。", 3)
+
+
+def test_libreoffice_recalculates_values_already_stored(recalculated, tmp_path):
+    """A clean return as LibreOffice saved it (values stored: 可以提交), then an hour changed to 30 in the
+    file itself, values left as they were: opened again, the area says so."""
+    _, done, _ = recalculated["clean"]
+    stale = tmp_path / "stale.xlsx"
+    with zipfile.ZipFile(done) as source:
+        part = sheet_parts(source)["自学"]
+        entries = [(info, source.read(info.filename)) for info in source.infolist()]
+    with zipfile.ZipFile(stale, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in entries:
+            if info.filename == part:
+                data, changed = re.subn(rb'(<c r="C2"[^>]*><v>)[^<]*(</v>)', rb"\g<1>30\g<2>", data)
+                assert changed == 1
+            target.writestr(info, data)
+    assert _area(stale)[:2] == ("可以提交", 0)  # what was stored
+    again = _recalculate([stale], tmp_path / "out", tmp_path / "profile")["stale"]
+    status, total, lines = _area(again)
+    assert (lines["自学：学时超出 0.5–12"], total) == (1, 1) and status.startswith("还有 1 处问题，在：自学。")
+
+
+def test_an_english_return_speaks_english(recalculated):
+    status, total, lines = _area(recalculated["clean_en"][1])
+    assert (status, total) == ("Ready to send", 0)
+    assert "Self-study: member IDs not on the roster" in lines
+    status, total, lines = _area(recalculated["typo_en"][1])
+    assert total == 1 and lines["Attendance: attendance that is not one of Present/Absent/Excused/Excused (away)"] == 1
+    assert status == ("1 problem to fix, on: Attendance. The cell is marked in red; correct it, then send the return.")

@@ -1,0 +1,249 @@
+"""The return's 填报检查: a check area at the top of its guide sheet, computed by formulas only, and
+conditional formats that mark the offending cells on the data sheets as the secretary types.
+
+No macros, so it works alike in Excel, WPS and LibreOffice: only functions the three share (SUMPRODUCT,
+COUNTIF, ISNUMBER, LEN, TRIM, IF, DATE), no dynamic arrays. The checks count what validation reports
+as errors (workbook/validation.py), from the same schemas; what a formula cannot see well is left to
+validation (docs/design.md, "Live checks"). The readers never read the guide sheet, and validation
+skips its formulas (workbook/checks/formulas.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from . import layout
+from .i18n import LIST_SEPARATOR, N_, Domain
+from .schema import ReturnSheet, Schemas
+
+say = Domain("workbook")
+
+# Record rows the formulas and marks cover: the rows made ready (rows_per_sheet) and as many again
+# typed below them.
+LIVE_ROWS_FACTOR = 5
+AWAY = "away"  # codes.yaml attendance_status: 请假(在外), pre-filled; marks no session as held
+TITLE_ROW, STATUS_ROW, HEADER_ROW, FIRST_CHECK_ROW = 1, 2, 3, 4
+LABEL_COLUMN, COUNT_COLUMN = "A", "B"
+
+BAD_FILL = PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE")
+BAD_FONT = Font(color="9C0006")
+GOOD_FILL = PatternFill("solid", fgColor="C6EFCE", bgColor="C6EFCE")
+GOOD_FONT = Font(color="006100")
+
+_LABELS = {
+    "required": N_("{sheet}: required cells left blank"),
+    "member": N_("{sheet}: member IDs not on the roster"),
+    "range": N_("{sheet}: {field} outside {minimum} to {maximum}"),
+    "week": N_("{sheet}: dates outside this week ({start} to {end})"),
+    "blank": N_("{sheet}: attendance left blank in a session held"),
+    "status": N_("{sheet}: attendance that is not one of {choices}"),
+    "sessions": N_("{sheet}: sessions marked here but not in {sessions}, or the other way round"),
+}
+READY = N_("Ready to send")
+
+
+@dataclass(frozen=True)
+class LiveCheck:
+    """One line of the area: its label, the formula counting its problems, and its marks on the data sheet."""
+
+    sheet_key: str
+    label: str
+    count: str  # a formula without its '='
+    marks: tuple[tuple[str, str], ...]  # (range, formula relative to the range's first cell)
+
+
+def add_live_checks(wb: Workbook, schemas: Schemas, lang: str, week: tuple, roster_size: int) -> None:
+    """Write the area above the guide's text and the marks on the data sheets. `week`: (start, end)."""
+    guides = [sheet.name(lang) for sheet in schemas.returns.sheets if sheet.kind == "guide"]
+    if not guides:
+        return
+    checks = list(_checks(schemas, lang, week, roster_size))
+    for check in checks:
+        ws = wb[schemas.returns.sheet(check.sheet_key).name(lang)]
+        for cells, formula in check.marks:
+            ws.conditional_formatting.add(cells, FormulaRule(formula=[formula], fill=BAD_FILL, font=BAD_FONT))
+    _write_area(wb[guides[0]], checks, schemas, lang)
+    wb.calculation.fullCalcOnLoad = True  # openpyxl stores no values: every program computes on opening
+
+
+def _ref(title: str, letter: str, first: int, last: int) -> str:
+    return f"{quote_sheetname(title)}!${letter}${first}:${letter}${last}"
+
+
+def _blank(cells: str) -> str:
+    return f"(LEN(TRIM({cells}))=0)"
+
+
+def _filled(cells: str) -> str:
+    return f"(LEN(TRIM({cells}))>0)"
+
+
+def _text(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int):
+    last = schemas.returns.rows_per_sheet * LIVE_ROWS_FACTOR + 1
+    roster = _ref(schemas.returns.sheet("roster").name(lang), "A", 2, max(roster_size + 1, 2))
+    for sheet in schemas.returns.sheets:
+        if sheet.kind == "records":
+            yield from _record_checks(sheet, lang, week, last, roster)
+    yield from _grid_checks(schemas, lang, roster_size, last)
+
+
+def _record_checks(sheet: ReturnSheet, lang: str, week: tuple, last: int, roster: str):
+    title = sheet.name(lang)
+    letters = {f.key: get_column_letter(i) for i, f in enumerate(sheet.fields, start=1)}
+
+    def column(key: str) -> str:
+        return _ref(title, letters[key], 2, last)
+
+    def cells(key: str) -> str:
+        return f"{letters[key]}2:{letters[key]}{last}"
+
+    # A row is read once anything is typed in it (workbook/sheetio.py): only then are its blanks missing.
+    row_started = _filled("&".join(column(f.key) for f in sheet.fields))
+    row_typed = _filled("&".join(f"${letters[f.key]}2" for f in sheet.fields))
+    required = [f.key for f in sheet.fields if f.required]
+    if required:
+        blanks = "+".join(_blank(column(key)) for key in required)
+        yield LiveCheck(sheet.key, say(lang, _LABELS["required"], sheet=title),
+                        f"SUMPRODUCT({row_started}*({blanks}))",
+                        tuple((cells(key), f"AND({_blank(letters[key] + '2')},{row_typed})") for key in required))
+    if "member_id" in letters:
+        ids, cell = column("member_id"), f"{letters['member_id']}2"
+        yield LiveCheck(sheet.key, say(lang, _LABELS["member"], sheet=title),
+                        f"SUMPRODUCT({_filled(ids)}*(COUNTIF({roster},{ids})=0))",
+                        ((cells("member_id"), f"AND({_filled(cell)},COUNTIF({roster},{cell})=0)"),))
+    for field in sheet.fields:
+        if field.type in ("number", "integer") and field.minimum is not None and field.maximum is not None:
+            values, cell = column(field.key), f"{letters[field.key]}2"
+            low, high = f"{field.minimum:g}", f"{field.maximum:g}"
+            label = say(lang, _LABELS["range"], sheet=title, field=field.label(lang), minimum=low, maximum=high)
+            yield LiveCheck(sheet.key, label, f"SUMPRODUCT(ISNUMBER({values})*(({values}<{low})+({values}>{high})))",
+                            ((cells(field.key), f"AND(ISNUMBER({cell}),OR({cell}<{low},{cell}>{high}))"),))
+    start, end = week
+    first_day = f"DATE({start.year},{start.month},{start.day})"
+    day_after = f"(DATE({end.year},{end.month},{end.day})+1)"  # a date with a time of day is still its day
+    for key in sheet.date_within_week:
+        days, cell = column(key), f"{letters[key]}2"
+        label = say(lang, _LABELS["week"], sheet=title, start=start.isoformat(), end=end.isoformat())
+        yield LiveCheck(sheet.key, label,
+                        f"SUMPRODUCT(ISNUMBER({days})*(({days}<{first_day})+({days}>={day_after})))",
+                        ((cells(key), f"AND(ISNUMBER({cell}),OR({cell}<{first_day},{cell}>={day_after}))"),))
+
+
+def _accepted(codes) -> list[str]:
+    """Every spelling validation takes for a status (schema.CodeList.parse): either language, the code,
+    and the full-width forms a Chinese input method types. Text is compared without case."""
+    forms: list[str] = []
+    for item in codes.codes:
+        for text in (*item.labels.values(), item.code):
+            for form in (text, text.replace("(", "（").replace(")", "）")):
+                if form.casefold() not in {known.casefold() for known in forms}:
+                    forms.append(form)
+    return forms
+
+
+def _grid_checks(schemas: Schemas, lang: str, roster_size: int, last: int):
+    from .return_template import GRID_FIRST_COLUMN  # the grid's layout is the template's
+
+    grid, sessions = schemas.returns.sheet("attendance"), schemas.returns.sheet("sessions")
+    title = grid.name(lang)
+    on_grid = quote_sheetname(title) + "!"
+    held = _ref(sessions.name(lang), get_column_letter(sessions.keys.index("session_no") + 1), 2, last)
+    bottom = max(roster_size + 1, 2)
+    count = len(schemas.codes["session_no"].labels(lang))
+    letters = [get_column_letter(GRID_FIRST_COLUMN + i) for i in range(count)]
+    first, final = letters[0], letters[-1]
+    accepted = _accepted(grid.codes)
+    away = [form for form in accepted if grid.codes.parse(form) == AWAY]
+
+    def declared(letter: str, on: str = "") -> str:  # the session of this column is in the sessions sheet
+        return f"(COUNTIF({held},{on}{letter}$1)>0)"
+
+    def marked(letter: str, on: str = "") -> str:  # anything but 请假(在外) typed in the column
+        cells = f"{on}{letter}$2:{letter}${bottom}"
+        others = "".join(f"*({cells}<>{_text(form)})" for form in away)
+        return f"(SUMPRODUCT({_filled(cells)}{others})>0)"
+
+    def blanks(letter: str, on: str = "") -> str:
+        return f"SUMPRODUCT(--{_blank(f'{on}{letter}$2:{letter}${bottom}')})"
+
+    marks = f"{first}2:{final}{bottom}"
+    # A session held with nobody marked is the 'sessions' line's (one error, as validation says): its blanks
+    # are not counted again; in a marked column each blank counts.
+    yield LiveCheck("attendance", say(lang, _LABELS["blank"], sheet=title),
+                    "+".join(f"IF(AND({declared(x, on_grid)},{marked(x, on_grid)}),{blanks(x, on_grid)},0)"
+                             for x in letters),
+                    ((marks, f"AND({_blank(first + '2')},{declared(first)})"),))
+    every = f"{on_grid}${first}$2:${final}${bottom}"
+    valid = "+".join(f"({every}={_text(form)})" for form in accepted)
+    not_away = "".join(f",{first}2<>{_text(form)}" for form in away)
+    unlisted = ",".join(f"{first}2<>{_text(form)}" for form in accepted)
+    yield LiveCheck("attendance", say(lang, _LABELS["status"], sheet=title, choices="/".join(grid.codes.labels(lang))),
+                    f"SUMPRODUCT({_filled(every)}*(({valid})=0))",
+                    ((marks, f"AND({_filled(first + '2')},{unlisted})"),))
+    yield LiveCheck("attendance", say(lang, _LABELS["sessions"], sheet=title, sessions=sessions.name(lang)),
+                    "+".join(f"IF({declared(x, on_grid)}<>{marked(x, on_grid)},1,0)" for x in letters),
+                    ((marks, f"AND({_filled(first + '2')},NOT({declared(first)}){not_away})"),))
+
+
+def _formula_text(text: str, **parts: str) -> str:
+    """A message rendered with markers where formula values go, made into a text formula."""
+    result = _text(text)
+    for key, expression in parts.items():
+        result = result.replace(_marker(key), f'"&{expression}&"')
+    return result
+
+
+def _marker(key: str) -> str:
+    return "\x00" + key + "\x00"
+
+
+def _write_area(ws: Worksheet, checks: list[LiveCheck], schemas: Schemas, lang: str) -> None:
+    size = FIRST_CHECK_ROW + len(checks)  # the checks and a blank row before the guide's text
+    ws.insert_rows(1, amount=size)
+    title = ws[f"{LABEL_COLUMN}{TITLE_ROW}"]
+    title.value = say(lang, "Filling check (worked out as you type; nothing to run)")
+    title.font = Font(bold=True, size=14, color=layout.PARTY_RED)
+    for column, text in ((LABEL_COLUMN, say(lang, "Check")), (COUNT_COLUMN, say(lang, "Problems"))):
+        layout.style_header(ws[f"{column}{HEADER_ROW}"])
+        ws[f"{column}{HEADER_ROW}"].value = text
+    rows_of: dict[str, list[int]] = {}
+    for row, check in enumerate(checks, start=FIRST_CHECK_ROW):
+        ws[f"{LABEL_COLUMN}{row}"] = check.label
+        ws[f"{COUNT_COLUMN}{row}"] = "=" + check.count
+        rows_of.setdefault(check.sheet_key, []).append(row)
+    last_row = FIRST_CHECK_ROW + len(checks) - 1
+    total = f"{COUNT_COLUMN}{STATUS_ROW}"
+    ws[total] = f"=SUM({COUNT_COLUMN}{FIRST_CHECK_ROW}:{COUNT_COLUMN}{last_row})"
+    ws[total].font = Font(bold=True)
+    ws.column_dimensions[COUNT_COLUMN].width = 10
+    separator = say(lang, LIST_SEPARATOR)
+    listed = "&".join(
+        f"IF(SUM({','.join(f'{COUNT_COLUMN}{r}' for r in rows)})>0,{_text(schemas.returns.sheet(key).name(lang) + separator)},\"\")"
+        for key, rows in rows_of.items())
+    where = f"LEFT({listed},LEN({listed})-{len(separator)})"
+    words = {count: say.plural(lang, "{problems} problem to fix, on: {sheets}. The cell is marked in red; "
+                                     "correct it, then send the return.",
+                               "{problems} problems to fix, on: {sheets}. The cells are marked in red; "
+                               "correct them, then send the return.", count,
+                               problems=_marker("problems"), sheets=_marker("sheets"))
+             for count in (1, 2)}
+    status = ws[f"{LABEL_COLUMN}{STATUS_ROW}"]
+    status.value = (f"=IF({total}=0,{_text(say(lang, READY))},"
+                    f"IF({total}=1,{_formula_text(words[1], problems=total, sheets=where)},"
+                    f"{_formula_text(words[2], problems=total, sheets=where)}))")
+    status.font = Font(bold=True, size=12)
+    status.alignment = Alignment(wrap_text=True, vertical="center")
+    ws.conditional_formatting.add(status.coordinate, FormulaRule(formula=[f"{total}=0"], fill=GOOD_FILL, font=GOOD_FONT))
+    ws.conditional_formatting.add(status.coordinate, FormulaRule(formula=[f"{total}>0"], fill=BAD_FILL, font=BAD_FONT))
+    ws.conditional_formatting.add(f"{COUNT_COLUMN}{FIRST_CHECK_ROW}:{COUNT_COLUMN}{last_row}",
+                                  FormulaRule(formula=[f"{COUNT_COLUMN}{FIRST_CHECK_ROW}>0"], fill=BAD_FILL, font=BAD_FONT))
+
