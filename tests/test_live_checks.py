@@ -17,6 +17,7 @@ from openpyxl.formula.translate import Translator
 
 from branchbook.demo.fill import Secretary, fill_return
 from branchbook.workbook.extent import sheet_parts
+from branchbook.workbook.findings import Report
 from branchbook.workbook.return_template import ReturnSpec, write_return
 from branchbook.workbook.validation import validate_path
 
@@ -24,7 +25,8 @@ WEEK = (date(2026, 3, 2), date(2026, 3, 8))
 ROSTER = [{"member_id": f"M{n:04d}", "name": name, "standing": "full", "away": "no"}
           for n, name in enumerate(("张伟", "王芳", "李娜", "刘洋", "陈静"), start=1)]
 ROSTER.append({"member_id": "M0006", "name": "赵磊", "standing": "full", "away": "yes"})  # 请假(在外) all week
-HELPER_COLUMN = "AZ"  # where a mark's formula is evaluated, far right of every data sheet
+SPEC = ReturnSpec("B01", "第一党支部", 10, *WEEK, ROSTER)
+HELPER_COLUMN, HELPER_INDEX = "AZ", 52  # where a mark's formula is evaluated, far right of every data sheet
 # Making LibreOffice recalculate on load: its own setting (Tools > Options > Calc > Formula, "Excel 2007 and
 # newer": Always recalculate). Without it a file with values stored is shown as stored; it ignores fullCalcOnLoad.
 ALWAYS_RECALCULATE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -77,7 +79,7 @@ def _recalculate(paths: list[Path], outdir: Path, profile: Path) -> dict[str, Pa
 
 
 def _filled(path: Path, lang: str = "zh") -> Path:
-    write_return(path, ReturnSpec("B01", "第一党支部", 10, *WEEK, ROSTER), lang)
+    write_return(path, SPEC, lang)
     fill_return(path, Secretary(diligence=1.0), seed=7, lang=lang)
     return path
 
@@ -103,92 +105,112 @@ def _put_helpers(path: Path, mistakes: list[tuple[int, Mistake]]) -> None:
     wb.save(path)
 
 
+def _area(path: Path) -> tuple[str, int, dict[str, int], dict[tuple[str, int], int]]:
+    """The status sentence, the total and each line's count, as the guide sheet shows them; and the
+    marks' helper cells, by sheet and row."""
+    wb = load_workbook(path, data_only=True, read_only=True)
+    try:
+        rows = list(wb.worksheets[0].iter_rows(max_row=40, max_col=2, values_only=True))
+        helpers = {(ws.title, row): value for ws in wb.worksheets[1:]
+                   for row, (value,) in enumerate(ws.iter_rows(min_col=HELPER_INDEX, max_col=HELPER_INDEX, max_row=len(MISTAKES),
+                                                               values_only=True), start=1)}
+    finally:
+        wb.close()
+    lines = {}
+    for label, count in rows[3:]:
+        if label is None:
+            break
+        lines[label] = count
+    return rows[1][0], rows[1][1], lines, helpers
+
+
+def _planted(path: Path, changes: dict[tuple[str, str], object]) -> Path:
+    wb = load_workbook(path)
+    for (sheet, cell), value in changes.items():
+        wb[sheet][cell] = value
+    wb.save(path)
+    return path
+
+
+@dataclass
+class Recalculated:
+    original: Path
+    done: Path  # LibreOffice's recalculated copy
+    report: Report  # validation's, of the original
+    status: str
+    total: int
+    lines: dict[str, int]  # each line of the area: its count
+    helpers: dict[tuple[str, int], int]  # the marks evaluated (_put_helpers), by sheet and row
+
+
 @pytest.fixture(scope="module")
-def recalculated(tmp_path_factory):
-    """name -> (the file as filled, LibreOffice's recalculated copy, validation's report of the filled file)."""
+def recalculated(tmp_path_factory) -> dict[str, Recalculated]:
     folder = tmp_path_factory.mktemp("live")
-    files = {"clean": _filled(folder / "clean.xlsx"), "clean_en": _filled(folder / "clean_en.xlsx", "en")}
-    for name, mistake in MISTAKES.items():
-        path = _filled(folder / f"{name}.xlsx")
-        wb = load_workbook(path)
-        wb[mistake.sheet][mistake.cell] = mistake.value
-        wb.save(path)
-        files[name] = path
-    wrong_en = _filled(folder / "typo_en.xlsx", "en")
-    wb = load_workbook(wrong_en)
-    wb["Attendance"]["D4"] = "Presnet"
-    wb.save(wrong_en)
-    files["typo_en"] = wrong_en
+    files = {name: _planted(_filled(folder / f"{name}.xlsx"), {(mistake.sheet, mistake.cell): mistake.value})
+             for name, mistake in MISTAKES.items()}
+    files["clean"] = _filled(folder / "clean.xlsx")
+    files["two"] = _planted(_filled(folder / "two.xlsx"),
+                            {("自学", "A3"): "M9999", ("出勤", "C3"): "Presnet", ("出勤", "C4"): None})
+    files["untouched"] = write_return(folder / "untouched.xlsx", SPEC)
+    files["clean_en"] = _filled(folder / "clean_en.xlsx", "en")
+    files["typo_en"] = _planted(_filled(folder / "typo_en.xlsx", "en"), {("Attendance", "D4"): "Presnet"})
     reports = {name: validate_path(path) for name, path in files.items()}
     # The marks: each planted cell's formats evaluated in its own file and, for contrast, in the clean one.
     listed = list(enumerate(MISTAKES.values(), start=1))
-    for index, (name, mistake) in zip(range(1, len(listed) + 1), MISTAKES.items()):
+    for (index, mistake), name in zip(listed, MISTAKES):
         _put_helpers(files[name], [(index, mistake)])
     _put_helpers(files["clean"], listed)
     assert load_workbook(files["clean"], data_only=True).worksheets[0]["A2"].value is None  # nothing computed yet
     made = _recalculate(list(files.values()), folder / "out", folder / "profile")
-    return {name: (files[name], made[name], reports[name]) for name in files}
-
-
-def _area(path: Path) -> tuple[str, int, dict[str, int]]:
-    """The status sentence, the total and each line's count, as the guide sheet shows them."""
-    ws = load_workbook(path, data_only=True).worksheets[0]
-    lines = {}
-    for label, count in ws.iter_rows(min_row=4, max_col=2, values_only=True):
-        if label is None:
-            break
-        lines[label] = count
-    return ws["A2"].value, ws["B2"].value, lines
+    return {name: Recalculated(files[name], made[name], reports[name], *_area(made[name])) for name in files}
 
 
 def test_a_clean_return_reads_ready_to_send(recalculated):
-    original, done, report = recalculated["clean"]
-    status, total, lines = _area(done)
-    assert status == "可以提交" and total == 0
-    assert len(lines) == 20 and set(lines.values()) == {0}
-    assert lines["学习活动：日期不在本周（2026-03-02 至 2026-03-08）"] == 0
-    assert load_workbook(done).worksheets[0].title == "填表说明"
+    clean = recalculated["clean"]
+    assert clean.status == "可以提交" and clean.total == 0
+    assert len(clean.lines) == 21 and set(clean.lines.values()) == {0}
+    assert clean.lines["学习活动：日期不在本周（2026-03-02 至 2026-03-08）"] == 0
+    with zipfile.ZipFile(clean.done) as saved:
+        assert next(iter(sheet_parts(saved))) == "填表说明"
     # Validation agrees, and ignores the area's formulas though the file was never opened by a spreadsheet.
-    assert report.errors == [] and not [f for f in report.findings if f.code == "formula-uncalculated"]
+    assert clean.report.errors == [] and not [f for f in clean.report.findings if f.code == "formula-uncalculated"]
 
 
 @pytest.mark.parametrize("name", list(MISTAKES))
 def test_each_planted_mistake_is_counted_where_validation_finds_it(recalculated, name):
-    mistake = MISTAKES[name]
-    _, done, report = recalculated[name]
-    status, total, lines = _area(done)
-    assert lines[mistake.line] == 1
-    assert {label: count for label, count in lines.items() if count} == {mistake.line: 1}
-    assert total == 1
-    assert status == f"还有 1 处问题，在：{mistake.sheet}。出错的单元格已标红，改正后再提交。"
-    said = [(f.code, f.sheet, f.cell) for f in report.findings]
+    mistake, planted = MISTAKES[name], recalculated[name]
+    assert planted.lines[mistake.line] == 1
+    assert {label: count for label, count in planted.lines.items() if count} == {mistake.line: 1}
+    assert planted.total == 1
+    assert planted.status == f"还有 1 处问题，在：{mistake.sheet}。出错的单元格已标红，改正后再提交。"
+    said = [(f.code, f.sheet, f.cell) for f in planted.report.findings]
     assert (mistake.code, mistake.sheet, mistake.cell) in said, said
 
 
 @pytest.mark.parametrize("index, name", list(enumerate(MISTAKES, start=1)))
 def test_the_planted_cell_is_marked_red_and_the_clean_one_is_not(recalculated, index, name):
     mistake = MISTAKES[name]
-    marked = load_workbook(recalculated[name][1], data_only=True)[mistake.sheet][f"{HELPER_COLUMN}{index}"].value
-    clean = load_workbook(recalculated["clean"][1], data_only=True)[mistake.sheet][f"{HELPER_COLUMN}{index}"].value
-    assert (marked, clean) == (1, 0)
+    where = (mistake.sheet, index)
+    assert (recalculated[name].helpers[where], recalculated["clean"].helpers[where]) == (1, 0)
 
 
-def test_two_mistakes_on_two_sheets_are_both_named(recalculated, tmp_path):
-    path = _filled(tmp_path / "two.xlsx")
-    wb = load_workbook(path)
-    wb["自学"]["A3"] = "M9999"
-    wb["出勤"]["C3"] = "Presnet"
-    wb["出勤"]["C4"] = None
-    wb.save(path)
-    done = _recalculate([path], tmp_path / "out", tmp_path / "profile")["two"]
-    status, total, _ = _area(done)
-    assert (status, total) == ("还有 3 处问题，在：自学、出勤。出错的单元格已标红，改正后再提交。", 3)
+def test_two_sheets_wrong_are_both_named(recalculated):
+    two = recalculated["two"]
+    assert (two.status, two.total) == ("还有 3 处问题，在：自学、出勤。出错的单元格已标红，改正后再提交。", 3)
+
+
+def test_an_untouched_template_is_not_ready(recalculated):
+    untouched = recalculated["untouched"]
+    line = "尚未填写：学习活动、自学、笔记检查、征求意见、汇报收到、出勤都是空的"
+    assert {label: count for label, count in untouched.lines.items() if count} == {line: 1}
+    assert untouched.status == "还有 1 处问题，在：学习活动。出错的单元格已标红，改正后再提交。"
+    assert "empty-return" in [f.code for f in untouched.report.errors]
 
 
 def test_libreoffice_recalculates_values_already_stored(recalculated, tmp_path):
     """A clean return as LibreOffice saved it (values stored: 可以提交), then an hour changed to 30 in the
     file itself, values left as they were: opened again, the area says so."""
-    _, done, _ = recalculated["clean"]
+    done = recalculated["clean"].done
     stale = tmp_path / "stale.xlsx"
     with zipfile.ZipFile(done) as source:
         part = sheet_parts(source)["自学"]
@@ -201,14 +223,13 @@ def test_libreoffice_recalculates_values_already_stored(recalculated, tmp_path):
             target.writestr(info, data)
     assert _area(stale)[:2] == ("可以提交", 0)  # what was stored
     again = _recalculate([stale], tmp_path / "out", tmp_path / "profile")["stale"]
-    status, total, lines = _area(again)
+    status, total, lines, _ = _area(again)
     assert (lines["自学：学时超出 0.5–12"], total) == (1, 1) and status.startswith("还有 1 处问题，在：自学。")
 
 
 def test_an_english_return_speaks_english(recalculated):
-    status, total, lines = _area(recalculated["clean_en"][1])
-    assert (status, total) == ("Ready to send", 0)
-    assert "Self-study: member IDs not on the roster" in lines
-    status, total, lines = _area(recalculated["typo_en"][1])
-    assert total == 1 and lines["Attendance: attendance that is not one of Present/Absent/Excused/Excused (away)"] == 1
-    assert status == ("1 problem to fix, on: Attendance. The cell is marked in red; correct it, then send the return.")
+    clean, typo = recalculated["clean_en"], recalculated["typo_en"]
+    assert (clean.status, clean.total) == ("Ready to send", 0)
+    assert "Self-study: member IDs not on the roster" in clean.lines
+    assert typo.total == 1 and typo.lines["Attendance: attendance that is not one of Present/Absent/Excused/Excused (away)"] == 1
+    assert typo.status == ("1 problem to fix, on: Attendance. The cell is marked in red; correct it, then send the return.")

@@ -43,6 +43,7 @@ _LABELS = {
     "blank": N_("{sheet}: attendance left blank in a session held"),
     "status": N_("{sheet}: attendance that is not one of {choices}"),
     "sessions": N_("{sheet}: sessions marked here but not in {sessions}, or the other way round"),
+    "empty": N_("Nothing filled in yet: {sheets} are all blank"),
 }
 READY = N_("Ready to send")
 
@@ -94,11 +95,22 @@ def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int):
         if sheet.kind == "records":
             yield from _record_checks(sheet, lang, week, last, roster)
     yield from _grid_checks(schemas, lang, roster_size, last)
+    yield _empty_check(schemas, lang, roster_size, last)
+
+
+def _letters(sheet: ReturnSheet) -> dict[str, str]:
+    return {f.key: get_column_letter(i) for i, f in enumerate(sheet.fields, start=1)}
+
+
+def _rows_started(sheet: ReturnSheet, lang: str, last: int) -> str:
+    """Each record row: is anything typed in it? A row is read once it is (workbook/sheetio.py)."""
+    letters = _letters(sheet)
+    return _filled("&".join(_ref(sheet.name(lang), letters[f.key], 2, last) for f in sheet.fields))
 
 
 def _record_checks(sheet: ReturnSheet, lang: str, week: tuple, last: int, roster: str):
     title = sheet.name(lang)
-    letters = {f.key: get_column_letter(i) for i, f in enumerate(sheet.fields, start=1)}
+    letters = _letters(sheet)
 
     def column(key: str) -> str:
         return _ref(title, letters[key], 2, last)
@@ -106,8 +118,8 @@ def _record_checks(sheet: ReturnSheet, lang: str, week: tuple, last: int, roster
     def cells(key: str) -> str:
         return f"{letters[key]}2:{letters[key]}{last}"
 
-    # A row is read once anything is typed in it (workbook/sheetio.py): only then are its blanks missing.
-    row_started = _filled("&".join(column(f.key) for f in sheet.fields))
+    # Only in a row begun are blanks missing.
+    row_started = _rows_started(sheet, lang, last)
     row_typed = _filled("&".join(f"${letters[f.key]}2" for f in sheet.fields))
     required = [f.key for f in sheet.fields if f.required]
     if required:
@@ -150,27 +162,58 @@ def _accepted(codes) -> list[str]:
     return forms
 
 
-def _grid_checks(schemas: Schemas, lang: str, roster_size: int, last: int):
+@dataclass(frozen=True)
+class _Grid:
+    """Where the attendance grid's status cells are (the template's layout), and the spellings of 请假(在外)."""
+
+    title: str
+    letters: list[str]
+    bottom: int
+    accepted: list[str]
+    away: list[str]
+
+    @property
+    def every(self) -> str:
+        return f"{quote_sheetname(self.title)}!${self.letters[0]}$2:${self.letters[-1]}${self.bottom}"
+
+    def not_away(self, cells: str) -> str:
+        return "".join(f"*({cells}<>{_text(form)})" for form in self.away)
+
+
+def _grid(schemas: Schemas, lang: str, roster_size: int) -> _Grid:
     from .return_template import GRID_FIRST_COLUMN  # the grid's layout is the template's
 
-    grid, sessions = schemas.returns.sheet("attendance"), schemas.returns.sheet("sessions")
-    title = grid.name(lang)
+    sheet = schemas.returns.sheet("attendance")
+    count = len(schemas.codes["session_no"].labels(lang))
+    accepted = _accepted(sheet.codes)
+    return _Grid(sheet.name(lang), [get_column_letter(GRID_FIRST_COLUMN + i) for i in range(count)],
+                 max(roster_size + 1, 2), accepted, [form for form in accepted if sheet.codes.parse(form) == AWAY])
+
+
+def _empty_check(schemas: Schemas, lang: str, roster_size: int, last: int) -> LiveCheck:
+    """An untouched template is refused as empty (checks/empty.py): it is not ready to send either."""
+    records = [sheet for sheet in schemas.returns.sheets if sheet.kind == "records"]
+    grid = _grid(schemas, lang, roster_size)
+    typed = [f"SUMPRODUCT(--{_rows_started(sheet, lang, last)})" for sheet in records]
+    typed.append(f"SUMPRODUCT({_filled(grid.every)}{grid.not_away(grid.every)})")
+    names = say(lang, LIST_SEPARATOR).join(sheet.name(lang) for sheet in (*records, schemas.returns.sheet("attendance")))
+    return LiveCheck(records[0].key, say(lang, _LABELS["empty"], sheets=names), f"IF({'+'.join(typed)}=0,1,0)", ())
+
+
+def _grid_checks(schemas: Schemas, lang: str, roster_size: int, last: int):
+    sessions, statuses = schemas.returns.sheet("sessions"), schemas.returns.sheet("attendance").codes
+    grid = _grid(schemas, lang, roster_size)
+    title, letters, bottom, accepted, away = grid.title, grid.letters, grid.bottom, grid.accepted, grid.away
     on_grid = quote_sheetname(title) + "!"
     held = _ref(sessions.name(lang), get_column_letter(sessions.keys.index("session_no") + 1), 2, last)
-    bottom = max(roster_size + 1, 2)
-    count = len(schemas.codes["session_no"].labels(lang))
-    letters = [get_column_letter(GRID_FIRST_COLUMN + i) for i in range(count)]
     first, final = letters[0], letters[-1]
-    accepted = _accepted(grid.codes)
-    away = [form for form in accepted if grid.codes.parse(form) == AWAY]
 
     def declared(letter: str, on: str = "") -> str:  # the session of this column is in the sessions sheet
         return f"(COUNTIF({held},{on}{letter}$1)>0)"
 
     def marked(letter: str, on: str = "") -> str:  # anything but 请假(在外) typed in the column
         cells = f"{on}{letter}$2:{letter}${bottom}"
-        others = "".join(f"*({cells}<>{_text(form)})" for form in away)
-        return f"(SUMPRODUCT({_filled(cells)}{others})>0)"
+        return f"(SUMPRODUCT({_filled(cells)}{grid.not_away(cells)})>0)"
 
     def blanks(letter: str, on: str = "") -> str:
         return f"SUMPRODUCT(--{_blank(f'{on}{letter}$2:{letter}${bottom}')})"
@@ -182,11 +225,11 @@ def _grid_checks(schemas: Schemas, lang: str, roster_size: int, last: int):
                     "+".join(f"IF(AND({declared(x, on_grid)},{marked(x, on_grid)}),{blanks(x, on_grid)},0)"
                              for x in letters),
                     ((marks, f"AND({_blank(first + '2')},{declared(first)})"),))
-    every = f"{on_grid}${first}$2:${final}${bottom}"
+    every = grid.every
     valid = "+".join(f"({every}={_text(form)})" for form in accepted)
     not_away = "".join(f",{first}2<>{_text(form)}" for form in away)
     unlisted = ",".join(f"{first}2<>{_text(form)}" for form in accepted)
-    yield LiveCheck("attendance", say(lang, _LABELS["status"], sheet=title, choices="/".join(grid.codes.labels(lang))),
+    yield LiveCheck("attendance", say(lang, _LABELS["status"], sheet=title, choices="/".join(statuses.labels(lang))),
                     f"SUMPRODUCT({_filled(every)}*(({valid})=0))",
                     ((marks, f"AND({_filled(first + '2')},{unlisted})"),))
     yield LiveCheck("attendance", say(lang, _LABELS["sessions"], sheet=title, sessions=sessions.name(lang)),
