@@ -95,14 +95,12 @@ def _marks_on(ws, cell: str) -> list[str]:
     return found
 
 
-def _put_helpers(path: Path, mistakes: list[tuple[int, Mistake]]) -> None:
-    wb = load_workbook(path)
+def _put_helpers(wb, mistakes: list[tuple[int, Mistake]]) -> None:
     for index, mistake in mistakes:
         ws = wb[mistake.sheet]
         marks = _marks_on(ws, mistake.cell)
         assert marks, f"no mark covers {mistake.sheet}!{mistake.cell}"
         ws[f"{HELPER_COLUMN}{index}"] = "=" + "+".join(f"IF({mark},1,0)" for mark in marks)
-    wb.save(path)
 
 
 def _area(path: Path) -> tuple[str, int, dict[str, int], dict[tuple[str, int], int]]:
@@ -124,12 +122,19 @@ def _area(path: Path) -> tuple[str, int, dict[str, int], dict[tuple[str, int], i
     return rows[1][0], rows[1][1], lines, helpers
 
 
-def _planted(path: Path, changes: dict[tuple[str, str], object]) -> Path:
-    wb = load_workbook(path)
+def _planted(base: Path, folder: Path, name: str, changes: dict[tuple[str, str], object],
+             helpers: list[tuple[int, Mistake]] = ()) -> tuple[Path, Path]:
+    """A copy of `base` with `changes`, as the secretary saved it (for validation), and the same with the
+    marks' helper cells (for LibreOffice)."""
+    wb = load_workbook(base)
     for (sheet, cell), value in changes.items():
         wb[sheet][cell] = value
-    wb.save(path)
-    return path
+    plain = folder / "plain" / f"{name}.xlsx"
+    plain.parent.mkdir(exist_ok=True)
+    wb.save(plain)
+    _put_helpers(wb, helpers)
+    wb.save(folder / f"{name}.xlsx")
+    return plain, folder / f"{name}.xlsx"
 
 
 @dataclass
@@ -144,25 +149,29 @@ class Recalculated:
 
 
 @pytest.fixture(scope="module")
-def recalculated(tmp_path_factory) -> dict[str, Recalculated]:
+def profile(tmp_path_factory) -> Path:
+    """One LibreOffice profile for the module: made on the first run, quicker to start on the next."""
+    return tmp_path_factory.mktemp("lo-recalculating")
+
+
+@pytest.fixture(scope="module")
+def recalculated(tmp_path_factory, profile) -> dict[str, Recalculated]:
     folder = tmp_path_factory.mktemp("live")
-    files = {name: _planted(_filled(folder / f"{name}.xlsx"), {(mistake.sheet, mistake.cell): mistake.value})
-             for name, mistake in MISTAKES.items()}
-    files["clean"] = _filled(folder / "clean.xlsx")
-    files["two"] = _planted(_filled(folder / "two.xlsx"),
-                            {("自学", "A3"): "M9999", ("出勤", "C3"): "Presnet", ("出勤", "C4"): None})
-    files["untouched"] = write_return(folder / "untouched.xlsx", SPEC)
-    files["clean_en"] = _filled(folder / "clean_en.xlsx", "en")
-    files["typo_en"] = _planted(_filled(folder / "typo_en.xlsx", "en"), {("Attendance", "D4"): "Presnet"})
-    reports = {name: validate_path(path) for name, path in files.items()}
-    # The marks: each planted cell's formats evaluated in its own file and, for contrast, in the clean one.
+    base, base_en = _filled(folder / "base.xlsx"), _filled(folder / "base_en.xlsx", "en")
     listed = list(enumerate(MISTAKES.values(), start=1))
-    for (index, mistake), name in zip(listed, MISTAKES):
-        _put_helpers(files[name], [(index, mistake)])
-    _put_helpers(files["clean"], listed)
-    assert load_workbook(files["clean"], data_only=True).worksheets[0]["A2"].value is None  # nothing computed yet
-    made = _recalculate(list(files.values()), folder / "out", folder / "profile")
-    return {name: Recalculated(files[name], made[name], reports[name], *_area(made[name])) for name in files}
+    # The marks: each planted cell's formats evaluated in its own file and, for contrast, in the clean one.
+    files = {name: _planted(base, folder, name, {(mistake.sheet, mistake.cell): mistake.value}, [(index, mistake)])
+             for (index, mistake), name in zip(listed, MISTAKES)}
+    files["clean"] = _planted(base, folder, "clean", {}, listed)
+    files["two"] = _planted(base, folder, "two", {("自学", "A3"): "M9999", ("出勤", "C3"): "Presnet", ("出勤", "C4"): None})
+    untouched = write_return(folder / "untouched.xlsx", SPEC)
+    files["untouched"] = (untouched, untouched)
+    files["clean_en"] = _planted(base_en, folder, "clean_en", {})
+    files["typo_en"] = _planted(base_en, folder, "typo_en", {("Attendance", "D4"): "Presnet"})
+    reports = {name: validate_path(plain) for name, (plain, _) in files.items()}
+    assert _area(files["clean"][1])[:2] == (None, None)  # nothing computed yet
+    made = _recalculate([path for _, path in files.values()], folder / "out", profile)
+    return {name: Recalculated(files[name][0], made[name], reports[name], *_area(made[name])) for name in files}
 
 
 def test_a_clean_return_reads_ready_to_send(recalculated):
@@ -207,7 +216,7 @@ def test_an_untouched_template_is_not_ready(recalculated):
     assert "empty-return" in [f.code for f in untouched.report.errors]
 
 
-def test_libreoffice_recalculates_values_already_stored(recalculated, tmp_path):
+def test_libreoffice_recalculates_values_already_stored(recalculated, profile, tmp_path):
     """A clean return as LibreOffice saved it (values stored: 可以提交), then an hour changed to 30 in the
     file itself, values left as they were: opened again, the area says so."""
     done = recalculated["clean"].done
@@ -222,7 +231,7 @@ def test_libreoffice_recalculates_values_already_stored(recalculated, tmp_path):
                 assert changed == 1
             target.writestr(info, data)
     assert _area(stale)[:2] == ("可以提交", 0)  # what was stored
-    again = _recalculate([stale], tmp_path / "out", tmp_path / "profile")["stale"]
+    again = _recalculate([stale], tmp_path / "out", profile)["stale"]
     status, total, lines, _ = _area(again)
     assert (lines["自学：学时超出 0.5–12"], total) == (1, 1) and status.startswith("还有 1 处问题，在：自学。")
 
