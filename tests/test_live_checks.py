@@ -44,6 +44,7 @@ class Mistake:
     value: object
     line: str  # the area's line that counts it, as the secretary reads it
     code: str  # what validation says of the same cell
+    also: tuple = ()  # other cells typed with it: ((sheet, cell), value)
 
 
 MISTAKES = {
@@ -56,6 +57,9 @@ MISTAKES = {
     "attendance-blank": Mistake("出勤", "C3", None, "出勤：已开展的活动中出勤未填", "status-blank"),
     "attendance-typo": Mistake("出勤", "D4", "Presnet", "出勤：出勤不是 出席/缺席/请假/请假(在外) 之一", "enum"),
     "session-not-held": Mistake("出勤", "E2", "出席", "出勤：登记出勤的活动与学习活动中的活动序号不一致", "unknown-session"),
+    "session-unmarked": Mistake("出勤", "E2", None, "出勤：登记出勤的活动与学习活动中的活动序号不一致", "session-unmarked",
+                                also=tuple(((("学习活动", f"{column}4"), value) for column, value in
+                                            zip("ABCDE", ("S3", WEEK[0] + timedelta(days=5), "集中学习", "党章学习", 2))))),
 }
 
 
@@ -160,7 +164,8 @@ def recalculated(tmp_path_factory, profile) -> dict[str, Recalculated]:
     base, base_en = _filled(folder / "base.xlsx"), _filled(folder / "base_en.xlsx", "en")
     listed = list(enumerate(MISTAKES.values(), start=1))
     # The marks: each planted cell's formats evaluated in its own file and, for contrast, in the clean one.
-    files = {name: _planted(base, folder, name, {(mistake.sheet, mistake.cell): mistake.value}, [(index, mistake)])
+    files = {name: _planted(base, folder, name, {(mistake.sheet, mistake.cell): mistake.value, **dict(mistake.also)},
+                            [(index, mistake)])
              for (index, mistake), name in zip(listed, MISTAKES)}
     files["clean"] = _planted(base, folder, "clean", {}, listed)
     files["two"] = _planted(base, folder, "two", {("自学", "A3"): "M9999", ("出勤", "C3"): "Presnet", ("出勤", "C4"): None})
@@ -192,7 +197,7 @@ def test_each_planted_mistake_is_counted_where_validation_finds_it(recalculated,
     assert {label: count for label, count in planted.lines.items() if count} == {mistake.line: 1}
     assert planted.total == 1
     assert planted.status == f"还有 1 处问题，在：{mistake.sheet}。出错的单元格已标红，改正后再提交。"
-    said = [(f.code, f.sheet, f.cell) for f in planted.report.findings]
+    said = [(f.code, f.sheet, f.cell.split(":")[0]) for f in planted.report.findings]  # a column: its first cell
     assert (mistake.code, mistake.sheet, mistake.cell) in said, said
 
 

@@ -4,7 +4,7 @@ conditional formats that mark the offending cells on the data sheets as the secr
 No macros, so it works alike in Excel, WPS and LibreOffice: only functions the three share (SUMPRODUCT,
 COUNTIF, ISNUMBER, LEN, TRIM, IF, DATE), no dynamic arrays. The checks count what validation reports
 as errors (workbook/validation.py), from the same schemas; what a formula cannot see well is left to
-validation (docs/design.md, "Live checks"). The readers never read the guide sheet, and validation
+validation (docs/design.md, "Live checks on the return"). The readers never read the guide sheet, and validation
 skips its formulas (workbook/checks/formulas.py).
 """
 from __future__ import annotations
