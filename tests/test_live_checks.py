@@ -247,3 +247,16 @@ def test_an_english_return_speaks_english(recalculated):
     assert "Self-study: member IDs not on the roster" in clean.lines
     assert typo.total == 1 and typo.lines["Attendance: attendance that is not one of Present/Absent/Excused/Excused (away)"] == 1
     assert typo.status == ("1 problem to fix, on: Attendance. The cell is marked in red; correct it, then send the return.")
+
+
+def test_the_formulas_use_only_functions_every_program_has_and_fit_excel(tmp_path):
+    """Excel refuses a formula over 8,192 characters; LibreOffice does not, so it is checked here."""
+    shared = {"SUMPRODUCT", "COUNTIF", "ISNUMBER", "LEN", "TRIM", "IF", "AND", "OR", "NOT", "SUM", "LEFT", "DATE"}
+    wb = load_workbook(write_return(tmp_path / "template.xlsx", SPEC))
+    formulas = [c.value[1:] for c in wb.worksheets[0]["B"] + wb.worksheets[0]["A"]
+                if isinstance(c.value, str) and c.value.startswith("=")]
+    formulas += [rule.formula[0] for ws in wb.worksheets for cf in ws.conditional_formatting for rule in cf.rules]
+    assert len(formulas) > 40
+    used = {name for formula in formulas for name in re.findall(r"([A-Z][A-Z0-9.]*)\(", re.sub(r'"[^"]*"', "", formula))}
+    assert used <= shared, used - shared
+    assert max(len(formula) + 1 for formula in formulas) <= 8192

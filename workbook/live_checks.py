@@ -2,7 +2,7 @@
 conditional formats that mark the offending cells on the data sheets as the secretary types.
 
 No macros, so it works alike in Excel, WPS and LibreOffice: only functions the three share (SUMPRODUCT,
-COUNTIF, ISNUMBER, LEN, TRIM, IF, DATE), no dynamic arrays. The checks count what validation reports
+COUNTIF, ISNUMBER, LEN, TRIM, IF, AND, OR, NOT, SUM, LEFT, DATE), no dynamic arrays. The checks count what validation reports
 as errors (workbook/validation.py), from the same schemas; what a formula cannot see well is left to
 validation (docs/design.md, "Live checks on the return"). The readers never read the guide sheet, and validation
 skips its formulas (workbook/checks/formulas.py).
@@ -19,12 +19,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from . import layout
 from .i18n import LIST_SEPARATOR, N_, Domain
-from .schema import ReturnSheet, Schemas
+from .schema import CodeList, ReturnSheet, Schemas
 
 say = Domain("workbook")
 
-# Record rows the formulas and marks cover: the rows made ready (rows_per_sheet) and as many again
-# typed below them.
+# Record rows the formulas and marks cover: five times the rows made ready (rows_per_sheet), for a
+# secretary who types below them.
 LIVE_ROWS_FACTOR = 5
 AWAY = "away"  # codes.yaml attendance_status: 请假(在外), pre-filled; marks no session as held
 TITLE_ROW, STATUS_ROW, HEADER_ROW, FIRST_CHECK_ROW = 1, 2, 3, 4
@@ -150,7 +150,7 @@ def _record_checks(sheet: ReturnSheet, lang: str, week: tuple, last: int, roster
                         ((cells(key), f"AND(ISNUMBER({cell}),OR({cell}<{first_day},{cell}>={day_after}))"),))
 
 
-def _accepted(codes) -> list[str]:
+def _accepted(codes: CodeList) -> list[str]:
     """Every spelling validation takes for a status (schema.CodeList.parse): either language, the code,
     and the full-width forms a Chinese input method types. Text is compared without case."""
     forms: list[str] = []
