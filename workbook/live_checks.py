@@ -2,7 +2,7 @@
 conditional formats that mark the offending cells on the data sheets as the secretary types.
 
 No macros, so it works alike in Excel, WPS and LibreOffice: only functions the three share (SUMPRODUCT,
-COUNTIF, ISNUMBER, LEN, TRIM, IF, AND, OR, NOT, SUM, LEFT, DATE), no dynamic arrays. The checks count what validation reports
+COUNTIF, SUMIFS, ISNUMBER, LEN, TRIM, IF, AND, OR, NOT, SUM, LEFT, DATE), no dynamic arrays. The checks count what validation reports
 as errors (workbook/validation.py), from the same schemas; what a formula cannot see well is left to
 validation (docs/design.md, "Live checks on the return"). The readers never read the guide sheet, and validation
 skips its formulas (workbook/checks/formulas.py).
@@ -18,6 +18,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import layout
+from .checks.attendance import MAX_HOURS_A_DAY
 from .i18n import LIST_SEPARATOR, N_, Domain
 from .schema import CodeList, ReturnSheet, Schemas
 
@@ -29,6 +30,7 @@ LIVE_ROWS_FACTOR = 5
 AWAY = "away"  # codes.yaml attendance_status: 请假(在外), pre-filled; marks no session as held
 TITLE_ROW, STATUS_ROW, HEADER_ROW, FIRST_CHECK_ROW = 1, 2, 3, 4
 LABEL_COLUMN, COUNT_COLUMN = "A", "B"
+FIRST_HELPER_COLUMN = 26  # Z: the hidden columns of per-row checks, far right of the guide's text
 
 BAD_FILL = PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE")
 BAD_FONT = Font(color="9C0006")
@@ -44,6 +46,7 @@ _LABELS = {
     "status": N_("{sheet}: attendance that is not one of {choices}"),
     "sessions": N_("{sheet}: sessions marked here but not in {sessions}, or the other way round"),
     "empty": N_("Nothing filled in yet: {sheets} are all blank"),
+    "daily": N_("{sheet}: a member's hours on one day over {limit} (sessions attended and self-study)"),
 }
 READY = N_("Ready to send")
 
@@ -56,6 +59,9 @@ class LiveCheck:
     label: str
     count: str  # a formula without its '='
     marks: tuple[tuple[str, str], ...]  # (range, formula relative to the range's first cell)
+    # A check a single formula cannot count: a formula for each row, kept in a hidden column of the guide
+    # ({row} in it is the data row, which is the helper's own row too); `count` sums that column.
+    per_row: str | None = None
 
 
 def add_live_checks(wb: Workbook, schemas: Schemas, lang: str, week: tuple, roster_size: int) -> None:
@@ -88,13 +94,18 @@ def _text(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
+def _last_row(schemas: Schemas) -> int:
+    return schemas.returns.rows_per_sheet * LIVE_ROWS_FACTOR + 1
+
+
 def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int):
-    last = schemas.returns.rows_per_sheet * LIVE_ROWS_FACTOR + 1
+    last = _last_row(schemas)
     roster = _ref(schemas.returns.sheet("roster").name(lang), "A", 2, max(roster_size + 1, 2))
     for sheet in schemas.returns.sheets:
         if sheet.kind == "records":
             yield from _record_checks(sheet, lang, week, last, roster)
     yield from _grid_checks(schemas, lang, roster_size, last)
+    yield _daily_hours_check(schemas, lang, roster_size, last)
     yield _empty_check(schemas, lang, roster_size, last)
 
 
@@ -200,6 +211,37 @@ def _empty_check(schemas: Schemas, lang: str, roster_size: int, last: int) -> Li
     return LiveCheck(records[0].key, say(lang, _LABELS["empty"], sheets=names), f"IF({'+'.join(typed)}=0,1,0)", ())
 
 
+def _daily_hours_check(schemas: Schemas, lang: str, roster_size: int, last: int) -> LiveCheck:
+    """A member's sessions attended and self-study on one day over MAX_HOURS_A_DAY, counted on the self-study
+    row that passes it, as checks/attendance.py check_daily_hours does (a row over the field's maximum is
+    the range line's, and left out)."""
+    study, sessions = schemas.returns.sheet("selfstudy"), schemas.returns.sheet("sessions")
+    grid = _grid(schemas, lang, roster_size)
+    on_study, on_grid = quote_sheetname(study.name(lang)) + "!", quote_sheetname(grid.title) + "!"
+    mine, held = _letters(study), _letters(sessions)
+    member, day, hours = (f"{on_study}${mine[key]}{{row}}" for key in ("member_id", "date", "hours"))
+
+    def so_far(key: str) -> str:  # this row and the ones above it
+        return f"{on_study}${mine[key]}$2:${mine[key]}{{row}}"
+
+    def of_sessions(key: str) -> str:
+        return _ref(sessions.name(lang), held[key], 2, last)
+
+    first, final = grid.letters[0], grid.letters[-1]
+    statuses = f"{on_grid}${first}$2:${final}${grid.bottom}"
+    present = "+".join(f"({statuses}={_text(form)})" for form in grid.accepted
+                       if schemas.returns.sheet("attendance").codes.parse(form) == "present")
+    attended = (f"SUMPRODUCT(({on_grid}$A$2:$A${grid.bottom}={member})*({present})*SUMIFS({of_sessions('hours')},"
+                f"{of_sessions('session_no')},{on_grid}${first}$1:${final}$1,{of_sessions('date')},{day}))")
+    studied = (f"SUMIFS({so_far('hours')},{so_far('member_id')},{member},{so_far('date')},{day},"
+               f"{so_far('hours')},{_text(f'<={MAX_HOURS_A_DAY}')})")
+    over = (f"IF(AND(ISNUMBER({hours}),ISNUMBER({day}),{_filled(member)}),"
+            f"IF({hours}<={MAX_HOURS_A_DAY},IF({studied}+{attended}>{MAX_HOURS_A_DAY},1,0),0),0)")
+    return LiveCheck(study.key, say(lang, _LABELS["daily"], sheet=study.name(lang), limit=MAX_HOURS_A_DAY), "",
+                     ((f"{mine['hours']}2:{mine['hours']}{last}", over.format(row=2)),),
+                     per_row=over)
+
+
 def _grid_checks(schemas: Schemas, lang: str, roster_size: int, last: int):
     sessions, statuses = schemas.returns.sheet("sessions"), schemas.returns.sheet("attendance").codes
     grid = _grid(schemas, lang, roster_size)
@@ -259,9 +301,17 @@ def _write_area(ws: Worksheet, checks: list[LiveCheck], schemas: Schemas, lang: 
         layout.style_header(ws[f"{column}{HEADER_ROW}"])
         ws[f"{column}{HEADER_ROW}"].value = text
     rows_of: dict[str, list[int]] = {}
+    helpers = FIRST_HELPER_COLUMN
     for row, check in enumerate(checks, start=FIRST_CHECK_ROW):
         ws[f"{LABEL_COLUMN}{row}"] = check.label
-        ws[f"{COUNT_COLUMN}{row}"] = "=" + check.count
+        count = check.count
+        if check.per_row:
+            letter = get_column_letter(helpers)
+            for data_row in range(2, _last_row(schemas) + 1):
+                ws[f"{letter}{data_row}"] = "=" + check.per_row.format(row=data_row)
+            ws.column_dimensions[letter].hidden = True
+            count, helpers = f"SUM({letter}2:{letter}{_last_row(schemas)})", helpers + 1
+        ws[f"{COUNT_COLUMN}{row}"] = "=" + count
         rows_of.setdefault(check.sheet_key, []).append(row)
     last_row = FIRST_CHECK_ROW + len(checks) - 1
     total = f"{COUNT_COLUMN}{STATUS_ROW}"
