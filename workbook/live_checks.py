@@ -161,13 +161,17 @@ def _record_checks(sheet: ReturnSheet, lang: str, week: tuple, last: int, roster
                         ((cells(key), f"AND(ISNUMBER({cell}),OR({cell}<{first_day},{cell}>={day_after}))"),))
 
 
-def _accepted(codes: CodeList) -> list[str]:
-    """Every spelling validation takes for a status (schema.CodeList.parse): either language, the code,
-    and the full-width forms a Chinese input method types. Text is compared without case."""
+def _accepted(codes: CodeList, lang: str) -> list[str]:
+    """The spellings validation takes for a status (schema.CodeList.parse): the label, the code, and in a
+    Chinese return the full-width forms a Chinese input method types and the English labels. An English
+    return carries no Chinese: 出席 typed in one is marked, though validation would read it. Text is
+    compared without case."""
     forms: list[str] = []
     for item in codes.codes:
-        for text in (*item.labels.values(), item.code):
-            for form in (text, text.replace("(", "（").replace(")", "）")):
+        labels = item.labels.values() if lang == "zh" else [item.label(lang)]
+        for text in (*labels, item.code):
+            wide = text.replace("(", "（").replace(")", "）") if lang == "zh" else text
+            for form in (text, wide):
                 if form.casefold() not in {known.casefold() for known in forms}:
                     forms.append(form)
     return forms
@@ -196,7 +200,7 @@ def _grid(schemas: Schemas, lang: str, roster_size: int) -> _Grid:
 
     sheet = schemas.returns.sheet("attendance")
     count = len(schemas.codes["session_no"].labels(lang))
-    accepted = _accepted(sheet.codes)
+    accepted = _accepted(sheet.codes, lang)
     return _Grid(sheet.name(lang), [get_column_letter(GRID_FIRST_COLUMN + i) for i in range(count)],
                  max(roster_size + 1, 2), accepted, [form for form in accepted if sheet.codes.parse(form) == AWAY])
 
