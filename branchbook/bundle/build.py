@@ -164,13 +164,22 @@ def _pip(arguments: list[str], lang: str, step: str, target: Target | None) -> N
     said = done.stdout + done.stderr
     if "No module named pip" in said:
         raise BundleError("no-pip", python=sys.executable)
-    if _NETWORK.search(said):
+    if _NETWORK.search(said) or not _index_reachable():
         raise BundleError("no-network", detail=_last_error(said))
     missing = _NOT_FOUND.search(said)
     if missing and target is not None:
         raise BundleError("no-wheel", requirement=missing.group(1), platform=platform_label(target.platform, lang),
                           python=target.python)
     raise BundleError("pip-failed", step=step, detail=_last_error(said))
+
+
+def _index_reachable() -> bool:
+    """Whether pip reaches its index now. pip says "No matching distribution" alike for a package that has no
+    wheel and for an index it cannot reach (it names the connection only while retrying, and not at all from a
+    build's own environment); asking the index for pip's own versions tells the two apart."""
+    done = subprocess.run([sys.executable, "-m", "pip", "index", "versions", "pip", "--no-cache-dir"],
+                          capture_output=True, text=True, encoding="utf-8", errors="replace", check=False)
+    return done.returncode == 0 or "unknown command" in done.stderr
 
 
 def _last_error(said: str) -> str:
