@@ -8,6 +8,7 @@ from PyPI (through pip's cache, so again is fast); the Linux bundle is built onc
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,6 @@ from branchbook.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = f"{sys.version_info.major}.{sys.version_info.minor}"
-pytestmark = pytest.mark.network
 
 
 def _require_pypi() -> None:
@@ -57,6 +57,7 @@ def linux_bundle(tmp_path_factory):
     return bundle, addin.read_bytes(), steps
 
 
+@pytest.mark.network
 def test_the_linux_bundle_installs_offline_in_a_fresh_environment_and_runs_the_demo(linux_bundle, tmp_path):
     bundle, addin, steps = linux_bundle
     assert steps[0].startswith("正在从") and f"Python {HERE}" in steps[1]
@@ -85,6 +86,7 @@ def test_the_linux_bundle_installs_offline_in_a_fresh_environment_and_runs_the_d
     assert (work / "branchbook-demo" / "master.xlsx").is_file()
 
 
+@pytest.mark.network
 def test_the_windows_bundle_has_a_wheel_for_every_requirement_on_each_python(tmp_path, capsys):
     _require_pypi()
     folder = tmp_path / "bundle"
@@ -130,6 +132,7 @@ def test_the_windows_bundle_has_a_wheel_for_every_requirement_on_each_python(tmp
     assert "安装完成" in text
 
 
+@pytest.mark.network
 def test_no_network_is_said_and_nothing_is_made(tmp_path):
     env = _only_the_bundle() | {"PIP_INDEX_URL": "http://127.0.0.1:9/simple/", "PIP_RETRIES": "0", "BRANCHBOOK_LANG": "zh"}
     folder = tmp_path / "bundle"
@@ -140,6 +143,7 @@ def test_no_network_is_said_and_nothing_is_made(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.network
 def test_a_dependency_without_a_wheel_for_the_platform_is_named(tmp_path):
     _require_pypi()
     folder = tmp_path / "bundle"
@@ -160,3 +164,31 @@ def test_a_folder_with_files_is_refused_before_anything_is_downloaded(tmp_path, 
     assert main(["bundle", str(tmp_path)]) == 2
     assert "已有文件" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.txt"]
+
+
+def test_the_setup_guide_is_five_steps_each_saying_what_she_should_see_and_its_commands_parse():
+    from branchbook.cli import build_parser
+
+    text = (ROOT / "docs" / "windows-setup.md").read_text(encoding="utf-8")
+    install = text.split("## 安装（五步）")[1].split("\n## ")[0]
+    steps = [chunk for chunk in re.split(r"\n(?=\d+\. )", install) if chunk[:1].isdigit()]
+    assert [step.split(".")[0] for step in steps] == ["1", "2", "3", "4", "5"]
+    assert all("应看到" in step for step in steps)
+    for section in ("## 宏的安全设置", "受信任位置", "解除锁定", "## 用 WPS 的书记", "## 第一台办公室电脑上要核对的事"):
+        assert section in text
+    checklist = text.split("## 第一台办公室电脑上要核对的事")[1]
+    for untested in ("编译", "XLSTART", "网络标记", "pywin32"):
+        assert untested in checklist
+    commands = [line.strip() for line in text.splitlines() if line.startswith("    branchbook ")]
+    commands += re.findall(r"`(branchbook (?:bundle|addin) [^`]*)`", text)
+    assert any(c.startswith("branchbook bundle") for c in commands)
+    parser = build_parser()
+    addin = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices["addin"]
+    targets = next(a for a in addin._actions if a.dest == "target").choices
+    for command in commands:
+        if command.split()[1:3] in (["addin", "install"], ["addin", "remove"]) and "install" not in targets:
+            continue  # issue 13's add-in branch brings these two; until it is merged the guide runs ahead of the CLI
+        words = [w for w in command.split()[1:] if not w.startswith(("<", "[")) and w not in ("文件夹",)]
+        if words[:2] == ["addin", "lite"]:
+            words.append("lite-files")
+        parser.parse_args(words)  # argparse exits on a command the CLI does not know
