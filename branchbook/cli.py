@@ -354,11 +354,11 @@ def _addin(args) -> int:
 
 
 def _bundle(args) -> int:
-    from .bundle import build_bundle, check_platform, platform_label
+    from .bundle import build_bundle, platform_label
     from .bundle.build import ADDIN
 
     lang = check_lang(args.lang or "zh")
-    bundle = build_bundle(args.folder, check_platform(args.platform), args.python, lang,
+    bundle = build_bundle(args.folder, args.platform, args.python, lang,
                           on_step=lambda message: print(message, file=sys.stderr, flush=True))
     files = [path for path in bundle.folder.rglob("*") if path.is_file()]
     size = say(lang, "{megabytes:.1f} MB", megabytes=bundle.size / 1e6)

@@ -20,14 +20,13 @@ from ..workbook.errors import UserError
 from ..workbook.i18n import N_, Domain
 from .closure import unmet
 from .installers import WHEELS, installer, installer_name
-from .targets import SUPPORTED_PYTHONS, WINDOWS, Target, platforms
+from .targets import SUPPORTED_PYTHONS, WINDOWS, Target, this_platform
 
 say = Domain("cli")
 ADDIN = Path("addin") / "BranchBook.xlam"
 MESSAGES = {
     "no-source": N_("A bundle is built from BranchBook's source tree (the folder with pyproject.toml), and this "
                     "BranchBook runs from {path}, which is not one. Run branchbook bundle from a copy of the repository."),
-    "bad-platform": N_("Cannot build for {platform}: choose one of {choices}."),
     "bad-python": N_("Python {python} is not supported: choose from {choices}."),
     "folder-not-empty": N_("{path} already has files in it: choose a new folder, or empty this one."),
     "no-network": N_("Cannot reach the package index (PyPI): the bundle must download the dependencies' wheels. "
@@ -66,7 +65,9 @@ class Bundle:
 
 
 def platform_label(platform: str, lang: str) -> str:
-    return say(lang, "Windows (64-bit)") if platform == WINDOWS else say(lang, "this Linux ({tag})", tag=platform)
+    if platform == WINDOWS:
+        return say(lang, "Windows (64-bit)")
+    return say(lang, "this Linux ({tag})", tag=platform) if platform == this_platform() else platform
 
 
 def source_root() -> Path:
@@ -86,7 +87,7 @@ def build_bundle(folder: Path, platform: str = WINDOWS, pythons: list[str] | Non
             raise BundleError("bad-python", python=python, choices=" ".join(SUPPORTED_PYTHONS))
     root = root or source_root()
     folder = Path(folder).resolve()
-    if folder.is_dir() and any(folder.iterdir()):
+    if folder.exists() and not (folder.is_dir() and not any(folder.iterdir())):
         raise BundleError("folder-not-empty", path=str(folder))
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -113,12 +114,6 @@ def build_bundle(folder: Path, platform: str = WINDOWS, pythons: list[str] | Non
         raise
     return Bundle(folder, platform, pythons, folder / script.name, addin and folder / addin.name,
                   sorted((folder / WHEELS).glob("*.whl")))
-
-
-def check_platform(platform: str) -> str:
-    if platform not in platforms():
-        raise BundleError("bad-platform", platform=platform, choices=" ".join(platforms()))
-    return platform
 
 
 def _build_own_wheel(root: Path, wheels: Path, lang: str, on_step) -> Path:
