@@ -13,6 +13,7 @@ import sys
 import tempfile
 import tomllib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,10 +97,9 @@ def build_bundle(folder: Path, platform: str = WINDOWS, pythons: list[str] | Non
     try:
         targets = [Target(platform, python) for python in pythons]
         own = _build_own_wheel(root, wheels, lang, on_step)
-        for target in targets:
-            on_step(say(lang, "Downloading the wheels for {platform}, Python {python} ...",
-                        platform=platform_label(platform, lang), python=target.python))
-            _complete(wheels, own, target, lang)
+        on_step(say(lang, "Downloading the wheels for {platform}, Python {python} ...",
+                    platform=platform_label(platform, lang), python=say(lang, ", ").join(pythons)))
+        _download_all(wheels, own, targets, lang)
         addin = None
         if (root / ADDIN).is_file():
             addin = Path(shutil.copy2(root / ADDIN, partial / ADDIN.name))
@@ -131,6 +131,24 @@ def _build_own_wheel(root: Path, wheels: Path, lang: str, on_step) -> Path:
         _pip(["wheel", "--no-deps", "--wheel-dir", str(wheels), str(source)], lang,
              say(lang, "building the branchbook wheel"), None)
     return next(wheels.glob("branchbook-*.whl"))
+
+
+def _download_all(wheels: Path, own: Path, targets: list[Target], lang: str) -> None:
+    """Each Python's wheels at once, each into a folder of its own (two pips writing one file would race),
+    then gathered into wheels/: pip spends most of its time waiting on the index, not working."""
+    folders = {target: wheels.parent / f"download-{target.python}" for target in targets}
+    for folder in folders.values():
+        folder.mkdir()
+        shutil.copy2(own, folder / own.name)
+    with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+        running = [pool.submit(_complete, folders[t], folders[t] / own.name, t, lang) for t in targets]
+    for done in running:
+        done.result()  # the first Python's failure, in the order asked
+    for folder in folders.values():
+        for wheel in folder.glob("*.whl"):
+            if not (wheels / wheel.name).exists():
+                wheel.rename(wheels / wheel.name)
+        shutil.rmtree(folder)
 
 
 def _complete(wheels: Path, own: Path, target: Target, lang: str) -> None:

@@ -50,7 +50,7 @@ def windows_installer(targets: list[Target], lang: str) -> bytes:
     text = f"""@echo off
 rem BranchBook: install.cmd [folder] (docs/windows-setup.md)
 setlocal
-cd /d "%~dp0"
+pushd "%~dp0"
 set "VENV=%~1"
 if "%VENV%"=="" set "VENV={WINDOWS_VENV}"
 set "PYV="
