@@ -9,7 +9,7 @@ and random protection seeds into the PROJECT stream; every other stream comes ou
 
 The VBA project: LibreOffice opens the template (as .xlsm: it does not load an .xlam) with its VBA
 as Basic in VBA mode, the library is renamed to the project name (LibreOffice exports the library
-named like the project), the template's sample module and its Mac-only Dictionary class are dropped
+named like the project), the code page set to 936, the template's sample module and its Mac-only Dictionary class are dropped
 (LibreOffice writes no Class= line for a class module), the xlwings module reads the user's
 ~/.xlwings/xlwings.conf (PROJECT_NAME "xlwings" instead of the sample's "myaddin"), our one module
 (addin/BranchBook.bas) is added, and the workbook is saved with the "Calc MS Excel 2007 VBA XML"
@@ -39,6 +39,11 @@ TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
 TEMPLATE_PROJECT = "MyAddin"  # the template's VBA project (and LibreOffice library) name
 PROJECT = "BranchBook"
 DROPPED_MODULES = ("RibbonMyAddin", "Dictionary")
+# The project's code page: 936, a Chinese Windows' own. LibreOffice writes the code page of the library
+# container's VBATextEncoding (an rtl_TextEncoding; 61 is RTL_TEXTENCODING_MS_936 in its rtl/textenc.h);
+# left unset it takes its process encoding and wrote 0 here, whatever the locale.
+VBA_TEXT_ENCODING = 61
+CODE_PAGE = 936
 CONFIG_LINE = ('PROJECT_NAME As String = "myaddin"', 'PROJECT_NAME As String = "xlwings"')
 
 RIBBON_PART = "customUI/customUI14.xml"
@@ -76,6 +81,7 @@ Sub Main
     oLibs = oDoc.BasicLibraries
     oLibs.renameLibrary(Environ("BB_TEMPLATE_PROJECT"), Environ("BB_PROJECT"))
     oLibs.ProjectName = Environ("BB_PROJECT")
+    oLibs.setPropertyValue("VBATextEncoding", CInt(Environ("BB_TEXT_ENCODING")))
     oLib = oLibs.getByName(Environ("BB_PROJECT"))
     aNames = Split(Environ("BB_DROP"), ";")
     For i = 0 To UBound(aNames)
@@ -152,7 +158,7 @@ def build_vba(soffice: str = "soffice", timeout: float = 180) -> bytes:
         (work / "module.bas").write_text(code, encoding="ascii", newline="\n")
         out = work / "built.xlsm"
         env = {**os.environ, "BB_TEMPLATE": str(work / "template.xlsm"), "BB_TEMPLATE_PROJECT": TEMPLATE_PROJECT,
-               "BB_PROJECT": PROJECT, "BB_DROP": ";".join(DROPPED_MODULES), "BB_FIND": CONFIG_LINE[0],
+               "BB_PROJECT": PROJECT, "BB_TEXT_ENCODING": str(VBA_TEXT_ENCODING), "BB_DROP": ";".join(DROPPED_MODULES), "BB_FIND": CONFIG_LINE[0],
                "BB_REPLACE": CONFIG_LINE[1], "BB_MODULE": name, "BB_MODULE_FILE": str(work / "module.bas"),
                "BB_OUT": str(out)}
         subprocess.run([*run, "macro:///Standard.Module1.Main"], check=True, capture_output=True, timeout=timeout, env=env)
