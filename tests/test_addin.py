@@ -155,10 +155,10 @@ def test_the_committed_addin_is_the_build_scripts_output():
 
 
 @pytest.mark.libreoffice
-def test_libreoffice_writes_the_committed_vba_project_again_but_for_its_random_project_id():
+def test_libreoffice_writes_the_committed_vba_project_again_but_for_its_random_project_id(soffice):
     """The LibreOffice step is not reproducible in one stream (PROJECT: a random ID and random
     protection seeds); every other stream must come out byte for byte as committed."""
-    fresh = olefile.OleFileIO(_build_tool().build_vba())
+    fresh = olefile.OleFileIO(_build_tool().build_vba(soffice))
     committed = olefile.OleFileIO((ROOT / "addin" / "vbaProject.bin").read_bytes())
     assert fresh.listdir() == committed.listdir()
     for entry in committed.listdir():
