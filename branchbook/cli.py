@@ -368,6 +368,31 @@ def _addin(args) -> int:
     return Exit.OK
 
 
+def _bundle(args) -> int:
+    from .bundle import build_bundle, platform_label
+    from .bundle.build import ADDIN
+
+    lang = check_lang(args.lang or "zh")
+    bundle = build_bundle(args.folder, args.platform, args.python, lang,
+                          on_step=lambda message: print(message, file=sys.stderr, flush=True))
+    files = [path for path in bundle.folder.rglob("*") if path.is_file()]
+    size = say(lang, "{megabytes:.1f} MB", megabytes=bundle.size / 1e6)
+    pythons = say(lang, ", ").join(bundle.pythons)
+    lines = [say(lang, "Made the offline bundle {path}: {count} files, {size}.", path=bundle.folder, count=len(files), size=size),
+             "  " + say(lang, "wheels/: branchbook and {count} dependencies for {platform}, Python {pythons}",
+                        count=len(bundle.wheels) - 1, platform=platform_label(bundle.platform, lang), pythons=pythons)]
+    if bundle.addin:
+        lines.append("  " + say(lang, "{name}: the Excel add-in (the 台账 tab)", name=bundle.addin.name))
+    else:
+        lines.append("  " + say(lang, "No add-in: {path} has not been built, so the bundle has none.", path=ADDIN))
+    lines.append("  " + say(lang, "{name}: the installer; on the office PC run it from this folder (docs/windows-setup.md)",
+                            name=bundle.installer.name))
+    emit(args, {"folder": str(bundle.folder), "platform": bundle.platform, "pythons": bundle.pythons,
+                "files": len(files), "bytes": bundle.size, "wheels": [path.name for path in bundle.wheels],
+                "addin": bundle.addin and str(bundle.addin), "installer": str(bundle.installer)}, lines)
+    return Exit.OK
+
+
 def _speak_argparse() -> None:
     """argparse words its usage and complaints through gettext: give it the cli catalog, in HELP's language."""
     argparse._ = lambda message: raw(HELP, "cli", message)  # noqa: SLF001 - argparse's own gettext hook
@@ -454,6 +479,16 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--python", default=sys.executable,
                      help=say(HELP, "install: the Python the buttons run (default: this one)"))
     cmd.add_argument("--wheel", default="branchbook", help=say(HELP, "where the branchbook package is (written into requirements.txt)"))
+
+    from .bundle import SUPPORTED_PYTHONS, WINDOWS, platforms
+
+    cmd = command("bundle", say(HELP, "make a folder that installs BranchBook on a PC without internet (wheels, add-in, installer)"),
+                  "branchbook bundle D:\\离线安装包 --python 3.12", _bundle, output)
+    cmd.add_argument("folder", nargs="?", type=Path, default=Path("branchbook-bundle"),
+                     help=say(HELP, "the folder to make (new or empty; default ./branchbook-bundle)"))
+    cmd.add_argument("--platform", choices=platforms(), default=WINDOWS, help=say(HELP, "the PC it is for (default: win_amd64)"))
+    cmd.add_argument("--python", nargs="+", metavar="VERSION", default=list(SUPPORTED_PYTHONS),
+                     help=say(HELP, "the Python versions to carry wheels for (default: {versions})", versions=" ".join(SUPPORTED_PYTHONS)))
 
     cmd = command("demo", say(HELP, "run the whole job on the built-in demo college"), "branchbook demo", _demo, output)
     cmd.add_argument("home", nargs="?", default="branchbook-demo", help=say(HELP, "the demo folder (default ./branchbook-demo)"))
