@@ -1,8 +1,9 @@
 """The buttons' code, written once against the `xlwings.Book` API.
 
 Every macro takes the Book it acts on; called without one (classic desktop xlwings, RunPython)
-it uses `xw.Book.caller()`. `xw.script` marks them for xlwings Lite and for Import Functions.
-Each is thin: read the book's values, call the core, write the result back.
+it uses `xw.Book.caller()`. `xw.script` marks them, here and only here, for xlwings Lite and for
+Import Functions (Lite's main.py imports them as they are). Each is thin: read the book's values,
+call the core, write the result back, say it in an alert, return None (docs/design.md, "Buttons").
 """
 from __future__ import annotations
 
