@@ -245,14 +245,14 @@ import asyncio, importlib.util, json, sys
 import xlwings as xw
 from xlwings.pro.udfs_officejs import custom_scripts_call
 
-main_py, payload, allowed = sys.argv[1], sys.argv[2], set(json.loads(sys.argv[3]))
+main_py, payload, allowed, absent = sys.argv[1], sys.argv[2], set(json.loads(sys.argv[3])), set(json.loads(sys.argv[4]))
 allowed |= {n.split(".")[0] for n in sys.modules} | set(sys.stdlib_module_names) | {"branchbook"}
 
 class OnlyWhatLiteInstalls:
-    # Lite has xlwings and what requirements.txt names; watchdog and python-calamine have no browser wheel
+    # Lite has xlwings and what requirements.txt names; not what branchbook leaves out in a browser
     def find_spec(self, name, path=None, target=None):
         top = name.split(".")[0]
-        if top in ("watchdog", "python_calamine") or top not in allowed:
+        if top in absent or top not in allowed:
             raise ImportError("not installed in Lite: " + name)
 
 sys.meta_path.insert(0, OnlyWhatLiteInstalls())
@@ -287,6 +287,37 @@ def _installed_by(requirements: list[str]) -> list[str]:
                   if any(canonicalize_name(o) in covered for o in owners))
 
 
+NO_BROWSER_WHEEL = {"isal", "python-calamine", "watchdog"}  # native code, or of no use in a browser
+
+
+def _left_out_in_a_browser() -> list[str]:
+    """The import names of branchbook's requirements that a browser (sys_platform emscripten) skips."""
+    from importlib.metadata import packages_distributions, requires
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    browser = {"sys_platform": "emscripten", "platform_system": "Emscripten", "extra": ""}
+    skipped = {canonicalize_name(r.name) for r in map(Requirement, requires("branchbook"))
+               if r.marker is not None and not r.marker.evaluate(browser) and "extra" not in str(r.marker)}
+    return sorted(m for m, owners in packages_distributions().items()
+                  if any(canonicalize_name(o) in skipped for o in owners))
+
+
+def test_the_wheel_asks_a_browser_for_no_package_without_a_browser_wheel():
+    """micropip judges the wheel's markers as sys_platform emscripten: a requirement with no browser wheel,
+    left unmarked, stops Lite from installing branchbook at all."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    browser = {"sys_platform": "emscripten", "platform_system": "Emscripten", "extra": ""}
+    asked = {Requirement(r).name.lower() for r in requires("branchbook")
+             if Requirement(r).marker is None or Requirement(r).marker.evaluate(browser)}
+    assert not asked & NO_BROWSER_WHEEL
+    assert {"isal", "python_calamine", "watchdog"} <= set(_left_out_in_a_browser())
+
+
 def test_lite_validates_in_a_python_without_watchdog_or_calamine_with_the_requirements_it_names(demo_home, tmp_path):
     main = write_lite_files(tmp_path / "lite", wheel="https://office.example/branchbook.whl")[0]
     path = _bad_return(demo_home, tmp_path)
@@ -295,11 +326,12 @@ def test_lite_validates_in_a_python_without_watchdog_or_calamine_with_the_requir
     listed = [line.strip() for line in (tmp_path / "lite" / "requirements.txt").read_text().splitlines()
               if line.strip() and not line.startswith("#") and "://" not in line]
     env = {**os.environ, "XLWINGS_ON_SERVER": "true"}  # Lite's own decorators: the script must be awaited
-    done = subprocess.run([sys.executable, "-c", LITE_RUN, str(main), str(payload), json.dumps(_installed_by(listed))],
+    done = subprocess.run([sys.executable, "-c", LITE_RUN, str(main), str(payload), json.dumps(_installed_by(listed)),
+                           json.dumps(_left_out_in_a_browser())],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.splitlines()[-1])
-    assert "watchdog" not in out["modules"] and "python_calamine" not in out["modules"]
+    assert not {"watchdog", "python_calamine", "isal"} & set(out["modules"])
     assert "branchbook.workbook.validation" in out["modules"]
     apply_actions(path, out["actions"], tmp_path / "after.xlsx")
     wb = load_workbook(tmp_path / "after.xlsx")
