@@ -346,10 +346,25 @@ def _remind(args) -> int:
 
 
 def _addin(args) -> int:
-    from .addin.lite import write_lite_files
+    if args.target == "lite":
+        from .addin.lite import write_lite_files
 
-    written = [str(path) for path in write_lite_files(args.folder, args.wheel, check_lang(args.lang or "zh"))]
-    emit(args, written, written)
+        if args.folder is None:
+            print(say(_message_lang(args), "Give the output folder: branchbook addin lite D:\\lite"), file=sys.stderr)
+            return Exit.UNUSABLE
+        written = [str(path) for path in write_lite_files(args.folder, args.wheel, check_lang(args.lang or "zh"))]
+        emit(args, written, written)
+        return Exit.OK
+    from .addin.install import AddinInstallError, Places, install, remove
+
+    lang = _message_lang(args)
+    try:
+        places = Places.of_this_pc(os.environ)
+        done = install(places, args.python) if args.target == "install" else remove(places)
+    except AddinInstallError as error:
+        print(error.message(lang), file=sys.stderr)
+        return Exit.UNUSABLE
+    emit(args, [{"code": item.code, **item.values} for item in done], [item.message(lang) for item in done])
     return Exit.OK
 
 
@@ -456,10 +471,13 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = command("remind", say(HELP, "write (and send) each branch secretary's reminder and each liaison's digest"), "branchbook remind D:\\台账 --send", _remind, home, output)
     cmd.add_argument("--send", action="store_true", help=say(HELP, "also mail them to the registered secretaries (needs mail.smtp)"))
 
-    cmd = command("addin", say(HELP, "write main.py and requirements.txt for xlwings Lite"),
-                  "branchbook addin lite D:\\lite", _addin, output)
-    cmd.add_argument("target", choices=["lite"], help=say(HELP, "only lite for now"))
-    cmd.add_argument("folder", type=Path, help=say(HELP, "the output folder"))
+    cmd = command("addin", say(HELP, "install the 台账 ribbon add-in in Excel (remove takes it out), or write the xlwings Lite files"),
+                  "branchbook addin install", _addin, output)
+    cmd.add_argument("target", choices=["install", "remove", "lite"],
+                     help=say(HELP, "install: into Excel's start-up folder; remove: undo install; lite: main.py and requirements.txt for xlwings Lite"))
+    cmd.add_argument("folder", type=Path, nargs="?", help=say(HELP, "lite: the output folder"))
+    cmd.add_argument("--python", default=sys.executable,
+                     help=say(HELP, "install: the Python the buttons run (default: this one)"))
     cmd.add_argument("--wheel", default="branchbook", help=say(HELP, "where the branchbook package is (written into requirements.txt)"))
 
     from .bundle import SUPPORTED_PYTHONS, WINDOWS, platforms

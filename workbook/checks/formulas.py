@@ -7,7 +7,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..fastread import sheet_parts
+from ..extent import sheet_parts
 from ..findings import Finding
 
 # A cell with a formula and no cached value: <c r="B2" ...><f>SUM(..)</f></c> or with an empty <v/>.
