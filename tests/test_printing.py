@@ -185,3 +185,12 @@ def test_the_guide_states_the_protection_password_from_its_one_place(demo_home):
     guide = [row[0] for row in wb["填表说明"].iter_rows(values_only=True) if row[0]]
     assert f"工作表保护密码：{password}（保护只防误改，不是保密）。" in guide
     assert wb["党员名单"].protection.password == hash_password(password)  # the very password the sheets take
+
+
+def test_the_docs_state_the_same_password():
+    from pathlib import Path
+
+    password = load_schemas().returns.password
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    assert f"保护密码是 `{password}`" in (docs / "getting-started.md").read_text(encoding="utf-8")
+    assert f"the password is `{password}`" in (docs / "getting-started.en.md").read_text(encoding="utf-8")
