@@ -18,6 +18,7 @@ from branchbook.cli import main
 from branchbook.workbook.home import Home
 from branchbook.workbook.master import read_master
 from branchbook.workbook.schema import load_schemas
+from branchbook.workbook.texts import readme_lines
 
 A4_PORTRAIT, A4_LANDSCAPE = (595, 842), (842, 595)  # points, rounded
 FOOTER = re.compile(r"第 (\d+) 页，共 (\d+) 页")
@@ -49,6 +50,9 @@ def test_the_flags_sheet_prints_on_a4_landscape_every_column_and_its_header_on_e
 
     pages = _pages(libreoffice(fresh_demo.master, "pdf", tmp_path))
     assert {size for size, _ in pages} <= {A4_PORTRAIT, A4_LANDSCAPE}
+    readme = pages[0][1].replace("\n", "")
+    for line in readme_lines("zh"):  # the 说明 sheet's lines whole on its page, none cut at either end
+        assert line[:6] in readme and line[-6:] in readme, line
     sheet = _pages_with(pages, "提醒事项", "本周变化")  # words only the flags sheet's header holds
     assert len(sheet) >= 2
     for size, text in sheet:
@@ -99,20 +103,22 @@ def test_a_filled_return_prints_on_a4_with_every_column_and_its_header_on_each_p
 def test_every_master_sheet_is_set_up_for_a4(demo_home):
     wb = load_workbook(demo_home.master)
     # Wider than a portrait page even at 90 %: 党支部 8 columns of 13-17 characters, 学习活动 126 characters, ...
-    landscape = {"党支部", "党员", "学习活动", "笔记检查", "周报", "落后提醒"}
-    # 出勤: 92 characters (674 pixels, 505 points), which a portrait page's 523 points hold; 说明: one column of 100
-    portrait = {"说明", "阶段", "党委委员", "出勤", "自学", "征求意见", "汇报收到"}
-    assert landscape | portrait == set(wb.sheetnames) - {"进度看板"}  # the dashboard fits one page itself
-    for name in landscape | portrait:
+    # 说明: one column as wide as its longest line (144 characters).
+    landscape = {"说明", "党支部", "党员", "学习活动", "笔记检查", "周报", "落后提醒"}
+    # 出勤: 92 characters (674 pixels, 505 points), which a portrait page's 523 points hold
+    portrait = {"阶段", "党委委员", "出勤", "自学", "征求意见", "汇报收到"}
+    assert landscape | portrait == set(wb.sheetnames) - {"进度看板"}  # the dashboard: one page (test_reports)
+    for name in landscape | portrait | {"进度看板"}:
         ws = wb[name]
         setup = ws.page_setup
         assert int(setup.paperSize) == 9, name
-        assert setup.orientation == ("landscape" if name in landscape else "portrait"), name
+        assert setup.orientation == ("portrait" if name in portrait else "landscape"), name
         assert ws.sheet_properties.pageSetUpPr.fitToPage
-        assert (setup.fitToWidth or 1) == 1 and setup.fitToHeight == 0  # 1 is the default, which XlsxWriter leaves out
-        assert ws.print_options.horizontalCentered
+        assert (setup.fitToWidth or 1) == 1  # 1 is the default, which XlsxWriter leaves out
+        assert (setup.fitToHeight or 1) == 1 if name == "进度看板" else setup.fitToHeight == 0  # 0: as tall as it takes
+        assert bool(ws.print_options.horizontalCentered) == (name != "说明")  # lines of text: centred, LibreOffice cuts them
         assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
-        assert ws.print_title_rows == (None if name == "说明" else "$1:$1")
+        assert ws.print_title_rows == (None if name in ("说明", "进度看板") else "$1:$1")
 
 
 def test_master_drop_downs_list_named_ranges_of_ids(demo_home):

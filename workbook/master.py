@@ -42,7 +42,7 @@ WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "str
 IN_MEMORY_ROWS = 400_000
 say = Domain("workbook")
 TABLE_STYLE = "TableStyleLight9"
-README_WIDTH = 100
+MAX_COLUMN_WIDTH = 255  # Excel's widest column
 _PARTS_PER_WRITE = 32_768  # row tags and cells joined into one write (some 4,000 rows)
 
 
@@ -336,11 +336,13 @@ def sheet_values(sheet: SheetSchema, rows: Sequence[Mapping[str, Any]], lang: st
 
 def _write_readme(wb: xlsxwriter.Workbook, lang: str, header) -> None:
     ws = wb.add_worksheet(say(lang, "README"))
-    ws.set_column(0, 0, README_WIDTH)
-    wrapped = wb.add_format({"text_wrap": True, "valign": "top"})  # printed inside its column, not past it
-    for number, line in enumerate(readme_lines(lang)):
-        ws.write_string(number, 0, line, header if number == 0 else wrapped)
-    print_setup.apply_xlsxwriter(ws, [README_WIDTH], lang, title_rows=0)
+    lines = readme_lines(lang)
+    # As wide as its longest line, so that the lines print inside the page (LibreOffice wraps no such line).
+    width = min(max(layout.display_width(line) for line in lines) + 2, MAX_COLUMN_WIDTH)
+    ws.set_column(0, 0, width)
+    for number, line in enumerate(lines):
+        ws.write_string(number, 0, line, header if number == 0 else None)
+    print_setup.apply_xlsxwriter(ws, [width], lang, title_rows=0, centred=False)
 
 
 def write_master(

@@ -52,17 +52,24 @@ class PageSetup:
         return cls(landscape=natural * PORTRAIT_SHRINK_MIN > printable_points(landscape=False), title_rows=title_rows)
 
 
-def apply_xlsxwriter(ws, widths: Sequence[float], lang: str, title_rows: int = 1) -> PageSetup:
-    """Set up an XlsxWriter worksheet whose columns are `widths` wide."""
+def apply_xlsxwriter(ws, widths: Sequence[float], lang: str, title_rows: int = 1, pages_tall: int = 0,
+                     landscape: bool | None = None, centred: bool = True) -> PageSetup:
+    """Set up an XlsxWriter worksheet whose columns are `widths` wide. `pages_tall` 0: as many as it takes;
+    `landscape` None: as its columns need (a sheet with charts says so itself). Not `centred`: a sheet of
+    lines of text that overflow their one column, which LibreOffice centres by the overflow and cuts on
+    the left."""
     setup = PageSetup.for_columns(widths, title_rows)
+    if landscape is not None:
+        setup = PageSetup(landscape, title_rows)
     ws.set_paper(A4)
     if setup.landscape:
         ws.set_landscape()
     else:
         ws.set_portrait()
     ws.set_margins(left=SIDE_MARGIN, right=SIDE_MARGIN, top=TOP_MARGIN, bottom=BOTTOM_MARGIN)
-    ws.fit_to_pages(1, 0)  # one page wide, as many tall as it takes
-    ws.center_horizontally()
+    ws.fit_to_pages(1, pages_tall)  # one page wide
+    if centred:
+        ws.center_horizontally()
     if setup.title_rows:
         ws.repeat_rows(0, setup.title_rows - 1)
     ws.set_header("", {"margin": HEADER_MARGIN})
