@@ -89,6 +89,9 @@ def test_a_filled_return_prints_on_a4_with_every_column_and_its_header_on_each_p
     for _, text in pages:  # page numbers on every page
         assert int(FOOTER.search(text).group(2)) == len(pages)
 
+    guide = pages[0][1].replace("\n", "")
+    assert f"工作表保护密码：{load_schemas().returns.password}" in guide  # printed with the 填表说明
+
     study = _pages_with(pages, "学习内容", "学时")
     assert len(study) >= 2
     for size, text in study:
