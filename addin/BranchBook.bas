@@ -1,26 +1,9 @@
 Attribute VB_Name = "BranchBook"
-' BranchBook buttons for classic desktop xlwings (Windows).
-' Import this module into the master (Alt+F11, File > Import File), then assign each Sub to a
-' sheet button (Insert > Shapes, right-click > Assign Macro). Needs the xlwings add-in installed
-' (xlwings addin install) and its Interpreter set to the Python that has branchbook.
+' BranchBook.xlam's only code: every button of the ribbon tab calls this Sub, which passes the
+' button's tag to one Python dispatcher (branchbook.addin.dispatch). Buttons, labels and the
+' tag -> function map live in customUI14.xml and in Python; this stays frozen (docs/addin.md).
 Option Explicit
 
-Sub BB_Validate()
-    RunPython "import branchbook.addin.macros as m; m.validate()"
-End Sub
-
-Sub BB_RefreshFlags()
-    RunPython "import branchbook.addin.macros as m; m.refresh_flags()"
-End Sub
-
-Sub BB_MakeReturns()
-    RunPython "import branchbook.addin.macros as m; m.make_returns()"
-End Sub
-
-Sub BB_MergeNow()
-    RunPython "import branchbook.addin.macros as m; m.merge_now()"
-End Sub
-
-Sub BB_Bulletin()
-    RunPython "import branchbook.addin.macros as m; m.bulletin()"
+Sub BranchBookButton(control As IRibbonControl)
+    RunPython "import branchbook.addin.dispatch as d; d.run('" & control.Tag & "')"
 End Sub

@@ -1,8 +1,8 @@
 """The files a user pastes into xlwings Lite's editor: main.py and requirements.txt.
 
-Lite runs Python in the browser (Pyodide) and calls `@script` functions with the Book; each one
-here delegates to the same macro the desktop buttons run. What the files say to the person who
-pastes them is in `lang`.
+Lite runs Python in the browser (Pyodide) and calls `@script` functions with the Book; main.py
+imports the very macros the desktop buttons run. What the files say to the person who pastes them
+is in `lang`.
 """
 from __future__ import annotations
 
@@ -14,31 +14,27 @@ say = Domain("addin")
 LITE_SCRIPTS = ("validate",)  # the macros that need only the open workbook, not HOME's folders
 
 MAIN_TEMPLATE = '''"""{title}"""
-import xlwings as xw
-
-from branchbook.addin import macros
-{functions}'''
-
-FUNCTION_TEMPLATE = '''
-
-@xw.script
-def {name}(book: xw.Book):
-    """BranchBook: {name}."""
-    macros.{name}(book)
+# {why}
+from branchbook.addin.macros import {names}  # noqa: F401
 '''
 
+# What the Lite path imports (tests/test_macros.py checks the list against the modules a validation loads).
+# No calamine and no watchdog: Lite validates the open workbook's values, and runs no service.
 REQUIREMENTS = """{comment}
 openpyxl
 pyyaml
 defusedxml
+xlsxwriter
 {wheel}
 """
 
 
 def lite_main(lang: str = "zh") -> str:
+    """main.py imports the scripts, already decorated with `xw.script` in macros.py: decorating them again
+    here would make Lite's decorator wrap a coroutine that is never awaited (docs/design.md, "Buttons")."""
     title = say(lang, "BranchBook for xlwings Lite: paste into Lite's main.py. Made by `branchbook addin lite`.")
-    return MAIN_TEMPLATE.format(title=title,
-                                functions="".join(FUNCTION_TEMPLATE.format(name=n) for n in LITE_SCRIPTS))
+    why = say(lang, "The scripts are defined in branchbook; import them as they are and do not decorate them again.")
+    return MAIN_TEMPLATE.format(title=title, why=why, names=", ".join(LITE_SCRIPTS))
 
 
 def lite_requirements(wheel: str = "branchbook", lang: str = "zh") -> str:

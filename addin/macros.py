@@ -1,8 +1,9 @@
 """The buttons' code, written once against the `xlwings.Book` API.
 
 Every macro takes the Book it acts on; called without one (classic desktop xlwings, RunPython)
-it uses `xw.Book.caller()`. `xw.script` marks them for xlwings Lite and for Import Functions.
-Each is thin: read the book's values, call the core, write the result back.
+it uses `xw.Book.caller()`. `xw.script` marks them, here and only here, for xlwings Lite and for
+Import Functions (Lite's main.py imports them as they are). Each is thin: read the book's values,
+call the core, write the result back, say it in an alert, return None (docs/design.md, "Buttons").
 """
 from __future__ import annotations
 
@@ -14,15 +15,14 @@ import xlwings as xw
 
 from ..workbook.annotate import RESULT_HEADERS, RESULT_SHEET, result_rows
 from ..workbook.errors import UserError
-from ..workbook.findings import ERROR, Report
+from ..workbook.findings import Report
 from ..workbook.i18n import Domain
 from ..workbook.sheetio import ValuesSheet
 from ..workbook.validation import validate_sheets
+from .marks import clear_marks, mark
 
 say = Domain("addin")
 ADDIN_SUFFIXES = (".xlam", ".xla")
-ERROR_COLOR = "#FF9999"
-WARNING_COLOR = "#FFE699"
 HOME_VARIABLE = "BRANCHBOOK_HOME"  # where Excel cannot tell us the workbook's folder (xlwings Lite/Server)
 
 
@@ -103,34 +103,21 @@ def book_sheets(book: xw.Book) -> list[ValuesSheet]:
 
 
 def _clear_marks(book: xw.Book) -> None:
-    """Undo an earlier run: its 校验结果 sheet lists the cells it coloured."""
+    """Undo an earlier run: its 校验结果 sheet lists the cells it coloured and noted."""
     names = {s.name for s in book.sheets}
     for title in RESULT_SHEET.values():
         if title not in names:
             continue
         result = book.sheets[title]
-        for row in _as_rows(result.used_range.value)[1:]:
-            sheet, cell = row[1], row[2]
-            if sheet in names and cell:
-                book.sheets[sheet][cell].color = None
+        clear_marks(book, _as_rows(result.used_range.value)[1:])
         result.delete()
 
 
-def _mark(book: xw.Book, report: Report, lang: str) -> None:
-    names = {s.name for s in book.sheets}
-    for finding in report.findings:
-        if finding.sheet in names and finding.cell:
-            cell = book.sheets[finding.sheet][finding.cell]
-            cell.color = ERROR_COLOR if finding.severity == ERROR else WARNING_COLOR
-            try:
-                cell.add_note(finding.message(lang))
-            except (NotImplementedError, ValueError):
-                pass  # Office Scripts has no notes, and a cell may hold one already: the 校验结果 sheet says it all
-
-
-def _write_results(book: xw.Book, report: Report, lang: str) -> None:
+def _write_results(book: xw.Book, report: Report, lang: str, noted: set[int]) -> None:
     sheet = book.sheets.add(RESULT_SHEET[lang], before=book.sheets[0])
-    sheet["A1"].value = [RESULT_HEADERS[lang], *result_rows(report, lang)]
+    yes = say(lang, "yes")
+    rows = [[*row, yes if number in noted else ""] for number, row in enumerate(result_rows(report, lang))]
+    sheet["A1"].value = [[*RESULT_HEADERS[lang], say(lang, "Note added")], *rows]
     for row, finding in enumerate(report.findings, start=2):
         if finding.cell:
             sheet[f"C{row}"].add_hyperlink(f"#'{finding.sheet}'!{finding.cell}", finding.cell)
@@ -138,17 +125,22 @@ def _write_results(book: xw.Book, report: Report, lang: str) -> None:
 
 @xw.script
 @guarded
-def validate(book: xw.Book | None = None) -> Report:
-    """The Validate button: clear earlier marks, mark each finding, list them, say how it went."""
+def validate(book: xw.Book | None = None) -> None:
+    """The Validate button: clear earlier marks, mark each finding, list them, say how it went.
+    Returns None: every xlwings path (RunPython, Import Functions, Lite) can marshal it."""
     book = _book(book)
     lang = _lang(book)
     _clear_marks(book)
     report = validate_sheets(book_sheets(book), lang)
-    _mark(book, report, lang)
+    noted, unmarked = mark(book, report, lang)
     if report.findings:
-        _write_results(book, report, lang)
-    _alert(book, report.summary(lang))
-    return report
+        _write_results(book, report, lang, noted)
+    text = report.summary(lang)
+    if unmarked:
+        text += "\n" + say(lang, "Protected sheets cannot be coloured from here ({sheets}): the sheet {result} lists "
+                                 "their problems, each with a link to its cell.",
+                           sheets=sorted(unmarked), result=RESULT_SHEET[lang])
+    _alert(book, text)
 
 
 class NoHomeFolder(Exception):
@@ -237,7 +229,7 @@ def _refresh_dashboard(book: xw.Book, tables: dict, day, flags, lang: str) -> No
 
 @xw.script
 @guarded
-def refresh_flags(book: xw.Book | None = None):
+def refresh_flags(book: xw.Book | None = None) -> None:
     """The Refresh flags button: recompute who falls behind from the open master."""
     from datetime import date
 
@@ -249,19 +241,19 @@ def refresh_flags(book: xw.Book | None = None):
     try:
         home = _home_config(book)
     except UserError as error:
-        return _cannot(book, error, lang)
+        _cannot(book, error, lang)
+        return
     tables = book_tables(book)
     day = home.as_of if home else date.today()
     flags = by_level(compute_flags(tables, day))  # no ledger here: no history, each flag as if new
     write_sheet(book, "flags", flag_rows(flags, lang), lang)
     _refresh_dashboard(book, tables, day, flags, lang)
     _alert(book, say(home.lang if home else lang, "Refreshed the flags: {count} in all.", count=len(flags)))
-    return flags
 
 
 @xw.script
 @guarded
-def merge_now(book: xw.Book | None = None):
+def merge_now(book: xw.Book | None = None) -> None:
     """The Merge now button: the same merge, lock and ledger as the service, shown in the open master.
 
     The master is open in Excel, so it cannot be replaced: the button saves it (the office's edits
@@ -281,11 +273,12 @@ def merge_now(book: xw.Book | None = None):
     try:
         home = _open_home(book)
     except (UserError, NoHomeFolder) as error:
-        return _cannot(book, error, lang)
+        _cannot(book, error, lang)
+        return
     items = [Incoming.at(path) for path in inbox_files(home.folder("inbox"))]
     if not items:
         _alert(book, say(home.lang, "Nothing to merge in inbox/."))
-        return None
+        return
     who = say(home.lang, "Merge now in Excel")
     with writing(home, who):
         book.save()
@@ -304,12 +297,11 @@ def merge_now(book: xw.Book | None = None):
                 record_master(home, ledger)
                 ledger.set_meta(EXPORTED_SEQ, str(ledger.last_seq()))
     _alert(book, "\n".join(outcome_line(o, lang=home.lang) for o in result.outcomes))
-    return result
 
 
 @xw.script
 @guarded
-def bulletin(book: xw.Book | None = None, fmt: str = "docx") -> Path:
+def bulletin(book: xw.Book | None = None, fmt: str = "docx") -> None:
     """The Bulletin button: this week's 简报 from the master, into outbox/."""
     from ..sync.reports import publish_bulletin
 
@@ -318,14 +310,14 @@ def bulletin(book: xw.Book | None = None, fmt: str = "docx") -> Path:
         home = _open_home(book)
         path = publish_bulletin(home, fmt=fmt)
     except (UserError, NoHomeFolder) as error:
-        return _cannot(book, error, _lang(book))
+        _cannot(book, error, _lang(book))
+        return
     _alert(book, say(home.lang, "The bulletin is made: {name} (in the outbox folder)", name=path.name))
-    return path
 
 
 @xw.script
 @guarded
-def make_returns(book: xw.Book | None = None) -> list[Path]:
+def make_returns(book: xw.Book | None = None) -> None:
     """The Make returns button on the master: this week's returns into outbox/."""
     from ..workbook.office import make_returns as make
 
@@ -334,8 +326,8 @@ def make_returns(book: xw.Book | None = None) -> list[Path]:
         home = _open_home(book)
         made = list(make(home).values())
     except (UserError, NoHomeFolder) as error:
-        return _cannot(book, error, _lang(book))
+        _cannot(book, error, _lang(book))
+        return
     _alert(book, say(home.lang, "Returns made, in the outbox folder: {count}.", count=len(made)))
-    return made
 
 

@@ -346,10 +346,50 @@ def _remind(args) -> int:
 
 
 def _addin(args) -> int:
-    from .addin.lite import write_lite_files
+    if args.target == "lite":
+        from .addin.lite import write_lite_files
 
-    written = [str(path) for path in write_lite_files(args.folder, args.wheel, check_lang(args.lang or "zh"))]
-    emit(args, written, written)
+        if args.folder is None:
+            print(say(_message_lang(args), "Give the output folder: branchbook addin lite D:\\lite"), file=sys.stderr)
+            return Exit.UNUSABLE
+        written = [str(path) for path in write_lite_files(args.folder, args.wheel, check_lang(args.lang or "zh"))]
+        emit(args, written, written)
+        return Exit.OK
+    from .addin.install import AddinInstallError, Places, install, remove
+
+    lang = _message_lang(args)
+    try:
+        places = Places.of_this_pc(os.environ)
+        done = install(places, args.python) if args.target == "install" else remove(places)
+    except AddinInstallError as error:
+        print(error.message(lang), file=sys.stderr)
+        return Exit.UNUSABLE
+    emit(args, [{"code": item.code, **item.values} for item in done], [item.message(lang) for item in done])
+    return Exit.OK
+
+
+def _bundle(args) -> int:
+    from .bundle import build_bundle, platform_label
+    from .bundle.build import ADDIN
+
+    lang = check_lang(args.lang or "zh")
+    bundle = build_bundle(args.folder, args.platform, args.python, lang,
+                          on_step=lambda message: print(message, file=sys.stderr, flush=True))
+    files = [path for path in bundle.folder.rglob("*") if path.is_file()]
+    size = say(lang, "{megabytes:.1f} MB", megabytes=bundle.size / 1e6)
+    pythons = say(lang, ", ").join(bundle.pythons)
+    lines = [say(lang, "Made the offline bundle {path}: {count} files, {size}.", path=bundle.folder, count=len(files), size=size),
+             "  " + say(lang, "wheels/: branchbook and {count} dependencies for {platform}, Python {pythons}",
+                        count=len(bundle.wheels) - 1, platform=platform_label(bundle.platform, lang), pythons=pythons)]
+    if bundle.addin:
+        lines.append("  " + say(lang, "{name}: the Excel add-in (the 台账 tab)", name=bundle.addin.name))
+    else:
+        lines.append("  " + say(lang, "No add-in: {path} has not been built, so the bundle has none.", path=ADDIN))
+    lines.append("  " + say(lang, "{name}: the installer; on the office PC run it from this folder (docs/windows-setup.md)",
+                            name=bundle.installer.name))
+    emit(args, {"folder": str(bundle.folder), "platform": bundle.platform, "pythons": bundle.pythons,
+                "files": len(files), "bytes": bundle.size, "wheels": [path.name for path in bundle.wheels],
+                "addin": bundle.addin and str(bundle.addin), "installer": str(bundle.installer)}, lines)
     return Exit.OK
 
 
@@ -431,11 +471,24 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = command("remind", say(HELP, "write (and send) each branch secretary's reminder and each liaison's digest"), "branchbook remind D:\\台账 --send", _remind, home, output)
     cmd.add_argument("--send", action="store_true", help=say(HELP, "also mail them to the registered secretaries (needs mail.smtp)"))
 
-    cmd = command("addin", say(HELP, "write main.py and requirements.txt for xlwings Lite"),
-                  "branchbook addin lite D:\\lite", _addin, output)
-    cmd.add_argument("target", choices=["lite"], help=say(HELP, "only lite for now"))
-    cmd.add_argument("folder", type=Path, help=say(HELP, "the output folder"))
+    cmd = command("addin", say(HELP, "install the 台账 ribbon add-in in Excel (remove takes it out), or write the xlwings Lite files"),
+                  "branchbook addin install", _addin, output)
+    cmd.add_argument("target", choices=["install", "remove", "lite"],
+                     help=say(HELP, "install: into Excel's start-up folder; remove: undo install; lite: main.py and requirements.txt for xlwings Lite"))
+    cmd.add_argument("folder", type=Path, nargs="?", help=say(HELP, "lite: the output folder"))
+    cmd.add_argument("--python", default=sys.executable,
+                     help=say(HELP, "install: the Python the buttons run (default: this one)"))
     cmd.add_argument("--wheel", default="branchbook", help=say(HELP, "where the branchbook package is (written into requirements.txt)"))
+
+    from .bundle import SUPPORTED_PYTHONS, WINDOWS, platforms
+
+    cmd = command("bundle", say(HELP, "make a folder that installs BranchBook on a PC without internet (wheels, add-in, installer)"),
+                  "branchbook bundle D:\\离线安装包 --python 3.12", _bundle, output)
+    cmd.add_argument("folder", nargs="?", type=Path, default=Path("branchbook-bundle"),
+                     help=say(HELP, "the folder to make (new or empty; default ./branchbook-bundle)"))
+    cmd.add_argument("--platform", choices=platforms(), default=WINDOWS, help=say(HELP, "the PC it is for (default: win_amd64)"))
+    cmd.add_argument("--python", nargs="+", metavar="VERSION", default=list(SUPPORTED_PYTHONS),
+                     help=say(HELP, "the Python versions to carry wheels for (default: {versions})", versions=" ".join(SUPPORTED_PYTHONS)))
 
     cmd = command("demo", say(HELP, "run the whole job on the built-in demo college"), "branchbook demo", _demo, output)
     cmd.add_argument("home", nargs="?", default="branchbook-demo", help=say(HELP, "the demo folder (default ./branchbook-demo)"))

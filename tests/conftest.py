@@ -54,6 +54,12 @@ def _soffice() -> str:
 
 
 @pytest.fixture(scope="session")
+def soffice() -> str:
+    """The LibreOffice program, for a test that drives it itself (tools/build_addin.py)."""
+    return _soffice()
+
+
+@pytest.fixture(scope="session")
 def libreoffice(tmp_path_factory):
     """convert(path, fmt) -> converted file, by headless LibreOffice with a private profile."""
     soffice = _soffice()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import zipfile
 from dataclasses import dataclass
@@ -67,23 +66,23 @@ MISTAKES = {
 }
 
 
-def _soffice() -> str:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if not found:
-        pytest.fail("LibreOffice is missing: run the tests through `bash tools/dev.sh test`, which installs it")
-    return found
-
-
-def _recalculate(paths: list[Path], outdir: Path, profile: Path) -> dict[str, Path]:
-    """One LibreOffice run for all the files: each opened (and so recalculated), saved as a new .xlsx."""
-    (profile / "user").mkdir(parents=True, exist_ok=True)
+@pytest.fixture(scope="module")
+def recalculate(soffice, tmp_path_factory):
+    """recalculate(paths, outdir) -> {stem: LibreOffice's copy}: one LibreOffice run for all the files, each
+    opened (and so recalculated) and saved as a new .xlsx. One profile for the module, set to recalculate."""
+    profile = tmp_path_factory.mktemp("lo-recalculating")
+    (profile / "user").mkdir()
     (profile / "user" / "registrymodifications.xcu").write_text(ALWAYS_RECALCULATE, encoding="utf-8")
-    run = subprocess.run([_soffice(), f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-                          "--convert-to", "xlsx", "--outdir", str(outdir), *map(str, paths)],
-                         capture_output=True, text=True, timeout=180, env={**os.environ, "HOME": str(profile)})
-    made = {p.stem: outdir / p.name for p in paths}
-    assert run.returncode == 0 and all(p.exists() for p in made.values()), run.stdout + run.stderr
-    return made
+
+    def run(paths: list[Path], outdir: Path) -> dict[str, Path]:
+        done = subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                               "--convert-to", "xlsx", "--outdir", str(outdir), *map(str, paths)],
+                              capture_output=True, text=True, timeout=180, env={**os.environ, "HOME": str(profile)})
+        made = {p.stem: outdir / p.name for p in paths}
+        assert done.returncode == 0 and all(p.exists() for p in made.values()), done.stdout + done.stderr
+        return made
+
+    return run
 
 
 def _filled(path: Path, lang: str = "zh") -> Path:
@@ -157,13 +156,7 @@ class Recalculated:
 
 
 @pytest.fixture(scope="module")
-def profile(tmp_path_factory) -> Path:
-    """One LibreOffice profile for the module: made on the first run, quicker to start on the next."""
-    return tmp_path_factory.mktemp("lo-recalculating")
-
-
-@pytest.fixture(scope="module")
-def recalculated(tmp_path_factory, profile) -> dict[str, Recalculated]:
+def recalculated(tmp_path_factory, recalculate) -> dict[str, Recalculated]:
     folder = tmp_path_factory.mktemp("live")
     base, base_en = _filled(folder / "base.xlsx"), _filled(folder / "base_en.xlsx", "en")
     listed = list(enumerate(MISTAKES.values(), start=1))
@@ -179,10 +172,11 @@ def recalculated(tmp_path_factory, profile) -> dict[str, Recalculated]:
     files["typo_en"] = _planted(base_en, folder, "typo_en", {("Attendance", "D4"): "Presnet"})
     reports = {name: validate_path(plain) for name, (plain, _) in files.items()}
     assert _area(files["clean"][1])[:2] == (None, None)  # nothing computed yet
-    made = _recalculate([path for _, path in files.values()], folder / "out", profile)
+    made = recalculate([path for _, path in files.values()], folder / "out")
     return {name: Recalculated(files[name][0], made[name], reports[name], *_area(made[name])) for name in files}
 
 
+@pytest.mark.libreoffice
 def test_a_clean_return_reads_ready_to_send(recalculated):
     clean = recalculated["clean"]
     assert clean.status == "可以提交" and clean.total == 0
@@ -194,6 +188,7 @@ def test_a_clean_return_reads_ready_to_send(recalculated):
     assert clean.report.errors == [] and not [f for f in clean.report.findings if f.code == "formula-uncalculated"]
 
 
+@pytest.mark.libreoffice
 @pytest.mark.parametrize("name", list(MISTAKES))
 def test_each_planted_mistake_is_counted_where_validation_finds_it(recalculated, name):
     mistake, planted = MISTAKES[name], recalculated[name]
@@ -205,6 +200,7 @@ def test_each_planted_mistake_is_counted_where_validation_finds_it(recalculated,
     assert (mistake.code, mistake.sheet, mistake.cell) in said, said
 
 
+@pytest.mark.libreoffice
 @pytest.mark.parametrize("index, name", list(enumerate(MISTAKES, start=1)))
 def test_the_planted_cell_is_marked_red_and_the_clean_one_is_not(recalculated, index, name):
     mistake = MISTAKES[name]
@@ -212,11 +208,13 @@ def test_the_planted_cell_is_marked_red_and_the_clean_one_is_not(recalculated, i
     assert (recalculated[name].helpers[where], recalculated["clean"].helpers[where]) == (1, 0)
 
 
+@pytest.mark.libreoffice
 def test_two_sheets_wrong_are_both_named(recalculated):
     two = recalculated["two"]
     assert (two.status, two.total) == ("还有 3 处问题，在：自学、出勤。出错的单元格已标红，改正后再提交。", 3)
 
 
+@pytest.mark.libreoffice
 def test_an_untouched_template_is_not_ready(recalculated):
     untouched = recalculated["untouched"]
     line = "尚未填写：学习活动、自学、笔记检查、征求意见、汇报收到、出勤都是空的"
@@ -225,7 +223,8 @@ def test_an_untouched_template_is_not_ready(recalculated):
     assert "empty-return" in [f.code for f in untouched.report.errors]
 
 
-def test_libreoffice_recalculates_values_already_stored(recalculated, profile, tmp_path):
+@pytest.mark.libreoffice
+def test_libreoffice_recalculates_values_already_stored(recalculated, recalculate, tmp_path):
     """A clean return as LibreOffice saved it (values stored: 可以提交), then an hour changed to 30 in the
     file itself, values left as they were: opened again, the area says so."""
     done = recalculated["clean"].done
@@ -240,11 +239,12 @@ def test_libreoffice_recalculates_values_already_stored(recalculated, profile, t
                 assert changed == 1
             target.writestr(info, data)
     assert _area(stale)[:2] == ("可以提交", 0)  # what was stored
-    again = _recalculate([stale], tmp_path / "out", profile)["stale"]
+    again = recalculate([stale], tmp_path / "out")["stale"]
     status, total, lines, _ = _area(again)
     assert (lines["自学：学时超出 0.5–12"], total) == (1, 1) and status.startswith("还有 1 处问题，在：自学。")
 
 
+@pytest.mark.libreoffice
 def test_an_english_return_speaks_english(recalculated):
     clean, typo = recalculated["clean_en"], recalculated["typo_en"]
     assert (clean.status, clean.total) == ("Ready to send", 0)

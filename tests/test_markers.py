@@ -11,7 +11,7 @@ TESTS = Path(__file__).parent
 
 # The fixtures behind each marker (pytest's fixture closure of a test includes those it uses indirectly,
 # such as mail_home, which starts the IMAP server through dovecot).
-NEEDS = {"libreoffice": {"libreoffice"}, "imap": {"dovecot"}}
+NEEDS = {"libreoffice": {"libreoffice", "soffice"}, "imap": {"dovecot"}}
 
 COLLECT = r"""
 import json, sys

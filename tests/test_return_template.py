@@ -62,7 +62,7 @@ def test_dates_outside_the_week_and_too_many_hours_are_stopped_by_excel(demo_hom
     hours = _validation(study, "C2")
     assert (hours.type, hours.formula1, hours.formula2) == ("decimal", "0.5", "12")
     member = _validation(study, "A2")
-    assert member.type == "list" and member.formula1 == "'党员名单'!$A$2:$A$49"
+    assert member.type == "list" and member.formula1 == "list_roster"  # '党员名单'!$A$2:$A$49 (test_printing)
     assert all(dv.showErrorMessage and dv.error for dv in study.data_validations.dataValidation)
 
 

@@ -304,6 +304,8 @@ def _write_area(ws: Worksheet, checks: list[LiveCheck], schemas: Schemas, lang: 
     for column, text in ((LABEL_COLUMN, say(lang, "Check")), (COUNT_COLUMN, say(lang, "Problems"))):
         layout.style_header(ws[f"{column}{HEADER_ROW}"])
         ws[f"{column}{HEADER_ROW}"].value = text
+    # The guide prints its text and the area; the hidden helper cells would stretch it to row 1,001.
+    ws.print_area = f"{LABEL_COLUMN}1:{COUNT_COLUMN}{ws.max_row}"
     rows_of: dict[str, list[int]] = {}
     helpers = FIRST_HELPER_COLUMN
     for row, check in enumerate(checks, start=FIRST_CHECK_ROW):

@@ -18,12 +18,11 @@ from typing import Any
 
 import xlsxwriter
 from xlsxwriter.utility import xl_range
-from xlsxwriter.worksheet import Worksheet
 
-from . import layout
+from . import layout, print_setup
 from .body_cache import BodyCache
 from .cells import EXCEL_EPOCH, column_letter, moment_of, to_cell
-from .i18n import N_, Domain
+from .i18n import Domain
 from .schema import Field, Schemas, SheetSchema, load_schemas
 from .sheet_text import _NOT_PLAIN, InlineTextSheet, text_xml
 from .sheetio import read_sheet_records
@@ -43,15 +42,23 @@ WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "str
 IN_MEMORY_ROWS = 400_000
 say = Domain("workbook")
 TABLE_STYLE = "TableStyleLight9"
-WIDE_SHEET_COLUMNS = 8  # more columns than this: printed landscape
-FOOTER = N_("&CPage &P of &N")
+MAX_COLUMN_WIDTH = 255  # Excel's widest column
 _PARTS_PER_WRITE = 32_768  # row tags and cells joined into one write (some 4,000 rows)
 
 
-def _list_source(schemas: Schemas, sheet_key: str, lang: str, column: int) -> str:
-    name = "'" + schemas.sheet(sheet_key).name(lang).replace("'", "''") + "'"  # quoted always, as openpyxl quotes
-    letter = column_letter(column)
-    return f"{name}!${letter}$2:${letter}$2000"
+def _list_name(sheet_key: str) -> str:
+    """The defined name (名称) of a sheet's first column, which drop-downs of other sheets list."""
+    return f"list_{sheet_key}"
+
+
+def _define_lists(wb: xlsxwriter.Workbook, schemas: Schemas, lang: str) -> None:
+    """A name for each list a drop-down takes from another sheet: the ids in its column, from row 2 to the
+    last filled row, so that a row the office adds by hand is in the list at once (docs/design.md, "Printing")."""
+    for sheet_key, field_key in sorted(set(_FOREIGN_LIST_SHEETS.values())):
+        name = "'" + schemas.sheet(sheet_key).name(lang).replace("'", "''") + "'"  # quoted always, as openpyxl quotes
+        letter = column_letter(schemas.sheet(sheet_key).keys.index(field_key) + 1)
+        wb.define_name(_list_name(sheet_key),
+                       f"=OFFSET({name}!${letter}$2,0,0,MAX(1,COUNTA({name}!${letter}:${letter})-1),1)")
 
 
 class StreamedSheet(InlineTextSheet):
@@ -273,15 +280,14 @@ def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequen
         ws.share_text()
     fields = list(sheet.fields)
     last_column = len(fields) - 1
-    for index, field in enumerate(fields):
-        ws.set_column(index, index, layout.column_width(field, lang))
+    widths = [layout.column_width(field, lang) for field in fields]
+    for index, width in enumerate(widths):
+        ws.set_column(index, index, width)
     ws.freeze_panes(1, 0)
     for index, field in enumerate(fields):
         source = None
         if field.key in _FOREIGN_LIST_SHEETS and sheet.key != _FOREIGN_LIST_SHEETS[field.key][0]:
-            target_sheet, target_field = _FOREIGN_LIST_SHEETS[field.key]
-            target_column = schemas.sheet(target_sheet).keys.index(target_field) + 1
-            source = _list_source(schemas, target_sheet, lang, target_column)
+            source = _list_name(_FOREIGN_LIST_SHEETS[field.key][0])
         if field.system:
             continue
         options = layout.xlsx_validation(field, lang, list_source=source)
@@ -293,7 +299,7 @@ def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequen
         "columns": [{"header": f.label(lang), "header_format": system_header if f.system else header}
                     for f in fields],
     })
-    _print_setup(ws, len(fields), lang)
+    print_setup.apply_xlsxwriter(ws, widths, lang)
 
     def body(start: int = 0, marks: list | None = None, shared: Any = None) -> Iterator[str]:
         return body_xml(fields, rows, lang, 1, date_format._get_xf_index(), moment_format._get_xf_index(),
@@ -317,15 +323,6 @@ def _field_signature(field: Field, lang: str) -> list:
     return [field.key, field.type, labels]
 
 
-def _print_setup(ws: Worksheet, columns: int, lang: str) -> None:
-    ws.set_paper(9)  # A4
-    if columns > WIDE_SHEET_COLUMNS:
-        ws.set_landscape()
-    ws.fit_to_pages(1, 0)  # one page wide, as many tall as it takes
-    ws.repeat_rows(0)
-    ws.set_footer(say(lang, FOOTER))
-
-
 def row_values(fields, rows: Sequence[Mapping[str, Any]], lang: str):
     """Each record as the values its row shows: codes as labels in the workbook's language."""
     for record in rows:
@@ -339,9 +336,13 @@ def sheet_values(sheet: SheetSchema, rows: Sequence[Mapping[str, Any]], lang: st
 
 def _write_readme(wb: xlsxwriter.Workbook, lang: str, header) -> None:
     ws = wb.add_worksheet(say(lang, "README"))
-    ws.set_column(0, 0, 100)
-    for number, line in enumerate(readme_lines(lang)):
+    lines = readme_lines(lang)
+    # As wide as its longest line, so that the lines print inside the page (LibreOffice wraps no such line).
+    width = min(max(layout.display_width(line) for line in lines) + 2, MAX_COLUMN_WIDTH)
+    ws.set_column(0, 0, width)
+    for number, line in enumerate(lines):
         ws.write_string(number, 0, line, header if number == 0 else None)
+    print_setup.apply_xlsxwriter(ws, [width], lang, title_rows=0, centred=False)
 
 
 def write_master(
@@ -363,6 +364,7 @@ def write_master(
     date_format = layout.xlsx_date_format(wb)
     moment_format = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     _write_readme(wb, lang, header)
+    _define_lists(wb, schemas, lang)
     biggest = max(schemas.master, key=lambda sheet: len(tables.get(sheet.key, ())))
     shared_key = biggest.key if len(tables.get(biggest.key, ())) >= SHARED_TEXT_ROWS else None
     sheets = [_write_table_sheet(wb, sheet, tables.get(sheet.key, []), lang, schemas, header, system_header,

@@ -9,9 +9,10 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import layout
+from . import layout, print_setup
 from .cells import DATE_FORMAT, put, timestamp_text, to_cell
 from .i18n import LANGS, Domain
 from .live_checks import add_live_checks
@@ -82,9 +83,12 @@ def _roster(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, sche
     _protect(ws, schemas.returns.password)
 
 
-def _roster_ids(spec: ReturnSpec, lang: str, schemas: Schemas) -> str:
+ROSTER_IDS = "list_roster"  # the defined name (名称) of the roster's member ids, which drop-downs list
+
+
+def _define_roster_ids(wb: Workbook, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
     name = quote_sheetname(schemas.returns.sheet("roster").name(lang))
-    return f"{name}!$A$2:$A${max(len(spec.roster) + 1, 2)}"
+    wb.defined_names[ROSTER_IDS] = DefinedName(ROSTER_IDS, attr_text=f"{name}!$A$2:$A${max(len(spec.roster) + 1, 2)}")
 
 
 def _records(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
@@ -92,7 +96,7 @@ def _records(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, sch
     _header(ws, fields, lang)
     last_row = schemas.returns.rows_per_sheet + 1
     for column, field in enumerate(fields, start=1):
-        source = _roster_ids(spec, lang, schemas) if field.key == "member_id" else None
+        source = ROSTER_IDS if field.key == "member_id" else None
         bounds = (spec.start, spec.end) if field.key in sheet.date_within_week else None
         dv = layout.validation_for(field, lang, list_source=source, date_bounds=bounds)
         letter = get_column_letter(column)
@@ -162,6 +166,15 @@ def _meta(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schema
     _protect(ws, schemas.returns.password)
 
 
+def _print(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
+    """A4, one page wide; the tables' header repeated on every page and given filter buttons (print_setup)."""
+    rows = {"roster": len(spec.roster), "grid": len(spec.roster), "records": schemas.returns.rows_per_sheet}.get(sheet.kind)
+    if rows is None:  # prose: the guide and the summary
+        print_setup.apply_openpyxl(ws, lang, title_rows=0)
+    else:
+        print_setup.apply_openpyxl(ws, lang, title_rows=1, filter_rows=max(rows, 1))
+
+
 _PAINTERS = {"guide": _guide, "roster": _roster, "records": _records, "grid": _grid, "form": _form}
 
 
@@ -170,12 +183,14 @@ def write_return(path: Path, spec: ReturnSpec, lang: str = "zh", schemas: Schema
     schemas = schemas or load_schemas()
     wb = Workbook()
     wb.remove(wb.active)
+    _define_roster_ids(wb, spec, lang, schemas)
     for sheet in schemas.returns.sheets:
         ws = wb.create_sheet(sheet.name(lang))
         if sheet.kind == "meta":
             _meta(ws, sheet, spec, lang, schemas, seal)
         else:
             _PAINTERS[sheet.kind](ws, sheet, spec, lang, schemas)
+            _print(ws, sheet, spec, lang, schemas)
     add_live_checks(wb, schemas, lang, (spec.start, spec.end), len(spec.roster))  # 填报检查 on the guide
     wb.active = 0
     wb.save(path)

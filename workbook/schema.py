@@ -141,12 +141,15 @@ class ReturnSheet(_NamedSheet):
     optional: bool = False  # a return made before the sheet existed lacks it, and is read as before
 
 
+PROTECTED_KINDS = frozenset({"roster", "grid", "meta"})  # what workbook/return_template.py protects
+
+
 @dataclass(frozen=True)
 class ReturnLayout:
     template_version: int
     sessions_per_week: int
     rows_per_sheet: int
-    password: str
+    password: str  # the one place the protection password is kept; the template and the macros read it here
     sheets: tuple[ReturnSheet, ...]
 
     def sheet(self, key: str) -> ReturnSheet:
@@ -154,6 +157,11 @@ class ReturnLayout:
             if item.key == key:
                 return item
         raise KeyError(key)
+
+    def protected_sheet_names(self) -> set[str]:
+        """The return's sheets the template protects, by their names in every language: what a macro
+        must unprotect before it marks them (docs/design.md, "Buttons")."""
+        return {name for sheet in self.sheets if sheet.kind in PROTECTED_KINDS for name in sheet.names.values()}
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ _GUIDE = [
     N_("5. Summary: a few lines on the week and its problems."),
     N_("6. Dates must fall in the week, hours {hours}, questions {questions}; Excel stops a wrong entry."),
     N_("7. Click Validate, fix what is marked, and e-mail this file to the college office."),
+    N_("Sheet protection password: {password} (protection only prevents accidental changes; it is not a secret)."),
 ]
 
 
@@ -50,5 +51,6 @@ def guide_lines(lang: str, schemas: Schemas | None = None, **values) -> list[str
     """The return's 填表说明; the ranges it quotes are the master schema's own bounds."""
     schemas = schemas or load_schemas()
     ranges = {"hours": _span([schemas.sheet(key).field("hours") for key in ("sessions", "selfstudy")]),
-              "questions": _span([schemas.sheet("inspections").field("questions")])}
+              "questions": _span([schemas.sheet("inspections").field("questions")]),
+              "password": schemas.returns.password}  # the one place it is kept (schemas/returns.yaml)
     return [say(lang, line, **{**ranges, **values}) for line in _GUIDE]

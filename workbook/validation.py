@@ -17,7 +17,6 @@ from .checks.structure import book_language, check_headers, check_sheet_set
 from .checks.values import ParsedColumns, ParsedRow, check_columns, check_values
 from .checks.week import check_dates_in_week
 from .checks.yearless import complete_dates
-from .fastread import open_sheets, wait_parsed
 from .findings import Finding, Report
 from .return_reader import ReturnRead, is_return, read_return
 from .safe_open import size_limit_mb
@@ -152,6 +151,8 @@ def validate_path(path: Path, lang: str = "zh", schemas: Schemas | None = None) 
     schemas = schemas or load_schemas()
     # The office validates its own master too, which may be far larger than any return; a return is held to
     # the limit the service holds it to. Its largest sheet may still be parsing (in a thread) while the others are checked.
+    from .fastread import open_sheets, wait_parsed  # calamine, only for a file: the open workbook's values need none
+
     sheets = open_sheets(Path(path), limit_mb=size_limit_mb(Path(path), schemas.rules), wait=False)
     try:
         report = validate_sheets(sheets, lang, schemas)

@@ -7,7 +7,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..fastread import sheet_parts
+from ..extent import sheet_parts
 from ..findings import Finding
 from ..schema import Schemas
 

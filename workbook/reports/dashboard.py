@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from .. import layout
+from .. import layout, print_setup
 from ..flags import Facts, Flag, day_words
 from ..i18n import N_, Domain
 from ..return_states import state_word
@@ -74,14 +74,14 @@ def write_dashboard(wb, progress: Progress, lang: str) -> None:
     """The dashboard sheet, added to an XlsxWriter workbook (saved by the caller)."""
     ws = wb.add_worksheet(SHEET_NAME[lang])
     columns = COLUMNS[lang]
-    for index, width in enumerate([24, 10] + [11] * (len(columns) - 2)):
+    widths = [24, 10] + [11] * (len(columns) - 2)
+    for index, width in enumerate(widths):
         ws.set_column(index, index, width)
     title = say(lang, "Dashboard as of {as_of} (week {week}: {start}–{end})", as_of=progress.as_of.isoformat(),
                 week=progress.week, start=day_words(lang, progress.week_start), end=day_words(lang, progress.week_end))
     ws.freeze_panes(HEADER_ROW, 1)  # below the header, right of the branch names
-    ws.set_landscape()  # printed (or made a PDF) on one A4 page, charts included
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 1)
+    # printed (or made a PDF) on one A4 page, charts included
+    print_setup.apply_xlsxwriter(ws, widths, lang, title_rows=0, pages_tall=1, landscape=True)
     header = layout.xlsx_header_format(wb)
     formats = [wb.add_format({"num_format": f}) if f else None for f in FORMATS]
     ws.write_string(0, 0, title, wb.add_format({"bold": True}))
