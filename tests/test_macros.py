@@ -119,7 +119,7 @@ def test_the_macros_know_the_sheets_the_template_protects_and_its_one_password(d
 
     wb = load_workbook(filled_return(demo_home, tmp_path / "r.xlsx"))
     protected = {ws.title for ws in wb.worksheets if ws.protection.sheet}
-    assert protected == {"党员名单", "出勤", "_元数据"}
+    assert protected == {"填表说明", "党员名单", "出勤", "_元数据"}
     assert protected == load_schemas().returns.protected_sheet_names() & set(wb.sheetnames)
     for title in protected:
         assert wb[title].protection.password == hash_password(load_schemas().returns.password)

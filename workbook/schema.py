@@ -141,7 +141,7 @@ class ReturnSheet(_NamedSheet):
     optional: bool = False  # a return made before the sheet existed lacks it, and is read as before
 
 
-PROTECTED_KINDS = frozenset({"roster", "grid", "meta"})  # what workbook/return_template.py protects
+PROTECTED_KINDS = frozenset({"guide", "roster", "grid", "meta"})  # what workbook/return_template.py protects
 
 
 @dataclass(frozen=True)
