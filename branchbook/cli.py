@@ -167,6 +167,51 @@ def _merge(args) -> int:
     return Exit.OK if all(o.result != "rejected" for o in result.outcomes) else Exit.FINDINGS
 
 
+def _rollup(args) -> int:
+    from datetime import date
+
+    from .workbook.reports.university import write_university
+    from .workbook.rollup import rollup
+
+    lang = check_lang(args.lang or "zh")
+    out = Path(args.out)
+    if not out.resolve().parent.is_dir():
+        raise UserError("out-folder-missing", path=str(out.resolve().parent))
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError:
+        raise UserError("bad-date", text=args.as_of) from None
+    result = rollup(args.sources, as_of)
+    write_university(out, result, lang)
+    lines = [_college_line(college, lang) for college in result.colleges]
+    lines += [problem.line(lang) for problem in result.problems]
+    lines.append(say(lang, "University workbook saved: {path} ({count} colleges rolled up, {failed} not)",
+                     path=out.resolve(), count=len(result.colleges), failed=len(result.problems)))
+    emit(args, {"colleges": [_college_data(c) for c in result.colleges],
+                "problems": [{"file": str(p.source), "code": p.code, "message": p.message(lang)}
+                             for p in result.problems], "output": str(out.resolve())}, lines)
+    return Exit.FINDINGS if result.problems else Exit.OK
+
+
+def _college_line(college, lang: str) -> str:
+    progress = college.progress
+    return say(lang, "{college}: {branches} branches, {members} members, data up to {as_of}; returns for week {week}: "
+                     "{received} of {expected}; flags: {notice} notice, {urge} urge, {escalate} escalate",
+               college=college.name, branches=len(progress.branches), members=sum(b.members for b in progress.branches),
+               as_of=college.as_of.isoformat(), week=progress.week,
+               received=len(progress.branches) - len(progress.missing), expected=len(progress.branches),
+               notice=college.levels.get("notice", 0), urge=college.levels.get("urge", 0),
+               escalate=college.levels.get("escalate", 0))
+
+
+def _college_data(college) -> dict:
+    progress = college.progress
+    return {"college": college.name, "master": str(college.master), "sha256": college.sha256,
+            "as_of": college.as_of.isoformat(), "as_of_from": college.as_of_source, "week": progress.week,
+            "branches": len(progress.branches), "members": sum(b.members for b in progress.branches),
+            "returns_received": len(progress.branches) - len(progress.missing), "flags": dict(college.levels)}
+
+
 def _import(args) -> int:
     from .sync.importer import import_roster
     from .workbook.reports.import_summary import import_data, import_lines
@@ -434,6 +479,13 @@ def build_parser() -> argparse.ArgumentParser:
                   home, output)
     cmd.add_argument("files", nargs="*", type=Path, help=say(HELP, "the returns to merge (default: all of inbox/)"))
     cmd.add_argument("--dry-run", action="store_true", help=say(HELP, "only show what would be added, replaced or sent back; write nothing"))
+
+    cmd = command("rollup", say(HELP, "add up colleges' masters into one university workbook (exit 1 when a master cannot be rolled up)"),
+                  "branchbook rollup 全校汇总.xlsx D:\\生医学院\\台账 D:\\材料学院\\master.xlsx", _rollup, output)
+    cmd.add_argument("out", type=Path, metavar="OUT.xlsx", help=say(HELP, "the university workbook to write"))
+    cmd.add_argument("sources", nargs="+", type=Path, metavar="SOURCE",
+                     help=say(HELP, "a college's master.xlsx, or its HOME folder"))
+    cmd.add_argument("--as-of", help=say(HELP, "figures as of this day for every college (default: each master's own)"))
 
     cmd = command("import", say(HELP, "bring in the office's own roster of members, branches and committee (.xlsx or .csv)"),
                   "branchbook import D:\\台账 党员名单.xlsx --dry-run", _import, home, output)

@@ -126,7 +126,7 @@ def _counted(lang: str, counts: Counter, words) -> str:
                                 for code, count in counts.most_common())
 
 
-def _college_figures(progress: Progress) -> dict[str, float]:
+def college_figures(progress: Progress) -> dict[str, float]:
     complete = progress.complete()
     members = sum(b.members for b in complete)
     return {
@@ -138,7 +138,7 @@ def _college_figures(progress: Progress) -> dict[str, float]:
 
 
 def _headline(lang: str, progress: Progress, states: dict[str, ReturnState], target: float) -> list[str]:
-    figures = _college_figures(progress)
+    figures = college_figures(progress)
     rated = [b.attendance_rate for b in progress.branches if b.attendance_rate is not None]
     with_records = sum(b.measured for b in progress.complete())
     on_target = sum(b.on_target for b in progress.complete())
@@ -287,7 +287,7 @@ def build_bulletin(tables: dict[str, list[dict]], as_of: date, college: str | No
     progress = compute_progress(tables, as_of, schemas, flags=flags)
     states = {b.branch_id: b.return_state for b in progress.branches}
     target = sum(hours for _, hours in study_targets(Campaign.from_records(tables.get("phases", [])), schemas.rules))
-    figures = _college_figures(progress)
+    figures = college_figures(progress)
     figures["received"] = sum(received(state) for state in states.values())
     intro, change_lines, change_table = _changes(lang, progress, cleared, figures, before)
     college = college or say(lang, "The college")

@@ -5,12 +5,14 @@ Its figures are progress.py's, as the bulletin's are: each branch measured to it
 column says to which day), its return in the state return_states.py gives it."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from .. import layout, print_setup
 from ..flags import Facts, Flag, day_words
 from ..i18n import N_, Domain
 from ..return_states import state_word
+from ..sheetio import find_sheet
 from .progress import Progress, compute_progress
 
 say = Domain("reports")
@@ -33,6 +35,7 @@ COLUMNS = Worded(N_("Branch"), N_("Liaison"), N_("Members"), N_("Return this wee
 TREND = Worded(N_("Week"), N_("Returns"), N_("Attendance"))
 NOT_IN = ("missing", "rejected", "empty")  # return states shown red: the week's return is not in the ledger
 HEADER_ROW = 3
+AS_OF_IN_TITLE = re.compile(r"\d{4}-\d{2}-\d{2}")  # the title gives as_of in ISO form, in either language
 RED, AMBER, GREEN = "F8696B", "FFEB84", "63BE7B"
 
 
@@ -70,10 +73,11 @@ def _put(ws, row: int, column: int, value, cell_format=None) -> None:
         ws.write_number(row, column, value, cell_format)
 
 
-def write_dashboard(wb, progress: Progress, lang: str) -> None:
-    """The dashboard sheet, added to an XlsxWriter workbook (saved by the caller)."""
+def write_dashboard(wb, progress: Progress, lang: str, unit: str | None = None) -> None:
+    """The dashboard sheet, added to an XlsxWriter workbook (saved by the caller). `unit`: what a row is, when
+    not a branch (the university's roll-up draws a row per college: workbook/rollup.py)."""
     ws = wb.add_worksheet(SHEET_NAME[lang])
-    columns = COLUMNS[lang]
+    columns = COLUMNS[lang] if unit is None else (unit, *COLUMNS[lang][1:])
     widths = [24, 10] + [11] * (len(columns) - 2)
     for index, width in enumerate(widths):
         ws.set_column(index, index, width)
@@ -156,6 +160,17 @@ def _charts(wb, ws, first: int, last: int, trend_header: int, trend_last: int, l
     trend.set_y2_axis({"name": say(lang, "attendance"), "num_format": "0%"})
     trend.set_size({"width": _pixels(18), "height": _pixels(8)})
     ws.insert_chart(f"I{trend_last + 3}", trend)
+
+
+def dashboard_as_of(sheets) -> date | None:
+    """The day a master's dashboard is as of (its 数据截至), read back from the title write_dashboard wrote;
+    None when the master has no dashboard or its title carries no date."""
+    ws = find_sheet(sheets, SHEET_NAME)
+    if ws is None:
+        return None
+    first = next(iter(ws.iter_rows(min_row=1, values_only=True)), ())
+    found = AS_OF_IN_TITLE.search(str(first[0])) if first and first[0] is not None else None
+    return date.fromisoformat(found.group(0)) if found else None
 
 
 def dashboard_painter(as_of: date, flags: list[Flag] | None = None, facts: Facts | None = None):

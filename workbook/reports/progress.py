@@ -41,6 +41,8 @@ class BranchProgress:
     on_target: int = 0  # members at or above their hours due
     measured: int = 0  # members with any study record (the share's denominator)
     measured_to: date | None = None  # the day the hours are measured to (None: no return merged yet)
+    present: int = 0  # attendance at centralised sessions, counted (the rate's parts: a roll-up adds them up)
+    absent: int = 0
 
     @property
     def returned_this_week(self) -> bool:
@@ -52,6 +54,8 @@ class WeekProgress:
     week: int
     returns: int
     attendance_rate: float | None
+    present: int = 0
+    absent: int = 0
 
 
 @dataclass
@@ -81,7 +85,8 @@ class Progress:
         return sum(b.measured_to != self.week_end for b in self.branches)
 
 
-def _rate(present: int, absent: int) -> float | None:
+def rate(present: int, absent: int) -> float | None:
+    """Attendance: present of present and absent (leave not counted)."""
     return present / (present + absent) if present + absent else None
 
 
@@ -151,9 +156,9 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
             average_hours=sum(p[0] for p in progress) / len(progress) if progress else 0.0,
             expected_hours=max((p[1] for p in progress), default=0.0),
             on_target_share=on_target / len(with_data) if with_data else None,
-            attendance_rate=_rate(present, absent), inspected=inspected, passed=passed,
+            attendance_rate=rate(present, absent), inspected=inspected, passed=passed,
             overdue=sum(f.rule == overdue_rule for f in branch_flags), opinions=opinions, flags=len(branch_flags),
-            on_target=on_target, measured=len(with_data), measured_to=until,
+            on_target=on_target, measured=len(with_data), measured_to=until, present=present, absent=absent,
         ))
     # Each centralised session's week once, then one pass over attendance.
     week_of = {sid: facts.campaign.week_of(as_day(s["date"])) for sid, s in facts.sessions.items()
@@ -166,7 +171,7 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
                 counts[number][0] += row.get("status") == "present"
                 counts[number][1] += row.get("status") == "absent"
     weeks = [WeekProgress(number, len({r.get("branch_id") for r in merged if r.get("week") == number}),
-                          _rate(*counts[number])) for number in range(1, week + 1)]
+                          rate(*counts[number]), *counts[number]) for number in range(1, week + 1)]
     return Progress(as_of, week, start, end, branches, weeks, flags)
 
 
