@@ -158,9 +158,10 @@ def _as_of(given: date | None, dashboard: date | None, home: Home | None, path: 
     return (saved.date() if saved else datetime.fromtimestamp(os.stat(path).st_mtime).date()), "saved"
 
 
-# A level or state as the Flags sheet words it, in either language, back to its code.
-_LEVEL_CODES = {say(lang, word): code for code, word in LEVEL_WORDS.items() for lang in LANGS}
-_CLEARED = {say(lang, STATE_WORDS["cleared"]) for lang in LANGS}
+# A level or state as the Flags sheet words it (the flags' words), in either language, back to its code.
+_say_flags = Domain("flags")
+_LEVEL_CODES = {_say_flags(lang, word): code for code, word in LEVEL_WORDS.items() for lang in LANGS}
+_CLEARED = {_say_flags(lang, STATE_WORDS["cleared"]) for lang in LANGS}
 
 
 def _levels(tables: dict) -> dict:

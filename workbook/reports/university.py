@@ -24,7 +24,7 @@ from .progress import BranchProgress, Progress, WeekProgress, rate
 say = Domain("reports")
 
 SHEETS = Worded(N_("Colleges"), N_("Branches"), N_("Returns by week"), N_("Sources"), N_("Not rolled up"))
-COLLEGE_COLUMNS = Worded(N_("College"), N_("Branches"), N_("Members"), N_("Data up to"), N_("Week"),
+COLLEGE_COLUMNS = Worded(N_("College"), N_("Number of branches"), N_("Members"), N_("Data up to"), N_("Week"),
                          N_("Returns this week"), N_("Returns expected"), N_("Avg hours"), N_("Target to date"),
                          N_("On target"), N_("Attendance"))
 BRANCH_COLUMNS = Worded(N_("College"), N_("Branch ID"), N_("Branch"), N_("Members"), N_("Return this week"),
@@ -34,7 +34,12 @@ WEEK_COLUMNS = Worded(N_("College"), N_("Week"), N_("Returns received"), N_("Ret
 SOURCE_COLUMNS = Worded(N_("College"), N_("File"), N_("Data up to"), N_("Data up to, from"), N_("SHA-256"),
                         N_("Last modified"), N_("Saved (as recorded in the file, UTC)"))
 PROBLEM_COLUMNS = Worded(N_("File"), N_("What is wrong"))
-FLAG_COLUMNS = Worded(*(LEVEL_WORDS[level] for level in reversed(LEVELS)), N_("Flags"))  # 提示, 督促, 重点督办
+say_flags = Domain("flags")  # the levels' words are the flags' own
+
+
+def flag_columns(lang: str) -> list[str]:
+    """提示, 督促, 重点督办 (the least pressing first), then all the open flags."""
+    return [*(say_flags(lang, LEVEL_WORDS[level]) for level in reversed(LEVELS)), say(lang, "Flags")]
 
 
 class CollegeReturns:
@@ -151,7 +156,7 @@ def write_university(path: Path, result: RollUp, lang: str = "zh") -> None:
     wb = xlsxwriter.Workbook(str(temp), {**WORKBOOK_OPTIONS, "in_memory": True})
     try:
         hours, share = wb.add_format({"num_format": FORMATS[5]}), wb.add_format({"num_format": FORMATS[7]})
-        names, flag_words = SHEETS[lang], list(FLAG_COLUMNS[lang])
+        names, flag_words = SHEETS[lang], flag_columns(lang)
         if result.colleges:
             write_dashboard(wb, university_progress(result.colleges), lang, unit=say(lang, "College"))
         _table(wb, names[0], [*COLLEGE_COLUMNS[lang], *flag_words], college_rows(result.colleges, lang), lang,
