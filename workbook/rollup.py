@@ -1,6 +1,6 @@
 """The university's roll-up: each college's master read and checked, and its figures computed the way the college's
-own dashboard computes them (reports/progress.py), with the flags counted by the level its office gave them (its
-Flags sheet). A master that cannot be rolled up is reported, and the others still are (docs/design.md, "Roll-up").
+own dashboard computes them (reports/progress.py), from its records and the flags of its Flags sheet (those its
+dashboard counted, with the levels its office gave them). A master that cannot be rolled up is reported, and the others still are (docs/design.md, "Roll-up").
 
 The core returns codes and values; reports/university.py writes the workbook, the CLI words the problems."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from .calendar import Campaign
 from .errors import UserError
 from .fastread import open_sheets, saved_time
-from .flags import LEVEL_WORDS, STATE_WORDS
+from .flags import LEVEL_WORDS, RULE_TITLES, STATE_WORDS, Flag, rule_title
 from .home import Home
 from .i18n import N_, Domain
 from .intake import file_sha256
@@ -141,10 +141,11 @@ def read_college(source: Path, as_of: date | None = None, schemas: Schemas | Non
     except UserError:  # no phase with dates
         return Problem(source, "no-campaign", {"sheet": schemas.sheet("phases").name("zh")})
     day, origin = _as_of(as_of, found, home, path)
+    flags = sheet_flags(tables)
     return College(name=name, master=path, sha256=file_sha256(path),
                    modified=datetime.fromtimestamp(os.stat(path).st_mtime).replace(microsecond=0),
                    saved=saved_time(path), as_of=day, as_of_source=origin,
-                   progress=compute_progress(tables, day, schemas), **_levels(tables))
+                   progress=compute_progress(tables, day, schemas, flags=flags), **_levels(flags))
 
 
 def _as_of(given: date | None, dashboard: date | None, home: Home | None, path: Path) -> tuple[date, str]:
@@ -158,26 +159,36 @@ def _as_of(given: date | None, dashboard: date | None, home: Home | None, path: 
     return (saved.date() if saved else datetime.fromtimestamp(os.stat(path).st_mtime).date()), "saved"
 
 
-# A level or state as the Flags sheet words it (the flags' words), in either language, back to its code.
+# A rule, level or state as the Flags sheet words it (the flags' words), in either language, back to its code.
 _say_flags = Domain("flags")
+_RULE_CODES = {rule_title(lang, code): code for code in RULE_TITLES for lang in LANGS}
 _LEVEL_CODES = {_say_flags(lang, word): code for code, word in LEVEL_WORDS.items() for lang in LANGS}
 _CLEARED = {_say_flags(lang, STATE_WORDS["cleared"]) for lang in LANGS}
 
 
-def _levels(tables: dict) -> dict:
-    """The open flags of the master's Flags sheet by level, for the college and by branch (a flag names its
-    branch by name; a branch's own flag by its ID)."""
+def sheet_flags(tables: dict) -> list[Flag]:
+    """The open flags of the master's Flags sheet: the flags its office saw, with the levels its flag history gave
+    them (which only its ledger keeps), and the ones its dashboard counted. A flag names its branch by name."""
     by_name = {b.get("name"): b.get("branch_id") for b in tables.get("branches", [])}
-    known = set(by_name.values())
-    levels: Counter = Counter()
-    branch_levels: dict[str, Counter] = {}
+    flags = []
     for row in tables.get("flags", []):
         if row.get("state") in _CLEARED:
             continue
-        level = _LEVEL_CODES.get(row.get("level"), "notice")
-        levels[level] += 1
-        branch = row.get("subject_id") if row.get("subject_kind") == "branch" and row.get("subject_id") in known \
-            else by_name.get(row.get("branch"))
-        if branch is not None:
-            branch_levels.setdefault(branch, Counter())[level] += 1
+        branch_id = row.get("subject_id") if row.get("subject_kind") == "branch" else by_name.get(row.get("branch"))
+        flags.append(Flag(subject_kind=row.get("subject_kind"), subject_id=row.get("subject_id"),
+                          name=row.get("name") or "", branch=row.get("branch") or "",
+                          rule=_RULE_CODES.get(row.get("rule"), str(row.get("rule"))), values={},
+                          since=row.get("since"), liaison=row.get("liaison") or "",
+                          secretary=row.get("secretary") or "", branch_id=branch_id or "",
+                          level=_LEVEL_CODES.get(row.get("level"), "notice")))
+    return flags
+
+
+def _levels(flags: list[Flag]) -> dict:
+    """The flags by level, for the college and by branch."""
+    levels: Counter = Counter(flag.level for flag in flags)
+    branch_levels: dict[str, Counter] = {}
+    for flag in flags:
+        if flag.branch_id:
+            branch_levels.setdefault(flag.branch_id, Counter())[flag.level] += 1
     return {"levels": levels, "branch_levels": branch_levels}
