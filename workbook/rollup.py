@@ -6,6 +6,7 @@ The core returns codes and values; reports/university.py writes the workbook, th
 from __future__ import annotations
 
 import os
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,12 +20,13 @@ from .flags import LEVEL_WORDS, RULE_TITLES, STATE_WORDS, Flag, rule_title
 from .home import Home
 from .i18n import N_, Domain
 from .intake import file_sha256
+from .isolation import IsolatedReader, ReaderFailed, limits_of
 from .reports.dashboard import dashboard_as_of
 from .reports.progress import Progress, compute_progress
 from .return_reader import is_return
 from .safe_open import UnreadableFile
 from .schema import LANGS, Schemas, load_schemas
-from .settings import CONFIG_NAME
+from .settings import CONFIG_NAME, Settings
 from .sheetio import read_sheet_records
 
 say = Domain("reports")
@@ -33,6 +35,10 @@ say = Domain("reports")
 PROBLEMS = {
     "missing": N_("no such file or folder."),
     "no-master": N_("the folder holds no master ({master})."),
+    "reader-memory": N_("reading it needed more memory than allowed: the file is damaged or far too large."),
+    "reader-timeout": N_("reading it took too long: the file is damaged or far too large."),
+    "reader-crash": N_("the reader stopped on it: the file is damaged."),
+    "reader-error": N_("the reader stopped on it: the file is damaged."),
     "a-return": N_("this is a branch return, not a college master (台账)."),
     "missing-sheet": N_("the sheet {sheet} is missing: this is not a BranchBook master, or a sheet was deleted."),
     "missing-column": N_("the sheet {sheet} has no column {column}."),
@@ -87,11 +93,37 @@ class RollUp:
     problems: list[Problem]
 
 
-def rollup(sources: Iterable[Path | str], as_of: date | None = None, schemas: Schemas | None = None) -> RollUp:
-    """Every source read and figured; a source that fails is a Problem, never an exception."""
+def rollup(sources: Iterable[Path | str], as_of: date | None = None, schemas: Schemas | None = None,
+           workers: int | None = None) -> RollUp:
+    """Every source read and figured; a source that fails is a Problem, never an exception.
+
+    A college's master is a file from elsewhere: each is read in a child process with the reader's limits
+    (workbook/isolation.py, docs/hazards.md 25), one child per core, each reading its share of the sources."""
+    sources = [Path(source) for source in sources]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(sources)))
+    intake = Settings().intake  # no HOME: a reading's default limits
+    limits = limits_of(intake.reader_memory_mb, intake.reader_seconds)
+    read: list[College | Problem | ReaderFailed | None] = [None] * len(sources)
+
+    def read_share(first: int) -> None:
+        numbers = list(range(first, len(sources), workers))
+        with IsolatedReader(limits) as reader:
+            results = reader.run_batch(read_college, {"as_of": as_of, "schemas": schemas},
+                                       [((sources[number],), {}) for number in numbers])
+        for number, outcome in zip(numbers, results):
+            read[number] = outcome
+
+    threads = [threading.Thread(target=read_share, args=(first,), name=f"rollup reader {first}")
+               for first in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     result = RollUp([], [])
-    for source in sources:
-        outcome = read_college(Path(source), as_of, schemas)
+    for source, outcome in zip(sources, read):
+        if isinstance(outcome, ReaderFailed) or outcome is None:
+            kind = outcome.kind if isinstance(outcome, ReaderFailed) else "crash"
+            outcome = Problem(source, f"reader-{kind}")
         (result.problems if isinstance(outcome, Problem) else result.colleges).append(outcome)
     return result
 
@@ -104,7 +136,7 @@ def _locate(source: Path) -> tuple[Path, str, Home | None] | Problem:
         home = Home.open(source)
         if not home.master.is_file():
             return Problem(source, "no-master", {"master": home.master.name})
-        default = type(home.settings)().college
+        default = Settings().college
         return home.master, (home.settings.college if home.settings.college != default else source.name), home
     if not source.is_file():
         return Problem(source, "missing")
