@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import shutil
+import warnings
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from importlib import resources
@@ -239,10 +240,23 @@ def _data_rows(master: Path) -> dict[str, int]:
     return counts
 
 
+@pytest.mark.libreoffice
 def test_libreoffice_reads_the_university_workbook(colleges, tmp_path, libreoffice):
     out = tmp_path / "汇总.xlsx"
-    main(["rollup", str(out), str(colleges["甲学院"]), str(colleges["乙学院"])])
+    assert main(["rollup", str(out), str(colleges["甲学院"]), str(colleges["乙学院"])]) == Exit.OK
     converted = libreoffice(out, "xlsx:Calc MS Excel 2007 XML")
-    book = load_workbook(converted, read_only=True)
+    with warnings.catch_warnings():
+        # LibreOffice adds x14 extensions (data-bar details) that openpyxl reads past with a warning.
+        warnings.filterwarnings("ignore", ".* extension is not supported and will be removed", UserWarning)
+        book = load_workbook(converted)
     assert [r["学院"] for r in _rows(book["各学院"])] == ["甲学院", "乙学院"]
-    book.close()
+    assert [r["支部编号"] for r in _rows(book["各支部"])][:2] == ["B01", "B02"]
+    assert len(book["进度看板"]._charts) == 2  # noqa: SLF001 - both charts survive LibreOffice
+
+
+def test_an_output_folder_that_is_not_there_is_named(colleges, tmp_path, capsys):
+    missing = tmp_path / "没有" / "汇总.xlsx"
+    assert main(["rollup", str(missing), str(colleges["乙学院"])]) == Exit.UNUSABLE
+    err = capsys.readouterr().err
+    assert "文件夹不存在" in err and str(missing.parent) in err and "Traceback" not in err
+    assert not missing.parent.exists()
