@@ -5,7 +5,7 @@ college in 15 branches, 40 sessions each: bench/scale.college_tables). Each coll
 (cached under bench/results/cache/) as the office's export writes it: its flags with their levels, its dashboard
 as of the campaign's last day.
 
-Jobs, each in a subprocess of its own (its peak RSS is the job's), timed with perf_counter:
+Jobs, each in a subprocess of its own (its peak RSS, or its largest child's, is the job's), timed with perf_counter:
   rollup   workbook.rollup.rollup(masters) + reports.university.write_university (what the command does)
   command  `branchbook rollup OUT SOURCE...` (wall time, imports included)
   naive    for each master pandas.read_excel(sheet_name=None), then per branch: members, returns per week,
@@ -145,7 +145,9 @@ def main() -> None:
     if args.job:
         args.out.mkdir(parents=True, exist_ok=True)
         figures = JOBS[args.job](masters(args.colleges, args.members), args.out / f"{args.job}.xlsx")
-        figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # The largest process of the job: itself, or a child (rollup reads each master in a child process).
+        figures["peak_mb"] = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF,
+                                                                                 resource.RUSAGE_CHILDREN)) / 1024
         print(json.dumps(figures))
         return
     load = os.getloadavg()
