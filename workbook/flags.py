@@ -7,6 +7,7 @@ still needs) are rendered where a person reads them, in that person's language.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from .calendar import Campaign, Phase
 from .cells import as_day
 from .i18n import N_, Domain
-from .membership import active_on, away_on, away_period, branch_on, campaign_start
+from .membership import active_on, away_on, away_period, branch_on, campaign_start, left
 from .return_states import return_states
 from .schema import Schemas, load_schemas
 from .settings import Rules
@@ -201,8 +202,13 @@ class Facts:
         committee = {c["committee_id"]: c["name"] for c in tables.get("committee", [])}
         self.liaison = {bid: committee.get(b.get("liaison_id"), "") for bid, b in self.branches.items()}
         self.members = [m for m in tables.get("members", []) if m.get("member_id")]
-        self.sessions = {s["session_id"]: s for s in tables.get("sessions", [])
-                         if s.get("session_id") and as_day(s.get("date")) and as_day(s["date"]) <= as_of}
+        self._rosters: dict[str | None, list[dict]] | None = None
+        self.sessions: dict[str, dict] = {}
+        self.session_day: dict[str, date] = {}  # each session's day, parsed once (the rules ask per attendance row)
+        for s in tables.get("sessions", []):
+            day = as_day(s.get("date")) if s.get("session_id") else None
+            if day and day <= as_of:
+                self.sessions[s["session_id"]], self.session_day[s["session_id"]] = s, day
         self.attendance: dict[str, list[dict]] = defaultdict(list)
         for row in tables.get("attendance", []):
             if row.get("session_id") in self.sessions:
@@ -227,6 +233,24 @@ class Facts:
         for bid, states in self.return_states.items():
             merged = [s.week for s in states if s.merged]
             self.cutoff[bid] = min(self.campaign.week_range(max(merged))[1], as_of) if merged else None
+
+    def counted_days(self, member: dict) -> Callable[[date], bool]:
+        """Whether a day counts against him: in the college (membership.active_on) and not away on training
+        (membership.away_on); his dates parsed once, not once per attendance row."""
+        start, end, away = campaign_start(member), left(member), away_period(member)
+        if away is None:
+            return lambda day: (start is None or start <= day) and (end is None or day < end)
+        away_from, away_until = away
+        return lambda day: ((start is None or start <= day) and (end is None or day < end)
+                            and not ((away_from is None or away_from <= day) and (away_until is None or day <= away_until)))
+
+    def roster(self, branch_id: str) -> list[dict]:
+        """The members of a branch on the as-of day (membership.branch_on), indexed once for every branch."""
+        if self._rosters is None:
+            self._rosters = defaultdict(list)
+            for member in self.members:
+                self._rosters[branch_on(member, self.as_of)].append(member)
+        return self._rosters.get(branch_id, [])
 
     def data_until(self, member: dict) -> date | None:
         """The last day his branch's returns are known for (None: nothing merged yet)."""
@@ -299,7 +323,7 @@ def _study(facts: Facts, member: dict, until: date | None = None) -> StudyProgre
         if until < start:
             continue
         last = min(until, phase.end)
-        in_phase = [r for r in attended if start <= as_day(facts.sessions[r["session_id"]]["date"]) <= last]
+        in_phase = [r for r in attended if start <= facts.session_day[r["session_id"]] <= last]
         in_phase += [r for r in studied if start <= as_day(r["date"]) <= last]
         hours += sum(float(r.get("hours") or 0) for r in in_phase)
         has_records = has_records or bool(in_phase)
@@ -341,21 +365,18 @@ def study_hours(facts: Facts, member: dict):
                      target=target, remaining=target - hours, until=until)
 
 
-def _session_day(facts: Facts, row: dict) -> date:
-    return as_day(facts.sessions[row["session_id"]]["date"])
-
-
 def attendance(facts: Facts, member: dict):
     branch = branch_on(member, facts.as_of) or member["branch_id"]
     # Sessions while he was not in the branch, or away on training, are not held against him.
-    rows = sorted((r for r in facts.attendance.get(member["member_id"], []) if active_on(member, _session_day(facts, r))
-                   and not away_on(member, _session_day(facts, r))), key=lambda r: _session_day(facts, r))
+    counts, day_of = facts.counted_days(member), facts.session_day
+    rows = sorted((r for r in facts.attendance.get(member["member_id"], []) if counts(day_of[r["session_id"]])),
+                  key=lambda r: day_of[r["session_id"]])
     central = [r for r in rows if facts.sessions[r["session_id"]].get("kind") in facts.central]
     run, run_start, worst, worst_start = 0, None, 0, None
     for row in central:
         if row.get("status") == "absent":
             run += 1
-            run_start = run_start or _session_day(facts, row)
+            run_start = run_start or day_of[row["session_id"]]
             if run > worst:
                 worst, worst_start = run, run_start
         elif row.get("status") in ("present", "excused", "away"):
@@ -457,7 +478,7 @@ def branch_inspections(facts: Facts, branch_id: str):
     phase = facts.campaign.phase_on(facts.as_of)
     if phase is None or facts.as_of < phase.end - timedelta(days=facts.thresholds.inspection_days_before_end):
         return
-    roster = [m for m in facts.members if branch_on(m, facts.as_of) == branch_id]
+    roster = facts.roster(branch_id)
     if not roster:
         return
     checked = sum(1 for m in roster if any(as_day(r["date"]) >= phase.start
