@@ -203,6 +203,7 @@ class Facts:
         self.liaison = {bid: committee.get(b.get("liaison_id"), "") for bid, b in self.branches.items()}
         self.members = [m for m in tables.get("members", []) if m.get("member_id")]
         self._rosters: dict[str | None, list[dict]] | None = None
+        self._dated: dict[str, list[tuple[date, float]]] = {}
         self.sessions: dict[str, dict] = {}
         self.session_day: dict[str, date] = {}  # each session's day, parsed once (the rules ask per attendance row)
         for s in tables.get("sessions", []):
@@ -224,11 +225,15 @@ class Facts:
         self.returns = [r for r in tables.get("returns", []) if r.get("result") in ("merged", "replaced")
                         and (as_day(r.get("received_at")) or as_of) <= as_of]
         self.central = self.schemas.codes["session_kind"].codes_where("central")
+        self.central_sessions = {sid for sid, s in self.sessions.items() if s.get("kind") in self.central}
         self.thresholds = schemas.rules.thresholds
         self.study_targets = study_targets(self.campaign, schemas.rules)
-        receipts = tables.get("returns", [])
+        receipts: dict[str, list[dict]] = defaultdict(list)  # each branch's, so that no branch reads all the others'
+        for receipt in tables.get("returns", []):
+            receipts[receipt.get("branch_id")].append(receipt)
         grace = self.thresholds.return_grace_days
-        self.return_states = {bid: return_states(self.campaign, receipts, bid, grace, as_of) for bid in self.branches}
+        self.return_states = {bid: return_states(self.campaign, receipts.get(bid, []), bid, grace, as_of)
+                              for bid in self.branches}
         self.cutoff: dict[str, date | None] = {}
         for bid, states in self.return_states.items():
             merged = [s.week for s in states if s.merged]
@@ -243,6 +248,18 @@ class Facts:
         away_from, away_until = away
         return lambda day: ((start is None or start <= day) and (end is None or day < end)
                             and not ((away_from is None or away_from <= day) and (away_until is None or day <= away_until)))
+
+    def dated_hours(self, member_id: str) -> list[tuple[date, float]]:
+        """(day, hours) of his attendance, then of his self-study, in the ledger's order: what his study
+        progress sums, each day parsed once for every phase and day he is measured to."""
+        found = self._dated.get(member_id)
+        if found is None:
+            day_of = self.session_day
+            found = [(day_of[r["session_id"]], float(r.get("hours") or 0)) for r in self.attendance.get(member_id, [])]
+            found += [(as_day(r["date"]), float(r.get("hours") or 0))
+                      for r in self.by_member["selfstudy"].get(member_id, [])]
+            self._dated[member_id] = found
+        return found
 
     def roster(self, branch_id: str) -> list[dict]:
         """The members of a branch on the as-of day (membership.branch_on), indexed once for every branch."""
@@ -307,8 +324,7 @@ def _study(facts: Facts, member: dict, until: date | None = None) -> StudyProgre
     until = min(until or facts.as_of, facts.as_of)
     start_day = campaign_start(member)
     pro_rata = facts.thresholds.late_joiner_target == "pro_rata"
-    attended = facts.attendance.get(member["member_id"], [])
-    studied = facts.by_member["selfstudy"].get(member["member_id"], [])
+    dated = facts.dated_hours(member["member_id"])
     hours = expected = target = 0.0
     has_records, first = False, None
     for phase, phase_target in facts.study_targets:
@@ -323,9 +339,8 @@ def _study(facts: Facts, member: dict, until: date | None = None) -> StudyProgre
         if until < start:
             continue
         last = min(until, phase.end)
-        in_phase = [r for r in attended if start <= facts.session_day[r["session_id"]] <= last]
-        in_phase += [r for r in studied if start <= as_day(r["date"]) <= last]
-        hours += sum(float(r.get("hours") or 0) for r in in_phase)
+        in_phase = [spent for day, spent in dated if start <= day <= last]
+        hours += sum(in_phase)
         has_records = has_records or bool(in_phase)
         expected += owed * ((last - start).days + 1) / span
     if first is None or until < first:
@@ -371,7 +386,7 @@ def attendance(facts: Facts, member: dict):
     counts, day_of = facts.counted_days(member), facts.session_day
     rows = sorted((r for r in facts.attendance.get(member["member_id"], []) if counts(day_of[r["session_id"]])),
                   key=lambda r: day_of[r["session_id"]])
-    central = [r for r in rows if facts.sessions[r["session_id"]].get("kind") in facts.central]
+    central = [r for r in rows if r["session_id"] in facts.central_sessions]
     run, run_start, worst, worst_start = 0, None, 0, None
     for row in central:
         if row.get("status") == "absent":
