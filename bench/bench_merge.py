@@ -20,6 +20,8 @@ unless one run takes more than CHEAP seconds, every run on a fresh copy of the H
                            constant_memory write_row of the same values (no styles)
   g  validate master       validate_path(master), beside pandas read_excel of every sheet
   h  the command           `branchbook merge HOME file` (wall time), and what its imports cost
+  split  (c) by part       the reading child's own cost, reading and checking the return, the ledger commit,
+                           the master write (job_split)
 
 Naive and limit read the master once per run and reuse it for the 1-return and the 50-return output (the
 master read is counted in both). With --profile, every missed target's job is run again under cProfile.
@@ -161,6 +163,73 @@ def job_commit(base: Path, runs: Path, returns: list[Path], timer: Timer, export
         else:
             _check(timer.measure(partial(process, home, items, export=export)), len(returns), export)
         shutil.rmtree(root)
+
+
+SPLIT_STEPS = {"reading child": ("read_submissions",), "ledger commit": ("plan_merge", "commit", "file_all"),
+               "master write": ("export_master",)}
+
+
+def job_split(base: Path, runs: Path, returns: list[Path], timer: Timer) -> None:
+    """(c) split into its parts: the reading child (run_batch, less the same reading in process), the reading and
+    checking of the return itself (read_received in this process, measured after the runs so that the children
+    forked before it inherit none of its imports), the ledger commit (plan, commit, journal mirror, filing) and
+    the master write (export_master). Each part is the best of the runs."""
+    from branchbook.sync import pipeline
+    from branchbook.workbook.books import open_ledger
+    from branchbook.workbook.home import Home
+
+    spent: dict[str, float] = {}
+
+    def timed(name: str, function):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+        return wrapper
+
+    originals = {name: getattr(pipeline, name) for names in SPLIT_STEPS.values() for name in names}
+    for name, function in originals.items():
+        setattr(pipeline, name, timed(name, function))
+    mirror = pipeline.journal.mirror
+    pipeline.journal.mirror = timed("commit", mirror)  # the journal's mirror is part of committing
+    best: dict[str, float] = {}
+    try:
+        for _ in timer.runs():
+            spent.clear()
+            root = _fresh(base, runs)
+            home = Home.open(root)
+            _check(timer.measure(partial(pipeline.process, home, _incoming(root, returns))), len(returns), True)
+            parts = {part: sum(spent.get(name, 0.0) for name in names) for part, names in SPLIT_STEPS.items()}
+            parts["other (lock, office edits, clean-up)"] = timer.times[-1] - sum(parts.values())
+            for part, value in parts.items():
+                best[part] = min(best.get(part, value), value)
+            shutil.rmtree(root)
+    finally:
+        for name, function in originals.items():
+            setattr(pipeline, name, function)
+        pipeline.journal.mirror = mirror
+    # The same reading in this process: what the return itself costs to read and check, without the child.
+    from branchbook.sync.reading import marked_work_copy
+    from branchbook.workbook.intake import read_received
+    from branchbook.workbook.seal import home_seal
+
+    home = Home.open(base)
+    with open_ledger(home) as ledger:
+        tables = pipeline.base_tables(ledger)
+        schemas = ledger.schemas
+    readings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        read_received(returns[0], tables, marked_work_copy(runs / "split.xlsx"), file_name=returns[0].name,
+                      schemas=schemas, lang=home.lang, seal=home_seal(home.root),
+                      unsealed_grace_days=home.settings.intake.unsealed_grace_days)
+        readings.append(time.perf_counter() - start)
+    validation = min(readings)
+    best["read + check the return (in process)"] = validation
+    best["reading child"] = max(best["reading child"] - validation, 0.0)  # the child's own cost: start, transfer, stop
+    timer.parts = [best] * len(timer.times)  # the best of each part, whichever run is reported
 
 
 def job_validate(base: Path, timer: Timer) -> dict:
@@ -352,6 +421,8 @@ def child(args) -> None:
             job_commit(base, runs, one, timer, export=False, then_export=True)
         elif job == "commit_export1":
             job_commit(base, runs, one, timer, export=True, then_export=False)
+        elif job == "split1":
+            job_split(base, runs, one, timer)
         elif job == "batch50":
             job_commit(base, runs, batch, timer, export=True, then_export=False)
         elif job == "validate":
@@ -610,6 +681,16 @@ def parts_text(scale: str, results: dict) -> list[str]:
     return out
 
 
+def split_text(scale: str, results: dict) -> list[str]:
+    """Job c by part (job split1: each part the best of its runs), each as a share of that job's best run."""
+    split = results.get("split1")
+    if not split or not split["parts"]:
+        return []
+    total = split["seconds"]
+    parts = ", ".join(f"{name} {seconds(value)} ({value / total:.0%})" for name, value in split["parts"].items())
+    return [f"- {scale}: {seconds(total)} in all (best run); {parts}"]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", default="college,college2400,university")
@@ -634,7 +715,7 @@ def main(argv: list[str] | None = None) -> None:
     work_root = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="bench-merge-"))
     started = time.perf_counter()
     load_at_start = os.getloadavg()  # others' work on the same cores slows every job, the baselines' too
-    all_rows, all_verdicts, notes, imports = [], [], [], None
+    all_rows, all_verdicts, notes, splits, imports = [], [], [], [], None
     raw: dict = {}
     try:
         for scale in scales:
@@ -649,7 +730,8 @@ def main(argv: list[str] | None = None) -> None:
                 build = run_child("build", scale, work)
                 (work / "build.json").write_text(json.dumps(build, ensure_ascii=False, indent=1))
             notes.append(describe_scale(scale, build))
-            for job in ("commit1", "export1", "commit_export1", "batch50", "validate", "backup", "limit", "naive"):
+            for job in ("commit1", "export1", "commit_export1", "split1", "batch50", "validate", "backup", "limit",
+                        "naive"):
                 print(f"[{scale}] {job}…", end=" ", flush=True)
                 results[job] = run_child(job, scale, work)
                 print(f"{seconds(results[job]['seconds'])}, peak {megabytes(results[job]['peak_rss'])}", flush=True)
@@ -665,6 +747,7 @@ def main(argv: list[str] | None = None) -> None:
             all_rows += rows
             all_verdicts += verdicts
             notes += parts_text(scale, results)
+            splits += split_text(scale, results)
             raw[scale] = {"build": build, **results}
             RAW.mkdir(exist_ok=True)
             (RAW / f"merge-{scale}.json").write_text(json.dumps(raw[scale], ensure_ascii=False, indent=1, default=str))
@@ -681,7 +764,7 @@ def main(argv: list[str] | None = None) -> None:
                                    warm=raw[scale][job]["seconds"] < CHEAP)
                 profiles.append(((job, scale), target, result))
         report = render(scales, all_rows, all_verdicts, notes, imports, profiles, time.perf_counter() - started,
-                        (load_at_start, os.getloadavg()))
+                        (load_at_start, os.getloadavg()), splits)
         print("\n" + report)
         RESULTS.write_text(report + "\n", encoding="utf-8")
         print(f"\nwritten to {RESULTS}")
@@ -690,7 +773,7 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(work_root, ignore_errors=True)
 
 
-def render(scales, rows, verdicts, notes, imports, profiles, elapsed: float, loads=None) -> str:
+def render(scales, rows, verdicts, notes, imports, profiles, elapsed: float, loads=None, splits=()) -> str:
     machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
     load = "" if loads is None else (" Load average (1, 5, 15 min) at the start: " + ", ".join(f"{x:.2f}" for x in loads[0])
                                      + "; at the end: " + ", ".join(f"{x:.2f}" for x in loads[1]) + ".")
@@ -707,6 +790,10 @@ def render(scales, rows, verdicts, notes, imports, profiles, elapsed: float, loa
         out.append("- PASS — every BranchBook job: peak memory < 1 GB")
     out += ["", "## Scales", "", *[n for n in notes if n.startswith("- **")], "",
             "## Naive and limit, by part", "", *[n for n in notes if not n.startswith("- **")]]
+    if splits:
+        out += ["", "## Job c (one return committed, master written) by part", "",
+                "The reading child is its own cost (start, sending, stopping), less the same reading done in "
+                "process; that reading (open, check, judge the return) is the next part.", "", *splits]
     if imports:
         out += ["", "## Start-up cost of `branchbook merge`", "",
                 f"- `python -c pass`: {seconds(imports['python -c pass'])} "
