@@ -203,7 +203,6 @@ class Facts:
         self.liaison = {bid: committee.get(b.get("liaison_id"), "") for bid, b in self.branches.items()}
         self.members = [m for m in tables.get("members", []) if m.get("member_id")]
         self._rosters: dict[str | None, list[dict]] | None = None
-        self._dated: dict[str, list[tuple[date, float]]] = {}
         self.sessions: dict[str, dict] = {}
         self.session_day: dict[str, date] = {}  # each session's day, parsed once (the rules ask per attendance row)
         for s in tables.get("sessions", []):
@@ -251,14 +250,10 @@ class Facts:
 
     def dated_hours(self, member_id: str) -> list[tuple[date, float]]:
         """(day, hours) of his attendance, then of his self-study, in the ledger's order: what his study
-        progress sums, each day parsed once for every phase and day he is measured to."""
-        found = self._dated.get(member_id)
-        if found is None:
-            day_of = self.session_day
-            found = [(day_of[r["session_id"]], float(r.get("hours") or 0)) for r in self.attendance.get(member_id, [])]
-            found += [(as_day(r["date"]), float(r.get("hours") or 0))
-                      for r in self.by_member["selfstudy"].get(member_id, [])]
-            self._dated[member_id] = found
+        progress sums, each day parsed once for every phase. Not kept: a university's would hold a million pairs."""
+        day_of = self.session_day
+        found = [(day_of[r["session_id"]], float(r.get("hours") or 0)) for r in self.attendance.get(member_id, [])]
+        found += [(as_day(r["date"]), float(r.get("hours") or 0)) for r in self.by_member["selfstudy"].get(member_id, [])]
         return found
 
     def roster(self, branch_id: str) -> list[dict]:
