@@ -30,10 +30,10 @@ FLAG_FIELDS = tuple(field.name for field in fields(Flag))
 
 
 def _to_json(flag: Flag) -> dict:
-    # The fields one level deep: dataclasses.asdict deep-copies every value first, a third of keeping a
-    # 2,400-member college's flags; the JSON round trip copies them anyway.
-    fields = {name: getattr(flag, name) for name in FLAG_FIELDS}
-    return json.loads(json.dumps(fields, ensure_ascii=False, default=_to_db))
+    # The fields one level deep: dataclasses.asdict deep-copies every value first (over half the time of
+    # keeping a 2,400-member college's flags, under a profiler); the JSON round trip copies them anyway.
+    values = {name: getattr(flag, name) for name in FLAG_FIELDS}
+    return json.loads(json.dumps(values, ensure_ascii=False, default=_to_db))
 
 
 def _from_json(raw: dict) -> Flag:
