@@ -32,7 +32,7 @@ def run(tag: str):
         import xlwings as xw
 
         book = macros.target_book(xw.Book.caller())
-        lang = macros._lang(book)  # the language the book's sheets are named in, as every button speaks
+        lang = macros.book_lang(book)
         book.app.alert(say(lang, "This button ({tag}) is not known to the installed BranchBook: "
                                  "run `branchbook addin install` again.", tag=tag),
                        title="BranchBook")

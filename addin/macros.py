@@ -38,7 +38,7 @@ def _book(book: xw.Book | None) -> xw.Book:
     return target_book(book if book is not None else xw.Book.caller())
 
 
-def _lang(book: xw.Book) -> str:
+def book_lang(book: xw.Book) -> str:
     """The language the book's sheets are named in (what a button writes into it follows this)."""
     names = {s.name for s in book.sheets}
     return "en" if "_meta" in names or "Members" in names else "zh"
@@ -67,7 +67,7 @@ def guarded(macro):
                 root = None
             details = write_failure(root if root and (root / "branchbook.yaml").is_file() else None,
                                     "button " + macro.__name__)
-            lang = _lang(book)
+            lang = book_lang(book)
             if failure_kind(error) == "disk-full":
                 text = say(lang, "The disk is full: the button did not finish. Free some space and try again. "
                                  "Details: {log}", log=details or "-")
@@ -129,7 +129,7 @@ def validate(book: xw.Book | None = None) -> None:
     """The Validate button: clear earlier marks, mark each finding, list them, say how it went.
     Returns None: every xlwings path (RunPython, Import Functions, Lite) can marshal it."""
     book = _book(book)
-    lang = _lang(book)
+    lang = book_lang(book)
     _clear_marks(book)
     report = validate_sheets(book_sheets(book), lang)
     noted, unmarked = mark(book, report, lang)
@@ -237,7 +237,7 @@ def refresh_flags(book: xw.Book | None = None) -> None:
     from ..workbook.flags import compute_flags, flag_rows
 
     book = _book(book)
-    lang = _lang(book)
+    lang = book_lang(book)
     try:
         home = _home_config(book)
     except UserError as error:
@@ -269,7 +269,7 @@ def merge_now(book: xw.Book | None = None) -> None:
     from ..workbook.reports.summaries import outcome_line
 
     book = _book(book)
-    lang = _lang(book)
+    lang = book_lang(book)
     try:
         home = _open_home(book)
     except (UserError, NoHomeFolder) as error:
@@ -310,7 +310,7 @@ def bulletin(book: xw.Book | None = None, fmt: str = "docx") -> None:
         home = _open_home(book)
         path = publish_bulletin(home, fmt=fmt)
     except (UserError, NoHomeFolder) as error:
-        _cannot(book, error, _lang(book))
+        _cannot(book, error, book_lang(book))
         return
     _alert(book, say(home.lang, "The bulletin is made: {name} (in the outbox folder)", name=path.name))
 
@@ -326,7 +326,7 @@ def make_returns(book: xw.Book | None = None) -> None:
         home = _open_home(book)
         made = list(make(home).values())
     except (UserError, NoHomeFolder) as error:
-        _cannot(book, error, _lang(book))
+        _cannot(book, error, book_lang(book))
         return
     _alert(book, say(home.lang, "Returns made, in the outbox folder: {count}.", count=len(made)))
 

@@ -20,6 +20,8 @@ unless one run takes more than CHEAP seconds, every run on a fresh copy of the H
                            constant_memory write_row of the same values (no styles)
   g  validate master       validate_path(master), beside pandas read_excel of every sheet
   h  the command           `branchbook merge HOME file` (wall time), and what its imports cost
+  split  (c) by part       the reading child's own cost, reading and checking the return, the ledger commit,
+                           the master write (job_split)
 
 Naive and limit read the master once per run and reuse it for the 1-return and the 50-return output (the
 master read is counted in both). With --profile, every missed target's job is run again under cProfile.
@@ -86,12 +88,20 @@ def _check(result, count: int, export: bool) -> None:
         raise AssertionError(f"expected {count} merged, committed and written: {problems} busy={result.busy}")
 
 
+def processor_seconds() -> float:
+    """Processor time of this process and of its children that have ended (the reading child): a loaded machine
+    stretches wall time far more than this (others' jobs wait on the same cores and disks)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 class Timer:
     """Best of up to three runs; a run longer than CHEAP seconds is the only one. With a profiler: a warm-up
     run (for cheap jobs), then one profiled run."""
 
     def __init__(self, profile: bool, warm: bool = True):
         self.times: list[float] = []
+        self.cpus: list[float] = []  # processor seconds of each run (processor_seconds)
         self.parts: list[dict[str, float]] = []
         self.profile = profile
         self.warm = warm  # with a profiler: run once unprofiled first (skipped for jobs that are not cheap)
@@ -108,22 +118,25 @@ class Timer:
             import cProfile
 
             self.profiler = cProfile.Profile()
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), processor_seconds()
             self.profiler.enable()
             try:
                 return func(*args)
             finally:
                 self.profiler.disable()
                 self.times.append(time.perf_counter() - start)
-        start = time.perf_counter()
+                self.cpus.append(processor_seconds() - cpu)
+        start, cpu = time.perf_counter(), processor_seconds()
         try:
             return func(*args)
         finally:
             self.times.append(time.perf_counter() - start)
+            self.cpus.append(processor_seconds() - cpu)
 
     def report(self) -> dict:
         best = len(self.times) - 1 if self.profile else min(range(len(self.times)), key=self.times.__getitem__)
-        out = {"seconds": self.times[best], "runs": self.times, "parts": self.parts[best] if self.parts else {}}
+        out = {"seconds": self.times[best], "runs": self.times, "parts": self.parts[best] if self.parts else {},
+               "cpu": min(self.cpus) if self.cpus else None, "all_parts": self.parts}
         if self.profiler is not None:
             import io
             import pstats
@@ -163,6 +176,73 @@ def job_commit(base: Path, runs: Path, returns: list[Path], timer: Timer, export
         shutil.rmtree(root)
 
 
+SPLIT_STEPS = {"reading child": ("read_submissions",), "ledger commit": ("plan_merge", "commit", "file_all"),
+               "master write": ("export_master",)}
+
+
+def job_split(base: Path, runs: Path, returns: list[Path], timer: Timer) -> None:
+    """(c) split into its parts: the reading child (run_batch, less the same reading in process), the reading and
+    checking of the return itself (read_received in this process, measured after the runs so that the children
+    forked before it inherit none of its imports), the ledger commit (plan, commit, journal mirror, filing) and
+    the master write (export_master). Each part is the best of the runs."""
+    from branchbook.sync import pipeline
+    from branchbook.workbook.books import open_ledger
+    from branchbook.workbook.home import Home
+
+    spent: dict[str, float] = {}
+
+    def timed(name: str, function):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+        return wrapper
+
+    originals = {name: getattr(pipeline, name) for names in SPLIT_STEPS.values() for name in names}
+    for name, function in originals.items():
+        setattr(pipeline, name, timed(name, function))
+    mirror = pipeline.journal.mirror
+    pipeline.journal.mirror = timed("commit", mirror)  # the journal's mirror is part of committing
+    best: dict[str, float] = {}
+    try:
+        for _ in timer.runs():
+            spent.clear()
+            root = _fresh(base, runs)
+            home = Home.open(root)
+            _check(timer.measure(partial(pipeline.process, home, _incoming(root, returns))), len(returns), True)
+            parts = {part: sum(spent.get(name, 0.0) for name in names) for part, names in SPLIT_STEPS.items()}
+            parts["other (lock, office edits, clean-up)"] = timer.times[-1] - sum(parts.values())
+            for part, value in parts.items():
+                best[part] = min(best.get(part, value), value)
+            shutil.rmtree(root)
+    finally:
+        for name, function in originals.items():
+            setattr(pipeline, name, function)
+        pipeline.journal.mirror = mirror
+    # The same reading in this process: what the return itself costs to read and check, without the child.
+    from branchbook.sync.reading import marked_work_copy
+    from branchbook.workbook.intake import read_received
+    from branchbook.workbook.seal import home_seal
+
+    home = Home.open(base)
+    with open_ledger(home) as ledger:
+        tables = pipeline.base_tables(ledger)
+        schemas = ledger.schemas
+    readings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        read_received(returns[0], tables, marked_work_copy(runs / "split.xlsx"), file_name=returns[0].name,
+                      schemas=schemas, lang=home.lang, seal=home_seal(home.root),
+                      unsealed_grace_days=home.settings.intake.unsealed_grace_days)
+        readings.append(time.perf_counter() - start)
+    validation = min(readings)
+    best["read + check the return (in process)"] = validation
+    best["reading child"] = max(best["reading child"] - validation, 0.0)  # the child's own cost: start, transfer, stop
+    timer.parts = [best] * len(timer.times)  # the best of each part, whichever run is reported
+
+
 def job_validate(base: Path, timer: Timer) -> dict:
     from branchbook.workbook.validation import validate_path
 
@@ -178,11 +258,13 @@ COUNTS = (1, BATCH)
 def _time_script(timer: Timer, read_master, merge, batch: list[Path], runs: Path, name: str) -> None:
     """One run of a baseline script: read the master once, then merge it with 1 return and with the batch."""
     def script() -> dict:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), processor_seconds()
         master = read_master()
-        parts = {"read master": time.perf_counter() - t0}
+        parts = {"read master": time.perf_counter() - t0, "cpu read master": processor_seconds() - c0}
         for count in COUNTS:
+            c0 = processor_seconds()
             merge(master, batch[:count], runs / f"{name}-{count}.xlsx", parts, count)
+            parts[f"cpu {count}"] = processor_seconds() - c0
         return parts
 
     for _ in timer.runs():
@@ -256,8 +338,9 @@ def split_counts(result: dict, kind: str) -> dict[str, dict]:
     for count in COUNTS:
         mine = {"read master": parts["read master"], read_returns: parts[f"{read_returns} {count}"],
                 "write": parts[f"write {count}"]}
+        cpu = min(run["cpu read master"] + run[f"cpu {count}"] for run in result["all_parts"])
         out[f"{kind}{count}"] = {"seconds": sum(mine.values()), "parts": mine, "peak_rss": result["peak_rss"],
-                                 "runs": result["runs"]}
+                                 "runs": result["runs"], "cpu": cpu}
     return out
 
 
@@ -352,6 +435,8 @@ def child(args) -> None:
             job_commit(base, runs, one, timer, export=False, then_export=True)
         elif job == "commit_export1":
             job_commit(base, runs, one, timer, export=True, then_export=False)
+        elif job == "split1":
+            job_split(base, runs, one, timer)
         elif job == "batch50":
             job_commit(base, runs, batch, timer, export=True, then_export=False)
         elif job == "validate":
@@ -576,15 +661,17 @@ def scale_rows(scale: str, results: dict) -> tuple[list[list[str]], list[tuple[s
             verdicts.append((key, scale, target[0], passed))
         verdicts.append((key, scale, "peak memory < 1 GB", memory_ok))
         runs = len(ours.get("runs", [])) or 1
+        limit_cpu = results[limit[0]].get("cpu") if limit and limit[1] is None and limit[0] in results else None
+        cpu_ratio = f"{ours['cpu'] / limit_cpu:.2f}" if limit_cpu and ours.get("cpu") else "—"
         rows.append([label, scale, f"{seconds(ours['seconds'])} (n={runs})", seconds(naive_s), seconds(limit_s),
                      f"{ours['seconds'] / naive_s:.2f}" if naive_s else "—",
-                     f"{ours['seconds'] / limit_s:.2f}" if limit_s else "—",
+                     f"{ours['seconds'] / limit_s:.2f}" if limit_s else "—", cpu_ratio,
                      " / ".join(peaks) + ("" if memory_ok else " MISS"), verdict])
     return rows, verdicts
 
 
 HEADER = ["job", "scale", "BranchBook", "naive pandas", "practical limit", "ratio to naive", "ratio to limit",
-          "peak memory (BranchBook / naive / limit)", "target"]
+          "processor time ÷ limit's", "peak memory (BranchBook / naive / limit)", "target"]
 
 
 def markdown(rows: list[list[str]]) -> str:
@@ -608,6 +695,16 @@ def parts_text(scale: str, results: dict) -> list[str]:
             parts = ", ".join(f"{k} {seconds(v)}" for k, v in results[job]["parts"].items())
             out.append(f"- {scale} {job}: {parts}")
     return out
+
+
+def split_text(scale: str, results: dict) -> list[str]:
+    """Job c by part (job split1: each part the best of its runs), each as a share of that job's best run."""
+    split = results.get("split1")
+    if not split or not split["parts"]:
+        return []
+    total = split["seconds"]
+    parts = ", ".join(f"{name} {seconds(value)} ({value / total:.0%})" for name, value in split["parts"].items())
+    return [f"- {scale}: {seconds(total)} in all (best run); {parts}"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -634,7 +731,7 @@ def main(argv: list[str] | None = None) -> None:
     work_root = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="bench-merge-"))
     started = time.perf_counter()
     load_at_start = os.getloadavg()  # others' work on the same cores slows every job, the baselines' too
-    all_rows, all_verdicts, notes, imports = [], [], [], None
+    all_rows, all_verdicts, notes, splits, imports = [], [], [], [], None
     raw: dict = {}
     try:
         for scale in scales:
@@ -649,7 +746,8 @@ def main(argv: list[str] | None = None) -> None:
                 build = run_child("build", scale, work)
                 (work / "build.json").write_text(json.dumps(build, ensure_ascii=False, indent=1))
             notes.append(describe_scale(scale, build))
-            for job in ("commit1", "export1", "commit_export1", "batch50", "validate", "backup", "limit", "naive"):
+            for job in ("commit1", "export1", "commit_export1", "split1", "batch50", "validate", "backup", "limit",
+                        "naive"):
                 print(f"[{scale}] {job}…", end=" ", flush=True)
                 results[job] = run_child(job, scale, work)
                 print(f"{seconds(results[job]['seconds'])}, peak {megabytes(results[job]['peak_rss'])}", flush=True)
@@ -665,6 +763,7 @@ def main(argv: list[str] | None = None) -> None:
             all_rows += rows
             all_verdicts += verdicts
             notes += parts_text(scale, results)
+            splits += split_text(scale, results)
             raw[scale] = {"build": build, **results}
             RAW.mkdir(exist_ok=True)
             (RAW / f"merge-{scale}.json").write_text(json.dumps(raw[scale], ensure_ascii=False, indent=1, default=str))
@@ -681,7 +780,7 @@ def main(argv: list[str] | None = None) -> None:
                                    warm=raw[scale][job]["seconds"] < CHEAP)
                 profiles.append(((job, scale), target, result))
         report = render(scales, all_rows, all_verdicts, notes, imports, profiles, time.perf_counter() - started,
-                        (load_at_start, os.getloadavg()))
+                        (load_at_start, os.getloadavg()), splits)
         print("\n" + report)
         RESULTS.write_text(report + "\n", encoding="utf-8")
         print(f"\nwritten to {RESULTS}")
@@ -690,14 +789,16 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(work_root, ignore_errors=True)
 
 
-def render(scales, rows, verdicts, notes, imports, profiles, elapsed: float, loads=None) -> str:
+def render(scales, rows, verdicts, notes, imports, profiles, elapsed: float, loads=None, splits=()) -> str:
     machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
     load = "" if loads is None else (" Load average (1, 5, 15 min) at the start: " + ", ".join(f"{x:.2f}" for x in loads[0])
                                      + "; at the end: " + ", ".join(f"{x:.2f}" for x in loads[1]) + ".")
     out = [f"# Merge benchmark (bench/bench_merge.py --scales {','.join(scales)})", "",
            f"Measured in one run on {machine}; total run {elapsed / 60:.1f} min.{load} Times are in-process "
            "(perf_counter), best of n; each job ran in its own process, whose peak RSS is shown. "
-           "Ratios: BranchBook's time divided by the other's (below 1: BranchBook is faster).", "",
+           "Ratios: BranchBook's time divided by the other's (below 1: BranchBook is faster). Processor time "
+           "(user + system, the reading child's too), best run, is shown against the limit's for the whole jobs: on a "
+           "loaded machine it moves far less than wall time.", "",
            markdown(rows), "", "## Targets", ""]
     for key, scale, target, passed in verdicts:
         if target != "peak memory < 1 GB" or not passed:
@@ -707,6 +808,10 @@ def render(scales, rows, verdicts, notes, imports, profiles, elapsed: float, loa
         out.append("- PASS — every BranchBook job: peak memory < 1 GB")
     out += ["", "## Scales", "", *[n for n in notes if n.startswith("- **")], "",
             "## Naive and limit, by part", "", *[n for n in notes if not n.startswith("- **")]]
+    if splits:
+        out += ["", "## Job c (one return committed, master written) by part", "",
+                "The reading child is its own cost (start, sending, stopping), less the same reading done in "
+                "process; that reading (open, check, judge the return) is the next part.", "", *splits]
     if imports:
         out += ["", "## Start-up cost of `branchbook merge`", "",
                 f"- `python -c pass`: {seconds(imports['python -c pass'])} "

@@ -221,10 +221,26 @@ def away_member_with_a_back_dated_report():
     return ledger, date(2005, 3, 30), {("V", "away-silent"): {"last": None, "away_since": date(2005, 3, 14)}}
 
 
+def back_from_training():
+    """R and Q were away on training from 3/14 to 3/20 (by their dates). Both missed the sessions of 3/9 and
+    3/16; R missed 3/23 too, Q came. The session of 3/16, while away, is not held against them and does not
+    break a run: R has missed two in a row (3/9, 3/23), Q one. Both have their hours (30 h), and on 3/30 they
+    are back, so no report is asked of them."""
+    days = [date(2005, 3, 9), date(2005, 3, 16), date(2005, 3, 23)]
+    sessions = [central(n + 1, day) for n, day in enumerate(days)]
+    away = {"away_from": date(2005, 3, 14), "away_until": date(2005, 3, 20)}
+    r, q = ["absent", "absent", "absent"], ["absent", "absent", "present"]
+    attendance = [att(s, "R", x) for s, x in zip(sessions, r)] + [att(s, "Q", x) for s, x in zip(sessions, q)]
+    ledger = tables([member("R", **away), member("Q", **away)], merged((1, 2, 3)), sessions=sessions,
+                    attendance=attendance, selfstudy=[study(m, date(2005, 3, 10), 30) for m in "RQ"])
+    return ledger, date(2005, 3, 30), {("R", "absent-in-row"): {"count": 2}}
+
+
 SCENARIOS = [cut_off, tolerance_relative, minimum_sessions, rejected_and_missing, empty_return,
              correction_after_an_on_time_rejection, late_joiner, leaver, transfer, recheck_in_a_later_week,
              fix_across_a_phase_change, opinions_before_the_due_date, opinions_after_the_due_date,
-             notebooks_near_the_phase_end, notebooks_earlier_in_the_phase, away_member_with_a_back_dated_report]
+             notebooks_near_the_phase_end, notebooks_earlier_in_the_phase, away_member_with_a_back_dated_report,
+             back_from_training]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.__name__ for s in SCENARIOS])

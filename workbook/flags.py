@@ -7,6 +7,7 @@ still needs) are rendered where a person reads them, in that person's language.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from .calendar import Campaign, Phase
 from .cells import as_day
 from .i18n import N_, Domain
-from .membership import active_on, away_on, away_period, branch_on, campaign_start
+from .membership import active_on, away_on, away_period, branch_on, campaign_start, left
 from .return_states import return_states
 from .schema import Schemas, load_schemas
 from .settings import Rules
@@ -201,8 +202,13 @@ class Facts:
         committee = {c["committee_id"]: c["name"] for c in tables.get("committee", [])}
         self.liaison = {bid: committee.get(b.get("liaison_id"), "") for bid, b in self.branches.items()}
         self.members = [m for m in tables.get("members", []) if m.get("member_id")]
-        self.sessions = {s["session_id"]: s for s in tables.get("sessions", [])
-                         if s.get("session_id") and as_day(s.get("date")) and as_day(s["date"]) <= as_of}
+        self._rosters: dict[str | None, list[dict]] | None = None
+        self.sessions: dict[str, dict] = {}
+        self.session_day: dict[str, date] = {}  # each session's day, parsed once (the rules ask per attendance row)
+        for s in tables.get("sessions", []):
+            day = as_day(s.get("date")) if s.get("session_id") else None
+            if day and day <= as_of:
+                self.sessions[s["session_id"]], self.session_day[s["session_id"]] = s, day
         self.attendance: dict[str, list[dict]] = defaultdict(list)
         for row in tables.get("attendance", []):
             if row.get("session_id") in self.sessions:
@@ -218,15 +224,45 @@ class Facts:
         self.returns = [r for r in tables.get("returns", []) if r.get("result") in ("merged", "replaced")
                         and (as_day(r.get("received_at")) or as_of) <= as_of]
         self.central = self.schemas.codes["session_kind"].codes_where("central")
+        self.central_sessions = {sid for sid, s in self.sessions.items() if s.get("kind") in self.central}
         self.thresholds = schemas.rules.thresholds
         self.study_targets = study_targets(self.campaign, schemas.rules)
-        receipts = tables.get("returns", [])
+        receipts: dict[str, list[dict]] = defaultdict(list)  # each branch's, so that no branch reads all the others'
+        for receipt in tables.get("returns", []):
+            receipts[receipt.get("branch_id")].append(receipt)
         grace = self.thresholds.return_grace_days
-        self.return_states = {bid: return_states(self.campaign, receipts, bid, grace, as_of) for bid in self.branches}
+        self.return_states = {bid: return_states(self.campaign, receipts.get(bid, []), bid, grace, as_of)
+                              for bid in self.branches}
         self.cutoff: dict[str, date | None] = {}
         for bid, states in self.return_states.items():
             merged = [s.week for s in states if s.merged]
             self.cutoff[bid] = min(self.campaign.week_range(max(merged))[1], as_of) if merged else None
+
+    def counted_days(self, member: dict) -> Callable[[date], bool]:
+        """Whether a day counts against him: in the college (membership.active_on) and not away on training
+        (membership.away_on); his dates parsed once, not once per attendance row."""
+        start, end, away = campaign_start(member), left(member), away_period(member)
+        if away is None:
+            return lambda day: (start is None or start <= day) and (end is None or day < end)
+        away_from, away_until = away
+        return lambda day: ((start is None or start <= day) and (end is None or day < end)
+                            and not ((away_from is None or away_from <= day) and (away_until is None or day <= away_until)))
+
+    def dated_hours(self, member_id: str) -> list[tuple[date, float]]:
+        """(day, hours) of his attendance, then of his self-study, in the ledger's order: what his study
+        progress sums, each day parsed once for every phase. Not kept: a university's would hold a million pairs."""
+        day_of = self.session_day
+        found = [(day_of[r["session_id"]], float(r.get("hours") or 0)) for r in self.attendance.get(member_id, [])]
+        found += [(as_day(r["date"]), float(r.get("hours") or 0)) for r in self.by_member["selfstudy"].get(member_id, [])]
+        return found
+
+    def roster(self, branch_id: str) -> list[dict]:
+        """The members of a branch on the as-of day (membership.branch_on), indexed once for every branch."""
+        if self._rosters is None:
+            self._rosters = defaultdict(list)
+            for member in self.members:
+                self._rosters[branch_on(member, self.as_of)].append(member)
+        return self._rosters.get(branch_id, [])
 
     def data_until(self, member: dict) -> date | None:
         """The last day his branch's returns are known for (None: nothing merged yet)."""
@@ -283,8 +319,7 @@ def _study(facts: Facts, member: dict, until: date | None = None) -> StudyProgre
     until = min(until or facts.as_of, facts.as_of)
     start_day = campaign_start(member)
     pro_rata = facts.thresholds.late_joiner_target == "pro_rata"
-    attended = facts.attendance.get(member["member_id"], [])
-    studied = facts.by_member["selfstudy"].get(member["member_id"], [])
+    dated = facts.dated_hours(member["member_id"])
     hours = expected = target = 0.0
     has_records, first = False, None
     for phase, phase_target in facts.study_targets:
@@ -299,9 +334,8 @@ def _study(facts: Facts, member: dict, until: date | None = None) -> StudyProgre
         if until < start:
             continue
         last = min(until, phase.end)
-        in_phase = [r for r in attended if start <= as_day(facts.sessions[r["session_id"]]["date"]) <= last]
-        in_phase += [r for r in studied if start <= as_day(r["date"]) <= last]
-        hours += sum(float(r.get("hours") or 0) for r in in_phase)
+        in_phase = [spent for day, spent in dated if start <= day <= last]
+        hours += sum(in_phase)
         has_records = has_records or bool(in_phase)
         expected += owed * ((last - start).days + 1) / span
     if first is None or until < first:
@@ -341,21 +375,18 @@ def study_hours(facts: Facts, member: dict):
                      target=target, remaining=target - hours, until=until)
 
 
-def _session_day(facts: Facts, row: dict) -> date:
-    return as_day(facts.sessions[row["session_id"]]["date"])
-
-
 def attendance(facts: Facts, member: dict):
     branch = branch_on(member, facts.as_of) or member["branch_id"]
     # Sessions while he was not in the branch, or away on training, are not held against him.
-    rows = sorted((r for r in facts.attendance.get(member["member_id"], []) if active_on(member, _session_day(facts, r))
-                   and not away_on(member, _session_day(facts, r))), key=lambda r: _session_day(facts, r))
-    central = [r for r in rows if facts.sessions[r["session_id"]].get("kind") in facts.central]
+    counts, day_of = facts.counted_days(member), facts.session_day
+    rows = sorted((r for r in facts.attendance.get(member["member_id"], []) if counts(day_of[r["session_id"]])),
+                  key=lambda r: day_of[r["session_id"]])
+    central = [r for r in rows if r["session_id"] in facts.central_sessions]
     run, run_start, worst, worst_start = 0, None, 0, None
     for row in central:
         if row.get("status") == "absent":
             run += 1
-            run_start = run_start or _session_day(facts, row)
+            run_start = run_start or day_of[row["session_id"]]
             if run > worst:
                 worst, worst_start = run, run_start
         elif row.get("status") in ("present", "excused", "away"):
@@ -457,7 +488,7 @@ def branch_inspections(facts: Facts, branch_id: str):
     phase = facts.campaign.phase_on(facts.as_of)
     if phase is None or facts.as_of < phase.end - timedelta(days=facts.thresholds.inspection_days_before_end):
         return
-    roster = [m for m in facts.members if branch_on(m, facts.as_of) == branch_id]
+    roster = facts.roster(branch_id)
     if not roster:
         return
     checked = sum(1 for m in roster if any(as_day(r["date"]) >= phase.start

@@ -80,11 +80,15 @@ def return_states(campaign: Campaign, receipts: list[dict], branch_id: str, grac
                   as_of: date) -> list[ReturnState]:
     """The branch's returns of every week that is due by `as_of`, and of the current week once one came."""
     states = []
+    by_week: dict[int, list[dict]] = {}  # the branch's receipts by week: each week reads its own, not all of them
+    for receipt in receipts:
+        if receipt.get("branch_id") == branch_id:
+            by_week.setdefault(receipt.get("week"), []).append(receipt)
     for week in range(1, campaign.last_week + 1):
         start, _ = campaign.week_range(week)
         if start > as_of:
             break
-        state = return_state(campaign, receipts, branch_id, week, grace_days, as_of)
+        state = return_state(campaign, by_week.get(week, []), branch_id, week, grace_days, as_of)
         if state.due >= as_of and state.state == "missing":
             break  # not due yet, and nothing came
         states.append(state)
