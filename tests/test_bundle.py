@@ -186,3 +186,51 @@ def test_the_setup_guide_is_five_steps_each_saying_what_she_should_see_and_its_c
     for command in commands:
         words = ["FOLDER" if word == "文件夹" else word for word in re.sub(r"<[^>]*>", "X", command).split()[1:]]
         parser.parse_args(words)  # argparse exits on a command the CLI does not know
+
+
+def _tiny_wheel(folder: Path) -> None:
+    """A branchbook wheel with one module and no requirements: enough for the installer to run for real, offline."""
+    import zipfile
+
+    folder.mkdir(parents=True)
+    info = "branchbook-0.0.1.dist-info"
+    files = {"branchbook_tiny.py": "", f"{info}/METADATA": "Metadata-Version: 2.1\nName: branchbook\nVersion: 0.0.1\n",
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+             f"{info}/entry_points.txt": "[console_scripts]\nbranchbook = branchbook_tiny:main\n"}
+    files[f"{info}/RECORD"] = "".join(f"{name},,\n" for name in [*files, f"{info}/RECORD"])
+    with zipfile.ZipFile(folder / "branchbook-0.0.1-py3-none-any.whl", "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+
+
+def test_install_sh_puts_a_relative_folder_where_the_user_is_not_in_the_bundle(tmp_path):
+    from branchbook.bundle.installers import installer
+
+    bundle = tmp_path / "s5" / "bl"
+    _tiny_wheel(bundle / "wheels")
+    (bundle / "install.sh").write_bytes(installer([Target(this_platform(), HERE)], "zh"))
+    env = _only_the_bundle() | {"PYTHON": sys.executable}
+    done = subprocess.run(["sh", "bl/install.sh", "venv1"], cwd=tmp_path / "s5", env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    venv = tmp_path / "s5" / "venv1"
+    assert (venv / "bin" / "branchbook").is_file() and not (bundle / "venv1").exists()
+    assert done.stdout.strip().endswith(f"安装完成：{venv}/bin/branchbook")
+
+
+def test_install_cmd_reads_its_folder_from_where_the_user_is_before_moving_to_the_bundle():
+    from branchbook.bundle.installers import installer
+
+    text = installer([Target("win_amd64", "3.12")], "zh").decode("gbk")
+    # %~f1: the argument as a full path against the caller's folder; pushd changes the folder only after.
+    assert text.index('set "VENV=%~f1"') < text.index('pushd "%~dp0"')
+    assert '"%VENV%"' in text and 'set "VENV=%~1"' not in text
+
+
+def test_a_bundle_for_one_python_asks_for_that_python_not_one_of_them():
+    from branchbook.bundle.installers import installer
+
+    one = installer([Target(this_platform(), "3.12")], "zh").decode("utf-8")
+    assert "找不到 Python 3.12：请先安装它。" in one and "其中一个" not in one
+    two = installer([Target(this_platform(), "3.12"), Target(this_platform(), "3.13")], "zh").decode("utf-8")
+    assert "其中一个" in two
