@@ -355,7 +355,7 @@ def _addin(args) -> int:
         written = [str(path) for path in write_lite_files(args.folder, args.wheel, check_lang(args.lang or "zh"))]
         emit(args, written, written)
         return Exit.OK
-    from .addin.install import AddinInstallError, Places, install, remove
+    from .addin.install import INTERPRETER_KEY, AddinInstallError, Done, Places, install, remove
 
     lang = _message_lang(args)
     try:
@@ -364,6 +364,8 @@ def _addin(args) -> int:
     except AddinInstallError as error:
         print(error.message(lang), file=sys.stderr)
         return Exit.UNUSABLE
+    if args.target == "install" and sys.platform != "win32":
+        done.append(Done("not-windows", {"key": INTERPRETER_KEY, "python": args.python}))
     emit(args, [{"code": item.code, **item.values} for item in done], [item.message(lang) for item in done])
     return Exit.OK
 
