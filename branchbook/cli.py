@@ -475,7 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd = command("addin", say(HELP, "install the 台账 ribbon add-in in Excel (remove takes it out), or write the xlwings Lite files"),
                   "branchbook addin install", _addin, output)
-    cmd.add_argument("target", choices=["install", "remove", "lite"],
+    # The metavar names the argument in argparse's complaints ("argument ACTION: invalid choice"): not the dest.
+    cmd.add_argument("target", choices=["install", "remove", "lite"], metavar=say(HELP, "ACTION"),
                      help=say(HELP, "install: into Excel's start-up folder; remove: undo install; lite: main.py and requirements.txt for xlwings Lite"))
     cmd.add_argument("folder", type=Path, nargs="?", help=say(HELP, "lite: the output folder"))
     cmd.add_argument("--python", default=sys.executable,

@@ -135,3 +135,10 @@ def test_a_crlf_settings_file_keeps_crlf_when_the_interpreter_is_added(tmp_path)
     assert [d.code for d in install(places, PYTHON)] == ["replaced", "interpreter-kept", "restart"]
     remove(places)
     assert conf.read_bytes() == b'"LICENSE_KEY","abc"\r\n"SHOW CONSOLE","True"\r\n'
+
+
+def test_a_wrong_addin_action_is_named_as_the_user_knows_it(capsys):
+    assert main(["addin", "frob"]) == 2
+    err = capsys.readouterr().err
+    assert "参数 操作：无效的选择：'frob'" in err and "'install', 'remove', 'lite'" in err
+    assert "target" not in err
