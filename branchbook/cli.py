@@ -371,7 +371,7 @@ def _addin(args) -> int:
 
 
 def _bundle(args) -> int:
-    from .bundle import build_bundle, platform_label
+    from .bundle import WINDOWS, build_bundle, platform_label
     from .bundle.build import ADDIN
 
     lang = check_lang(args.lang or "zh")
@@ -383,12 +383,19 @@ def _bundle(args) -> int:
     lines = [say(lang, "Made the offline bundle {path}: {count} files, {size}.", path=bundle.folder, count=len(files), size=size),
              "  " + say(lang, "wheels/: branchbook and {count} dependencies for {platform}, Python {pythons}",
                         count=len(bundle.wheels) - 1, platform=platform_label(bundle.platform, lang), pythons=pythons)]
-    if bundle.addin:
-        lines.append("  " + say(lang, "{name}: the Excel add-in (the 台账 tab)", name=bundle.addin.name))
+    if bundle.platform != WINDOWS:  # Excel's parts are Windows' (docs/windows-setup.md, "The bundle")
+        lines.append("  " + say(lang, "{name}: the installer; on that computer run sh {name} [folder] (no Excel add-in: "
+                                      "it is for Windows)", name=bundle.installer.name))
     else:
-        lines.append("  " + say(lang, "No add-in: {path} has not been built, so the bundle has none.", path=ADDIN))
-    lines.append("  " + say(lang, "{name}: the installer; on the office PC run it from this folder (docs/windows-setup.md)",
-                            name=bundle.installer.name))
+        if bundle.addin:
+            lines.append("  " + say(lang, "{name}: the Excel add-in (the 台账 tab)", name=bundle.addin.name))
+        else:
+            lines.append("  " + say(lang, "No add-in: {path} has not been built, so the bundle has none.", path=ADDIN))
+        lines.append("  " + say(lang, "{name}: the installer; on the office PC run it from this folder "
+                                      "(docs/windows-setup.md)", name=bundle.installer.name))
+        newest = max(bundle.pythons, key=lambda version: tuple(map(int, version.split("."))))
+        lines.append(say(lang, "Still to do: put Python's Windows installer (python-{version}.x-amd64.exe, from python.org) "
+                               "in this folder; step 1 of docs/windows-setup.md needs it.", version=newest))
     emit(args, {"folder": str(bundle.folder), "platform": bundle.platform, "pythons": bundle.pythons,
                 "files": len(files), "bytes": bundle.size, "wheels": [path.name for path in bundle.wheels],
                 "addin": bundle.addin and str(bundle.addin), "installer": str(bundle.installer)}, lines)

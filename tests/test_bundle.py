@@ -61,8 +61,9 @@ def linux_bundle(tmp_path_factory):
 def test_the_linux_bundle_installs_offline_in_a_fresh_environment_and_runs_the_demo(linux_bundle, tmp_path):
     bundle, addin, steps = linux_bundle
     assert steps[0].startswith("正在从") and f"Python {HERE}" in steps[1]
-    assert sorted(p.name for p in bundle.folder.iterdir()) == ["BranchBook.xlam", "install.sh", "wheels"]
-    assert (bundle.folder / "BranchBook.xlam").read_bytes() == addin
+    # Excel's parts are Windows': the source has an add-in, this Linux's bundle none (docs/windows-setup.md).
+    assert addin and bundle.addin is None
+    assert sorted(p.name for p in bundle.folder.iterdir()) == ["install.sh", "wheels"]
     assert not bundle.folder.with_name(bundle.folder.name + ".partial").exists()
     names = {p.name.split("-")[0].lower() for p in (bundle.folder / "wheels").glob("*.whl")}
     assert {"branchbook", "openpyxl", "watchdog", "matplotlib", "python_calamine", "packaging"} <= names
@@ -99,6 +100,8 @@ def test_the_windows_bundle_has_a_wheel_for_every_requirement_on_each_python(tmp
     has_addin = (ROOT / "addin" / "BranchBook.xlam").is_file()
     assert (folder / "BranchBook.xlam").is_file() == has_addin
     assert ("Excel 加载项" in out[2]) if has_addin else ("没有加载项" in out[2])
+    assert out[-1] == ("还要做：从 python.org 下载 Python 的 Windows 安装程序（python-3.13.x-amd64.exe）放进这个文件夹，"
+                       "docs/windows-setup.md 的第 1 步要用。")
 
     wheels = folder / "wheels"
     own = next(wheels.glob("branchbook-*.whl"))
@@ -134,13 +137,24 @@ def test_the_windows_bundle_has_a_wheel_for_every_requirement_on_each_python(tmp
 
 @pytest.mark.network
 def test_no_network_is_said_and_nothing_is_made(tmp_path):
-    env = _only_the_bundle() | {"PIP_INDEX_URL": "http://127.0.0.1:9/simple/", "PIP_RETRIES": "0", "BRANCHBOOK_LANG": "zh"}
-    folder = tmp_path / "bundle"
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    env = _only_the_bundle() | {"PIP_INDEX_URL": "http://127.0.0.1:9/simple/", "PIP_RETRIES": "0",
+                                "BRANCHBOOK_LANG": "zh", "TMPDIR": str(temporary)}
+    folder = work / "bundle"
     done = subprocess.run([sys.executable, "-m", "branchbook", "bundle", str(folder)], env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 2
-    assert "无法连接软件包索引（PyPI）" in done.stderr and "Traceback" not in done.stderr
-    assert list(tmp_path.iterdir()) == []
+    said = done.stderr.strip().splitlines()[-1]
+    assert said.startswith("无法连接软件包索引（PyPI）") and "Traceback" not in done.stderr
+    # The sentence is Chinese; pip's own (English) words are in the log it names, for whoever maintains BranchBook.
+    assert "ERROR" not in said and "pip said" not in said and "distribution" not in said
+    logs = list(temporary.glob("branchbook-bundle-pip-*.log"))
+    assert len(logs) == 1 and said.endswith(f"pip 的原话记在 {logs[0]}。")
+    assert "ERROR" in logs[0].read_text(encoding="utf-8")
+    assert list(work.iterdir()) == []
 
 
 @pytest.mark.network
@@ -234,3 +248,20 @@ def test_a_bundle_for_one_python_asks_for_that_python_not_one_of_them():
     assert "找不到 Python 3.12：请先安装它。" in one and "其中一个" not in one
     two = installer([Target(this_platform(), "3.12"), Target(this_platform(), "3.13")], "zh").decode("utf-8")
     assert "其中一个" in two
+
+
+def test_a_linux_bundle_summary_speaks_of_linux_and_offers_no_excel_parts(tmp_path, monkeypatch, capsys):
+    """The summary the CLI prints for a bundle made for this Linux (the bundle itself: the network test above)."""
+    import branchbook.bundle as bundles
+
+    folder = tmp_path / "bl"
+    (folder / "wheels").mkdir(parents=True)
+    (folder / "wheels" / "branchbook-0.0.1-py3-none-any.whl").write_bytes(b"w")
+    (folder / "install.sh").write_bytes(b"#!/bin/sh\n")
+    made = bundles.Bundle(folder, this_platform(), [HERE], folder / "install.sh", None,
+                          [folder / "wheels" / "branchbook-0.0.1-py3-none-any.whl"])
+    monkeypatch.setattr(bundles, "build_bundle", lambda *args, **kwargs: made)
+    assert main(["bundle", str(folder), "--platform", this_platform(), "--python", HERE]) == 0
+    out = capsys.readouterr().out
+    assert "加载项" not in out.replace("不带 Excel 加载项", "") and "办公室" not in out and "python.org" not in out
+    assert out.splitlines()[-1] == "  install.sh：安装脚本；在那台电脑上运行 sh install.sh [目标文件夹]（不带 Excel 加载项：它只用于 Windows）"
