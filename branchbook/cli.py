@@ -347,13 +347,14 @@ def _remind(args) -> int:
 
 def _addin(args) -> int:
     if args.target == "lite":
-        from .addin.lite import write_lite_files
+        from .addin.lite import next_steps, write_lite_files
 
         if args.folder is None:
             print(say(_message_lang(args), "Give the output folder: branchbook addin lite D:\\lite"), file=sys.stderr)
             return Exit.UNUSABLE
-        written = [str(path) for path in write_lite_files(args.folder, args.wheel, check_lang(args.lang or "zh"))]
-        emit(args, written, written)
+        lang = check_lang(args.lang or "zh")
+        written = [str(path) for path in write_lite_files(args.folder, args.wheel, lang, force=args.force)]
+        emit(args, written, written + next_steps(args.wheel, lang))
         return Exit.OK
     from .addin.install import INTERPRETER_KEY, AddinInstallError, Done, Places, install, remove
 
@@ -488,7 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("folder", type=Path, nargs="?", help=say(HELP, "lite: the output folder"))
     cmd.add_argument("--python", default=sys.executable,
                      help=say(HELP, "install: the Python the buttons run (default: this one)"))
-    cmd.add_argument("--wheel", default="branchbook", help=say(HELP, "where the branchbook package is (written into requirements.txt)"))
+    cmd.add_argument("--wheel", metavar="URL", help=say(HELP, "lite: the web address (http or https) of the branchbook wheel, "
+                                                          "written into requirements.txt"))
+    cmd.add_argument("--force", action="store_true", help=say(HELP, "lite: replace main.py and requirements.txt already there"))
 
     from .bundle import SUPPORTED_PYTHONS, WINDOWS, platforms
 
