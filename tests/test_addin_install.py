@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from branchbook.addin.install import Places, install, remove, shipped_addin
 from branchbook.cli import main
 
@@ -60,15 +62,27 @@ def test_remove_puts_back_the_settings_that_were_there_byte_for_byte(tmp_path):
     assert _tree(tmp_path) == before
 
 
-def test_an_interpreter_is_added_after_other_settings_without_a_final_newline(tmp_path):
+LINE = b'"INTERPRETER_WIN","C:\\BranchBook\\.venv\\Scripts\\python.exe"'
+
+
+@pytest.mark.parametrize("before, installed, removed", [
+    # no final newline: install adds one, which stays after remove
+    (b'"SHOW CONSOLE","True"', b'"SHOW CONSOLE","True"\n' + LINE + b"\n", b'"SHOW CONSOLE","True"\n'),
+    # a file Windows' Notepad saved: the new line ends in CRLF too, no mixed endings
+    (b'"LICENSE_KEY","abc"\r\n"SHOW CONSOLE","True"\r\n',
+     b'"LICENSE_KEY","abc"\r\n"SHOW CONSOLE","True"\r\n' + LINE + b"\r\n",
+     b'"LICENSE_KEY","abc"\r\n"SHOW CONSOLE","True"\r\n'),
+], ids=["no-final-newline", "crlf"])
+def test_an_interpreter_is_added_after_other_settings_ending_as_the_file_does(tmp_path, before, installed, removed):
     places = _places(tmp_path)
     conf = places.home / ".xlwings" / "xlwings.conf"
     conf.parent.mkdir()
-    conf.write_bytes(b'"SHOW CONSOLE","True"')
+    conf.write_bytes(before)
     install(places, PYTHON)
-    assert conf.read_bytes() == b'"SHOW CONSOLE","True"\n"INTERPRETER_WIN","C:\\BranchBook\\.venv\\Scripts\\python.exe"\n'
+    assert conf.read_bytes() == installed
+    assert [d.code for d in install(places, PYTHON)] == ["replaced", "interpreter-kept", "restart"]
     remove(places)
-    assert conf.read_bytes() == b'"SHOW CONSOLE","True"\n'  # the newline install had to add stays
+    assert conf.read_bytes() == removed
 
 
 def test_remove_without_install_changes_nothing(tmp_path):
@@ -122,19 +136,6 @@ def test_the_cli_writes_the_xlwings_settings_under_userprofile_as_windows_does(t
     assert list(places.home.iterdir()) == []
     assert main(["addin", "remove"]) == 0
     assert list(profile.iterdir()) == []
-
-
-def test_a_crlf_settings_file_keeps_crlf_when_the_interpreter_is_added(tmp_path):
-    places = _places(tmp_path)
-    conf = places.home / ".xlwings" / "xlwings.conf"
-    conf.parent.mkdir()
-    conf.write_bytes(b'"LICENSE_KEY","abc"\r\n"SHOW CONSOLE","True"\r\n')
-    install(places, PYTHON)
-    assert conf.read_bytes() == (b'"LICENSE_KEY","abc"\r\n"SHOW CONSOLE","True"\r\n'
-                                 b'"INTERPRETER_WIN","C:\\BranchBook\\.venv\\Scripts\\python.exe"\r\n')
-    assert [d.code for d in install(places, PYTHON)] == ["replaced", "interpreter-kept", "restart"]
-    remove(places)
-    assert conf.read_bytes() == b'"LICENSE_KEY","abc"\r\n"SHOW CONSOLE","True"\r\n'
 
 
 def test_a_wrong_addin_action_is_named_as_the_user_knows_it(capsys):
