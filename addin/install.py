@@ -32,6 +32,7 @@ MESSAGES = {  # code -> message (English; the Chinese is in the addin catalog)
     "interpreter-restored": N_("Put back the Python setting that was there before ({line}), in {conf}"),
     "interpreter-removed": N_("Removed the Python setting ({key}) from {conf}"),
     "nothing-installed": N_("The add-in is not installed here (no {record}): nothing was changed."),
+    "not-windows": N_("This is not Windows: {key} now names a Python of this computer ({python}), which serves a test only."),
     "no-appdata": N_("Cannot find Excel's start-up folder: the APPDATA environment variable is not set. Run this "
                      "command on the office's Windows PC."),
 }
@@ -69,7 +70,8 @@ class Places:
     def of_this_pc(cls, environ: dict) -> Places:
         if not environ.get("APPDATA"):
             raise AddinInstallError("no-appdata")
-        return cls(Path(environ["APPDATA"]), Path.home())
+        # xlwings' ~ on Windows is %USERPROFILE% (docs/addin.md); where it is not set, the home folder.
+        return cls(Path(environ["APPDATA"]), Path(environ.get("USERPROFILE") or Path.home()))
 
     @property
     def xlstart(self) -> Path:
@@ -110,9 +112,14 @@ def _interpreter_line(places: Places) -> str | None:
 
 
 def _put_interpreter_line(places: Places, new: str | None) -> None:
-    """The key's line replaced where it is, added at the end, or (new None) taken out; other lines untouched."""
+    """The key's line replaced where it is, added at the end, or (new None) taken out; other lines untouched.
+    A line written anew ends as the file's lines do (CRLF in a file Windows' Notepad saved)."""
+    existing = _conf_lines(places)
+    ending = "\r\n" if any(line.endswith("\r\n") for line in existing) else "\n"
+    if new is not None and new.endswith("\n"):
+        new = new.rstrip("\r\n") + ending
     lines, placed = [], False
-    for line in _conf_lines(places):
+    for line in existing:
         if _key_of(line) != INTERPRETER_KEY:
             lines.append(line)
         elif new is not None and not placed:
@@ -120,7 +127,7 @@ def _put_interpreter_line(places: Places, new: str | None) -> None:
             placed = True
     if new is not None and not placed:
         if lines and not lines[-1].endswith("\n"):
-            lines[-1] += "\n"
+            lines[-1] += ending
         lines.append(new)
     places.conf.write_bytes("".join(lines).encode(places.encoding, errors="surrogateescape"))
 
@@ -140,7 +147,7 @@ def install(places: Places, python: str, addin: Path | None = None) -> list[Done
     places.conf.parent.mkdir(parents=True, exist_ok=True)
     line = f'"{INTERPRETER_KEY}","{python}"\n'  # xlwings' own format (xlwings.cli.update_user_config)
     values = {"key": INTERPRETER_KEY, "python": python, "conf": str(places.conf)}
-    if _interpreter_line(places) == line:
+    if (_interpreter_line(places) or "").rstrip("\r\n") == line.rstrip("\n"):
         done.append(Done("interpreter-kept", values))
     else:
         _put_interpreter_line(places, line)

@@ -392,15 +392,16 @@ def _remind(args) -> int:
 
 def _addin(args) -> int:
     if args.target == "lite":
-        from .addin.lite import write_lite_files
+        from .addin.lite import next_steps, write_lite_files
 
         if args.folder is None:
             print(say(_message_lang(args), "Give the output folder: branchbook addin lite D:\\lite"), file=sys.stderr)
             return Exit.UNUSABLE
-        written = [str(path) for path in write_lite_files(args.folder, args.wheel, check_lang(args.lang or "zh"))]
-        emit(args, written, written)
+        lang = check_lang(args.lang or "zh")
+        written = [str(path) for path in write_lite_files(args.folder, args.wheel, lang, force=args.force)]
+        emit(args, written, written + next_steps(args.wheel, lang))
         return Exit.OK
-    from .addin.install import AddinInstallError, Places, install, remove
+    from .addin.install import INTERPRETER_KEY, AddinInstallError, Done, Places, install, remove
 
     lang = _message_lang(args)
     try:
@@ -409,12 +410,14 @@ def _addin(args) -> int:
     except AddinInstallError as error:
         print(error.message(lang), file=sys.stderr)
         return Exit.UNUSABLE
+    if args.target == "install" and sys.platform != "win32":
+        done.append(Done("not-windows", {"key": INTERPRETER_KEY, "python": args.python}))
     emit(args, [{"code": item.code, **item.values} for item in done], [item.message(lang) for item in done])
     return Exit.OK
 
 
 def _bundle(args) -> int:
-    from .bundle import build_bundle, platform_label
+    from .bundle import WINDOWS, build_bundle, platform_label
     from .bundle.build import ADDIN
 
     lang = check_lang(args.lang or "zh")
@@ -426,12 +429,19 @@ def _bundle(args) -> int:
     lines = [say(lang, "Made the offline bundle {path}: {count} files, {size}.", path=bundle.folder, count=len(files), size=size),
              "  " + say(lang, "wheels/: branchbook and {count} dependencies for {platform}, Python {pythons}",
                         count=len(bundle.wheels) - 1, platform=platform_label(bundle.platform, lang), pythons=pythons)]
-    if bundle.addin:
-        lines.append("  " + say(lang, "{name}: the Excel add-in (the 台账 tab)", name=bundle.addin.name))
+    if bundle.platform != WINDOWS:  # Excel's parts are Windows' (docs/windows-setup.md, "The bundle")
+        lines.append("  " + say(lang, "{name}: the installer; on that computer run sh {name} [folder] (no Excel add-in: "
+                                      "it is for Windows)", name=bundle.installer.name))
     else:
-        lines.append("  " + say(lang, "No add-in: {path} has not been built, so the bundle has none.", path=ADDIN))
-    lines.append("  " + say(lang, "{name}: the installer; on the office PC run it from this folder (docs/windows-setup.md)",
-                            name=bundle.installer.name))
+        if bundle.addin:
+            lines.append("  " + say(lang, "{name}: the Excel add-in (the 台账 tab)", name=bundle.addin.name))
+        else:
+            lines.append("  " + say(lang, "No add-in: {path} has not been built, so the bundle has none.", path=ADDIN))
+        lines.append("  " + say(lang, "{name}: the installer; on the office PC run it from this folder "
+                                      "(docs/windows-setup.md)", name=bundle.installer.name))
+        newest = max(bundle.pythons, key=lambda version: tuple(map(int, version.split("."))))
+        lines.append(say(lang, "Still to do: put Python's Windows installer (python-{version}.x-amd64.exe, from python.org) "
+                               "in this folder; step 1 of docs/windows-setup.md needs it.", version=newest))
     emit(args, {"folder": str(bundle.folder), "platform": bundle.platform, "pythons": bundle.pythons,
                 "files": len(files), "bytes": bundle.size, "wheels": [path.name for path in bundle.wheels],
                 "addin": bundle.addin and str(bundle.addin), "installer": str(bundle.installer)}, lines)
@@ -525,12 +535,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd = command("addin", say(HELP, "install the 台账 ribbon add-in in Excel (remove takes it out), or write the xlwings Lite files"),
                   "branchbook addin install", _addin, output)
-    cmd.add_argument("target", choices=["install", "remove", "lite"],
+    # The metavar names the argument in argparse's complaints ("argument ACTION: invalid choice"): not the dest.
+    cmd.add_argument("target", choices=["install", "remove", "lite"], metavar=say(HELP, "ACTION"),
                      help=say(HELP, "install: into Excel's start-up folder; remove: undo install; lite: main.py and requirements.txt for xlwings Lite"))
     cmd.add_argument("folder", type=Path, nargs="?", help=say(HELP, "lite: the output folder"))
     cmd.add_argument("--python", default=sys.executable,
                      help=say(HELP, "install: the Python the buttons run (default: this one)"))
-    cmd.add_argument("--wheel", default="branchbook", help=say(HELP, "where the branchbook package is (written into requirements.txt)"))
+    cmd.add_argument("--wheel", metavar="URL", help=say(HELP, "lite: the web address (http or https) of the branchbook wheel, "
+                                                          "written into requirements.txt"))
+    cmd.add_argument("--force", action="store_true", help=say(HELP, "lite: replace main.py and requirements.txt already there"))
 
     from .bundle import SUPPORTED_PYTHONS, WINDOWS, platforms
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from branchbook.addin.install import Places, install, remove, shipped_addin
 from branchbook.cli import main
 
@@ -50,8 +52,8 @@ def test_remove_puts_back_the_settings_that_were_there_byte_for_byte(tmp_path):
     conf.write_bytes(original)
     before = _tree(tmp_path)
     install(places, PYTHON)
-    assert conf.read_bytes() == ('"LICENSE_KEY","abc"\r\n"INTERPRETER_WIN","C:\\BranchBook\\.venv\\Scripts\\python.exe"\n'
-                                 '"SHOW CONSOLE","False"').encode("gbk")  # the line replaced where it was
+    assert conf.read_bytes() == ('"LICENSE_KEY","abc"\r\n"INTERPRETER_WIN","C:\\BranchBook\\.venv\\Scripts\\python.exe"\r\n'
+                                 '"SHOW CONSOLE","False"').encode("gbk")  # the line replaced where it was, ending as the file's
     again = install(places, PYTHON)  # a second install (an update) keeps what the first found
     assert [d.code for d in again] == ["replaced", "interpreter-kept", "restart"]
     done = remove(places)
@@ -60,15 +62,27 @@ def test_remove_puts_back_the_settings_that_were_there_byte_for_byte(tmp_path):
     assert _tree(tmp_path) == before
 
 
-def test_an_interpreter_is_added_after_other_settings_without_a_final_newline(tmp_path):
+LINE = b'"INTERPRETER_WIN","C:\\BranchBook\\.venv\\Scripts\\python.exe"'
+
+
+@pytest.mark.parametrize("before, installed, removed", [
+    # no final newline: install adds one, which stays after remove
+    (b'"SHOW CONSOLE","True"', b'"SHOW CONSOLE","True"\n' + LINE + b"\n", b'"SHOW CONSOLE","True"\n'),
+    # a file Windows' Notepad saved: the new line ends in CRLF too, no mixed endings
+    (b'"LICENSE_KEY","abc"\r\n"SHOW CONSOLE","True"\r\n',
+     b'"LICENSE_KEY","abc"\r\n"SHOW CONSOLE","True"\r\n' + LINE + b"\r\n",
+     b'"LICENSE_KEY","abc"\r\n"SHOW CONSOLE","True"\r\n'),
+], ids=["no-final-newline", "crlf"])
+def test_an_interpreter_is_added_after_other_settings_ending_as_the_file_does(tmp_path, before, installed, removed):
     places = _places(tmp_path)
     conf = places.home / ".xlwings" / "xlwings.conf"
     conf.parent.mkdir()
-    conf.write_bytes(b'"SHOW CONSOLE","True"')
+    conf.write_bytes(before)
     install(places, PYTHON)
-    assert conf.read_bytes() == b'"SHOW CONSOLE","True"\n"INTERPRETER_WIN","C:\\BranchBook\\.venv\\Scripts\\python.exe"\n'
+    assert conf.read_bytes() == installed
+    assert [d.code for d in install(places, PYTHON)] == ["replaced", "interpreter-kept", "restart"]
     remove(places)
-    assert conf.read_bytes() == b'"SHOW CONSOLE","True"\n'  # the newline install had to add stays
+    assert conf.read_bytes() == removed
 
 
 def test_remove_without_install_changes_nothing(tmp_path):
@@ -81,6 +95,7 @@ def test_remove_without_install_changes_nothing(tmp_path):
 def test_the_cli_says_in_chinese_what_it_did_and_undid(tmp_path, monkeypatch, capsys):
     places = _places(tmp_path)
     monkeypatch.setenv("APPDATA", str(places.appdata))
+    monkeypatch.delenv("USERPROFILE", raising=False)
     monkeypatch.setenv("HOME", str(places.home))
     assert main(["addin", "install", "--python", PYTHON]) == 0
     xlam = places.appdata / "Microsoft" / "Excel" / "XLSTART" / "BranchBook.xlam"
@@ -89,6 +104,7 @@ def test_the_cli_says_in_chinese_what_it_did_and_undid(tmp_path, monkeypatch, ca
         f"已把加载项放进 Excel 的启动文件夹：{xlam}",
         f"已把按钮使用的 Python（INTERPRETER_WIN）设为 {PYTHON}，写在 {conf}",
         "请关闭所有 Excel 窗口，再重新打开 Excel：功能区会出现“台账”选项卡。",
+        f"这台电脑不是 Windows：INTERPRETER_WIN 现在指向这台电脑上的 Python（{PYTHON}），只能用于测试。",
     ]
     assert main(["addin", "remove"]) == 0
     assert capsys.readouterr().out.splitlines() == [
@@ -104,3 +120,26 @@ def test_the_cli_off_windows_says_where_to_run_it(tmp_path, monkeypatch, capsys)
     assert main(["addin", "install"]) == 2
     assert capsys.readouterr().err.strip() == "找不到 Excel 的启动文件夹：没有设置环境变量 APPDATA。请在办公室的 Windows 电脑上运行这条命令。"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cli_writes_the_xlwings_settings_under_userprofile_as_windows_does(tmp_path, monkeypatch, capsys):
+    places = _places(tmp_path)
+    profile = tmp_path / "Users" / "张三"
+    profile.mkdir(parents=True)
+    monkeypatch.setenv("APPDATA", str(places.appdata))
+    monkeypatch.setenv("USERPROFILE", str(profile))
+    monkeypatch.setenv("HOME", str(places.home))
+    assert main(["addin", "install", "--python", PYTHON]) == 0
+    conf = profile / ".xlwings" / "xlwings.conf"
+    assert conf.read_bytes() == b'"INTERPRETER_WIN","C:\\BranchBook\\.venv\\Scripts\\python.exe"\n'
+    assert f"写在 {conf}" in capsys.readouterr().out
+    assert list(places.home.iterdir()) == []
+    assert main(["addin", "remove"]) == 0
+    assert list(profile.iterdir()) == []
+
+
+def test_a_wrong_addin_action_is_named_as_the_user_knows_it(capsys):
+    assert main(["addin", "frob"]) == 2
+    err = capsys.readouterr().err
+    assert "参数 操作：无效的选择：'frob'" in err and "'install', 'remove', 'lite'" in err
+    assert "target" not in err

@@ -61,8 +61,9 @@ def linux_bundle(tmp_path_factory):
 def test_the_linux_bundle_installs_offline_in_a_fresh_environment_and_runs_the_demo(linux_bundle, tmp_path):
     bundle, addin, steps = linux_bundle
     assert steps[0].startswith("正在从") and f"Python {HERE}" in steps[1]
-    assert sorted(p.name for p in bundle.folder.iterdir()) == ["BranchBook.xlam", "install.sh", "wheels"]
-    assert (bundle.folder / "BranchBook.xlam").read_bytes() == addin
+    # Excel's parts are Windows': the source has an add-in, this Linux's bundle none (docs/windows-setup.md).
+    assert addin and bundle.addin is None
+    assert sorted(p.name for p in bundle.folder.iterdir()) == ["install.sh", "wheels"]
     assert not bundle.folder.with_name(bundle.folder.name + ".partial").exists()
     names = {p.name.split("-")[0].lower() for p in (bundle.folder / "wheels").glob("*.whl")}
     assert {"branchbook", "openpyxl", "watchdog", "matplotlib", "python_calamine", "packaging"} <= names
@@ -99,6 +100,8 @@ def test_the_windows_bundle_has_a_wheel_for_every_requirement_on_each_python(tmp
     has_addin = (ROOT / "addin" / "BranchBook.xlam").is_file()
     assert (folder / "BranchBook.xlam").is_file() == has_addin
     assert ("Excel 加载项" in out[2]) if has_addin else ("没有加载项" in out[2])
+    assert out[-1] == ("还要做：从 python.org 下载 Python 的 Windows 安装程序（python-3.13.x-amd64.exe）放进这个文件夹，"
+                       "docs/windows-setup.md 的第 1 步要用。")
 
     wheels = folder / "wheels"
     own = next(wheels.glob("branchbook-*.whl"))
@@ -134,13 +137,24 @@ def test_the_windows_bundle_has_a_wheel_for_every_requirement_on_each_python(tmp
 
 @pytest.mark.network
 def test_no_network_is_said_and_nothing_is_made(tmp_path):
-    env = _only_the_bundle() | {"PIP_INDEX_URL": "http://127.0.0.1:9/simple/", "PIP_RETRIES": "0", "BRANCHBOOK_LANG": "zh"}
-    folder = tmp_path / "bundle"
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    env = _only_the_bundle() | {"PIP_INDEX_URL": "http://127.0.0.1:9/simple/", "PIP_RETRIES": "0",
+                                "BRANCHBOOK_LANG": "zh", "TMPDIR": str(temporary)}
+    folder = work / "bundle"
     done = subprocess.run([sys.executable, "-m", "branchbook", "bundle", str(folder)], env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 2
-    assert "无法连接软件包索引（PyPI）" in done.stderr and "Traceback" not in done.stderr
-    assert list(tmp_path.iterdir()) == []
+    said = done.stderr.strip().splitlines()[-1]
+    assert said.startswith("无法连接软件包索引（PyPI）") and "Traceback" not in done.stderr
+    # The sentence is Chinese; pip's own (English) words are in the log it names, for whoever maintains BranchBook.
+    assert "ERROR" not in said and "pip said" not in said and "distribution" not in said
+    logs = list(temporary.glob("branchbook-bundle-pip-*.log"))
+    assert len(logs) == 1 and said.endswith(f"pip 的原话记在 {logs[0]}。")
+    assert "ERROR" in logs[0].read_text(encoding="utf-8")
+    assert list(work.iterdir()) == []
 
 
 @pytest.mark.network
@@ -186,3 +200,68 @@ def test_the_setup_guide_is_five_steps_each_saying_what_she_should_see_and_its_c
     for command in commands:
         words = ["FOLDER" if word == "文件夹" else word for word in re.sub(r"<[^>]*>", "X", command).split()[1:]]
         parser.parse_args(words)  # argparse exits on a command the CLI does not know
+
+
+def _tiny_wheel(folder: Path) -> None:
+    """A branchbook wheel with one module and no requirements: enough for the installer to run for real, offline."""
+    import zipfile
+
+    folder.mkdir(parents=True)
+    info = "branchbook-0.0.1.dist-info"
+    files = {"branchbook_tiny.py": "", f"{info}/METADATA": "Metadata-Version: 2.1\nName: branchbook\nVersion: 0.0.1\n",
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+             f"{info}/entry_points.txt": "[console_scripts]\nbranchbook = branchbook_tiny:main\n"}
+    files[f"{info}/RECORD"] = "".join(f"{name},,\n" for name in [*files, f"{info}/RECORD"])
+    with zipfile.ZipFile(folder / "branchbook-0.0.1-py3-none-any.whl", "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+
+
+def test_install_sh_puts_a_relative_folder_where_the_user_is_not_in_the_bundle(tmp_path):
+    from branchbook.bundle.installers import installer
+
+    bundle = tmp_path / "s5" / "bl"
+    _tiny_wheel(bundle / "wheels")
+    (bundle / "install.sh").write_bytes(installer([Target(this_platform(), HERE)], "zh"))
+    env = _only_the_bundle() | {"PYTHON": sys.executable}
+    done = subprocess.run(["sh", "bl/install.sh", "venv1"], cwd=tmp_path / "s5", env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    venv = tmp_path / "s5" / "venv1"
+    assert (venv / "bin" / "branchbook").is_file() and not (bundle / "venv1").exists()
+    assert done.stdout.strip().endswith(f"安装完成：{venv}/bin/branchbook")
+
+
+def test_install_cmd_reads_its_folder_from_where_the_user_is_before_moving_to_the_bundle():
+    from branchbook.bundle.installers import installer
+
+    text = installer([Target("win_amd64", "3.12")], "zh").decode("gbk")
+    # %~f1: the argument as a full path against the caller's folder; pushd changes the folder only after.
+    assert text.index('set "VENV=%~f1"') < text.index('pushd "%~dp0"')
+    assert '"%VENV%"' in text and 'set "VENV=%~1"' not in text
+
+
+def test_a_bundle_for_one_python_asks_for_that_python_not_one_of_them():
+    from branchbook.bundle.installers import installer
+
+    one = installer([Target(this_platform(), "3.12")], "zh").decode("utf-8")
+    assert "找不到 Python 3.12：请先安装它。" in one and "其中一个" not in one
+    two = installer([Target(this_platform(), "3.12"), Target(this_platform(), "3.13")], "zh").decode("utf-8")
+    assert "其中一个" in two
+
+
+def test_a_linux_bundle_summary_speaks_of_linux_and_offers_no_excel_parts(tmp_path, monkeypatch, capsys):
+    """The summary the CLI prints for a bundle made for this Linux (the bundle itself: the network test above)."""
+    import branchbook.bundle as bundles
+
+    folder = tmp_path / "bl"
+    (folder / "wheels").mkdir(parents=True)
+    (folder / "wheels" / "branchbook-0.0.1-py3-none-any.whl").write_bytes(b"w")
+    (folder / "install.sh").write_bytes(b"#!/bin/sh\n")
+    made = bundles.Bundle(folder, this_platform(), [HERE], folder / "install.sh", None,
+                          [folder / "wheels" / "branchbook-0.0.1-py3-none-any.whl"])
+    monkeypatch.setattr(bundles, "build_bundle", lambda *args, **kwargs: made)
+    assert main(["bundle", str(folder), "--platform", this_platform(), "--python", HERE]) == 0
+    out = capsys.readouterr().out
+    assert "加载项" not in out.replace("不带 Excel 加载项", "") and "办公室" not in out and "python.org" not in out
+    assert out.splitlines()[-1] == "  install.sh：安装脚本；在那台电脑上运行 sh install.sh [目标文件夹]（不带 Excel 加载项：它只用于 Windows）"

@@ -29,7 +29,7 @@ from xlwings_remote import (
 )
 
 from branchbook.addin import macros
-from branchbook.addin.lite import write_lite_files
+from branchbook.addin.lite import browser_requirements, write_lite_files
 from branchbook.addin.marks import ERROR_COLOR
 
 PROTECTED_SAYS = "受保护的工作表（出勤）在这里不能标色：校验结果 工作表列出了其中的问题，每条都链接到对应单元格。"
@@ -239,6 +239,52 @@ def test_lite_main_py_runs_the_same_macro_not_a_second_decoration(demo_home, tmp
     assert requirements.read_text().splitlines()[-1] == "https://office.example/branchbook.whl"
 
 
+WHEEL_URL = "https://office.example/branchbook-0.1-py3-none-any.whl"
+
+
+def test_lite_requirements_list_what_a_browser_installs_then_the_wheels_web_address(tmp_path):
+    from branchbook.cli import main
+
+    assert main(["addin", "lite", str(tmp_path / "lite"), "--wheel", WHEEL_URL]) == 0
+    lines = (tmp_path / "lite" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("# ") and lines[-1] == WHEEL_URL and "branchbook" not in lines[1:-1]
+    names = {line.split("=")[0].split(">")[0].split("<")[0].lower() for line in lines[1:-1]}
+    # pyproject.toml's dependencies, less the three marked not for emscripten (isal, calamine, watchdog)
+    assert names == {"openpyxl", "xlsxwriter", "defusedxml", "msoffcrypto-tool", "pyyaml", "filelock", "python-docx",
+                     "matplotlib", "fonttools", "cryptography", "packaging"}
+    assert "openpyxl==3.1.5" in lines and not any(";" in line for line in lines)  # markers judged, not passed on
+
+
+def test_lite_says_what_to_do_next_and_refuses_to_overwrite_main_py_without_force(tmp_path, capsys):
+    from branchbook.cli import main
+
+    folder = tmp_path / "lite"
+    folder.mkdir()
+    (folder / "main.py").write_text("# the office's own script\n", encoding="utf-8")
+    assert main(["addin", "lite", str(folder), "--wheel", WHEEL_URL]) == 2
+    assert capsys.readouterr().err.strip() == f"{folder} 里已有 main.py：什么都没有改。请换一个文件夹，或加上 --force 替换它们。"
+    assert (folder / "main.py").read_text(encoding="utf-8") == "# the office's own script\n"
+    assert not (folder / "requirements.txt").exists()
+    assert main(["addin", "lite", str(folder), "--wheel", WHEEL_URL, "--force"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:3] == [str(folder / "main.py"), str(folder / "requirements.txt"), "接下来："]
+    steps = "\n".join(out[3:])
+    assert "粘贴到它的 main.py 编辑器" in steps and "requirements.txt 页" in steps and WHEEL_URL in steps
+    assert "from branchbook.addin.macros import validate" in (folder / "main.py").read_text(encoding="utf-8")
+
+
+def test_lite_refuses_a_wheel_that_is_no_web_address(tmp_path, capsys):
+    from branchbook.cli import main
+
+    folder = tmp_path / "lite"
+    assert main(["addin", "lite", str(folder)]) == 2
+    assert capsys.readouterr().err.startswith("请给出 branchbook 安装包的网址：--wheel https://")
+    for local in ("D:\\共享\\branchbook-0.1-py3-none-any.whl", str(tmp_path / "branchbook.whl"), "file:///srv/b.whl"):
+        assert main(["addin", "lite", str(folder), "--wheel", local]) == 2
+        assert capsys.readouterr().err.startswith(f"--wheel {local} 不是网址：运行 xlwings Lite 的浏览器打不开这台电脑上的文件。")
+    assert not folder.exists()
+
+
 LITE_RUN = """
 import asyncio, importlib.util, json, sys
 
@@ -273,7 +319,7 @@ def _installed_by(requirements: list[str]) -> list[str]:
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    covered, todo = set(), [canonicalize_name(r) for r in requirements]
+    covered, todo = set(), [canonicalize_name(Requirement(r).name) for r in requirements]
     while todo:
         name = todo.pop()
         if name in covered:
@@ -294,12 +340,9 @@ def _left_out_in_a_browser() -> list[str]:
     """The import names of branchbook's requirements that a browser (sys_platform emscripten) skips."""
     from importlib.metadata import packages_distributions, requires
 
-    from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    browser = {"sys_platform": "emscripten", "platform_system": "Emscripten", "extra": ""}
-    skipped = {canonicalize_name(r.name) for r in map(Requirement, requires("branchbook"))
-               if r.marker is not None and not r.marker.evaluate(browser) and "extra" not in str(r.marker)}
+    skipped = {canonicalize_name(r.name) for r in browser_requirements(requires("branchbook"))[1]}
     return sorted(m for m, owners in packages_distributions().items()
                   if any(canonicalize_name(o) in skipped for o in owners))
 
@@ -309,11 +352,7 @@ def test_the_wheel_asks_a_browser_for_no_package_without_a_browser_wheel():
     left unmarked, stops Lite from installing branchbook at all."""
     from importlib.metadata import requires
 
-    from packaging.requirements import Requirement
-
-    browser = {"sys_platform": "emscripten", "platform_system": "Emscripten", "extra": ""}
-    asked = {Requirement(r).name.lower() for r in requires("branchbook")
-             if Requirement(r).marker is None or Requirement(r).marker.evaluate(browser)}
+    asked = {r.name.lower() for r in browser_requirements(requires("branchbook"))[0]}
     assert not asked & NO_BROWSER_WHEEL
     assert {"isal", "python_calamine", "watchdog"} <= set(_left_out_in_a_browser())
 

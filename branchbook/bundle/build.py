@@ -1,7 +1,9 @@
 """`branchbook bundle`: a folder that installs BranchBook on a PC with no internet (docs/windows-setup.md).
 
 It holds wheels/ (branchbook's own wheel, built from this source tree, and a wheel of every dependency for
-the target platform and each Python), the Excel add-in when one is built, and the one-line installer.
+the target platform and each Python), the Excel add-in when one is built (a Windows bundle only: Excel's
+parts are Windows'), and the one-line installer. pip's own words on a failure go to a log file; the user
+reads a sentence.
 It is built in FOLDER.partial and renamed at the end: a failed build leaves nothing behind.
 """
 from __future__ import annotations
@@ -32,11 +34,11 @@ MESSAGES = {
     "folder-not-empty": N_("{path} already has files in it: choose a new folder, or empty this one."),
     "no-network": N_("Cannot reach the package index (PyPI): the bundle must download the dependencies' wheels. "
                      "Connect this computer to the internet (or set its proxy) and run the command again. "
-                     "Nothing was made. pip said: {detail}"),
+                     "Nothing was made. What pip said is in {log}."),
     "no-wheel": N_("{requirement} has no wheel for {platform} and Python {python}, so this bundle could not install "
                    "offline. Choose other Python versions (--python), or ask whoever maintains BranchBook. Nothing was made."),
     "no-pip": N_("This Python ({python}) has no pip, which the bundle needs: install it (python -m ensurepip)."),
-    "pip-failed": N_("pip failed while {step}, and nothing was made. pip said: {detail}"),
+    "pip-failed": N_("pip failed while {step}, and nothing was made. What pip said is in {log}."),
 }
 _NETWORK = re.compile(r"NewConnectionError|Failed to establish a new connection|Temporary failure in name resolution|"
                       r"Name or service not known|ConnectTimeout|ReadTimeout|ProxyError|Network is unreachable|"
@@ -101,7 +103,7 @@ def build_bundle(folder: Path, platform: str = WINDOWS, pythons: list[str] | Non
                     platform=platform_label(platform, lang), python=say(lang, ", ").join(pythons)))
         _download_all(wheels, own, targets, lang)
         addin = None
-        if (root / ADDIN).is_file():
+        if platform == WINDOWS and (root / ADDIN).is_file():
             addin = Path(shutil.copy2(root / ADDIN, partial / ADDIN.name))
         script = partial / installer_name(platform)
         script.write_bytes(installer(targets, lang))
@@ -171,19 +173,19 @@ def _pip(arguments: list[str], lang: str, step: str, target: Target | None) -> N
         done = subprocess.run([sys.executable, "-m", "pip", *arguments], capture_output=True, text=True,
                               encoding="utf-8", errors="replace", check=False)
     except OSError as error:
-        raise BundleError("pip-failed", step=step, detail=str(error)) from None
+        raise BundleError("pip-failed", step=step, log=_pip_log(str(error))) from None
     if done.returncode == 0:
         return
     said = done.stdout + done.stderr
     if "No module named pip" in said:
         raise BundleError("no-pip", python=sys.executable)
     if _NETWORK.search(said) or not _index_reachable():
-        raise BundleError("no-network", detail=_last_error(said))
+        raise BundleError("no-network", log=_pip_log(said))
     missing = _NOT_FOUND.search(said)
     if missing and target is not None:
         raise BundleError("no-wheel", requirement=missing.group(1), platform=platform_label(target.platform, lang),
                           python=target.python)
-    raise BundleError("pip-failed", step=step, detail=_last_error(said))
+    raise BundleError("pip-failed", step=step, log=_pip_log(said))
 
 
 def _index_reachable() -> bool:
@@ -195,7 +197,13 @@ def _index_reachable() -> bool:
     return done.returncode == 0 or "unknown command" in done.stderr
 
 
-def _last_error(said: str) -> str:
-    lines = [line.strip() for line in said.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("ERROR")]
-    return (errors or lines or ["-"])[-1]
+def _pip_log(said: str) -> str:
+    """pip's whole output in a file of its own in the temporary folder (the bundle's folder is not left behind),
+    for whoever maintains BranchBook; its path, or "-" when it cannot be written."""
+    try:
+        handle, path = tempfile.mkstemp(prefix="branchbook-bundle-pip-", suffix=".log")
+        with open(handle, "w", encoding="utf-8") as log:
+            log.write(said)
+    except OSError:
+        return "-"
+    return path

@@ -50,9 +50,10 @@ def windows_installer(targets: list[Target], lang: str) -> bytes:
     text = f"""@echo off
 rem BranchBook: install.cmd [folder] (docs/windows-setup.md)
 setlocal
+rem The folder is read before pushd: %~f1 is the argument as a full path from the caller's folder.
+set "VENV=%~f1"
+if "%~1"=="" set "VENV={WINDOWS_VENV}"
 pushd "%~dp0"
-set "VENV=%~1"
-if "%VENV%"=="" set "VENV={WINDOWS_VENV}"
 set "PYV="
 {pick}
 if not defined PYV goto no_python
@@ -76,14 +77,19 @@ exit /b 1
 
 def posix_installer(targets: list[Target], lang: str) -> bytes:
     versions = _newest_first(targets)
-    no_python = say(lang, "No Python {versions} found: install one of them first.",
-                    versions=say(lang, ", ").join(reversed(versions)))
+    if len(versions) == 1:
+        no_python = say(lang, "No Python {version} found: install it first.", version=versions[0])
+    else:
+        no_python = say(lang, "No Python {versions} found: install one of them first.",
+                        versions=say(lang, ", ").join(reversed(versions)))
     installed = say(lang, "Installed: {path}", path="$VENV/bin/branchbook")
     text = f"""#!/bin/sh
 # BranchBook: sh install.sh [folder]; PYTHON=... chooses the interpreter (docs/windows-setup.md)
 set -e
-cd "$(dirname "$0")"
 VENV="${{1:-{POSIX_VENV}}}"
+# A relative folder is the caller's, not the bundle's: made absolute before the cd below.
+case "$VENV" in /*) ;; *) VENV="$(pwd)/$VENV" ;; esac
+cd "$(dirname "$0")"
 PY="${{PYTHON:-}}"
 if [ -z "$PY" ]; then
   for v in {" ".join(versions)}; do
