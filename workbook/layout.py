@@ -59,6 +59,8 @@ def display_width(text: str) -> int:
 
 
 def column_width(field: Field, lang: str) -> float:
+    if field.width is not None:  # chosen in the schema: the sheet's columns together print at a readable scale
+        return field.width
     label = display_width(field.label(lang))
     longest_code = max((display_width(x) for x in field.codes.labels(lang)), default=0) if field.codes else 0
     return min(max(label, longest_code, _TYPE_WIDTH[field.type]) + 3, 40)
@@ -85,6 +87,22 @@ def xlsx_header_format(workbook, system: bool = False):
         "align": "center", "valign": "vcenter", "text_wrap": True,
         "border": 1, "border_color": f"#{BORDER_GREY}",
     })
+
+
+LINE_POINTS = 15  # a line of 11-point text, Excel's default row height
+
+
+def wrapped_lines(text, width: float) -> int:
+    """Lines `text` takes wrapped in a column `width` characters wide, a little generously (proportional
+    fonts, breaks at word ends)."""
+    if not isinstance(text, str) or not text:
+        return 1
+    return max(1, -(-display_width(text) * 11 // (10 * max(int(width) - 1, 1))))
+
+
+def xlsx_wrap_format(workbook):
+    """Long text wrapped within its column, from the top of its row (docs/design.md, "Printing")."""
+    return workbook.add_format({"text_wrap": True, "valign": "top"})
 
 
 def xlsx_date_format(workbook):
