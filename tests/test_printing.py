@@ -251,3 +251,4 @@ def test_the_returns_and_flags_sheets_print_readable_and_whole(libreoffice, tmp_
         assert min(scale for _, scale in sheet) >= PRINT_SCALE_FLOOR, (words, [round(s, 2) for _, s in sheet])
         printed = "".join(text.replace("\n", "") for text, _ in sheet)
         assert longest in printed, (words, longest)
+        assert "###" not in printed  # a date or time too wide for its column shows as ### instead

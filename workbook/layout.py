@@ -101,8 +101,9 @@ def wrapped_lines(text, width: float) -> int:
 
 
 def xlsx_wrap_format(workbook):
-    """Long text wrapped within its column, from the top of its row (docs/design.md, "Printing")."""
-    return workbook.add_format({"text_wrap": True, "valign": "top"})
+    """Long text wrapped within its column (docs/design.md, "Printing"). At the foot of its row, as the row's
+    other cells are: top-aligned, a row's text read as the row above's."""
+    return workbook.add_format({"text_wrap": True})
 
 
 def xlsx_date_format(workbook):

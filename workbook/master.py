@@ -289,6 +289,9 @@ def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequen
     widths = [layout.column_width(field, lang) for field in fields]
     for index, (field, width) in enumerate(zip(fields, widths, strict=True)):
         ws.set_column(index, index, width, wrap_format if field.wrap else None)  # for what is typed in later
+    header_lines = max(layout.wrapped_lines(field.label(lang), width) for field, width in zip(fields, widths))
+    if header_lines > 1:  # a label wider than its column wraps (the header format), in a row tall enough
+        ws.set_row(0, header_lines * layout.LINE_POINTS)
     ws.freeze_panes(1, 0)
     for index, field in enumerate(fields):
         source = None
@@ -368,7 +371,9 @@ def write_master(
     header = layout.xlsx_header_format(wb)
     system_header = layout.xlsx_header_format(wb, system=True)
     date_format = layout.xlsx_date_format(wb)
-    moment_format = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    # To the minute: the seconds of a receipt say nothing to the office, and 19 characters a column would
+    # cost 周报's print scale (docs/design.md, "Printing").
+    moment_format = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
     wrap_format = layout.xlsx_wrap_format(wb)
     _write_readme(wb, lang, header)
     _define_lists(wb, schemas, lang)
