@@ -252,3 +252,16 @@ def test_the_returns_and_flags_sheets_print_readable_and_whole(libreoffice, tmp_
         printed = "".join(text.replace("\n", "") for text, _ in sheet)
         assert longest in printed, (words, longest)
         assert "###" not in printed  # a date or time too wide for its column shows as ### instead
+
+
+def test_the_returns_long_text_columns_wrap_as_a_secretary_types(demo_home):
+    """主题, 学习内容, 备注 and 汇报内容 wrap in every row she may fill: Excel, WPS and LibreOffice then make the
+    row as tall as the text while she types, and the text prints whole instead of cut at the next column."""
+    wb = load_workbook(demo_home.folder("outbox") / BIG_BRANCH)
+    rows = load_schemas().returns.rows_per_sheet
+    for sheet, label in (("学习活动", "主题"), ("自学", "学习内容"), ("征求意见", "备注"), ("汇报收到", "汇报内容")):
+        ws = wb[sheet]
+        column = [cell.value for cell in ws[1]].index(label) + 1
+        assert all(ws.cell(row=row, column=column).alignment.wrap_text for row in range(2, rows + 2)), sheet
+        assert not ws.cell(row=2, column=column - 1).alignment.wrap_text  # the short column before it does not
+        assert ws.column_dimensions[ws.cell(row=1, column=column).column_letter].width == 24

@@ -92,10 +92,15 @@ def xlsx_header_format(workbook, system: bool = False):
 LINE_POINTS = 15  # a line of 11-point text, Excel's default row height
 
 
+def one_line_length(width: float) -> int:
+    """Characters that fit on one line of a column `width` wide whatever they are (CJK ones are two wide)."""
+    return 10 * max(int(width) - 1, 1) // 22
+
+
 def wrapped_lines(text, width: float) -> int:
     """Lines `text` takes wrapped in a column `width` characters wide, a little generously (proportional
     fonts, breaks at word ends)."""
-    if not isinstance(text, str) or not text:
+    if type(text) is not str or len(text) <= one_line_length(width):
         return 1
     return max(1, -(-display_width(text) * 11 // (10 * max(int(width) - 1, 1))))
 

@@ -226,10 +226,15 @@ def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang
                         field.type == "datetime", wrap_style if field.wrap else ""))
     # Wrapped text gets a row as tall as its lines: LibreOffice keeps a row's default height on import.
     wrapped = [(field.key, layout.column_width(field, lang)) for field in fields if field.wrap] if wrap_xf is not None else []
+    wrapped = [(key, width, layout.one_line_length(width)) for key, width in wrapped]
     chunk: list[str] = []
     for number, record in enumerate(islice(records, start, None), start=first_row + start + 1):
         n = str(number)
-        lines = max((layout.wrapped_lines(record.get(key), width) for key, width in wrapped), default=1)
+        lines = 1
+        for key, width, short in wrapped:
+            text = record.get(key)
+            if type(text) is str and len(text) > short:  # measured only when it may not fit on one line
+                lines = max(lines, layout.wrapped_lines(text, width))
         chunk.append(f'<row r="{n}" ht="{lines * layout.LINE_POINTS}" customHeight="1">' if lines > 1
                      else f'<row r="{n}">')
         for field, key, letter, labels, moment, sharing, timed, style in columns:
