@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from returns_factory import edit, filled_return
 
 from branchbook.cli import main
+from branchbook.demo import run_demo
 from branchbook.workbook.home import Home
 from branchbook.workbook.master import read_master
 from branchbook.workbook.schema import load_schemas
@@ -203,3 +204,64 @@ def test_the_docs_state_the_same_password():
     docs = Path(__file__).resolve().parent.parent / "docs"
     assert f"保护密码是 `{password}`" in (docs / "getting-started.md").read_text(encoding="utf-8")
     assert f"the password is `{password}`" in (docs / "getting-started.en.md").read_text(encoding="utf-8")
+
+
+# The smallest print scale a page may have: 11-point text printed at 6.6 points or more (docs/design.md, "Printing").
+PRINT_SCALE_FLOOR = 0.6
+DEFAULT_POINTS = 11  # the master's text, unscaled
+
+
+def _page_scales(pdf):
+    """(text, print scale) of each page: the size pypdf reports for the page's body text over 11 points."""
+    found = []
+    for page in PdfReader(pdf).pages:
+        sizes = []
+
+        def visit(text, cm, tm, font, size, sizes=sizes):
+            if text.strip():
+                sizes.append(size * abs(tm[3]) * abs(cm[3]))
+
+        text = page.extract_text(visitor_text=visit)
+        body = sorted(sizes)[len(sizes) // 2] if sizes else 0  # the median: the footer and header are few
+        found.append((text, body / DEFAULT_POINTS))
+    return found
+
+
+def _longest(ws, label):
+    """The longest text of the column headed `label`, as the master holds it."""
+    rows = ws.iter_rows(values_only=True)
+    column = next(rows).index(label)
+    return max((row[column] for row in rows if isinstance(row[column], str)), key=len)
+
+
+@pytest.mark.libreoffice
+def test_the_returns_and_flags_sheets_print_readable_and_whole(libreoffice, tmp_path):
+    """The long texts (周报's 处理说明, 落后提醒's 具体情况) wrap in their columns: printed whole, not cut off
+    or run into the next column, and the page is not shrunk below the floor to fit them."""
+    home = run_demo(tmp_path / "branchbook-demo", tell=lambda line: None)  # merged returns, some sent back
+    wb = load_workbook(home.master, read_only=True)
+    note, detail = _longest(wb["周报"], "处理说明"), _longest(wb["落后提醒"], "具体情况")
+    wb.close()
+    assert len(note) > 60 and len(detail) > 60  # longer than any column is wide
+
+    pages = _page_scales(libreoffice(home.master, "pdf", tmp_path))
+    for words, longest in ((("收件编号", "处理说明"), note), (("提醒事项", "具体情况"), detail)):
+        sheet = [(text, scale) for text, scale in pages if all(word in text for word in words)]
+        assert sheet, words
+        assert min(scale for _, scale in sheet) >= PRINT_SCALE_FLOOR, (words, [round(s, 2) for _, s in sheet])
+        printed = "".join(text.replace("\n", "") for text, _ in sheet)
+        assert longest in printed, (words, longest)
+        assert "###" not in printed  # a date or time too wide for its column shows as ### instead
+
+
+def test_the_returns_long_text_columns_wrap_as_a_secretary_types(demo_home):
+    """主题, 学习内容, 备注 and 汇报内容 wrap in every row she may fill: Excel, WPS and LibreOffice then make the
+    row as tall as the text while she types, and the text prints whole instead of cut at the next column."""
+    wb = load_workbook(demo_home.folder("outbox") / BIG_BRANCH)
+    rows = load_schemas().returns.rows_per_sheet
+    for sheet, label in (("学习活动", "主题"), ("自学", "学习内容"), ("征求意见", "备注"), ("汇报收到", "汇报内容")):
+        ws = wb[sheet]
+        column = [cell.value for cell in ws[1]].index(label) + 1
+        assert all(ws.cell(row=row, column=column).alignment.wrap_text for row in range(2, rows + 2)), sheet
+        assert not ws.cell(row=2, column=column - 1).alignment.wrap_text  # the short column before it does not
+        assert ws.column_dimensions[ws.cell(row=1, column=column).column_letter].width == 24

@@ -59,6 +59,8 @@ def display_width(text: str) -> int:
 
 
 def column_width(field: Field, lang: str) -> float:
+    if field.width is not None:  # chosen in the schema: the sheet's columns together print at a readable scale
+        return field.width
     label = display_width(field.label(lang))
     longest_code = max((display_width(x) for x in field.codes.labels(lang)), default=0) if field.codes else 0
     return min(max(label, longest_code, _TYPE_WIDTH[field.type]) + 3, 40)
@@ -85,6 +87,28 @@ def xlsx_header_format(workbook, system: bool = False):
         "align": "center", "valign": "vcenter", "text_wrap": True,
         "border": 1, "border_color": f"#{BORDER_GREY}",
     })
+
+
+LINE_POINTS = 15  # a line of 11-point text, Excel's default row height
+
+
+def one_line_length(width: float) -> int:
+    """Characters that fit on one line of a column `width` wide whatever they are (CJK ones are two wide)."""
+    return 10 * max(int(width) - 1, 1) // 22
+
+
+def wrapped_lines(text, width: float) -> int:
+    """Lines `text` takes wrapped in a column `width` characters wide, a little generously (proportional
+    fonts, breaks at word ends)."""
+    if type(text) is not str or len(text) <= one_line_length(width):
+        return 1
+    return max(1, -(-display_width(text) * 11 // (10 * max(int(width) - 1, 1))))
+
+
+def xlsx_wrap_format(workbook):
+    """Long text wrapped within its column (docs/design.md, "Printing"). At the foot of its row, as the row's
+    other cells are: top-aligned, a row's text read as the row above's."""
+    return workbook.add_format({"text_wrap": True})
 
 
 def xlsx_date_format(workbook):

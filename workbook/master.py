@@ -178,7 +178,7 @@ def _shared_index(table: Any) -> dict[str, int] | None:
 
 def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang: str, first_row: int,
              date_xf: int, moment_xf: int, shared: Any = None, start: int = 0,
-             marks: list[tuple[int, int, int]] | None = None) -> Iterator[str]:
+             marks: list[tuple[int, int, int]] | None = None, wrap_xf: int | None = None) -> Iterator[str]:
     """The <row> elements of a sheet's records, from the 0-based `first_row` on, in chunks: what
     XlsxWriter's write_string/write_number/write_datetime would write for each value `to_cell`
     gives, with text always as text. Every record gets a <row>, blank or not (row_counts counts them).
@@ -187,7 +187,9 @@ def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang
 
     From record `start` on (the rows before are already written: body_cache). Before each chunk, when
     given `marks` gets (records done, length of the shared strings, shared references made) as they
-    are at the chunk's end."""
+    are at the chunk's end. Text in a field that wraps takes the style `wrap_xf` (a cell's own style, not its
+    column's, decides how it shows)."""
+    wrap_style = f' s="{wrap_xf}"' if wrap_xf is not None else ""
     date_style, moment_style = f' s="{date_xf}"', f' s="{moment_xf}"'
     index = _shared_index(shared) if shared is not None else None
     array = shared.string_array if index is not None else None
@@ -221,12 +223,21 @@ def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang
                     labels[code.code] = f'" t="inlineStr"><is><t{space}>{content}</t></is></c>'
         moment = date_style if field.type == "date" else moment_style
         columns.append((field, field.key, column_letter(position + 1), labels, moment, sharing,
-                        field.type == "datetime"))
+                        field.type == "datetime", wrap_style if field.wrap else ""))
+    # Wrapped text gets a row as tall as its lines: LibreOffice keeps a row's default height on import.
+    wrapped = [(field.key, layout.column_width(field, lang)) for field in fields if field.wrap] if wrap_xf is not None else []
+    wrapped = [(key, width, layout.one_line_length(width)) for key, width in wrapped]
     chunk: list[str] = []
     for number, record in enumerate(islice(records, start, None), start=first_row + start + 1):
         n = str(number)
-        chunk.append(f'<row r="{n}">')
-        for field, key, letter, labels, moment, sharing, timed in columns:
+        lines = 1
+        for key, width, short in wrapped:
+            text = record.get(key)
+            if type(text) is str and len(text) > short:  # measured only when it may not fit on one line
+                lines = max(lines, layout.wrapped_lines(text, width))
+        chunk.append(f'<row r="{n}" ht="{lines * layout.LINE_POINTS}" customHeight="1">' if lines > 1
+                     else f'<row r="{n}">')
+        for field, key, letter, labels, moment, sharing, timed, style in columns:
             value = record.get(key)
             if value is None or value == "":
                 continue
@@ -246,12 +257,12 @@ def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang
                 if at is None:
                     at = share(value)
                 if at >= 0:
-                    chunk.append(f'<c r="{letter}{n}" t="s"><v>{at}</v></c>')
+                    chunk.append(f'<c r="{letter}{n}"{style} t="s"><v>{at}</v></c>')
                     references += 1
                 elif _NOT_PLAIN.search(value):
-                    chunk.append(_inline(letter + n, value))
+                    chunk.append(_inline(letter + n, value, style))
                 else:
-                    chunk.append(f'<c r="{letter}{n}" t="inlineStr"><is><t>{value}</t></is></c>')
+                    chunk.append(f'<c r="{letter}{n}"{style} t="inlineStr"><is><t>{value}</t></is></c>')
             elif kind is int:
                 chunk.append(f'<c r="{letter}{n}"><v>{value}</v></c>')
             elif kind is date:
@@ -273,7 +284,7 @@ def body_xml(fields: Sequence[Field], records: Sequence[Mapping[str, Any]], lang
 
 
 def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequence[Mapping[str, Any]], lang: str,
-                       schemas: Schemas, header, system_header, date_format, moment_format,
+                       schemas: Schemas, header, system_header, date_format, moment_format, wrap_format,
                        bodies: BodyCache | None = None, share_text: bool = False) -> StreamedSheet:
     ws = wb.add_worksheet(sheet.name(lang), worksheet_class=StreamedSheet)
     if share_text:  # before the table writes its header: the shared table holds this sheet's text only
@@ -281,8 +292,11 @@ def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequen
     fields = list(sheet.fields)
     last_column = len(fields) - 1
     widths = [layout.column_width(field, lang) for field in fields]
-    for index, width in enumerate(widths):
-        ws.set_column(index, index, width)
+    for index, (field, width) in enumerate(zip(fields, widths, strict=True)):
+        ws.set_column(index, index, width, wrap_format if field.wrap else None)  # for what is typed in later
+    header_lines = max(layout.wrapped_lines(field.label(lang), width) for field, width in zip(fields, widths))
+    if header_lines > 1:  # a label wider than its column wraps (the header format), in a row tall enough
+        ws.set_row(0, header_lines * layout.LINE_POINTS)
     ws.freeze_panes(1, 0)
     for index, field in enumerate(fields):
         source = None
@@ -303,14 +317,14 @@ def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequen
 
     def body(start: int = 0, marks: list | None = None, shared: Any = None) -> Iterator[str]:
         return body_xml(fields, rows, lang, 1, date_format._get_xf_index(), moment_format._get_xf_index(),
-                        shared=shared, start=start, marks=marks)
+                        shared=shared, start=start, marks=marks, wrap_xf=wrap_format._get_xf_index())
 
     def chunks() -> Iterator[str]:  # called when the workbook is saved
         shared = ws.str_table if share_text and _can_share(ws.str_table) else None
         if bodies is None or not bodies.covers(sheet.key, len(rows)):
             return body(shared=shared)
         signature = [lang, sheet.key, [_field_signature(f, lang) for f in fields], date_format._get_xf_index(),
-                     moment_format._get_xf_index()]
+                     moment_format._get_xf_index(), wrap_format._get_xf_index()]
         return bodies.body(sheet.key, signature, shared, lambda start, marks: body(start, marks, shared))
 
     ws.set_body(1, len(rows), len(fields), chunks)
@@ -320,7 +334,7 @@ def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequen
 def _field_signature(field: Field, lang: str) -> list:
     """What of a field decides its cells' XML (for body_cache)."""
     labels = [[c.code, c.label(lang)] for c in field.codes.codes] if field.type == "enum" and field.codes else []
-    return [field.key, field.type, labels]
+    return [field.key, field.type, labels, field.wrap]
 
 
 def row_values(fields, rows: Sequence[Mapping[str, Any]], lang: str):
@@ -362,13 +376,16 @@ def write_master(
     header = layout.xlsx_header_format(wb)
     system_header = layout.xlsx_header_format(wb, system=True)
     date_format = layout.xlsx_date_format(wb)
-    moment_format = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    # To the minute: the seconds of a receipt say nothing to the office, and 19 characters a column would
+    # cost 周报's print scale (docs/design.md, "Printing").
+    moment_format = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    wrap_format = layout.xlsx_wrap_format(wb)
     _write_readme(wb, lang, header)
     _define_lists(wb, schemas, lang)
     biggest = max(schemas.master, key=lambda sheet: len(tables.get(sheet.key, ())))
     shared_key = biggest.key if len(tables.get(biggest.key, ())) >= SHARED_TEXT_ROWS else None
     sheets = [_write_table_sheet(wb, sheet, tables.get(sheet.key, []), lang, schemas, header, system_header,
-                                 date_format, moment_format, bodies, sheet.key == shared_key)
+                                 date_format, moment_format, wrap_format, bodies, sheet.key == shared_key)
               for sheet in schemas.master]
     for paint in painters:
         paint(wb, tables, lang)

@@ -25,6 +25,7 @@ from .texts import guide_lines
 say = Domain("workbook")
 
 UNLOCKED = Protection(locked=False)
+WRAPPED = Alignment(wrap_text=True)
 GRID_FIRST_COLUMN = 3  # member id, name, then one column per session number
 
 
@@ -106,6 +107,9 @@ def _records(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, sch
         if field.type == "date":
             for row in range(2, last_row + 1):
                 ws.cell(row=row, column=column).number_format = DATE_FORMAT
+        elif field.wrap:  # long text wraps as she types, and prints whole (docs/design.md, "Printing")
+            for row in range(2, last_row + 1):
+                ws.cell(row=row, column=column).alignment = WRAPPED
 
 
 def _grid(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:

@@ -86,6 +86,8 @@ class Field:
     maximum: float | None = None
     codes: CodeList | None = None
     system: bool = False  # written by BranchBook (provenance), not typed by people
+    width: float | None = None  # the column's width in characters; None: as its label and type need (layout)
+    wrap: bool = False  # long text: wrapped within the column, so that it prints whole (docs/design.md, "Printing")
 
     def label(self, lang: str) -> str:
         return self.labels[lang]
@@ -228,6 +230,8 @@ def _field(raw: dict[str, Any], codes: dict[str, CodeList], where: str) -> Field
         minimum=raw.get("minimum"),
         maximum=raw.get("maximum"),
         codes=code_list,
+        width=raw.get("width"),
+        wrap=bool(raw.get("wrap", False)),
     )
 
 
