@@ -15,10 +15,11 @@ from ..schema import Schemas
 _UNCALCULATED = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*>\s*<f[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
 
 
-def check_uncalculated(path: Path, limit: int = 50, skip: frozenset[str] = frozenset()) -> Iterator[Finding]:
+def check_uncalculated(path: Path, limit: int = 50, only: frozenset[str] | None = None) -> Iterator[Finding]:
+    """`only`: the sheets to look at, by title stripped and casefolded as checks/structure.py matches them."""
     with zipfile.ZipFile(path) as archive:
         for name, part in sheet_parts(archive).items():
-            if name in skip:
+            if only is not None and name.strip().casefold() not in only:
                 continue
             for count, match in enumerate(_UNCALCULATED.finditer(archive.read(part))):
                 if count >= limit:
@@ -28,7 +29,9 @@ def check_uncalculated(path: Path, limit: int = 50, skip: frozenset[str] = froze
 
 
 def check_return_uncalculated(path: Path, schemas: Schemas) -> list[Finding]:
-    """A return's uncalculated formulas, less those of its guide: the 填报检查 area is ours and never read
-    (workbook/live_checks.py); a return written by a script and never opened has no values for it."""
-    guides = frozenset(name for sheet in schemas.returns.sheets if sheet.kind == "guide" for name in sheet.names.values())
-    return list(check_uncalculated(path, skip=guides))
+    """A return's uncalculated formulas on the sheets that are read: not the guide's (the 填报检查 area is ours,
+    workbook/live_checks.py; a return written by a script and never opened has no values for it), nor an extra
+    sheet's, whatever its name: a guide renamed is an extra sheet, reported once as such (checks/structure.py)."""
+    read = frozenset(name.strip().casefold() for sheet in schemas.returns.sheets if sheet.kind != "guide"
+                     for name in sheet.names.values())
+    return list(check_uncalculated(path, only=read))
