@@ -318,3 +318,17 @@ def test_a_renamed_guide_is_an_extra_sheet_and_its_formulas_are_no_errors(demo_h
     tables = read_master(demo_home.master)
     _, [outcome] = merge(tables, [load_submission(path, tables)])
     assert outcome.result == "merged", outcome.problems
+
+
+def test_two_formulas_on_one_row_are_two_findings_each_naming_its_column(tmp_path):
+    """Formulas without values on a sheet that is read: each is said once, with its column, and not again as
+    a required cell left blank (which is what the missing value makes of it)."""
+    path = _filled(tmp_path / "formulas.xlsx")
+    wb = load_workbook(path)
+    wb["自学"]["C2"], wb["自学"]["D2"] = "=1+1", '="党章"'
+    wb.save(path)
+    report = validate_path(path)
+    on_row_2 = [(f.code, f.cell, f.column_label) for f in report.findings if f.sheet == "自学" and f.row == 2]
+    assert on_row_2 == [("formula-uncalculated", "C2", "学时"), ("formula-uncalculated", "D2", "学习内容")]
+    lines = [f"{f.where('zh')}：{f.text('zh')}" for f in report.errors]
+    assert len(lines) == len(set(lines)) == 2, lines
