@@ -179,8 +179,15 @@ def recalculated(tmp_path_factory, recalculate) -> dict[str, Recalculated]:
     study = load_workbook(base, read_only=True)["自学"]
     ids = {row: study[f"A{row}"].value for row in range(2, 6)}
     assert all(isinstance(member, str) and member.startswith("M") for member in ids.values()), ids
-    files["spaced"] = _planted(base, folder, "spaced", {("自学", f"A{row}"): text for row, text in zip(
-        ids, (ids[2] + " ", "\u3000" + ids[3], ids[4] + "\u00a0", " " + ids[5] + "\n"))})
+    grid = load_workbook(base, read_only=True)["出勤"]
+    statuses = {cell: grid[cell].value for cell in ("C2", "D3", "C4")}
+    assert set(statuses.values()) <= {"出席", "缺席", "请假"}, statuses
+    spaced = {("自学", f"A{row}"): text for row, text in zip(
+        ids, (ids[2] + " ", "\u3000" + ids[3], ids[4] + "\u00a0", " " + ids[5] + "\n"))}
+    # Statuses too, which validation reads with every space dropped (出 席) and full-width.
+    spaced.update({("出勤", cell): text for cell, text in zip(
+        statuses, (statuses["C2"] + " ", statuses["D3"][0] + " " + statuses["D3"][1:], "\u3000" + statuses["C4"]))})
+    files["spaced"] = _planted(base, folder, "spaced", spaced)
     untouched = write_return(folder / "untouched.xlsx", SPEC)
     files["untouched"] = (untouched, untouched)
     files["clean_en"] = _planted(base_en, folder, "clean_en", {})
@@ -241,7 +248,7 @@ def test_two_sheets_wrong_are_both_named(recalculated):
 
 
 @pytest.mark.libreoffice
-def test_spaces_around_a_member_id_are_no_problem_as_validation_says(recalculated):
+def test_spaces_around_a_member_id_or_a_status_are_no_problem_as_validation_says(recalculated):
     spaced = recalculated["spaced"]
     assert spaced.report.errors == [], spaced.report.errors
     assert (spaced.status, spaced.total) == ("可以提交", 0)

@@ -99,6 +99,15 @@ def _stripped(cells: str) -> str:
     return f'TRIM(CLEAN(SUBSTITUTE(SUBSTITUTE({cells},"\u3000"," "),"\u00a0"," ")))'
 
 
+def _squeezed(cells: str) -> str:
+    """A status as validation compares it (schema.CodeList.parse drops every space): spaces removed, inside too."""
+    return f'SUBSTITUTE(CLEAN(SUBSTITUTE(SUBSTITUTE({cells},"\u3000",""),"\u00a0",""))," ","")'
+
+
+def _is(cells: str, form: str) -> str:
+    return f"({_squeezed(cells)}={_text(''.join(form.split()))})"
+
+
 def _blank(cells: str) -> str:
     return f"(LEN({_stripped(cells)})=0)"
 
@@ -219,7 +228,7 @@ class _Grid:
         return f"{quote_sheetname(self.title)}!${self.letters[0]}$2:${self.letters[-1]}${self.bottom}"
 
     def not_away(self, cells: str) -> str:
-        return "".join(f"*({cells}<>{_text(form)})" for form in self.away)
+        return "".join(f"*(1-{_is(cells, form)})" for form in self.away)
 
 
 def _grid(schemas: Schemas, lang: str, roster_size: int) -> _Grid:
@@ -261,7 +270,7 @@ def _daily_hours_check(schemas: Schemas, lang: str, roster_size: int, last: int)
 
     first, final = grid.letters[0], grid.letters[-1]
     statuses = f"{on_grid}${first}$2:${final}${grid.bottom}"
-    present = "+".join(f"({statuses}={_text(form)})" for form in grid.accepted
+    present = "+".join(_is(statuses, form) for form in grid.accepted
                        if schemas.returns.sheet("attendance").codes.parse(form) == "present")
     attended = (f"SUMPRODUCT(({on_grid}$A$2:$A${grid.bottom}={member})*({present})*SUMIFS({of_sessions('hours')},"
                 f"{of_sessions('session_no')},{on_grid}${first}$1:${final}$1,{of_sessions('date')},{day}))")
@@ -300,9 +309,9 @@ def _grid_checks(schemas: Schemas, lang: str, roster_size: int, last: int):
                              for x in letters),
                     ((marks, f"AND({_blank(first + '2')},{declared(first)})"),), reminder=True)
     every = grid.every
-    valid = "+".join(f"({every}={_text(form)})" for form in accepted)
-    not_away = "".join(f",{first}2<>{_text(form)}" for form in away)
-    unlisted = ",".join(f"{first}2<>{_text(form)}" for form in accepted)
+    valid = "+".join(_is(every, form) for form in accepted)
+    not_away = "".join(f",NOT{_is(first + '2', form)}" for form in away)
+    unlisted = ",".join(f"NOT{_is(first + '2', form)}" for form in accepted)
     yield LiveCheck("attendance", say(lang, _LABELS["status"], sheet=title, choices="/".join(statuses.labels(lang))),
                     f"SUMPRODUCT({_filled(every)}*(({valid})=0))",
                     ((marks, f"AND({_filled(first + '2')},{unlisted})"),))
