@@ -339,3 +339,20 @@ def test_two_formulas_on_one_row_are_two_findings_each_naming_its_column(tmp_pat
     assert on_row_2 == [("formula-uncalculated", "C2", "学时"), ("formula-uncalculated", "D2", "学习内容")]
     lines = [f"{f.where('zh')}：{f.text('zh')}" for f in report.errors]
     assert len(lines) == len(set(lines)) == 2, lines
+
+
+@pytest.mark.parametrize("lang, statuses, area", [("zh", "出席 / 缺席 / 请假 / 请假(在外)", "填报检查"),
+                                                  ("en", "Present / Absent / Excused / Excused (away)", "Filling check")])
+def test_the_guide_sends_the_secretary_to_the_area_and_lists_every_status(tmp_path, lang, statuses, area):
+    """She has no 校验 button (WPS runs no macros): the guide and getting-started point to the area."""
+    wb = load_workbook(write_return(tmp_path / "template.xlsx", SPEC, lang))
+    text = [str(cell.value) for row in wb.worksheets[0].iter_rows(max_col=1) for cell in row if cell.value]
+    [attendance] = [line for line in text if line.startswith("3.")]
+    [send] = [line for line in text if line.startswith("7.")]
+    assert attendance.rstrip("。.").endswith(statuses), attendance
+    assert area in send and not re.search("校验|Validate", send), send
+    docs = Path(__file__).parent.parent / "docs"
+    for guide in ("getting-started.md", "getting-started.en.md"):
+        step = (docs / guide).read_text(encoding="utf-8").split("## 5.")[1].split("## 6.")[0]
+        assert "按钮" not in step.replace("不用点任何按钮", "") and "clicks Validate" not in step, step
+        assert ("填报检查" if guide.endswith(".md") and ".en" not in guide else "Filling check") in step
