@@ -167,18 +167,19 @@ def _record_checks(sheet: ReturnSheet, lang: str, week: tuple, last: int, roster
                         tuple((cells(key), f"AND({_blank(letters[key] + '2')},{row_typed})") for key in required))
     if "member_id" in letters:
         # Compared as validation compares (checks/roster_ids.py): stripped, then exactly, case and all; COUNTIF
-        # would ignore case and read * and ? as wildcards. EXACT over the roster needs one formula a row.
+        # would ignore case and read * and ? as wildcards.
         def unknown(cell: str) -> str:
             return f"AND({_filled(cell)},SUMPRODUCT(--EXACT({roster},{_stripped(cell)}))=0)"
 
         # Counted as the IDs typed less those that are a roster member's: one formula a member (the roster's
         # rows; its IDs are unique), not one a record row, which made LibreOffice twice as slow to open.
         ids = column("member_id")
-        member = roster.split("!")[0] + "!$A{row}"
+        member = roster.split("!$A$")[0] + "!$A{row}"  # one cell of the roster's ID column
         yield LiveCheck(sheet.key, say(lang, _LABELS["member"], sheet=title),
                         f"SUMPRODUCT(--{_filled(ids)})-SUM({{helpers}})",
                         ((cells("member_id"), unknown(f"{letters['member_id']}2")),),
-                        per_row=f"SUMPRODUCT(--EXACT({_stripped(ids)},{member}))", per_row_last=roster_last)
+                        per_row=f"IF(LEN({member})=0,0,SUMPRODUCT(--EXACT({_stripped(ids)},{member})))",
+                        per_row_last=roster_last)
     for field in sheet.fields:
         if field.type in ("number", "integer") and field.minimum is not None and field.maximum is not None:
             values, cell = column(field.key), f"{letters[field.key]}2"
