@@ -11,7 +11,7 @@ from typing import Any
 from . import ids
 from .calendar import Campaign
 from .cells import as_day, column_letter, timestamp_text
-from .checks.formulas import check_return_uncalculated
+from .checks.formulas import add_return_uncalculated
 from .checks.membership import check_periods, check_report_dates
 from .errors import UserError
 from .fastread import open_sheets, saved_time
@@ -130,7 +130,8 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
         return sub
     sheets, cleaned = made_safe(sheets)
     report, data, parsed = validate_return(sheets, lang, schemas, today=as_day(sub.received_at))
-    report.findings[:0] = [*check_return_uncalculated(path, schemas), *cleaned]
+    report.findings[:0] = cleaned
+    add_return_uncalculated(report, path, schemas)
     modified = saved_time(path)
     sub.report = report
     # Excel and openpyxl store the save time in UTC; 周报 shows local time.

@@ -2,7 +2,7 @@
 conditional formats that mark the offending cells on the data sheets as the secretary types.
 
 No macros, so it works alike in Excel, WPS and LibreOffice: only functions the three share (SUMPRODUCT,
-COUNTIF, SUMIFS, ISNUMBER, LEN, TRIM, IF, AND, OR, NOT, SUM, LEFT, DATE), no dynamic arrays. The checks count what validation reports
+COUNTIF, SUMIFS, ISNUMBER, LEN, TRIM, CLEAN, SUBSTITUTE, EXACT, IF, AND, OR, NOT, SUM, LEFT, DATE), no dynamic arrays. The checks count what validation reports
 as errors (workbook/validation.py), from the same schemas; what a formula cannot see well is left to
 validation (docs/design.md, "Live checks on the return"). The readers never read the guide sheet, and validation
 skips its formulas (workbook/checks/formulas.py).
@@ -36,19 +36,22 @@ BAD_FILL = PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE")
 BAD_FONT = Font(color="9C0006")
 GOOD_FILL = PatternFill("solid", fgColor="C6EFCE", bgColor="C6EFCE")
 GOOD_FONT = Font(color="006100")
+CHECK_FILL = PatternFill("solid", fgColor="FFEB9C", bgColor="FFEB9C")  # a reminder: validation's 提示, not an error
+CHECK_FONT = Font(color="9C5700")
 
 _LABELS = {
     "required": N_("{sheet}: required cells left blank"),
     "member": N_("{sheet}: member IDs not on the roster"),
     "range": N_("{sheet}: {field} outside {minimum} to {maximum}"),
     "week": N_("{sheet}: dates outside this week ({start} to {end})"),
-    "blank": N_("{sheet}: attendance left blank in a session held"),
+    "blank": N_("{sheet}: attendance left blank in a session held (to check; not a problem)"),
     "status": N_("{sheet}: attendance that is not one of {choices}"),
     "sessions": N_("{sheet}: sessions marked here but not in {sessions}, or the other way round"),
     "empty": N_("Nothing filled in yet: {sheets} are all blank"),
     "daily": N_("{sheet}: a member's hours on one day over {limit} (sessions attended and self-study)"),
 }
 READY = N_("Ready to send")
+NOT_FILLED = N_("Not filled in yet: the results of the check will show here once you fill in the return.")
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,14 @@ class LiveCheck:
     count: str  # a formula without its '='
     marks: tuple[tuple[str, str], ...]  # (range, formula relative to the range's first cell)
     # A check a single formula cannot count: a formula for each row, kept in a hidden column of the guide
-    # ({row} in it is the data row, which is the helper's own row too); `count` sums that column.
+    # ({row} in it is the data row, which is the helper's own row too), from row 2 to `per_row_last` (0: the
+    # last record row); `count` uses that column as {helpers}, or is empty to sum it.
     per_row: str | None = None
+    per_row_last: int = 0
+    # What validation reports as a warning (提示), not an error: counted apart from the problems, marked in
+    # yellow; the return can still be sent (docs/design.md, "Live checks on the return").
+    reminder: bool = False
+    untouched: bool = False  # the line of a return not filled in yet: while it counts, the status says only that
 
 
 def add_live_checks(wb: Workbook, schemas: Schemas, lang: str, week: tuple, roster_size: int) -> None:
@@ -69,11 +78,12 @@ def add_live_checks(wb: Workbook, schemas: Schemas, lang: str, week: tuple, rost
     guides = [sheet.name(lang) for sheet in schemas.returns.sheets if sheet.kind == "guide"]
     if not guides:
         return
-    checks = list(_checks(schemas, lang, week, roster_size))
+    checks = sorted(_checks(schemas, lang, week, roster_size), key=lambda check: check.reminder)  # problems first
     for check in checks:
         ws = wb[schemas.returns.sheet(check.sheet_key).name(lang)]
+        fill, font = (CHECK_FILL, CHECK_FONT) if check.reminder else (BAD_FILL, BAD_FONT)
         for cells, formula in check.marks:
-            ws.conditional_formatting.add(cells, FormulaRule(formula=[formula], fill=BAD_FILL, font=BAD_FONT))
+            ws.conditional_formatting.add(cells, FormulaRule(formula=[formula], fill=fill, font=font))
     _write_area(wb[guides[0]], checks, schemas, lang)
     wb.calculation.fullCalcOnLoad = True  # openpyxl stores no values: every program computes on opening
 
@@ -82,12 +92,28 @@ def _ref(title: str, letter: str, first: int, last: int) -> str:
     return f"{quote_sheetname(title)}!${letter}${first}:${letter}${last}"
 
 
+def _stripped(cells: str) -> str:
+    """Text as validation reads it (workbook/cells.py strips it, as Python does): TRIM takes only the ASCII
+    space, so the ideographic space a Chinese input method types and the no-break space become spaces first,
+    and CLEAN drops line breaks (Alt+Enter)."""
+    return f'TRIM(CLEAN(SUBSTITUTE(SUBSTITUTE({cells},"\u3000"," "),"\u00a0"," ")))'
+
+
+def _squeezed(cells: str) -> str:
+    """A status as validation compares it (schema.CodeList.parse drops every space): spaces removed, inside too."""
+    return f'SUBSTITUTE(CLEAN(SUBSTITUTE(SUBSTITUTE({cells},"\u3000",""),"\u00a0",""))," ","")'
+
+
+def _is(cells: str, form: str) -> str:
+    return f"({_squeezed(cells)}={_text(''.join(form.split()))})"
+
+
 def _blank(cells: str) -> str:
-    return f"(LEN(TRIM({cells}))=0)"
+    return f"(LEN({_stripped(cells)})=0)"
 
 
 def _filled(cells: str) -> str:
-    return f"(LEN(TRIM({cells}))>0)"
+    return f"(LEN({_stripped(cells)})>0)"
 
 
 def _text(value: str) -> str:
@@ -100,10 +126,11 @@ def _last_row(schemas: Schemas) -> int:
 
 def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int):
     last = _last_row(schemas)
-    roster = _ref(schemas.returns.sheet("roster").name(lang), "A", 2, max(roster_size + 1, 2))
+    roster_last = max(roster_size + 1, 2)
+    roster = _ref(schemas.returns.sheet("roster").name(lang), "A", 2, roster_last)
     for sheet in schemas.returns.sheets:
         if sheet.kind == "records":
-            yield from _record_checks(sheet, lang, week, last, roster)
+            yield from _record_checks(sheet, lang, week, last, roster, roster_last)
     yield from _grid_checks(schemas, lang, roster_size, last)
     yield _daily_hours_check(schemas, lang, roster_size, last)
     yield _empty_check(schemas, lang, roster_size, last)
@@ -119,7 +146,7 @@ def _rows_started(sheet: ReturnSheet, lang: str, last: int) -> str:
     return _filled("&".join(_ref(sheet.name(lang), letters[f.key], 2, last) for f in sheet.fields))
 
 
-def _record_checks(sheet: ReturnSheet, lang: str, week: tuple, last: int, roster: str):
+def _record_checks(sheet: ReturnSheet, lang: str, week: tuple, last: int, roster: str, roster_last: int):
     title = sheet.name(lang)
     letters = _letters(sheet)
 
@@ -139,10 +166,20 @@ def _record_checks(sheet: ReturnSheet, lang: str, week: tuple, last: int, roster
                         f"SUMPRODUCT({row_started}*({blanks}))",
                         tuple((cells(key), f"AND({_blank(letters[key] + '2')},{row_typed})") for key in required))
     if "member_id" in letters:
-        ids, cell = column("member_id"), f"{letters['member_id']}2"
+        # Compared as validation compares (checks/roster_ids.py): stripped, then exactly, case and all; COUNTIF
+        # would ignore case and read * and ? as wildcards.
+        def unknown(cell: str) -> str:
+            return f"AND({_filled(cell)},SUMPRODUCT(--EXACT({roster},{_stripped(cell)}))=0)"
+
+        # Counted as the IDs typed less those that are a roster member's: one formula a member (the roster's
+        # rows; its IDs are unique), not one a record row, which made LibreOffice twice as slow to open.
+        ids = column("member_id")
+        member = roster.split("!$A$")[0] + "!$A{row}"  # one cell of the roster's ID column
         yield LiveCheck(sheet.key, say(lang, _LABELS["member"], sheet=title),
-                        f"SUMPRODUCT({_filled(ids)}*(COUNTIF({roster},{ids})=0))",
-                        ((cells("member_id"), f"AND({_filled(cell)},COUNTIF({roster},{cell})=0)"),))
+                        f"SUMPRODUCT(--{_filled(ids)})-SUM({{helpers}})",
+                        ((cells("member_id"), unknown(f"{letters['member_id']}2")),),
+                        per_row=f"IF(LEN({member})=0,0,SUMPRODUCT(--EXACT({_stripped(ids)},{member})))",
+                        per_row_last=roster_last)
     for field in sheet.fields:
         if field.type in ("number", "integer") and field.minimum is not None and field.maximum is not None:
             values, cell = column(field.key), f"{letters[field.key]}2"
@@ -192,7 +229,7 @@ class _Grid:
         return f"{quote_sheetname(self.title)}!${self.letters[0]}$2:${self.letters[-1]}${self.bottom}"
 
     def not_away(self, cells: str) -> str:
-        return "".join(f"*({cells}<>{_text(form)})" for form in self.away)
+        return "".join(f"*(1-{_is(cells, form)})" for form in self.away)
 
 
 def _grid(schemas: Schemas, lang: str, roster_size: int) -> _Grid:
@@ -212,7 +249,8 @@ def _empty_check(schemas: Schemas, lang: str, roster_size: int, last: int) -> Li
     typed = [f"SUMPRODUCT(--{_rows_started(sheet, lang, last)})" for sheet in records]
     typed.append(f"SUMPRODUCT({_filled(grid.every)}{grid.not_away(grid.every)})")
     names = say(lang, LIST_SEPARATOR).join(sheet.name(lang) for sheet in (*records, schemas.returns.sheet("attendance")))
-    return LiveCheck(records[0].key, say(lang, _LABELS["empty"], sheets=names), f"IF({'+'.join(typed)}=0,1,0)", ())
+    return LiveCheck(records[0].key, say(lang, _LABELS["empty"], sheets=names), f"IF({'+'.join(typed)}=0,1,0)", (),
+                     untouched=True)
 
 
 def _daily_hours_check(schemas: Schemas, lang: str, roster_size: int, last: int) -> LiveCheck:
@@ -233,7 +271,7 @@ def _daily_hours_check(schemas: Schemas, lang: str, roster_size: int, last: int)
 
     first, final = grid.letters[0], grid.letters[-1]
     statuses = f"{on_grid}${first}$2:${final}${grid.bottom}"
-    present = "+".join(f"({statuses}={_text(form)})" for form in grid.accepted
+    present = "+".join(_is(statuses, form) for form in grid.accepted
                        if schemas.returns.sheet("attendance").codes.parse(form) == "present")
     attended = (f"SUMPRODUCT(({on_grid}$A$2:$A${grid.bottom}={member})*({present})*SUMIFS({of_sessions('hours')},"
                 f"{of_sessions('session_no')},{on_grid}${first}$1:${final}$1,{of_sessions('date')},{day}))")
@@ -270,11 +308,11 @@ def _grid_checks(schemas: Schemas, lang: str, roster_size: int, last: int):
     yield LiveCheck("attendance", say(lang, _LABELS["blank"], sheet=title),
                     "+".join(f"IF(AND({declared(x, on_grid)},{marked(x, on_grid)}),{blanks(x, on_grid)},0)"
                              for x in letters),
-                    ((marks, f"AND({_blank(first + '2')},{declared(first)})"),))
+                    ((marks, f"AND({_blank(first + '2')},{declared(first)})"),), reminder=True)
     every = grid.every
-    valid = "+".join(f"({every}={_text(form)})" for form in accepted)
-    not_away = "".join(f",{first}2<>{_text(form)}" for form in away)
-    unlisted = ",".join(f"{first}2<>{_text(form)}" for form in accepted)
+    valid = "+".join(_is(every, form) for form in accepted)
+    not_away = "".join(f",NOT{_is(first + '2', form)}" for form in away)
+    unlisted = ",".join(f"NOT{_is(first + '2', form)}" for form in accepted)
     yield LiveCheck("attendance", say(lang, _LABELS["status"], sheet=title, choices="/".join(statuses.labels(lang))),
                     f"SUMPRODUCT({_filled(every)}*(({valid})=0))",
                     ((marks, f"AND({_filled(first + '2')},{unlisted})"),))
@@ -306,43 +344,65 @@ def _write_area(ws: Worksheet, checks: list[LiveCheck], schemas: Schemas, lang: 
         ws[f"{column}{HEADER_ROW}"].value = text
     # The guide prints its text and the area; the hidden helper cells would stretch it to row 1,001.
     ws.print_area = f"{LABEL_COLUMN}1:{COUNT_COLUMN}{ws.max_row}"
-    rows_of: dict[str, list[int]] = {}
     helpers = FIRST_HELPER_COLUMN
     for row, check in enumerate(checks, start=FIRST_CHECK_ROW):
         ws[f"{LABEL_COLUMN}{row}"] = check.label
         count = check.count
         if check.per_row:
-            letter = get_column_letter(helpers)
-            for data_row in range(2, _last_row(schemas) + 1):
+            letter, bottom = get_column_letter(helpers), check.per_row_last or _last_row(schemas)
+            for data_row in range(2, bottom + 1):
                 ws[f"{letter}{data_row}"] = "=" + check.per_row.format(row=data_row)
             ws.column_dimensions[letter].hidden = True
-            count, helpers = f"SUM({letter}2:{letter}{_last_row(schemas)})", helpers + 1
+            column = f"{letter}2:{letter}{bottom}"
+            count, helpers = count.format(helpers=column) if count else f"SUM({column})", helpers + 1
         ws[f"{COUNT_COLUMN}{row}"] = "=" + count
-        rows_of.setdefault(check.sheet_key, []).append(row)
-    last_row = FIRST_CHECK_ROW + len(checks) - 1
+    problems = [row for row, check in enumerate(checks, start=FIRST_CHECK_ROW) if not check.reminder]
+    reminders = [row for row, check in enumerate(checks, start=FIRST_CHECK_ROW) if check.reminder]
+    untouched = "+".join(f"{COUNT_COLUMN}{row}" for row, check in enumerate(checks, start=FIRST_CHECK_ROW)
+                         if check.untouched) or "0"
     total = f"{COUNT_COLUMN}{STATUS_ROW}"
-    ws[total] = f"=SUM({COUNT_COLUMN}{FIRST_CHECK_ROW}:{COUNT_COLUMN}{last_row})"
+    ws[total] = f"=SUM({COUNT_COLUMN}{problems[0]}:{COUNT_COLUMN}{problems[-1]})"
     ws[total].font = Font(bold=True)
     ws.column_dimensions[COUNT_COLUMN].width = 10
     separator = say(lang, LIST_SEPARATOR)
-    listed = "&".join(
-        f"IF(SUM({','.join(f'{COUNT_COLUMN}{r}' for r in rows)})>0,{_text(schemas.returns.sheet(key).name(lang) + separator)},\"\")"
-        for key, rows in rows_of.items())
-    where = f"LEFT({listed},LEN({listed})-{len(separator)})"
+
+    def where(rows: list[int]) -> str:  # the sheets with a count on one of `rows`, in the order of the checks
+        by_sheet: dict[str, list[int]] = {}
+        for row in rows:
+            by_sheet.setdefault(checks[row - FIRST_CHECK_ROW].sheet_key, []).append(row)
+        listed = "&".join(
+            f"IF(SUM({','.join(f'{COUNT_COLUMN}{r}' for r in rows)})>0,{_text(schemas.returns.sheet(key).name(lang) + separator)},\"\")"
+            for key, rows in by_sheet.items())
+        return f"LEFT({listed},LEN({listed})-{len(separator)})"
+
     words = {count: say.plural(lang, "{problems} problem to fix, on: {sheets}. The cell is marked in red; "
                                      "correct it, then send the return.",
                                "{problems} problems to fix, on: {sheets}. The cells are marked in red; "
                                "correct them, then send the return.", count,
                                problems=_marker("problems"), sheets=_marker("sheets"))
              for count in (1, 2)}
+    reminded = f"SUM({','.join(f'{COUNT_COLUMN}{r}' for r in reminders)})" if reminders else "0"
+    noted = {count: say.plural(lang, "Ready to send. Check first the {cells} cell marked in yellow, on: {sheets}.",
+                               "Ready to send. Check first the {cells} cells marked in yellow, on: {sheets}.", count,
+                               cells=_marker("cells"), sheets=_marker("sheets"))
+             for count in (1, 2)}
+    ready = (f"IF({reminded}=0,{_text(say(lang, READY))},IF({reminded}=1,"
+             f"{_formula_text(noted[1], cells=reminded, sheets=where(reminders))},"
+             f"{_formula_text(noted[2], cells=reminded, sheets=where(reminders))}))") if reminders else _text(say(lang, READY))
     status = ws[f"{LABEL_COLUMN}{STATUS_ROW}"]
-    status.value = (f"=IF({total}=0,{_text(say(lang, READY))},"
-                    f"IF({total}=1,{_formula_text(words[1], problems=total, sheets=where)},"
-                    f"{_formula_text(words[2], problems=total, sheets=where)}))")
+    status.value = (f"=IF({untouched}>0,{_text(say(lang, NOT_FILLED))},IF({total}=0,{ready},"
+                    f"IF({total}=1,{_formula_text(words[1], problems=total, sheets=where(problems))},"
+                    f"{_formula_text(words[2], problems=total, sheets=where(problems))})))")
     status.font = Font(bold=True, size=12)
     status.alignment = Alignment(wrap_text=True, vertical="center")
-    ws.conditional_formatting.add(status.coordinate, FormulaRule(formula=[f"{total}=0"], fill=GOOD_FILL, font=GOOD_FONT))
-    ws.conditional_formatting.add(status.coordinate, FormulaRule(formula=[f"{total}>0"], fill=BAD_FILL, font=BAD_FONT))
-    ws.conditional_formatting.add(f"{COUNT_COLUMN}{FIRST_CHECK_ROW}:{COUNT_COLUMN}{last_row}",
-                                  FormulaRule(formula=[f"{COUNT_COLUMN}{FIRST_CHECK_ROW}>0"], fill=BAD_FILL, font=BAD_FONT))
+    # An untouched return is neither green nor red: nothing is wrong in it yet.
+    ws.conditional_formatting.add(status.coordinate, FormulaRule(formula=[f"AND({untouched}=0,{total}=0)"],
+                                                                 fill=GOOD_FILL, font=GOOD_FONT))
+    ws.conditional_formatting.add(status.coordinate, FormulaRule(formula=[f"AND({untouched}=0,{total}>0)"],
+                                                                 fill=BAD_FILL, font=BAD_FONT))
+    for rows, fill, font in ((problems, BAD_FILL, BAD_FONT), (reminders, CHECK_FILL, CHECK_FONT)):
+        if rows:
+            first = f"{COUNT_COLUMN}{rows[0]}"
+            ws.conditional_formatting.add(f"{first}:{COUNT_COLUMN}{rows[-1]}",
+                                          FormulaRule(formula=[f"{first}>0"], fill=fill, font=font))
 

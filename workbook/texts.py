@@ -24,11 +24,12 @@ _GUIDE = [
     N_("{branch} return for week {week} ({start} to {end})"),
     N_("1. The Roster is pre-filled; do not change it. Report mistakes to the college office."),
     N_("2. Sessions: one row per session this week; session numbers S1–S{sessions} must be unique."),
-    N_("3. Attendance: for each member and session choose Present / Absent / Excused."),
+    N_("3. Attendance: for each member and session choose {statuses}."),
     N_("4. Self-study, Notebook checks, Opinions: one row per record; pick the member ID from the list."),
     N_("5. Summary: a few lines on the week and its problems."),
     N_("6. Dates must fall in the week, hours {hours}, questions {questions}; Excel stops a wrong entry."),
-    N_("7. Click Validate, fix what is marked, and e-mail this file to the college office."),
+    N_("7. The Filling check area at the top of this sheet checks the return as you type: fix the cells it marks in red; "
+       "when it reads Ready to send, e-mail this file to the college office."),
     N_("Sheet protection password: {password} (protection only prevents accidental changes; it is not a secret)."),
 ]
 
@@ -52,5 +53,6 @@ def guide_lines(lang: str, schemas: Schemas | None = None, **values) -> list[str
     schemas = schemas or load_schemas()
     ranges = {"hours": _span([schemas.sheet(key).field("hours") for key in ("sessions", "selfstudy")]),
               "questions": _span([schemas.sheet("inspections").field("questions")]),
-              "password": schemas.returns.password}  # the one place it is kept (schemas/returns.yaml)
+              "password": schemas.returns.password,  # the one place it is kept (schemas/returns.yaml)
+              "statuses": " / ".join(schemas.returns.sheet("attendance").codes.labels(lang))}
     return [say(lang, line, **{**ranges, **values}) for line in _GUIDE]

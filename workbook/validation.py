@@ -8,7 +8,7 @@ from typing import Any
 from .cells import as_day
 from .checks.attendance import check_credited_hours, check_daily_hours, check_grid
 from .checks.empty import check_not_empty
-from .checks.formulas import check_return_uncalculated
+from .checks.formulas import add_return_uncalculated
 from .checks.inspections import check_fix_deadlines
 from .checks.keys import check_duplicates, check_references
 from .checks.return_meta import check_meta
@@ -161,6 +161,6 @@ def validate_path(path: Path, lang: str = "zh", schemas: Schemas | None = None) 
         raise
     wait_parsed(sheets)  # a sheet that cannot be parsed makes the file unreadable, read or not
     if report.kind == "return":  # a master is ours, written with values only
-        report.findings[:0] = check_return_uncalculated(Path(path), schemas)
+        add_return_uncalculated(report, Path(path), schemas)
         report.tidy()
     return report
