@@ -83,7 +83,7 @@ def add_live_checks(wb: Workbook, schemas: Schemas, lang: str, week: tuple, rost
         ws = wb[schemas.returns.sheet(check.sheet_key).name(lang)]
         fill, font = (CHECK_FILL, CHECK_FONT) if check.reminder else (BAD_FILL, BAD_FONT)
         for cells, formula in check.marks:
-            ws.conditional_formatting.add(cells, FormulaRule(formula=[formula], fill=fill, font=font))
+            ws.conditional_formatting.add(cells, FormulaRule(formula=[_in_language(formula, lang)], fill=fill, font=font))
     _write_area(wb[guides[0]], checks, schemas, lang)
     wb.calculation.fullCalcOnLoad = True  # openpyxl stores no values: every program computes on opening
 
@@ -97,6 +97,12 @@ def _stripped(cells: str) -> str:
     space, so the ideographic space a Chinese input method types and the no-break space become spaces first,
     and CLEAN drops line breaks (Alt+Enter)."""
     return f'TRIM(CLEAN(SUBSTITUTE(SUBSTITUTE({cells},"\u3000"," "),"\u00a0"," ")))'
+
+
+def _in_language(formula: str, lang: str) -> str:
+    """An English return carries no Chinese (tests/test_languages.py), not even the ideographic space in a
+    formula: there it is not looked for, and a second no-break space, a no-op, takes its place."""
+    return formula if lang == "zh" else formula.replace('"\u3000"', '"\u00a0"')
 
 
 def _squeezed(cells: str) -> str:
@@ -351,11 +357,11 @@ def _write_area(ws: Worksheet, checks: list[LiveCheck], schemas: Schemas, lang: 
         if check.per_row:
             letter, bottom = get_column_letter(helpers), check.per_row_last or _last_row(schemas)
             for data_row in range(2, bottom + 1):
-                ws[f"{letter}{data_row}"] = "=" + check.per_row.format(row=data_row)
+                ws[f"{letter}{data_row}"] = "=" + _in_language(check.per_row.format(row=data_row), lang)
             ws.column_dimensions[letter].hidden = True
             column = f"{letter}2:{letter}{bottom}"
             count, helpers = count.format(helpers=column) if count else f"SUM({column})", helpers + 1
-        ws[f"{COUNT_COLUMN}{row}"] = "=" + count
+        ws[f"{COUNT_COLUMN}{row}"] = "=" + _in_language(count, lang)
     problems = [row for row, check in enumerate(checks, start=FIRST_CHECK_ROW) if not check.reminder]
     reminders = [row for row, check in enumerate(checks, start=FIRST_CHECK_ROW) if check.reminder]
     untouched = "+".join(f"{COUNT_COLUMN}{row}" for row, check in enumerate(checks, start=FIRST_CHECK_ROW)
