@@ -390,3 +390,29 @@ def test_the_headline_says_equal_figures_plainly_and_leaves_out_zero_clauses(bul
     line = build_bulletin(tables, WEEK4, history=(on_members, [])).headline[-1]
     people = len({f.subject_id for f in on_members})
     assert line.startswith(f"未消除的落后提醒 {len(on_members)} 条") and line.endswith(f"涉及党员 {people} 人。"), line
+
+
+def test_the_bulletin_and_the_letters_use_the_homes_own_rules(bulletin_home, tmp_path):
+    """A college that wants 90 % attendance says so in branchbook.yaml (docs/configuration.md): the bulletin's count
+    of open flags and the reminders' "what clears it" follow HOME's rules, not the packaged rules.yaml (80 %)."""
+    from dataclasses import replace
+
+    from branchbook.workbook.schema import load_schemas
+
+    home = Home.open(shutil.copytree(bulletin_home.root, tmp_path / "home"))
+    config = yaml.safe_load((home.root / CONFIG_NAME).read_text(encoding="utf-8"))
+    config["rules"] = {"thresholds": {"attendance_rate_min": 0.9}}
+    (home.root / CONFIG_NAME).write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    packaged = load_schemas()
+    strict = replace(packaged, rules=replace(packaged.rules, thresholds=replace(packaged.rules.thresholds,
+                                                                                 attendance_rate_min=0.9)))
+    tables = read_master(home.master)
+    ours, theirs = compute_flags(tables, WEEK4, strict), compute_flags(tables, WEEK4)
+    assert len(ours) > len(theirs)  # the demo has members between 80 % and 90 %
+    assert main(["bulletin", str(home.root), "--format", "html"]) == 0
+    page = (home.folder("outbox") / "简报第1期_第4周.html").read_text(encoding="utf-8")
+    assert f"未消除的落后提醒 {len(ours)} 条" in page
+    assert main(["remind", str(home.root)]) == 0
+    letters = "".join(p.read_text(encoding="utf-8") for p in (home.folder("outbox") / "提醒").glob("*.txt"))
+    rates = sum(f.rule == "attendance-rate" for f in ours)
+    assert letters.count("出勤率回升到 90% 后消除") == rates and "回升到 80%" not in letters
