@@ -264,6 +264,21 @@ def test_a_late_joiner_owes_the_whole_target_when_the_settings_say_full():
     assert flag.values["expected"] == pytest.approx(8.0) and flag.values["target"] == 40
 
 
+def test_an_overdue_fix_says_how_a_later_weeks_return_closes_it():
+    """R (recheck_in_a_later_week) is overdue on 4/1. The check that ordered the fix is in week 2's return, already
+    merged: his secretary is told to record the re-check as a row of any later week's 笔记检查, and once one is
+    merged (here dated 3/31, week 4, passed) the item is gone from her reminder."""
+    from branchbook.workbook.reports.reminders import reminders
+
+    ledger, as_of, _ = recheck_in_a_later_week()
+    [letter] = [r.text for r in reminders(ledger, as_of) if r.branch == "一支部"]
+    assert "党员R：限期改进逾期" in letter
+    assert "在之后任一周周报的“笔记检查”中登记一行复查（检查日期填复查当天，结果“合格”）后消除。" in letter
+    ledger["inspections"].append({"member_id": "R", "date": date(2005, 3, 31), "questions": 8, "result": "pass"})
+    [letter] = [r.text for r in reminders(ledger, as_of) if r.branch == "一支部"]
+    assert "限期改进逾期" not in letter and "没有待办事项" in letter
+
+
 def test_return_states_of_one_branch_over_the_weeks():
     """Week 1 on time, week 2 late, week 3 sent back, week 4 empty, week 5 corrected after an on-time rejection,
     week 6 missing; as of 4/20 (week 6 due 4/19, week 7 not yet)."""

@@ -23,7 +23,10 @@ CLEARS = {
                          "corrected return."),
     "inspections-behind": N_("Clears when enough of the branch's notebooks are checked in the phase."),
     "questions": N_("Clears when a later check records all {needed} thinking questions answered."),
-    "fix-overdue": N_("Clears when a passing re-check is recorded."),
+    # The check that ordered the fix is in an earlier week's return, already merged: the re-check is a row of a
+    # later week's (docs/domain.md, "Falling behind": a later check closes it).
+    "fix-overdue": N_("Clears when a re-check is recorded as a row of Notebook checks in any later week's return "
+                      "(dated the day of the re-check, result Pass)."),
     "opinions": N_("Clears when {missing} more people asked for opinions are recorded."),
     "away-silent": N_("Clears when a report from the member is recorded."),
     "return-missing": N_("Clears when the return of week {weeks} is received and merged."),
