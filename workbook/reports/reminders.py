@@ -102,7 +102,7 @@ def _reminder(context: _Context, branch: dict) -> Reminder:
     lines += ["", *context.branch_lines(branch)]
     if items:
         lines += ["", *_item_lines(lang, items)]
-    lines += ["", say(lang, "The college Party committee")]
+    lines += ["", say(lang, "The college Party committee office")]
     return Reminder(branch["branch_id"], branch["name"], branch.get("secretary", ""), branch.get("secretary_email"),
                     "\n".join(lines) + "\n", items)
 
