@@ -197,6 +197,13 @@ def test_the_guide_states_the_protection_password_from_its_one_place(demo_home):
     assert wb["党员名单"].protection.password == hash_password(password)  # the very password the sheets take
 
 
+def test_the_guide_says_how_a_notebook_ordered_to_improve_is_re_checked(demo_home):
+    """The check that ordered the fix is in a week already merged: the re-check is a new row in a later week."""
+    wb = load_workbook(demo_home.folder("outbox") / BIG_BRANCH)
+    guide = "".join(row[0] for row in wb["填表说明"].iter_rows(values_only=True) if isinstance(row[0], str))
+    assert "前几周检查为“限期改进”的笔记，复查时在「笔记检查」新增一行，日期填复查当天" in guide
+
+
 def test_the_docs_state_the_same_password():
     from pathlib import Path
 
