@@ -222,7 +222,7 @@ def _import(args) -> int:
         raise UserError("file-missing", path=str(args.file))
     result = import_roster(home, args.file, mapping=args.map, skip_bad=args.skip_bad, dry_run=args.dry_run,
                            on_wait=lambda message: print(message, file=sys.stderr, flush=True))
-    lines = import_lines(result.plan, lang, preview=not result.written, skip_bad=args.skip_bad)
+    lines = import_lines(result.plan, lang, preview=args.dry_run, skip_bad=args.skip_bad)
     if result.export and result.export.why_waiting(lang):
         lines.append(say(lang, "master.xlsx is not updated yet: {why}", why=result.export.why_waiting(lang)))
     emit(args, import_data(result.plan, lang, result.written), lines)

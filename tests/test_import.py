@@ -123,6 +123,7 @@ def test_a_roster_with_its_own_columns_is_previewed_refused_imported_and_reimpor
     # The same file again changes nothing.
     code, out, _ = _run(capsys, "import", home.root, second)
     assert code == Exit.OK and "账中已是这份名单" in out and len(_members(home)) == 5
+    assert "预览" not in out and "已导入 党员名单-4月.xlsx：" in out  # it was imported, not only previewed
 
     # The master shows the ledger, and rebuild replays the imports from the journal.
     from branchbook.workbook.fastread import open_sheets
@@ -306,3 +307,13 @@ def test_a_missing_column_is_one_message_and_a_bad_value_says_what_is_allowed(tm
     wb.save(tmp_path / "联系.xlsx")
     code, out, _ = _run(capsys, "import", home.root, tmp_path / "联系.xlsx", "--json")
     assert [(f["code"], f["row"]) for f in json.loads(out)["findings"]] == [("import-unknown-reference", 2)]
+
+
+def test_skip_bad_with_every_row_bad_says_nothing_was_imported(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    path = _gbk(tmp_path / "名单.csv", "姓名,所在支部,党籍,类别\n钱七,没有的支部,预备,教工\n")
+    code, out, _ = _run(capsys, "import", home.root, path, "--skip-bad")
+    assert code == Exit.FINDINGS and _members(home) == {}
+    assert out.splitlines()[-2:] == [
+        "有错未导入的行（1）：名单.csv 第2行",
+        "没有导入任何内容：有错的行未导入，其余的行（如有）台账中已有。"]  # not "imported" nor "already holds this roster"

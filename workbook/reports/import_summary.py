@@ -47,6 +47,10 @@ def import_lines(plan: ImportPlan, lang: str, *, preview: bool, skip_bad: bool, 
     counts = plan.counts()
     if refused and not counts:  # every row has a problem: there is nothing to preview yet
         return lines
+    if plan.skipped and not counts:  # --skip-bad left out every row that would have changed the ledger
+        lines.append(say(lang, "Nothing was imported: the rows with errors are left out, and the ledger already "
+                               "holds any others."))
+        return lines
     lines.append(heading)
     if not counts:
         lines.append(say(lang, "  nothing: the ledger already holds this roster."))
