@@ -206,7 +206,7 @@ def test_homonyms_new_rows_without_a_needed_column_and_a_sheet_that_is_no_roster
     assert ("import-unused-column", "名单", 1) in found
 
 
-IMPORT_CODES = {"import-no-sheet", "import-sheet-unread", "import-unused-column", "import-unknown-reference",
+IMPORT_CODES = {"import-no-sheet", "import-sheet-unread", "import-row-unread", "import-unused-column", "import-unknown-reference",
                 "import-ambiguous", "import-duplicate", "import-needs-column", "import-enum", "import-unknown-branches"}
 
 
@@ -317,3 +317,20 @@ def test_skip_bad_with_every_row_bad_says_nothing_was_imported(tmp_path, capsys)
     assert out.splitlines()[-2:] == [
         "有错未导入的行（1）：名单.csv 第2行",
         "没有导入任何内容：有错的行未导入，其余的行（如有）台账中已有。"]  # not "imported" nor "already holds this roster"
+
+
+def test_a_note_below_the_table_is_not_a_member_with_everything_missing(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "支部.xlsx", [], BRANCH_ROWS))[0] == Exit.OK
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["序号", "姓名", "所在支部", "党籍", "类别"])
+    ws.append([1, "何欣", "院机关支部", "正式", "机关"])
+    ws.append([None] * 5)
+    ws.append(["制表人：张三"])  # in the 序号 column, which is not imported
+    wb.save(tmp_path / "名单.xlsx")
+    code, out, _ = _run(capsys, "import", home.root, tmp_path / "名单.xlsx")
+    assert code == Exit.OK, out
+    assert "  Sheet 第4行：导入的各列都是空的（只有“制表人：张三”），这一行不导入；如果它是一个人，请填上姓名等各列。" in out
+    assert "不能为空" not in out
+    assert [m["name"] for m in _members(home).values()] == ["何欣"]

@@ -76,6 +76,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                         "--map column=field if it holds some.")),
     "import-unused-column": (WARNING, N_("column '{value}' is not imported (no such field); name its field with --map "
                                          "'{value}=field' if it is one.")),
+    "import-row-unread": (WARNING, N_("the columns imported are all empty (only '{value}'): this row is not imported; "
+                                      "if it is a person, fill in the name and the other columns.")),
     "import-unknown-reference": (ERROR, N_("'{value}' is neither an ID nor a name in {target}; correct it, or add it to "
                                            "{target} first.")),
     "import-ambiguous": (ERROR, N_("'{value}' could be {candidates}; add a column of IDs (or write the ID instead) to "

@@ -127,10 +127,15 @@ class _Row:
     problems: list[Finding]
 
 
-def _read_rows(columns: Columns, known: dict[str, _Known], names: dict[str, Named]) -> list[_Row]:
-    rows = []
+def _read_rows(columns: Columns, known: dict[str, _Known], names: dict[str, Named]) -> tuple[list[_Row], list[Finding]]:
+    """The rows, and a note for each row with nothing in the columns imported (制表人：… below the table)."""
+    rows, notes = [], []
     sheet = columns.target
     for number, cells in columns.body:
+        if all(at >= len(cells) or cells[at] is None for at in columns.columns.values()):
+            notes.append(Finding("import-row-unread", sheet=columns.source.title, row=number,
+                                 value=next(value for value in cells if value is not None)))
+            continue
         values: dict[str, Any] = {}
         problems = []
         for key, at in columns.columns.items():
@@ -160,7 +165,7 @@ def _read_rows(columns: Columns, known: dict[str, _Known], names: dict[str, Name
                 finding.column_label = columns.header(key)  # the file's own header, not the master's label
                 problems.append(finding)
         rows.append(_Row(number, values, problems))
-    return rows
+    return rows, notes
 
 
 def _match(row: _Row, target: str, known: _Known, has_id: bool) -> tuple[str | None, list[str]]:
@@ -197,7 +202,8 @@ def plan_import(sources: list[SourceSheet], tables: dict[str, list[dict]], schem
         decide_by_values(columns, _fits)
         plan.findings.extend([Finding("import-unused-column", sheet=columns.source.title, row=columns.header_row,
                                   column=column_letter(at + 1), value=header) for at, header in sorted(columns.unused)])
-        rows = _read_rows(columns, known, names)
+        rows, notes = _read_rows(columns, known, names)
+        plan.findings.extend(notes)
         kept[target] = _plan_sheet(plan, target, columns, rows, known[target], today)
     if "members" in assigned:
         _plan_leavers(plan, kept["members"], known["members"], tables.get("members", []), today)
