@@ -3,7 +3,8 @@
 Each finding has a stable `code`; its message is built from the code's template and the
 finding's values, prefixed with where it is (sheet, row, column) so a secretary can go there.
 A report lists them as a secretary fixes them: by sheet (in the workbook's order), row and column,
-and one finding for a run of rows with the same problem in the same column (an empty column).
+and one finding for a run of rows with the same problem in the same column (an empty column), or of
+columns on one row (a member left blank in every session).
 """
 from __future__ import annotations
 
@@ -124,6 +125,7 @@ class Finding:
     value: Any = None
     params: dict[str, Any] = field(default_factory=dict)
     last_row: int | None = None  # a run of rows with the same problem: row to last_row
+    last_column: str | None = None  # a run of columns on the row(s): column to last_column
 
     @property
     def severity(self) -> str:
@@ -131,12 +133,12 @@ class Finding:
 
     @property
     def cell(self) -> str | None:
-        """The cell (D5), or the cells of a run (D5:D40)."""
+        """The cell (D5), or the cells of a run (D5:D40, C5:J5, C5:J6)."""
         if not (self.column and self.row):
             return None
-        if self.last_row and self.last_row != self.row:
-            return f"{self.column}{self.row}:{self.column}{self.last_row}"
-        return f"{self.column}{self.row}"
+        last = f"{self.last_column or self.column}{self.last_row or self.row}"
+        first = f"{self.column}{self.row}"
+        return first if last == first else f"{first}:{last}"
 
     def _values(self, lang: str) -> dict[str, Any]:
         values = {"value": _show(self.value), **self.params}
@@ -211,20 +213,21 @@ def ordered(findings: list[Finding], sheet_order: list[str]) -> list[Finding]:
 
 
 def grouped(findings: list[Finding]) -> list[Finding]:
-    """Ordered findings with runs of rows joined: the same problem, in the same column, on consecutive rows,
-    is one finding naming the rows (an empty session column is one, not one per member)."""
+    """Ordered findings with runs of rows joined: the same problem, in the same column(s), on consecutive rows,
+    is one finding naming the rows (an empty session column is one, not one per member), though findings of
+    other columns come between them in the order."""
     out: list[Finding] = []
-    previous_key = None
+    runs: dict[tuple, Finding] = {}
     for finding in findings:
-        key = (finding.code, finding.sheet, finding.column, finding.column_label, finding.text("en")) \
-            if finding.row and finding.sheet else None
-        last = out[-1] if out else None
-        if key is not None and key == previous_key and last is not None \
-                and finding.row == (last.last_row or last.row) + 1:
-            last.last_row = finding.row
+        key = (finding.code, finding.sheet, finding.column, finding.last_column, finding.column_label,
+               finding.text("en")) if finding.row and finding.sheet else None
+        run = runs.get(key)
+        if run is not None and finding.row == (run.last_row or run.row) + 1:
+            run.last_row = finding.row
             continue
         out.append(dataclasses.replace(finding))
-        previous_key = key
+        if key is not None:
+            runs[key] = out[-1]
     return out
 
 
