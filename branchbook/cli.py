@@ -78,7 +78,11 @@ def _init(args) -> int:
 
     lang = check_lang(args.lang or "zh")
     home = init_demo(args.home, lang) if args.demo else init_home(args.home, lang)
-    emit(args, {"master": str(home.master)}, [say(home.lang, "Created the ledger and its master {path}", path=home.master)])
+    lines = [say(home.lang, "Created the ledger and its master {path}", path=home.master)]
+    if not args.demo:  # an empty ledger: the office's own roster comes next (issue: nothing said what to do after init)
+        lines.append(say(home.lang, "Next: import the college's phases, branches and members with branchbook import "
+                                    "{home} FILE (docs/getting-started.en.md, step 3).", home=home.root))
+    emit(args, {"master": str(home.master)}, lines)
     return Exit.OK
 
 

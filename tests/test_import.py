@@ -334,3 +334,12 @@ def test_a_note_below_the_table_is_not_a_member_with_everything_missing(tmp_path
     assert "  Sheet 第4行：导入的各列都是空的（只有“制表人：张三”），这一行不导入；如果它是一个人，请填上姓名等各列。" in out
     assert "不能为空" not in out
     assert [m["name"] for m in _members(home).values()] == ["何欣"]
+
+
+def test_a_new_home_sends_the_office_to_import(tmp_path, capsys):
+    folder = tmp_path / "台账"
+    code, out, _ = _run(capsys, "init", folder)
+    assert code == Exit.OK and f"下一步：用 branchbook import {folder} 文件 导入" in out
+    for command in ("returns", "flags"):  # before any import: what is missing, and how to bring it in
+        code, out, err = _run(capsys, command, folder)
+        assert code == Exit.UNUSABLE and "branchbook import" in err, (command, err)
