@@ -100,17 +100,19 @@ def test_a_roster_with_its_own_columns_is_previewed_refused_imported_and_reimpor
     # An updated roster: a new member, a changed phone, a leaver (李明 is no longer listed).
     updated = [list(row) for row in GOOD_MEMBERS if row[1] != "李明"]
     updated[0][0] = "13900000001"
+    updated[1][3] = "预备党员"  # 赵强
     updated.append(["13800000008", "钱进", "男", "预备党员", "院机关支部", "机关", None, None])
     second = _roster(tmp_path / "党员名单-4月.xlsx", updated)
     code, out, _ = _run(capsys, "import", home.root, second, "--dry-run")
     assert code == Exit.OK
     assert "+ M0005 钱进" in out and "~ M0001 王芳：联系方式 13800000001 → 13900000001" in out
     assert "- M0002 李明" in out
+    assert "~ M0003 赵强：党籍 正式 → 预备" in out  # the labels the office knows, not the ledger's codes
     assert _members(home)["M0001"]["contact"] == "13800000001"  # a preview writes nothing
     code, out, _ = _run(capsys, "import", home.root, second, "--json")
     assert code == Exit.OK
     data = json.loads(out)
-    assert data["written"] and data["counts"]["members"] == {"add": 1, "update": 1, "leave": 1}
+    assert data["written"] and data["counts"]["members"] == {"add": 1, "update": 2, "leave": 1}
     members = _members(home)
     assert len(members) == 5  # nobody twice
     assert members["M0001"]["contact"] == "13900000001"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..cells import to_cell
 from ..i18n import Domain
 from ..provenance import canonical
 from ..roster_import import Change, ImportPlan
@@ -19,8 +20,10 @@ def change_line(change: Change, schemas: Schemas, lang: str) -> str:
     if change.op == "leave":
         return say(lang, "  - {id} {name}: no longer listed, marked as left", id=change.key, name=change.name)
     fields = say(lang, "; ").join(
-        say(lang, "{field} {before} → {after}", field=sheet.field(key).label(lang), before=canonical(before) or "—",
-            after=canonical(after)) for key, (before, after) in change.fields.items())
+        say(lang, "{field} {before} → {after}", field=sheet.field(key).label(lang),
+            before=canonical(to_cell(sheet.field(key), before, lang)) or "—",
+            after=canonical(to_cell(sheet.field(key), after, lang)))  # 正式 → 预备, as the office writes them
+        for key, (before, after) in change.fields.items())
     return say(lang, "  ~ {id} {name}: {fields}", id=change.key, name=change.name, fields=fields)
 
 
