@@ -208,7 +208,7 @@ def test_homonyms_new_rows_without_a_needed_column_and_a_sheet_that_is_no_roster
     assert ("import-unused-column", "名单", 1) in found
 
 
-IMPORT_CODES = {"import-no-sheet", "import-sheet-unread", "import-row-unread", "import-unused-column", "import-unknown-reference",
+IMPORT_CODES = {"import-no-sheet", "import-sheet-unread", "import-row-unread", "import-id-other-name", "import-id-unknown", "import-unused-column", "import-unknown-reference",
                 "import-ambiguous", "import-duplicate", "import-needs-column", "import-enum", "import-unknown-branches"}
 
 
@@ -345,3 +345,31 @@ def test_a_new_home_sends_the_office_to_import(tmp_path, capsys):
     for command in ("returns", "flags"):  # before any import: what is missing, and how to bring it in
         code, out, err = _run(capsys, command, folder)
         assert code == Exit.UNUSABLE and "branchbook import" in err, (command, err)
+
+
+def test_an_id_column_that_disagrees_with_the_ledger_is_refused_not_applied(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "支部.xlsx", [], BRANCH_ROWS))[0] == Exit.OK
+    # 编号 here numbers the rows: a re-sorted roster would make 王芳 into 何欣 and 何欣 into 王芳.
+    first = _gbk(tmp_path / "名单.csv", "编号,姓名,所在支部,党籍,类别\n1,王芳,院机关支部,正式,机关\n2,何欣,院机关支部,正式,机关\n")
+    assert _run(capsys, "import", home.root, first)[0] == Exit.OK
+    resorted = _gbk(tmp_path / "名单2.csv", "编号,姓名,所在支部,党籍,类别\n1,何欣,院机关支部,正式,机关\n2,王芳,院机关支部,预备,机关\n")
+    code, out, _ = _run(capsys, "import", home.root, resorted)
+    assert code == Exit.FINDINGS
+    assert "名单2.csv 第2行 「编号」：编号“1”在台账中是王芳，而何欣在台账中是 2：如果这一列只是序号，请用 --map “编号=” 不导入这一列；否则请改正编号。" in out
+    assert {m["member_id"]: (m["name"], m["standing"]) for m in _members(home).values()} == {
+        "1": ("王芳", "full"), "2": ("何欣", "full")}  # nothing swapped
+
+    # A roster without IDs first, then one with a 学号 column: the same people, not new ones.
+    home = init_home(tmp_path / "台账2")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "支部.xlsx", [], BRANCH_ROWS))[0] == Exit.OK
+    assert _run(capsys, "import", home.root, _gbk(tmp_path / "无号.csv", "姓名,所在支部,党籍,类别\n王芳,院机关支部,正式,机关\n"))[0] == Exit.OK
+    with_numbers = _gbk(tmp_path / "有号.csv", "学号,姓名,所在支部,党籍,类别\n20201,王芳,院机关支部,正式,机关\n20202,何欣,院机关支部,正式,机关\n")
+    code, out, _ = _run(capsys, "import", home.root, with_numbers)
+    assert code == Exit.FINDINGS
+    assert "有号.csv 第2行 「学号」：“20201”不是台账中的编号，而台账中已有王芳（M0001）：请在这一列写台账的编号（M0001），或用 --map “学号=” 不导入这一列、按姓名对应。" in out
+    assert "第3行 「学号」" not in out  # 何欣 is new: her 学号 is her ID
+    assert "标记为转出" not in out  # 王芳's row is refused, not read as her having left
+    code, out, _ = _run(capsys, "import", home.root, with_numbers, "--map", "学号=")
+    assert code == Exit.OK
+    assert sorted((m["member_id"], m["name"]) for m in _members(home).values()) == [("M0001", "王芳"), ("M0002", "何欣")]

@@ -79,6 +79,12 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                          "'{value}=field' if it is one.")),
     "import-row-unread": (WARNING, N_("the columns imported are all empty (only '{value}'): this row is not imported; "
                                       "if it is a person, fill in the name and the other columns.")),
+    "import-id-other-name": (ERROR, N_("ID '{value}' is {ledger_name} in the ledger, and {name} is {other}: if this "
+                                       "column only numbers the rows, leave it out with --map '{header}='; otherwise "
+                                       "correct the ID.")),
+    "import-id-unknown": (ERROR, N_("'{value}' is not an ID in the ledger, but the ledger has {name} as {candidates}: "
+                                    "write the ledger's ID ({candidates}) in this column, or leave the column out with "
+                                    "--map '{header}=' to match by name.")),
     "import-unknown-reference": (ERROR, N_("'{value}' is neither an ID nor a name in {target}; correct it, or add it to "
                                            "{target} first.")),
     "import-ambiguous": (ERROR, N_("'{value}' could be {candidates}; add a column of IDs (or write the ID instead) to "
