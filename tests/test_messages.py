@@ -176,11 +176,13 @@ def test_every_message_says_what_to_change():
     from branchbook.workbook.findings import TEMPLATES
     from branchbook.workbook.i18n import raw
 
-    # Each error's Chinese names the change: 请 (please do), 改 (change), 删 (delete), 选择 (choose), 填 (fill).
+    # Each error's Chinese names the change: 请 (please do), 改 (change), 删 (delete); a note says what to do too,
+    # or that nothing needs changing (无需修改).
     for code, (severity, message) in TEMPLATES.items():
-        if severity == "error" and code != "hours-total":  # hours-total's details: below
+        if code != "hours-total":  # hours-total's details: below
             chinese = raw("zh", "checks", message)
-            assert any(word in chinese for word in ("请", "改", "删", "选择", "填")), (code, chinese)
+            words = ("请", "改", "删") if severity == "error" else ("请", "无需修改")
+            assert any(word in chinese for word in words), (code, chinese)
     for detail in ("{member} has {hours} hours on {day}, over {limit} a day: correct the hours or the date.",
                    "{credited} hours credited, more than the session's {limit}: credit {limit} at most."):
         assert "请" in raw("zh", "checks", detail)

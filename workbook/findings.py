@@ -41,14 +41,15 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "foreign-key": (ERROR, N_("'{value}' is not found in {target}: correct it, or add it to {target} first.")),
     "roster-changed": (ERROR, N_("the roster differs from the one sent out; fill in the original template.")),
     "template-version": (ERROR, N_("template version {found} is newer than the supported {supported}.")),
-    "template-old": (WARNING, N_("old template version {found} (current {supported}); read as far as possible.")),
+    "template-old": (WARNING, N_("old template version {found} (current {supported}); read as far as possible. Next time, fill in the "
+                                  "template the college sends.")),
     "meta-missing": (ERROR, N_("the return's hidden metadata sheet is missing: branch and week are unknown.")),
     "missing-sheet": (ERROR, N_("sheet '{expected}' is missing: fill in the template the college sent, which has it.")),
     "extra-sheet": (WARNING, N_("extra sheet: its content is not read; move anything to be reported into the "
                                 "template's sheets.")),
-    "header-moved": (WARNING, N_("the header should be on row 1; it is on row {row} and was read there.")),
+    "header-moved": (WARNING, N_("the header should be on row 1; it is on row {row} and was read there. Nothing needs changing.")),
     "header-renamed": (ERROR, N_("header '{value}' should be '{expected}'.")),
-    "header-translated": (WARNING, N_("the headers are in {found_lang}; read as such.")),
+    "header-translated": (WARNING, N_("the headers are in {found_lang}; read as such. Nothing needs changing.")),
     "missing-column": (ERROR, N_("column '{expected}' is missing: put it back as in the template.")),
     "unknown-column": (WARNING, N_("unknown column '{value}' is not read; move anything to be reported into the "
                                    "template's columns.")),
@@ -60,16 +61,19 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "hours-total": (ERROR, N_("{detail}")),
     "not-a-return": (ERROR, N_("this is not a branch return; use the template the college sent.")),
     "identity-unknown": (ERROR, N_("cannot tell which branch and week this return is for: {reason}.")),
-    "identity-guessed": (WARNING, N_("metadata missing; taken as {branch}, week {week} from the file name and roster.")),
-    "other-branch": (ERROR, N_("member '{value}' belongs to {owner}, not to this branch.")),
+    "identity-guessed": (WARNING, N_("metadata missing; taken as {branch}, week {week} from the file name and roster. If "
+                                      "that is wrong, fill in the template the college sent.")),
+    "other-branch": (ERROR, N_("member '{value}' belongs to {owner}, not to this branch: delete this entry ({owner} "
+                                  "reports it).")),
     "formula-uncalculated": (ERROR, N_("a formula with no calculated value; open and save the file in Excel, or type the value.")),
     "unknown-branch": (ERROR, N_("no branch '{value}' in the master: fill in the return the college sent your branch.")),
     "empty-return": (ERROR, N_("the return is empty: no sessions, attendance, self-study, notebook checks or "
                                "opinions are filled in. Fill in the week and send it again.")),
-    "outside-membership": (ERROR, N_("{member} was not a member of this branch on {value}.")),
+    "outside-membership": (ERROR, N_("{member} was not a member of this branch on {value}: clear this entry, or correct the "
+                                        "date.")),
     "report-date": (ERROR, N_("a report of {member} dated {value}: only a report received while he was away may "
                               "be dated before this week ({start} to {end}), and none after it: correct the date.")),
-    "fix-no-deadline": (ERROR, N_("a result of fix by deadline needs its fix deadline.")),
+    "fix-no-deadline": (ERROR, N_("a result of fix by deadline needs its fix deadline: fill it in.")),
     # branchbook import (roster_import.py)
     "import-no-sheet": (ERROR, N_("no sheet of members, branches or committee found: give the columns headers such as "
                                   "Name and Branch, or name yours with --map column=field.")),
@@ -98,7 +102,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "import-needs-column": (ERROR, N_("a new row needs {expected}: add that column, or name yours with --map "
                                       "column={expected}.")),
     "text-cleaned": (WARNING, N_("the text held control characters or characters a workbook cannot store; they were "
-                                 "removed (a line break from Word is kept as a line break).")),
+                                 "removed (a line break from Word is kept as a line break). Nothing needs changing.")),
     "text-too-long": (ERROR, N_("the text is {length} characters long; a cell holds at most {limit}. Shorten it.")),
     "meta-forged": (ERROR, N_("the return's hidden metadata (branch, week, template, roster) was changed after the "
                               "college sent it. Fill in the template the college sent, without editing it.")),
@@ -107,7 +111,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "meta-unsealed": (ERROR, N_("the return's hidden metadata carries no seal, so its branch and week cannot be "
                                 "trusted. Use the template the college sent this week.")),
     "meta-unsealed-accepted": (WARNING, N_("the template was made before returns were sealed; its branch and week "
-                                           "are taken as written.")),
+                                           "are taken as written. Nothing needs changing; next time, fill in this week's template.")),
 }
 
 _TYPE_NAMES = {"date": N_("a date such as {example}"), "datetime": N_("a date and time such as {example} 17:30")}
