@@ -78,7 +78,11 @@ def _init(args) -> int:
 
     lang = check_lang(args.lang or "zh")
     home = init_demo(args.home, lang) if args.demo else init_home(args.home, lang)
-    emit(args, {"master": str(home.master)}, [say(home.lang, "Created the ledger and its master {path}", path=home.master)])
+    lines = [say(home.lang, "Created the ledger and its master {path}", path=home.master)]
+    if not args.demo:  # an empty ledger: the office's own roster comes next (issue: nothing said what to do after init)
+        lines.append(say(home.lang, "Next: import the college's phases, branches and members with branchbook import "
+                                    "{home} FILE (docs/getting-started.en.md, step 3).", home=home.root))
+    emit(args, {"master": str(home.master)}, lines)
     return Exit.OK
 
 
@@ -222,7 +226,7 @@ def _import(args) -> int:
         raise UserError("file-missing", path=str(args.file))
     result = import_roster(home, args.file, mapping=args.map, skip_bad=args.skip_bad, dry_run=args.dry_run,
                            on_wait=lambda message: print(message, file=sys.stderr, flush=True))
-    lines = import_lines(result.plan, lang, preview=not result.written, skip_bad=args.skip_bad)
+    lines = import_lines(result.plan, lang, preview=args.dry_run, skip_bad=args.skip_bad)
     if result.export and result.export.why_waiting(lang):
         lines.append(say(lang, "master.xlsx is not updated yet: {why}", why=result.export.why_waiting(lang)))
     emit(args, import_data(result.plan, lang, result.written), lines)

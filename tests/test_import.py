@@ -100,17 +100,19 @@ def test_a_roster_with_its_own_columns_is_previewed_refused_imported_and_reimpor
     # An updated roster: a new member, a changed phone, a leaver (李明 is no longer listed).
     updated = [list(row) for row in GOOD_MEMBERS if row[1] != "李明"]
     updated[0][0] = "13900000001"
+    updated[1][3] = "预备党员"  # 赵强
     updated.append(["13800000008", "钱进", "男", "预备党员", "院机关支部", "机关", None, None])
     second = _roster(tmp_path / "党员名单-4月.xlsx", updated)
     code, out, _ = _run(capsys, "import", home.root, second, "--dry-run")
     assert code == Exit.OK
     assert "+ M0005 钱进" in out and "~ M0001 王芳：联系方式 13800000001 → 13900000001" in out
     assert "- M0002 李明" in out
+    assert "~ M0003 赵强：党籍 正式 → 预备" in out  # the labels the office knows, not the ledger's codes
     assert _members(home)["M0001"]["contact"] == "13800000001"  # a preview writes nothing
     code, out, _ = _run(capsys, "import", home.root, second, "--json")
     assert code == Exit.OK
     data = json.loads(out)
-    assert data["written"] and data["counts"]["members"] == {"add": 1, "update": 1, "leave": 1}
+    assert data["written"] and data["counts"]["members"] == {"add": 1, "update": 2, "leave": 1}
     members = _members(home)
     assert len(members) == 5  # nobody twice
     assert members["M0001"]["contact"] == "13900000001"
@@ -123,6 +125,7 @@ def test_a_roster_with_its_own_columns_is_previewed_refused_imported_and_reimpor
     # The same file again changes nothing.
     code, out, _ = _run(capsys, "import", home.root, second)
     assert code == Exit.OK and "账中已是这份名单" in out and len(_members(home)) == 5
+    assert "预览" not in out and "已导入 党员名单-4月.xlsx：" in out  # it was imported, not only previewed
 
     # The master shows the ledger, and rebuild replays the imports from the journal.
     from branchbook.workbook.fastread import open_sheets
@@ -205,7 +208,7 @@ def test_homonyms_new_rows_without_a_needed_column_and_a_sheet_that_is_no_roster
     assert ("import-unused-column", "名单", 1) in found
 
 
-IMPORT_CODES = {"import-no-sheet", "import-sheet-unread", "import-unused-column", "import-unknown-reference",
+IMPORT_CODES = {"import-no-sheet", "import-sheet-unread", "import-row-unread", "import-id-other-name", "import-id-unknown", "import-unused-column", "import-unknown-reference",
                 "import-ambiguous", "import-duplicate", "import-needs-column", "import-enum", "import-unknown-branches"}
 
 
@@ -306,3 +309,67 @@ def test_a_missing_column_is_one_message_and_a_bad_value_says_what_is_allowed(tm
     wb.save(tmp_path / "联系.xlsx")
     code, out, _ = _run(capsys, "import", home.root, tmp_path / "联系.xlsx", "--json")
     assert [(f["code"], f["row"]) for f in json.loads(out)["findings"]] == [("import-unknown-reference", 2)]
+
+
+def test_skip_bad_with_every_row_bad_says_nothing_was_imported(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    path = _gbk(tmp_path / "名单.csv", "姓名,所在支部,党籍,类别\n钱七,没有的支部,预备,教工\n")
+    code, out, _ = _run(capsys, "import", home.root, path, "--skip-bad")
+    assert code == Exit.FINDINGS and _members(home) == {}
+    assert out.splitlines()[-2:] == [
+        "有错未导入的行（1）：名单.csv 第2行",
+        "没有导入任何内容：有错的行未导入，其余的行（如有）台账中已有。"]  # not "imported" nor "already holds this roster"
+
+
+def test_a_note_below_the_table_is_not_a_member_with_everything_missing(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "支部.xlsx", [], BRANCH_ROWS))[0] == Exit.OK
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["序号", "姓名", "所在支部", "党籍", "类别"])
+    ws.append([1, "何欣", "院机关支部", "正式", "机关"])
+    ws.append([None] * 5)
+    ws.append(["制表人：张三"])  # in the 序号 column, which is not imported
+    wb.save(tmp_path / "名单.xlsx")
+    code, out, _ = _run(capsys, "import", home.root, tmp_path / "名单.xlsx")
+    assert code == Exit.OK, out
+    assert "  Sheet 第4行：导入的各列都是空的（只有“制表人：张三”），这一行不导入；如果它是一个人，请填上姓名等各列。" in out
+    assert "不能为空" not in out
+    assert [m["name"] for m in _members(home).values()] == ["何欣"]
+
+
+def test_a_new_home_sends_the_office_to_import(tmp_path, capsys):
+    folder = tmp_path / "台账"
+    code, out, _ = _run(capsys, "init", folder)
+    assert code == Exit.OK and f"下一步：用 branchbook import {folder} 文件 导入" in out
+    for command in ("returns", "flags"):  # before any import: what is missing, and how to bring it in
+        code, out, err = _run(capsys, command, folder)
+        assert code == Exit.UNUSABLE and "branchbook import" in err, (command, err)
+
+
+def test_an_id_column_that_disagrees_with_the_ledger_is_refused_not_applied(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "支部.xlsx", [], BRANCH_ROWS))[0] == Exit.OK
+    # 编号 here numbers the rows: a re-sorted roster would make 王芳 into 何欣 and 何欣 into 王芳.
+    first = _gbk(tmp_path / "名单.csv", "编号,姓名,所在支部,党籍,类别\n1,王芳,院机关支部,正式,机关\n2,何欣,院机关支部,正式,机关\n")
+    assert _run(capsys, "import", home.root, first)[0] == Exit.OK
+    resorted = _gbk(tmp_path / "名单2.csv", "编号,姓名,所在支部,党籍,类别\n1,何欣,院机关支部,正式,机关\n2,王芳,院机关支部,预备,机关\n")
+    code, out, _ = _run(capsys, "import", home.root, resorted)
+    assert code == Exit.FINDINGS
+    assert "名单2.csv 第2行 「编号」：编号“1”在台账中是王芳，而何欣在台账中是 2：如果这一列只是序号，请用 --map “编号=” 不导入这一列；否则请改正编号。" in out
+    assert {m["member_id"]: (m["name"], m["standing"]) for m in _members(home).values()} == {
+        "1": ("王芳", "full"), "2": ("何欣", "full")}  # nothing swapped
+
+    # A roster without IDs first, then one with a 学号 column: the same people, not new ones.
+    home = init_home(tmp_path / "台账2")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "支部.xlsx", [], BRANCH_ROWS))[0] == Exit.OK
+    assert _run(capsys, "import", home.root, _gbk(tmp_path / "无号.csv", "姓名,所在支部,党籍,类别\n王芳,院机关支部,正式,机关\n"))[0] == Exit.OK
+    with_numbers = _gbk(tmp_path / "有号.csv", "学号,姓名,所在支部,党籍,类别\n20201,王芳,院机关支部,正式,机关\n20202,何欣,院机关支部,正式,机关\n")
+    code, out, _ = _run(capsys, "import", home.root, with_numbers)
+    assert code == Exit.FINDINGS
+    assert "有号.csv 第2行 「学号」：“20201”不是台账中的编号，而台账中已有王芳（M0001）：请在这一列写台账的编号（M0001），或用 --map “学号=” 不导入这一列、按姓名对应。" in out
+    assert "第3行 「学号」" not in out  # 何欣 is new: her 学号 is her ID
+    assert "标记为转出" not in out  # 王芳's row is refused, not read as her having left
+    code, out, _ = _run(capsys, "import", home.root, with_numbers, "--map", "学号=")
+    assert code == Exit.OK
+    assert sorted((m["member_id"], m["name"]) for m in _members(home).values()) == [("M0001", "王芳"), ("M0002", "何欣")]

@@ -65,6 +65,21 @@ def test_a_few_blanks_in_a_marked_session_column_stay_a_warning(demo_home, tmp_p
     assert report.valid
 
 
+def test_a_member_left_blank_in_every_session_is_one_note_for_the_row(demo_home, tmp_path):
+    # The demo's week 3 at B08 declares S1 and S2 (columns C and D); 出勤 rows 5 and 6 are left wholly blank.
+    path = edit(filled_return(demo_home, tmp_path / "row.xlsx"), _cells(
+        出勤_C5=None, 出勤_D5=None, 出勤_C6=None, 出勤_D6=None, 出勤_C9=None))
+    findings = validate_path(path).findings
+    assert [(f.code, f.cell) for f in findings] == [("status-blank", "C5:D6"), ("status-blank", "C9")]
+    assert findings[0].message() == \
+        "出勤 第5–6行 「S1–S2」：活动 S1–S2 的出勤未填写：请为每位党员选择出席/缺席/请假/请假(在外)。"
+    marked = tmp_path / "标注.xlsx"
+    assert main(["validate", str(path), "--annotate", str(marked)]) == 0
+    ws = load_workbook(marked)["出勤"]
+    assert all(ws[cell].comment for cell in ("C5", "D5", "C6", "D6", "C9"))
+    assert ws["D9"].comment is None
+
+
 def test_a_run_is_broken_by_a_row_with_another_problem(demo_home, tmp_path):
     path = edit(filled_return(demo_home, tmp_path / "runs.xlsx"), _cells(
         出勤_C2=None, 出勤_C3=None, 出勤_C4="出息", 出勤_C5=None))
@@ -161,11 +176,13 @@ def test_every_message_says_what_to_change():
     from branchbook.workbook.findings import TEMPLATES
     from branchbook.workbook.i18n import raw
 
-    # Each error's Chinese names the change: 请 (please do), 改 (change), 删 (delete), 选择 (choose), 填 (fill).
+    # Each error's Chinese names the change: 请 (please do), 改 (change), 删 (delete); a note says what to do too,
+    # or that nothing needs changing (无需修改).
     for code, (severity, message) in TEMPLATES.items():
-        if severity == "error" and code != "hours-total":  # hours-total's details: below
+        if code != "hours-total":  # hours-total's details: below
             chinese = raw("zh", "checks", message)
-            assert any(word in chinese for word in ("请", "改", "删", "选择", "填")), (code, chinese)
+            words = ("请", "改", "删") if severity == "error" else ("请", "无需修改")
+            assert any(word in chinese for word in words), (code, chinese)
     for detail in ("{member} has {hours} hours on {day}, over {limit} a day: correct the hours or the date.",
                    "{credited} hours credited, more than the session's {limit}: credit {limit} at most."):
         assert "请" in raw("zh", "checks", detail)

@@ -15,8 +15,10 @@ MESSAGES: dict[str, str] = {  # key -> message (English; the Chinese is in the w
     "bad-week": N_("Week {week} is outside the campaign (weeks 1 to {last})."),
     "week-not-ended": N_("Week {week} ends on {end}: a bulletin reports a week that has ended (as of {as_of}, "
                          "the last one ended is week {last})."),
-    "no-phases": N_("The Phases sheet has no dates, so weeks cannot be computed. Fill in the phase dates first."),
-    "no-branches": N_("The Branches sheet is empty: there is no branch to make a return for."),
+    "no-phases": N_("The Phases sheet has no dates, so weeks cannot be computed. Import the phases with branchbook "
+                    "import, or fill in their dates in master.xlsx (docs/getting-started.en.md, step 3)."),
+    "no-branches": N_("The Branches sheet is empty: there is no branch to make a return for. Import the branches "
+                      "with branchbook import (docs/getting-started.en.md, step 3)."),
     "unknown-branch": N_("No branch '{branch}' in the master."),
     "bad-date": N_("Cannot read the date '{text}'; write it as 2005-03-28."),
     "backup-missing": N_("No backup named '{name}'; the backups are in {folder}."),

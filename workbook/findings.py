@@ -3,7 +3,8 @@
 Each finding has a stable `code`; its message is built from the code's template and the
 finding's values, prefixed with where it is (sheet, row, column) so a secretary can go there.
 A report lists them as a secretary fixes them: by sheet (in the workbook's order), row and column,
-and one finding for a run of rows with the same problem in the same column (an empty column).
+and one finding for a run of rows with the same problem in the same column (an empty column), or of
+columns on one row (a member left blank in every session).
 """
 from __future__ import annotations
 
@@ -40,14 +41,15 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "foreign-key": (ERROR, N_("'{value}' is not found in {target}: correct it, or add it to {target} first.")),
     "roster-changed": (ERROR, N_("the roster differs from the one sent out; fill in the original template.")),
     "template-version": (ERROR, N_("template version {found} is newer than the supported {supported}.")),
-    "template-old": (WARNING, N_("old template version {found} (current {supported}); read as far as possible.")),
+    "template-old": (WARNING, N_("old template version {found} (current {supported}); read as far as possible. Next time, fill in the "
+                                  "template the college sends.")),
     "meta-missing": (ERROR, N_("the return's hidden metadata sheet is missing: branch and week are unknown.")),
     "missing-sheet": (ERROR, N_("sheet '{expected}' is missing: fill in the template the college sent, which has it.")),
     "extra-sheet": (WARNING, N_("extra sheet: its content is not read; move anything to be reported into the "
                                 "template's sheets.")),
-    "header-moved": (WARNING, N_("the header should be on row 1; it is on row {row} and was read there.")),
+    "header-moved": (WARNING, N_("the header should be on row 1; it is on row {row} and was read there. Nothing needs changing.")),
     "header-renamed": (ERROR, N_("header '{value}' should be '{expected}'.")),
-    "header-translated": (WARNING, N_("the headers are in {found_lang}; read as such.")),
+    "header-translated": (WARNING, N_("the headers are in {found_lang}; read as such. Nothing needs changing.")),
     "missing-column": (ERROR, N_("column '{expected}' is missing: put it back as in the template.")),
     "unknown-column": (WARNING, N_("unknown column '{value}' is not read; move anything to be reported into the "
                                    "template's columns.")),
@@ -59,16 +61,19 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "hours-total": (ERROR, N_("{detail}")),
     "not-a-return": (ERROR, N_("this is not a branch return; use the template the college sent.")),
     "identity-unknown": (ERROR, N_("cannot tell which branch and week this return is for: {reason}.")),
-    "identity-guessed": (WARNING, N_("metadata missing; taken as {branch}, week {week} from the file name and roster.")),
-    "other-branch": (ERROR, N_("member '{value}' belongs to {owner}, not to this branch.")),
+    "identity-guessed": (WARNING, N_("metadata missing; taken as {branch}, week {week} from the file name and roster. If "
+                                      "that is wrong, fill in the template the college sent.")),
+    "other-branch": (ERROR, N_("member '{value}' belongs to {owner}, not to this branch: delete this entry ({owner} "
+                                  "reports it).")),
     "formula-uncalculated": (ERROR, N_("a formula with no calculated value; open and save the file in Excel, or type the value.")),
     "unknown-branch": (ERROR, N_("no branch '{value}' in the master: fill in the return the college sent your branch.")),
     "empty-return": (ERROR, N_("the return is empty: no sessions, attendance, self-study, notebook checks or "
                                "opinions are filled in. Fill in the week and send it again.")),
-    "outside-membership": (ERROR, N_("{member} was not a member of this branch on {value}.")),
+    "outside-membership": (ERROR, N_("{member} was not a member of this branch on {value}: clear this entry, or correct the "
+                                        "date.")),
     "report-date": (ERROR, N_("a report of {member} dated {value}: only a report received while he was away may "
                               "be dated before this week ({start} to {end}), and none after it: correct the date.")),
-    "fix-no-deadline": (ERROR, N_("a result of fix by deadline needs its fix deadline.")),
+    "fix-no-deadline": (ERROR, N_("a result of fix by deadline needs its fix deadline: fill it in.")),
     # branchbook import (roster_import.py)
     "import-no-sheet": (ERROR, N_("no sheet of members, branches or committee found: give the columns headers such as "
                                   "Name and Branch, or name yours with --map column=field.")),
@@ -76,6 +81,14 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                         "--map column=field if it holds some.")),
     "import-unused-column": (WARNING, N_("column '{value}' is not imported (no such field); name its field with --map "
                                          "'{value}=field' if it is one.")),
+    "import-row-unread": (WARNING, N_("the columns imported are all empty (only '{value}'): this row is not imported; "
+                                      "if it is a person, fill in the name and the other columns.")),
+    "import-id-other-name": (ERROR, N_("ID '{value}' is {ledger_name} in the ledger, and {name} is {other}: if this "
+                                       "column only numbers the rows, leave it out with --map '{header}='; otherwise "
+                                       "correct the ID.")),
+    "import-id-unknown": (ERROR, N_("'{value}' is not an ID in the ledger, but the ledger has {name} as {candidates}: "
+                                    "write the ledger's ID ({candidates}) in this column, or leave the column out with "
+                                    "--map '{header}=' to match by name.")),
     "import-unknown-reference": (ERROR, N_("'{value}' is neither an ID nor a name in {target}; correct it, or add it to "
                                            "{target} first.")),
     "import-ambiguous": (ERROR, N_("'{value}' could be {candidates}; add a column of IDs (or write the ID instead) to "
@@ -89,7 +102,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "import-needs-column": (ERROR, N_("a new row needs {expected}: add that column, or name yours with --map "
                                       "column={expected}.")),
     "text-cleaned": (WARNING, N_("the text held control characters or characters a workbook cannot store; they were "
-                                 "removed (a line break from Word is kept as a line break).")),
+                                 "removed (a line break from Word is kept as a line break). Nothing needs changing.")),
     "text-too-long": (ERROR, N_("the text is {length} characters long; a cell holds at most {limit}. Shorten it.")),
     "meta-forged": (ERROR, N_("the return's hidden metadata (branch, week, template, roster) was changed after the "
                               "college sent it. Fill in the template the college sent, without editing it.")),
@@ -98,7 +111,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "meta-unsealed": (ERROR, N_("the return's hidden metadata carries no seal, so its branch and week cannot be "
                                 "trusted. Use the template the college sent this week.")),
     "meta-unsealed-accepted": (WARNING, N_("the template was made before returns were sealed; its branch and week "
-                                           "are taken as written.")),
+                                           "are taken as written. Nothing needs changing; next time, fill in this week's template.")),
 }
 
 _TYPE_NAMES = {"date": N_("a date such as {example}"), "datetime": N_("a date and time such as {example} 17:30")}
@@ -122,6 +135,7 @@ class Finding:
     value: Any = None
     params: dict[str, Any] = field(default_factory=dict)
     last_row: int | None = None  # a run of rows with the same problem: row to last_row
+    last_column: str | None = None  # a run of columns on the row(s): column to last_column
 
     @property
     def severity(self) -> str:
@@ -129,12 +143,12 @@ class Finding:
 
     @property
     def cell(self) -> str | None:
-        """The cell (D5), or the cells of a run (D5:D40)."""
+        """The cell (D5), or the cells of a run (D5:D40, C5:J5, C5:J6)."""
         if not (self.column and self.row):
             return None
-        if self.last_row and self.last_row != self.row:
-            return f"{self.column}{self.row}:{self.column}{self.last_row}"
-        return f"{self.column}{self.row}"
+        last = f"{self.last_column or self.column}{self.last_row or self.row}"
+        first = f"{self.column}{self.row}"
+        return first if last == first else f"{first}:{last}"
 
     def _values(self, lang: str) -> dict[str, Any]:
         values = {"value": _show(self.value), **self.params}
@@ -209,20 +223,21 @@ def ordered(findings: list[Finding], sheet_order: list[str]) -> list[Finding]:
 
 
 def grouped(findings: list[Finding]) -> list[Finding]:
-    """Ordered findings with runs of rows joined: the same problem, in the same column, on consecutive rows,
-    is one finding naming the rows (an empty session column is one, not one per member)."""
+    """Ordered findings with runs of rows joined: the same problem, in the same column(s), on consecutive rows,
+    is one finding naming the rows (an empty session column is one, not one per member), though findings of
+    other columns come between them in the order."""
     out: list[Finding] = []
-    previous_key = None
+    runs: dict[tuple, Finding] = {}
     for finding in findings:
-        key = (finding.code, finding.sheet, finding.column, finding.column_label, finding.text("en")) \
-            if finding.row and finding.sheet else None
-        last = out[-1] if out else None
-        if key is not None and key == previous_key and last is not None \
-                and finding.row == (last.last_row or last.row) + 1:
-            last.last_row = finding.row
+        key = (finding.code, finding.sheet, finding.column, finding.last_column, finding.column_label,
+               finding.text("en")) if finding.row and finding.sheet else None
+        run = runs.get(key)
+        if run is not None and finding.row == (run.last_row or run.row) + 1:
+            run.last_row = finding.row
             continue
         out.append(dataclasses.replace(finding))
-        previous_key = key
+        if key is not None:
+            runs[key] = out[-1]
     return out
 
 

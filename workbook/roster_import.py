@@ -127,10 +127,15 @@ class _Row:
     problems: list[Finding]
 
 
-def _read_rows(columns: Columns, known: dict[str, _Known], names: dict[str, Named]) -> list[_Row]:
-    rows = []
+def _read_rows(columns: Columns, known: dict[str, _Known], names: dict[str, Named]) -> tuple[list[_Row], list[Finding]]:
+    """The rows, and a note for each row with nothing in the columns imported (制表人：… below the table)."""
+    rows, notes = [], []
     sheet = columns.target
     for number, cells in columns.body:
+        if all(at >= len(cells) or cells[at] is None for at in columns.columns.values()):
+            notes.append(Finding("import-row-unread", sheet=columns.source.title, row=number,
+                                 value=next(value for value in cells if value is not None)))
+            continue
         values: dict[str, Any] = {}
         problems = []
         for key, at in columns.columns.items():
@@ -160,7 +165,7 @@ def _read_rows(columns: Columns, known: dict[str, _Known], names: dict[str, Name
                 finding.column_label = columns.header(key)  # the file's own header, not the master's label
                 problems.append(finding)
         rows.append(_Row(number, values, problems))
-    return rows
+    return rows, notes
 
 
 def _match(row: _Row, target: str, known: _Known, has_id: bool) -> tuple[str | None, list[str]]:
@@ -197,7 +202,8 @@ def plan_import(sources: list[SourceSheet], tables: dict[str, list[dict]], schem
         decide_by_values(columns, _fits)
         plan.findings.extend([Finding("import-unused-column", sheet=columns.source.title, row=columns.header_row,
                                   column=column_letter(at + 1), value=header) for at, header in sorted(columns.unused)])
-        rows = _read_rows(columns, known, names)
+        rows, notes = _read_rows(columns, known, names)
+        plan.findings.extend(notes)
         kept[target] = _plan_sheet(plan, target, columns, rows, known[target], today)
     if "members" in assigned:
         _plan_leavers(plan, kept["members"], known["members"], tables.get("members", []), today)
@@ -216,8 +222,12 @@ def _plan_sheet(plan: ImportPlan, target: str, columns: Columns, rows: list[_Row
     has_id = key in columns.columns
     seen: dict[str, int] = {}
     matched: list[tuple[_Row, str | None]] = []
+    listed = {str(row.values[key]) for row in rows if row.values.get(key)}
     for row in rows:
         found, candidates = _match(row, target, known, has_id)
+        disagreeing = _id_disagrees(columns, row, found, known, listed) if has_id else None
+        if disagreeing:
+            row.problems.append(disagreeing)
         name_column = columns.columns.get("name")
         where = {"sheet": columns.source.title, "row": row.number}
         if candidates:
@@ -242,6 +252,33 @@ def _plan_sheet(plan: ImportPlan, target: str, columns: Columns, rows: list[_Row
         if not row.problems:
             _plan_row(plan, target, sheet, row, found, known, today)
     return matched  # bad rows too: they still count as listed, and nobody leaves for a typo
+
+
+def _id_disagrees(columns: Columns, row: _Row, found: str | None, known: _Known, listed: set[str]) -> Finding | None:
+    """The file's ID against the ledger's names: an ID the ledger gives to someone else while this row's person
+    has another (a column of row numbers called 编号: applied, a re-sorted roster would swap people), or an ID
+    the ledger lacks for a person it has under another (a 学号 column added later: applied, a second 王芳)."""
+    name = row.values.get("name")
+    if not (found and name):
+        return None
+    key = KEYS[columns.target.key]
+    branch = row.values.get("branch_id") if columns.target.key == "members" else None
+    same_name = [i for i, r in known.rows.items() if i != found and normal(r.get("name")) == normal(name)
+                 and (branch is None or r.get("branch_id") == branch)]
+    header = columns.header(key)
+    where = {"sheet": columns.source.title, "row": row.number, "column": column_letter(columns.columns[key] + 1),
+             "column_label": header, "value": found}
+    before = known.rows.get(found)
+    if before is not None:
+        if same_name and normal(before.get("name")) != normal(name):
+            return Finding("import-id-other-name", **where, params={
+                "ledger_name": before.get("name"), "name": name, "other": " / ".join(same_name), "header": header})
+        return None
+    unlisted = [i for i in same_name if i not in listed]  # listed under its own ID too: two people of one name
+    if unlisted:
+        return Finding("import-id-unknown", **where, params={"name": name, "candidates": " / ".join(unlisted),
+                                                             "header": header})
+    return None
 
 
 def one_per_cause(problems: list[Finding]) -> list[Finding]:
@@ -316,7 +353,8 @@ def _plan_leavers(plan: ImportPlan, matched: list[tuple[_Row, str | None]], know
     """Members of the file's branches whom the file no longer lists have left (marked, never deleted:
     their records stay). A row left out as bad still counts as listed."""
     listed = {found for _, found in matched if found}
-    names = {normal(row.values.get("name")) for row, found in matched if not found and row.values.get("name")}
+    names = {normal(row.values.get("name")) for row, found in matched  # a bad row's ID may be no ledger's: its name
+             if (not found or row.problems) and row.values.get("name")}
     branches = {row.values.get("branch_id") for row, _ in matched if row.values.get("branch_id")}
     for member in before:
         member_id = str(member.get("member_id"))

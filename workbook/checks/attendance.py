@@ -45,21 +45,39 @@ def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> 
                                     column=column_letter(grid.session_columns[session]),
                                     params={"session": session}))
     choices = Named({lang: "/".join(status.codes.labels(lang)) for lang in LANGS}) if status.codes else ""
-    for session in sorted(declared):
+    marked = []
+    for session in sorted(declared, key=lambda s: grid.session_columns.get(s, 0)):
         if session not in grid.session_columns:
             continue
-        column = column_letter(grid.session_columns[session])
-        where = {"sheet": grid.title, "column": column, "column_label": session}
-        params = {"session": session, "choices": choices}
         if grid.rows and session not in used:
             # A session held with nobody marked would drop out of every member's attendance: an error, one
             # for the column; a few blanks in a marked column stay a warning each (docs/domain.md, "What a return must say").
-            findings.append(Finding("session-unmarked", row=grid.rows[0][0], last_row=grid.rows[-1][0], params=params, **where))
-            continue
-        for number, _, cells in grid.rows:
-            if is_blank(cells.get(session)):
-                findings.append(Finding("status-blank", row=number, params=dict(params), **where))
+            findings.append(Finding("session-unmarked", sheet=grid.title, row=grid.rows[0][0], last_row=grid.rows[-1][0],
+                                    column=column_letter(grid.session_columns[session]), column_label=session,
+                                    params={"session": session, "choices": choices}))
+        else:
+            marked.append(session)
+    for number, _, cells in grid.rows:
+        blank = [session for session in marked if is_blank(cells.get(session))]
+        for run in _adjacent(blank, grid.session_columns):
+            # A member left blank across several sessions is one note for the row (S1–S3), not one a session.
+            label = run[0] if len(run) == 1 else f"{run[0]}–{run[-1]}"
+            findings.append(Finding("status-blank", sheet=grid.title, row=number,
+                                    column=column_letter(grid.session_columns[run[0]]),
+                                    last_column=column_letter(grid.session_columns[run[-1]]) if len(run) > 1 else None,
+                                    column_label=label, params={"session": label, "choices": choices}))
     return statuses, findings
+
+
+def _adjacent(sessions: list[str], columns: dict[str, int]) -> list[list[str]]:
+    """The sessions (in column order) split into runs of side-by-side columns."""
+    runs: list[list[str]] = []
+    for session in sessions:
+        if runs and columns[session] == columns[runs[-1][-1]] + 1:
+            runs[-1].append(session)
+        else:
+            runs.append([session])
+    return runs
 
 
 def check_daily_hours(sessions: list[ParsedRow], statuses: dict[tuple[str, str], str], study: SheetRead,

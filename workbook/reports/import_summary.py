@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..cells import to_cell
 from ..i18n import Domain
 from ..provenance import canonical
 from ..roster_import import Change, ImportPlan
@@ -19,8 +20,10 @@ def change_line(change: Change, schemas: Schemas, lang: str) -> str:
     if change.op == "leave":
         return say(lang, "  - {id} {name}: no longer listed, marked as left", id=change.key, name=change.name)
     fields = say(lang, "; ").join(
-        say(lang, "{field} {before} → {after}", field=sheet.field(key).label(lang), before=canonical(before) or "—",
-            after=canonical(after)) for key, (before, after) in change.fields.items())
+        say(lang, "{field} {before} → {after}", field=sheet.field(key).label(lang),
+            before=canonical(to_cell(sheet.field(key), before, lang)) or "—",
+            after=canonical(to_cell(sheet.field(key), after, lang)))  # 正式 → 预备, as the office writes them
+        for key, (before, after) in change.fields.items())
     return say(lang, "  ~ {id} {name}: {fields}", id=change.key, name=change.name, fields=fields)
 
 
@@ -46,6 +49,10 @@ def import_lines(plan: ImportPlan, lang: str, *, preview: bool, skip_bad: bool, 
         lines.append(say(lang, "Rows with errors left out ({count}): {rows}", count=len(plan.skipped), rows=rows))
     counts = plan.counts()
     if refused and not counts:  # every row has a problem: there is nothing to preview yet
+        return lines
+    if plan.skipped and not counts:  # --skip-bad left out every row that would have changed the ledger
+        lines.append(say(lang, "Nothing was imported: the rows with errors are left out, and the ledger already "
+                               "holds any others."))
         return lines
     lines.append(heading)
     if not counts:
