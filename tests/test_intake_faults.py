@@ -92,7 +92,7 @@ def test_a_far_away_cell_is_refused_before_calamine_and_the_others_merge(fresh_d
     assert sorted(o.result for o in result.outcomes) == ["merged", "rejected"]
     report = _rejected_with_report(home, "远处一格.xlsx")
     assert "XFD1048576" in report and "自学" in report and "Error" not in report
-    assert "标出" not in report  # no marked copy of an unreadable file is promised (none is made)
+    assert "标注" not in report and "标红" not in report  # no marked copy of an unreadable file is promised (none is made)
     assert not list(home.folder("rejected").glob("*标注*")) and _nothing_at_work(home)
     assert archived_names(home) == [valid.name]
 
