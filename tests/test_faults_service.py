@@ -27,6 +27,7 @@ from unreadable import make_unreadable
 from branchbook.cli import main
 from branchbook.sync.service import SyncService
 from branchbook.workbook.home import Home
+from branchbook.workbook.names import stored_name
 
 NO_RESCAN = {"rescan_seconds": 600.0}  # only the observer's events (and the service's own recovery) bring files in
 GOOD = "院机关支部_第3周.xlsx"
@@ -58,9 +59,10 @@ def _drop(home: Home, source: Path, name: str) -> None:
 
 def _ends_well(home: Home, service: SyncService, merged: list[str], refused: list[str] = ()) -> None:
     """The valid returns merged, the bad ones in rejected/ with their reports, .work/ empty, the master
-    caught up, and the service alive with a heartbeat that is fresh and still beating."""
-    wait_until(lambda: archived_names(home) == sorted(merged), 60, f"{merged} merged")
-    for name in refused:
+    caught up, and the service alive with a heartbeat that is fresh and still beating. Names as sent: each is
+    looked for under the name BranchBook stores it by."""
+    wait_until(lambda: archived_names(home) == sorted(stored_name(name) for name in merged), 60, f"{merged} merged")
+    for name in map(stored_name, refused):
         wait_until(lambda name=name: (home.folder("rejected") / name).exists(), 30, f"{name} rejected")
         assert (home.folder("rejected") / f"{name}.错误报告.txt").exists()
     wait_until(lambda: not inbox_names(home) and master_current(home), 60, "the inbox empty and the master written")

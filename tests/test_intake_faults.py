@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import zipfile
 from pathlib import Path
 
@@ -314,6 +315,63 @@ def test_a_file_whose_reading_keeps_failing_is_refused_after_the_attempts(fresh_
 
 
 # -- the real service: every bad file beside valid ones ----------------------------------------------------
+
+def _sparse(target: Path) -> Path:
+    with target.open("wb") as handle:
+        handle.write(b"PK\x03\x04")
+    os.truncate(target, 2 * 2**30)  # 2 GiB that takes no disk
+    return target
+
+
+LONG_VALID = "周" * 80 + ".xlsx"  # 245 bytes: it once made every retry write and back up the master again
+LONG_BAD = "错" * 83 + "x.xlsx"  # 255 bytes, and a mistake inside
+# Each case of the issue's fault suite: how the bad file is made, and whether it is merged (cleaned) or refused.
+SERVICE_CASES = {
+    "far-away-cell": (lambda home, folder: _far_cell(home, folder / "远处一格.xlsx"), "rejected"),
+    "control-character": (lambda home, folder: _control_characters(home, folder / "控制字符.xlsx"), "merged"),
+    "2-gib-sparse": (lambda home, folder: _sparse(folder / "大文件.xlsx"), "rejected"),
+    "long-names": (lambda home, folder: edit(filled_return(home, folder / LONG_BAD, seed=14),
+                                             lambda wb: wb["自学"].__setitem__("C2", 30)), "rejected"),
+    "forged-metadata": (lambda home, folder: edit(filled_return(home, folder / "改了周次.xlsx", seed=13),
+                                                  _set_meta("week", 1)), "rejected"),
+}
+
+
+@pytest.mark.parametrize("case", SERVICE_CASES)
+def test_each_bad_file_beside_valid_returns_in_the_running_service(fresh_demo, tmp_path, case):
+    """The real service (watchdog observer, rescan out of reach), one case at a time: the valid returns beside
+    the bad file merged (one under a 245-byte name), the bad one refused with its report (or merged, cleaned),
+    nothing left in .work/, and the service still answering with a fresh heartbeat (issue 11, "Done when")."""
+    from test_faults_service import _ends_well
+
+    home = _home(fresh_demo)
+    make, result = SERVICE_CASES[case]
+    valid = filled_returns(home, tmp_path / "ok", weeks=(6,), branch_ids=["B01", "B02"])
+    valid[1] = valid[1].rename(valid[1].with_name(LONG_VALID))
+    (tmp_path / "bad").mkdir()
+    bad = make(home, tmp_path / "bad")
+    backups = home.root / "backups"
+    kept_before = len(list(backups.glob("master-*")))
+    service = SyncService(home)
+    service.start()
+    try:
+        time.sleep(1.0)  # past the start-up scan: only the observer's events bring the files in
+        for path in [*valid, bad]:
+            target = home.folder("inbox") / path.name
+            if case == "2-gib-sparse" and path is bad:
+                _sparse(target)
+            else:
+                shutil.copyfile(path, target)
+        merged = [p.name for p in valid] + ([bad.name] if result == "merged" else [])
+        _ends_well(home, service, merged, [bad.name] if result == "rejected" else [])
+        receipts = _receipts(home)
+        assert {name: receipts[name]["result"] for name in [*merged, bad.name]} == \
+            {**{name: "merged" for name in merged}, bad.name: result}
+        # The master backed up once per batch, not again on every retry of a pass that failed after its merge.
+        assert len(list(backups.glob("master-*"))) - kept_before <= service.batches
+    finally:
+        service.stop()
+
 
 def test_the_service_takes_the_valid_returns_and_refuses_each_bad_file(fresh_demo, tmp_path):
     home = _home(fresh_demo)
