@@ -237,6 +237,17 @@ def test_an_edited_week_in_the_metadata_is_refused(fresh_demo, tmp_path):
     assert read_master(home.master)["attendance"] == before
 
 
+def test_an_infinite_week_in_the_metadata_is_refused_as_edited_not_as_unreadable(fresh_demo, tmp_path):
+    """No Excel writes <v>1e999</v>, another program can: the week is no number, the seal says so."""
+    home = _home(fresh_demo)
+    path = edit(filled_return(home, home.folder("inbox") / "无穷周次.xlsx", seed=9), _set_meta("week", 987654))
+    _patched(path, b"987654", b"1e999")
+    [outcome] = process(home, incoming(home)).outcomes
+    assert outcome.result == "rejected"
+    report = _rejected_with_report(home, "无穷周次.xlsx")
+    assert "被改动" in report and "无法读取" not in report
+
+
 def test_a_return_without_its_metadata_sheet_is_refused_in_a_sealed_home(fresh_demo, tmp_path):
     """Deleting `_元数据` must not get round the seal: the branch and week would be guessed from the file name,
     and week 3's data, named as week 1, would replace week 1."""
