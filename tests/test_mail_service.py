@@ -325,7 +325,7 @@ def test_a_long_chinese_attachment_name_by_mail_is_merged_answered_and_kept_whol
         mail_home, dovecot, outbox, tmp_path):
     # The fault suite's case of long names (tests/test_intake_faults.py), by mail.
     from mail_messages import rfc2231_gbk
-    from test_intake_faults import NO_RESCAN, _nothing_at_work
+    from test_intake_faults import NO_RESCAN, _control_characters, _nothing_at_work
     from test_intake_faults import _receipts as receipts_by_name
 
     from branchbook.workbook.names import NAME_BYTES
@@ -338,7 +338,7 @@ def test_a_long_chinese_attachment_name_by_mail_is_merged_answered_and_kept_whol
     good = (words * 5)[:110] + ".xlsx"
     bad = (words[::-1] * 5)[:110] + ".xlsx"
     assert len(good.encode()) > NAME_BYTES and len(bad.encode()) > NAME_BYTES
-    good_file = filled_return(home, tmp_path / "good.xlsx")
+    good_file = _control_characters(home, tmp_path / "good.xlsx")  # merged, cleaned: the reply says where
     bad_file = edit(filled_return(home, tmp_path / "bad.xlsx", seed=3), lambda wb: wb["自学"].__setitem__("C2", 30))
     _deliver(dovecot, home, message(f"王书记 <{SECRETARY}>", [_part(rfc2231_gbk(good), good_file.read_bytes())],
                                     message_id="<long1@bme.example.edu.cn>"))
@@ -358,6 +358,7 @@ def test_a_long_chinese_attachment_name_by_mail_is_merged_answered_and_kept_whol
     merged = bodies["<long1@bme.example.edu.cn>"].get_body(preferencelist=("plain",)).get_content()
     refused = bodies["<long2@bme.example.edu.cn>"]
     assert good in merged and "已合并" in merged
+    assert "请留意" in merged and "学习活动 第2行 「D」" in merged  # the cleaned text is told, naming its cell
     assert bad in refused.get_body(preferencelist=("plain",)).get_content()
     [marked] = [part for part in refused.iter_attachments()]
     assert len(marked.get_filename().encode()) <= NAME_BYTES
