@@ -381,6 +381,18 @@ def test_a_stale_owner_file_is_named_with_its_age_and_how_to_remove_it(fresh_dem
     assert "已存在 3 小时" in said and f"删除 {owner}" in said
 
 
+def test_a_home_given_as_a_relative_path_names_the_owner_file_by_its_whole_path(fresh_demo, monkeypatch):
+    """`branchbook serve H` run in one folder, `branchbook status` read in another: "删除 H/~$master.xlsx" would
+    send the office nowhere."""
+    from branchbook.sync.master_store import is_busy
+
+    owner = fresh_demo.root / "~$master.xlsx"
+    owner.write_bytes(b"\0" * 165)
+    monkeypatch.chdir(fresh_demo.root.parent)
+    home = Home.open(fresh_demo.root.name)
+    assert f"删除 {owner}" in is_busy(home.master, home.lang)
+
+
 # -- a SIGKILL leaves copies in .work/ -----------------------------------------------------------------------------
 
 def test_copies_a_killed_service_left_in_work_are_removed_at_start(fresh_demo, tmp_path):
