@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 import zipfile
@@ -30,6 +31,7 @@ from branchbook.workbook.validation import validate_path
 FAULT_CODES = {"text-cleaned", "text-too-long", "meta-forged", "meta-foreign", "meta-unsealed",
                "meta-unsealed-accepted"}
 NO_RESCAN = {**FAST_SYNC, "rescan_seconds": 3600.0}  # only the observer's events bring files in
+CLASS_NAME = re.compile(r"[A-Z][a-z]+[A-Z]\w*|Error|Exception")  # a library's words never reach a secretary
 
 
 def _home(home: Home, **intake) -> Home:
@@ -132,6 +134,28 @@ def test_a_reader_that_aborts_takes_down_its_child_only():
         with pytest.raises(ReaderFailed) as failed:
             reader.run(faulty_readers.sleep, 30)
         assert failed.value.kind == "timeout"
+
+
+def test_a_file_that_kills_its_reader_is_refused_and_the_files_after_it_are_read(fresh_demo, tmp_path, monkeypatch):
+    """The child reading a batch dies on the middle file: that file is refused with a report in words, and a
+    fresh child reads the one after it."""
+    import faulty_readers
+
+    from branchbook.sync import reading
+
+    monkeypatch.setattr(reading, "read_received", faulty_readers.aborting_read)
+    home = _home(fresh_demo)
+    first, last = filled_returns(home, tmp_path / "ok", weeks=(4,), branch_ids=["B01", "B02"])
+    shutil.copyfile(first, home.folder("inbox") / "1.xlsx")
+    shutil.copyfile(filled_return(home, tmp_path / "crash.xlsx", seed=5), home.folder("inbox") / "崩溃.xlsx")
+    shutil.copyfile(last, home.folder("inbox") / "末.xlsx")
+    result = process(home, incoming(home))
+    assert {s.file_name: o.result for s, o in zip(result.submissions, result.outcomes)} == {
+        "1.xlsx": "merged", "崩溃.xlsx": "rejected", "末.xlsx": "merged"}
+    report = _rejected_with_report(home, "崩溃.xlsx")
+    assert "读取程序" in report and "不会再自动读取" in report and "标注" not in report
+    assert not CLASS_NAME.search(report) and _nothing_at_work(home)
+    assert not (home.root / ".branchbook" / "intake-attempts.json").exists()
 
 
 def test_control_characters_are_cleaned_with_a_warning_and_the_master_is_written(fresh_demo, tmp_path):
