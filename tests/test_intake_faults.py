@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from returns_factory import edit, filled_return
+from openpyxl import load_workbook
+from returns_factory import BRANCH_FILE, edit, filled_return
 from sync_helpers import FAST_SYNC, archived_names, filled_returns, inbox_names, master_current, wait_until
 
 from branchbook.sync.pipeline import incoming, process
@@ -259,6 +260,19 @@ def test_an_edited_week_in_the_metadata_is_refused(fresh_demo, tmp_path):
     report = _rejected_with_report(home, "改了周次.xlsx")
     assert "隐藏的元数据" in report and "被改动" in report
     assert read_master(home.master)["attendance"] == before
+
+
+@pytest.mark.parametrize("key,value", [("branch_id", "B01"), ("week_start", "2005-03-07"), ("week_end", "2005-03-20"),
+                                       ("template_version", 2), ("roster_checksum", "0" * 16)])
+def test_each_sealed_field_edited_is_refused(fresh_demo, tmp_path, key, value):
+    """The week above; the branch (one branch's return passed off as another's), the dates, the template version
+    and the roster checksum are under the same seal (docs/design.md "Sealed metadata")."""
+    home = _home(fresh_demo)
+    sent = {row[0].value: row[1].value for row in load_workbook(home.folder("outbox") / BRANCH_FILE)["_元数据"].iter_rows()}
+    assert str(sent[key])[:10] != str(value)  # a change
+    edit(filled_return(home, home.folder("inbox") / "改了元数据.xlsx", seed=9), _set_meta(key, value))
+    [outcome] = process(home, incoming(home)).outcomes
+    assert outcome.result == "rejected" and "被改动" in _rejected_with_report(home, "改了元数据.xlsx")
 
 
 def test_an_infinite_week_in_the_metadata_is_refused_as_edited_not_as_unreadable(fresh_demo, tmp_path):
