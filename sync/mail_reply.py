@@ -67,11 +67,13 @@ class Replier:
         try:
             self._send(message)
         except (OSError, smtplib.SMTPException) as error:
+            from .mail_fetch import describe  # here: mail_fetch imports this module
+
             self.queue.mkdir(exist_ok=True)
             name = hashlib.sha256(key.encode()).hexdigest()[:16] + ".eml"
             (self.queue / name).write_bytes(message.as_bytes())
             log.warning(say(self.home.lang, "the reply to {to} is kept to be sent later ({why})", to=message["To"],
-                            why=type(error).__name__))
+                            why=describe(error, self.home.lang)))
             what += "|queued"
         self.ledger.mark_replied(key, what)
 

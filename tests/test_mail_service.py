@@ -255,6 +255,43 @@ def test_a_reply_waits_while_the_mail_server_is_down(mail_home, outbox):
     assert reply["To"] == SECRETARY and "另存为" in _body(reply)
 
 
+def test_mail_troubles_are_worded_without_class_names(mail_home, outbox, caplog):
+    """What the office reads in status.json and the log: words, never ConnectionRefusedError or gaierror."""
+    import imaplib
+    import re
+    import smtplib
+    import socket
+    import ssl
+
+    from branchbook.sync.mail_fetch import describe
+    from branchbook.sync.mail_intake import Notice
+    from branchbook.sync.mail_side import MailSide
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    errors = []
+    for attempt in (lambda: socket.create_connection(("127.0.0.1", closed_port), timeout=5),
+                    lambda: socket.getaddrinfo("mail.example.invalid", 993)):
+        with pytest.raises(OSError) as raised:
+            attempt()
+        errors.append(raised.value)
+    errors += [TimeoutError(), ConnectionResetError(104, "Connection reset by peer"), OSError(101, "Network is unreachable"),
+               ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+               ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"), RuntimeError("a bug"),
+               smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), smtplib.SMTPAuthenticationError(535, b"no"),
+               imaplib.IMAP4.abort("socket error: EOF")]
+    class_name = re.compile(r"[A-Za-z_]{4,}")
+    for error in errors:
+        assert not class_name.search(describe(error, "zh")), (error, describe(error, "zh"))
+    side = MailSide.of(mail_home)
+    outbox.stop()  # the office's SMTP server is away: the reply is kept, and the log says why in words
+    with caplog.at_level("WARNING", logger="branchbook.sync"):
+        assert side.replier.reply_notice(Notice(SECRETARY, "<w@x>", "支部周报", "请另存为 .xlsx", "<w@x>|legacy"))
+    [kept] = [r.getMessage() for r in caplog.records if "暂存待发" in r.getMessage()]
+    assert "Error" not in kept and "服务器" in kept, kept
+
+
 @pytest.mark.imap
 def test_starttls_works_too(fresh_demo, dovecot, outbox, monkeypatch):
     from branchbook.sync.mail_side import MailSide
