@@ -173,22 +173,28 @@ def test_rejections_and_old_formats_are_answered(mail_home, dovecot, outbox, tmp
     huge = b"PK" + b"\x00" * (21 * 1024 * 1024)  # over the 20 MB every return meets (limits.max_file_mb)
     outlook = message(SECRETARY, [_part(plain("winmail.dat"), b"\x78\x9f\x3e\x22", "application/ms-tnef"),
                                   _part(plain("院机关支部_第3周.xlsx"), huge)], message_id="<tnef@bme.example.edu.cn>")
-    for raw in (bad, old, outlook):
+    broken = message(SECRETARY, [_part(plain("院机关支部_第3周.xlsx"), (home.folder("outbox") / RETURN_NAME).read_bytes()[:3000])],
+                     message_id="<zip@bme.example.edu.cn>")
+    for raw in (bad, old, outlook, broken):
         _deliver(dovecot, home, raw)
     service = _serve(home)
     try:
-        wait_until(lambda: len(outbox.messages) == 4, 60, "four replies")
+        wait_until(lambda: len(outbox.messages) == 5, 60, "five replies")
     finally:
         service.stop()
     tnef = [_body(m) for m in outbox.messages if m["In-Reply-To"] == "<tnef@bme.example.edu.cn>"]
+    replies_to = {m["In-Reply-To"]: m for m in outbox.messages}
     assert any("winmail.dat" in text for text in tnef) and any("太大" in text for text in tnef)
+    damaged = replies_to["<zip@bme.example.edu.cn>"]
+    # An unreadable file has no marked copy: none is promised, none attached.
+    assert "已损坏" in _body(damaged) and "标红" not in _body(damaged) and not list(damaged.iter_attachments())
     replies = {m["In-Reply-To"]: m for m in outbox.messages}
     rejected = replies["<bad@bme.example.edu.cn>"]
     assert "自学 第2行 「学时」：30 超出允许范围" in _body(rejected)
     [annotated] = [part for part in rejected.iter_attachments()]
     assert annotated.get_filename().endswith(".标注.xlsx")
     assert "另存为”Excel 工作簿（.xlsx）" in _body(replies["<xls@bme.example.edu.cn>"])
-    assert [r["result"] for r in _receipts(home)] == ["rejected"]
+    assert [r["result"] for r in _receipts(home)] == ["rejected", "rejected"]
 
 
 def test_mail_saved_as_files_in_the_inbox(fresh_demo, tmp_path):
