@@ -425,12 +425,14 @@ def test_copies_a_killed_service_left_in_work_are_removed_at_start(fresh_demo, t
 def _damaged(template: Path, target: Path, how: str) -> Path:
     import zipfile
 
-    if how == "dtd":
+    if how in ("dtd", "late-dtd"):
+        # late: after a comment longer than the first KiB of the part, where the DTD may still stand
+        comment = b"<!--" + b"x" * 3000 + b"-->" if how == "late-dtd" else b""
         with zipfile.ZipFile(template) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
             for info in source.infolist():
                 data = source.read(info)
                 if info.filename == "xl/workbook.xml":
-                    data = b'<?xml version="1.0"?><!DOCTYPE workbook [<!ENTITY a "x">]>' + data
+                    data = b'<?xml version="1.0"?>' + comment + b'<!DOCTYPE workbook [<!ENTITY a "x">]>' + data
                 out.writestr(info, data)
         return target
     raw = bytearray(template.read_bytes())
@@ -443,7 +445,7 @@ def _damaged(template: Path, target: Path, how: str) -> Path:
     return target
 
 
-@pytest.mark.parametrize("how", ["dtd", "deflate"])
+@pytest.mark.parametrize("how", ["dtd", "late-dtd", "deflate"])
 def test_validate_on_a_damaged_file_says_so_in_a_sentence(demo_home, tmp_path, capsys, how):
     path = _damaged(demo_home.folder("outbox") / GOOD, tmp_path / f"{how}.xlsx", how)
     assert main(["validate", str(path)]) == 2
