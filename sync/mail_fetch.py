@@ -9,12 +9,13 @@ from __future__ import annotations
 import imaplib
 import logging
 import re
+import smtplib
 import socket
 import ssl
 import threading
 
 from ..workbook.home import Home
-from ..workbook.i18n import Domain
+from ..workbook.i18n import N_, Domain
 from .mail_intake import store_mail
 from .mail_ledger import MailLedger
 from .mail_reply import Replier
@@ -26,18 +27,32 @@ PROCESSED_KEYWORD = "$BranchBook"
 MAX_BACKOFF = 300.0
 
 
+# Why a connection failed, in words: the office reads them in status.json and the log, never a class name.
+CONNECTION_FAILURES = (
+    (ConnectionRefusedError, N_("the server refused the connection")),
+    (socket.gaierror, N_("the server's address was not found")),
+    ((socket.timeout, TimeoutError), N_("the server did not answer in time")),
+    ((ConnectionError, smtplib.SMTPServerDisconnected, imaplib.IMAP4.abort), N_("the connection was cut")),
+    (smtplib.SMTPException, N_("the server answered in a way not understood")),
+    (OSError, N_("a network error")),
+)
+
+
 def describe(error: Exception, lang: str = "zh") -> str:
     """A short description of a mail error in `lang` (server texts carry no password)."""
     if isinstance(error, MailConfigError):
         return error.message(lang)
-    if isinstance(error, imaplib.IMAP4.error) and "auth" in str(error).lower():
+    if isinstance(error, smtplib.SMTPAuthenticationError) or (
+            isinstance(error, imaplib.IMAP4.error) and "auth" in str(error).lower()):
         return say(lang, "wrong mailbox user name or password")
-    if isinstance(error, (ConnectionError, socket.timeout, TimeoutError, OSError)) and not isinstance(error, ssl.SSLError):
-        return say(lang, "cannot connect to the mail server ({kind})", kind=type(error).__name__)
     if isinstance(error, ssl.SSLError):
-        return say(lang, "the encrypted connection to the mail server failed ({reason})",
-                   reason=error.reason or type(error).__name__)
-    return say(lang, "mail error ({kind})", kind=type(error).__name__)
+        reason = N_("the server's certificate could not be verified") \
+            if isinstance(error, ssl.SSLCertVerificationError) else N_("no encryption both sides support was found")
+        return say(lang, "the encrypted connection to the mail server failed ({reason})", reason=say(lang, reason))
+    for kinds, words in CONNECTION_FAILURES:
+        if isinstance(error, kinds):
+            return say(lang, "cannot connect to the mail server ({kind})", kind=say(lang, words))
+    return say(lang, "mail error ({kind})", kind=say(lang, N_("the server answered in a way not understood")))
 
 
 class MailFetcher:

@@ -13,6 +13,7 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from ..workbook import ids
+from ..workbook.findings import ERROR
 from ..workbook.flags import day_words
 from ..workbook.home import Home
 from ..workbook.i18n import N_, Domain
@@ -66,11 +67,13 @@ class Replier:
         try:
             self._send(message)
         except (OSError, smtplib.SMTPException) as error:
+            from .mail_fetch import describe  # here: mail_fetch imports this module
+
             self.queue.mkdir(exist_ok=True)
             name = hashlib.sha256(key.encode()).hexdigest()[:16] + ".eml"
             (self.queue / name).write_bytes(message.as_bytes())
             log.warning(say(self.home.lang, "the reply to {to} is kept to be sent later ({why})", to=message["To"],
-                            why=type(error).__name__))
+                            why=describe(error, self.home.lang)))
             what += "|queued"
         self.ledger.mark_replied(key, what)
 
@@ -125,10 +128,12 @@ class Replier:
             body = say(lang, "Hello,\n\nYour file \"{name}\" has been merged into the college's ledger (week {week})."
                              "\n\n{figures}", name=sub.file_name, week=sub.week,
                        figures="\n".join(week_figures(tables, sub.branch_id, sub.week, lang)))
+            notes = [finding.message(lang) for finding in sub.findings if finding.severity != ERROR]
+            if notes:  # what was merged other than as sent (text cleaned, a date's year added) is said, by its cell
+                body += "\n\n" + say(lang, "Please note:\n\n{notes}", notes=_numbered(lang, notes))
         elif outcome.result == "rejected":
             # The findings in HOME's language (outcome.problems holds them as the merge worded them).
-            problems = "\n".join(say(lang, "{number}. {problem}", number=n, problem=p)
-                                 for n, p in enumerate(sub.problems(lang), start=1))
+            problems = _numbered(lang, sub.problems(lang))
             if annotated:
                 body = say(lang, "Hello,\n\nYour file \"{name}\" was not merged. Please correct the following and "
                                  "send it again:\n\n{problems}\n\nIn the attached copy the cells in error are marked "
@@ -186,6 +191,10 @@ class Replier:
                                     say(self.home.lang, "Hello,\n\n{text}", text=notice.text), notice.message_id),
                       notice.key, "notice")
         return True
+
+
+def _numbered(lang: str, lines: list[str]) -> str:
+    return "\n".join(say(lang, "{number}. {problem}", number=n, problem=line) for n, line in enumerate(lines, start=1))
 
 
 def _sentence(text: str) -> str:

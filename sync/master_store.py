@@ -52,7 +52,7 @@ def is_busy(master: Path, lang: str) -> str | None:
         return say(lang, "the master is open in Excel ({owner} found, made {age} ago): close it and the work goes on by "
                          "itself. If no one has it open, that file was left by an Excel or WPS that closed abnormally: "
                          "delete {path} and the work goes on.", owner=owners[0].name, age=age_words(age, lang),
-                   path=owners[0])
+                   path=owners[0].absolute())  # status.json is read from other folders than serve's
     if master.exists() and os.access(master, os.W_OK):  # a master made read-only on purpose is not "held" (hazards 32)
         try:
             with master.open("r+b"):

@@ -31,3 +31,15 @@ def tripping_read(path, tables, marked, **how):
     if how.get("file_name") == "怪文件.xlsx":
         raise RuntimeError("a bug")
     return read_received(path, tables, marked, **how)
+
+
+def aborting_read(path, tables, marked, **how):
+    """read_received, except that one file aborts the process reading it (as calamine does on an allocation
+    refused under the memory limit)."""
+    import os
+
+    from branchbook.workbook.intake import read_received
+
+    if how.get("file_name") == "崩溃.xlsx":
+        os.abort()
+    return read_received(path, tables, marked, **how)

@@ -27,6 +27,7 @@ from unreadable import make_unreadable
 from branchbook.cli import main
 from branchbook.sync.service import SyncService
 from branchbook.workbook.home import Home
+from branchbook.workbook.names import stored_name
 
 NO_RESCAN = {"rescan_seconds": 600.0}  # only the observer's events (and the service's own recovery) bring files in
 GOOD = "院机关支部_第3周.xlsx"
@@ -58,9 +59,10 @@ def _drop(home: Home, source: Path, name: str) -> None:
 
 def _ends_well(home: Home, service: SyncService, merged: list[str], refused: list[str] = ()) -> None:
     """The valid returns merged, the bad ones in rejected/ with their reports, .work/ empty, the master
-    caught up, and the service alive with a heartbeat that is fresh and still beating."""
-    wait_until(lambda: archived_names(home) == sorted(merged), 60, f"{merged} merged")
-    for name in refused:
+    caught up, and the service alive with a heartbeat that is fresh and still beating. Names as sent: each is
+    looked for under the name BranchBook stores it by."""
+    wait_until(lambda: archived_names(home) == sorted(stored_name(name) for name in merged), 60, f"{merged} merged")
+    for name in map(stored_name, refused):
         wait_until(lambda name=name: (home.folder("rejected") / name).exists(), 30, f"{name} rejected")
         assert (home.folder("rejected") / f"{name}.错误报告.txt").exists()
     wait_until(lambda: not inbox_names(home) and master_current(home), 60, "the inbox empty and the master written")
@@ -379,6 +381,18 @@ def test_a_stale_owner_file_is_named_with_its_age_and_how_to_remove_it(fresh_dem
     assert "已存在 3 小时" in said and f"删除 {owner}" in said
 
 
+def test_a_home_given_as_a_relative_path_names_the_owner_file_by_its_whole_path(fresh_demo, monkeypatch):
+    """`branchbook serve H` run in one folder, `branchbook status` read in another: "删除 H/~$master.xlsx" would
+    send the office nowhere."""
+    from branchbook.sync.master_store import is_busy
+
+    owner = fresh_demo.root / "~$master.xlsx"
+    owner.write_bytes(b"\0" * 165)
+    monkeypatch.chdir(fresh_demo.root.parent)
+    home = Home.open(fresh_demo.root.name)
+    assert f"删除 {owner}" in is_busy(home.master, home.lang)
+
+
 # -- a SIGKILL leaves copies in .work/ -----------------------------------------------------------------------------
 
 def test_copies_a_killed_service_left_in_work_are_removed_at_start(fresh_demo, tmp_path):
@@ -411,12 +425,14 @@ def test_copies_a_killed_service_left_in_work_are_removed_at_start(fresh_demo, t
 def _damaged(template: Path, target: Path, how: str) -> Path:
     import zipfile
 
-    if how == "dtd":
+    if how in ("dtd", "late-dtd"):
+        # late: after a comment longer than the first KiB of the part, where the DTD may still stand
+        comment = b"<!--" + b"x" * 3000 + b"-->" if how == "late-dtd" else b""
         with zipfile.ZipFile(template) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
             for info in source.infolist():
                 data = source.read(info)
                 if info.filename == "xl/workbook.xml":
-                    data = b'<?xml version="1.0"?><!DOCTYPE workbook [<!ENTITY a "x">]>' + data
+                    data = b'<?xml version="1.0"?>' + comment + b'<!DOCTYPE workbook [<!ENTITY a "x">]>' + data
                 out.writestr(info, data)
         return target
     raw = bytearray(template.read_bytes())
@@ -429,7 +445,7 @@ def _damaged(template: Path, target: Path, how: str) -> Path:
     return target
 
 
-@pytest.mark.parametrize("how", ["dtd", "deflate"])
+@pytest.mark.parametrize("how", ["dtd", "late-dtd", "deflate"])
 def test_validate_on_a_damaged_file_says_so_in_a_sentence(demo_home, tmp_path, capsys, how):
     path = _damaged(demo_home.folder("outbox") / GOOD, tmp_path / f"{how}.xlsx", how)
     assert main(["validate", str(path)]) == 2

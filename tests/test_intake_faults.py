@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
-from returns_factory import edit, filled_return
+from openpyxl import load_workbook
+from returns_factory import BRANCH_FILE, edit, filled_return
 from sync_helpers import FAST_SYNC, archived_names, filled_returns, inbox_names, master_current, wait_until
 
 from branchbook.sync.pipeline import incoming, process
@@ -29,6 +32,7 @@ from branchbook.workbook.validation import validate_path
 FAULT_CODES = {"text-cleaned", "text-too-long", "meta-forged", "meta-foreign", "meta-unsealed",
                "meta-unsealed-accepted"}
 NO_RESCAN = {**FAST_SYNC, "rescan_seconds": 3600.0}  # only the observer's events bring files in
+CLASS_NAME = re.compile(r"[A-Z][a-z]+[A-Z]\w*|Error|Exception")  # a library's words never reach a secretary
 
 
 def _home(home: Home, **intake) -> Home:
@@ -92,7 +96,7 @@ def test_a_far_away_cell_is_refused_before_calamine_and_the_others_merge(fresh_d
     assert sorted(o.result for o in result.outcomes) == ["merged", "rejected"]
     report = _rejected_with_report(home, "远处一格.xlsx")
     assert "XFD1048576" in report and "自学" in report and "Error" not in report
-    assert "标出" not in report  # no marked copy of an unreadable file is promised (none is made)
+    assert "标注" not in report and "标红" not in report  # no marked copy of an unreadable file is promised (none is made)
     assert not list(home.folder("rejected").glob("*标注*")) and _nothing_at_work(home)
     assert archived_names(home) == [valid.name]
 
@@ -131,6 +135,28 @@ def test_a_reader_that_aborts_takes_down_its_child_only():
         with pytest.raises(ReaderFailed) as failed:
             reader.run(faulty_readers.sleep, 30)
         assert failed.value.kind == "timeout"
+
+
+def test_a_file_that_kills_its_reader_is_refused_and_the_files_after_it_are_read(fresh_demo, tmp_path, monkeypatch):
+    """The child reading a batch dies on the middle file: that file is refused with a report in words, and a
+    fresh child reads the one after it."""
+    import faulty_readers
+
+    from branchbook.sync import reading
+
+    monkeypatch.setattr(reading, "read_received", faulty_readers.aborting_read)
+    home = _home(fresh_demo)
+    first, last = filled_returns(home, tmp_path / "ok", weeks=(4,), branch_ids=["B01", "B02"])
+    shutil.copyfile(first, home.folder("inbox") / "1.xlsx")
+    shutil.copyfile(filled_return(home, tmp_path / "crash.xlsx", seed=5), home.folder("inbox") / "崩溃.xlsx")
+    shutil.copyfile(last, home.folder("inbox") / "末.xlsx")
+    result = process(home, incoming(home))
+    assert {s.file_name: o.result for s, o in zip(result.submissions, result.outcomes)} == {
+        "1.xlsx": "merged", "崩溃.xlsx": "rejected", "末.xlsx": "merged"}
+    report = _rejected_with_report(home, "崩溃.xlsx")
+    assert "读取程序" in report and "不会再自动读取" in report and "标注" not in report
+    assert not CLASS_NAME.search(report) and _nothing_at_work(home)
+    assert not (home.root / ".branchbook" / "intake-attempts.json").exists()
 
 
 def test_control_characters_are_cleaned_with_a_warning_and_the_master_is_written(fresh_demo, tmp_path):
@@ -236,6 +262,30 @@ def test_an_edited_week_in_the_metadata_is_refused(fresh_demo, tmp_path):
     assert read_master(home.master)["attendance"] == before
 
 
+@pytest.mark.parametrize("key,value", [("branch_id", "B01"), ("week_start", "2005-03-07"), ("week_end", "2005-03-20"),
+                                       ("template_version", 2), ("roster_checksum", "0" * 16)])
+def test_each_sealed_field_edited_is_refused(fresh_demo, tmp_path, key, value):
+    """The week above; the branch (one branch's return passed off as another's), the dates, the template version
+    and the roster checksum are under the same seal (docs/design.md "Sealed metadata")."""
+    home = _home(fresh_demo)
+    sent = {row[0].value: row[1].value for row in load_workbook(home.folder("outbox") / BRANCH_FILE)["_元数据"].iter_rows()}
+    assert str(sent[key])[:10] != str(value)  # a change
+    edit(filled_return(home, home.folder("inbox") / "改了元数据.xlsx", seed=9), _set_meta(key, value))
+    [outcome] = process(home, incoming(home)).outcomes
+    assert outcome.result == "rejected" and "被改动" in _rejected_with_report(home, "改了元数据.xlsx")
+
+
+def test_an_infinite_week_in_the_metadata_is_refused_as_edited_not_as_unreadable(fresh_demo, tmp_path):
+    """No Excel writes <v>1e999</v>, another program can: the week is no number, the seal says so."""
+    home = _home(fresh_demo)
+    path = edit(filled_return(home, home.folder("inbox") / "无穷周次.xlsx", seed=9), _set_meta("week", 987654))
+    _patched(path, b"987654", b"1e999")
+    [outcome] = process(home, incoming(home)).outcomes
+    assert outcome.result == "rejected"
+    report = _rejected_with_report(home, "无穷周次.xlsx")
+    assert "被改动" in report and "无法读取" not in report
+
+
 def test_a_return_without_its_metadata_sheet_is_refused_in_a_sealed_home(fresh_demo, tmp_path):
     """Deleting `_元数据` must not get round the seal: the branch and week would be guessed from the file name,
     and week 3's data, named as week 1, would replace week 1."""
@@ -314,6 +364,63 @@ def test_a_file_whose_reading_keeps_failing_is_refused_after_the_attempts(fresh_
 
 
 # -- the real service: every bad file beside valid ones ----------------------------------------------------
+
+def _sparse(target: Path) -> Path:
+    with target.open("wb") as handle:
+        handle.write(b"PK\x03\x04")
+    os.truncate(target, 2 * 2**30)  # 2 GiB that takes no disk
+    return target
+
+
+LONG_VALID = "周" * 80 + ".xlsx"  # 245 bytes: it once made every retry write and back up the master again
+LONG_BAD = "错" * 83 + "x.xlsx"  # 255 bytes, and a mistake inside
+# Each case of the issue's fault suite: how the bad file is made, and whether it is merged (cleaned) or refused.
+SERVICE_CASES = {
+    "far-away-cell": (lambda home, folder: _far_cell(home, folder / "远处一格.xlsx"), "rejected"),
+    "control-character": (lambda home, folder: _control_characters(home, folder / "控制字符.xlsx"), "merged"),
+    "2-gib-sparse": (lambda home, folder: _sparse(folder / "大文件.xlsx"), "rejected"),
+    "long-names": (lambda home, folder: edit(filled_return(home, folder / LONG_BAD, seed=14),
+                                             lambda wb: wb["自学"].__setitem__("C2", 30)), "rejected"),
+    "forged-metadata": (lambda home, folder: edit(filled_return(home, folder / "改了周次.xlsx", seed=13),
+                                                  _set_meta("week", 1)), "rejected"),
+}
+
+
+@pytest.mark.parametrize("case", SERVICE_CASES)
+def test_each_bad_file_beside_valid_returns_in_the_running_service(fresh_demo, tmp_path, case):
+    """The real service (watchdog observer, rescan out of reach), one case at a time: the valid returns beside
+    the bad file merged (one under a 245-byte name), the bad one refused with its report (or merged, cleaned),
+    nothing left in .work/, and the service still answering with a fresh heartbeat (issue 11, "Done when")."""
+    from test_faults_service import _ends_well
+
+    home = _home(fresh_demo)
+    make, result = SERVICE_CASES[case]
+    valid = filled_returns(home, tmp_path / "ok", weeks=(6,), branch_ids=["B01", "B02"])
+    valid[1] = valid[1].rename(valid[1].with_name(LONG_VALID))
+    (tmp_path / "bad").mkdir()
+    bad = make(home, tmp_path / "bad")
+    backups = home.root / "backups"
+    kept_before = len(list(backups.glob("master-*")))
+    service = SyncService(home)
+    service.start()
+    try:
+        time.sleep(1.0)  # past the start-up scan: only the observer's events bring the files in
+        for path in [*valid, bad]:
+            target = home.folder("inbox") / path.name
+            if case == "2-gib-sparse" and path is bad:
+                _sparse(target)
+            else:
+                shutil.copyfile(path, target)
+        merged = [p.name for p in valid] + ([bad.name] if result == "merged" else [])
+        _ends_well(home, service, merged, [bad.name] if result == "rejected" else [])
+        receipts = _receipts(home)
+        assert {name: receipts[name]["result"] for name in [*merged, bad.name]} == \
+            {**{name: "merged" for name in merged}, bad.name: result}
+        # The master backed up once per batch, not again on every retry of a pass that failed after its merge.
+        assert len(list(backups.glob("master-*"))) - kept_before <= service.batches
+    finally:
+        service.stop()
+
 
 def test_the_service_takes_the_valid_returns_and_refuses_each_bad_file(fresh_demo, tmp_path):
     home = _home(fresh_demo)

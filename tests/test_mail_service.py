@@ -173,22 +173,28 @@ def test_rejections_and_old_formats_are_answered(mail_home, dovecot, outbox, tmp
     huge = b"PK" + b"\x00" * (21 * 1024 * 1024)  # over the 20 MB every return meets (limits.max_file_mb)
     outlook = message(SECRETARY, [_part(plain("winmail.dat"), b"\x78\x9f\x3e\x22", "application/ms-tnef"),
                                   _part(plain("院机关支部_第3周.xlsx"), huge)], message_id="<tnef@bme.example.edu.cn>")
-    for raw in (bad, old, outlook):
+    broken = message(SECRETARY, [_part(plain("院机关支部_第3周.xlsx"), (home.folder("outbox") / RETURN_NAME).read_bytes()[:3000])],
+                     message_id="<zip@bme.example.edu.cn>")
+    for raw in (bad, old, outlook, broken):
         _deliver(dovecot, home, raw)
     service = _serve(home)
     try:
-        wait_until(lambda: len(outbox.messages) == 4, 60, "four replies")
+        wait_until(lambda: len(outbox.messages) == 5, 60, "five replies")
     finally:
         service.stop()
     tnef = [_body(m) for m in outbox.messages if m["In-Reply-To"] == "<tnef@bme.example.edu.cn>"]
+    replies_to = {m["In-Reply-To"]: m for m in outbox.messages}
     assert any("winmail.dat" in text for text in tnef) and any("太大" in text for text in tnef)
+    damaged = replies_to["<zip@bme.example.edu.cn>"]
+    # An unreadable file has no marked copy: none is promised, none attached.
+    assert "已损坏" in _body(damaged) and "标红" not in _body(damaged) and not list(damaged.iter_attachments())
     replies = {m["In-Reply-To"]: m for m in outbox.messages}
     rejected = replies["<bad@bme.example.edu.cn>"]
     assert "自学 第2行 「学时」：30 超出允许范围" in _body(rejected)
     [annotated] = [part for part in rejected.iter_attachments()]
     assert annotated.get_filename().endswith(".标注.xlsx")
     assert "另存为”Excel 工作簿（.xlsx）" in _body(replies["<xls@bme.example.edu.cn>"])
-    assert [r["result"] for r in _receipts(home)] == ["rejected"]
+    assert [r["result"] for r in _receipts(home)] == ["rejected", "rejected"]
 
 
 def test_mail_saved_as_files_in_the_inbox(fresh_demo, tmp_path):
@@ -253,6 +259,43 @@ def test_a_reply_waits_while_the_mail_server_is_down(mail_home, outbox):
     assert side.replier.send_queued() == 1 and not list((mail_home.root / "mail-outbox").glob("*.eml"))
     [reply] = outbox.messages
     assert reply["To"] == SECRETARY and "另存为" in _body(reply)
+
+
+def test_mail_troubles_are_worded_without_class_names(mail_home, outbox, caplog):
+    """What the office reads in status.json and the log: words, never ConnectionRefusedError or gaierror."""
+    import imaplib
+    import re
+    import smtplib
+    import socket
+    import ssl
+
+    from branchbook.sync.mail_fetch import describe
+    from branchbook.sync.mail_intake import Notice
+    from branchbook.sync.mail_side import MailSide
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    errors = []
+    for attempt in (lambda: socket.create_connection(("127.0.0.1", closed_port), timeout=5),
+                    lambda: socket.getaddrinfo("mail.example.invalid", 993)):
+        with pytest.raises(OSError) as raised:
+            attempt()
+        errors.append(raised.value)
+    errors += [TimeoutError(), ConnectionResetError(104, "Connection reset by peer"), OSError(101, "Network is unreachable"),
+               ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+               ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"), RuntimeError("a bug"),
+               smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), smtplib.SMTPAuthenticationError(535, b"no"),
+               imaplib.IMAP4.abort("socket error: EOF")]
+    class_name = re.compile(r"[A-Za-z_]{4,}")
+    for error in errors:
+        assert not class_name.search(describe(error, "zh")), (error, describe(error, "zh"))
+    side = MailSide.of(mail_home)
+    outbox.stop()  # the office's SMTP server is away: the reply is kept, and the log says why in words
+    with caplog.at_level("WARNING", logger="branchbook.sync"):
+        assert side.replier.reply_notice(Notice(SECRETARY, "<w@x>", "支部周报", "请另存为 .xlsx", "<w@x>|legacy"))
+    [kept] = [r.getMessage() for r in caplog.records if "暂存待发" in r.getMessage()]
+    assert "Error" not in kept and "服务器" in kept, kept
 
 
 @pytest.mark.imap
@@ -325,7 +368,7 @@ def test_a_long_chinese_attachment_name_by_mail_is_merged_answered_and_kept_whol
         mail_home, dovecot, outbox, tmp_path):
     # The fault suite's case of long names (tests/test_intake_faults.py), by mail.
     from mail_messages import rfc2231_gbk
-    from test_intake_faults import NO_RESCAN, _nothing_at_work
+    from test_intake_faults import NO_RESCAN, _control_characters, _nothing_at_work
     from test_intake_faults import _receipts as receipts_by_name
 
     from branchbook.workbook.names import NAME_BYTES
@@ -338,7 +381,7 @@ def test_a_long_chinese_attachment_name_by_mail_is_merged_answered_and_kept_whol
     good = (words * 5)[:110] + ".xlsx"
     bad = (words[::-1] * 5)[:110] + ".xlsx"
     assert len(good.encode()) > NAME_BYTES and len(bad.encode()) > NAME_BYTES
-    good_file = filled_return(home, tmp_path / "good.xlsx")
+    good_file = _control_characters(home, tmp_path / "good.xlsx")  # merged, cleaned: the reply says where
     bad_file = edit(filled_return(home, tmp_path / "bad.xlsx", seed=3), lambda wb: wb["自学"].__setitem__("C2", 30))
     _deliver(dovecot, home, message(f"王书记 <{SECRETARY}>", [_part(rfc2231_gbk(good), good_file.read_bytes())],
                                     message_id="<long1@bme.example.edu.cn>"))
@@ -358,6 +401,7 @@ def test_a_long_chinese_attachment_name_by_mail_is_merged_answered_and_kept_whol
     merged = bodies["<long1@bme.example.edu.cn>"].get_body(preferencelist=("plain",)).get_content()
     refused = bodies["<long2@bme.example.edu.cn>"]
     assert good in merged and "已合并" in merged
+    assert "请留意" in merged and "学习活动 第2行 「D」" in merged  # the cleaned text is told, naming its cell
     assert bad in refused.get_body(preferencelist=("plain",)).get_content()
     [marked] = [part for part in refused.iter_attachments()]
     assert len(marked.get_filename().encode()) <= NAME_BYTES

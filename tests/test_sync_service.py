@@ -123,6 +123,7 @@ def test_unreadable_files_are_rejected_with_a_report(running, tmp_path, kind, ex
     report = home.folder("rejected") / (path.name + ".错误报告.txt")
     assert (home.folder("rejected") / path.name).read_bytes() == path.read_bytes()
     assert expected in report.read_text(encoding="utf-8")
+    assert "标注" not in report.read_text(encoding="utf-8")  # no marked copy of an unreadable file is promised
     after = read_master(home.master)
     assert after["attendance"] == before["attendance"] and validate_path(home.master).valid
 

@@ -397,3 +397,16 @@ def test_the_largest_sheet_parsed_in_a_thread_of_its_own_reads_the_same(demo_hom
         assert "Error" not in raised.value.message("zh")  # words, never the reader's class name (XmlError)
         with pytest.raises(UnreadableFile):
             fastread.open_sheets(damaged)
+
+
+def test_an_infinite_or_undefined_number_in_a_date_cell_is_a_wrong_type_not_a_reader_failure():
+    """Excel never stores one, but a file made by another program can (<v>1e999</v>): a finding naming the cell,
+    not a reading that fails and refuses the whole file as unreadable."""
+    from branchbook.workbook.cells import BadValue, parse
+    from branchbook.workbook.schema import load_schemas
+
+    schemas = load_schemas()
+    for field in (schemas.sheet("selfstudy").field("date"), schemas.sheet("returns").field("received_at")):
+        for value in (float("inf"), float("-inf"), float("nan")):
+            with pytest.raises(BadValue):
+                parse(field, value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from itertools import filterfalse
-from math import copysign
+from math import copysign, isfinite
 from operator import is_
 from typing import Any
 
@@ -200,13 +200,20 @@ def _number(raw: Any) -> float | int:
     raise BadValue("type")
 
 
+def _is_serial(raw: Any) -> bool:
+    """An Excel date serial of a plausible day; not infinity or NaN, which no Excel writes but a file made
+    by another program can carry."""
+    return isinstance(raw, (int, float)) and not isinstance(raw, bool) and isfinite(raw) and \
+        int(raw) in _PLAUSIBLE_SERIALS
+
+
 def _moment(raw: Any) -> str:
     """A moment as the ledger keeps it (timestamp_text), from an Excel date and time or such text."""
     if isinstance(raw, datetime):
         return timestamp_text(raw)
     if isinstance(raw, date):
         return timestamp_text(datetime.combine(raw, datetime.min.time()))
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and int(raw) in _PLAUSIBLE_SERIALS:
+    if _is_serial(raw):
         return timestamp_text(datetime.combine(EXCEL_EPOCH, datetime.min.time()) + timedelta(days=raw))
     if isinstance(raw, str):
         text = raw.strip().replace("T", " ")
@@ -222,7 +229,7 @@ def _date(raw: Any) -> date:
         return raw.date()
     if isinstance(raw, date):
         return raw
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and int(raw) in _PLAUSIBLE_SERIALS:
+    if _is_serial(raw):
         return EXCEL_EPOCH + timedelta(days=int(raw))
     if isinstance(raw, str):
         match = _DATE_PATTERN.match(raw.translate(_FULL_WIDTH))

@@ -189,7 +189,7 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
 def _int(value: Any) -> int | None:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite number, which another program can write
         return None
 
 

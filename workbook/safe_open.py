@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 import zlib
 from pathlib import Path
+from xml.parsers import expat
 
 import defusedxml  # noqa: F401  (openpyxl uses it when installed: no XML bombs, no XXE)
 
@@ -146,6 +147,36 @@ def inspect(path: Path, limit_mb: float | None = None) -> None:
         raise UnreadableFile("too-far", path, sheet=sheet, cell=reach.last_cell)
 
 
+class _PrologEnds(Exception):
+    def __init__(self, dtd: bool):
+        super().__init__()
+        self.dtd = dtd
+
+
+def _declares_dtd(handle) -> bool:
+    """Whether an XML part declares a DTD. One stands in the prolog, before the root element, but after any
+    comments and processing instructions, however long: expat reads up to the root element and no further
+    (the DTD's own content is never parsed)."""
+    parser = expat.ParserCreate()
+
+    def ends(dtd: bool):
+        def handler(*_):
+            raise _PrologEnds(dtd)
+        return handler
+
+    parser.StartDoctypeDeclHandler = ends(True)
+    parser.StartElementHandler = ends(False)
+    try:
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except _PrologEnds as prolog:
+        return prolog.dtd
+    except expat.ExpatError:
+        return False  # not XML at all: the reader says the file cannot be read
+    return False
+
+
 def _look_inside(path: Path, entries: list[zipfile.ZipInfo], scan_cells: bool):
     """Refuse a DTD in any part; return the first sheet that reaches too far (too_far), if any."""
     with zipfile.ZipFile(path) as archive:
@@ -153,7 +184,7 @@ def _look_inside(path: Path, entries: list[zipfile.ZipInfo], scan_cells: bool):
             if entry.filename.endswith((".xml", ".rels")):
                 try:
                     with archive.open(entry) as handle:
-                        prolog = handle.read(1024)
+                        dtd = _declares_dtd(handle)
                         if scan_cells and not entry.filename.startswith(SHEETS_FOLDER):
                             # Read through, so that the zip's checksum is checked: damage late in a part's deflate
                             # stream is found here, not by a reader that would say it in its own terms. (Sheets are
@@ -162,7 +193,7 @@ def _look_inside(path: Path, entries: list[zipfile.ZipInfo], scan_cells: bool):
                                 pass
                 except (zipfile.BadZipFile, zlib.error, EOFError) as error:  # a damaged deflate stream
                     raise UnreadableFile("corrupt", path, reason=say.later("a part of it cannot be unpacked")) from error
-                if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+                if dtd:
                     # Excel never writes a DTD: one is an XML bomb or an XXE attempt (docs/hazards.md 14).
                     raise UnreadableFile("corrupt", path, reason=say.later("it declares XML entities"))
         # A file of a received file's size is read through for its cells' reach; a larger one (the office's

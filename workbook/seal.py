@@ -59,7 +59,7 @@ def _canonical(key: str, value: Any) -> str:
     if key in ("week", "template_version"):
         try:
             return str(int(value))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite number (another program's)
             return str(value)
     if key in ("week_start", "week_end"):
         day = as_day(value)
