@@ -13,7 +13,6 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from ..workbook import ids
-from ..workbook.findings import ERROR
 from ..workbook.flags import day_words
 from ..workbook.home import Home
 from ..workbook.i18n import N_, Domain
@@ -128,7 +127,7 @@ class Replier:
             body = say(lang, "Hello,\n\nYour file \"{name}\" has been merged into the college's ledger (week {week})."
                              "\n\n{figures}", name=sub.file_name, week=sub.week,
                        figures="\n".join(week_figures(tables, sub.branch_id, sub.week, lang)))
-            notes = [finding.message(lang) for finding in sub.findings if finding.severity != ERROR]
+            notes = sub.notes(lang)
             if notes:  # what was merged other than as sent (text cleaned, a date's year added) is said, by its cell
                 body += "\n\n" + say(lang, "Please note:\n\n{notes}", notes=_numbered(lang, notes))
         elif outcome.result == "rejected":

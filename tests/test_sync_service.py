@@ -291,13 +291,16 @@ def _lines_naming(log, name):
 
 def test_serve_logs_each_outcome_once_in_chinese(fresh_demo, tmp_path):
     home = fast_home(fresh_demo)
-    good = filled_return(home, tmp_path / "院机关支部_第3周.xlsx")
+    # merged with a note (a date without its year): a dropped file gets no reply, so the log line says it
+    good = edit(filled_return(home, tmp_path / "院机关支部_第3周.xlsx"), lambda wb: wb["自学"].__setitem__("B2", "3月22日"))
     bad = edit(filled_return(home, tmp_path / "生医教工党支部_第3周.xlsx", name="生医教工党支部_第3周.xlsx", seed=3),
                lambda wb: wb["自学"].__setitem__("C2", 30))
     log, statuses, reports = _serve_and_log(home, [good, bad])
     assert len(_lines_naming(log, good.name)) == 1 and len(_lines_naming(log, bad.name)) == 1
     assert len(_lines_naming(log, "同步服务已启动")) == 1
     assert "退回 生医教工党支部_第3周.xlsx：" in log and len(reports) == 1 and "超出允许范围" in reports[0]
+    [merged] = _lines_naming(log, good.name)
+    assert "请留意：自学 第2行 「日期」：“3月22日”没有写年份，已按本周所在的年份读作 2005-03-22" in merged
     assert [s["message"] for s in statuses][0] == "同步服务已启动" and statuses[-1]["message"] == "同步服务已停止"
     said = [log, *(s["message"] for s in statuses), *(line for s in statuses for line in s.get("last", [])), *reports]
     for text in said:

@@ -56,3 +56,7 @@ class Submission:
 
     def problems(self, lang: str = "zh") -> list[str]:
         return [problem.message(lang) for problem in self.problem_items()]
+
+    def notes(self, lang: str = "zh") -> list[str]:
+        """What was merged other than as sent (text cleaned, a date's year added), each by its cell."""
+        return [finding.message(lang) for finding in self.findings if finding.severity != ERROR]
