@@ -173,7 +173,7 @@ def test_office_edits_are_taken_in_and_survive_a_merge_and_a_rebuild(fresh_demo,
         members.append(["M9001", "新同志", "B08", None, "机关", "正式", "否", None, "13800000000"])
         members.cell(_find_row(members, 党员编号=moved["member_id"]), _column(members, "支部编号")).value = "B02"
         study = wb["自学"]
-        row = _find_row(study, 党员编号=selfstudy["member_id"], 来源回执=selfstudy["source_return"])
+        row = _find_row(study, 党员编号=selfstudy["member_id"], 来源周报表=selfstudy["source_return"])
         study.cell(row, _column(study, "学时")).value = 11.5
         sessions = wb["学习活动"]
         sessions.delete_rows(_find_row(sessions, 活动编号="B05-W01-S1"))
