@@ -184,3 +184,36 @@ def test_a_return_made_before_the_upgrade_is_validated_and_merged(tmp_path, caps
     [fix] = [r for r in tables["inspections"] if r["member_id"] == checked and str(r["source_return"]).startswith("B08-W03")]
     assert (fix["result"], str(fix["deadline"])[:10]) == ("fix", (week_start + timedelta(days=20)).date().isoformat())
     assert [r["result"] for r in tables["returns"] if r["branch_id"] == "B08" and r["week"] == 3] == ["merged"]
+
+
+def test_the_refresh_button_writes_the_flags_into_a_master_of_the_previous_version(tmp_path, monkeypatch):
+    """The office may press 刷新进度提醒 on the old master before anything wrote it again: its 落后提醒 sheet is the
+    Flags sheet."""
+    from test_macros import _run
+
+    from branchbook.addin import macros
+
+    home = _old_home(tmp_path)
+    monkeypatch.setenv(macros.HOME_VARIABLE, str(home.root))
+    alerts, wb = _run(macros.refresh_flags, home.master, tmp_path / "m.xlsx")
+    rows = list(wb["落后提醒"].iter_rows(min_row=2, values_only=True))
+    assert rows and alerts[0][0] == f"已刷新进度提醒：共 {len(rows)} 条。"
+    assert [cell.value for cell in wb["落后提醒"][1]][:2] == ["级别", "本周变化"]
+
+
+def test_a_college_master_of_the_previous_version_rolls_up(tmp_path):
+    """The university rolls up the masters colleges send, some written before the words changed: their 落后提醒 sheet
+    is the Flags sheet, its rule titles read by their rules."""
+    from branchbook.workbook.rollup import College, read_college
+
+    home = _old_home(tmp_path)
+    wb = load_workbook(home.master)
+    member = next(wb["党员"].iter_rows(min_row=2, values_only=True))
+    branch = next(row[1] for row in wb["党支部"].iter_rows(min_row=2, values_only=True) if row[0] == member[2])
+    wb["落后提醒"].append(["提示", "新增", "党员", member[0], member[1], branch, "思考题未答完", "8 个思考题只完成 6 个。",
+                        datetime(2005, 3, 25), datetime(2005, 3, 30), None, None])
+    wb.save(home.master)
+    college = read_college(home.master)
+    assert isinstance(college, College), college
+    assert [(flag.rule, flag.subject_id) for flag in college.progress.flags] == [("questions", member[0])]
+    assert college.levels == {"notice": 1} and college.branch_levels == {member[2]: {"notice": 1}}

@@ -88,10 +88,10 @@ class Field:
     maximum: float | None = None
     codes: CodeList | None = None
     system: bool = False  # written by BranchBook (provenance), not typed by people
-    former: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, hash=False)  # see _former
     width: float | None = None  # the column's width in characters; None: as its label and type need (layout)
     wrap: bool = False  # long text: wrapped within the column, so that it prints whole (docs/design.md, "Printing")
     added_later: bool = False  # a master written before the column existed is read without it (its values kept)
+    former: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, hash=False)  # see _former
 
     def label(self, lang: str) -> str:
         return self.labels[lang]
