@@ -191,7 +191,8 @@ def write_sheet(book: xw.Book, sheet_key: str, rows: list[dict], lang: str) -> N
     from ..workbook.schema import load_schemas
 
     schema = load_schemas().sheet(sheet_key)
-    sheet = book.sheets[schema.name(lang)]
+    known = {name.strip().casefold() for name in schema.names_read()[lang]}  # a master written before a rename too
+    sheet = next(s for s in book.sheets if s.name.strip().casefold() in known)
     last = sheet.used_range.last_cell
     if last.row > 1:
         sheet.range((2, 1), (last.row, max(last.column, len(schema.fields)))).clear_contents()

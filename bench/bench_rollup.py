@@ -86,7 +86,7 @@ def job_naive(paths: list[Path], out: Path) -> dict:
         sheets = pd.read_excel(path, sheet_name=None)
         members, sessions = sheets["党员"], sheets["学习活动"]
         attendance, selfstudy = sheets["出勤"], sheets["自学"]
-        returns, flags = sheets["周报"], sheets["落后提醒"]
+        returns, flags = sheets["周报"], sheets["进度提醒"]
         sessions = sessions[pd.to_datetime(sessions["日期"]).dt.date <= AS_OF]
         attendance = attendance.merge(sessions[["活动编号"]], on="活动编号").merge(members[["党员编号", "支部编号"]],
                                                                                    on="党员编号")
@@ -103,12 +103,12 @@ def job_naive(paths: list[Path], out: Path) -> dict:
         table = pd.DataFrame({
             "党员数": per_member.groupby("支部编号").size(), "人均学时": per_member.groupby("支部编号")["学时"].mean(),
             "出勤率": rates["出席"] / (rates["出席"] + rates["缺席"]),
-            "累计回执": received.groupby("支部编号").size()}).reset_index()
+            "累计周报表": received.groupby("支部编号").size()}).reset_index()
         names = sheets["党支部"].set_index("支部编号")["支部名称"]
         table = table.join(levels, on=table["支部编号"].map(names)).assign(学院=path.stem)
         branches.append(table)
         colleges.append({"学院": path.stem, "党员数": len(members), "出勤率": rates["出席"].sum() / rates.sum().sum(),
-                         "回执": int(received.sum()), "落后提醒": len(open_flags)})
+                         "周报表": int(received.sum()), "进度提醒": len(open_flags)})
     with pd.ExcelWriter(out) as writer:
         pd.DataFrame(colleges).to_excel(writer, sheet_name="各学院", index=False)
         pd.concat(branches).to_excel(writer, sheet_name="各支部", index=False)

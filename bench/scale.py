@@ -95,7 +95,7 @@ _BRANCH_SESSIONS = [  # what demo_fill's secretaries write each week: (number, w
     ("S1", 2, "central", "学习党的十六大报告，交流学习体会", 3),
     ("S2", 4, "orglife", "组织生活会：对照8个思考题开展党性分析", 2),
 ]
-_COLLEGE_SESSIONS = [("lecture", "全院党员大会：先进性教育专题报告", 3), ("film", "观看影片《惊涛骇浪》", 2.5)]
+_COLLEGE_SESSIONS = [("lecture", "全院党员大会：先进性教育专题报告", 3), ("film", "观看电教片《惊涛骇浪》", 2.5)]
 _CATEGORY = {"doctoral": "student", "master": "student", "undergrad": "student", "office": "office"}
 
 

@@ -138,7 +138,7 @@ def _workbook_lang(path: Path) -> str:
     except Exception:  # noqa: BLE001 - not a workbook: validation says so, in Chinese
         return "zh"
     schemas = load_schemas()
-    return book_language(titles, [s.names for s in schemas.master] + [s.names for s in schemas.returns.sheets])
+    return book_language(titles, [s.names_read() for s in (*schemas.master, *schemas.returns.sheets)])
 
 
 def _merge(args) -> int:

@@ -19,14 +19,18 @@ from ..workbook.body_cache import TOKEN as BODIES_TOKEN
 from ..workbook.books import (
     EXPORTED_SEQ,
     MASTER_STATE,
+    MASTER_WORDS,
     OfficeChanges,
     file_state,
     journal_path,
     master_changed,
+    master_words,
     office_changes,
     open_ledger,
     record_master,
+    record_written,
     state_folder,
+    upgrade_posts,
 )
 from ..workbook.calendar import has_campaign
 from ..workbook.flags import Facts, Flag, compute_flags, flag_rows
@@ -107,14 +111,16 @@ def take_office_edits(home: Home, ledger: Ledger, result: Export | None = None) 
 
 
 def needs_export(home: Home, ledger: Ledger) -> bool:
+    """The ledger moved on, the master is gone or edited, or it is in words of an earlier version (books.master_words)."""
     return int(ledger.get_meta(EXPORTED_SEQ) or 0) < ledger.last_seq() or not home.master.exists() \
-        or master_changed(home, ledger)
+        or master_changed(home, ledger) or ledger.get_meta(MASTER_WORDS) != master_words(ledger.schemas)
 
 
 def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Export:
     """Write master.xlsx from the ledger, with the flags and the dashboard as of HOME's date."""
     with writing(home, "export"):
         result = take_office_edits(home, ledger)
+        upgrade_posts(ledger, home.lang)  # an administrative post as 党内职务 again, from an old master's edit or an import
         ids: dict[str, list[int]] = {}
         tables = ledger.tables(ids=ids)
         day = as_of or home.as_of
@@ -148,8 +154,7 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Expo
             raise
         with ledger.transaction():  # one commit (one fsync) for the flags and the master's record
             keep_flags()
-            record_master(home, ledger)
-            ledger.set_meta(EXPORTED_SEQ, str(ledger.last_seq()))
+            record_written(home, ledger)
             ledger.set_meta(BODIES_TOKEN, bodies.commit())
             ledger.forget_changes()
         result.written = True

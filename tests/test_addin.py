@@ -29,7 +29,7 @@ SCHEMA = Path(__file__).parent / "data" / "customUI14.xsd"
 CUSTOM_UI = "{http://schemas.microsoft.com/office/2009/07/customui}"
 XS = "{http://www.w3.org/2001/XMLSchema}"
 # sha256sum addin/BranchBook.xlam, after `python tools/build_addin.py` (docs/addin.md: changing the add-in)
-XLAM_SHA256 = "135398b32aeda326afea7264ef795459eb31865ca775d0499d081d679ae9b82f"
+XLAM_SHA256 = "77642e5722ca74209123661a3b6d2b2402839033305cf8429a49e4330c3025ac"
 
 
 def _build_tool():

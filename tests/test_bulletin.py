@@ -160,7 +160,7 @@ def test_the_headline_words_every_figure_in_full(bulletin_home):
     assert first == "第4周（03月28日—04月03日）：9 个党支部中 3 个交回周报，退回待更正 1 个，未交 5 个。"
     flags = compute_flags(tables, WEEK4)
     members = len({f.subject_id for f in flags if f.subject_kind == "member"})
-    assert bulletin.headline[-1].startswith(f"未消除的落后提醒 {len(flags)} 条") and f"涉及党员 {members} 人" in bulletin.headline[-1]
+    assert bulletin.headline[-1].startswith(f"未消除的进度提醒 {len(flags)} 条") and f"涉及党员 {members} 人" in bulletin.headline[-1]
 
 
 def test_issues_are_numbered_by_bulletin_kept_through_a_rebuild_and_compared_with_the_last(bulletin_home, tmp_path):
@@ -304,7 +304,7 @@ def test_the_dashboard_and_the_bulletin_show_the_same_progress_measured_to_each_
     for branch_id, name in names.items():
         row, line = dashboard[name], table[name]
         state, cutoff = expected.get(branch_id, ("未交", date(2005, 3, 20)))
-        assert row["本周回执"] == line[3] == state, name
+        assert row["本周周报表"] == line[3] == state, name
         average, due = _hours_by_hand(tables, cutoff, {branch_id})
         assert due == pytest.approx(40 * (cutoff - date(2005, 3, 7)).days / 49 + 40 / 49)
         mark = "" if cutoff == to_week_end else "*"
@@ -389,7 +389,7 @@ def test_the_headline_says_equal_figures_plainly_and_leaves_out_zero_clauses(bul
     assert on_members
     line = build_bulletin(tables, WEEK4, history=(on_members, [])).headline[-1]
     people = len({f.subject_id for f in on_members})
-    assert line.startswith(f"未消除的落后提醒 {len(on_members)} 条") and line.endswith(f"涉及党员 {people} 人。"), line
+    assert line.startswith(f"未消除的进度提醒 {len(on_members)} 条") and line.endswith(f"涉及党员 {people} 人。"), line
 
 
 def test_the_bulletin_and_the_letters_use_the_homes_own_rules(bulletin_home, tmp_path):
@@ -411,7 +411,7 @@ def test_the_bulletin_and_the_letters_use_the_homes_own_rules(bulletin_home, tmp
     assert len(ours) > len(theirs)  # the demo has members between 80 % and 90 %
     assert main(["bulletin", str(home.root), "--format", "html"]) == 0
     page = (home.folder("outbox") / "简报第1期_第4周.html").read_text(encoding="utf-8")
-    assert f"未消除的落后提醒 {len(ours)} 条" in page
+    assert f"未消除的进度提醒 {len(ours)} 条" in page
     assert main(["remind", str(home.root)]) == 0
     letters = "".join(p.read_text(encoding="utf-8") for p in (home.folder("outbox") / "提醒").glob("*.txt"))
     rates = sum(f.rule == "attendance-rate" for f in ours)

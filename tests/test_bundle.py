@@ -83,7 +83,7 @@ def test_the_linux_bundle_installs_offline_in_a_fresh_environment_and_runs_the_d
     demo = subprocess.run([str(venv / "bin" / "branchbook"), "demo"], cwd=work, env=env, capture_output=True,
                           text=True, timeout=600)
     assert demo.returncode == 0, demo.stderr
-    assert "落后提醒共" in demo.stdout and "周报未交" in demo.stdout
+    assert "进度提醒共" in demo.stdout and "周报未交" in demo.stdout
     assert (work / "branchbook-demo" / "master.xlsx").is_file()
 
 

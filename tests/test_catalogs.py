@@ -17,5 +17,5 @@ def test_every_message_has_chinese_and_every_catalog_is_compiled():
 def test_a_message_is_rendered_in_each_language():
     from branchbook.workbook.i18n import text
 
-    assert text("zh", "reports", "{count} flags: {by_rule}", count=3, by_rule="x") == "落后提醒共 3 条：x"
+    assert text("zh", "reports", "{count} flags: {by_rule}", count=3, by_rule="x") == "进度提醒共 3 条：x"
     assert text("en", "reports", "{count} flags: {by_rule}", count=3, by_rule="x") == "3 flags: x"

@@ -78,5 +78,5 @@ def test_version_and_json_everywhere(fresh_demo, capsys):
 def test_output_piped_into_head_ends_quietly(fresh_demo):
     shell = subprocess.run(f'"{sys.executable}" -m branchbook flags "{fresh_demo.root}" --as-of 2005-03-30 | head -1',
                            shell=True, capture_output=True, text=True, timeout=120)
-    assert shell.stdout.startswith("落后提醒共")
+    assert shell.stdout.startswith("进度提醒共")
     assert "Traceback" not in shell.stderr and "BrokenPipe" not in shell.stderr

@@ -37,7 +37,7 @@ def test_demo_runs_the_whole_job(tmp_path, capsys):
     tables = read_master(home / "master.xlsx")
     week3 = [r for r in tables["returns"] if r["week"] == 3]
     assert sorted(r["result"] for r in week3) == ["merged"] * 5 + ["rejected"] * 2
-    assert "落后提醒共" in out and "周报迟交" in out and "周报未交" in out
+    assert "进度提醒共" in out and "周报迟交" in out and "周报未交" in out
     # As of 3/30 (issue 12): at most 40 flags. The branches' own, by the demo's design (branchbook/demo):
     # B06 and B09 sent nothing for week 3, B03 and B05 were sent back, B07 sent hers on 3/30 (due 3/29).
     rows = tables["flags"]

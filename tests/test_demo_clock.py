@@ -33,7 +33,7 @@ def _flags(capsys, home):
 
 def test_a_return_merged_by_hand_in_the_demo_counts(tmp_path, capsys):
     home = run_demo(tmp_path / "branchbook-demo", tell=lambda line: None)
-    assert _dashboard_row(home.master, SILENT)["本周回执"] == "未交"
+    assert _dashboard_row(home.master, SILENT)["本周周报表"] == "未交"
     assert ("return-missing", "B06", 3) in _flags(capsys, home.root)
 
     # The user fills B06's week 3 and merges it by hand, today (in 2026): the file's own time is now.
@@ -48,7 +48,7 @@ def test_a_return_merged_by_hand_in_the_demo_counts(tmp_path, capsys):
     received = datetime.strptime(receipt["received_at"], "%Y-%m-%d %H:%M:%S")
     saved = datetime.fromtimestamp(dropped.stat().st_mtime)  # today, in 2026
     assert received == datetime.combine(date(2005, 3, 30), saved.time().replace(microsecond=0))  # on the demo's day
-    assert _dashboard_row(home.master, SILENT)["本周回执"] == "迟交"  # received, after the 29th (return_states.py)
+    assert _dashboard_row(home.master, SILENT)["本周周报表"] == "迟交"  # received, after the 29th (return_states.py)
     flags = _flags(capsys, home.root)
     assert ("return-missing", "B06", 3) not in flags
     assert ("return-late", "B06", 3) in flags  # received on the 30th, after the 29th: late, but received

@@ -271,7 +271,7 @@ def test_an_office_roster_csv_naming_branches_not_yet_imported_gets_one_message(
     assert about_rows == [  # one message for the branches, not one (or two) a row; 所属党支部 and 政治面貌 are read
         "  党员花名册.csv 第2–5行 「所属党支部」：有 4 行所写的支部台账中还没有（计算机系本科生党支部、计算机系研究生党支部、"
         "计算机系教工党支部）：请先导入支部（一张有 支部名称、类别、支部书记 列的表，可放在同一个工作簿里，也可单独一个文件先导入，"
-        "如《从安装到第一周回执合并》示例中的“党支部”表），再导入党员。"]
+        "如《从安装到第一周周报表合并》示例中的“党支部”表），再导入党员。"]
     assert "“所属党支部”列不导入" not in out and "“政治面貌”列不导入" not in out
     assert "台账中已是这份名单" not in out  # nothing to preview is not "nothing to change"
     assert _members(home) == {}

@@ -212,7 +212,7 @@ def test_make_returns_button_writes_the_outbox(fresh_demo, tmp_path, monkeypatch
     monkeypatch.setenv(macros.HOME_VARIABLE, str(fresh_demo.root))
     alerts, _ = _run(macros.make_returns, fresh_demo.master, tmp_path / "m.xlsx")
     assert len(list(fresh_demo.folder("outbox").glob("*.xlsx"))) == 9
-    assert alerts[0][0] == "已生成 9 份回执，在 outbox 文件夹中。"
+    assert alerts[0][0] == "已生成 9 份周报表，在 outbox 文件夹中。"
 
 
 def _lite_main(tmp_path):
@@ -387,13 +387,13 @@ def test_refresh_flags_writes_the_flags_sheet_of_the_open_master(fresh_demo, tmp
     alerts, wb = _run(macros.refresh_flags, fresh_demo.master, tmp_path / "m.xlsx")
     expected = compute_flags(read_master(fresh_demo.master), date.today())
     assert len(expected) > 0
-    rows = list(wb["落后提醒"].iter_rows(min_row=2, values_only=True))
-    header = [cell.value for cell in wb["落后提醒"][1]]
+    rows = list(wb["进度提醒"].iter_rows(min_row=2, values_only=True))
+    header = [cell.value for cell in wb["进度提醒"][1]]
     assert len(rows) == len(expected)
     assert {row[header.index("提醒事项")] for row in rows} == {f.row()["rule"] for f in expected}
     levels = [row[header.index("级别")] for row in rows]
     assert levels == sorted(levels, key=["重点督办", "督促", "提示"].index)  # most pressing first
-    assert alerts[0][0] == f"已刷新落后提醒：共 {len(expected)} 条。"
+    assert alerts[0][0] == f"已刷新进度提醒：共 {len(expected)} 条。"
 
 
 def test_merge_now_merges_the_inbox_into_the_open_master_and_saves(fresh_demo, tmp_path, monkeypatch):
@@ -455,7 +455,7 @@ def test_a_master_outside_any_home_still_gets_its_flags(demo_home, tmp_path, mon
     copy.parent.mkdir()
     shutil.copyfile(demo_home.master, copy)
     alerts, wb = _run(macros.refresh_flags, copy, tmp_path / "m.xlsx")
-    assert alerts[0][0].startswith("已刷新落后提醒") and list(wb["落后提醒"].iter_rows(min_row=2, values_only=True))
+    assert alerts[0][0].startswith("已刷新进度提醒") and list(wb["进度提醒"].iter_rows(min_row=2, values_only=True))
 
 
 def test_the_macro_tests_pass_with_the_server_side_decorators_on():

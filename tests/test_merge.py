@@ -132,7 +132,7 @@ def test_unknown_branch_and_not_a_return(demo_home, tmp_path):
     sub = load_submission(edit(filled_return(demo_home, tmp_path / "b99.xlsx"), to_b99), _tables(demo_home))
     assert "unknown-branch" in _codes(sub)
     master = load_submission(demo_home.master, _tables(demo_home))
-    assert _codes(master) == {"not-a-return"} and "不是支部回执" in master.problems()[0]
+    assert _codes(master) == {"not-a-return"} and "不是支部周报表" in master.problems()[0]
 
 
 def test_merge_dry_run_previews_and_writes_nothing(fresh_demo, tmp_path, capsys):

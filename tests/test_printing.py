@@ -1,4 +1,4 @@
-"""Printing as an office prints: the master's 落后提醒 and a filled return made into PDFs by LibreOffice
+"""Printing as an office prints: the master's 进度提醒 and a filled return made into PDFs by LibreOffice
 (A4, every column on the page, the header on every page, page numbers), and the print setup, filter buttons
 and named lists every sheet carries, read back from the files."""
 from __future__ import annotations
@@ -108,7 +108,7 @@ def test_every_master_sheet_is_set_up_for_a4(demo_home):
     wb = load_workbook(demo_home.master)
     # Wider than a portrait page even at 90 %: 党支部 8 columns of 13-17 characters, 学习活动 126 characters, ...
     # 说明: one column as wide as its longest line (144 characters).
-    landscape = {"说明", "党支部", "党员", "学习活动", "笔记检查", "周报", "落后提醒"}
+    landscape = {"说明", "党支部", "党员", "学习活动", "笔记检查", "周报", "进度提醒"}
     # 出勤: 92 characters (674 pixels, 505 points), which a portrait page's 523 points hold
     portrait = {"阶段", "党委委员", "出勤", "自学", "征求意见", "汇报收到"}
     assert landscape | portrait == set(wb.sheetnames) - {"进度看板"}  # the dashboard: one page (test_reports)
@@ -243,11 +243,11 @@ def _longest(ws, label):
 
 @pytest.mark.libreoffice
 def test_the_returns_and_flags_sheets_print_readable_and_whole(libreoffice, tmp_path):
-    """The long texts (周报's 处理说明, 落后提醒's 具体情况) wrap in their columns: printed whole, not cut off
+    """The long texts (周报's 处理说明, 进度提醒's 具体情况) wrap in their columns: printed whole, not cut off
     or run into the next column, and the page is not shrunk below the floor to fit them."""
     home = run_demo(tmp_path / "branchbook-demo", tell=lambda line: None)  # merged returns, some sent back
     wb = load_workbook(home.master, read_only=True)
-    note, detail = _longest(wb["周报"], "处理说明"), _longest(wb["落后提醒"], "具体情况")
+    note, detail = _longest(wb["周报"], "处理说明"), _longest(wb["进度提醒"], "具体情况")
     wb.close()
     assert len(note) > 60 and len(detail) > 60  # longer than any column is wide
 

@@ -84,7 +84,7 @@ def _expected(master: Path) -> dict:
     names = {b["支部名称"]: b["支部编号"] for b in branches}
     as_of = date.fromisoformat(re.search(r"\d{4}-\d{2}-\d{2}", book["进度看板"]["A1"].value).group(0))
     members = Counter(m["支部编号"] for m in _rows(book["党员"])
-                      if m["参加活动日期"] is None or m["参加活动日期"].date() <= as_of)
+                      if m["参学起始日期"] is None or m["参学起始日期"].date() <= as_of)
     merged = _labels("return_result") & {"已合并", "已替换"}
     received = defaultdict(set)
     for r in _rows(book["周报"]):
@@ -99,7 +99,7 @@ def _expected(master: Path) -> dict:
             present += row["状态"] == "出席"
             absent += row["状态"] == "缺席"
     levels, branch_levels = Counter(), defaultdict(Counter)
-    for flag in _rows(book["落后提醒"]):
+    for flag in _rows(book["进度提醒"]):
         if flag["本周变化"] != "已消除":
             levels[flag["级别"]] += 1
             branch_levels[names.get(flag["所在支部"])][flag["级别"]] += 1
@@ -120,7 +120,7 @@ def test_three_colleges_roll_up_and_the_broken_one_is_reported(colleges, capsys,
     broken = colleges["丙学院"]
     assert f"{broken}：“master.xlsx”已损坏，无法打开" in printed and "未汇总" in printed
     book = load_workbook(out)  # openpyxl reads back what XlsxWriter wrote
-    assert book.sheetnames == ["进度看板", "各学院", "各支部", "每周回执", "数据来源", "未汇总"]
+    assert book.sheetnames == ["进度看板", "各学院", "各支部", "各周周报表", "数据来源", "未汇总"]
     assert [r["文件"] for r in _rows(book["未汇总"])] == [str(broken)]
     assert "已损坏" in _rows(book["未汇总"])[0]["问题"]
 
@@ -137,18 +137,18 @@ def test_three_colleges_roll_up_and_the_broken_one_is_reported(colleges, capsys,
     branches_sheet = defaultdict(dict)
     for row in _rows(book["各支部"]):
         branches_sheet[row["学院"]][row["支部编号"]] = row
-    weeks_sheet = {(r["学院"], r["周次"]): r for r in _rows(book["每周回执"])}
+    weeks_sheet = {(r["学院"], r["周次"]): r for r in _rows(book["各周周报表"])}
     for name, figures in expected.items():
         college = colleges_sheet[name]
         count = len(figures["branches"])
         assert college["支部数"] == count
         assert college["党员数"] == sum(figures["members"].values())
         assert college["周次"] == REPORT_WEEK
-        assert college["本周收到回执"] == len(figures["received"][REPORT_WEEK]) == len(RETURNED[name])
-        assert college["应交回执"] == count
+        assert college["本周收到周报表"] == len(figures["received"][REPORT_WEEK]) == len(RETURNED[name])
+        assert college["应交周报表"] == count
         for level in ("提示", "督促", "重点督办"):
             assert college[level] == figures["levels"][level]
-        assert college["落后提醒"] == sum(figures["levels"].values()) > 0
+        assert college["进度提醒"] == sum(figures["levels"].values()) > 0
         assert college["出勤率"] == pytest.approx(figures["present"] / (figures["present"] + figures["absent"]), abs=1e-4)
         # The college's hours: its branches measured to the report week's end (those that returned it), weighted
         # by members, from the college's own dashboard figures (rounded there to 0.1 hour).
@@ -157,22 +157,22 @@ def test_three_colleges_roll_up_and_the_broken_one_is_reported(colleges, capsys,
         assert college["人均学时"] == pytest.approx(weighted, abs=0.06)
         for week in range(1, REPORT_WEEK + 1):
             row = weeks_sheet[(name, week)]
-            assert (row["收到回执"], row["应交回执"]) == (len(figures["received"][week]), count)
+            assert (row["收到周报表"], row["应交周报表"]) == (len(figures["received"][week]), count)
         # Per branch: the same measure as the college's dashboard, and the flags of its Flags sheet by level.
         assert set(branches_sheet[name]) == set(figures["branches"].values())
         for branch_name, branch_id in figures["branches"].items():
             row, own = branches_sheet[name][branch_id], figures["dashboard"][branch_name]
             assert row["支部"] == branch_name
             assert row["党员数"] == own["党员数"] == figures["members"][branch_id]
-            assert row["本周回执"] == own["本周回执"]
-            assert row["累计回执（周）"] == own["累计回执（周）"] == sum(
+            assert row["本周周报表"] == own["本周周报表"]
+            assert row["累计周报表（周）"] == own["累计周报表（周）"] == sum(
                 branch_id in ids for ids in figures["received"].values())
             for column in ("人均学时", "进度目标学时", "达标占比", "出勤率"):
                 assert row[column] == pytest.approx(own[column], abs=0.051), (name, branch_name, column)
             for level in ("提示", "督促", "重点督办"):
                 assert row[level] == figures["branch_levels"][branch_id][level], (name, branch_id, level)
     # The colleges differ: 乙学院 has more branches behind in week 3, and so more flags.
-    assert colleges_sheet["乙学院"]["本周收到回执"] < colleges_sheet["甲学院"]["本周收到回执"]
+    assert colleges_sheet["乙学院"]["本周收到周报表"] < colleges_sheet["甲学院"]["本周收到周报表"]
     # The dashboard: a row per college, the colleges' chart code (a bar chart of hours, a weekly trend).
     dashboard = book["进度看板"]
     assert [dashboard.cell(row, 1).value for row in (4, 5)] == ["甲学院", "乙学院"]
@@ -183,7 +183,7 @@ def test_three_colleges_roll_up_and_the_broken_one_is_reported(colleges, capsys,
 @pytest.mark.parametrize("damage, problem", [
     ("no-sheet", "缺少工作表“出勤”"),
     ("no-column", "工作表“党员”没有“姓名”列"),
-    ("a-return", "这是支部周报（回执），不是学院台账"),
+    ("a-return", "这是支部周报表，不是学院台账"),
     ("not-there", "文件或文件夹不存在"),
 ])
 def test_a_master_that_fails_is_named_with_what_is_wrong(colleges, demo_home, tmp_path, capsys, damage, problem):
@@ -229,7 +229,7 @@ def test_a_college_master_given_to_merge_is_told_apart(fresh_demo, capsys):
     before = _data_rows(fresh_demo.master)
     assert main(["merge", str(fresh_demo.root), str(master_copy)]) == Exit.FINDINGS
     printed = capsys.readouterr().out
-    assert "这不是支部回执" in printed and "生医学院台账.xlsx" in printed
+    assert "这不是支部周报表" in printed and "生医学院台账.xlsx" in printed
     assert _data_rows(fresh_demo.master) == before  # its receipt is logged (退回); no record of it is merged
 
 

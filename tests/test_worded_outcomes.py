@@ -77,7 +77,7 @@ def test_a_rejection_report_names_the_branch_and_does_not_repeat_forged_metadata
 def test_flags_word_an_empty_list_and_a_return_sent_back_for_two_reasons(fresh_demo, tmp_path, capsys):
     home = pinned_home(fresh_demo)  # received on the HOME's day, 2005-03-30
     assert main(["flags", str(home.root), "--as-of", "2005-03-01"]) == 0  # the campaign's first day: nothing yet
-    assert capsys.readouterr().out.splitlines() == ["没有落后提醒：没有党员或支部落后。"]
+    assert capsys.readouterr().out.splitlines() == ["没有进度提醒：没有党员或支部落后。"]
 
     bad = filled_return(home, tmp_path / "bad.xlsx",
                         secretary=Secretary(diligence=1.0, mistakes=("date-outside-week", "bad-status")))
@@ -88,7 +88,7 @@ def test_flags_word_an_empty_list_and_a_return_sent_back_for_two_reasons(fresh_d
     printed = capsys.readouterr().out
     line = next(line for line in printed.splitlines() if "[院机关支部] 周报退回待更正" in line)
     assert "。，" not in printed
-    assert "其他周的记录请填在那一周的回执中。出勤 第" in line, line
+    assert "其他周的记录请填在那一周的周报表中。出勤 第" in line, line
 
 
 def test_rebuild_words_a_result_that_changed(fresh_demo, tmp_path, capsys):

@@ -22,7 +22,7 @@ from .fastread import open_sheets, saved_by
 from .findings import Report
 from .home import Home
 from .ledger import LEDGER_NAME, Ledger
-from .office_edits import Edit, diff
+from .office_edits import Edit, apply, diff, identity, people_fields
 from .schema import Schemas
 from .sheetio import records_of
 from .validation import validate_master
@@ -31,6 +31,7 @@ STATE_FOLDER = ".branchbook"
 EXPORTED_NAME = "exported.xlsx"
 MASTER_STATE = "master_state"  # meta key: the master's size, time and hash when last written or read
 EXPORTED_SEQ = "exported_seq"  # meta key: the journal entry the master last showed
+MASTER_WORDS = "master_words"  # meta key: the words the master was last written in (master_words)
 
 
 def ledger_path(home: Home) -> Path:
@@ -65,6 +66,7 @@ def open_ledger(home: Home, schemas: Schemas | None = None) -> Ledger:
         raise UserError("ledger-behind", home=str(home.root), seq=ledger.last_seq(), written=written)
     if ledger.last_seq() == 0 and home.master.exists():
         migrate(home, ledger)
+    upgrade_posts(ledger, home.lang)
     journal.mirror(ledger, journal_path(home))
     return ledger
 
@@ -88,6 +90,26 @@ def migrate(home: Home, ledger: Ledger) -> None:
         record_master(home, ledger)
 
 
+def upgrade_posts(ledger: Ledger, lang: str) -> None:
+    """A committee member whose 党内职务 is an administrative post (院长, as masters had it before the committee
+    sheet had 行政职务: docs/domain.md, "Words") gets that post as 行政职务 and 委员 as 党内职务. Journaled as an
+    office edit, so that a rebuild does the same; the caller mirrors the journal."""
+    sheet = ledger.schemas.sheet("committee")
+    roles = sheet.field("role").codes
+    retired = sorted(roles.codes_where("retired"))
+    if not ledger.rows_in("committee", "role", retired):
+        return  # the usual case, without taking the write lock
+    with ledger.transaction():
+        edits = []
+        for row in ledger.rows_in("committee", "role", retired):  # again under the lock: another process may have been first
+            before = people_fields(sheet, row)
+            after = {**before, "role": "member", "post": row.get("post") or roles.label(row["role"], lang)}
+            edits.append(Edit("update", sheet.key, identity(sheet, row), before, after))
+        if edits:
+            apply(ledger, edits)
+            ledger.journal("office", {"edits": [e.to_json() for e in edits], "problems": []}, who="BranchBook")
+
+
 def file_state(path: Path, known: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """Size, time and SHA-256 of a file; the hash is reused when size and time are as known."""
     try:
@@ -108,6 +130,21 @@ def record_master(home: Home, ledger: Ledger) -> None:
     """The master as it is now is the ledger's face: keep its state and a copy to diff against."""
     shutil.copyfile(home.master, exported_copy(home))
     ledger.set_meta(MASTER_STATE, json.dumps(file_state(home.master)))
+
+
+def master_words(schemas: Schemas) -> str:
+    """A digest of the words a master is written in: sheet names, headers and coded values, in every language.
+    A master written in other words (by a version before a rename, docs/domain.md "Words") is written again."""
+    words = [[sheet.names, [[f.labels, [c.labels for c in f.codes.codes] if f.codes else []] for f in sheet.fields]]
+             for sheet in schemas.master]
+    return hashlib.sha256(json.dumps(words, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def record_written(home: Home, ledger: Ledger) -> None:
+    """BranchBook has just written the master from the ledger (inside the caller's transaction)."""
+    record_master(home, ledger)
+    ledger.set_meta(EXPORTED_SEQ, str(ledger.last_seq()))
+    ledger.set_meta(MASTER_WORDS, master_words(ledger.schemas))
 
 
 def master_changed(home: Home, ledger: Ledger) -> bool:

@@ -37,6 +37,9 @@ RULE_TITLES = {
     "return-late": N_("Weekly return late"),
     "return-rejected": N_("Weekly return sent back"),
 }
+# Rule titles as a Flags sheet written before a rename shows them (docs/domain.md, "Words"), so that a master
+# written then is still read by its rules (a college master rolled up).
+FORMER_RULE_TITLES = {"思考题未答完": "questions"}
 # What each rule found, from its values; a date value {x} is given in words, with {x_month} and {x_day} as numbers.
 DETAILS = {
     "no-data": N_("No study or attendance record up to {until} (not 0 hours: no data)."),

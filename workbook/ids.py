@@ -3,7 +3,7 @@
 - a receipt: the first 12 hex digits of a received file's SHA-256 (`1a2b3c4d5e6f`);
 - a return: a branch's week (`B08-W03`);
 - a session from a return: the return and the session's number in it (`B08-W03-S1`);
-- a merged row's source (来源回执): the return and the receipt it came in (`B08-W03@1a2b3c4d5e6f`).
+- a merged row's source (来源周报表): the return and the receipt it came in (`B08-W03@1a2b3c4d5e6f`).
 """
 from __future__ import annotations
 

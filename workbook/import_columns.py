@@ -38,7 +38,7 @@ def _names(sheet: SheetSchema) -> dict[str, list[str]]:
     names: dict[str, list[str]] = {}
     aliases = import_rules()["sheets"][sheet.key]["fields"]
     for item in sheet.fields:
-        for text in [*aliases.get(item.key, []), item.key, *(item.label(lang) for lang in LANGS)]:
+        for text in [*aliases.get(item.key, []), item.key, *(item.label(lang) for lang in LANGS), *item.former_labels()]:
             fields = names.setdefault(normal(text), [])
             if item.key not in fields:
                 fields.append(item.key)

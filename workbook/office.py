@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
-from .books import EXPORTED_SEQ, journal_path, open_ledger, record_master, snapshot
+from .books import journal_path, open_ledger, record_written, snapshot
 from .calendar import Campaign
 from .errors import UserError
 from .home import Home, create_home
@@ -27,8 +27,7 @@ def init_home(root: Path | str, lang: str = "zh", tables: dict[str, list[dict]] 
         with ledger.transaction():
             snapshot(ledger, tables, "first records" if tables else "new HOME")
             write_master(home.master, tables, lang=lang, painters=painters)
-            record_master(home, ledger)
-            ledger.set_meta(EXPORTED_SEQ, str(ledger.last_seq()))
+            record_written(home, ledger)
         mirror(ledger, journal_path(home))
     return home
 

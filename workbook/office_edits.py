@@ -6,7 +6,7 @@ the ledger, which may have moved on since (returns merged while the file was ope
 known by its primary key, and on sheets fed by returns also by the return it came from; a change
 to a merged row keeps that row's fingerprint, so the next merge sees a hand edit and keeps it.
 
-Sheets BranchBook itself keeps (周报, 落后提醒) are not taken back.
+Sheets BranchBook itself keeps (周报, 进度提醒) are not taken back.
 """
 from __future__ import annotations
 
@@ -47,8 +47,11 @@ def _content(sheet: SheetSchema, row: dict[str, Any]) -> list[str]:
     return [canonical(row.get(f.key)) for f in sheet.fields if not f.system]
 
 
-def _people_fields(sheet: SheetSchema, row: dict[str, Any]) -> dict[str, Any]:
-    return {f.key: row.get(f.key) for f in sheet.fields if not f.system or f.key == "source_return"}
+def people_fields(sheet: SheetSchema, row: dict[str, Any]) -> dict[str, Any]:
+    """A row's fields as the office sees them; a column the master lacks (added later: schema.Field.added_later)
+    is left out, so that an edit to the row keeps the ledger's value."""
+    return {f.key: row.get(f.key) for f in sheet.fields
+            if (not f.system or f.key == "source_return") and (f.key in row or not f.added_later)}
 
 
 def edited_sheets(schemas: Schemas) -> list[SheetSchema]:
@@ -66,14 +69,14 @@ def diff(schemas: Schemas, before: dict[str, list[dict]], after: dict[str, list[
             known = tuple(identity(sheet, row))
             candidates = old.get(known)
             if not candidates:
-                edits.append(Edit("insert", sheet.key, list(known), None, _people_fields(sheet, row)))
+                edits.append(Edit("insert", sheet.key, list(known), None, people_fields(sheet, row)))
                 continue
             previous = candidates.pop(0)
             if _content(sheet, previous) != _content(sheet, row):
-                edits.append(Edit("update", sheet.key, list(known), _people_fields(sheet, previous),
-                                  _people_fields(sheet, row)))
+                edits.append(Edit("update", sheet.key, list(known), people_fields(sheet, previous),
+                                  people_fields(sheet, row)))
         for known, rows in old.items():
-            edits += [Edit("delete", sheet.key, list(known), _people_fields(sheet, row), None) for row in rows]
+            edits += [Edit("delete", sheet.key, list(known), people_fields(sheet, row), None) for row in rows]
     return edits
 
 

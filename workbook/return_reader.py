@@ -37,7 +37,7 @@ RETURN_ONLY_KINDS = ("meta", "roster", "guide", "form")
 def is_return(sheets, schemas: Schemas) -> bool:
     """A return has sheets a master never has; any one of them will do (the metadata may be lost)."""
     sheets = list(sheets)
-    return any(find_sheet(sheets, s.names) is not None for s in schemas.returns.sheets if s.kind in RETURN_ONLY_KINDS)
+    return any(find_sheet(sheets, s.names_read()) is not None for s in schemas.returns.sheets if s.kind in RETURN_ONLY_KINDS)
 
 
 def _read_meta(ws) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def _read_grid(ws, schemas: Schemas) -> GridRead:
 
 
 def _read_form(ws, sheet: ReturnSheet) -> dict[str, Any]:
-    labels = {label.strip(): f.key for f in sheet.fields for label in (*f.labels.values(), f.key)}
+    labels = {label.strip(): f.key for f in sheet.fields for label in (*f.labels.values(), *f.former_labels(), f.key)}
     values = {}
     for row in ws.iter_rows(values_only=True):
         if row and isinstance(row[0], str) and row[0].strip() in labels:
@@ -79,7 +79,7 @@ def read_return(sheets, schemas: Schemas) -> ReturnRead:
     tables: dict[str, SheetRead] = {}
     meta, form, grid = None, {}, GridRead(title=None)
     for sheet in schemas.returns.sheets:
-        ws = find_sheet(sheets, sheet.names)
+        ws = find_sheet(sheets, sheet.names_read())
         if sheet.kind in ("roster", "records"):
             tables[sheet.key] = read_table(ws, sheet.fields) if ws is not None else SheetRead(
                 title=None, missing=list(sheet.fields), _fields={f.key: f for f in sheet.fields})

@@ -16,7 +16,7 @@ from pathlib import Path
 from .calendar import Campaign
 from .errors import UserError
 from .fastread import open_sheets, saved_time
-from .flags import LEVEL_WORDS, RULE_TITLES, STATE_WORDS, Flag, rule_title
+from .flags import FORMER_RULE_TITLES, LEVEL_WORDS, RULE_TITLES, STATE_WORDS, Flag, rule_title
 from .home import Home
 from .i18n import N_, Domain
 from .intake import file_sha256
@@ -193,7 +193,7 @@ def _as_of(given: date | None, dashboard: date | None, home: Home | None, path: 
 
 # A rule, level or state as the Flags sheet words it (the flags' words), in either language, back to its code.
 _say_flags = Domain("flags")
-_RULE_CODES = {rule_title(lang, code): code for code in RULE_TITLES for lang in LANGS}
+_RULE_CODES = {**FORMER_RULE_TITLES, **{rule_title(lang, code): code for code in RULE_TITLES for lang in LANGS}}
 _LEVEL_CODES = {_say_flags(lang, word): code for code, word in LEVEL_WORDS.items() for lang in LANGS}
 _CLEARED = {_say_flags(lang, STATE_WORDS["cleared"]) for lang in LANGS}
 

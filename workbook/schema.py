@@ -34,6 +34,7 @@ class Code:
     code: str
     labels: dict[str, str]
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    former: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, hash=False)  # see _former
 
     def label(self, lang: str) -> str:
         return self.labels[lang]
@@ -57,7 +58,8 @@ class CodeList:
         raise KeyError(f"{self.key}: no code {code!r}")
 
     def labels(self, lang: str) -> list[str]:
-        return [item.label(lang) for item in self.codes]
+        """The labels offered (a drop-down, the choices a message names): a retired code is read, never offered."""
+        return [item.label(lang) for item in self.codes if not item.extra.get("retired")]
 
     def parse(self, text: Any) -> str | None:
         """The code for a label in either language (or the code itself); None when unknown. Compared as
@@ -68,7 +70,7 @@ class CodeList:
     def _by_form(self) -> dict[str, str]:
         forms: dict[str, str] = {}
         for item in self.codes:
-            for text in (*item.labels.values(), item.code):
+            for text in (*item.labels.values(), *_flat(item.former), item.code):
                 forms.setdefault(code_form(text), item.code)
         return forms
 
@@ -88,9 +90,14 @@ class Field:
     system: bool = False  # written by BranchBook (provenance), not typed by people
     width: float | None = None  # the column's width in characters; None: as its label and type need (layout)
     wrap: bool = False  # long text: wrapped within the column, so that it prints whole (docs/design.md, "Printing")
+    added_later: bool = False  # a master written before the column existed is read without it (its values kept)
+    former: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, hash=False)  # see _former
 
     def label(self, lang: str) -> str:
         return self.labels[lang]
+
+    def former_labels(self) -> tuple[str, ...]:
+        return _flat(self.former)
 
 
 @dataclass(frozen=True)
@@ -106,9 +113,14 @@ class _NamedSheet:
     key: str
     names: dict[str, str]
     fields: tuple[Field, ...]
+    former_names: dict[str, tuple[str, ...]]
 
     def name(self, lang: str) -> str:
         return self.names[lang]
+
+    def names_read(self) -> dict[str, tuple[str, ...]]:
+        """Per language, the names the sheet is known by when read: its name, then its former names (_former)."""
+        return {lang: (name, *self.former_names.get(lang, ())) for lang, name in self.names.items()}
 
     def field(self, key: str) -> Field:
         for item in self.fields:
@@ -129,6 +141,7 @@ class SheetSchema(_NamedSheet):
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
     provenance: bool = False
+    former_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -141,6 +154,7 @@ class ReturnSheet(_NamedSheet):
     date_within_week: tuple[str, ...] = ()
     codes: CodeList | None = None  # grid cells
     optional: bool = False  # a return made before the sheet existed lacks it, and is read as before
+    former_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 PROTECTED_KINDS = frozenset({"guide", "roster", "grid", "meta"})  # what workbook/return_template.py protects
@@ -186,9 +200,25 @@ class Schemas:
 
 
 PROVENANCE_FIELDS = (
-    Field("source_return", {"zh": "来源回执", "en": "Source return"}, "string", system=True),
+    Field("source_return", {"zh": "来源周报表", "en": "Source return"}, "string", system=True,
+          former={"zh": ("来源回执",)}),
     Field("row_fingerprint", {"zh": "行指纹", "en": "Row fingerprint"}, "string", system=True),
 )
+
+
+def _former(raw: Any, where: str) -> dict[str, tuple[str, ...]]:
+    """A label, sheet name or code label renamed (docs/domain.md, "Words"): its earlier words, per language.
+    They are still recognised when a workbook is read (a master or a return made before the rename), never
+    written; e.g. `former: {zh: [党籍]}`."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or any(lang not in LANGS or not isinstance(words, list) for lang, words in raw.items()):
+        raise SchemaError(f"{where}: former needs lists of words by language ({LANGS}), got {raw!r}")
+    return {lang: tuple(str(word) for word in words) for lang, words in raw.items()}
+
+
+def _flat(former: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    return tuple(word for words in former.values() for word in words)
 
 
 def _labels(raw: Any, where: str) -> dict[str, str]:
@@ -205,7 +235,8 @@ def _code_lists(raw: dict[str, Any], sessions_per_week: int) -> dict[str, CodeLi
             item = dict(item)
             code = str(item.pop("code"))
             labels = {lang: str(item.pop(lang)) for lang in LANGS}
-            codes.append(Code(code, labels, item))
+            former = _former(item.pop("former", None), f"codes.{key}.{code}")
+            codes.append(Code(code, labels, item, former))
         lists[key] = CodeList(key, tuple(codes))
     numbers = tuple(Code(f"S{n}", {"zh": f"S{n}", "en": f"S{n}"}) for n in range(1, sessions_per_week + 1))
     lists[SESSION_NO_CODES] = CodeList(SESSION_NO_CODES, numbers)
@@ -232,6 +263,8 @@ def _field(raw: dict[str, Any], codes: dict[str, CodeList], where: str) -> Field
         codes=code_list,
         width=raw.get("width"),
         wrap=bool(raw.get("wrap", False)),
+        former=_former(raw.get("former"), f"{where}.{key}"),
+        added_later=bool(raw.get("added_later", False)),
     )
 
 
@@ -251,7 +284,8 @@ def _master_sheet(raw: dict[str, Any], codes: dict[str, CodeList]) -> SheetSchem
     for name in primary + tuple(f for fk in foreign for f in fk.fields):
         if name not in keys:
             raise SchemaError(f"{key}: key field {name!r} is not a field of the sheet")
-    return SheetSchema(key, _labels(raw["name"], key), fields, primary, foreign, bool(raw.get("provenance")))
+    return SheetSchema(key, _labels(raw["name"], key), fields, primary, foreign, bool(raw.get("provenance")),
+                       _former(raw.get("former_names"), key))
 
 
 def _return_sheet(raw: dict[str, Any], master: dict[str, SheetSchema], codes: dict[str, CodeList]) -> ReturnSheet:
@@ -276,7 +310,7 @@ def _return_sheet(raw: dict[str, Any], master: dict[str, SheetSchema], codes: di
     if any(name not in {f.key for f in fields} for name in within):
         raise SchemaError(f"returns.{key}: date_within_week names a field the sheet lacks")
     return ReturnSheet(key, kind, _labels(raw["name"], f"returns.{key}"), fields, source, within, grid_codes,
-                       bool(raw.get("optional", False)))
+                       bool(raw.get("optional", False)), _former(raw.get("former_names"), f"returns.{key}"))
 
 
 def _read_yaml(folder: Path | resources.abc.Traversable, name: str) -> Any:

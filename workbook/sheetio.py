@@ -90,9 +90,11 @@ def _row_dicts(numbers: list[int], columns: dict[str, list[Any]]) -> list[tuple[
     return [(number, dict(zip(keys, values))) for number, values in zip(numbers, zip(*columns.values()))]
 
 
-def find_sheet(sheets, names: dict[str, str]):
-    """The sheet among `sheets` named in either language, or None."""
-    wanted = {name.strip().casefold() for name in names.values()}
+def find_sheet(sheets, names: dict[str, str] | dict[str, tuple[str, ...]]):
+    """The sheet among `sheets` named in either language, or None. `names`: a name per language, or the names
+    read per language (a schema sheet's names_read: its former names too)."""
+    wanted = {name.strip().casefold() for named in names.values()
+              for name in ((named,) if isinstance(named, str) else named)}
     for ws in sheets:
         if ws.title.strip().casefold() in wanted:
             return ws
@@ -104,6 +106,8 @@ def _label_index(fields: tuple[Field, ...]) -> dict[str, tuple[str, str]]:
     for item in fields:
         index[item.key.casefold()] = (item.key, "key")
         for lang in LANGS:
+            for former in item.former.get(lang, ()):  # a header written before a rename (schema._former)
+                index[former.strip().casefold()] = (item.key, lang)
             index[item.label(lang).strip().casefold()] = (item.key, lang)
     return index
 
@@ -201,7 +205,7 @@ def _distinct(values: list[Any]) -> set[Any] | None:
 
 
 def read_sheet_records(sheets, sheet: SheetSchema) -> SheetRead:
-    ws = find_sheet(sheets, sheet.names)
+    ws = find_sheet(sheets, sheet.names_read())
     if ws is None:
         return SheetRead(title=None, missing=list(sheet.fields), _fields={f.key: f for f in sheet.fields})
     return read_table(ws, sheet.fields)

@@ -36,14 +36,14 @@ def _validate_master(sheets, lang: str, schemas: Schemas | None) -> Report:
     schemas = schemas or load_schemas()
     sheets = list(sheets)
     findings: list[Finding] = list(check_sheet_set(
-        [ws.title for ws in sheets], [s.names for s in schemas.master], lang, MASTER_EXTRA_SHEETS))
-    book_lang = book_language([ws.title for ws in sheets], [s.names for s in schemas.master])
+        [ws.title for ws in sheets], [s.names_read() for s in schemas.master], lang, MASTER_EXTRA_SHEETS))
+    book_lang = book_language([ws.title for ws in sheets], [s.names_read() for s in schemas.master])
     # By column (ParsedColumns): a university's attendance is 800,000 rows.
     parsed: dict[str, ParsedColumns] = {}
     reads = {}
     stats = {}
     for sheet in schemas.master:
-        ws = find_sheet(sheets, sheet.names)
+        ws = find_sheet(sheets, sheet.names_read())
         if ws is None:
             continue
         read = reads[sheet.key] = read_table(ws, sheet.fields)
@@ -92,10 +92,10 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
     data = read_return(sheets, schemas)
     layout = schemas.returns
     # A missing metadata sheet is reported as meta-missing; a missing guide costs nothing.
-    optional = [s.names for s in layout.sheets if s.kind in ("meta", "guide") or s.optional]
-    required = [s.names for s in layout.sheets if s.kind not in ("meta", "guide") and not s.optional]
+    optional = [s.names_read() for s in layout.sheets if s.kind in ("meta", "guide") or s.optional]
+    required = [s.names_read() for s in layout.sheets if s.kind not in ("meta", "guide") and not s.optional]
     findings: list[Finding] = list(check_sheet_set(data.titles, required, lang, optional))
-    book_lang = book_language(data.titles, [s.names for s in layout.sheets])
+    book_lang = book_language(data.titles, [s.names_read() for s in layout.sheets])
     parsed: dict[str, list[ParsedRow]] = {}
     week = _week(data.meta)
     for key, read in data.tables.items():

@@ -30,10 +30,13 @@ PHASES = [
 
 COMMITTEE = [
     {"committee_id": "C01", "name": N_("Lou Zhengguo"), "role": "secretary", "email": "louzg@bme.example.edu.cn"},
-    {"committee_id": "C02", "name": N_("Zheng Xiaoxiang"), "role": "dean", "email": "zhengxx@bme.example.edu.cn"},
+    {"committee_id": "C02", "name": N_("Zheng Xiaoxiang"), "role": "member", "post": N_("Dean"),
+     "email": "zhengxx@bme.example.edu.cn"},
     {"committee_id": "C03", "name": N_("Zheng Sheng"), "role": "deputy_secretary", "email": "zhengs@bme.example.edu.cn"},
-    {"committee_id": "C04", "name": N_("Lu Jinfang"), "role": "deputy_dean", "email": "lujf@bme.example.edu.cn"},
-    {"committee_id": "C05", "name": N_("Yang Xianglong"), "role": "dean_assistant", "email": "yangxl@bme.example.edu.cn"},
+    {"committee_id": "C04", "name": N_("Lu Jinfang"), "role": "member", "post": N_("Deputy dean"),
+     "email": "lujf@bme.example.edu.cn"},
+    {"committee_id": "C05", "name": N_("Yang Xianglong"), "role": "member", "post": N_("Dean's assistant"),
+     "email": "yangxl@bme.example.edu.cn"},
 ]
 
 # (id, name, kind, liaison, members, party groups); liaisons as the seed assigns them.
@@ -126,7 +129,8 @@ def demo_tables(lang: str = "zh") -> dict[str, list[dict[str, Any]]]:
             })
     tables: dict[str, list[dict[str, Any]]] = {
         "phases": [{**p, "name": _spelt(p["name"], lang)} for p in PHASES],
-        "committee": [{**c, "name": _spelt(c["name"], lang)} for c in COMMITTEE], "branches": branches,
+        "committee": [{**c, "name": _spelt(c["name"], lang), "post": say(lang, c["post"]) if c.get("post") else None}
+                      for c in COMMITTEE], "branches": branches,
         "members": members,
         "sessions": [], "attendance": [], "selfstudy": [], "inspections": [], "opinions": [], "reports": [],
         "returns": [], "flags": [],

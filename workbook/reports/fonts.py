@@ -23,7 +23,7 @@ CANDIDATES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source 
               "Noto Serif CJK SC", "Source Han Serif SC", "SimSun")
 
 # Characters every chart draws; a font outside CANDIDATES is used only if it has them all.
-SAMPLE = "各支部人均学时与进度目标每周回执出勤率第"
+SAMPLE = "各支部人均学时与进度目标各周周报表出勤率第"
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
 # Parts of a file name that mark a font with Chinese glyphs, for the folder scan (fontconfig knows better
