@@ -107,7 +107,7 @@ def test_a_roster_with_its_own_columns_is_previewed_refused_imported_and_reimpor
     assert code == Exit.OK
     assert "+ M0005 钱进" in out and "~ M0001 王芳：联系方式 13800000001 → 13900000001" in out
     assert "- M0002 李明" in out
-    assert "~ M0003 赵强：党籍 正式 → 预备" in out  # the labels the office knows, not the ledger's codes
+    assert "~ M0003 赵强：党员类别 正式 → 预备" in out  # the labels the office knows, not the ledger's codes
     assert _members(home)["M0001"]["contact"] == "13800000001"  # a preview writes nothing
     code, out, _ = _run(capsys, "import", home.root, second, "--json")
     assert code == Exit.OK
