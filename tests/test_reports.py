@@ -255,6 +255,12 @@ def test_dashboard_charts_have_their_size_and_the_sheet_its_formats(merged_home)
     charts = sheet._charts
     assert [c.tagname for c in charts] == ["barChart", "lineChart"]
     assert len(charts[1].series) == 1 and len(charts[1]._charts) == 2  # the attendance rate on a second axis
+    # the header row is one line high: each header fits its column (CJK characters two wide), none is cut
+    from branchbook.workbook.layout import display_width
+
+    for cell in sheet[3]:
+        if cell.value:
+            assert sheet.column_dimensions[cell.column_letter].width >= display_width(cell.value), cell.value
 
 
 CJK = re.compile("[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")

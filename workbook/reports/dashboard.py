@@ -78,7 +78,8 @@ def write_dashboard(wb, progress: Progress, lang: str, unit: str | None = None) 
     not a branch (the university's roll-up draws a row per college: workbook/rollup.py)."""
     ws = wb.add_worksheet(SHEET_NAME[lang])
     columns = COLUMNS[lang] if unit is None else (unit, *COLUMNS[lang][1:])
-    widths = [24, 10] + [11] * (len(columns) - 2)
+    # a header wider than its column would be cut: the header row is one line high
+    widths = [24, 10] + [max(11, layout.display_width(name) + 2) for name in columns[2:]]
     for index, width in enumerate(widths):
         ws.set_column(index, index, width)
     title = say(lang, "Dashboard as of {as_of} (week {week}: {start}–{end})", as_of=progress.as_of.isoformat(),
