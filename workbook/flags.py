@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import itemgetter
 from typing import Any
 
 from .calendar import Campaign, Phase
@@ -210,9 +211,16 @@ class Facts:
             if day and day <= as_of:
                 self.sessions[s["session_id"]], self.session_day[s["session_id"]] = s, day
         self.attendance: dict[str, list[dict]] = defaultdict(list)
+        # Each row's session day beside it, in the same order: the study hours, the attendance rule and the
+        # dashboard all ask it per row (a 2,400-member college has 105,000 rows).
+        self.attendance_days: dict[str, list[date]] = defaultdict(list)
+        session_day = self.session_day
         for row in tables.get("attendance", []):
-            if row.get("session_id") in self.sessions:
-                self.attendance[row.get("member_id")].append(row)
+            day = session_day.get(row.get("session_id"))
+            if day is not None:
+                member_id = row.get("member_id")
+                self.attendance[member_id].append(row)
+                self.attendance_days[member_id].append(day)
         self.by_member: dict[str, dict[str, list[dict]]] = {}
         for key in ("selfstudy", "inspections", "opinions", "reports"):
             index: dict[str, list[dict]] = defaultdict(list)
@@ -230,6 +238,7 @@ class Facts:
         receipts: dict[str, list[dict]] = defaultdict(list)  # each branch's, so that no branch reads all the others'
         for receipt in tables.get("returns", []):
             receipts[receipt.get("branch_id")].append(receipt)
+        self.receipts = receipts
         grace = self.thresholds.return_grace_days
         self.return_states = {bid: return_states(self.campaign, receipts.get(bid, []), bid, grace, as_of)
                               for bid in self.branches}
@@ -238,10 +247,13 @@ class Facts:
             merged = [s.week for s in states if s.merged]
             self.cutoff[bid] = min(self.campaign.week_range(max(merged))[1], as_of) if merged else None
 
-    def counted_days(self, member: dict) -> Callable[[date], bool]:
+    def counted_days(self, member: dict) -> Callable[[date], bool] | None:
         """Whether a day counts against him: in the college (membership.active_on) and not away on training
-        (membership.away_on); his dates parsed once, not once per attendance row."""
+        (membership.away_on); his dates parsed once, not once per attendance row. None: every day counts (no
+        start, end or time away: most members)."""
         start, end, away = campaign_start(member), left(member), away_period(member)
+        if away is None and start is None and end is None:
+            return None
         if away is None:
             return lambda day: (start is None or start <= day) and (end is None or day < end)
         away_from, away_until = away
@@ -251,8 +263,8 @@ class Facts:
     def dated_hours(self, member_id: str) -> list[tuple[date, float]]:
         """(day, hours) of his attendance, then of his self-study, in the ledger's order: what his study
         progress sums, each day parsed once for every phase. Not kept: a university's would hold a million pairs."""
-        day_of = self.session_day
-        found = [(day_of[r["session_id"]], float(r.get("hours") or 0)) for r in self.attendance.get(member_id, [])]
+        found = list(zip(self.attendance_days.get(member_id, ()),
+                         [float(r.get("hours") or 0) for r in self.attendance.get(member_id, ())]))
         found += [(as_day(r["date"]), float(r.get("hours") or 0)) for r in self.by_member["selfstudy"].get(member_id, [])]
         return found
 
@@ -375,32 +387,39 @@ def study_hours(facts: Facts, member: dict):
                      target=target, remaining=target - hours, until=until)
 
 
+KNOWN_STATUSES = ("present", "absent", "excused", "away")
+
+
 def attendance(facts: Facts, member: dict):
     branch = branch_on(member, facts.as_of) or member["branch_id"]
     # Sessions while he was not in the branch, or away on training, are not held against him.
-    counts, day_of = facts.counted_days(member), facts.session_day
-    rows = sorted((r for r in facts.attendance.get(member["member_id"], []) if counts(day_of[r["session_id"]])),
-                  key=lambda r: day_of[r["session_id"]])
-    central = [r for r in rows if r["session_id"] in facts.central_sessions]
+    member_id, counts = member["member_id"], facts.counted_days(member)
+    dated = zip(facts.attendance_days.get(member_id, ()), facts.attendance.get(member_id, ()))
+    # (day, row) by day; a stable sort on the day alone keeps the ledger's order within a day.
+    rows = sorted(dated if counts is None else (pair for pair in dated if counts(pair[0])), key=itemgetter(0))
+    central_sessions = facts.central_sessions
+    central = [(day, row.get("status")) for day, row in rows if row["session_id"] in central_sessions]
+    statuses = [status for _, status in central]
     run, run_start, worst, worst_start = 0, None, 0, None
-    for row in central:
-        if row.get("status") == "absent":
-            run += 1
-            run_start = run_start or day_of[row["session_id"]]
-            if run > worst:
-                worst, worst_start = run, run_start
-        elif row.get("status") in ("present", "excused", "away"):
-            run, run_start = 0, None  # excused is not absent; a blank or unknown status does not break or extend
+    if "absent" in statuses:
+        for day, status in central:
+            if status == "absent":
+                run += 1
+                run_start = run_start or day
+                if run > worst:
+                    worst, worst_start = run, run_start
+            elif status in ("present", "excused", "away"):
+                run, run_start = 0, None  # excused is not absent; a blank or unknown status does not break or extend
     if worst >= facts.thresholds.absences_in_row:
         yield facts.flag("absent-in-row", member, branch, worst_start, count=worst)
-    counted = [r for r in central if r.get("status") in ("present", "absent")]
-    if len(counted) >= facts.thresholds.attendance_min_sessions:
-        present = sum(r["status"] == "present" for r in counted)
-        rate = present / len(counted)
+    present = statuses.count("present")
+    counted = present + statuses.count("absent")
+    if counted >= facts.thresholds.attendance_min_sessions:
+        rate = present / counted
         if rate < facts.thresholds.attendance_rate_min and worst < facts.thresholds.absences_in_row:
             yield facts.flag("attendance-rate", member, branch, None, rate=rate,
-                             minimum=facts.thresholds.attendance_rate_min, present=present, counted=len(counted))
-    unknown = [r for r in rows if r.get("status") not in ("present", "absent", "excused", "away")]
+                             minimum=facts.thresholds.attendance_rate_min, present=present, counted=counted)
+    unknown = [row for _, row in rows if row.get("status") not in KNOWN_STATUSES]
     if unknown:
         yield facts.flag("status-unknown", member, branch, None, count=len(unknown),
                          sessions=[r["session_id"] for r in unknown[:3]])
