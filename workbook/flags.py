@@ -204,6 +204,7 @@ class Facts:
         self.liaison = {bid: committee.get(b.get("liaison_id"), "") for bid, b in self.branches.items()}
         self.members = [m for m in tables.get("members", []) if m.get("member_id")]
         self._rosters: dict[str | None, list[dict]] | None = None
+        self._outstanding: dict[str, bool] = {}
         self.sessions: dict[str, dict] = {}
         self.session_day: dict[str, date] = {}  # each session's day, parsed once (the rules ask per attendance row)
         for s in tables.get("sessions", []):
@@ -276,15 +277,21 @@ class Facts:
                 self._rosters[branch_on(member, self.as_of)].append(member)
         return self._rosters.get(branch_id, [])
 
+    def branch_of(self, member: dict) -> str | None:
+        """His branch on the as-of day (membership.branch_on), else the one he is listed in; worked out once
+        per member, though every rule asks."""
+        return _branch(self, member)
+
     def data_until(self, member: dict) -> date | None:
         """The last day his branch's returns are known for (None: nothing merged yet)."""
-        branch = branch_on(member, self.as_of) or member.get("branch_id")
-        return self.cutoff.get(branch)
+        return self.cutoff.get(self.branch_of(member))
 
     def returns_outstanding(self, branch_id: str) -> bool:
         """A return due and not merged (missing, rejected or empty): the branch's hours are unknown meanwhile."""
-        return any(s.state in ("missing", "rejected", "empty") for s in self.return_states.get(branch_id, ())
-                   if s.due < self.as_of)
+        if branch_id not in self._outstanding:
+            self._outstanding[branch_id] = any(s.state in ("missing", "rejected", "empty") and s.due < self.as_of
+                                               for s in self.return_states.get(branch_id, ()))
+        return self._outstanding[branch_id]
 
     def flag(self, rule: str, member: dict | None, branch_id: str, since: date | None, **values: Any) -> Flag:
         branch = self.branches.get(branch_id, {})
@@ -315,7 +322,7 @@ class StudyProgress:
 
 def _once_per_member(compute):
     """Computed once per member, day and Facts: the flags and the dashboard both ask (a 2,400-member college's
-    export spent a tenth of its time asking twice)."""
+    export spent a tenth of its time asking twice), and every rule asks his branch."""
     def cached(facts: Facts, member: dict, until: date | None = None):
         memo = facts.__dict__.setdefault(f"_memo_{compute.__name__}", {})
         key = (id(member), until)  # the record is kept in the memo beside its result: its id is not reused meanwhile
@@ -323,6 +330,11 @@ def _once_per_member(compute):
             memo[key] = (member, compute(facts, member, until))
         return memo[key][1]
     return cached
+
+
+@_once_per_member
+def _branch(facts: Facts, member: dict, until: date | None = None) -> str | None:
+    return branch_on(member, facts.as_of) or member.get("branch_id")
 
 
 @_once_per_member
@@ -366,7 +378,7 @@ def study_progress(facts: Facts, member: dict, until: date | None = None) -> tup
 
 
 def study_hours(facts: Facts, member: dict):
-    branch = branch_on(member, facts.as_of) or member["branch_id"]
+    branch = facts.branch_of(member)
     until = facts.data_until(member)
     if until is None or facts.returns_outstanding(branch):
         return  # his hours are not known to the end of the weeks due: the branch's flag says why
@@ -391,7 +403,7 @@ KNOWN_STATUSES = ("present", "absent", "excused", "away")
 
 
 def attendance(facts: Facts, member: dict):
-    branch = branch_on(member, facts.as_of) or member["branch_id"]
+    branch = facts.branch_of(member)
     # Sessions while he was not in the branch, or away on training, are not held against him.
     member_id, counts = member["member_id"], facts.counted_days(member)
     dated = zip(facts.attendance_days.get(member_id, ()), facts.attendance.get(member_id, ()))
@@ -435,7 +447,7 @@ def open_fixes(checks: list[dict]) -> list[dict]:
 
 
 def notebook(facts: Facts, member: dict):
-    branch = branch_on(member, facts.as_of) or member["branch_id"]
+    branch = facts.branch_of(member)
     checks = facts.by_member["inspections"].get(member["member_id"], [])
     if not checks:
         return  # not yet inspected is the branch's figure (branch_inspections)
@@ -458,7 +470,7 @@ def opinions_due(facts: Facts) -> date | None:
 
 
 def opinions(facts: Facts, member: dict):
-    branch_id = branch_on(member, facts.as_of) or member["branch_id"]
+    branch_id = facts.branch_of(member)
     if facts.branches.get(branch_id, {}).get("kind") not in facts.thresholds.opinions_branch_kinds:
         return
     due = opinions_due(facts)
@@ -481,7 +493,7 @@ def away_reports(facts: Facts, member: dict):
     left_on = (away_period(member) or (None, None))[0] or facts.campaign.start
     since = max(last or left_on, left_on)
     if (facts.as_of - since).days > 7 * weeks:
-        yield facts.flag("away-silent", member, branch_on(member, facts.as_of) or member["branch_id"], since,
+        yield facts.flag("away-silent", member, facts.branch_of(member), since,
                          last=last, weeks=weeks, away_since=left_on)
 
 
