@@ -223,12 +223,16 @@ class Facts:
                 self.attendance[member_id].append(row)
                 self.attendance_days[member_id].append(day)
         self.by_member: dict[str, dict[str, list[dict]]] = {}
+        self.selfstudy_days: dict[str, list[date]] = defaultdict(list)  # beside by_member["selfstudy"], as above
         for key in ("selfstudy", "inspections", "opinions", "reports"):
             index: dict[str, list[dict]] = defaultdict(list)
             for row in tables.get(key, []):
                 day = as_day(row.get("date"))
                 if day and day <= as_of:
-                    index[row.get("member_id")].append(row)
+                    member_id = row.get("member_id")
+                    index[member_id].append(row)
+                    if key == "selfstudy":
+                        self.selfstudy_days[member_id].append(day)
             self.by_member[key] = index
         self.returns = [r for r in tables.get("returns", []) if r.get("result") in ("merged", "replaced")
                         and (as_day(r.get("received_at")) or as_of) <= as_of]
@@ -266,7 +270,8 @@ class Facts:
         progress sums, each day parsed once for every phase. Not kept: a university's would hold a million pairs."""
         found = list(zip(self.attendance_days.get(member_id, ()),
                          [float(r.get("hours") or 0) for r in self.attendance.get(member_id, ())]))
-        found += [(as_day(r["date"]), float(r.get("hours") or 0)) for r in self.by_member["selfstudy"].get(member_id, [])]
+        found += zip(self.selfstudy_days.get(member_id, ()),
+                     [float(r.get("hours") or 0) for r in self.by_member["selfstudy"].get(member_id, ())])
         return found
 
     def roster(self, branch_id: str) -> list[dict]:
