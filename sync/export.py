@@ -40,6 +40,7 @@ from ..workbook.ledger import Ledger
 from ..workbook.office_edits import apply
 from ..workbook.reports.dashboard import dashboard_painter
 from ..workbook.safe_open import UnreadableFile
+from ..workbook.sheetio import paused_gc
 from .backup import backup_ledger_now_and_then
 from .master_store import MasterBusy, MasterStore
 from .writer import writing
@@ -118,7 +119,9 @@ def needs_export(home: Home, ledger: Ledger) -> bool:
 
 def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Export:
     """Write master.xlsx from the ledger, with the flags and the dashboard as of HOME's date."""
-    with writing(home, "export"):
+    # Without cyclic collections meanwhile: a 2,400-member college's records are some 140,000 dicts, and the
+    # collections they set off took a tenth of the export (docs/design.md, "Writing the master").
+    with writing(home, "export"), paused_gc():
         result = take_office_edits(home, ledger)
         upgrade_posts(ledger, home.lang)  # an administrative post as 党内职务 again, from an old master's edit or an import
         ids: dict[str, list[int]] = {}

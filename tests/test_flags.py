@@ -57,6 +57,26 @@ def test_two_unexcused_absences_in_a_row_but_excused_is_not_absent():
     assert "absent-in-row" not in rules_for(tables, as_of, "B")
 
 
+def test_absences_run_in_day_order_the_ledgers_order_within_a_day_and_only_while_he_is_a_member():
+    """The rule reads his sessions by day (the ledger may hold them in any order), two sessions of one day in
+    the ledger's order, and not the days before he joined or while he was away on training."""
+    same_day = {**session(2), "session_id": "S2b"}
+    sessions = [session(1), session(2), same_day, session(3)]
+    rows = [att("S3", "A", "absent"), att("S2", "A", "absent"), att("S1", "A", "present", 3),
+            att("S2", "B", "absent"), att("S2b", "B", "present", 3), att("S3", "B", "absent"),
+            att("S2b", "C", "present", 3), att("S2", "C", "absent"), att("S3", "C", "absent"),
+            att("S1", "D", "absent"), att("S2", "D", "absent"), att("S3", "D", "present", 3),
+            att("S1", "E", "absent"), att("S2", "E", "absent"), att("S3", "E", "absent")]
+    members = [member("A"), member("B"), member("C"), member("D", joined=START + timedelta(days=5)),
+               member("E", away_from=START, away_until=START + timedelta(days=10))]
+    as_of = date(2005, 3, 30)
+    flagged = {m: "absent-in-row" in rules_for(ledger(members, sessions, rows), as_of, m) for m in "ABCDE"}
+    assert flagged == {"A": True, "B": False, "C": True, "D": False, "E": False}
+    # Reversing the ledger changes no day's order but the two sessions of one day.
+    flagged = {m: "absent-in-row" in rules_for(ledger(members, sessions, rows[::-1]), as_of, m) for m in "ABCDE"}
+    assert flagged == {"A": True, "B": True, "C": False, "D": False, "E": False}
+
+
 def test_a_blank_or_unknown_status_is_reported_not_counted_absent():
     sessions = [session(n) for n in (1, 2)]
     tables = ledger([member("A")], sessions, [att("S1", "A", None), att("S2", "A", "出息")])

@@ -297,6 +297,46 @@ def test_a_ledger_commit_is_all_or_nothing(fresh_demo):
         assert ledger.rows("members")[0]["member_id"] and isinstance(ledger.rows("phases")[0]["start"], date)
 
 
+def _as_selected(ledger, key: str, columns: list[str], with_row: bool) -> list[dict]:
+    """A sheet's rows as a plain SELECT gives them, each zipped with its column names, dates parsed."""
+    dates = {f.key for f in ledger.schemas.sheet(key).fields if f.type == "date"}
+
+    def value(name, raw):
+        if name in dates and isinstance(raw, str) and len(raw) == 10:
+            try:
+                return date.fromisoformat(raw)
+            except ValueError:
+                return raw
+        return raw
+
+    names = ["_row", *columns]
+    cursor = ledger.db.execute(f'SELECT {", ".join(names)} FROM "{key}" ORDER BY _row')
+    return [{n: value(n, v) for n, v in zip(names, row) if with_row or n != "_row"} for row in cursor]
+
+
+def test_records_are_the_rows_as_selected(fresh_demo):
+    """Records are built by code compiled for each sheet's columns (ledger._records_builder): they must be the
+    rows as selected, dates parsed (a date that never parsed kept as typed, a blank one None), with and without
+    `_row`, for every sheet and for a few columns, with each sheet's `_row`s in the same order."""
+    home = pinned_home(fresh_demo)
+    with open_ledger(home) as ledger:
+        with ledger.transaction():
+            ledger.insert("selfstudy", [{"member_id": "M0001", "date": "2005-13-45", "hours": 1.5},
+                                        {"member_id": "M0002", "date": None, "hours": 2}])
+        ids: dict[str, list[int]] = {}
+        tables = ledger.tables(ids=ids)
+        for sheet in ledger.schemas.master:
+            columns = [f.key for f in sheet.fields]
+            plain = _as_selected(ledger, sheet.key, columns, with_row=False)
+            assert tables[sheet.key] == plain and [list(r) for r in tables[sheet.key]] == [list(r) for r in plain]
+            assert ids[sheet.key] == [r["_row"] for r in _as_selected(ledger, sheet.key, columns, with_row=True)]
+            assert ledger.rows(sheet.key, with_row=True) == _as_selected(ledger, sheet.key, columns, with_row=True)
+            assert ledger.rows(sheet.key, columns=columns[-2:]) == _as_selected(ledger, sheet.key, columns[-2:], False)
+        study = tables["selfstudy"]
+        assert [r["date"] for r in study[-2:]] == ["2005-13-45", None] and isinstance(study[0]["date"], date)
+        assert len(study) > 100 and len(tables["attendance"]) > 1000  # many rows, in batches
+
+
 def test_rebuild_keeps_rejected_receipts_the_newer_of_two_versions_and_a_moved_members_week(fresh_demo, tmp_path):
     home = pinned_home(fresh_demo)
     older = set_saved_time(filled_return(home, tmp_path / "旧_院机关支部_第3周.xlsx", seed=3), datetime(2005, 3, 26, 9))

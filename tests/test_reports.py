@@ -20,6 +20,7 @@ from branchbook.workbook.reports.charts import chart_texts
 from branchbook.workbook.reports.fonts import chinese_font, covers
 from branchbook.workbook.reports.progress import compute_progress
 from branchbook.workbook.reports.reminders import reminders
+from branchbook.workbook.schema import load_schemas
 
 WEEK3, WEEK4 = date(2005, 3, 30), date(2005, 4, 6)
 
@@ -103,6 +104,29 @@ def test_dashboard_figures_match_the_raw_sheets(merged_home, tmp_path, as_of, we
     assert {name for name, row in rows.items() if row[3] == "已交"} == {names[b] for b in returned}
     trend = {r[0]: r[1] for r in sheet.iter_rows(min_row=8 + len(rows), max_row=7 + len(rows) + week, values_only=True)}
     assert trend[week] == len(returned)
+
+
+@pytest.mark.parametrize("as_of", [WEEK3 - timedelta(days=9), WEEK3, WEEK4, WEEK4 + timedelta(days=3)])
+def test_attendance_counts_of_each_branch_and_week_match_the_raw_sheets(merged_home, as_of):
+    """The dashboard counts each member's and each week's attendance in one pass over the rows (progress.py):
+    the same counts as a plain count of the centralised sessions held by the day."""
+    tables = read_master(merged_home.master)
+    for row in tables["attendance"][::7]:
+        row["status"] = "absent"  # absences in every week and branch
+    progress = compute_progress(tables, as_of)
+    kinds = load_schemas().codes["session_kind"].codes_where("central")
+    central = {s["session_id"]: s["date"] for s in tables["sessions"] if s["date"] <= as_of and s["kind"] in kinds}
+    held = [a for a in tables["attendance"] if a["session_id"] in central]
+    for branch in progress.branches:
+        ids = {m["member_id"] for m in tables["members"] if m["branch_id"] == branch.branch_id
+               and (m["joined"] is None or m["joined"] <= as_of)}
+        mine = [a["status"] for a in held if a["member_id"] in ids]
+        assert (branch.present, branch.absent) == (mine.count("present"), mine.count("absent"))
+    for week in progress.weeks:
+        start = date(2005, 3, 7) + timedelta(days=7 * (week.week - 1))
+        statuses = [a["status"] for a in held if start <= central[a["session_id"]] < start + timedelta(days=7)]
+        assert (week.present, week.absent) == (statuses.count("present"), statuses.count("absent"))
+    assert sum(w.absent for w in progress.weeks) > 0 and sum(b.present for b in progress.branches) > 0
 
 
 @pytest.mark.libreoffice

@@ -135,11 +135,12 @@ def keep(ledger: Ledger, tables: dict, flags: list[Flag], as_of: date,
     campaign = Campaign.from_records(tables.get("phases", []))
     week = campaign.week_of(as_of)
     previous, recomputed = _previous(ledger, tables, week, as_of, schemas)
-    opened, cleared = with_history(flags, as_of, campaign, schemas.rules.levels, previous, stored(ledger, week))
+    kept = stored(ledger, week)
+    opened, cleared = with_history(flags, as_of, campaign, schemas.rules.levels, previous, kept)
     if recomputed is not None:
         before_week, before_flags = recomputed
         _store(ledger, before_week, as_of - timedelta(days=7), list(before_flags.values()))
-    _store(ledger, week, as_of, [*opened, *cleared])
+    _store(ledger, week, as_of, [*opened, *cleared], kept)
     return opened, cleared
 
 
@@ -147,10 +148,10 @@ def _rows(flags) -> list[dict]:
     return sorted((_to_json(flag) for flag in flags), key=lambda f: (f["subject_kind"], f["subject_id"], f["rule"]))
 
 
-def _store(ledger: Ledger, week: int, as_of: date, flags: list[Flag]) -> None:
-    """Keep a week's flags, journaled, when they differ from what is kept for it."""
+def _store(ledger: Ledger, week: int, as_of: date, flags: list[Flag], kept: dict[tuple, Flag] | None = None) -> None:
+    """Keep a week's flags, journaled, when they differ from what is kept for it (`kept`, when read already)."""
     rows = _rows(flags)
-    if rows != _rows(stored(ledger, week).values()):
+    if rows != _rows((stored(ledger, week) if kept is None else kept).values()):
         with ledger.transaction():
             store_week(ledger, week, rows)
             ledger.journal(JOURNAL_KIND, {"week": week, "as_of": as_of, "flags": rows})

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import itemgetter
 from typing import Any
 
 from .calendar import Campaign, Phase
@@ -206,6 +207,7 @@ class Facts:
         self.liaison = {bid: committee.get(b.get("liaison_id"), "") for bid, b in self.branches.items()}
         self.members = [m for m in tables.get("members", []) if m.get("member_id")]
         self._rosters: dict[str | None, list[dict]] | None = None
+        self._outstanding: dict[str, bool] = {}
         self.sessions: dict[str, dict] = {}
         self.session_day: dict[str, date] = {}  # each session's day, parsed once (the rules ask per attendance row)
         for s in tables.get("sessions", []):
@@ -213,16 +215,27 @@ class Facts:
             if day and day <= as_of:
                 self.sessions[s["session_id"]], self.session_day[s["session_id"]] = s, day
         self.attendance: dict[str, list[dict]] = defaultdict(list)
+        # Each row's session day beside it, in the same order: the study hours, the attendance rule and the
+        # dashboard all ask it per row (a 2,400-member college has 105,000 rows).
+        self.attendance_days: dict[str, list[date]] = defaultdict(list)
+        session_day = self.session_day
         for row in tables.get("attendance", []):
-            if row.get("session_id") in self.sessions:
-                self.attendance[row.get("member_id")].append(row)
+            day = session_day.get(row.get("session_id"))
+            if day is not None:
+                member_id = row.get("member_id")
+                self.attendance[member_id].append(row)
+                self.attendance_days[member_id].append(day)
         self.by_member: dict[str, dict[str, list[dict]]] = {}
+        self.selfstudy_days: dict[str, list[date]] = defaultdict(list)  # beside by_member["selfstudy"], as above
         for key in ("selfstudy", "inspections", "opinions", "reports"):
             index: dict[str, list[dict]] = defaultdict(list)
             for row in tables.get(key, []):
                 day = as_day(row.get("date"))
                 if day and day <= as_of:
-                    index[row.get("member_id")].append(row)
+                    member_id = row.get("member_id")
+                    index[member_id].append(row)
+                    if key == "selfstudy":
+                        self.selfstudy_days[member_id].append(day)
             self.by_member[key] = index
         self.returns = [r for r in tables.get("returns", []) if r.get("result") in ("merged", "replaced")
                         and (as_day(r.get("received_at")) or as_of) <= as_of]
@@ -233,6 +246,7 @@ class Facts:
         receipts: dict[str, list[dict]] = defaultdict(list)  # each branch's, so that no branch reads all the others'
         for receipt in tables.get("returns", []):
             receipts[receipt.get("branch_id")].append(receipt)
+        self.receipts = receipts
         grace = self.thresholds.return_grace_days
         self.return_states = {bid: return_states(self.campaign, receipts.get(bid, []), bid, grace, as_of)
                               for bid in self.branches}
@@ -241,10 +255,13 @@ class Facts:
             merged = [s.week for s in states if s.merged]
             self.cutoff[bid] = min(self.campaign.week_range(max(merged))[1], as_of) if merged else None
 
-    def counted_days(self, member: dict) -> Callable[[date], bool]:
+    def counted_days(self, member: dict) -> Callable[[date], bool] | None:
         """Whether a day counts against him: in the college (membership.active_on) and not away on training
-        (membership.away_on); his dates parsed once, not once per attendance row."""
+        (membership.away_on); his dates parsed once, not once per attendance row. None: every day counts (no
+        start, end or time away: most members)."""
         start, end, away = campaign_start(member), left(member), away_period(member)
+        if away is None and start is None and end is None:
+            return None
         if away is None:
             return lambda day: (start is None or start <= day) and (end is None or day < end)
         away_from, away_until = away
@@ -254,9 +271,10 @@ class Facts:
     def dated_hours(self, member_id: str) -> list[tuple[date, float]]:
         """(day, hours) of his attendance, then of his self-study, in the ledger's order: what his study
         progress sums, each day parsed once for every phase. Not kept: a university's would hold a million pairs."""
-        day_of = self.session_day
-        found = [(day_of[r["session_id"]], float(r.get("hours") or 0)) for r in self.attendance.get(member_id, [])]
-        found += [(as_day(r["date"]), float(r.get("hours") or 0)) for r in self.by_member["selfstudy"].get(member_id, [])]
+        found = list(zip(self.attendance_days.get(member_id, ()),
+                         [float(r.get("hours") or 0) for r in self.attendance.get(member_id, ())]))
+        found += zip(self.selfstudy_days.get(member_id, ()),
+                     [float(r.get("hours") or 0) for r in self.by_member["selfstudy"].get(member_id, ())])
         return found
 
     def roster(self, branch_id: str) -> list[dict]:
@@ -267,15 +285,21 @@ class Facts:
                 self._rosters[branch_on(member, self.as_of)].append(member)
         return self._rosters.get(branch_id, [])
 
+    def branch_of(self, member: dict) -> str | None:
+        """His branch on the as-of day (membership.branch_on), else the one he is listed in; worked out once
+        per member, though every rule asks."""
+        return _branch(self, member)
+
     def data_until(self, member: dict) -> date | None:
         """The last day his branch's returns are known for (None: nothing merged yet)."""
-        branch = branch_on(member, self.as_of) or member.get("branch_id")
-        return self.cutoff.get(branch)
+        return self.cutoff.get(self.branch_of(member))
 
     def returns_outstanding(self, branch_id: str) -> bool:
         """A return due and not merged (missing, rejected or empty): the branch's hours are unknown meanwhile."""
-        return any(s.state in ("missing", "rejected", "empty") for s in self.return_states.get(branch_id, ())
-                   if s.due < self.as_of)
+        if branch_id not in self._outstanding:
+            self._outstanding[branch_id] = any(s.state in ("missing", "rejected", "empty") and s.due < self.as_of
+                                               for s in self.return_states.get(branch_id, ()))
+        return self._outstanding[branch_id]
 
     def flag(self, rule: str, member: dict | None, branch_id: str, since: date | None, **values: Any) -> Flag:
         branch = self.branches.get(branch_id, {})
@@ -306,7 +330,7 @@ class StudyProgress:
 
 def _once_per_member(compute):
     """Computed once per member, day and Facts: the flags and the dashboard both ask (a 2,400-member college's
-    export spent a tenth of its time asking twice)."""
+    export spent a tenth of its time asking twice), and every rule asks his branch."""
     def cached(facts: Facts, member: dict, until: date | None = None):
         memo = facts.__dict__.setdefault(f"_memo_{compute.__name__}", {})
         key = (id(member), until)  # the record is kept in the memo beside its result: its id is not reused meanwhile
@@ -314,6 +338,11 @@ def _once_per_member(compute):
             memo[key] = (member, compute(facts, member, until))
         return memo[key][1]
     return cached
+
+
+@_once_per_member
+def _branch(facts: Facts, member: dict, until: date | None = None) -> str | None:
+    return branch_on(member, facts.as_of) or member.get("branch_id")
 
 
 @_once_per_member
@@ -357,7 +386,7 @@ def study_progress(facts: Facts, member: dict, until: date | None = None) -> tup
 
 
 def study_hours(facts: Facts, member: dict):
-    branch = branch_on(member, facts.as_of) or member["branch_id"]
+    branch = facts.branch_of(member)
     until = facts.data_until(member)
     if until is None or facts.returns_outstanding(branch):
         return  # his hours are not known to the end of the weeks due: the branch's flag says why
@@ -378,32 +407,39 @@ def study_hours(facts: Facts, member: dict):
                      target=target, remaining=target - hours, until=until)
 
 
+KNOWN_STATUSES = ("present", "absent", "excused", "away")
+
+
 def attendance(facts: Facts, member: dict):
-    branch = branch_on(member, facts.as_of) or member["branch_id"]
+    branch = facts.branch_of(member)
     # Sessions while he was not in the branch, or away on training, are not held against him.
-    counts, day_of = facts.counted_days(member), facts.session_day
-    rows = sorted((r for r in facts.attendance.get(member["member_id"], []) if counts(day_of[r["session_id"]])),
-                  key=lambda r: day_of[r["session_id"]])
-    central = [r for r in rows if r["session_id"] in facts.central_sessions]
+    member_id, counts = member["member_id"], facts.counted_days(member)
+    dated = zip(facts.attendance_days.get(member_id, ()), facts.attendance.get(member_id, ()))
+    # (day, row) by day; a stable sort on the day alone keeps the ledger's order within a day.
+    rows = sorted(dated if counts is None else (pair for pair in dated if counts(pair[0])), key=itemgetter(0))
+    central_sessions = facts.central_sessions
+    central = [(day, row.get("status")) for day, row in rows if row["session_id"] in central_sessions]
+    statuses = [status for _, status in central]
     run, run_start, worst, worst_start = 0, None, 0, None
-    for row in central:
-        if row.get("status") == "absent":
-            run += 1
-            run_start = run_start or day_of[row["session_id"]]
-            if run > worst:
-                worst, worst_start = run, run_start
-        elif row.get("status") in ("present", "excused", "away"):
-            run, run_start = 0, None  # excused is not absent; a blank or unknown status does not break or extend
+    if "absent" in statuses:
+        for day, status in central:
+            if status == "absent":
+                run += 1
+                run_start = run_start or day
+                if run > worst:
+                    worst, worst_start = run, run_start
+            elif status in ("present", "excused", "away"):
+                run, run_start = 0, None  # excused is not absent; a blank or unknown status does not break or extend
     if worst >= facts.thresholds.absences_in_row:
         yield facts.flag("absent-in-row", member, branch, worst_start, count=worst)
-    counted = [r for r in central if r.get("status") in ("present", "absent")]
-    if len(counted) >= facts.thresholds.attendance_min_sessions:
-        present = sum(r["status"] == "present" for r in counted)
-        rate = present / len(counted)
+    present = statuses.count("present")
+    counted = present + statuses.count("absent")
+    if counted >= facts.thresholds.attendance_min_sessions:
+        rate = present / counted
         if rate < facts.thresholds.attendance_rate_min and worst < facts.thresholds.absences_in_row:
             yield facts.flag("attendance-rate", member, branch, None, rate=rate,
-                             minimum=facts.thresholds.attendance_rate_min, present=present, counted=len(counted))
-    unknown = [r for r in rows if r.get("status") not in ("present", "absent", "excused", "away")]
+                             minimum=facts.thresholds.attendance_rate_min, present=present, counted=counted)
+    unknown = [row for _, row in rows if row.get("status") not in KNOWN_STATUSES]
     if unknown:
         yield facts.flag("status-unknown", member, branch, None, count=len(unknown),
                          sessions=[r["session_id"] for r in unknown[:3]])
@@ -419,7 +455,7 @@ def open_fixes(checks: list[dict]) -> list[dict]:
 
 
 def notebook(facts: Facts, member: dict):
-    branch = branch_on(member, facts.as_of) or member["branch_id"]
+    branch = facts.branch_of(member)
     checks = facts.by_member["inspections"].get(member["member_id"], [])
     if not checks:
         return  # not yet inspected is the branch's figure (branch_inspections)
@@ -442,7 +478,7 @@ def opinions_due(facts: Facts) -> date | None:
 
 
 def opinions(facts: Facts, member: dict):
-    branch_id = branch_on(member, facts.as_of) or member["branch_id"]
+    branch_id = facts.branch_of(member)
     if facts.branches.get(branch_id, {}).get("kind") not in facts.thresholds.opinions_branch_kinds:
         return
     due = opinions_due(facts)
@@ -465,7 +501,7 @@ def away_reports(facts: Facts, member: dict):
     left_on = (away_period(member) or (None, None))[0] or facts.campaign.start
     since = max(last or left_on, left_on)
     if (facts.as_of - since).days > 7 * weeks:
-        yield facts.flag("away-silent", member, branch_on(member, facts.as_of) or member["branch_id"], since,
+        yield facts.flag("away-silent", member, facts.branch_of(member), since,
                          last=last, weeks=weeks, away_since=left_on)
 
 

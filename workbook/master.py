@@ -27,7 +27,7 @@ from .schema import Field, Schemas, SheetSchema, load_schemas
 from .sheet_text import _NOT_PLAIN, InlineTextSheet, text_xml
 from .sheetio import read_sheet_records
 from .texts import readme_lines
-from .xlsx_zip import MasterWorkbook
+from .xlsx_zip import MasterWorkbook, inflated_by_isal
 
 Records = list[dict[str, Any]]
 # Extra sheets (the dashboard) are drawn by a callback, so that this module knows nothing of reports.
@@ -409,7 +409,7 @@ def row_counts(path: Path, schemas: Schemas | None = None) -> dict[str, int]:
         for sheet in schemas.master:
             name = sheet.name("zh") if sheet.name("zh") in parts else sheet.name("en")
             rows, tail = 0, b""
-            with archive.open(parts[name]) as handle:
+            with inflated_by_isal(archive.open(parts[name])) as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     data = tail + chunk
                     rows += data.count(b"<row ")

@@ -118,7 +118,24 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
     flags_on: dict[tuple[str, str], list[Flag]] = defaultdict(list)
     for flag in flags:
         flags_on[(flag.subject_kind, flag.subject_id)].append(flag)
-    central = {sid for sid, s in facts.sessions.items() if s.get("kind") in facts.central}
+    # Each centralised session's week once, then one pass over attendance for both each member's and each
+    # week's present and absent.
+    week_of = {sid: facts.campaign.week_of(facts.session_day[sid]) for sid in facts.central_sessions}
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    attended: dict[str, tuple[int, int]] = {}  # member -> (present, absent) at centralised sessions
+    for member_id, rows in facts.attendance.items():
+        present = absent = 0
+        for row in rows:
+            number = week_of.get(row["session_id"])
+            if number is not None:
+                status = row.get("status")
+                if status == "present":
+                    present += 1
+                    counts[number][0] += 1
+                elif status == "absent":
+                    absent += 1
+                    counts[number][1] += 1
+        attended[member_id] = present, absent
     weeks_returned: dict[str, set] = defaultdict(set)
     for r in merged:
         weeks_returned[r.get("branch_id")].add(r.get("week"))
@@ -134,11 +151,9 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
         present = absent = 0
         inspected = passed = opinions = 0
         for member in members:
-            for row in facts.attendance.get(member["member_id"], []):
-                if row["session_id"] in central:
-                    status = row.get("status")
-                    present += status == "present"
-                    absent += status == "absent"
+            member_present, member_absent = attended.get(member["member_id"], (0, 0))
+            present += member_present
+            absent += member_absent
             checks = sorted(facts.by_member["inspections"].get(member["member_id"], []), key=lambda r: as_day(r["date"]))
             if checks:
                 inspected += 1
@@ -151,7 +166,7 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
         branches.append(BranchProgress(
             branch_id=branch_id, name=branch.get("name", branch_id), liaison=facts.liaison.get(branch_id, ""),
             secretary=branch.get("secretary", ""), members=len(members),
-            return_state=return_state(facts.campaign, tables.get("returns", []), branch_id, week, grace, as_of),
+            return_state=return_state(facts.campaign, facts.receipts.get(branch_id, []), branch_id, week, grace, as_of),
             returns_total=len(weeks_returned.get(branch_id, ())),
             average_hours=sum(p[0] for p in progress) / len(progress) if progress else 0.0,
             expected_hours=max((p[1] for p in progress), default=0.0),
@@ -160,16 +175,6 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
             overdue=sum(f.rule == overdue_rule for f in branch_flags), opinions=opinions, flags=len(branch_flags),
             on_target=on_target, measured=len(with_data), measured_to=until, present=present, absent=absent,
         ))
-    # Each centralised session's week once, then one pass over attendance.
-    week_of = {sid: facts.campaign.week_of(as_day(s["date"])) for sid, s in facts.sessions.items()
-               if s.get("kind") in facts.central}
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for rows in facts.attendance.values():
-        for row in rows:
-            number = week_of.get(row["session_id"])
-            if number is not None:
-                counts[number][0] += row.get("status") == "present"
-                counts[number][1] += row.get("status") == "absent"
     weeks = [WeekProgress(number, len({r.get("branch_id") for r in merged if r.get("week") == number}),
                           rate(*counts[number]), *counts[number]) for number in range(1, week + 1)]
     return Progress(as_of, week, start, end, branches, weeks, flags)
