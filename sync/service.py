@@ -36,6 +36,7 @@ from .writer import Stopped, tick_while_waiting, writing
 
 log = logging.getLogger("branchbook.sync")
 say = Domain("service")
+ARRIVING_NAMED = 3  # the status names this many files still arriving, and counts the rest
 LOCK_PATIENCE_SECONDS = 2.0  # `branchbook status` takes the lock for an instant to see whether it is held
 MAX_BACKOFF_SECONDS = 60.0  # a failing pass is retried at most this far apart
 BURST_HOLD_FACTOR = 5  # ready files wait at most this many stability periods for others still being written
@@ -111,6 +112,7 @@ class SyncService:
         self.failures = 0  # passes failed in a row: the back-off grows with them
         self._failure_said: tuple[str, str] | None = None  # the failure last logged: a repeat is not a new event
         self._waiting_said: str | None = None
+        self._said_arriving = False  # the status names files not whole yet (_say_arriving)
         self._watched: tuple[int, int] | None = None  # (device, inode) of the inbox the observer watches
         self.export_due = True  # a master older than the ledger (a crash, a merge while Excel had it) is caught up at start
         self.next_master_check = 0.0
@@ -284,10 +286,12 @@ class SyncService:
             candidates = sorted(p for p in self.seen if p.exists())
             self.seen.intersection_update(candidates)  # in place: the observer's handler holds this very set
         if not candidates:
+            self._say_arriving([])
             return False
         now = time.monotonic()
         ready = self.tracker.ready(candidates, now)
         writing_now = self.tracker.changing(candidates, now)
+        self._say_arriving([path for path in candidates if path not in ready])
         if not ready:
             return bool(writing_now)
         self._ready_since = self._ready_since or now
@@ -312,6 +316,23 @@ class SyncService:
         self._status("idle", say(lang, "Files processed: {count}", count=len(ready)),
                      pending=0, last=[outcome_line(o, lang=lang) for o in result.outcomes])
         return True
+
+    def _say_arriving(self, arriving: list[Path]) -> None:
+        """A file in the inbox that is not whole yet (its copy goes on, or stopped half-way) is what the service
+        waits for: the status names it instead of calling the service idle, and says when the wait is over."""
+        lang = self.home.lang
+        if arriving:
+            self._said_arriving = True
+            shown = ARRIVING_NAMED
+            names = say(lang, ", ").join(path.name for path in arriving[:shown])
+            if len(arriving) > shown:
+                names += say(lang, " and {count} more", count=len(arriving) - shown)
+            # In the status only: every file is briefly not whole as it arrives, which is no news for the log.
+            self._status("waiting", say(lang, "Waiting for {names} in the inbox: not fully copied in yet; it is "
+                                              "merged once whole", names=names), pending=len(arriving))
+        elif self._said_arriving:
+            self._said_arriving = False
+            self._status("idle", say(lang, "No file in the inbox is waiting to be copied in whole"))
 
     def _export_when_quiet(self) -> None:
         """The master follows the ledger once a burst is over: after a batch, or when the office has

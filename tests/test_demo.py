@@ -38,6 +38,13 @@ def test_demo_runs_the_whole_job(tmp_path, capsys):
     week3 = [r for r in tables["returns"] if r["week"] == 3]
     assert sorted(r["result"] for r in week3) == ["merged"] * 5 + ["rejected"] * 2
     assert "进度提醒共" in out and "周报迟交" in out and "周报未交" in out
+    # The merge's list of flags is the one `branchbook flags` prints: most pressing first, each with its level,
+    # as the 进度提醒 sheet and the reminders show them.
+    assert main(["flags", str(home)]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line for line in out.splitlines() if line.startswith("  [")] == listed[1:]
+    assert all("【督促】" in line or "【提示】" in line for line in listed[1:])
+    assert [("【督促】" in line) for line in listed[1:]] == sorted(("【督促】" in line for line in listed[1:]), reverse=True)
     # As of 3/30 (issue 12): at most 40 flags. The branches' own, by the demo's design (branchbook/demo):
     # B06 and B09 sent nothing for week 3, B03 and B05 were sent back, B07 sent hers on 3/30 (due 3/29).
     rows = tables["flags"]

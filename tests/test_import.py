@@ -373,3 +373,21 @@ def test_an_id_column_that_disagrees_with_the_ledger_is_refused_not_applied(tmp_
     code, out, _ = _run(capsys, "import", home.root, with_numbers, "--map", "学号=")
     assert code == Exit.OK
     assert sorted((m["member_id"], m["name"]) for m in _members(home).values()) == [("M0001", "王芳"), ("M0002", "何欣")]
+
+
+def test_a_branch_list_whose_mail_column_is_called_dianzi_youjian_gives_the_secretaries_mail(tmp_path, capsys):
+    """An office's 支部一览 calls the secretary's address 电子邮件 (as its committee list does): it is her 书记邮箱,
+    the address returns are mailed to, not a column left out."""
+    home = init_home(tmp_path / "台账")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "支部"
+    ws.append(["党支部一览"])
+    ws.append(["支部", "支部类型", "书记", "电子邮件"])
+    ws.append(["化学系教工党支部", "教工", "王建国", "wangjg@chem.example.cn"])
+    wb.save(tmp_path / "支部.xlsx")
+    code, out, _ = _run(capsys, "import", home.root, tmp_path / "支部.xlsx")
+    assert code == Exit.OK and "电子邮件" not in out, out
+    with open_ledger(Home.open(home.root)) as ledger:
+        branches = ledger.tables(["branches"])["branches"]
+    assert [b["secretary_email"] for b in branches] == ["wangjg@chem.example.cn"]

@@ -13,6 +13,7 @@ from unreadable import make_unreadable
 
 from branchbook.sync.service import AlreadyRunning, SyncService
 from branchbook.workbook.calendar import Campaign
+from branchbook.workbook.home import Home
 from branchbook.workbook.master import read_master
 from branchbook.workbook.validation import validate_path
 
@@ -110,6 +111,36 @@ def test_a_file_written_slowly_is_taken_only_when_complete(running, tmp_path):
     writer.join()
     _settled(home)
     assert archived_names(home) == ["院机关支部_第3周.xlsx"] and not list(home.folder("rejected").iterdir())
+
+
+def test_the_status_names_a_file_still_being_copied_in(fresh_demo, tmp_path):
+    """A copy stopped half-way (a slow share, a USB stick): the status says the service waits for it, and
+    which file, not that it is idle; once the copy ends, the file is merged and the status says so."""
+    fast = fast_home(fresh_demo)
+    home = Home(fast.root, {**fast.config, "sync": {**fast.config["sync"], "stall_seconds": 60.0}})
+    service = SyncService(home)
+    service.start()
+    try:
+        _half_copy_then_the_rest(home, tmp_path)
+    finally:
+        service.stop()
+
+
+def _half_copy_then_the_rest(home, tmp_path):
+    data = filled_return(home, tmp_path / "half.xlsx").read_bytes()
+    target = home.folder("inbox") / "院机关支部_第3周.xlsx"
+    target.write_bytes(data[: len(data) // 2])
+
+    def status():
+        return json.loads((home.root / "status.json").read_text(encoding="utf-8"))
+
+    waiting = wait_until(lambda: status()["state"] == "waiting" and status(), 10, "the status to wait for the copy")
+    assert "院机关支部_第3周.xlsx" in waiting["message"] and "还没有传完" in waiting["message"], waiting
+    with target.open("ab") as handle:
+        handle.write(data[len(data) // 2:])
+    _settled(home)
+    assert archived_names(home) == ["院机关支部_第3周.xlsx"]
+    wait_until(lambda: status()["state"] == "idle", 10, "the status to be idle again")
 
 
 @pytest.mark.parametrize("kind,expected", [("not-a-workbook", "不是 Excel 工作簿"), ("corrupt-zip", "已损坏"),

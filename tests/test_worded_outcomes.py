@@ -86,7 +86,7 @@ def test_flags_word_an_empty_list_and_a_return_sent_back_for_two_reasons(fresh_d
     capsys.readouterr()
     assert main(["flags", str(home.root), "--as-of", "2005-03-30"]) == 0
     printed = capsys.readouterr().out
-    line = next(line for line in printed.splitlines() if "[院机关支部] 周报退回待更正" in line)
+    line = next(line for line in printed.splitlines() if "[院机关支部]【督促】周报退回待更正" in line)
     assert "。，" not in printed
     assert "其他周的记录请填在那一周的周报表中。出勤 第" in line, line
 

@@ -77,7 +77,9 @@ def update(only: str | None = None) -> None:
             continue
         path = LOCALE / f"{domain}.po"
         old = _read(path)
-        catalog = Catalog(locale="zh_CN", domain=domain, project="BranchBook", fuzzy=False)
+        # the .po's date kept: a catalog whose messages did not change is written byte for byte as it was
+        catalog = Catalog(locale="zh_CN", domain=domain, project="BranchBook", fuzzy=False,
+                          creation_date=old.creation_date if path.exists() else None)
         for text, places in messages.items():
             known = old.get(text)
             empty = ("", "") if isinstance(text, tuple) else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..flag_history import by_level
 from ..flags import Flag, rule_title, sentences_joined
 from ..i18n import N_, Domain
 from ..merge import Changes, Note, Outcome
@@ -97,6 +98,7 @@ def outcome_line(outcome: Outcome, preview: bool = False, lang: str = "zh") -> s
 def flags_text(flags: list[Flag], limit: int = 30, lang: str = "zh") -> list[str]:
     if not flags:
         return [say(lang, "No flags: no member or branch falls behind.")]
+    flags = by_level(flags)  # in the order the Flags sheet, `branchbook flags` and the reminders give them
     counts: dict[str, int] = {}
     for flag in flags:
         counts[flag.rule] = counts.get(flag.rule, 0) + 1
@@ -105,8 +107,8 @@ def flags_text(flags: list[Flag], limit: int = 30, lang: str = "zh") -> list[str
     lines = [say(lang, "{count} flags: {by_rule}", count=len(flags), by_rule=by_rule)]
     for flag in flags[:limit]:
         who = "" if flag.subject_kind == "branch" else say(lang, "{name}: ", name=flag.name)
-        lines.append(say(lang, "  [{branch}] {who}{rule}. {detail}", branch=flag.branch, who=who,
-                         rule=flag.title(lang), detail=flag.detail(lang)))
+        lines.append(say(lang, "  [{branch}] [{level}] {who}{rule}. {detail}", branch=flag.branch,
+                         level=flag.level_word(lang), who=who, rule=flag.title(lang), detail=flag.detail(lang)))
     if len(flags) > limit:
         lines.append(say(lang, "  …and {count} more: see the Flags sheet of the master.", count=len(flags) - limit))
     return lines
