@@ -465,7 +465,7 @@ def test_the_macro_tests_pass_with_the_server_side_decorators_on():
         pytest.skip("this is the server-side run")
     here = Path(__file__)
     env = {**os.environ, "XLWINGS_ON_SERVER": "true"}
-    done = subprocess.run([sys.executable, "-m", "pytest", str(here), "-q", "-p", "no:cacheprovider",
+    done = subprocess.run([sys.executable, "-m", "pytest", str(here), "-q", "-p", "no:cacheprovider", "-n", "0",  # one module: no workers
                            "-k", "not server_side_decorators_on and not without_watchdog"],
                           capture_output=True, text=True, env=env, cwd=here.parent.parent, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:]

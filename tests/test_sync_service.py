@@ -365,7 +365,7 @@ def test_an_english_home_is_served_in_english(tmp_path):
 @pytest.mark.parametrize("polling", [False, True])
 def test_the_watcher_itself_takes_a_dropped_file_with_the_rescan_off(fresh_demo, tmp_path, polling):
     """The rescan is a safety net only: with it out of reach (600 s) the observer's events alone bring the
-    file in, a few seconds after it is stable."""
+    file in: the observer notices it within seconds, and it is merged."""
     import time
 
     home = fast_home(fresh_demo)
@@ -377,7 +377,9 @@ def test_the_watcher_itself_takes_a_dropped_file_with_the_rescan_off(fresh_demo,
         time.sleep(1.0)  # past the start-up scan: only an event can bring the next file in
         started = time.monotonic()
         shutil.copyfile(filled_return(home, tmp_path / "r.xlsx"), home.folder("inbox") / "院机关支部_第3周.xlsx")
-        wait_until(lambda: archived_names(home) == ["院机关支部_第3周.xlsx"], 20, "the event to bring the file in")
-        assert time.monotonic() - started < 10
+        # Timed to the observer's event, not to the merge: the merge's time is the machine's load (the suite
+        # runs on every core), which says nothing about the watcher.
+        wait_until(lambda: service.handler.last_arrival > started, 10, "the observer's event for the file")
+        wait_until(lambda: archived_names(home) == ["院机关支部_第3周.xlsx"], 60, "the file merged")
     finally:
         service.stop()
