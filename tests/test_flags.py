@@ -216,7 +216,8 @@ def every_rule_ledger(lang):
                     inspections=inspections, opinions=[{"member_id": "O", "date": date(2005, 3, 10), "people": 2}],
                     returns=returns)
     reports = [{"member_id": "W", "date": date(2005, 3, 8), "channel": "letter"}]  # W wrote once, V never
-    return {**tables, "branches": branches, "phases": demo_tables(lang)["phases"], "reports": reports}
+    plans = [{"kind": "study_plan", "phase_id": "P1", "branch_id": "B1", "due": date(2005, 3, 11)}]  # never received
+    return {**tables, "branches": branches, "phases": demo_tables(lang)["phases"], "reports": reports, "plans": plans}
 
 
 def every_rule_flags(lang):

@@ -24,7 +24,7 @@ from .home import Home
 from .ledger import LEDGER_NAME, Ledger
 from .office_edits import Edit, apply, diff, identity, people_fields
 from .schema import Schemas
-from .sheetio import records_of
+from .sheetio import find_sheet, records_of
 from .validation import validate_master
 
 STATE_FOLDER = ".branchbook"
@@ -179,7 +179,13 @@ def office_changes(home: Home, ledger: Ledger, lang: str = "zh") -> OfficeChange
     if not report.valid:
         return OfficeChanges(report=report, who=who)
     before = records_of(open_sheets(exported_copy(home), limit_mb=limit), schemas)
-    return OfficeChanges(diff(schemas, before, records_of(sheets, schemas)), report, who)
+    after = records_of(sheets, schemas)
+    for sheet in schemas.master:
+        if sheet.added_later and find_sheet(sheets, sheet.names_read()) is None:
+            # Saved from a master written before the sheet existed: nothing in it was edited (not all deleted).
+            before.pop(sheet.key, None)
+            after.pop(sheet.key, None)
+    return OfficeChanges(diff(schemas, before, after), report, who)
 
 
 def _user() -> str:

@@ -37,6 +37,7 @@ RULE_TITLES = {
     "return-missing": N_("Weekly return missing"),
     "return-late": N_("Weekly return late"),
     "return-rejected": N_("Weekly return sent back"),
+    "plan-missing": N_("Plan not received"),
 }
 # Rule titles as a Flags sheet written before a rename shows them (docs/domain.md, "Words"), so that a master
 # written then is still read by its rules (a college master rolled up).
@@ -63,6 +64,12 @@ DETAILS = {
     "return-rejected:empty": N_("The return sent for week {weeks} was empty (the template not filled in) and was "
                                 "sent back."),
     "return-late": N_("Week {week}'s return arrived on {arrived}, after {due}."),
+    # A study plan (学习计划); the variants: an implementation plan, and more than one plan overdue.
+    "plan-missing": N_("The study plan for the phase “{phase}” was due on {due} and has not been "
+                                  "received."),
+    "plan-missing:implementation_plan": N_("The implementation plan for the phase “{phase}” was due on {due} and has "
+                                           "not been received."),
+    "plan-missing:more": N_("Plans overdue and not received: {count}, the first due on {due} (the phase “{phase}”)."),
 }
 # What the member still needs, for reminders (branch rules need none).
 SHORTFALLS = {
@@ -175,6 +182,10 @@ class Flag:
             return "return-rejected:empty"
         if self.rule == "return-missing" and len(self.values.get("weeks", ())) > 1:
             return "return-missing:weeks"
+        if self.rule == "plan-missing":
+            if self.values.get("count", 1) > 1:
+                return "plan-missing:more"
+            return "plan-missing:implementation_plan" if self.values.get("kind") == "implementation_plan" else self.rule
         return self.rule
 
     def shortfall(self, lang: str = "zh") -> str:
@@ -237,6 +248,9 @@ class Facts:
                     if key == "selfstudy":
                         self.selfstudy_days[member_id].append(day)
             self.by_member[key] = index
+        self.plans: dict[str, list[dict]] = defaultdict(list)  # each branch's plans (计划方案); the college's: None
+        for plan in tables.get("plans", []):
+            self.plans[plan.get("branch_id")].append(plan)
         self.returns = [r for r in tables.get("returns", []) if r.get("result") in ("merged", "replaced")
                         and (as_day(r.get("received_at")) or as_of) <= as_of]
         self.central = self.schemas.codes["session_kind"].codes_where("central")
@@ -537,8 +551,26 @@ def branch_inspections(facts: Facts, branch_id: str):
                          phase=phase.name, end=phase.end)
 
 
+def branch_plans(facts: Facts, branch_id: str):
+    """A plan of the kinds due (学习计划 by default: thresholds.plan_kinds_due) not received by its due day and the
+    grace days (docs/domain.md, "College-level records"): the office fills in 收到日期 when it comes, which clears it."""
+    grace = timedelta(days=facts.thresholds.plan_grace_days)
+    phases = {str(phase.phase_id): phase.name for phase in facts.campaign.phases}
+    overdue = []
+    for plan in facts.plans.get(branch_id, ()):
+        due, received = as_day(plan.get("due")), as_day(plan.get("received"))
+        if plan.get("kind") not in facts.thresholds.plan_kinds_due or due is None or due + grace >= facts.as_of:
+            continue
+        if received is None or received > facts.as_of:  # received after the day the flags are computed for: not yet
+            overdue.append((due, plan))
+    if overdue:
+        due, plan = min(overdue, key=lambda found: found[0])
+        yield facts.flag("plan-missing", None, branch_id, due, kind=plan["kind"], due=due, count=len(overdue),
+                         phase=phases.get(str(plan.get("phase_id")), str(plan.get("phase_id"))))
+
+
 MEMBER_RULES = (study_hours, attendance, notebook, opinions, away_reports)
-BRANCH_RULES = (branch_returns, branch_inspections)
+BRANCH_RULES = (branch_returns, branch_inspections, branch_plans)
 
 
 def compute_flags(tables: dict[str, list[dict]], as_of: date, schemas: Schemas | None = None,

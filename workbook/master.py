@@ -34,7 +34,8 @@ Records = list[dict[str, Any]]
 # A painter adds its sheets to the XlsxWriter workbook being written; write_master saves it.
 SheetPainter = Callable[[xlsxwriter.Workbook, Mapping[str, Records], str], None]
 
-_FOREIGN_LIST_SHEETS = {"branch_id": ("branches", "branch_id"), "liaison_id": ("committee", "committee_id")}
+_FOREIGN_LIST_SHEETS = {"branch_id": ("branches", "branch_id"), "liaison_id": ("committee", "committee_id"),
+                        "phase_id": ("phases", "phase_id")}
 # Untrusted text is only ever written with write_string or as an inline string, never as a formula
 # (docs/hazards.md 16); these options make XlsxWriter's generic write() as careful, for painters that use it.
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}

@@ -159,6 +159,9 @@ def read_college(source: Path, as_of: date | None = None, schemas: Schemas | Non
         for sheet in schemas.master:
             read = read_sheet_records(sheets, sheet)
             if read.title is None:
+                if sheet.added_later:  # a college's master written before the sheet existed: nothing of it to add
+                    tables[sheet.key] = []
+                    continue
                 return Problem(source, "missing-sheet", {"sheet": sheet.name("zh")})
             missing = [f for f in read.missing if f.required]
             if missing:

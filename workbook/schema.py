@@ -142,6 +142,9 @@ class SheetSchema(_NamedSheet):
     foreign_keys: tuple[ForeignKey, ...] = ()
     provenance: bool = False
     former_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # A master written before the sheet existed lacks it and is read all the same, the sheet's rows as the ledger
+    # has them (docs/design.md, "The ledger"); the next export writes it.
+    added_later: bool = False
 
 
 @dataclass(frozen=True)
@@ -285,7 +288,7 @@ def _master_sheet(raw: dict[str, Any], codes: dict[str, CodeList]) -> SheetSchem
         if name not in keys:
             raise SchemaError(f"{key}: key field {name!r} is not a field of the sheet")
     return SheetSchema(key, _labels(raw["name"], key), fields, primary, foreign, bool(raw.get("provenance")),
-                       _former(raw.get("former_names"), key))
+                       _former(raw.get("former_names"), key), bool(raw.get("added_later", False)))
 
 
 def _return_sheet(raw: dict[str, Any], master: dict[str, SheetSchema], codes: dict[str, CodeList]) -> ReturnSheet:
@@ -354,7 +357,14 @@ def _load(folder: str | None) -> Schemas:
 
 
 def _check_rules_fit(rules: Rules, sheets: dict[str, SheetSchema], source: str) -> None:
-    """A threshold the master's own bounds make unreachable would flag every member for ever."""
+    """A threshold the master's own bounds make unreachable would flag every member for ever; a plan kind the
+    plans sheet does not know would never flag anyone."""
+    kinds = sheets["plans"].field("kind").codes if "plans" in sheets else None
+    known = [code.code for code in kinds.codes] if kinds else []
+    unknown = [kind for kind in rules.thresholds.plan_kinds_due if kind not in known]
+    if kinds and unknown:
+        raise UserError("setting-bad", file=source, setting="thresholds.plan_kinds_due", value=", ".join(unknown),
+                        expected=say.later("codes of plan_kind in codes.yaml ({codes})", codes=", ".join(known)))
     try:
         questions = sheets["inspections"].field("questions")
     except KeyError:

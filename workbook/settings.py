@@ -228,6 +228,9 @@ class Thresholds(_Section):
                                                "the phase is flagged ...", minimum=0, maximum=1)
     inspection_days_before_end: int = _setting(doc="... in the last this many days of the phase", minimum=0)
     opinions_due_phase: int = _setting(doc="opinions are due by the end of this phase (1 is the first)", minimum=1)
+    plan_kinds_due: tuple[str, ...] = _setting(doc="a branch's plans of these kinds (codes of plan_kind: study_plan, "
+                                                   "implementation_plan) are flagged when not received ...")
+    plan_grace_days: int = _setting(doc="... by their due day and this many days", minimum=0)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ _README = [
     N_("BranchBook campaign ledger"),
     N_("This workbook shows the ledger database (ledger.sqlite in the same folder): BranchBook rewrites it as a whole after each batch of returns."),
     N_("Sheets: phases, committee, branches, members, sessions, attendance, self-study, notebook checks, opinions, returns, flags."),
+    N_("The last sheets (committee meetings, meeting reports, plans, supervision visits, opinion channels) are the college's own records: the office types them here, no return carries them."),
     N_("You may edit members, branches, sessions and other records here: when you save, BranchBook takes your changes into the ledger and records who made them and when."),
     N_("Grey columns (source return, row fingerprint) are written by the program; merged rows edited by hand are kept when the branch sends the same week again, and listed as conflicts."),
     N_("The Returns and Flags sheets are generated; edits there are not taken in. An edit with an error (text in an hours column) is listed by sheet, row and column, and this workbook is not overwritten until it is fixed."),

@@ -35,8 +35,10 @@ def validate_master(sheets, lang: str = "zh", schemas: Schemas | None = None) ->
 def _validate_master(sheets, lang: str, schemas: Schemas | None) -> Report:
     schemas = schemas or load_schemas()
     sheets = list(sheets)
+    # A sheet added later (schema.SheetSchema.added_later) may be absent: a master written before it existed.
     findings: list[Finding] = list(check_sheet_set(
-        [ws.title for ws in sheets], [s.names_read() for s in schemas.master], lang, MASTER_EXTRA_SHEETS))
+        [ws.title for ws in sheets], [s.names_read() for s in schemas.master if not s.added_later], lang,
+        [*MASTER_EXTRA_SHEETS, *(s.names_read() for s in schemas.master if s.added_later)]))
     book_lang = book_language([ws.title for ws in sheets], [s.names_read() for s in schemas.master])
     # By column (ParsedColumns): a university's attendance is 800,000 rows.
     parsed: dict[str, ParsedColumns] = {}

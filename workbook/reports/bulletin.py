@@ -178,6 +178,38 @@ def _headline(lang: str, progress: Progress, states: dict[str, ReturnState], tar
     return lines
 
 
+def _college_work(lang: str, tables: dict, progress: Progress) -> list[str]:
+    """The office's own records of the week (docs/domain.md, "College-level records"): the last expanded committee
+    meeting up to the report week's end, with the branches that reported and its plan for the week after, and the
+    supervision visits of the week. Branches are named, people not; a line with nothing to say is left out."""
+    names = {b.branch_id: b.name for b in progress.branches}
+    lines = []
+    meetings = [m for m in tables.get("meetings", []) if isinstance(m.get("date"), date) and m["date"] <= progress.week_end]
+    if meetings:
+        meeting = max(meetings, key=lambda m: m["date"])
+        reported = [names.get(r.get("branch_id"), str(r.get("branch_id"))) for r in tables.get("meeting_reports", [])
+                    if r.get("meeting_date") == meeting["date"]]
+        plan = _NOT_XML.sub("", str(meeting.get("next_week") or "")).strip()
+        lines.append(say(lang, MEETING[(bool(reported), bool(plan))], date=day_words(lang, meeting["date"]),
+                         count=len(reported), branches=say(lang, ", ").join(reported), plan=plan))
+    visits = [v for v in tables.get("supervision", []) if isinstance(v.get("date"), date)
+              and progress.week_start <= v["date"] <= progress.week_end]
+    if visits:
+        checked = sorted({names.get(v.get("branch_id"), str(v.get("branch_id"))) for v in visits})
+        found = sum(bool(str(v.get("findings") or "").strip()) for v in visits)
+        lines.append(say(lang, "Supervision visits this week: {count} ({branches}); problems found in {found}.",
+                         count=len(visits), branches=say(lang, ", ").join(checked), found=found))
+    return lines
+
+
+# The last expanded committee meeting, by (branches reported, a plan for the week after given).
+MEETING = {(True, True): N_("Expanded committee meeting of {date}: {count} branches reported ({branches}); next "
+                            "week's plan: “{plan}”"),
+           (True, False): N_("Expanded committee meeting of {date}: {count} branches reported ({branches})."),
+           (False, True): N_("Expanded committee meeting of {date}; next week's plan: “{plan}”"),
+           (False, False): N_("Expanded committee meeting of {date}.")}
+
+
 def _returns_line(lang: str, progress: Progress, states: dict[str, ReturnState]) -> str:
     """The week's returns in one sentence; a clause whose count is zero is left out."""
     counts = Counter(state.state for state in states.values())
@@ -298,7 +330,7 @@ def build_bulletin(tables: dict[str, list[dict]], as_of: date, college: str | No
         issue_line=say(lang, "Issue {number}", number=number),
         editor_line=say(lang, "Edited by {editor}", editor=editor or say(lang, "the Party committee office")),
         date_line=long_date(lang, as_of),
-        headline=_headline(lang, progress, states, target),
+        headline=[*_headline(lang, progress, states, target), *_college_work(lang, tables, progress)],
         table=[_row(lang, progress, b) for b in progress.branches],
         table_note=say(lang, TABLE_NOTE[bool(progress.lagging())], cutoff=day_words(lang, progress.week_end),
                        date=day_words(lang, as_of), mark=LAGGING),

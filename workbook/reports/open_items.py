@@ -32,6 +32,8 @@ CLEARS = {
     "return-missing": N_("Clears when the return of week {weeks} is received and merged."),
     "return-rejected": N_("Clears when the corrected return of week {weeks} is received and merged."),
     "return-late": N_("Nothing to clear: it stays on record. Send the next return on time."),
+    "plan-missing": N_("Clears when the office receives the plan and enters the day it came (Received on) on the "
+                       "sheet Plans of the master."),
 }
 
 
