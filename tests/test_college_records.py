@@ -216,3 +216,11 @@ def test_a_home_made_before_the_college_sheets_gets_them_empty_and_loses_nothing
     assert {k: v for k, v in comparable(after).items() if k not in ("committee", "flags")} == \
            {k: v for k, v in comparable(before).items() if k not in ("committee", "flags")}
     assert comparable(read_master(home.master)) == comparable(after)
+
+
+def test_a_college_master_made_before_the_sheets_is_still_rolled_up(tmp_path):
+    from branchbook.workbook.rollup import rollup
+
+    home = _old_home(tmp_path)  # its master lacks the college-level sheets, which the roll-up does not add up
+    result = rollup([home.master], as_of=date(2005, 3, 30), workers=1)
+    assert not result.problems and [len(c.progress.branches) for c in result.colleges] == [9]
