@@ -108,9 +108,10 @@ def test_every_master_sheet_is_set_up_for_a4(demo_home):
     wb = load_workbook(demo_home.master)
     # Wider than a portrait page even at 90 %: 党支部 8 columns of 13-17 characters, 学习活动 126 characters, ...
     # 说明: one column as wide as its longest line (144 characters).
-    landscape = {"说明", "党支部", "党员", "学习活动", "笔记检查", "周报", "进度提醒"}
+    # 督查记录: 8 columns of findings, follow-up and re-check, 118 characters.
+    landscape = {"说明", "党支部", "党员", "学习活动", "笔记检查", "周报", "进度提醒", "督查记录"}
     # 出勤: 92 characters (674 pixels, 505 points), which a portrait page's 523 points hold
-    portrait = {"阶段", "党委委员", "出勤", "自学", "征求意见", "汇报收到"}
+    portrait = {"阶段", "党委委员", "出勤", "自学", "征求意见", "汇报收到", "党委扩大会", "扩大会汇报", "计划方案", "意见征集"}
     assert landscape | portrait == set(wb.sheetnames) - {"进度看板"}  # the dashboard: one page (test_reports)
     for name in landscape | portrait | {"进度看板"}:
         ws = wb[name]
