@@ -224,3 +224,22 @@ def test_a_college_master_made_before_the_sheets_is_still_rolled_up(tmp_path):
     home = _old_home(tmp_path)  # its master lacks the college-level sheets, which the roll-up does not add up
     result = rollup([home.master], as_of=date(2005, 3, 30), workers=1)
     assert not result.problems and [len(c.progress.branches) for c in result.colleges] == [9]
+
+
+def test_a_plan_kind_the_plans_sheet_does_not_know_is_refused_at_load(tmp_path):
+    import pytest
+    import yaml
+
+    from branchbook.workbook.errors import UserError
+    from branchbook.workbook.schema import load_schemas
+
+    folder = tmp_path / "schemas"
+    shutil.copytree(load_schemas.__globals__["resources"].files("branchbook.schemas"), folder,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    rules = yaml.safe_load((folder / "rules.yaml").read_text(encoding="utf-8"))
+    rules["thresholds"]["plan_kinds_due"] = ["study_plan", "学习总结"]  # would never flag anyone
+    (folder / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(UserError) as refused:
+        load_schemas(folder)
+    said = refused.value.message("zh")
+    assert "thresholds.plan_kinds_due" in said and "学习总结" in said and "study_plan, implementation_plan" in said
