@@ -203,9 +203,9 @@ def _college_work(lang: str, tables: dict, progress: Progress) -> list[str]:
 
 
 # The last expanded committee meeting, by (branches reported, a plan for the week after given).
-MEETING = {(True, True): N_("Expanded committee meeting of {date}: {count} branches reported ({branches}); next "
+MEETING = {(True, True): N_("Expanded committee meeting of {date}: branches reporting: {count} ({branches}); next "
                             "week's plan: “{plan}”"),
-           (True, False): N_("Expanded committee meeting of {date}: {count} branches reported ({branches})."),
+           (True, False): N_("Expanded committee meeting of {date}: branches reporting: {count} ({branches})."),
            (False, True): N_("Expanded committee meeting of {date}; next week's plan: “{plan}”"),
            (False, False): N_("Expanded committee meeting of {date}.")}
 
