@@ -261,6 +261,7 @@ def test_a_reply_waits_while_the_mail_server_is_down(mail_home, outbox):
     assert reply["To"] == SECRETARY and "另存为" in _body(reply)
 
 
+@pytest.mark.imap
 def test_mail_troubles_are_worded_without_class_names(mail_home, outbox, caplog):
     """What the office reads in status.json and the log: words, never ConnectionRefusedError or gaierror."""
     import imaplib
