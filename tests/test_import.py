@@ -72,7 +72,7 @@ def test_a_roster_with_its_own_columns_is_previewed_refused_imported_and_reimpor
     assert "花名册 第8行 「党员类别」：“积极分子”不是这一列可填的值：请改为 正式/预备 之一。" in out  # no drop-down in a file
     assert "花名册 第9行：与第3行是同一个人" in out
     assert "没有导入任何内容" in out
-    assert "“性别”列不导入" in out and "“入党时间”列不导入" in out  # columns that are not imported are named
+    assert "“性别”、“入党时间”、“邮箱”列不导入" in out  # the columns that are not imported are named, in one note
     assert _members(home) == {}
 
     # Without --dry-run it is refused all the same: nothing is imported until the file is clean.
@@ -411,3 +411,22 @@ def test_the_errors_that_stop_an_import_come_first_marked_apart_from_the_notes(t
     lines = out.splitlines()
     assert code == Exit.OK and lines[0] == "关于 名单2.csv 的提示（只供参考，不影响导入）："
     assert lines[1].strip().startswith("【提示】") and lines[2] == "已导入 名单2.csv："
+
+
+def test_a_column_not_imported_is_told_with_the_fields_it_could_be_and_row_numbers_and_remarks_are_quiet(tmp_path,
+                                                                                                       capsys):
+    home = init_home(tmp_path / "台账")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "支部.xlsx", []))[0] == Exit.OK
+    path = _gbk(tmp_path / "名单.csv", "序号,姓名,性别,民族,所在支部,党籍,类别,备注\n1,王芳,女,汉,院机关支部,正式,机关,\n")
+    code, out, _ = _run(capsys, "import", home.root, path)
+    assert code == Exit.OK and len(_members(home)) == 1
+    notes = [line for line in out.splitlines() if line.startswith("  【提示】")]
+    assert notes == ["  【提示】名单.csv 第1行：“性别”、“民族”列不导入（台账没有对应的项）；如果某列对应某一项，请用 --map “性别=字段”"
+                     "指明，字段可以是：党员编号、姓名、支部编号、党小组、类别、党员类别、长期在外培训、参学起始日期、联系方式、"
+                     "加入原因、原支部编号、离开日期、离开原因、在外起始日期、在外结束日期。"]  # 序号 and 备注: nothing to say
+
+
+def test_import_help_names_the_fields_a_column_can_be_mapped_to(capsys):
+    assert main(["import", "--help"]) == Exit.OK
+    out = capsys.readouterr().out
+    assert "党员：党员编号、姓名、支部编号" in out and "党支部：支部编号、支部名称、类别、支部书记、书记邮箱" in out
