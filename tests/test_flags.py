@@ -98,7 +98,7 @@ def test_study_hours_pro_rata_and_a_member_who_joined_late_is_measured_from_join
     assert "study-hours" in rules_for(tables, as_of, "A")
     assert "study-hours" not in rules_for(tables, as_of, "L")
     [flag] = [f for f in compute_flags(tables, as_of) if f.subject_id == "A" and f.rule == "study-hours"]
-    assert flag.detail("zh") == "截至03月27日已学 12 学时，按进度应达 17.1，差 5.1。"
+    assert flag.detail("zh") == "截至3月27日已学 12 学时，按进度应达 17.1，差 5.1。"
     assert flag.shortfall("zh").startswith("还差 28 学时")
     assert flag.detail("en") == "Studied 12 hours by 27 Mar; 17.1 due by then, 5.1 short."
     assert "5.1 short" in flag.detail("en") and flag.shortfall("en").startswith("28 hours to go")
@@ -238,8 +238,8 @@ def test_every_rule_speaks_english_and_chinese():
     chinese = every_rule_flags("zh")
     assert not [text for text in words_of(flag_rows(chinese, "zh")) if ENGLISH.search(text)]
     overdue = next(f for f in chinese if f.rule == "fix-overdue")
-    assert overdue.detail("zh") == "读书笔记限期改进，期限 03月27日 已过，尚无合格的复查。"
-    assert overdue.shortfall("zh") == "笔记检查限期 3 月 27 日，已逾期"
+    assert overdue.detail("zh") == "读书笔记限期改进，期限3月27日已过，尚无合格的复查。"
+    assert overdue.shortfall("zh") == "笔记检查限期3月27日，已逾期"
     assert "27 Mar" in overdue.detail("en") and "27 Mar" in overdue.shortfall("en")
 
 

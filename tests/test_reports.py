@@ -342,4 +342,4 @@ def test_a_homes_reports_are_in_its_language(tmp_path, lang):
         assert bulletin.name == "简报第1期_第3周.html" and written[0][1].parent.name == "提醒"
         assert digests[0][1].parent.name == "联系委员摘要"
         assert not [text for text in texts if ENGLISH.search(text)]
-        assert "截至 3 月 30 日" in written[0][0].text and any("（03月21日—03月27日）" in text for text in texts)
+        assert "截至3月30日" in written[0][0].text and any("（3月21日—3月27日）" in text for text in texts)

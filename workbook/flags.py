@@ -80,7 +80,7 @@ MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("
 
 
 def day_words(lang: str, day: date) -> str:
-    """A day in words, as every report gives it: "21 Mar" in English, "03月21日" in Chinese."""
+    """A day in words, as all prose gives it: "21 Mar" in English, "3月21日" in Chinese (no padding, no spaces)."""
     return say(lang, "{day} {month_name}", day=day.day, month=day.month, month_name=say(lang, MONTHS[day.month - 1]))
 
 
