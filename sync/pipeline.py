@@ -291,6 +291,10 @@ def file_away(home: Home, item: Incoming, copy: Path | None, sub: Submission, ou
         if sub.unreadable is not None:
             watch_rejected(home, target, item.path.name)  # a copy taken half-done comes back when it finishes
         log.info(say(home.lang, "sent back {name}: {problems}", name=item.name, problems=" ".join(worded(p, home.lang) for p in outcome.problems[:3])))
+        foreign = [f.params["home"] for f in sub.findings if f.code == "meta-foreign"]
+        if foreign:  # the secretary is only told it is not this college's template; the office may want whose
+            log.info(say(home.lang, "{name} was made by the BranchBook ledger {home}, not by this one",
+                         name=item.name, home=foreign[0]))
         return target
     folder = home.folder("archive")
     folder.mkdir(exist_ok=True)

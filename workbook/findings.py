@@ -106,8 +106,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "text-too-long": (ERROR, N_("the text is {length} characters long; a cell holds at most {limit}. Shorten it.")),
     "meta-forged": (ERROR, N_("the return's hidden metadata (branch, week, template, roster) was changed after the "
                               "college sent it. Fill in the template the college sent, without editing it.")),
-    "meta-foreign": (ERROR, N_("this template was made by another BranchBook office ({home}), not by this college's. "
-                               "Use the template this college sent.")),
+    "meta-foreign": (ERROR, N_("this return's template was not issued by this college's office: ask the college's "
+                               "office for your branch's template for this week, fill it in and send it again.")),
     "meta-unsealed": (ERROR, N_("the return's hidden metadata carries no seal, so its branch and week cannot be "
                                 "trusted. Use the template the college sent this week.")),
     "meta-unsealed-accepted": (WARNING, N_("the template was made before returns were sealed; its branch and week "
