@@ -307,7 +307,9 @@ def file_away(home: Home, item: Incoming, copy: Path | None, sub: Submission, ou
         target.with_name(target.name + ".json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1),
                                                            encoding="utf-8")
         shutil.move(str(item.path), target)
-    line, notes = outcome_line(outcome, lang=home.lang), sub.notes(home.lang)
+    line = outcome_line(outcome, lang=home.lang)
+    # What was merged other than as sent; a duplicate or an older version merged nothing, so has nothing to note.
+    notes = sub.notes(home.lang) if outcome.result == "merged" else []
     if notes:  # a file dropped in the inbox gets no reply: the office reads what was changed in the log
         line += say(home.lang, "; to note: {notes}", notes=" ".join(notes[:3]) + (say(home.lang, "…") if len(notes) > 3 else ""))
     log.info(line)

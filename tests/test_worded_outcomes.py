@@ -102,3 +102,17 @@ def test_rebuild_words_a_result_that_changed(fresh_demo, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert f"{BRANCH_FILE}：原为 已合并，重放为 退回" in printed
     assert "merged" not in printed and "rejected" not in printed
+
+
+def test_a_duplicate_is_logged_as_a_duplicate_only_not_with_the_notes_of_its_first_merge(fresh_demo, tmp_path, caplog):
+    from branchbook.sync.pipeline import incoming, process
+
+    home = _home(fresh_demo)
+    sent = edit(filled_return(home, tmp_path / "院机关支部_第3周.xlsx"), lambda wb: wb["自学"].__setitem__("B2", "3月22日"))
+    with caplog.at_level("INFO", logger="branchbook.sync"):
+        for _ in range(2):
+            shutil.copyfile(sent, home.folder("inbox") / sent.name)
+            process(home, incoming(home))
+    first, again = [record.getMessage() for record in caplog.records if sent.name in record.getMessage()]
+    assert "请留意" in first and "没有写年份" in first
+    assert again == f"{sent.name}：重复（已合并过，未作改动）"
