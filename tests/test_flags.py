@@ -167,7 +167,10 @@ def test_cli_flags_as_of_and_json(demo_home, capsys):
     assert flags and {"subject_kind", "rule", "detail", "liaison", "secretary", "code", "values"} <= set(flags[0])
     missing = next(f for f in flags if f["code"] == "return-missing")  # the code and values beside the words
     assert missing["rule"] == "周报未交" and missing["values"] == {"weeks": [3], "week": 3}
-    assert missing["detail"] == "第3周周报未交。"
+    assert missing["detail"] == "第3周。"  # beside its rule: "周报未交" is said once
+    assert main(["flags", str(demo_home.root), "--as-of", "2005-03-30"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  [")]
+    assert lines and all(line.count(title) == 1 for line in lines for title in ("周报未交", "周报退回待更正") if title in line)
     assert main(["flags", str(demo_home.root), "--as-of", "三月"]) == 2
     assert "无法识别" in capsys.readouterr().err
 

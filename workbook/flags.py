@@ -58,10 +58,10 @@ DETAILS = {
     "away-silent": N_("Away on training; last report on {last}, longer ago than the {weeks}-week limit."),
     "away-silent:never": N_("Away on training since {away_since}; no report received yet, longer than the "
                             "{weeks}-week limit."),
-    "return-missing": N_("Weekly return of week {weeks} not received."),
-    "return-rejected": N_("Weekly return of week {weeks} sent back for correction: {reasons}"),
-    "return-rejected:empty": N_("The return sent for week {weeks} was empty (the template not filled in) and was "
-                                "sent back."),
+    # The branch rules' details follow their titles ("周报未交。第3周。"): the week, not the title again.
+    "return-missing": N_("Week {weeks}."),
+    "return-rejected": N_("Week {weeks}: {reasons}"),
+    "return-rejected:empty": N_("Week {weeks}: the return sent was empty (the template not filled in)."),
     "return-late": N_("Week {week}'s return arrived on {arrived}, after {due}."),
 }
 # What the member still needs, for reminders (branch rules need none).
