@@ -82,7 +82,7 @@ def write_dashboard(wb, progress: Progress, lang: str, unit: str | None = None) 
     widths = [24, 10] + [max(11, layout.display_width(name) + 2) for name in columns[2:]]
     for index, width in enumerate(widths):
         ws.set_column(index, index, width)
-    title = say(lang, "Dashboard as of {as_of} (week {week}: {start}–{end})", as_of=day_words(lang, progress.as_of),
+    title = say(lang, "Dashboard as of {as_of} (week {week}: {start}–{end})", as_of=progress.as_of.isoformat(),
                 week=progress.week, start=day_words(lang, progress.week_start), end=day_words(lang, progress.week_end))
     ws.freeze_panes(HEADER_ROW, 1)  # below the header, right of the branch names
     # printed (or made a PDF) on one A4 page, charts included
