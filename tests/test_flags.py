@@ -157,6 +157,8 @@ def test_branch_returns_missing_and_late():
                                                       ("B2", "return-missing")}
     assert all(f.liaison == ("楼正国" if f.subject_id == "B1" else "") for f in flags)
     assert next(f for f in flags if f.rule == "return-missing").values["weeks"] == [2]  # rejected is not missing
+    late = next(f for f in flags if f.rule == "return-late")
+    assert (late.title("zh"), late.detail("zh")) == ("周报迟交", "第2周：3月25日才收到，晚于3月22日。")  # not 周报 twice
 
 
 def test_cli_flags_as_of_and_json(demo_home, capsys):

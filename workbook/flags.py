@@ -62,7 +62,7 @@ DETAILS = {
     "return-missing": N_("Week {weeks}."),
     "return-rejected": N_("Week {weeks}: {reasons}"),
     "return-rejected:empty": N_("Week {weeks}: the return sent was empty (the template not filled in)."),
-    "return-late": N_("Week {week}'s return arrived on {arrived}, after {due}."),
+    "return-late": N_("Week {week}: arrived on {arrived}, after {due}."),
 }
 # What the member still needs, for reminders (branch rules need none).
 SHORTFALLS = {
