@@ -233,6 +233,18 @@ def _import(args) -> int:
     return Exit.OK if result.plan.clean or (args.skip_bad and result.written) else Exit.FINDINGS
 
 
+def _mappable_fields(lang: str) -> str:
+    """The fields `import --map COLUMN=FIELD` can name: the headers of the master's sheets it imports into."""
+    from .workbook.import_columns import TARGETS
+    from .workbook.schema import load_schemas
+
+    schemas = load_schemas()
+    lines = [say(lang, "Fields --map can name (the master's headers), sheet by sheet:")]
+    lines += [say(lang, "  {sheet}: {fields}", sheet=schemas.sheet(key).name(lang),
+                  fields=[item.label(lang) for item in schemas.sheet(key).fields]) for key in TARGETS]
+    return "\n" + "\n".join(lines) + "\n"
+
+
 def _flags(args) -> int:
     from datetime import date
 
@@ -508,6 +520,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--skip-bad", action="store_true", help=say(HELP, "import the good rows and list the bad ones, which are left out"))
     cmd.add_argument("--map", action="append", metavar="COLUMN=FIELD",
                      help=say(HELP, "read this column as this field, e.g. --map 手机号码=联系方式 (may be repeated; --map 性别= leaves a column out)"))
+    plain_help = cmd.format_help  # the fields are read from the schemas only when the help is asked for
+    cmd.format_help = lambda: plain_help() + _mappable_fields(HELP)
 
     cmd = command("flags", say(HELP, "list the members and branches that fall behind"), "branchbook flags D:\\台账 --as-of 2005-03-30", _flags, home, output)
     cmd.add_argument("--as-of", help=say(HELP, "as of which day (default: today, or as_of in the config)"))

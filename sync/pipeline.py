@@ -25,9 +25,10 @@ from ..workbook.errors import UserError
 from ..workbook.flags import Flag
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
+from ..workbook.intake import file_sha256
 from ..workbook.ledger import RETURN, Ledger
 from ..workbook.merge import RECEIPTS, Changes, Outcome, merged_sheets, plan_merge
-from ..workbook.names import hold_note_suffix, marked_copy, report_suffix, stored_name
+from ..workbook.names import hold_note_suffix, marked_copy, notes_beside, report_suffix, stored_name
 from ..workbook.reports.summaries import hold_report, outcome_line, rejection_report, render_notes, worded
 from ..workbook.submission import Submission
 from .export import Export, export_master, take_office_edits
@@ -232,7 +233,8 @@ def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Pat
     items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
     base = base_tables(ledger)
     items, taken_copies, submissions = read_submissions(home, items, base, progress, ledger.schemas, copies, dry_work)
-    changes, outcomes = plan_merge(batch_context(ledger, submissions), submissions, now, ledger.schemas)
+    context = batch_context(ledger, submissions)
+    changes, outcomes = plan_merge(context, submissions, now, ledger.schemas)
     render_notes(changes, home.lang)
     result = BatchResult(outcomes=outcomes, items=items, submissions=submissions, lang=home.lang)
     if dry_run:
@@ -243,6 +245,7 @@ def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Pat
     journal.mirror(ledger, journal_path(home))
     pause_point("after-commit")
     file_all(home, items, taken_copies, submissions, result)
+    set_aside_corrected(home, context[RECEIPTS], submissions, outcomes)
     if export:
         result.export = export_master(home, ledger)
     return result
@@ -258,6 +261,41 @@ def _free_name(folder: Path, name: str, lang: str) -> Path:
         target = folder / say(lang, "{stem} ({number}){suffix}", stem=stem, number=counter, suffix=suffix)
         counter += 1
     return target
+
+
+def set_aside_corrected(home: Home, receipts: list[dict], submissions: list[Submission],
+                        outcomes: list[Outcome]) -> list[Path]:
+    """Move the files in rejected/ that a return merged now corrects (the same branch and week), with their
+    error reports and marked copies, into rejected/已更正/: what stays in rejected/ still waits for a correction
+    (docs/design.md, "Reading received files"). A rejected file is known by its bytes, which its receipt holds. A moved
+    file watched as unreadable is no longer watched (sync/relook.py forgets a file gone from rejected/)."""
+    merged = {(sub.branch_id, sub.week): sub for sub, o in zip(submissions, outcomes) if o.result == "merged"}
+    sent_back = {r["sha256"]: merged[(r.get("branch_id"), r.get("week"))] for r in receipts
+                 if r.get("result") == "rejected" and (r.get("branch_id"), r.get("week")) in merged}
+    folder, lang = home.folder("rejected"), home.lang
+    if not sent_back or not folder.is_dir():
+        return []
+    corrected_folder = folder / say(lang, "corrected")
+    moved = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or notes_beside(path.name):
+            continue
+        correction = sent_back.get(file_sha256(path))
+        if correction is None:
+            continue
+        corrected_folder.mkdir(exist_ok=True)
+        target = _free_name(corrected_folder, path.name, lang)
+        report = report_suffix(lang)
+        for old, new in ((path.with_name(path.name + report), target.with_name(target.name + report)),
+                         (marked_copy(path, lang), marked_copy(target, lang))):
+            if old.exists():
+                shutil.move(str(old), new)
+        shutil.move(str(path), target)
+        log.info(say(lang, "{name} is superseded by the correction merged ({branch} week {week}): moved to "
+                           "rejected/{folder}/", name=path.name, branch=correction.branch_name or correction.branch_id,
+                     week=correction.week, folder=corrected_folder.name))
+        moved.append(target)
+    return moved
 
 
 def file_away(home: Home, item: Incoming, copy: Path | None, sub: Submission, outcome: Outcome) -> Path:
@@ -291,6 +329,10 @@ def file_away(home: Home, item: Incoming, copy: Path | None, sub: Submission, ou
         if sub.unreadable is not None:
             watch_rejected(home, target, item.path.name)  # a copy taken half-done comes back when it finishes
         log.info(say(home.lang, "sent back {name}: {problems}", name=item.name, problems=" ".join(worded(p, home.lang) for p in outcome.problems[:3])))
+        foreign = [f.params["home"] for f in sub.findings if f.code == "meta-foreign"]
+        if foreign:  # the secretary is only told it is not this college's template; the office may want whose
+            log.info(say(home.lang, "{name} was made by the BranchBook ledger {home}, not by this one",
+                         name=item.name, home=foreign[0]))
         return target
     folder = home.folder("archive")
     folder.mkdir(exist_ok=True)
@@ -303,7 +345,9 @@ def file_away(home: Home, item: Incoming, copy: Path | None, sub: Submission, ou
         target.with_name(target.name + ".json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1),
                                                            encoding="utf-8")
         shutil.move(str(item.path), target)
-    line, notes = outcome_line(outcome, lang=home.lang), sub.notes(home.lang)
+    line = outcome_line(outcome, lang=home.lang)
+    # What was merged other than as sent; a duplicate or an older version merged nothing, so has nothing to note.
+    notes = sub.notes(home.lang) if outcome.result == "merged" else []
     if notes:  # a file dropped in the inbox gets no reply: the office reads what was changed in the log
         line += say(home.lang, "; to note: {notes}", notes=" ".join(notes[:3]) + (say(home.lang, "…") if len(notes) > 3 else ""))
     log.info(line)

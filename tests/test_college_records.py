@@ -155,7 +155,7 @@ def test_a_study_plan_not_received_by_its_due_day_flags_the_branch_until_it_is_r
     assert [(f["subject_kind"], f["subject_id"]) for f in raised] == [("branch", "B01")]
     [flag] = raised
     assert flag["rule"] == "计划方案逾期未交" and flag["level_code"] == "notice" and flag["state"] == "新增"
-    assert flag["detail"] == "「思想发动、学习培训」阶段的学习计划应于 03月25日 交到学院，尚未收到。"
+    assert flag["detail"] == "「思想发动、学习培训」阶段的学习计划应于3月25日交到学院，尚未收到。"
     assert flag["values"] == {"kind": "study_plan", "due": "2005-03-25", "count": 1, "phase": "思想发动、学习培训"}
     master = load_workbook(home.master)["进度提醒"]
     assert any(row[6] == "计划方案逾期未交" and row[3] == "B01" for row in master.iter_rows(min_row=2, values_only=True))
@@ -196,7 +196,7 @@ def test_the_bulletin_names_the_last_meeting_and_the_weeks_supervision_visits(fr
                              {"date": date(2005, 3, 29), "branch_id": "B04", "inspectors": "杨祥龙", "findings": "下周"}]
     names = {b["branch_id"]: b["name"] for b in tables["branches"]}
     headline = build_bulletin(tables, date(2005, 3, 30)).headline
-    assert headline[-2] == f"党委扩大会（03月25日）：2 个支部汇报（{names['B01']}、{names['B08']}）；下周安排：“检查读书笔记”"
+    assert headline[-2] == f"党委扩大会（3月25日）：2 个支部汇报（{names['B01']}、{names['B08']}）；下周安排：“检查读书笔记”"
     assert headline[-1] == f"本周督查：2 次（{'、'.join(sorted([names['B02'], names['B03']]))}），其中 1 次发现问题。"
     plain = build_bulletin(ledger_tables(fresh_demo), date(2005, 3, 30)).headline
     assert headline[:-2] == plain  # without such records the bulletin is as it was

@@ -331,7 +331,7 @@ def test_an_untouched_template_merged_is_an_empty_return_flagged_for_its_branch(
     [receipt] = [r for r in tables["returns"] if r["branch_id"] == "B08" and r["week"] == 3]
     assert receipt["result"] == "rejected"
     [flag] = [f for f in tables["flags"] if f["subject_id"] == "B08"]
-    assert flag["rule"] == "周报退回待更正" and flag["detail"] == "第3周报送的是空表（模板未填写），已退回。"
+    assert flag["rule"] == "周报退回待更正" and flag["detail"] == "第3周：报送的是空表（模板未填写）。"
 
 
 def test_levels_first_seen_and_states_against_the_previous_week():

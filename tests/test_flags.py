@@ -98,7 +98,7 @@ def test_study_hours_pro_rata_and_a_member_who_joined_late_is_measured_from_join
     assert "study-hours" in rules_for(tables, as_of, "A")
     assert "study-hours" not in rules_for(tables, as_of, "L")
     [flag] = [f for f in compute_flags(tables, as_of) if f.subject_id == "A" and f.rule == "study-hours"]
-    assert flag.detail("zh") == "截至03月27日已学 12 学时，按进度应达 17.1，差 5.1。"
+    assert flag.detail("zh") == "截至3月27日已学 12 学时，按进度应达 17.1，差 5.1。"
     assert flag.shortfall("zh").startswith("还差 28 学时")
     assert flag.detail("en") == "Studied 12 hours by 27 Mar; 17.1 due by then, 5.1 short."
     assert "5.1 short" in flag.detail("en") and flag.shortfall("en").startswith("28 hours to go")
@@ -157,6 +157,8 @@ def test_branch_returns_missing_and_late():
                                                       ("B2", "return-missing")}
     assert all(f.liaison == ("楼正国" if f.subject_id == "B1" else "") for f in flags)
     assert next(f for f in flags if f.rule == "return-missing").values["weeks"] == [2]  # rejected is not missing
+    late = next(f for f in flags if f.rule == "return-late")
+    assert (late.title("zh"), late.detail("zh")) == ("周报迟交", "第2周：3月25日才收到，晚于3月22日。")  # not 周报 twice
 
 
 def test_cli_flags_as_of_and_json(demo_home, capsys):
@@ -167,7 +169,10 @@ def test_cli_flags_as_of_and_json(demo_home, capsys):
     assert flags and {"subject_kind", "rule", "detail", "liaison", "secretary", "code", "values"} <= set(flags[0])
     missing = next(f for f in flags if f["code"] == "return-missing")  # the code and values beside the words
     assert missing["rule"] == "周报未交" and missing["values"] == {"weeks": [3], "week": 3}
-    assert missing["detail"] == "第3周周报未交。"
+    assert missing["detail"] == "第3周。"  # beside its rule: "周报未交" is said once
+    assert main(["flags", str(demo_home.root), "--as-of", "2005-03-30"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  [")]
+    assert lines and all(line.count(title) == 1 for line in lines for title in ("周报未交", "周报退回待更正") if title in line)
     assert main(["flags", str(demo_home.root), "--as-of", "三月"]) == 2
     assert "无法识别" in capsys.readouterr().err
 
@@ -239,8 +244,8 @@ def test_every_rule_speaks_english_and_chinese():
     chinese = every_rule_flags("zh")
     assert not [text for text in words_of(flag_rows(chinese, "zh")) if ENGLISH.search(text)]
     overdue = next(f for f in chinese if f.rule == "fix-overdue")
-    assert overdue.detail("zh") == "读书笔记限期改进，期限 03月27日 已过，尚无合格的复查。"
-    assert overdue.shortfall("zh") == "笔记检查限期 3 月 27 日，已逾期"
+    assert overdue.detail("zh") == "读书笔记限期改进，期限3月27日已过，尚无合格的复查。"
+    assert overdue.shortfall("zh") == "笔记检查限期3月27日，已逾期"
     assert "27 Mar" in overdue.detail("en") and "27 Mar" in overdue.shortfall("en")
 
 

@@ -72,7 +72,7 @@ def test_a_roster_with_its_own_columns_is_previewed_refused_imported_and_reimpor
     assert "花名册 第8行 「党员类别」：“积极分子”不是这一列可填的值：请改为 正式/预备 之一。" in out  # no drop-down in a file
     assert "花名册 第9行：与第3行是同一个人" in out
     assert "没有导入任何内容" in out
-    assert "“性别”列不导入" in out and "“入党时间”列不导入" in out  # columns that are not imported are named
+    assert "“性别”、“入党时间”、“邮箱”列不导入" in out  # the columns that are not imported are named, in one note
     assert _members(home) == {}
 
     # Without --dry-run it is refused all the same: nothing is imported until the file is clean.
@@ -267,9 +267,9 @@ def test_an_office_roster_csv_naming_branches_not_yet_imported_gets_one_message(
     roster = _gbk(tmp_path / "党员花名册.csv", OFFICE_HEADERS + OFFICE_ROWS)
     code, out, _ = _run(capsys, "import", home.root, roster, "--dry-run")
     assert code == Exit.FINDINGS
-    about_rows = [line for line in out.splitlines() if line.startswith("  党员花名册.csv 第") and "行 " in line]
+    about_rows = [line for line in out.splitlines() if line.startswith("  【错误】党员花名册.csv 第") and "行 " in line]
     assert about_rows == [  # one message for the branches, not one (or two) a row; 所属党支部 and 政治面貌 are read
-        "  党员花名册.csv 第2–5行 「所属党支部」：有 4 行所写的支部台账中还没有（计算机系本科生党支部、计算机系研究生党支部、"
+        "  【错误】党员花名册.csv 第2–5行 「所属党支部」：有 4 行所写的支部台账中还没有（计算机系本科生党支部、计算机系研究生党支部、"
         "计算机系教工党支部）：请先导入支部（一张有 支部名称、类别、支部书记 列的表，可放在同一个工作簿里，也可单独一个文件先导入，"
         "如《从安装到第一周周报表合并》示例中的“党支部”表），再导入党员。"]
     assert "“所属党支部”列不导入" not in out and "“政治面貌”列不导入" not in out
@@ -333,7 +333,7 @@ def test_a_note_below_the_table_is_not_a_member_with_everything_missing(tmp_path
     wb.save(tmp_path / "名单.xlsx")
     code, out, _ = _run(capsys, "import", home.root, tmp_path / "名单.xlsx")
     assert code == Exit.OK, out
-    assert "  Sheet 第4行：导入的各列都是空的（只有“制表人：张三”），这一行不导入；如果它是一个人，请填上姓名等各列。" in out
+    assert "  【提示】Sheet 第4行：导入的各列都是空的（只有“制表人：张三”），这一行不导入；如果它是一个人，请填上姓名等各列。" in out
     assert "不能为空" not in out
     assert [m["name"] for m in _members(home).values()] == ["何欣"]
 
@@ -391,3 +391,42 @@ def test_a_branch_list_whose_mail_column_is_called_dianzi_youjian_gives_the_secr
     with open_ledger(Home.open(home.root)) as ledger:
         branches = ledger.tables(["branches"])["branches"]
     assert [b["secretary_email"] for b in branches] == ["wangjg@chem.example.cn"]
+
+
+def test_the_errors_that_stop_an_import_come_first_marked_apart_from_the_notes(tmp_path, capsys):
+    home = init_home(tmp_path / "台账")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "支部.xlsx", []))[0] == Exit.OK
+    path = _gbk(tmp_path / "名单.csv", "性别,姓名,所在支部,党籍,类别\n女,王芳,院机关支部,正式,机关\n"
+                                        "女,王芳,院机关支部,正式,机关\n注：以上为全部党员,,,,\n")
+    code, out, _ = _run(capsys, "import", home.root, path)
+    assert code == Exit.FINDINGS and _members(home) == {}
+    lines = out.splitlines()
+    assert lines[0] == "名单.csv 没有导入任何内容：标【错误】的行使导入停止，标【提示】的只供参考。"
+    marked = [line.strip()[:4] for line in lines[1:4]]
+    assert marked == ["【错误】", "【提示】", "【提示】"]  # the duplicate first, then the column and the note row
+    assert "与第2行是同一个人" in lines[1]
+    # Only notes: the file is imported, and the heading says the notes do not stop it.
+    path = _gbk(tmp_path / "名单2.csv", "姓名,性别,所在支部,党籍,类别\n王芳,女,院机关支部,正式,机关\n")
+    code, out, _ = _run(capsys, "import", home.root, path)
+    lines = out.splitlines()
+    assert code == Exit.OK and lines[0] == "关于 名单2.csv 的提示（只供参考，不影响导入）："
+    assert lines[1].strip().startswith("【提示】") and lines[2] == "已导入 名单2.csv："
+
+
+def test_a_column_not_imported_is_told_with_the_fields_it_could_be_and_row_numbers_and_remarks_are_quiet(tmp_path,
+                                                                                                       capsys):
+    home = init_home(tmp_path / "台账")
+    assert _run(capsys, "import", home.root, _roster(tmp_path / "支部.xlsx", []))[0] == Exit.OK
+    path = _gbk(tmp_path / "名单.csv", "序号,姓名,性别,民族,所在支部,党籍,类别,备注\n1,王芳,女,汉,院机关支部,正式,机关,\n")
+    code, out, _ = _run(capsys, "import", home.root, path)
+    assert code == Exit.OK and len(_members(home)) == 1
+    notes = [line for line in out.splitlines() if line.startswith("  【提示】")]
+    assert notes == ["  【提示】名单.csv 第1行：“性别”、“民族”列不导入（台账没有对应的项）；如果某列对应某一项，请用 --map “性别=字段”"
+                     "指明，字段可以是：党员编号、姓名、支部编号、党小组、类别、党员类别、长期在外培训、参学起始日期、联系方式、"
+                     "加入原因、原支部编号、离开日期、离开原因、在外起始日期、在外结束日期。"]  # 序号 and 备注: nothing to say
+
+
+def test_import_help_names_the_fields_a_column_can_be_mapped_to(capsys):
+    assert main(["import", "--help"]) == Exit.OK
+    out = capsys.readouterr().out
+    assert "党员：党员编号、姓名、支部编号" in out and "党支部：支部编号、支部名称、类别、支部书记、书记邮箱" in out

@@ -306,7 +306,9 @@ def test_a_return_without_its_metadata_sheet_is_refused_in_a_sealed_home(fresh_d
     assert "identity-guessed" in [f.code for f in result.submissions[0].findings]
 
 
-def test_a_template_of_another_home_is_recognised(fresh_demo, tmp_path):
+def test_a_template_of_another_home_is_recognised(fresh_demo, tmp_path, caplog):
+    """The secretary is told the template is not her college's and to ask for this week's, and nothing else
+    (an empty foreign template is not also "empty"); the other ledger's id is for the office's log only."""
     home = _home(fresh_demo)
     other_root = tmp_path / "另一个台账"
     shutil.copytree(home.root, other_root)
@@ -315,15 +317,22 @@ def test_a_template_of_another_home_is_recognised(fresh_demo, tmp_path):
     other_id = home_seal(other_root, new_home=True).home_id
     from branchbook.workbook.office import make_returns
 
-    make_returns(other, 3, ["B08"])
+    [blank] = make_returns(other, 3, ["B08"]).values()
     filled_return(other, home.folder("inbox") / "别处的模板.xlsx")
+    shutil.copyfile(blank, home.folder("inbox") / "别处的空模板.xlsx")
     [valid] = filled_returns(home, tmp_path / "ok", weeks=(4,), branch_ids=["B06"])
     shutil.copyfile(valid, home.folder("inbox") / valid.name)
-    result = process(home, incoming(home))
+    with caplog.at_level("INFO", logger="branchbook.sync"):
+        result = process(home, incoming(home))
     assert {s.file_name: o.result for s, o in zip(result.submissions, result.outcomes)} == {
-        "别处的模板.xlsx": "rejected", valid.name: "merged"}
-    report = _rejected_with_report(home, "别处的模板.xlsx")
-    assert "另一个" in report and other_id in report
+        "别处的模板.xlsx": "rejected", "别处的空模板.xlsx": "rejected", valid.name: "merged"}
+    for name in ("别处的模板.xlsx", "别处的空模板.xlsx"):
+        report = _rejected_with_report(home, name)
+        reasons = [line for line in report.splitlines() if re.match(r"\d+\. ", line)]
+        assert reasons == ["1. 这份周报表的模板不是本学院党委办公室下发的：请向学院党委办公室索取本支部本周的周报表模板，"
+                           "填写后重新发送。"], report
+        assert other_id not in report
+    assert other_id in caplog.text  # the office can tell whose ledger made it
 
 
 def test_returns_without_a_seal(fresh_demo, tmp_path):

@@ -102,3 +102,40 @@ def test_rebuild_words_a_result_that_changed(fresh_demo, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert f"{BRANCH_FILE}：原为 已合并，重放为 退回" in printed
     assert "merged" not in printed and "rejected" not in printed
+
+
+def test_a_duplicate_is_logged_as_a_duplicate_only_not_with_the_notes_of_its_first_merge(fresh_demo, tmp_path, caplog):
+    from branchbook.sync.pipeline import incoming, process
+
+    home = _home(fresh_demo)
+    sent = edit(filled_return(home, tmp_path / "院机关支部_第3周.xlsx"), lambda wb: wb["自学"].__setitem__("B2", "3月22日"))
+    with caplog.at_level("INFO", logger="branchbook.sync"):
+        for _ in range(2):
+            shutil.copyfile(sent, home.folder("inbox") / sent.name)
+            process(home, incoming(home))
+    first, again = [record.getMessage() for record in caplog.records if sent.name in record.getMessage()]
+    assert "请留意" in first and "没有写年份" in first
+    assert again == f"{sent.name}：重复（已合并过，未作改动）"
+
+
+def test_a_rejected_return_moves_to_corrected_once_its_correction_is_merged(fresh_demo, tmp_path, caplog):
+    from branchbook.sync.pipeline import incoming, process
+    from branchbook.workbook.names import marked_copy, report_suffix
+
+    home = _home(fresh_demo)
+    rejected = home.folder("rejected")
+    bad = edit(filled_return(home, home.folder("inbox") / ORIGINAL), lambda wb: wb["自学"].__setitem__("C2", 30))
+    other = edit(filled_return(home, home.folder("inbox") / "生医教工党支部_第3周.xlsx", name="生医教工党支部_第3周.xlsx",
+                               seed=3), lambda wb: wb["自学"].__setitem__("C2", 30))
+    assert [o.result for o in process(home, incoming(home)).outcomes] == ["rejected", "rejected"]
+    sent_back = rejected / bad.name
+    beside = [sent_back.with_name(sent_back.name + report_suffix("zh")), marked_copy(sent_back, "zh")]
+    assert sent_back.exists() and all(path.exists() for path in beside)
+    filled_return(home, home.folder("inbox") / CORRECTION, seed=8)
+    with caplog.at_level("INFO", logger="branchbook.sync"):
+        assert [o.result for o in process(home, incoming(home)).outcomes] == ["merged"]
+    corrected = rejected / "已更正"
+    assert not sent_back.exists() and not any(path.exists() for path in beside)
+    assert sorted(path.name for path in corrected.iterdir()) == sorted([sent_back.name, *(p.name for p in beside)])
+    assert (rejected / other.name).exists()  # another branch's return still waits for its correction
+    assert f"{ORIGINAL} 已由合并的更正（院机关支部 第3周）取代，已移到 rejected/已更正/" in caplog.text

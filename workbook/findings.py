@@ -17,7 +17,7 @@ from typing import Any
 
 from xlsxwriter.utility import xl_cell_to_rowcol
 
-from .i18n import N_, Domain
+from .i18n import N_, Domain, Words
 
 ERROR, WARNING = "error", "warning"
 say = Domain("checks")
@@ -79,8 +79,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                   "Name and Branch, or name yours with --map column=field.")),
     "import-sheet-unread": (WARNING, N_("not imported: its headers name no members, branches or committee; name them with "
                                         "--map column=field if it holds some.")),
-    "import-unused-column": (WARNING, N_("column '{value}' is not imported (no such field); name its field with --map "
-                                         "'{value}=field' if it is one.")),
+    "import-unused-column": (WARNING, N_("column(s) {columns} not imported (the ledger has no such field); if one is a "
+                                         "field, name it with --map '{value}=field', the fields being {fields}.")),
     "import-row-unread": (WARNING, N_("the columns imported are all empty (only '{value}'): this row is not imported; "
                                       "if it is a person, fill in the name and the other columns.")),
     "import-id-other-name": (ERROR, N_("ID '{value}' is {ledger_name} in the ledger, and {name} is {other}: if this "
@@ -106,8 +106,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "text-too-long": (ERROR, N_("the text is {length} characters long; a cell holds at most {limit}. Shorten it.")),
     "meta-forged": (ERROR, N_("the return's hidden metadata (branch, week, template, roster) was changed after the "
                               "college sent it. Fill in the template the college sent, without editing it.")),
-    "meta-foreign": (ERROR, N_("this template was made by another BranchBook office ({home}), not by this college's. "
-                               "Use the template this college sent.")),
+    "meta-foreign": (ERROR, N_("this return's template was not issued by this college's office: ask the college's "
+                               "office for your branch's template for this week, fill it in and send it again.")),
     "meta-unsealed": (ERROR, N_("the return's hidden metadata carries no seal, so its branch and week cannot be "
                                 "trusted. Use the template the college sent this week.")),
     "meta-unsealed-accepted": (WARNING, N_("the template was made before returns were sealed; its branch and week "
@@ -121,6 +121,7 @@ _NUMBER_MESSAGES = {"number": N_("'{value}' is not a number: write only the numb
 _NUMBER_IN_TEXT = re.compile(r"\d+(?:\.\d+)?")
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
 DEFAULT_NUMBER_EXAMPLE = "2"
+QUOTED = N_("'{text}'")  # a header or value named in a message, as the language quotes it
 # How each line of a plain listing says what it is (validate's output).
 SEVERITY_MARKS = {ERROR: N_("[error] {message}"), WARNING: N_("[note] {message}")}
 
@@ -193,6 +194,11 @@ class Finding:
         data.pop("params")
         data["value"] = _show(self.value) if self.value is not None else None
         return {**data, "cell": self.cell, "severity": self.severity, "message": self.message(lang)}
+
+
+def quoted(text: str) -> Words:
+    """Text quoted the reader's way, as an item of a list in a message (“性别”、“民族”)."""
+    return Words("checks", QUOTED, {"text": text})
 
 
 def _number_example(value: Any, number_type: str) -> str:

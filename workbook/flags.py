@@ -59,11 +59,11 @@ DETAILS = {
     "away-silent": N_("Away on training; last report on {last}, longer ago than the {weeks}-week limit."),
     "away-silent:never": N_("Away on training since {away_since}; no report received yet, longer than the "
                             "{weeks}-week limit."),
-    "return-missing": N_("Weekly return of week {weeks} not received."),
-    "return-rejected": N_("Weekly return of week {weeks} sent back for correction: {reasons}"),
-    "return-rejected:empty": N_("The return sent for week {weeks} was empty (the template not filled in) and was "
-                                "sent back."),
-    "return-late": N_("Week {week}'s return arrived on {arrived}, after {due}."),
+    # The branch rules' details follow their titles ("周报未交。第3周。"): the week, not the title again.
+    "return-missing": N_("Week {weeks}."),
+    "return-rejected": N_("Week {weeks}: {reasons}"),
+    "return-rejected:empty": N_("Week {weeks}: the return sent was empty (the template not filled in)."),
+    "return-late": N_("Week {week}: arrived on {arrived}, after {due}."),
     # A study plan (学习计划); the variants: an implementation plan, and more than one plan overdue.
     "plan-missing": N_("The study plan for the phase “{phase}” was due on {due} and has not been "
                                   "received."),
@@ -87,7 +87,7 @@ MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("
 
 
 def day_words(lang: str, day: date) -> str:
-    """A day in words, as every report gives it: "21 Mar" in English, "03月21日" in Chinese."""
+    """A day in words, as all prose gives it: "21 Mar" in English, "3月21日" in Chinese (no padding, no spaces)."""
     return say(lang, "{day} {month_name}", day=day.day, month=day.month, month_name=say(lang, MONTHS[day.month - 1]))
 
 

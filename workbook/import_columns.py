@@ -29,6 +29,11 @@ def import_rules() -> dict[str, Any]:
     return yaml.safe_load(resources.files("branchbook.schemas").joinpath("import.yaml").read_text(encoding="utf-8"))
 
 
+@functools.cache
+def _left_out() -> frozenset[str]:
+    return frozenset(normal(header) for header in import_rules()["left_out"])
+
+
 def value_aliases(codes_key: str) -> dict[str, str]:
     return {normal(k): v for k, v in (import_rules()["values"].get(codes_key) or {}).items()}
 
@@ -103,8 +108,8 @@ def _match_row(row: list[Any], sheet: SheetSchema, mapping: Mapping) -> tuple[di
         if value is None:
             continue
         own = mapping.field_for(sheet, str(value))
-        if own == "":
-            continue
+        if own == "" or (own is None and normal(value) in _left_out()):
+            continue  # left out by the user, or a column (序号, 备注) that every roster has and the ledger keeps not
         fields = [own] if own else names.get(normal(value), [])
         if fields:
             found[column] = fields

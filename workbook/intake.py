@@ -150,6 +150,8 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
         if sealed is not None:
             report.findings.insert(0, sealed)
             if sealed.severity == ERROR:
+                # Another template is to be filled in: what else this file lacks is beside the point.
+                report.findings = [sealed]
                 sub.identity_trusted = False
                 return sub
     else:

@@ -17,14 +17,14 @@ from typing import Any
 
 from .cells import BadValue, column_letter, parse
 from .checks.values import value_finding
-from .findings import Finding, Report
+from .findings import Finding, Report, quoted
 from .i18n import Named
 from .import_columns import Columns, Mapping, assign_sheets, decide_by_values, import_rules, normal, value_aliases
 from .import_source import SourceSheet
 from .membership import leave_values, left, listed_values
 from .office_edits import Edit
 from .provenance import canonical
-from .schema import Field, Schemas
+from .schema import LANGS, Field, Schemas
 
 KEYS = {"phases": "phase_id", "committee": "committee_id", "branches": "branch_id", "members": "member_id"}
 # Fields that name a row of another target, by its ID or its name.
@@ -200,8 +200,8 @@ def plan_import(sources: list[SourceSheet], tables: dict[str, list[dict]], schem
     kept: dict[str, list[tuple[_Row, str | None]]] = {}
     for target, columns in assigned.items():
         decide_by_values(columns, _fits)
-        plan.findings.extend([Finding("import-unused-column", sheet=columns.source.title, row=columns.header_row,
-                                  column=column_letter(at + 1), value=header) for at, header in sorted(columns.unused)])
+        if columns.unused:
+            plan.findings.append(_unused_columns(columns))
         rows, notes = _read_rows(columns, known, names)
         plan.findings.extend(notes)
         kept[target] = _plan_sheet(plan, target, columns, rows, known[target], today)
@@ -212,6 +212,15 @@ def plan_import(sources: list[SourceSheet], tables: dict[str, list[dict]], schem
     if not plan.clean and not skip_bad:
         plan.edits = []
     return plan
+
+
+def _unused_columns(columns: Columns) -> Finding:
+    """One note for the headers of a sheet that name no field, naming the fields --map can give them."""
+    unused = sorted(columns.unused)
+    fields = [Named({lang: item.label(lang) for lang in LANGS}) for item in columns.target.fields]
+    return Finding("import-unused-column", sheet=columns.source.title, row=columns.header_row,
+                   column=column_letter(unused[0][0] + 1), value=unused[0][1],
+                   params={"columns": [quoted(header) for _, header in unused], "fields": fields})
 
 
 def _plan_sheet(plan: ImportPlan, target: str, columns: Columns, rows: list[_Row],

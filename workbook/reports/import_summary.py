@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..cells import to_cell
+from ..findings import ERROR
 from ..i18n import Domain
 from ..provenance import canonical
 from ..roster_import import Change, ImportPlan
@@ -30,14 +31,22 @@ def change_line(change: Change, schemas: Schemas, lang: str) -> str:
 def import_lines(plan: ImportPlan, lang: str, *, preview: bool, skip_bad: bool, schemas: Schemas | None = None) -> list[str]:
     schemas = schemas or load_schemas()
     lines = []
-    if plan.findings:
-        lines.append(say(lang, "Problems in {file}:", file=plan.file) if plan.report.errors else
-                     say(lang, "Notes on {file}:", file=plan.file))
-        lines += ["  " + finding.message(lang) for finding in plan.findings]
     refused = not plan.clean and not skip_bad
+    if plan.findings:
+        if refused:
+            lines.append(say(lang, "Nothing was imported from {file}: the lines marked [error] stop the import; those "
+                                   "marked [note] are for information.", file=plan.file))
+        elif plan.report.errors:
+            lines.append(say(lang, "Problems in {file} (rows marked [error] are left out; [note] is for "
+                                   "information):", file=plan.file))
+        else:
+            lines.append(say(lang, "Notes on {file} (for information; they do not stop the import):", file=plan.file))
+        # The errors first: they are what the office must fix before the file is imported.
+        by_weight = sorted(plan.findings, key=lambda finding: finding.severity != ERROR)
+        lines += ["  " + finding.marked(lang) for finding in by_weight]
     if refused:
-        lines.append(say(lang, "Nothing was imported. Fix the rows above and import again, or import the other rows "
-                               "with --skip-bad."))
+        lines.append(say(lang, "Fix the rows marked [error] and import again, or import the other rows with "
+                               "--skip-bad."))
         heading = say(lang, "Once fixed, the import would change:")
     elif preview:
         heading = say(lang, "Preview (nothing written): importing {file} would change:", file=plan.file)
