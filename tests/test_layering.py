@@ -30,3 +30,23 @@ def test_no_generic_top_level_modules_are_importable():
             "print([n for n in ('workbook', 'sync', 'addin', 'schemas') if importlib.util.find_spec(n)])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/").stdout
     assert out.strip() == "[]"
+
+
+def test_merging_a_clean_return_from_the_command_imports_only_what_it_uses(demo_home, tmp_path):
+    """`branchbook merge` starts in a fraction of a second: openpyxl (and numpy under it) only when a file is
+    refused and marked, the offline-bundle builder (pip, packaging) only for `bundle` (docs/design.md)."""
+    from returns_factory import filled_return
+
+    path = filled_return(demo_home, tmp_path / "院机关支部_第3周.xlsx")
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['branchbook', 'merge', {str(demo_home.root)!r}, {str(path)!r}]\n"
+            "try:\n    runpy.run_module('branchbook', run_name='__main__')\nexcept SystemExit as end:\n"
+            "    assert not end.code, end.code\n"
+            "print('MODULES', sorted({n.split('.')[0] for n in sys.modules} | "
+            "{n for n in sys.modules if n.startswith('branchbook.bundle')}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = eval(out.split("MODULES", 1)[1])  # noqa: S307 - the list this very test printed
+    assert "已合并" in out
+    assert not {"openpyxl", "numpy", "pandas", "packaging"} & set(loaded), loaded
+    assert not {"branchbook.bundle.build", "branchbook.bundle.closure"} & set(loaded), loaded  # the parser names
+    # the bundle's targets (branchbook.bundle.targets), which import nothing beyond the standard library

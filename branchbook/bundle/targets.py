@@ -10,9 +10,10 @@ from __future__ import annotations
 import platform
 import sysconfig
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from packaging import tags
-from packaging.markers import default_environment
+if TYPE_CHECKING:
+    from packaging.tags import Tag
 
 WINDOWS = "win_amd64"
 SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")  # the versions that have every dependency's wheel on PyPI
@@ -51,6 +52,8 @@ class Target:
         """Every platform tag a wheel may carry to install here: this machine's include each manylinux
         it supports, which pip does not work out from one --platform."""
         if self.platform == this_platform():
+            from packaging import tags
+
             return list(tags.platform_tags())
         return [self.platform]
 
@@ -60,8 +63,10 @@ class Target:
             options += ["--platform", tag]
         return options
 
-    def wheel_tags(self) -> set[tags.Tag]:
+    def wheel_tags(self) -> set[Tag]:
         """The tags of a wheel that installs on this target."""
+        from packaging import tags
+
         version = tuple(int(part) for part in self.python.split("."))
         platforms = self.platform_tags()
         return set(tags.cpython_tags(version, platforms=platforms)) | set(
@@ -72,6 +77,8 @@ class Target:
         if self.platform == WINDOWS and platform.system() != "Windows":
             environment = dict(_WINDOWS_ENVIRONMENT)
         else:
+            from packaging.markers import default_environment
+
             environment = dict(default_environment())
         full = self.python + ".0"
         environment.update(python_version=self.python, python_full_version=full, implementation_version=full)

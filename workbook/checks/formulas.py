@@ -7,8 +7,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
-
+from ..cells import column_letter
 from ..extent import sheet_parts
 from ..findings import Finding, Report
 from ..schema import Schemas
@@ -41,7 +40,7 @@ def check_return_uncalculated(path: Path, schemas: Schemas) -> list[Finding]:
     sheet's, whatever its name: a guide renamed is an extra sheet, reported once as such (checks/structure.py)."""
     read = frozenset(name.strip().casefold() for sheet in schemas.returns.sheets if sheet.kind != "guide"
                      for name in sheet.names.values())
-    headers = {name.strip().casefold(): {get_column_letter(i): field.label(lang) for i, field in enumerate(sheet.fields, 1)}
+    headers = {name.strip().casefold(): {column_letter(i): field.label(lang) for i, field in enumerate(sheet.fields, 1)}
                for sheet in schemas.returns.sheets if sheet.kind == "records" for lang, name in sheet.names.items()}
     return list(check_uncalculated(path, only=read, headers=headers))
 
