@@ -80,11 +80,12 @@ def _authorise(sub: Submission, data: ReturnRead, parsed: dict, by_id: dict[str,
 
 def _shape_rows(sub: Submission, parsed: dict, schemas: Schemas) -> dict[str, list[dict[str, Any]]]:
     sessions = {}
+    typed = [f.key for f in schemas.returns.sheet("sessions").fields if f.key != "session_no"]  # 地点 etc. too
     for _, record in parsed["sessions"]:
         if record.get("session_no"):
             sessions[record["session_no"]] = {
                 "session_id": ids.session_id(sub.return_id, record["session_no"]), "branch_id": sub.branch_id,
-                **{k: record.get(k) for k in ("date", "kind", "topic", "hours")}}
+                **{k: record.get(k) for k in typed}}
     attendance = []
     for (member, number), status in sorted(parsed["attendance"].items()):
         session = sessions.get(number)

@@ -24,7 +24,9 @@ _README = [
 _GUIDE = [
     N_("{branch} return for week {week} ({start} to {end})"),
     N_("1. The Roster is pre-filled; do not change it. Report mistakes to the college office."),
-    N_("2. Sessions: one row per session this week; session numbers S1–S{sessions} must be unique."),
+    N_("2. Sessions: one row per session this week; session numbers S1–S{sessions} must be unique. Place, chair, "
+       "speaker, recorder, others attending and points discussed are as the meeting record book has them (may be left "
+       "blank); the numbers expected and present are counted from Attendance, not typed."),
     N_("3. Attendance: for each member and session choose {statuses}."),
     N_("4. Self-study, Notebook checks, Opinions: one row per record; pick the member ID from the list. A notebook "
        "ordered to improve in an earlier week is re-checked with a new row here, dated the day of the re-check."),
