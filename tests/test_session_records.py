@@ -3,13 +3,15 @@ are typed in the return's 学习活动, validated, merged and written to the mas
 existed is read as before, and a session merged before them is not taken for an office edit."""
 from __future__ import annotations
 
-from datetime import datetime
+import shutil
+from datetime import date, datetime, timedelta
 
 from openpyxl import load_workbook
 from returns_factory import edit, filled_return, set_saved_time
 from sync_helpers import pinned_home
 
 from branchbook.cli import main
+from branchbook.workbook.flags import compute_flags
 from branchbook.workbook.intake import load_submission
 from branchbook.workbook.master import read_master
 from branchbook.workbook.merge import merge
@@ -31,13 +33,13 @@ def _set(ws, row: int, label: str, value) -> None:
 
 def test_the_return_offers_the_record_book_columns_after_the_old_ones(demo_home):
     wb = load_workbook(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")
-    assert _headers(wb["学习活动"]) == ["活动序号", "日期", "形式", "主题", "学时", *RECORD_BOOK]
+    assert _headers(wb["学习活动"]) == ["活动序号", "日期", "形式", "主题", "学时", "党小组", *RECORD_BOOK]
 
 
 def test_a_return_made_before_the_columns_validates_and_merges(demo_home, tmp_path):
     def drop_record_book(wb):
         ws = wb["学习活动"]
-        ws.delete_cols(_headers(ws).index("地点") + 1, len(RECORD_BOOK))
+        ws.delete_cols(_headers(ws).index("党小组") + 1, 1 + len(RECORD_BOOK))
 
     old = edit(filled_return(demo_home, tmp_path / "old.xlsx"), drop_record_book)
     assert _headers(load_workbook(old)["学习活动"]) == ["活动序号", "日期", "形式", "主题", "学时"]
@@ -48,8 +50,8 @@ def test_a_return_made_before_the_columns_validates_and_merges(demo_home, tmp_pa
     assert outcome.result == "merged" and outcome.added["sessions"] == 2
     rows = [r for r in merged["sessions"] if r["session_id"].startswith("B08-W03")]
     assert [r["kind"] for r in rows] == ["central", "orglife"]
-    assert all(r[key] is None for r in rows for key in ("place", "chair", "speaker", "recorder", "attendees",
-                                                        "discussion"))
+    assert all(r[key] is None for r in rows for key in ("party_group", "place", "chair", "speaker", "recorder",
+                                                        "attendees", "discussion"))
 
 
 def test_a_return_with_the_record_book_fields_round_trips_into_the_master(fresh_demo, tmp_path, capsys):
@@ -68,7 +70,7 @@ def test_a_return_with_the_record_book_fields_round_trips_into_the_master(fresh_
     assert main(["merge", str(home.root), str(sent)]) == 0, capsys.readouterr().out
     master = load_workbook(home.master)["学习活动"]
     headers = _headers(master)
-    assert headers[6:12] == list(RECORD_BOOK)  # after 活动编号, 支部编号 and the five typed before
+    assert headers[7:13] == list(RECORD_BOOK)  # after 活动编号, 支部编号, the five typed before and 党小组
     rows = {row[0]: dict(zip(headers, row)) for row in master.iter_rows(min_row=2, values_only=True)}
     first, second = rows["B08-W03-S1"], rows["B08-W03-S2"]
     # The demo's secretary writes the room, herself (the roster's first) as chair, its last member as recorder.
@@ -91,10 +93,126 @@ def test_a_session_merged_before_the_columns_is_not_an_office_edit():
     import hashlib
     assert old_print == hashlib.sha256("\x1f".join(["B01-W01-S1", "B01", "2005-03-10", "central", "学习党章", "3"])
                                        .encode()).hexdigest()[:16]
-    read_now = {**before, "place": None, "chair": "", "speaker": None, "recorder": None, "attendees": None,
+    read_now = {**before, "party_group": None, "place": None, "chair": "", "speaker": None, "recorder": None, "attendees": None,
                 "discussion": None, "source_return": "B01-W01@x", "row_fingerprint": old_print}
     assert not edited_by_hand(sheet, read_now)
     assert edited_by_hand(sheet, {**read_now, "place": "会议室"})  # typed into a new column since: an edit
     placed = stamp(sheet, {**before, "place": "会议室"}, "B01-W01@x")
     moved = {**placed, "place": None, "chair": "会议室"}  # the same text in another new column is an edit too
     assert not edited_by_hand(sheet, placed) and edited_by_hand(sheet, moved)
+
+
+# 党小组 sessions (docs/domain.md, "Records"): the demo's 生医系硕士生党支部 (B03), 48 members in 4 groups of 12.
+GROUPED = "生医系硕士生党支部_第3周.xlsx"
+GROUP_STUDY = "党小组学习"
+
+
+def _grouped_return(home, target, changes=()) -> tuple:
+    """B03's week 3 as its secretary fills it when the branch studies in 党小组: S1–S4 one group's study each, every
+    member marked (出席) in his own group's column only; then `changes`: ((member, session), status). Returns the
+    file, the roster's groups by member and the group of each session."""
+    shutil.copyfile(home.folder("outbox") / GROUPED, target)
+    wb = load_workbook(target)
+    week_start = next(row[1] for row in wb["_元数据"].iter_rows(values_only=True) if row[0] == "week_start")
+    roster = wb["党员名单"]
+    group_column = _headers(roster).index("党小组")
+    groups = {row[0]: row[group_column] for row in roster.iter_rows(min_row=2, values_only=True) if row[0]}
+    names = sorted(set(groups.values()))
+    assert len(groups) == 48 and len(names) == 4 and all(list(groups.values()).count(g) == 12 for g in names)
+    sessions = wb["学习活动"]
+    held = {f"S{n}": name for n, name in enumerate(names, start=1)}
+    for row, (number, group) in enumerate(held.items(), start=2):
+        for label, value in (("活动序号", number), ("日期", week_start + timedelta(days=row - 1)), ("形式", GROUP_STUDY),
+                             ("主题", "学习党章"), ("学时", 2), ("党小组", group)):
+            _set(sessions, row, label, value)
+    grid = wb["出勤"]
+    columns = {cell.value: cell.column for cell in grid[1]}
+    rows = {grid.cell(row, 1).value: row for row in range(2, grid.max_row + 1)}
+    own = {group: number for number, group in held.items()}
+    for member, group in groups.items():
+        grid.cell(rows[member], columns[own[group]]).value = "出席"
+    for (member, session), status in changes:
+        grid.cell(rows[member], columns[session]).value = status
+    wb.save(target)
+    return target, groups, held
+
+
+def _blank_cells(path) -> int:
+    grid = load_workbook(path)["出勤"]
+    return sum(grid.cell(row, column).value is None for row in range(2, grid.max_row + 1) for column in range(3, 7))
+
+
+def test_a_party_group_session_expects_only_its_groups_members(demo_home, tmp_path):
+    path, groups, held = _grouped_return(demo_home, tmp_path / GROUPED)
+    assert _blank_cells(path) == 144  # each member is blank in the 3 sessions of the other groups: 48 x 3
+    report = validate_path(path)
+    assert report.findings == [], [f.message() for f in report.findings]
+
+    # The same return without the 党小组 column filled: the 144 blanks are warned of, as before 党小组 sessions.
+    def whole_branch(wb):
+        for row in range(2, 6):
+            _set(wb["学习活动"], row, "党小组", None)
+
+    plain = edit(shutil.copyfile(path, tmp_path / "plain.xlsx"), whole_branch)
+    blanks = [f for f in validate_path(plain).findings if f.code == "status-blank"]
+    # One warning a run of side-by-side blanks (a member of group 1 is blank in S2–S4), counted here by its cells.
+    cells = [((ord(f.last_column) if f.last_column else ord(f.column)) - ord(f.column) + 1)
+             * ((f.last_row or f.row) - f.row + 1) for f in blanks]
+    assert sum(cells) == 144
+
+    # A group member left blank in his own group's session is still warned of; another group's member is not.
+    first = next(m for m, g in groups.items() if g == held["S1"])
+    other = next(m for m, g in groups.items() if g == held["S2"])
+    path2, _, _ = _grouped_return(demo_home, tmp_path / "two.xlsx", [((first, "S1"), None), ((other, "S1"), "缺席")])
+    [blank] = [f for f in validate_path(path2).findings]
+    assert (blank.code, blank.column_label) == ("status-blank", "S1")
+
+
+def test_a_party_group_that_no_member_is_in_is_an_error(demo_home, tmp_path):
+    path, _, _ = _grouped_return(demo_home, tmp_path / GROUPED)
+    edit(path, lambda wb: _set(wb["学习活动"], 3, "党小组", "第九党小组"))
+    [finding] = validate_path(path).findings
+    assert (finding.code, finding.sheet, finding.row, finding.column) == ("unknown-party-group", "学习活动", 3, "F")
+    assert "第九党小组" in finding.message() and "第一党小组" in finding.message()
+
+
+def _always_present_before(tables, members) -> list[str]:
+    """Members present at every session merged so far (so their week-3 absences alone make a run)."""
+    missed = {row["member_id"] for row in tables["attendance"] if row["status"] != "present"}
+    return [member for member in members if member not in missed]
+
+
+def test_a_party_group_session_counts_for_its_group_only_in_the_flags(demo_home, tmp_path):
+    tables = read_master(demo_home.master)
+    _, groups, held = _grouped_return(demo_home, tmp_path / "probe.xlsx")
+    first = _always_present_before(tables, [m for m, g in groups.items() if g == held["S1"]])
+    second = _always_present_before(tables, [m for m, g in groups.items() if g == held["S2"]])
+    assert first and second, "the demo has no member of groups 1 and 2 present at every earlier session"
+    absentee, outsider = first[0], second[0]
+    # S1 (group 1): the absentee missed it, and the secretary marked the outsider (group 2) 缺席 there too; S2 (his
+    # group's) he missed. S5, the whole branch's 集中学习 a day later: the absentee missed it, every other was there.
+    changes = [((absentee, "S1"), "缺席"), ((outsider, "S1"), "缺席"), ((outsider, "S2"), "缺席")]
+    path, _, _ = _grouped_return(demo_home, tmp_path / GROUPED, changes)
+
+    def whole_branch_session(wb):
+        for label, value in (("活动序号", "S5"), ("日期", wb["学习活动"]["B5"].value + timedelta(days=1)),
+                             ("形式", "集中学习"), ("主题", "学习十六大报告"), ("学时", 3)):
+            _set(wb["学习活动"], 6, label, value)
+        grid = wb["出勤"]
+        for row in range(2, grid.max_row + 1):
+            grid.cell(row, 7).value = "缺席" if grid.cell(row, 1).value == absentee else "出席"
+
+    edit(path, whole_branch_session)
+    set_saved_time(path, SENT)
+    assert validate_path(path).findings == []
+    merged, [outcome] = merge(tables, [load_submission(path, tables)])
+    assert outcome.result == "merged"
+    flags = compute_flags(merged, date(2005, 3, 27))
+    in_row = {f.subject_id: f.values["count"] for f in flags if f.rule == "absent-in-row"}
+    # The absentee: S1 (his group's) and S5, two in a row. The outsider: S2 only; S1 was not his group's session,
+    # though marked 缺席 there (counted, he would have two in a row, S1 and S2).
+    assert in_row.get(absentee) == 2 and outsider not in in_row
+    # The 缺席 at S1 is kept as recorded; it is only not held against him.
+    assert {(r["session_id"], r["status"]) for r in merged["attendance"] if r["member_id"] == outsider
+            and r["session_id"].startswith("B03-W03")} == {("B03-W03-S1", "absent"), ("B03-W03-S2", "absent"),
+                                                            ("B03-W03-S5", "present")}

@@ -65,6 +65,7 @@ CASES = [
     ("hours-as-text", _set("自学", "C2", "三小时"), "type", "自学", "C2"),
     ("date-as-text", _set("自学", "B2", "上周五"), "type", "自学", "B2"),
     ("typo-in-status", _set("出勤", "C4", "出息"), "enum", "出勤", "C4"),
+    ("group-not-on-roster", _set("学习活动", "F2", "第九党小组"), "unknown-party-group", "学习活动", "F2"),
     ("thirty-hours", _set("自学", "C2", 30), "range", "自学", "C2"),
     ("nine-questions", _set("笔记检查", "D2", 9), "range", "笔记检查", "D2"),
     ("date-next-month", _set("自学", "B2", datetime(2005, 4, 20)), "date-outside-week", "自学", "B2"),

@@ -16,7 +16,7 @@ from typing import Any
 from .calendar import Campaign, Phase
 from .cells import as_day
 from .i18n import N_, Domain
-from .membership import active_on, away_on, away_period, branch_on, campaign_start, left
+from .membership import active_on, away_on, away_period, branch_on, campaign_start, group_form, left
 from .return_states import return_states
 from .schema import Schemas, load_schemas
 from .settings import Rules
@@ -255,6 +255,10 @@ class Facts:
                         and (as_day(r.get("received_at")) or as_of) <= as_of]
         self.central = self.schemas.codes["session_kind"].codes_where("central")
         self.central_sessions = {sid for sid, s in self.sessions.items() if s.get("kind") in self.central}
+        # A 党小组 session's group: only its members are expected at it (docs/domain.md, "Records").
+        self.session_group = {sid: group_form(s.get("party_group")) for sid, s in self.sessions.items()
+                              if group_form(s.get("party_group"))}
+        self.member_group = {m["member_id"]: group_form(m.get("party_group")) for m in self.members}
         self.thresholds = schemas.rules.thresholds
         self.study_targets = study_targets(self.campaign, schemas.rules)
         receipts: dict[str, list[dict]] = defaultdict(list)  # each branch's, so that no branch reads all the others'
@@ -298,6 +302,13 @@ class Facts:
             for member in self.members:
                 self._rosters[branch_on(member, self.as_of)].append(member)
         return self._rosters.get(branch_id, [])
+
+    def expected_at(self, member_id: str) -> Callable[[str], bool]:
+        """Whether a session counts for the member: a 党小组 session counts for its group's members only; another
+        group's member there is neither expected nor counted, whatever he is marked (docs/domain.md, "Records")."""
+        group = self.member_group.get(member_id, "")
+        session_group = self.session_group
+        return lambda session_id: session_group.get(session_id, group) == group
 
     def branch_of(self, member: dict) -> str | None:
         """His branch on the as-of day (membership.branch_on), else the one he is listed in; worked out once
@@ -431,8 +442,9 @@ def attendance(facts: Facts, member: dict):
     dated = zip(facts.attendance_days.get(member_id, ()), facts.attendance.get(member_id, ()))
     # (day, row) by day; a stable sort on the day alone keeps the ledger's order within a day.
     rows = sorted(dated if counts is None else (pair for pair in dated if counts(pair[0])), key=itemgetter(0))
-    central_sessions = facts.central_sessions
-    central = [(day, row.get("status")) for day, row in rows if row["session_id"] in central_sessions]
+    central_sessions, expected = facts.central_sessions, facts.expected_at(member_id)
+    central = [(day, row.get("status")) for day, row in rows
+               if row["session_id"] in central_sessions and expected(row["session_id"])]
     statuses = [status for _, status in central]
     run, run_start, worst, worst_start = 0, None, 0, None
     if "absent" in statuses:

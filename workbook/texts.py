@@ -24,7 +24,9 @@ _README = [
 _GUIDE = [
     N_("{branch} return for week {week} ({start} to {end})"),
     N_("1. The Roster is pre-filled; do not change it. Report mistakes to the college office."),
-    N_("2. Sessions: one row per session this week; session numbers S1–S{sessions} must be unique. Place, chair, "
+    N_("2. Sessions: one row per session this week; session numbers S1–S{sessions} must be unique. Party group: the "
+       "group that met, for a party group's session (only its members' attendance is expected); blank for the whole "
+       "branch. Place, chair, "
        "speaker, recorder, others attending and points discussed are as the meeting record book has them (may be left "
        "blank); the numbers expected and present are counted from Attendance, not typed."),
     N_("3. Attendance: for each member and session choose {statuses}."),

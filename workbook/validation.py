@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .cells import as_day
-from .checks.attendance import check_credited_hours, check_daily_hours, check_grid
+from .checks.attendance import check_credited_hours, check_daily_hours, check_grid, check_session_groups, session_groups
 from .checks.empty import check_not_empty
 from .checks.formulas import add_return_uncalculated
 from .checks.inspections import check_fix_deadlines
@@ -126,7 +126,8 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
             findings += check_fix_deadlines(read, rows, sheet, lang)
     declared = {r["session_no"] for _, r in parsed["sessions"] if r.get("session_no")}
     status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=layout.sheet("attendance").codes)
-    statuses, problems = check_grid(data.grid, status, declared, lang)
+    findings += check_session_groups(data.tables["sessions"], parsed["sessions"], roster_records)
+    statuses, problems = check_grid(data.grid, status, declared, lang, session_groups(parsed["sessions"], roster_records))
     findings += problems
     findings += check_daily_hours(parsed["sessions"], statuses, data.tables["selfstudy"], parsed["selfstudy"], lang)
     findings += check_not_empty(parsed, statuses, [s.key for s in layout.sheets if s.kind == "records"])
