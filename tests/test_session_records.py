@@ -20,6 +20,7 @@ from branchbook.workbook.schema import load_schemas
 from branchbook.workbook.validation import validate_path
 
 RECORD_BOOK = ("地点", "主持人", "主讲人", "记录人", "列席人员", "讨论要点")
+ADDED = ("党小组", "补学活动", *RECORD_BOOK)  # 学习活动's columns after 学时, added since the first template
 SENT = datetime(2005, 3, 27, 9)
 
 
@@ -33,13 +34,14 @@ def _set(ws, row: int, label: str, value) -> None:
 
 def test_the_return_offers_the_record_book_columns_after_the_old_ones(demo_home):
     wb = load_workbook(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")
-    assert _headers(wb["学习活动"]) == ["活动序号", "日期", "形式", "主题", "学时", "党小组", *RECORD_BOOK]
+    assert _headers(wb["学习活动"]) == ["活动序号", "日期", "形式", "主题", "学时", *ADDED]
 
 
 def test_a_return_made_before_the_columns_validates_and_merges(demo_home, tmp_path):
     def drop_record_book(wb):
         ws = wb["学习活动"]
-        ws.delete_cols(_headers(ws).index("党小组") + 1, 1 + len(RECORD_BOOK))
+        ws.delete_cols(_headers(ws).index("党小组") + 1, len(ADDED))
+        wb["自学"].delete_cols(_headers(wb["自学"]).index("补学活动") + 1)
 
     old = edit(filled_return(demo_home, tmp_path / "old.xlsx"), drop_record_book)
     assert _headers(load_workbook(old)["学习活动"]) == ["活动序号", "日期", "形式", "主题", "学时"]
@@ -50,8 +52,9 @@ def test_a_return_made_before_the_columns_validates_and_merges(demo_home, tmp_pa
     assert outcome.result == "merged" and outcome.added["sessions"] == 2
     rows = [r for r in merged["sessions"] if r["session_id"].startswith("B08-W03")]
     assert [r["kind"] for r in rows] == ["central", "orglife"]
-    assert all(r[key] is None for r in rows for key in ("party_group", "place", "chair", "speaker", "recorder",
-                                                        "attendees", "discussion"))
+    assert all(r[key] is None for r in rows for key in ("party_group", "makes_up", "place", "chair", "speaker",
+                                                        "recorder", "attendees", "discussion"))
+    assert all(r.get("makes_up") is None for r in merged["selfstudy"] if r["source_return"].startswith("B08-W03"))
 
 
 def test_a_return_with_the_record_book_fields_round_trips_into_the_master(fresh_demo, tmp_path, capsys):
@@ -70,7 +73,7 @@ def test_a_return_with_the_record_book_fields_round_trips_into_the_master(fresh_
     assert main(["merge", str(home.root), str(sent)]) == 0, capsys.readouterr().out
     master = load_workbook(home.master)["学习活动"]
     headers = _headers(master)
-    assert headers[7:13] == list(RECORD_BOOK)  # after 活动编号, 支部编号, the five typed before and 党小组
+    assert headers[6:14] == list(ADDED)  # after 活动编号, 支部编号 and the four typed before
     rows = {row[0]: dict(zip(headers, row)) for row in master.iter_rows(min_row=2, values_only=True)}
     first, second = rows["B08-W03-S1"], rows["B08-W03-S2"]
     # The demo's secretary writes the room, herself (the roster's first) as chair, its last member as recorder.
@@ -93,7 +96,7 @@ def test_a_session_merged_before_the_columns_is_not_an_office_edit():
     import hashlib
     assert old_print == hashlib.sha256("\x1f".join(["B01-W01-S1", "B01", "2005-03-10", "central", "学习党章", "3"])
                                        .encode()).hexdigest()[:16]
-    read_now = {**before, "party_group": None, "place": None, "chair": "", "speaker": None, "recorder": None, "attendees": None,
+    read_now = {**before, "party_group": None, "makes_up": None, "place": None, "chair": "", "speaker": None, "recorder": None, "attendees": None,
                 "discussion": None, "source_return": "B01-W01@x", "row_fingerprint": old_print}
     assert not edited_by_hand(sheet, read_now)
     assert edited_by_hand(sheet, {**read_now, "place": "会议室"})  # typed into a new column since: an edit
@@ -216,3 +219,79 @@ def test_a_party_group_session_counts_for_its_group_only_in_the_flags(demo_home,
     assert {(r["session_id"], r["status"]) for r in merged["attendance"] if r["member_id"] == outsider
             and r["session_id"].startswith("B03-W03")} == {("B03-W03-S1", "absent"), ("B03-W03-S2", "absent"),
                                                             ("B03-W03-S5", "present")}
+
+
+# 补学 (docs/domain.md, "Falling behind"): the demo's 院机关支部 (B08), week 3: S1 集中学习, S2 组织生活会.
+def _b08_with_absences(home, target, absentee_rows, makeups=()):
+    """B08's week 3 as the demo's secretary fills it, the absentee 缺席 at S1 and S2, and `makeups` added to 自学:
+    (member, material, 补学活动)."""
+    def change(wb):
+        grid, study = wb["出勤"], wb["自学"]
+        row = next(r for r in range(2, grid.max_row + 1) if grid.cell(r, 1).value == absentee_rows)
+        grid.cell(row, 3).value = grid.cell(row, 4).value = "缺席"
+        first_free = next(r for r in range(2, 300) if study.cell(r, 1).value is None)
+        day = wb["学习活动"]["B3"].value  # S2's day: after S1
+        for offset, (member, material, session) in enumerate(makeups):
+            for label, value in (("党员编号", member), ("日期", day), ("学时", 2), ("学习内容", material),
+                                 ("补学活动", session)):
+                _set(study, first_free + offset, label, value)
+
+    return set_saved_time(edit(filled_return(home, target), change), SENT)
+
+
+def _absentee(home) -> str:
+    tables = read_master(home.master)
+    roster = [row[0] for row in load_workbook(home.folder("outbox") / "院机关支部_第3周.xlsx")["党员名单"]
+              .iter_rows(min_row=2, values_only=True) if row[0]]
+    [first, *_] = _always_present_before(tables, roster)
+    return first
+
+
+def test_a_makeup_study_row_names_the_session_and_breaks_a_run_of_absences(demo_home, tmp_path):
+    absentee = _absentee(demo_home)
+    tables = read_master(demo_home.master)
+    as_of = date(2005, 3, 27)
+
+    def flags_after(path):
+        report = validate_path(path)
+        assert report.findings == [], [f.message() for f in report.findings]
+        merged, [outcome] = merge(tables, [load_submission(path, tables)])
+        assert outcome.result == "merged", outcome.problems
+        return merged, {f.rule: f for f in compute_flags(merged, as_of) if f.subject_id == absentee}
+
+    # Absent from S1 and S2, nothing made up: two in a row (present at every session before).
+    _, flags = flags_after(_b08_with_absences(demo_home, tmp_path / "absent.xlsx", absentee))
+    assert flags["absent-in-row"].values["count"] == 2
+    # S1 made up by a self-study row naming it (as this week's S1): one absence is left, no run.
+    path = _b08_with_absences(demo_home, tmp_path / "made_up.xlsx", absentee, [(absentee, "补学：十六大报告", "S1")])
+    merged, flags = flags_after(path)
+    assert "absent-in-row" not in flags
+    [row] = [r for r in merged["selfstudy"] if r["member_id"] == absentee and r.get("makes_up")]
+    assert (row["makes_up"], row["material"]) == ("B08-W03-S1", "补学：十六大报告")  # the session's full ID
+    # His 缺席 stays as recorded: 补学 is not attendance.
+    assert {r["session_id"]: r["status"] for r in merged["attendance"] if r["member_id"] == absentee
+            and r["session_id"].startswith("B08-W03")} == {"B08-W03-S1": "absent", "B08-W03-S2": "absent"}
+    # Another week's session by its ID, typed in lower case: the ledger's spelling is kept.
+    path = _b08_with_absences(demo_home, tmp_path / "by_id.xlsx", absentee,
+                              [(absentee, "补学：十六大报告", "S1"), (absentee, "补学：党章", "b08-w02-s1")])
+    merged, _ = flags_after(path)
+    assert sorted(r["makes_up"] for r in merged["selfstudy"] if r["member_id"] == absentee and r.get("makes_up")) \
+        == ["B08-W02-S1", "B08-W03-S1"]
+
+
+def test_a_makeup_naming_no_session_of_the_branch_is_refused(demo_home, tmp_path):
+    absentee = _absentee(demo_home)
+    tables = read_master(demo_home.master)
+    # S5 is not in this week's 学习活动: the return itself says so.
+    path = _b08_with_absences(demo_home, tmp_path / "s5.xlsx", absentee, [(absentee, "补学", "S5")])
+    [finding] = validate_path(path).findings
+    assert (finding.code, finding.sheet, finding.column) == ("makeup-unknown", "自学", "E")
+    assert "B08-W03-S1" in finding.message()
+    # Another branch's session (B01's week 2) and one never held: refused at intake, which has the ledger.
+    for session in ("B01-W02-S1", "B08-W09-S1"):
+        path = _b08_with_absences(demo_home, tmp_path / f"{session}.xlsx", absentee, [(absentee, "补学", session)])
+        assert validate_path(path).findings == []
+        sub = load_submission(path, tables)
+        assert [f.code for f in sub.findings] == ["makeup-unknown"] and not sub.acceptable
+        _, [outcome] = merge(tables, [sub])
+        assert outcome.result == "rejected"
