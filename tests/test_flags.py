@@ -113,6 +113,27 @@ def test_attendance_rate_below_the_threshold():
     assert "attendance-rate" in rules and "absent-in-row" not in rules
 
 
+def test_an_absence_made_up_breaks_a_run_and_is_said_beside_the_rate():
+    """补学 (docs/domain.md, "Falling behind"): by a self-study row naming the session, or by attending a session
+    that makes it up. The rate stays as recorded; its detail says how many absences were made up."""
+    sessions = [session(n) for n in range(1, 6)]
+    makeup = {**session(6), "session_id": "S6", "makes_up": "S2"}  # a 补学 session for those who missed S2
+    statuses = ["present", "absent", "absent", "present", "absent"]  # 2/5 = 40 %; S2–S3 in a row
+    rows = [att(f"S{n}", who, s) for who in ("A", "B", "C") for n, s in enumerate(statuses, 1)]
+    study = {"member_id": "A", "date": START + timedelta(days=11), "hours": 2, "material": "补学", "makes_up": "S3"}
+    tables = ledger([member("A"), member("B"), member("C")], [*sessions, makeup], [*rows, att("S6", "B", "present", 3)],
+                    selfstudy=[study], returns=merged((1, 2, 3, 4, 5, 6)))
+    as_of = date(2005, 4, 20)
+    flags = {(f.subject_id, f.rule): f for f in compute_flags(tables, as_of)}
+    # C made up nothing: S2 and S3 in a row. A made up S3 (self-study), B made up S2 (present at S6): no run.
+    assert flags[("C", "absent-in-row")].values["count"] == 2
+    assert ("A", "absent-in-row") not in flags and ("B", "absent-in-row") not in flags
+    # A: present at 2 of 5 (S6 is B's only); B: 3 of 6 with S6. Each had one absence made up.
+    assert flags[("A", "attendance-rate")].detail("zh") == "集中学习出席 2/5 次（40%，请假不计），低于 80%；缺席中已补学 1 次。"
+    assert flags[("B", "attendance-rate")].detail("en") == ("Present at 3 of 6 central sessions (50%; leave not counted), "
+                                                           "below 80%; absences made up since: 1.")
+
+
 def test_notebook_rules():
     inspections = [
         {"member_id": "Q", "date": date(2005, 3, 20), "questions": 6, "result": "fix", "deadline": date(2005, 3, 27)},

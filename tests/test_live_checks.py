@@ -68,6 +68,8 @@ MISTAKES = {
     "session-unmarked": Mistake("出勤", "E2", None, "出勤：登记出勤的活动与学习活动中的活动序号不一致", "session-unmarked",
                                 also=tuple(((("学习活动", f"{column}4"), value) for column, value in
                                             zip("ABCDE", ("S3", WEEK[0] + timedelta(days=5), "集中学习", "党章学习", 2))))),
+    # A 党小组 no member on the roster is in (this roster names none).
+    "party-group": Mistake("学习活动", "F2", "第九党小组", "学习活动：所填党小组在党员名单中没有党员", "unknown-party-group"),
     # 3 hours at S1 (its day is the week's third, as demo/fill.py writes it) and 10 of self-study that day.
     "day-over-12": Mistake("自学", "C2", 10, "自学：有党员一天的学时超过 12（出席的学习活动加自学）", "hours-total",
                            also=((("自学", "A2"), "M0001"), (("自学", "B2"), WEEK[0] + timedelta(days=2)),
@@ -202,7 +204,7 @@ def recalculated(tmp_path_factory, recalculate) -> dict[str, Recalculated]:
 def test_a_clean_return_reads_ready_to_send(recalculated):
     clean = recalculated["clean"]
     assert clean.status == "可以提交" and clean.total == 0
-    assert len(clean.lines) == 22 and set(clean.lines.values()) == {0}
+    assert len(clean.lines) == 23 and set(clean.lines.values()) == {0}
     assert clean.lines["学习活动：日期不在本周（2026-03-02 至 2026-03-08）"] == 0
     with zipfile.ZipFile(clean.done) as saved:
         assert next(iter(sheet_parts(saved))) == "填表说明"
@@ -236,6 +238,57 @@ def test_the_planted_cell_is_marked_red_and_the_clean_one_is_not(recalculated, i
     mistake = MISTAKES[name]
     where = (mistake.sheet, index)
     assert (recalculated[name].helpers[where], recalculated["clean"].helpers[where]) == (1, 0)
+
+
+GROUPS = ("一组", "一组", "一组", "二组", "二组", "二组")
+GROUPED = ReturnSpec("B01", "第一党支部", 10, *WEEK, [{**member, "away": "no", "party_group": group}
+                                                      for member, group in zip(ROSTER, GROUPS)])
+
+
+def _grouped(path: Path, blanks=(), group_of_s2: str = "二组") -> Path:
+    """GROUPED's return: S1 一组's 党小组学习, S2 二组's, S3 the whole branch's; each group marked in its own session
+    only, everyone at S3; then the grid cells in `blanks` cleared."""
+    write_return(path, GROUPED)
+    wb = load_workbook(path)
+    sessions, grid = wb["学习活动"], wb["出勤"]
+    for row, (number, group, kind) in enumerate((("S1", "一组", "党小组学习"), ("S2", group_of_s2, "党小组学习"),
+                                                  ("S3", None, "集中学习")), start=2):
+        for column, value in zip("ABCDEF", (number, WEEK[0] + timedelta(days=row), kind, "党章学习", 2, group)):
+            sessions[f"{column}{row}"] = value
+    for row, group in enumerate(GROUPS, start=2):
+        grid[f"{'C' if group == '一组' else 'D'}{row}"] = "出席"
+        grid[f"E{row}"] = "出席"
+    for cell in blanks:
+        grid[cell] = None
+    wb.save(path)
+    return path
+
+
+@pytest.mark.libreoffice
+def test_a_party_group_sessions_blanks_count_for_its_group_only(recalculate, tmp_path):
+    """Validation's warnings (checks/attendance.py) and the area's reminder line alike; the yellow mark too."""
+    blank_line, group_line = "出勤：已开展的活动中出勤未填（请核对，不算问题）", "学习活动：所填党小组在党员名单中没有党员"
+    files = {"grouped": _grouped(tmp_path / "grouped.xlsx"),
+             "one_blank": _grouped(tmp_path / "one_blank.xlsx", blanks=("C2",)),  # 一组's first member, at S1
+             "unknown": _grouped(tmp_path / "unknown.xlsx", group_of_s2="三组")}
+    marks = [(1, Mistake("出勤", "C2", None, "", "")), (2, Mistake("出勤", "D2", None, "", ""))]
+    wb = load_workbook(files["one_blank"])
+    _put_helpers(wb, marks)  # C2 (his group's session, blank) and D2 (二组's session, blank: not his)
+    wb.save(tmp_path / "one_blank_marked.xlsx")
+    reports = {name: validate_path(path) for name, path in files.items()}
+    made = recalculate([*files.values(), tmp_path / "one_blank_marked.xlsx"], tmp_path / "out")
+    areas = {name: _area(path) for name, path in made.items()}
+    # Six members, three sessions: 9 blank cells (each member in the other group's session), none expected.
+    assert reports["grouped"].findings == []
+    assert areas["grouped"][:2] == ("可以提交", 0) and areas["grouped"][2][blank_line] == 0
+    [blank] = reports["one_blank"].findings
+    assert (blank.code, blank.cell) == ("status-blank", "C2")
+    assert areas["one_blank"][2][blank_line] == 1 and areas["one_blank"][:2] == ("可以提交。提交前请核对标黄的 1 处，在：出勤。", 0)
+    helpers = areas["one_blank_marked"][3]
+    assert (helpers[("出勤", 1)], helpers[("出勤", 2)]) == (1, 0)
+    # A group no member is in: an error, on both sides; nobody is expected at that session, so no blank either.
+    assert [(f.code, f.cell) for f in reports["unknown"].findings] == [("unknown-party-group", "F3")]
+    assert areas["unknown"][2][group_line] == 1 and areas["unknown"][2][blank_line] == 0
 
 
 @pytest.mark.libreoffice
@@ -297,7 +350,7 @@ def test_an_english_return_speaks_english(recalculated):
 def test_the_formulas_use_only_functions_every_program_has_and_fit_excel(tmp_path):
     """Excel refuses a formula over 8,192 characters; LibreOffice does not, so it is checked here."""
     shared = {"SUMPRODUCT", "COUNTIF", "SUMIFS", "ISNUMBER", "LEN", "TRIM", "CLEAN", "SUBSTITUTE", "EXACT", "IF", "AND",
-              "OR", "NOT", "SUM", "LEFT", "DATE"}
+              "OR", "NOT", "SUM", "LEFT", "DATE", "INDEX", "MATCH"}
     wb = load_workbook(write_return(tmp_path / "template.xlsx", SPEC))
     formulas = [c.value[1:] for row in wb.worksheets[0].iter_rows() for c in row
                 if isinstance(c.value, str) and c.value.startswith("=")]

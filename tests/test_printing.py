@@ -109,9 +109,10 @@ def test_every_master_sheet_is_set_up_for_a4(demo_home):
     # Wider than a portrait page even at 90 %: 党支部 8 columns of 13-17 characters, 学习活动 126 characters, ...
     # 说明: one column as wide as its longest line (144 characters).
     # 督查记录: 8 columns of findings, follow-up and re-check, 118 characters.
-    landscape = {"说明", "党支部", "党员", "学习活动", "笔记检查", "周报", "进度提醒", "督查记录"}
+    # 自学: with its 补学活动 and the two grey columns of provenance, wider than a portrait page.
+    landscape = {"说明", "党支部", "党员", "学习活动", "笔记检查", "周报", "进度提醒", "督查记录", "自学"}
     # 出勤: 92 characters (674 pixels, 505 points), which a portrait page's 523 points hold
-    portrait = {"阶段", "党委委员", "出勤", "自学", "征求意见", "汇报收到", "党委扩大会", "扩大会汇报", "计划方案", "意见征集"}
+    portrait = {"阶段", "党委委员", "出勤", "征求意见", "汇报收到", "党委扩大会", "扩大会汇报", "计划方案", "意见征集"}
     assert landscape | portrait == set(wb.sheetnames) - {"进度看板"}  # the dashboard: one page (test_reports)
     for name in landscape | portrait | {"进度看板"}:
         ws = wb[name]
@@ -168,7 +169,7 @@ def test_every_return_sheet_is_set_up_for_a4_with_filter_buttons_and_a_named_ros
     wb = load_workbook(demo_home.folder("outbox") / BIG_BRANCH)
     schemas = load_schemas()
     rows = schemas.returns.rows_per_sheet
-    filters = {"党员名单": "A1:E49", "学习活动": f"A1:E{rows + 1}", "出勤": "A1:J49", "自学": f"A1:D{rows + 1}",
+    filters = {"党员名单": "A1:E49", "学习活动": f"A1:M{rows + 1}", "出勤": "A1:J49", "自学": f"A1:E{rows + 1}",
                "笔记检查": f"A1:H{rows + 1}", "征求意见": f"A1:D{rows + 1}", "汇报收到": f"A1:D{rows + 1}"}
     prose = {"填表说明", "本周小结"}
     assert set(filters) | prose | {"_元数据"} == set(wb.sheetnames)

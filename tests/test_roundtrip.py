@@ -21,7 +21,7 @@ DAYS = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
 @given(st.lists(st.tuples(TEXT, HOURS, DAYS, st.sampled_from(["present", "absent", "excused"])), min_size=1,
                 max_size=8))
 def test_what_is_written_reads_back_the_same(rows):
-    selfstudy = [{"member_id": f"M{i}", "date": day, "hours": hours, "material": text}
+    selfstudy = [{"member_id": f"M{i}", "date": day, "hours": hours, "material": text, "makes_up": None}
                  for i, (text, hours, day, _) in enumerate(rows)]
     attendance = [{"session_id": f"S{i}", "member_id": f"M{i}", "status": status, "hours": hours}
                   for i, (_, hours, _, status) in enumerate(rows)]

@@ -33,7 +33,7 @@ def _insert_title_row(sheet):
 
 
 def _english_headers(wb):
-    for cell, text in zip(wb["自学"][1], ["Member ID", "Date", "Hours", "Material"]):
+    for cell, text in zip(wb["自学"][1], ["Member ID", "Date", "Hours", "Material", "Makes up session"]):
         cell.value = text
 
 
@@ -65,6 +65,8 @@ CASES = [
     ("hours-as-text", _set("自学", "C2", "三小时"), "type", "自学", "C2"),
     ("date-as-text", _set("自学", "B2", "上周五"), "type", "自学", "B2"),
     ("typo-in-status", _set("出勤", "C4", "出息"), "enum", "出勤", "C4"),
+    ("group-not-on-roster", _set("学习活动", "F2", "第九党小组"), "unknown-party-group", "学习活动", "F2"),
+    ("makeup-not-this-week", _set("自学", "E2", "S7"), "makeup-unknown", "自学", "E2"),
     ("thirty-hours", _set("自学", "C2", 30), "range", "自学", "C2"),
     ("nine-questions", _set("笔记检查", "D2", 9), "range", "笔记检查", "D2"),
     ("date-next-month", _set("自学", "B2", datetime(2005, 4, 20)), "date-outside-week", "自学", "B2"),

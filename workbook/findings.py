@@ -57,6 +57,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                   "{session} to Sessions, or clear this column.")),
     "session-unmarked": (ERROR, N_("{session} is in Sessions but no member's attendance is marked for it: choose "
                                    "{choices} for each member.")),
+    "unknown-party-group": (ERROR, N_("no member on the Roster is in party group '{value}': write one of {groups}, "
+                                      "or leave it blank for a session of the whole branch.")),
+    "makeup-unknown": (ERROR, N_("'{value}' is not a session of this branch to make up: write the session ID as the "
+                                 "master lists it (such as {example}), or S1–S{sessions} for a session of this week "
+                                 "listed in Sessions.")),
     "status-blank": (WARNING, N_("attendance for {session} is blank: choose {choices} for each member.")),
     "hours-total": (ERROR, N_("{detail}")),
     "not-a-return": (ERROR, N_("this is not a branch return; use the template the college sent.")),

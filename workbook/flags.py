@@ -16,7 +16,7 @@ from typing import Any
 from .calendar import Campaign, Phase
 from .cells import as_day
 from .i18n import N_, Domain
-from .membership import active_on, away_on, away_period, branch_on, campaign_start, left
+from .membership import active_on, away_on, away_period, branch_on, campaign_start, group_form, left
 from .return_states import return_states
 from .schema import Schemas, load_schemas
 from .settings import Rules
@@ -49,6 +49,8 @@ DETAILS = {
     "absent-in-row": N_("Central sessions missed in a row without leave: {count}."),
     "attendance-rate": N_("Present at {present} of {counted} central sessions ({rate:.0%}; leave not counted), "
                           "below {minimum:.0%}."),
+    "attendance-rate:made-up": N_("Present at {present} of {counted} central sessions ({rate:.0%}; leave not "
+                                  "counted), below {minimum:.0%}; absences made up since: {made_up}."),
     "status-unknown": N_("Sessions whose attendance is blank or unreadable: {count} ({sessions}); not counted as "
                          "absent."),
     "inspections-behind": N_("Notebooks checked in the phase “{phase}”: {checked} of {members} members; the "
@@ -182,6 +184,8 @@ class Flag:
             return "return-rejected:empty"
         if self.rule == "return-missing" and len(self.values.get("weeks", ())) > 1:
             return "return-missing:weeks"
+        if self.rule == "attendance-rate" and self.values.get("made_up"):
+            return "attendance-rate:made-up"
         if self.rule == "plan-missing":
             if self.values.get("count", 1) > 1:
                 return "plan-missing:more"
@@ -255,6 +259,20 @@ class Facts:
                         and (as_day(r.get("received_at")) or as_of) <= as_of]
         self.central = self.schemas.codes["session_kind"].codes_where("central")
         self.central_sessions = {sid for sid, s in self.sessions.items() if s.get("kind") in self.central}
+        # A 党小组 session's group: only its members are expected at it (docs/domain.md, "Records").
+        self.session_group = {sid: group_form(s.get("party_group")) for sid, s in self.sessions.items()
+                              if group_form(s.get("party_group"))}
+        self.member_group = {m["member_id"]: group_form(m.get("party_group")) for m in self.members}
+        # 补学: the sessions each member has made up, by a self-study row or by being present at a session that
+        # makes one up (docs/domain.md, "Falling behind"), up to as_of.
+        self.made_up: dict[str, set[str]] = defaultdict(set)
+        for member_id, studied in self.by_member["selfstudy"].items():
+            self.made_up[member_id].update(row["makes_up"] for row in studied if row.get("makes_up"))
+        makeup_sessions = {sid: s["makes_up"] for sid, s in self.sessions.items() if s.get("makes_up")}
+        if makeup_sessions:
+            for member_id, rows in self.attendance.items():
+                self.made_up[member_id].update(makeup_sessions[row["session_id"]] for row in rows
+                                               if row.get("status") == "present" and row["session_id"] in makeup_sessions)
         self.thresholds = schemas.rules.thresholds
         self.study_targets = study_targets(self.campaign, schemas.rules)
         receipts: dict[str, list[dict]] = defaultdict(list)  # each branch's, so that no branch reads all the others'
@@ -298,6 +316,13 @@ class Facts:
             for member in self.members:
                 self._rosters[branch_on(member, self.as_of)].append(member)
         return self._rosters.get(branch_id, [])
+
+    def expected_at(self, member_id: str) -> Callable[[str], bool]:
+        """Whether a session counts for the member: a 党小组 session counts for its group's members only; another
+        group's member there is neither expected nor counted, whatever he is marked (docs/domain.md, "Records")."""
+        group = self.member_group.get(member_id, "")
+        session_group = self.session_group
+        return lambda session_id: session_group.get(session_id, group) == group
 
     def branch_of(self, member: dict) -> str | None:
         """His branch on the as-of day (membership.branch_on), else the one he is listed in; worked out once
@@ -431,18 +456,20 @@ def attendance(facts: Facts, member: dict):
     dated = zip(facts.attendance_days.get(member_id, ()), facts.attendance.get(member_id, ()))
     # (day, row) by day; a stable sort on the day alone keeps the ledger's order within a day.
     rows = sorted(dated if counts is None else (pair for pair in dated if counts(pair[0])), key=itemgetter(0))
-    central_sessions = facts.central_sessions
-    central = [(day, row.get("status")) for day, row in rows if row["session_id"] in central_sessions]
-    statuses = [status for _, status in central]
+    central_sessions, expected = facts.central_sessions, facts.expected_at(member_id)
+    central = [(day, row.get("status"), row["session_id"]) for day, row in rows
+               if row["session_id"] in central_sessions and expected(row["session_id"])]
+    statuses = [status for _, status, _ in central]
+    made_up = facts.made_up.get(member_id, set())
     run, run_start, worst, worst_start = 0, None, 0, None
     if "absent" in statuses:
-        for day, status in central:
-            if status == "absent":
+        for day, status, session_id in central:
+            if status == "absent" and session_id not in made_up:  # a 补学 breaks a run as leave does
                 run += 1
                 run_start = run_start or day
                 if run > worst:
                     worst, worst_start = run, run_start
-            elif status in ("present", "excused", "away"):
+            elif status in ("present", "excused", "away", "absent"):
                 run, run_start = 0, None  # excused is not absent; a blank or unknown status does not break or extend
     if worst >= facts.thresholds.absences_in_row:
         yield facts.flag("absent-in-row", member, branch, worst_start, count=worst)
@@ -451,8 +478,10 @@ def attendance(facts: Facts, member: dict):
     if counted >= facts.thresholds.attendance_min_sessions:
         rate = present / counted
         if rate < facts.thresholds.attendance_rate_min and worst < facts.thresholds.absences_in_row:
+            # The rate as recorded (a 补学 is not attendance); the absences made up are said beside it.
             yield facts.flag("attendance-rate", member, branch, None, rate=rate,
-                             minimum=facts.thresholds.attendance_rate_min, present=present, counted=counted)
+                             minimum=facts.thresholds.attendance_rate_min, present=present, counted=counted,
+                             made_up=sum(status == "absent" and sid in made_up for _, status, sid in central))
     unknown = [row for _, row in rows if row.get("status") not in KNOWN_STATUSES]
     if unknown:
         yield facts.flag("status-unknown", member, branch, None, count=len(unknown),

@@ -12,6 +12,7 @@ from . import ids
 from .calendar import Campaign
 from .cells import as_day, column_letter, timestamp_text
 from .checks.formulas import add_return_uncalculated
+from .checks.makeup import MAKES_UP, check_makeup_sessions, known_sessions, made_up_id, makeup_sheets
 from .checks.membership import check_periods, check_report_dates
 from .errors import UserError
 from .fastread import open_sheets, saved_time
@@ -78,13 +79,15 @@ def _authorise(sub: Submission, data: ReturnRead, parsed: dict, by_id: dict[str,
     return found
 
 
-def _shape_rows(sub: Submission, parsed: dict, schemas: Schemas) -> dict[str, list[dict[str, Any]]]:
+def _shape_rows(sub: Submission, parsed: dict, schemas: Schemas, known: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """The rows to merge; a 补学活动 as the session's full ID, spelt as the ledger spells it (checks/makeup.py)."""
     sessions = {}
+    typed = [f.key for f in schemas.returns.sheet("sessions").fields if f.key != "session_no"]  # 地点 etc. too
     for _, record in parsed["sessions"]:
         if record.get("session_no"):
             sessions[record["session_no"]] = {
                 "session_id": ids.session_id(sub.return_id, record["session_no"]), "branch_id": sub.branch_id,
-                **{k: record.get(k) for k in ("date", "kind", "topic", "hours")}}
+                **{k: record.get(k) for k in typed}}
     attendance = []
     for (member, number), status in sorted(parsed["attendance"].items()):
         session = sessions.get(number)
@@ -95,6 +98,10 @@ def _shape_rows(sub: Submission, parsed: dict, schemas: Schemas) -> dict[str, li
     rows = {"sessions": list(sessions.values()), "attendance": attendance}
     for key in record_sheets(schemas):
         rows[key] = [record for _, record in parsed[key]]
+    for records in rows.values():
+        for record in records:
+            if record.get(MAKES_UP) is not None:
+                record[MAKES_UP] = made_up_id(record[MAKES_UP], sub.return_id, known)
     return rows
 
 
@@ -183,8 +190,10 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
     report.findings += _authorise(sub, data, parsed, members, week, branch_names, schemas)
     report.findings += check_periods(data, parsed, record_sheets(schemas), members, sub.branch_id)
     report.findings += check_report_dates(data, parsed, members, week)
+    known = known_sessions(tables.get("sessions", []), sub.branch_id)
+    report.findings += check_makeup_sessions(makeup_sheets(schemas.returns, data.tables), parsed, sub.return_id, known, schemas.returns.sessions_per_week)
     if report.valid:
-        sub.rows = _shape_rows(sub, parsed, schemas)
+        sub.rows = _shape_rows(sub, parsed, schemas, known)
     return sub
 
 

@@ -2,7 +2,7 @@
 conditional formats that mark the offending cells on the data sheets as the secretary types.
 
 No macros, so it works alike in Excel, WPS and LibreOffice: only functions the three share (SUMPRODUCT,
-COUNTIF, SUMIFS, ISNUMBER, LEN, TRIM, CLEAN, SUBSTITUTE, EXACT, IF, AND, OR, NOT, SUM, LEFT, DATE), no dynamic arrays. The checks count what validation reports
+COUNTIF, SUMIFS, ISNUMBER, LEN, TRIM, CLEAN, SUBSTITUTE, EXACT, IF, AND, OR, NOT, SUM, LEFT, DATE, INDEX, MATCH), no dynamic arrays. The checks count what validation reports
 as errors (workbook/validation.py), from the same schemas; what a formula cannot see well is left to
 validation (docs/design.md, "Live checks on the return"). The readers never read the guide sheet, and validation
 skips its formulas (workbook/checks/formulas.py).
@@ -45,6 +45,7 @@ _LABELS = {
     "range": N_("{sheet}: {field} outside {minimum} to {maximum}"),
     "week": N_("{sheet}: dates outside this week ({start} to {end})"),
     "blank": N_("{sheet}: attendance left blank in a session held (to check; not a problem)"),
+    "group": N_("{sheet}: a party group no member on the roster is in"),
     "status": N_("{sheet}: attendance that is not one of {choices}"),
     "sessions": N_("{sheet}: sessions marked here but not in {sessions}, or the other way round"),
     "empty": N_("Nothing filled in yet: {sheets} are all blank"),
@@ -65,7 +66,7 @@ class LiveCheck:
     # A check a single formula cannot count: a formula for each row, kept in a hidden column of the guide
     # ({row} in it is the data row, which is the helper's own row too), from row 2 to `per_row_last` (0: the
     # last record row); `count` uses that column as {helpers}, or is empty to sum it.
-    per_row: str | None = None
+    per_row: str | tuple[str, ...] | None = None  # a tuple: a formula of its own for each row from row 2
     per_row_last: int = 0
     # What validation reports as a warning (提示), not an error: counted apart from the problems, marked in
     # yellow; the return can still be sent (docs/design.md, "Live checks on the return").
@@ -138,6 +139,7 @@ def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int):
         if sheet.kind == "records":
             yield from _record_checks(sheet, lang, week, last, roster, roster_last)
     yield from _grid_checks(schemas, lang, roster_size, last)
+    yield _group_check(schemas, lang, last, roster_last)
     yield _daily_hours_check(schemas, lang, roster_size, last)
     yield _empty_check(schemas, lang, roster_size, last)
 
@@ -248,6 +250,18 @@ def _grid(schemas: Schemas, lang: str, roster_size: int) -> _Grid:
                  max(roster_size + 1, 2), accepted, [form for form in accepted if sheet.codes.parse(form) == AWAY])
 
 
+def _group_check(schemas: Schemas, lang: str, last: int, roster_last: int) -> LiveCheck:
+    """A session's 党小组 that no member on the roster is in (checks/attendance.py check_session_groups). COUNTIF
+    ignores case, as membership.group_form does."""
+    sessions, roster = schemas.returns.sheet("sessions"), schemas.returns.sheet("roster")
+    letter = _letters(sessions)["party_group"]
+    groups = _ref(sessions.name(lang), letter, 2, last)
+    members = _ref(roster.name(lang), _letters(roster)["party_group"], 2, roster_last)
+    return LiveCheck(sessions.key, say(lang, _LABELS["group"], sheet=sessions.name(lang)),
+                     f"SUMPRODUCT({_filled(groups)}*(COUNTIF({members},{_stripped(groups)})=0))",
+                     ((f"{letter}2:{letter}{last}", f"AND({_filled(letter + '2')},COUNTIF({members},{_stripped(letter + '2')})=0)"),))
+
+
 def _empty_check(schemas: Schemas, lang: str, roster_size: int, last: int) -> LiveCheck:
     """An untouched template is refused as empty (checks/empty.py): it is not ready to send either."""
     records = [sheet for sheet in schemas.returns.sheets if sheet.kind == "records"]
@@ -305,16 +319,32 @@ def _grid_checks(schemas: Schemas, lang: str, roster_size: int, last: int):
         cells = f"{on}{letter}$2:{letter}${bottom}"
         return f"(SUMPRODUCT({_filled(cells)}{grid.not_away(cells)})>0)"
 
-    def blanks(letter: str, on: str = "") -> str:
-        return f"SUMPRODUCT(--{_blank(f'{on}{letter}$2:{letter}${bottom}')})"
-
     marks = f"{first}2:{final}{bottom}"
+    # A 党小组 session expects its group's members only (checks/attendance.py session_groups): each session
+    # number's group, stripped ("" for the whole branch), is kept in a hidden helper cell of the guide, one a
+    # number; a member is expected where it is blank or his own (compared as membership.group_form does, case
+    # ignored: so does =).
+    groups = _ref(sessions.name(lang), get_column_letter(sessions.keys.index("party_group") + 1), 2, last)
+    roster = schemas.returns.sheet("roster")
+    roster_group = f"{quote_sheetname(roster.name(lang))}!${get_column_letter(roster.keys.index('party_group') + 1)}"
+
+    def group_of(letter: str, on: str = "") -> str:
+        number = f"{on}{letter}$1"
+        return f'IF(COUNTIF({held},{number})=0,"",{_stripped(f"INDEX({groups},MATCH({number},{held},0))")})'
+
+    def expected(group: str, members: str) -> str:  # 1 where a member is expected at the session of `group`
+        return f"(1-(LEN({group})>0)*({members}<>{group}))"
+
     # A session held with nobody marked is the 'sessions' line's (one error, as validation says): its blanks
-    # are not counted again; in a marked column each blank counts.
+    # are not counted again; in a marked column each blank of a member expected at it counts.
+    members = f"{roster_group}$2:${roster_group.rsplit('$', 1)[1]}${bottom}"
     yield LiveCheck("attendance", say(lang, _LABELS["blank"], sheet=title),
-                    "+".join(f"IF(AND({declared(x, on_grid)},{marked(x, on_grid)}),{blanks(x, on_grid)},0)"
-                             for x in letters),
-                    ((marks, f"AND({_blank(first + '2')},{declared(first)})"),), reminder=True)
+                    "+".join(f"IF(AND({declared(x, on_grid)},{marked(x, on_grid)}),"
+                             f"SUMPRODUCT({_blank(f'{on_grid}{x}$2:{x}${bottom}')}*{expected(f'{{helper}}{row}', members)}),0)"
+                             for row, x in enumerate(letters, start=2)),
+                    tuple((f"{x}2:{x}{bottom}", f"AND({_blank(x + '2')},{declared(x)},{expected(group_of(x), roster_group + '2')})")
+                          for x in letters),
+                    per_row=tuple(group_of(x, on_grid) for x in letters), reminder=True)
     every = grid.every
     valid = "+".join(_is(every, form) for form in accepted)
     not_away = "".join(f",NOT{_is(first + '2', form)}" for form in away)
@@ -356,11 +386,15 @@ def _write_area(ws: Worksheet, checks: list[LiveCheck], schemas: Schemas, lang: 
         count = check.count
         if check.per_row:
             letter, bottom = get_column_letter(helpers), check.per_row_last or _last_row(schemas)
-            for data_row in range(2, bottom + 1):
-                ws[f"{letter}{data_row}"] = "=" + _in_language(check.per_row.format(row=data_row), lang)
+            if isinstance(check.per_row, tuple):
+                formulas, bottom = check.per_row, len(check.per_row) + 1
+            else:
+                formulas = tuple(check.per_row.format(row=data_row) for data_row in range(2, bottom + 1))
+            for data_row, formula in enumerate(formulas, start=2):
+                ws[f"{letter}{data_row}"] = "=" + _in_language(formula, lang)
             ws.column_dimensions[letter].hidden = True
             column = f"{letter}2:{letter}{bottom}"
-            count, helpers = count.format(helpers=column) if count else f"SUM({column})", helpers + 1
+            count, helpers = count.format(helpers=column, helper=letter) if count else f"SUM({column})", helpers + 1
         ws[f"{COUNT_COLUMN}{row}"] = "=" + _in_language(count, lang)
     problems = [row for row, check in enumerate(checks, start=FIRST_CHECK_ROW) if not check.reminder]
     reminders = [row for row, check in enumerate(checks, start=FIRST_CHECK_ROW) if check.reminder]

@@ -15,6 +15,12 @@ LEFT, LEAVE_REASON = "left", "leave_reason"
 IMPORT_LEAVE_REASON = "transfer_out"  # a roster import's leaver: 转出, unless its own 离开原因 column says 毕业 or 出国
 
 
+def group_form(text: Any) -> str:
+    """A 党小组 as compared (a member's, a 党小组 session's) in validation, the flags and the 填报检查 alike:
+    stripped, case ignored."""
+    return "" if text is None else str(text).strip().casefold()
+
+
 def joined(member: dict) -> date | None:
     return as_day(member.get("joined"))
 

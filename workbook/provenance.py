@@ -25,7 +25,12 @@ def canonical(value: Any) -> str:
 
 
 def fingerprint(sheet: SheetSchema, record: dict[str, Any]) -> str:
-    data = "\x1f".join(canonical(record.get(f.key)) for f in sheet.fields if not f.system)
+    """A field added later counts only when filled, and named: a row merged before the column existed keeps its
+    fingerprint (schema.Field.added_later), and a value moved from one such column to another is still an edit."""
+    parts = [canonical(record.get(f.key)) for f in sheet.fields if not f.system and not f.added_later]
+    parts += [f"{f.key}={canonical(record.get(f.key))}" for f in sheet.fields
+              if f.added_later and not f.system and canonical(record.get(f.key))]
+    data = "\x1f".join(parts)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
 
 

@@ -24,10 +24,16 @@ _README = [
 _GUIDE = [
     N_("{branch} return for week {week} ({start} to {end})"),
     N_("1. The Roster is pre-filled; do not change it. Report mistakes to the college office."),
-    N_("2. Sessions: one row per session this week; session numbers S1–S{sessions} must be unique."),
+    N_("2. Sessions: one row per session this week; session numbers S1–S{sessions} must be unique. Party group: the "
+       "group that met, for a party group's session (only its members' attendance is expected); blank for the whole "
+       "branch. Place, chair, "
+       "speaker, recorder, others attending and points discussed are as the meeting record book has them (may be left "
+       "blank); the numbers expected and present are counted from Attendance, not typed."),
     N_("3. Attendance: for each member and session choose {statuses}."),
     N_("4. Self-study, Notebook checks, Opinions: one row per record; pick the member ID from the list. A notebook "
-       "ordered to improve in an earlier week is re-checked with a new row here, dated the day of the re-check."),
+       "ordered to improve in an earlier week is re-checked with a new row here, dated the day of the re-check. "
+       "Self-study (or a session) that makes up a session missed names it under Makes up session: its session ID "
+       "as the college's ledger lists it, or S1–S{sessions} for one of this week's."),
     N_("5. Summary: a few lines on the week and its problems."),
     N_("6. Dates must fall in the week, hours {hours}, questions {questions}; Excel stops a wrong entry."),
     N_("7. The Filling check area at the top of this sheet checks the return as you type: fix the cells it marks in red; "

@@ -5,12 +5,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from . import ids
 from .cells import as_day
-from .checks.attendance import check_credited_hours, check_daily_hours, check_grid
+from .checks.attendance import check_credited_hours, check_daily_hours, check_grid, check_session_groups, session_groups
 from .checks.empty import check_not_empty
 from .checks.formulas import add_return_uncalculated
 from .checks.inspections import check_fix_deadlines
 from .checks.keys import check_duplicates, check_references
+from .checks.makeup import check_makeup_numbers, makeup_sheets
 from .checks.return_meta import check_meta
 from .checks.roster_ids import check_roster_members
 from .checks.structure import book_language, check_headers, check_sheet_set
@@ -78,6 +80,13 @@ def _values(rows: ParsedColumns, key: str) -> set:
     return {None} if len(rows) else set()
 
 
+def _return_id(meta: dict[str, Any] | None) -> str | None:
+    try:
+        return ids.return_id(str(meta["branch_id"]), int(meta["week"])) if meta and meta.get("branch_id") else None
+    except (TypeError, ValueError, OverflowError):
+        return None  # a week the metadata check reports
+
+
 def _week(meta: dict[str, Any] | None) -> tuple[date, date] | None:
     if not meta:
         return None
@@ -125,8 +134,10 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
         if sheet.key == "inspections":
             findings += check_fix_deadlines(read, rows, sheet, lang)
     declared = {r["session_no"] for _, r in parsed["sessions"] if r.get("session_no")}
+    findings += check_makeup_numbers(makeup_sheets(layout, data.tables), parsed, declared, _return_id(data.meta), layout.sessions_per_week)
     status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=layout.sheet("attendance").codes)
-    statuses, problems = check_grid(data.grid, status, declared, lang)
+    findings += check_session_groups(data.tables["sessions"], parsed["sessions"], roster_records)
+    statuses, problems = check_grid(data.grid, status, declared, lang, session_groups(parsed["sessions"], roster_records))
     findings += problems
     findings += check_daily_hours(parsed["sessions"], statuses, data.tables["selfstudy"], parsed["selfstudy"], lang)
     findings += check_not_empty(parsed, statuses, [s.key for s in layout.sheets if s.kind == "records"])

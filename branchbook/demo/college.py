@@ -71,6 +71,7 @@ COLLEGE_SESSIONS = [
     (2, 4, "film", N_("Film: Raging Waves"), 2.5),
 ]
 READER = N_("The campaign reader")
+MEETING_ROOM = N_("Branch meeting room")  # where a branch meets (学习活动's 地点)
 READER_REPORT = N_("Studied the reader's first part; notes on the thinking questions enclosed.")
 BRANCH_SESSION_TOPICS = [
     ("central", N_("Studying the campaign reader"), 3),
@@ -162,6 +163,7 @@ def _history(rng: random.Random, tables: dict[str, list[dict[str, Any]]], lang: 
             session_id = ids.session_id(return_id, "S1")
             tables["sessions"].append({"session_id": session_id, "branch_id": branch["branch_id"], "date": day,
                                        "kind": kind, "topic": say(lang, topic), "hours": hours,
+                                       "place": say(lang, MEETING_ROOM), "chair": branch["secretary"],
                                        "source_return": return_id})
             for member in _attend(rng, tables, roster, session_id, day, hours, return_id):
                 if rng.random() < 0.85:

@@ -13,7 +13,7 @@ from ..workbook.cells import put
 from ..workbook.i18n import N_, Domain
 from ..workbook.return_template import GRID_FIRST_COLUMN
 from ..workbook.schema import Schemas, load_schemas
-from .college import READER
+from .college import MEETING_ROOM, READER
 
 say = Domain("demo")
 
@@ -48,11 +48,25 @@ def fill_return(path: Path, secretary: Secretary, seed: int, lang: str = "zh", s
         ("S2", start + timedelta(days=4), "orglife", say(lang, "Organisation-life meeting: party-spirit analysis against the 8 "
                                                                "thinking questions"), 2),
     ]
-    for row, (number, day, kind, topic, hours) in enumerate(sessions, start=2):
+    names = [row[1] for row in sheet["roster"].iter_rows(min_row=2, values_only=True) if row[0]]
+    chair, recorder = (names[0], names[-1]) if names else (None, None)  # two of the branch's members
+    as_kept = [  # what the 记录本 says besides (a template made before these columns lacks them: left out)
+        {"place": say(lang, MEETING_ROOM), "chair": chair, "speaker": chair, "recorder": recorder},
+        {"place": say(lang, MEETING_ROOM), "chair": chair, "recorder": recorder,
+         "attendees": say(lang, "The committee member who liaises the branch"),
+         "discussion": say(lang, "Each member spoke on the thinking questions; the branch committee listed the "
+                                 "problems raised for the rectification phase.")},
+    ]
+    columns = {cell.value: cell.column for cell in sheet["sessions"][1] if cell.value}
+    for row, ((number, day, kind, topic, hours), kept) in enumerate(zip(sessions, as_kept), start=2):
         if "date-outside-week" in secretary.mistakes and row == 3:
             day = start + timedelta(days=10)
         for column, value in enumerate((number, day, codes["session_kind"].label(kind, lang), topic, hours), 1):
             put(sheet["sessions"].cell(row=row, column=column), value)
+        for key, value in kept.items():
+            column = columns.get(schemas.sheet("sessions").field(key).label(lang))
+            if column:
+                put(sheet["sessions"].cell(row=row, column=column), value)
     grid = sheet["attendance"]
     for row in range(2, len(members) + 2):
         for offset in range(len(sessions)):

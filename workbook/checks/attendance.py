@@ -9,6 +9,7 @@ from typing import Any
 from ..cells import BadValue, column_letter, is_blank, parse
 from ..findings import Finding
 from ..i18n import LANGS, Domain, Named
+from ..membership import group_form
 from ..return_reader import GridRead
 from ..schema import Field
 from ..sheetio import SheetRead
@@ -20,8 +21,33 @@ MAX_HOURS_A_DAY = 12
 AWAY = "away"  # codes.yaml attendance_status: 请假(在外), pre-filled for a member away on training
 
 
-def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> tuple[dict, list[Finding]]:
-    """Parse the grid; returns {(member, S): code} and the findings."""
+def session_groups(sessions: list[ParsedRow], roster: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """The members expected at each 党小组 session, by session number (docs/domain.md, "Records": only its group's
+    members); a session of the whole branch is not listed."""
+    groups: dict[str, set[str]] = defaultdict(set)
+    for member in roster:
+        groups[group_form(member.get("party_group"))].add(member.get("member_id"))
+    return {record["session_no"]: groups.get(group_form(record["party_group"]), set())
+            for _, record in sessions if record.get("session_no") and group_form(record.get("party_group"))}
+
+
+def check_session_groups(read: SheetRead, sessions: list[ParsedRow], roster: list[dict[str, Any]]) -> Iterator[Finding]:
+    """A session's 党小组 is the group of some member on the roster: else nobody would be expected at it."""
+    known = {group_form(m.get("party_group")): str(m["party_group"]).strip() for m in roster if group_form(m.get("party_group"))}
+    listed = sorted(known.values()) or say.later("(the Roster names no party group)")
+    for row, record in sessions:
+        group = group_form(record.get("party_group"))
+        if group and group not in known:
+            yield Finding("unknown-party-group", sheet=read.title, row=row,
+                          column=column_letter(read.columns.get("party_group", 1)), value=record["party_group"],
+                          params={"groups": listed})
+
+
+def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str,
+               expected: dict[str, set[str]] | None = None) -> tuple[dict, list[Finding]]:
+    """Parse the grid; returns {(member, S): code} and the findings. `expected`: the members expected at a
+    党小组 session (session_groups); a blank for anyone else there is no warning."""
+    expected = expected or {}
     statuses: dict[tuple[str, str], str] = {}
     findings: list[Finding] = []
     used: dict[str, int] = {}
@@ -57,8 +83,9 @@ def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str) -> 
                                     params={"session": session, "choices": choices}))
         else:
             marked.append(session)
-    for number, _, cells in grid.rows:
-        blank = [session for session in marked if is_blank(cells.get(session))]
+    for number, member, cells in grid.rows:
+        blank = [session for session in marked if is_blank(cells.get(session))
+                 and (session not in expected or member in expected[session])]
         for run in _adjacent(blank, grid.session_columns):
             # A member left blank across several sessions is one note for the row (S1–S3), not one a session.
             label = run[0] if len(run) == 1 else f"{run[0]}–{run[-1]}"

@@ -125,9 +125,10 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
     attended: dict[str, tuple[int, int]] = {}  # member -> (present, absent) at centralised sessions
     for member_id, rows in facts.attendance.items():
         present = absent = 0
+        expected = facts.expected_at(member_id)
         for row in rows:
             number = week_of.get(row["session_id"])
-            if number is not None:
+            if number is not None and expected(row["session_id"]):
                 status = row.get("status")
                 if status == "present":
                     present += 1

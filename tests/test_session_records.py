@@ -1,0 +1,297 @@
+"""A session as a 组织生活会记录本 keeps it (docs/domain.md, "Records"): 地点, 主持人, 主讲人, 记录人, 列席人员, 讨论要点
+are typed in the return's 学习活动, validated, merged and written to the master; a return made before the columns
+existed is read as before, and a session merged before them is not taken for an office edit."""
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime, timedelta
+
+from openpyxl import load_workbook
+from returns_factory import edit, filled_return, set_saved_time
+from sync_helpers import pinned_home
+
+from branchbook.cli import main
+from branchbook.workbook.flags import compute_flags
+from branchbook.workbook.intake import load_submission
+from branchbook.workbook.master import read_master
+from branchbook.workbook.merge import merge
+from branchbook.workbook.provenance import edited_by_hand, stamp
+from branchbook.workbook.schema import load_schemas
+from branchbook.workbook.validation import validate_path
+
+RECORD_BOOK = ("地点", "主持人", "主讲人", "记录人", "列席人员", "讨论要点")
+ADDED = ("党小组", "补学活动", *RECORD_BOOK)  # 学习活动's columns after 学时, added since the first template
+SENT = datetime(2005, 3, 27, 9)
+
+
+def _headers(ws) -> list:
+    return [cell.value for cell in ws[1]]
+
+
+def _set(ws, row: int, label: str, value) -> None:
+    ws.cell(row, _headers(ws).index(label) + 1).value = value
+
+
+def test_the_return_offers_the_record_book_columns_after_the_old_ones(demo_home):
+    wb = load_workbook(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")
+    assert _headers(wb["学习活动"]) == ["活动序号", "日期", "形式", "主题", "学时", *ADDED]
+
+
+def test_a_return_made_before_the_columns_validates_and_merges(demo_home, tmp_path):
+    def drop_record_book(wb):
+        ws = wb["学习活动"]
+        ws.delete_cols(_headers(ws).index("党小组") + 1, len(ADDED))
+        wb["自学"].delete_cols(_headers(wb["自学"]).index("补学活动") + 1)
+
+    old = edit(filled_return(demo_home, tmp_path / "old.xlsx"), drop_record_book)
+    assert _headers(load_workbook(old)["学习活动"]) == ["活动序号", "日期", "形式", "主题", "学时"]
+    report = validate_path(old)
+    assert report.findings == [], [f.code for f in report.findings]
+    tables = read_master(demo_home.master)
+    merged, [outcome] = merge(tables, [load_submission(old, tables)])
+    assert outcome.result == "merged" and outcome.added["sessions"] == 2
+    rows = [r for r in merged["sessions"] if r["session_id"].startswith("B08-W03")]
+    assert [r["kind"] for r in rows] == ["central", "orglife"]
+    assert all(r[key] is None for r in rows for key in ("party_group", "makes_up", "place", "chair", "speaker",
+                                                        "recorder", "attendees", "discussion"))
+    assert all(r.get("makes_up") is None for r in merged["selfstudy"] if r["source_return"].startswith("B08-W03"))
+
+
+def test_a_return_with_the_record_book_fields_round_trips_into_the_master(fresh_demo, tmp_path, capsys):
+    home = pinned_home(fresh_demo)
+
+    def keep_the_book(wb):
+        ws = wb["学习活动"]
+        _set(ws, 2, "地点", "  生医楼 301 ")  # stripped, as every text is
+        _set(ws, 2, "主讲人", "楼正国")
+        _set(ws, 3, "列席人员", "楼正国（联系委员）、组织员")
+        _set(ws, 3, "讨论要点", "对照8个思考题逐一发言。\n查摆问题5条。")
+
+    sent = set_saved_time(edit(filled_return(home, tmp_path / "院机关支部_第3周.xlsx"), keep_the_book), SENT)
+    roster = [row[1] for row in load_workbook(sent)["党员名单"].iter_rows(min_row=2, values_only=True) if row[0]]
+    assert main(["validate", str(sent)]) == 0, capsys.readouterr().out
+    assert main(["merge", str(home.root), str(sent)]) == 0, capsys.readouterr().out
+    master = load_workbook(home.master)["学习活动"]
+    headers = _headers(master)
+    assert headers[6:14] == list(ADDED)  # after 活动编号, 支部编号 and the four typed before
+    rows = {row[0]: dict(zip(headers, row)) for row in master.iter_rows(min_row=2, values_only=True)}
+    first, second = rows["B08-W03-S1"], rows["B08-W03-S2"]
+    # The demo's secretary writes the room, herself (the roster's first) as chair, its last member as recorder.
+    assert (first["地点"], first["主持人"], first["主讲人"], first["记录人"]) == ("生医楼 301", roster[0], "楼正国", roster[-1])
+    assert first["列席人员"] is None and first["讨论要点"] is None
+    assert (second["地点"], second["主持人"], second["主讲人"], second["记录人"]) == ("支部活动室", roster[0], None, roster[-1])
+    assert second["列席人员"] == "楼正国（联系委员）、组织员"
+    assert second["讨论要点"] == "对照8个思考题逐一发言。\n查摆问题5条。"
+    # The master, its new columns and all, reads back as the ledger has it.
+    again = {r["session_id"]: r for r in read_master(home.master)["sessions"]}
+    assert again["B08-W03-S2"]["attendees"] == "楼正国（联系委员）、组织员"
+
+
+def test_a_session_merged_before_the_columns_is_not_an_office_edit():
+    sheet = load_schemas().sheet("sessions")
+    before = {"session_id": "B01-W01-S1", "branch_id": "B01", "date": "2005-03-10", "kind": "central",
+              "topic": "学习党章", "hours": 3}
+    # The fingerprint a row had when merged before the columns were there: the old fields' text, joined.
+    old_print = stamp(sheet, before, "B01-W01@x")["row_fingerprint"]
+    import hashlib
+    assert old_print == hashlib.sha256("\x1f".join(["B01-W01-S1", "B01", "2005-03-10", "central", "学习党章", "3"])
+                                       .encode()).hexdigest()[:16]
+    read_now = {**before, "party_group": None, "makes_up": None, "place": None, "chair": "", "speaker": None, "recorder": None, "attendees": None,
+                "discussion": None, "source_return": "B01-W01@x", "row_fingerprint": old_print}
+    assert not edited_by_hand(sheet, read_now)
+    assert edited_by_hand(sheet, {**read_now, "place": "会议室"})  # typed into a new column since: an edit
+    placed = stamp(sheet, {**before, "place": "会议室"}, "B01-W01@x")
+    moved = {**placed, "place": None, "chair": "会议室"}  # the same text in another new column is an edit too
+    assert not edited_by_hand(sheet, placed) and edited_by_hand(sheet, moved)
+
+
+# 党小组 sessions (docs/domain.md, "Records"): the demo's 生医系硕士生党支部 (B03), 48 members in 4 groups of 12.
+GROUPED = "生医系硕士生党支部_第3周.xlsx"
+GROUP_STUDY = "党小组学习"
+
+
+def _grouped_return(home, target, changes=()) -> tuple:
+    """B03's week 3 as its secretary fills it when the branch studies in 党小组: S1–S4 one group's study each, every
+    member marked (出席) in his own group's column only; then `changes`: ((member, session), status). Returns the
+    file, the roster's groups by member and the group of each session."""
+    shutil.copyfile(home.folder("outbox") / GROUPED, target)
+    wb = load_workbook(target)
+    week_start = next(row[1] for row in wb["_元数据"].iter_rows(values_only=True) if row[0] == "week_start")
+    roster = wb["党员名单"]
+    group_column = _headers(roster).index("党小组")
+    groups = {row[0]: row[group_column] for row in roster.iter_rows(min_row=2, values_only=True) if row[0]}
+    names = sorted(set(groups.values()))
+    assert len(groups) == 48 and len(names) == 4 and all(list(groups.values()).count(g) == 12 for g in names)
+    sessions = wb["学习活动"]
+    held = {f"S{n}": name for n, name in enumerate(names, start=1)}
+    for row, (number, group) in enumerate(held.items(), start=2):
+        for label, value in (("活动序号", number), ("日期", week_start + timedelta(days=row - 1)), ("形式", GROUP_STUDY),
+                             ("主题", "学习党章"), ("学时", 2), ("党小组", group)):
+            _set(sessions, row, label, value)
+    grid = wb["出勤"]
+    columns = {cell.value: cell.column for cell in grid[1]}
+    rows = {grid.cell(row, 1).value: row for row in range(2, grid.max_row + 1)}
+    own = {group: number for number, group in held.items()}
+    for member, group in groups.items():
+        grid.cell(rows[member], columns[own[group]]).value = "出席"
+    for (member, session), status in changes:
+        grid.cell(rows[member], columns[session]).value = status
+    wb.save(target)
+    return target, groups, held
+
+
+def _blank_cells(path) -> int:
+    grid = load_workbook(path)["出勤"]
+    return sum(grid.cell(row, column).value is None for row in range(2, grid.max_row + 1) for column in range(3, 7))
+
+
+def test_a_party_group_session_expects_only_its_groups_members(demo_home, tmp_path):
+    path, groups, held = _grouped_return(demo_home, tmp_path / GROUPED)
+    assert _blank_cells(path) == 144  # each member is blank in the 3 sessions of the other groups: 48 x 3
+    report = validate_path(path)
+    assert report.findings == [], [f.message() for f in report.findings]
+
+    # The same return without the 党小组 column filled: the 144 blanks are warned of, as before 党小组 sessions.
+    def whole_branch(wb):
+        for row in range(2, 6):
+            _set(wb["学习活动"], row, "党小组", None)
+
+    plain = edit(shutil.copyfile(path, tmp_path / "plain.xlsx"), whole_branch)
+    blanks = [f for f in validate_path(plain).findings if f.code == "status-blank"]
+    # One warning a run of side-by-side blanks (a member of group 1 is blank in S2–S4), counted here by its cells.
+    cells = [((ord(f.last_column) if f.last_column else ord(f.column)) - ord(f.column) + 1)
+             * ((f.last_row or f.row) - f.row + 1) for f in blanks]
+    assert sum(cells) == 144
+
+    # A group member left blank in his own group's session is still warned of; another group's member is not.
+    first = next(m for m, g in groups.items() if g == held["S1"])
+    other = next(m for m, g in groups.items() if g == held["S2"])
+    path2, _, _ = _grouped_return(demo_home, tmp_path / "two.xlsx", [((first, "S1"), None), ((other, "S1"), "缺席")])
+    [blank] = [f for f in validate_path(path2).findings]
+    assert (blank.code, blank.column_label) == ("status-blank", "S1")
+
+
+def test_a_party_group_that_no_member_is_in_is_an_error(demo_home, tmp_path):
+    path, _, _ = _grouped_return(demo_home, tmp_path / GROUPED)
+    edit(path, lambda wb: _set(wb["学习活动"], 3, "党小组", "第九党小组"))
+    [finding] = validate_path(path).findings
+    assert (finding.code, finding.sheet, finding.row, finding.column) == ("unknown-party-group", "学习活动", 3, "F")
+    assert "第九党小组" in finding.message() and "第一党小组" in finding.message()
+
+
+def _always_present_before(tables, members) -> list[str]:
+    """Members present at every session merged so far (so their week-3 absences alone make a run)."""
+    missed = {row["member_id"] for row in tables["attendance"] if row["status"] != "present"}
+    return [member for member in members if member not in missed]
+
+
+def test_a_party_group_session_counts_for_its_group_only_in_the_flags(demo_home, tmp_path):
+    tables = read_master(demo_home.master)
+    _, groups, held = _grouped_return(demo_home, tmp_path / "probe.xlsx")
+    first = _always_present_before(tables, [m for m, g in groups.items() if g == held["S1"]])
+    second = _always_present_before(tables, [m for m, g in groups.items() if g == held["S2"]])
+    assert first and second, "the demo has no member of groups 1 and 2 present at every earlier session"
+    absentee, outsider = first[0], second[0]
+    # S1 (group 1): the absentee missed it, and the secretary marked the outsider (group 2) 缺席 there too; S2 (his
+    # group's) he missed. S5, the whole branch's 集中学习 a day later: the absentee missed it, every other was there.
+    changes = [((absentee, "S1"), "缺席"), ((outsider, "S1"), "缺席"), ((outsider, "S2"), "缺席")]
+    path, _, _ = _grouped_return(demo_home, tmp_path / GROUPED, changes)
+
+    def whole_branch_session(wb):
+        for label, value in (("活动序号", "S5"), ("日期", wb["学习活动"]["B5"].value + timedelta(days=1)),
+                             ("形式", "集中学习"), ("主题", "学习十六大报告"), ("学时", 3)):
+            _set(wb["学习活动"], 6, label, value)
+        grid = wb["出勤"]
+        for row in range(2, grid.max_row + 1):
+            grid.cell(row, 7).value = "缺席" if grid.cell(row, 1).value == absentee else "出席"
+
+    edit(path, whole_branch_session)
+    set_saved_time(path, SENT)
+    assert validate_path(path).findings == []
+    merged, [outcome] = merge(tables, [load_submission(path, tables)])
+    assert outcome.result == "merged"
+    flags = compute_flags(merged, date(2005, 3, 27))
+    in_row = {f.subject_id: f.values["count"] for f in flags if f.rule == "absent-in-row"}
+    # The absentee: S1 (his group's) and S5, two in a row. The outsider: S2 only; S1 was not his group's session,
+    # though marked 缺席 there (counted, he would have two in a row, S1 and S2).
+    assert in_row.get(absentee) == 2 and outsider not in in_row
+    # The 缺席 at S1 is kept as recorded; it is only not held against him.
+    assert {(r["session_id"], r["status"]) for r in merged["attendance"] if r["member_id"] == outsider
+            and r["session_id"].startswith("B03-W03")} == {("B03-W03-S1", "absent"), ("B03-W03-S2", "absent"),
+                                                            ("B03-W03-S5", "present")}
+
+
+# 补学 (docs/domain.md, "Falling behind"): the demo's 院机关支部 (B08), week 3: S1 集中学习, S2 组织生活会.
+def _b08_with_absences(home, target, absentee_rows, makeups=()):
+    """B08's week 3 as the demo's secretary fills it, the absentee 缺席 at S1 and S2, and `makeups` added to 自学:
+    (member, material, 补学活动)."""
+    def change(wb):
+        grid, study = wb["出勤"], wb["自学"]
+        row = next(r for r in range(2, grid.max_row + 1) if grid.cell(r, 1).value == absentee_rows)
+        grid.cell(row, 3).value = grid.cell(row, 4).value = "缺席"
+        first_free = next(r for r in range(2, 300) if study.cell(r, 1).value is None)
+        day = wb["学习活动"]["B3"].value  # S2's day: after S1
+        for offset, (member, material, session) in enumerate(makeups):
+            for label, value in (("党员编号", member), ("日期", day), ("学时", 2), ("学习内容", material),
+                                 ("补学活动", session)):
+                _set(study, first_free + offset, label, value)
+
+    return set_saved_time(edit(filled_return(home, target), change), SENT)
+
+
+def _absentee(home) -> str:
+    tables = read_master(home.master)
+    roster = [row[0] for row in load_workbook(home.folder("outbox") / "院机关支部_第3周.xlsx")["党员名单"]
+              .iter_rows(min_row=2, values_only=True) if row[0]]
+    [first, *_] = _always_present_before(tables, roster)
+    return first
+
+
+def test_a_makeup_study_row_names_the_session_and_breaks_a_run_of_absences(demo_home, tmp_path):
+    absentee = _absentee(demo_home)
+    tables = read_master(demo_home.master)
+    as_of = date(2005, 3, 27)
+
+    def flags_after(path):
+        report = validate_path(path)
+        assert report.findings == [], [f.message() for f in report.findings]
+        merged, [outcome] = merge(tables, [load_submission(path, tables)])
+        assert outcome.result == "merged", outcome.problems
+        return merged, {f.rule: f for f in compute_flags(merged, as_of) if f.subject_id == absentee}
+
+    # Absent from S1 and S2, nothing made up: two in a row (present at every session before).
+    _, flags = flags_after(_b08_with_absences(demo_home, tmp_path / "absent.xlsx", absentee))
+    assert flags["absent-in-row"].values["count"] == 2
+    # S1 made up by a self-study row naming it (as this week's S1): one absence is left, no run.
+    path = _b08_with_absences(demo_home, tmp_path / "made_up.xlsx", absentee, [(absentee, "补学：十六大报告", "S1")])
+    merged, flags = flags_after(path)
+    assert "absent-in-row" not in flags
+    [row] = [r for r in merged["selfstudy"] if r["member_id"] == absentee and r.get("makes_up")]
+    assert (row["makes_up"], row["material"]) == ("B08-W03-S1", "补学：十六大报告")  # the session's full ID
+    # His 缺席 stays as recorded: 补学 is not attendance.
+    assert {r["session_id"]: r["status"] for r in merged["attendance"] if r["member_id"] == absentee
+            and r["session_id"].startswith("B08-W03")} == {"B08-W03-S1": "absent", "B08-W03-S2": "absent"}
+    # Another week's session by its ID, typed in lower case: the ledger's spelling is kept.
+    path = _b08_with_absences(demo_home, tmp_path / "by_id.xlsx", absentee,
+                              [(absentee, "补学：十六大报告", "S1"), (absentee, "补学：党章", "b08-w02-s1")])
+    merged, _ = flags_after(path)
+    assert sorted(r["makes_up"] for r in merged["selfstudy"] if r["member_id"] == absentee and r.get("makes_up")) \
+        == ["B08-W02-S1", "B08-W03-S1"]
+
+
+def test_a_makeup_naming_no_session_of_the_branch_is_refused(demo_home, tmp_path):
+    absentee = _absentee(demo_home)
+    tables = read_master(demo_home.master)
+    # S5 is not in this week's 学习活动: the return itself says so.
+    path = _b08_with_absences(demo_home, tmp_path / "s5.xlsx", absentee, [(absentee, "补学", "S5")])
+    [finding] = validate_path(path).findings
+    assert (finding.code, finding.sheet, finding.column) == ("makeup-unknown", "自学", "E")
+    assert "B08-W03-S1" in finding.message()
+    # Another branch's session (B01's week 2) and one never held: refused at intake, which has the ledger.
+    for session in ("B01-W02-S1", "B08-W09-S1"):
+        path = _b08_with_absences(demo_home, tmp_path / f"{session}.xlsx", absentee, [(absentee, "补学", session)])
+        assert validate_path(path).findings == []
+        sub = load_submission(path, tables)
+        assert [f.code for f in sub.findings] == ["makeup-unknown"] and not sub.acceptable
+        _, [outcome] = merge(tables, [sub])
+        assert outcome.result == "rejected"
