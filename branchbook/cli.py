@@ -147,7 +147,7 @@ def _merge(args) -> int:
 
     home = _home(args)
     lang = args.lang or home.lang
-    items = incoming(home, args.files)
+    items = incoming(home, args.files, preview=args.dry_run)
     if not items:
         emit(args, [], [say(lang, "Nothing to merge in inbox/.")])
         return Exit.OK

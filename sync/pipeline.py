@@ -106,14 +106,16 @@ def clean_work(home: Home) -> int:
     return removed
 
 
-def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
+def incoming(home: Home, files: list[Path] | None = None, preview: bool = False) -> list[Incoming]:
     """What a foreground pass takes: the inbox (saved mails unpacked first), or the given files copied
-    into it so that the originals stay where they are."""
+    into it so that the originals stay where they are. A preview (merge --dry-run) writes nothing: the
+    given files are read where they are, and saved mails in the inbox are left packed (not previewed)."""
     inbox = home.folder("inbox")
     missing = [str(path) for path in files or () if not Path(path).is_file()]
     if missing:
         raise UserError("file-missing", path=missing[0])  # before anything is copied: all or nothing
-    unpack_mail_files(home)
+    if not preview:
+        unpack_mail_files(home)
     if not files:
         return [Incoming.at(path) for path in inbox_files(inbox)]
     items = []
@@ -121,6 +123,9 @@ def incoming(home: Home, files: list[Path] | None = None) -> list[Incoming]:
         path = Path(path)
         if path.resolve().parent == inbox.resolve():
             items.append(Incoming.at(path))
+            continue
+        if preview:
+            items.append(Incoming(path, file_name=path.name))
             continue
         # A return of the same name may be waiting in the inbox (every branch's file is named alike): never over it.
         target = _free_name(inbox, path.name, home.lang)
@@ -231,7 +236,8 @@ def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Pat
         clean_work(home)  # a killed run's copies (docs/hazards.md 31); a writer is alone here
         take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
     items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
-    base = base_tables(ledger)
+    # 补学 may name any earlier session: they change with every merge, so they are read fresh (two columns)
+    base = {**base_tables(ledger), "sessions": ledger.rows("sessions", columns=("session_id", "branch_id"))}
     items, taken_copies, submissions = read_submissions(home, items, base, progress, ledger.schemas, copies, dry_work)
     context = batch_context(ledger, submissions)
     changes, outcomes = plan_merge(context, submissions, now, ledger.schemas)

@@ -146,10 +146,15 @@ def test_merge_dry_run_previews_and_writes_nothing(fresh_demo, tmp_path, capsys)
     bad = edit(filled_return(fresh_demo, tmp_path / "院机关支部_第3周.xlsx"), lambda wb: wb["自学"].__setitem__("C2", 30))
     for path in [*made[:5], bad]:
         shutil.copyfile(path, fresh_demo.folder("inbox") / path.name)
+    outside = made[5]  # B06's, left where it was made
     before = {p: p.read_bytes() for p in fresh_demo.root.rglob("*") if p.is_file()}
     assert main(["merge", str(fresh_demo.root), "--dry-run"]) == 1
     captured = capsys.readouterr()
     assert captured.out.startswith("预览（未写入任何文件）：")
     assert captured.out.count("将合并，新增 学习活动 2 行") == 5 and "院机关支部_第3周.xlsx：将退回：自学 第2行" in captured.out
     assert "[6/6] 读取" in captured.err  # a long batch shows its progress
+    assert {p: p.read_bytes() for p in fresh_demo.root.rglob("*") if p.is_file()} == before
+    # A file given from elsewhere is read where it is: not copied into inbox/, where the service would take it
+    assert main(["merge", str(fresh_demo.root), str(outside), "--dry-run"]) == 0
+    assert "将合并" in capsys.readouterr().out
     assert {p: p.read_bytes() for p in fresh_demo.root.rglob("*") if p.is_file()} == before

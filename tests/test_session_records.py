@@ -295,3 +295,16 @@ def test_a_makeup_naming_no_session_of_the_branch_is_refused(demo_home, tmp_path
         assert [f.code for f in sub.findings] == ["makeup-unknown"] and not sub.acceptable
         _, [outcome] = merge(tables, [sub])
         assert outcome.result == "rejected"
+
+
+def test_a_makeup_of_an_earlier_weeks_session_is_merged_by_the_command(fresh_demo, tmp_path, capsys):
+    """The real path: `branchbook merge` checks the return against the ledger's sessions, read for each batch
+    (they change with every merge), not only against the roster it keeps between batches."""
+    absentee = _absentee(fresh_demo)
+    path = _b08_with_absences(fresh_demo, tmp_path / "院机关支部_第3周.xlsx", absentee,
+                              [(absentee, "补学：党章", "B08-W02-S1")])
+    assert main(["merge", str(fresh_demo.root), str(path)]) == 0, capsys.readouterr().out
+    assert "已合并" in capsys.readouterr().out
+    stored = [r["makes_up"] for r in read_master(fresh_demo.master)["selfstudy"]
+              if r["member_id"] == absentee and r.get("makes_up")]
+    assert stored == ["B08-W02-S1"]
