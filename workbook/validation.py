@@ -136,7 +136,8 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
     declared = {r["session_no"] for _, r in parsed["sessions"] if r.get("session_no")}
     findings += check_makeup_numbers(makeup_sheets(layout, data.tables), parsed, declared, _return_id(data.meta), layout.sessions_per_week)
     status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=layout.sheet("attendance").codes)
-    findings += check_session_groups(data.tables["sessions"], parsed["sessions"], roster_records)
+    findings += check_session_groups(data.tables["sessions"], parsed["sessions"], roster_records,
+                                     layout.sheet("sessions").field("party_group").label(lang))
     statuses, problems = check_grid(data.grid, status, declared, lang, session_groups(parsed["sessions"], roster_records))
     findings += problems
     findings += check_daily_hours(parsed["sessions"], statuses, data.tables["selfstudy"], parsed["selfstudy"], lang)

@@ -31,16 +31,20 @@ def session_groups(sessions: list[ParsedRow], roster: list[dict[str, Any]]) -> d
             for _, record in sessions if record.get("session_no") and group_form(record.get("party_group"))}
 
 
-def check_session_groups(read: SheetRead, sessions: list[ParsedRow], roster: list[dict[str, Any]]) -> Iterator[Finding]:
+def check_session_groups(read: SheetRead, sessions: list[ParsedRow], roster: list[dict[str, Any]],
+                         label: str) -> Iterator[Finding]:
     """A session's 党小组 is the group of some member on the roster: else nobody would be expected at it."""
-    known = {group_form(m.get("party_group")): str(m["party_group"]).strip() for m in roster if group_form(m.get("party_group"))}
-    listed = sorted(known.values()) or say.later("(the Roster names no party group)")
+    known: dict[str, str] = {}  # in the roster's order (第一, 第二, …), not the characters' codes
+    for member in roster:
+        if group_form(member.get("party_group")):
+            known.setdefault(group_form(member.get("party_group")), str(member["party_group"]).strip())
+    listed = list(known.values()) or say.later("(the Roster names no party group)")
     for row, record in sessions:
         group = group_form(record.get("party_group"))
         if group and group not in known:
             yield Finding("unknown-party-group", sheet=read.title, row=row,
-                          column=column_letter(read.columns.get("party_group", 1)), value=record["party_group"],
-                          params={"groups": listed})
+                          column=column_letter(read.columns.get("party_group", 1)), column_label=label,
+                          value=record["party_group"], params={"groups": listed})
 
 
 def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str,
