@@ -251,7 +251,10 @@ def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Pat
     journal.mirror(ledger, journal_path(home))
     pause_point("after-commit")
     file_all(home, items, taken_copies, submissions, result)
-    set_aside_corrected(home, context[RECEIPTS], submissions, outcomes)
+    try:
+        set_aside_corrected(home, context[RECEIPTS], submissions, outcomes)
+    except OSError as error:  # only tidying: the returns are committed and filed, whatever the folder says
+        log.warning(say(home.lang, "rejected files corrected now could not be set aside: {why}", why=error))
     if export:
         result.export = export_master(home, ledger)
     return result

@@ -139,3 +139,19 @@ def test_a_rejected_return_moves_to_corrected_once_its_correction_is_merged(fres
     assert sorted(path.name for path in corrected.iterdir()) == sorted([sent_back.name, *(p.name for p in beside)])
     assert (rejected / other.name).exists()  # another branch's return still waits for its correction
     assert f"{ORIGINAL} 已由合并的更正（院机关支部 第3周）取代，已移到 rejected/已更正/" in caplog.text
+
+
+def test_a_correction_is_merged_even_when_the_rejected_file_cannot_be_set_aside(fresh_demo, caplog):
+    """Setting aside is tidying after the commit: a folder it cannot make costs a warning, never the merge."""
+    from branchbook.sync.pipeline import incoming, process
+
+    home = _home(fresh_demo)
+    edit(filled_return(home, home.folder("inbox") / ORIGINAL), lambda wb: wb["自学"].__setitem__("C2", 30))
+    assert [o.result for o in process(home, incoming(home)).outcomes] == ["rejected"]
+    (home.folder("rejected") / "已更正").write_text("a file where the folder would go", encoding="utf-8")
+    filled_return(home, home.folder("inbox") / CORRECTION, seed=8)
+    with caplog.at_level("INFO", logger="branchbook.sync"):
+        result = process(home, incoming(home))
+    assert [o.result for o in result.outcomes] == ["merged"] and result.committed
+    assert (home.folder("rejected") / ORIGINAL).exists()  # left where it was
+    assert "已更正的退回文件未能移入“已更正”文件夹" in caplog.text
