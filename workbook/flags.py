@@ -469,7 +469,7 @@ def attendance(facts: Facts, member: dict):
                 run_start = run_start or day
                 if run > worst:
                     worst, worst_start = run, run_start
-            elif status in ("present", "excused", "away", "absent"):
+            elif status in KNOWN_STATUSES:  # here: present, excused, away, or an absence made up
                 run, run_start = 0, None  # excused is not absent; a blank or unknown status does not break or extend
     if worst >= facts.thresholds.absences_in_row:
         yield facts.flag("absent-in-row", member, branch, worst_start, count=worst)

@@ -21,24 +21,30 @@ MAX_HOURS_A_DAY = 12
 AWAY = "away"  # codes.yaml attendance_status: 请假(在外), pre-filled for a member away on training
 
 
+def _roster_groups(roster: list[dict[str, Any]]) -> dict[str, tuple[str, set[str]]]:
+    """Each 党小组 of the roster, as compared (group_form): its name as written and its members, in the roster's
+    order (第一, 第二, …), not the characters' codes."""
+    groups: dict[str, tuple[str, set[str]]] = {}
+    for member in roster:
+        form = group_form(member.get("party_group"))
+        if form:
+            groups.setdefault(form, (str(member["party_group"]).strip(), set()))[1].add(member.get("member_id"))
+    return groups
+
+
 def session_groups(sessions: list[ParsedRow], roster: list[dict[str, Any]]) -> dict[str, set[str]]:
     """The members expected at each 党小组 session, by session number (docs/domain.md, "Records": only its group's
     members); a session of the whole branch is not listed."""
-    groups: dict[str, set[str]] = defaultdict(set)
-    for member in roster:
-        groups[group_form(member.get("party_group"))].add(member.get("member_id"))
-    return {record["session_no"]: groups.get(group_form(record["party_group"]), set())
+    groups = _roster_groups(roster)
+    return {record["session_no"]: groups.get(group_form(record["party_group"]), ("", set()))[1]
             for _, record in sessions if record.get("session_no") and group_form(record.get("party_group"))}
 
 
 def check_session_groups(read: SheetRead, sessions: list[ParsedRow], roster: list[dict[str, Any]],
                          label: str) -> Iterator[Finding]:
     """A session's 党小组 is the group of some member on the roster: else nobody would be expected at it."""
-    known: dict[str, str] = {}  # in the roster's order (第一, 第二, …), not the characters' codes
-    for member in roster:
-        if group_form(member.get("party_group")):
-            known.setdefault(group_form(member.get("party_group")), str(member["party_group"]).strip())
-    listed = list(known.values()) or say.later("(the Roster names no party group)")
+    known = _roster_groups(roster)
+    listed = [name for name, _ in known.values()] or say.later("(the Roster names no party group)")
     for row, record in sessions:
         group = group_form(record.get("party_group"))
         if group and group not in known:
