@@ -74,7 +74,7 @@ def test_a_new_master_has_the_college_sheets_with_their_drop_downs(fresh_demo):
         assert wb[sheet].max_row == 1  # empty until the office types
     rules = {ws: {str(dv.sqref).split(":")[0]: dv for dv in wb[ws].data_validations.dataValidation}
              for ws in COLLEGE_SHEETS}
-    assert rules["计划方案"]["A2"].formula1 == '"学习计划,实施方案"'
+    assert rules["计划方案"]["A2"].formula1 == '"学习计划,实施方案,评议情况报告,整改方案"'
     assert rules["计划方案"]["B2"].formula1 == "list_phases" and rules["计划方案"]["C2"].formula1 == "list_branches"
     assert rules["计划方案"]["F2"].type == rules["计划方案"]["G2"].type == "date"
     assert rules["扩大会汇报"]["B2"].formula1 == "list_branches" and rules["督查记录"]["B2"].formula1 == "list_branches"
