@@ -67,9 +67,15 @@ def emit(args, data, lines: list[str]) -> None:
 
 
 def _home(args):
+    """The HOME the command works on; with `--campaign NAME`, that earlier campaign's (HOME/campaigns/…)."""
     from .workbook.home import Home
 
-    return Home.open(args.home)
+    home = Home.open(args.home)
+    if getattr(args, "campaign", None):
+        from .sync.campaigns import earlier_home
+
+        return earlier_home(home, args.campaign)
+    return home
 
 
 def _init(args) -> int:
@@ -406,6 +412,47 @@ def _remind(args) -> int:
     return Exit.OK
 
 
+def _campaign(args) -> int:
+    from datetime import date
+
+    from .sync.campaigns import earlier_campaigns, start_campaign
+    from .workbook.campaign_definition import load_definition
+    from .workbook.settings import read_config
+
+    home = _home(args)
+    lang = args.lang or home.lang
+    if args.action == "list":
+        earlier = earlier_campaigns(home)
+        lines = [say(lang, "Now: {name}", name=home.campaign.title(lang))]
+        lines += [say(lang, "Earlier: {name} (kept in {folder}; read it with --campaign \"{name}\")", name=name,
+                      folder=folder) for name, folder in earlier.items()]
+        emit(args, {"current": home.campaign.title(lang), "earlier": {k: str(v) for k, v in earlier.items()}}, lines)
+        return Exit.OK
+    if not args.start:
+        raise UserError("campaign-needs-start")
+    try:
+        start = date.fromisoformat(args.start)
+    except ValueError:
+        raise UserError("bad-date", text=args.start) from None
+    if args.definition is not None and not Path(args.definition).is_file():
+        raise UserError("file-missing", path=str(args.definition))
+    definition = load_definition(read_config(Path(args.definition)), args.definition) if args.definition \
+        else home.campaign
+    if args.name:
+        definition = definition.renamed(args.name)
+    started = start_campaign(home, definition, start)
+    lines = [say(lang, "Closed \"{closed}\": it is kept, as it was, in {folder}; read it with --campaign \"{closed}\" "
+                       "(e.g. branchbook flags {home} --campaign \"{closed}\").", closed=started.closed,
+                 folder=started.folder, home=home.root),
+             say(lang, "Started \"{name}\" on {start}: {members} members carried over ({dropped} who had left are "
+                       "not), no records yet. Make its returns with branchbook returns {home}; restart the sync "
+                       "service if it runs here.", name=started.campaign, start=start.isoformat(),
+                 members=started.members, dropped=started.dropped, home=home.root)]
+    emit(args, {"closed": started.closed, "kept_in": str(started.folder), "started": started.campaign,
+                "start": start.isoformat(), "members": started.members, "dropped": started.dropped}, lines)
+    return Exit.OK
+
+
 def _addin(args) -> int:
     if args.target == "lite":
         from .addin.lite import next_steps, write_lite_files
@@ -525,6 +572,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd = command("flags", say(HELP, "list the members and branches that fall behind"), "branchbook flags D:\\台账 --as-of 2005-03-30", _flags, home, output)
     cmd.add_argument("--as-of", help=say(HELP, "as of which day (default: today, or as_of in the config)"))
+    cmd.add_argument("--campaign", metavar="NAME", help=say(HELP, "an earlier campaign's, by its name (branchbook campaign list)"))
 
     cmd = command("serve", say(HELP, "run the sync service: watch inbox/, check, merge, refresh the flags"), "branchbook serve D:\\台账", _serve, home)
     cmd.add_argument("--polling", action="store_true", help=say(HELP, "watch by polling (for a network share)"))
@@ -547,6 +595,17 @@ def build_parser() -> argparse.ArgumentParser:
                   _bulletin, home, output)
     cmd.add_argument("--week", type=int, help=say(HELP, "the week (default: the last one ended)"))
     cmd.add_argument("--format", choices=["docx", "pdf", "html"], default="docx", help=say(HELP, "docx (default), pdf or html"))
+    cmd.add_argument("--campaign", metavar="NAME", help=say(HELP, "an earlier campaign's, by its name (branchbook campaign list)"))
+
+    cmd = command("campaign", say(HELP, "start the next campaign from the roster, keeping this one readable (new), or list the campaigns (list)"),
+                  "branchbook campaign new D:\\台账 --name 2006年主题教育 --start 2006-03-06", _campaign, output)
+    cmd.add_argument("action", choices=["new", "list"], metavar=say(HELP, "ACTION"),
+                     help=say(HELP, "new: close this campaign and start the next; list: this one and the earlier ones"))
+    cmd.add_argument("home", type=Path, help=say(HELP, "the working folder HOME"))
+    cmd.add_argument("--name", help=say(HELP, "new: the new campaign's name (default: the definition's)"))
+    cmd.add_argument("--start", metavar="YYYY-MM-DD", help=say(HELP, "new: the day its first phase starts"))
+    cmd.add_argument("--definition", type=Path, metavar="campaign.yaml",
+                     help=say(HELP, "new: its definition (name, phases, rules; default: this campaign's)"))
 
     cmd = command("remind", say(HELP, "write (and send) each branch secretary's reminder and each liaison's digest"), "branchbook remind D:\\台账 --send", _remind, home, output)
     cmd.add_argument("--send", action="store_true", help=say(HELP, "also mail them to the registered secretaries (needs mail.smtp)"))

@@ -62,7 +62,7 @@ def _protect(ws: Worksheet, password: str) -> None:
 
 
 def _guide(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
-    lines = guide_lines(lang, branch=spec.branch_name, week=spec.week, start=spec.start, end=spec.end,
+    lines = guide_lines(lang, schemas, branch=spec.branch_name, week=spec.week, start=spec.start, end=spec.end,
                         sessions=schemas.returns.sessions_per_week)
     ws.column_dimensions["A"].width = 110
     for row, line in enumerate(lines, start=1):
