@@ -83,13 +83,28 @@ def _init(args) -> int:
     from .workbook.office import init_home
 
     lang = check_lang(args.lang or "zh")
-    home = init_demo(args.home, lang) if args.demo else init_home(args.home, lang)
+    start = _day(args.start) if args.start else None
+    home = init_demo(args.home, lang) if args.demo else init_home(args.home, lang, start=start)
     lines = [say(home.lang, "Created the ledger and its master {path}", path=home.master)]
+    if start is not None:
+        lines.append(say(home.lang, "The phases of \"{campaign}\" start on {start} (the master's phases sheet; change "
+                                    "dates and targets there).", campaign=home.campaign.title(home.lang),
+                         start=start.isoformat()))
     if not args.demo:  # an empty ledger: the office's own roster comes next (issue: nothing said what to do after init)
         lines.append(say(home.lang, "Next: import the college's phases, branches and members with branchbook import "
                                     "{home} FILE (docs/getting-started.en.md, step 3).", home=home.root))
     emit(args, {"master": str(home.master)}, lines)
     return Exit.OK
+
+
+def _day(text: str):
+    """A day as the user typed it (YYYY-MM-DD), or the sentence that says it is not one."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError("bad-date", text=text) from None
 
 
 def _returns(args) -> int:
@@ -233,6 +248,11 @@ def _import(args) -> int:
     result = import_roster(home, args.file, mapping=args.map, skip_bad=args.skip_bad, dry_run=args.dry_run,
                            on_wait=lambda message: print(message, file=sys.stderr, flush=True))
     lines = import_lines(result.plan, lang, preview=args.dry_run, skip_bad=args.skip_bad)
+    if "phases" in result.plan.read and result.written:  # the sheet counts; where it differs from campaign.yaml is said
+        from .sync.export import current_tables
+        from .workbook.campaign_definition import phase_notes
+
+        lines += phase_notes(home.campaign, current_tables(home, ("phases",))["phases"], lang)
     if result.export and result.export.why_waiting(lang):
         lines.append(say(lang, "master.xlsx is not updated yet: {why}", why=result.export.why_waiting(lang)))
     emit(args, import_data(result.plan, lang, result.written), lines)
@@ -413,8 +433,6 @@ def _remind(args) -> int:
 
 
 def _campaign(args) -> int:
-    from datetime import date
-
     from .sync.campaigns import earlier_campaigns, start_campaign
     from .workbook.campaign_definition import load_definition
     from .workbook.settings import read_config
@@ -422,18 +440,19 @@ def _campaign(args) -> int:
     home = _home(args)
     lang = args.lang or home.lang
     if args.action == "list":
+        from .sync.export import current_tables
+        from .workbook.campaign_definition import phase_notes
+
         earlier = earlier_campaigns(home)
         lines = [say(lang, "Now: {name}", name=home.campaign.title(lang))]
+        lines += ["  " + note for note in phase_notes(home.campaign, current_tables(home, ("phases",))["phases"], lang)]
         lines += [say(lang, "Earlier: {name} (kept in {folder}; read it with --campaign \"{name}\")", name=name,
                       folder=folder) for name, folder in earlier.items()]
         emit(args, {"current": home.campaign.title(lang), "earlier": {k: str(v) for k, v in earlier.items()}}, lines)
         return Exit.OK
     if not args.start:
         raise UserError("campaign-needs-start")
-    try:
-        start = date.fromisoformat(args.start)
-    except ValueError:
-        raise UserError("bad-date", text=args.start) from None
+    start = _day(args.start)
     if args.definition is not None and not Path(args.definition).is_file():
         raise UserError("file-missing", path=str(args.definition))
     definition = load_definition(read_config(Path(args.definition)), args.definition) if args.definition \
@@ -441,6 +460,7 @@ def _campaign(args) -> int:
     if args.name:
         definition = definition.renamed(args.name)
     started = start_campaign(home, definition, start)
+    pinned = home.settings.as_of
     lines = [say(lang, "Closed \"{closed}\": it is kept, as it was, in {folder}; read it with --campaign \"{closed}\" "
                        "(e.g. branchbook flags {home} --campaign \"{closed}\").", closed=started.closed,
                  folder=started.folder, home=home.root),
@@ -448,6 +468,9 @@ def _campaign(args) -> int:
                        "not), no records yet. Make its returns with branchbook returns {home}; restart the sync "
                        "service if it runs here.", name=started.campaign, start=start.isoformat(),
                  members=started.members, dropped=started.dropped, home=home.root)]
+    if pinned and pinned < start:  # the demo's HOME lives on a fixed day: the new campaign would never begin there
+        lines.append(say(lang, "branchbook.yaml fixes this HOME's day at {as_of} (as_of), before the new campaign starts: "
+                               "change or delete that line.", as_of=pinned.isoformat()))
     emit(args, {"closed": started.closed, "kept_in": str(started.folder), "started": started.campaign,
                 "start": start.isoformat(), "members": started.members, "dropped": started.dropped}, lines)
     return Exit.OK
@@ -537,6 +560,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = command("init", say(HELP, "create HOME with its ledger and master.xlsx"), "branchbook init D:\\台账 --demo", _init,
                   home, output)
     cmd.add_argument("--demo", action="store_true", help=say(HELP, "fill in the demo college"))
+    cmd.add_argument("--start", metavar="YYYY-MM-DD",
+                     help=say(HELP, "the day the campaign starts: its phases (campaign.yaml) fill the phases sheet"))
 
     cmd = command("returns", say(HELP, "make this week's return for each branch (in outbox/)"), "branchbook returns D:\\台账 --week 3", _returns,
                   home, output)

@@ -69,6 +69,14 @@ def closed_campaign(home: Home) -> dict | None:
         return None
 
 
+def refuse_if_closed(home: Home, what: str = "") -> None:
+    """An earlier campaign is kept as it was closed: only its bulletin may still be made there."""
+    closed = closed_campaign(home)
+    if closed is not None and what not in READ_ONLY_ALLOWED:
+        raise UserError("campaign-closed", home=str(home.root), campaign=closed.get("campaign", "?"),
+                        following=closed.get("next", "?"))
+
+
 class WriterBusy(UserError):
     def __init__(self, home: Home, who: dict | None):
         who = who or {}
@@ -81,10 +89,7 @@ def writing(home: Home, what: str, on_wait: Callable[[str], None] | None = None,
             stop: threading.Event | None = None, wait: bool = True) -> Iterator[None]:
     """Hold HOME's writer lock; `wait=False`: refuse at once (WriterBusy) when another writer holds it. An earlier
     campaign (campaigns/<name>/) is kept as it was closed: only its bulletin may still be made there."""
-    closed = closed_campaign(home)
-    if closed is not None and what not in READ_ONLY_ALLOWED:
-        raise UserError("campaign-closed", home=str(home.root), campaign=closed.get("campaign", "?"),
-                        following=closed.get("next", "?"))
+    refuse_if_closed(home, what)
     depths = _held.__dict__.setdefault("depths", {})
     key = str(home.root.resolve())
     if depths.get(key):

@@ -85,6 +85,30 @@ class CampaignDefinition:
         return merged(packaged_rules(), self.rules)
 
 
+def phase_notes(definition: CampaignDefinition, phases: list[dict[str, Any]], lang: str) -> list[str]:
+    """Where the 阶段 sheet differs from the campaign's definition. The sheet is the record and counts; this is
+    said, never silently taken (docs/design.md, "Campaigns"): after `import` of phases and in `campaign list`."""
+    sheet = sorted((p for p in phases if isinstance(p.get("start"), date)), key=lambda p: p["start"])
+    notes = []
+    if len(sheet) != len(definition.phases):
+        notes.append(say(lang, "The phases sheet has {sheet} phases and the campaign's definition ({file}) has "
+                               "{defined}: the phases sheet counts, and rules naming a phase by its number count the "
+                               "sheet's phases in date order.", sheet=len(sheet), defined=len(definition.phases),
+                         file=definition.source))
+    for number, (row, plan) in enumerate(zip(sheet, definition.phases), start=1):
+        target = None if row.get("target_hours") is None else float(row["target_hours"])
+        if row.get("name") != plan.name(lang) or target != plan.target_hours:
+            notes.append(say(lang, "Phase {number}: the phases sheet has {sheet} (target {sheet_target}), the campaign's "
+                                   "definition {defined} (target {defined_target}); the phases sheet counts.",
+                             number=number, sheet=row.get("name"), defined=plan.name(lang),
+                             sheet_target=_hours(target), defined_target=_hours(plan.target_hours)))
+    return notes
+
+
+def _hours(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
 def _names(raw: Any) -> Any:
     """A name may be plain text (the same in every language) or {zh: …, en: …}."""
     return {"zh": raw} if isinstance(raw, str) else raw

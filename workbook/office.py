@@ -17,10 +17,14 @@ from .seal import home_seal
 
 
 def init_home(root: Path | str, lang: str = "zh", tables: dict[str, list[dict]] | None = None,
-              painters: Iterable[SheetPainter] = ()) -> Home:
-    """Create HOME with its ledger and master, empty or holding `tables` (the demo's college)."""
+              painters: Iterable[SheetPainter] = (), start: date | None = None) -> Home:
+    """Create HOME with its ledger and master, empty or holding `tables` (the demo's college); with `start`, its
+    阶段 sheet seeded with the campaign's phases from that day (campaign.yaml: docs/design.md, "Campaigns")."""
     home = create_home(root, lang)
-    start_ledger(home, tables or {}, painters, "first records" if tables else "new HOME")
+    tables = dict(tables or {})
+    if start is not None:
+        tables["phases"] = home.campaign.phase_rows(start, lang)
+    start_ledger(home, tables, painters, "first records" if tables else "new HOME")
     return home
 
 
