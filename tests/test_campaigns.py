@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
 import yaml
 from filelock import FileLock
 from openpyxl import load_workbook
@@ -25,7 +27,8 @@ from branchbook.sync.service import SyncService
 from branchbook.sync.status import LOCK_NAME
 from branchbook.sync.writer import writing
 from branchbook.workbook.books import open_ledger
-from branchbook.workbook.campaign_definition import CAMPAIGN_FILE, packaged_definition
+from branchbook.workbook.campaign_definition import CAMPAIGN_FILE, load_definition, packaged_definition
+from branchbook.workbook.errors import UserError
 from branchbook.workbook.home import CONFIG_NAME, Home
 from branchbook.workbook.master import read_master
 from branchbook.workbook.office import make_returns
@@ -235,3 +238,15 @@ def test_a_campaign_of_its_own_changes_the_phases_the_titles_and_the_flags(fresh
     master = load_workbook(custom.master, read_only=True)
     assert str(next(master[SHEET_NAME["zh"]].iter_rows(values_only=True))[0]).startswith(CUSTOM["name"] + "进度看板")
     assert next(master["说明"].iter_rows(values_only=True))[0] == f"BranchBook {CUSTOM['name']}台账"
+
+
+def test_the_docs_example_is_a_valid_campaign_and_a_wrong_one_is_named():
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"```yaml campaign.yaml\n(.*?)```", docs, re.DOTALL)
+    campaign = load_definition(yaml.safe_load(example), CAMPAIGN_FILE)
+    assert [(p["phase_id"], p["end"], p["target_hours"]) for p in campaign.phase_rows(START, "zh")] == [
+        ("P1", date(2006, 3, 19), 12), ("P2", date(2006, 4, 9), None)]
+    wrong = {**yaml.safe_load(example), "rules": {"thresholds": {"opinions_due_phase": 3}}}
+    with pytest.raises(UserError) as refused:
+        load_definition(wrong, CAMPAIGN_FILE)
+    assert refused.value.message("zh").startswith("campaign.yaml 中的 rules.thresholds.opinions_due_phase 的值“3”不对")
