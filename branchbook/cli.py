@@ -109,9 +109,11 @@ def _day(text: str):
 
 def _returns(args) -> int:
     from .sync.export import current_tables
+    from .sync.writer import refuse_if_closed
     from .workbook.office import make_returns
 
     home = _home(args)
+    refuse_if_closed(home, "returns")  # an earlier campaign's returns would only be refused (sync/campaigns.py)
     made = make_returns(home, args.week, args.branch, current_tables(home))
     emit(args, {branch: str(path) for branch, path in made.items()}, [str(path) for path in made.values()])
     return Exit.OK
@@ -409,9 +411,11 @@ def _bulletin(args) -> int:
 
 def _remind(args) -> int:
     from .sync.export import current_flags, current_tables
+    from .sync.writer import refuse_if_closed
     from .workbook.reports.publish import write_digests, write_reminders
 
     home = _home(args)
+    refuse_if_closed(home, "remind")  # nobody is reminded of a campaign that has ended
     tables, flags = current_tables(home), current_flags(home, home.as_of)
     written, digests = write_reminders(home, tables, flags), write_digests(home, tables, flags)
     lines = [str(path) for _, path in written + digests]

@@ -106,8 +106,9 @@ def test_a_second_campaign_keeps_the_first_intact_and_reported(fresh_demo, tmp_p
     capsys.readouterr()
     assert main(["flags", str(root), "--campaign", FIRST, "--json"]) == Exit.OK
     assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(before["flags"], ensure_ascii=False, default=str))
-    assert main(["merge", str(kept)]) == Exit.UNUSABLE  # kept as it was: read, never changed
-    assert f"是往期活动「{FIRST}」" in capsys.readouterr().err
+    for command in ("merge", "returns", "remind", "export", "rebuild"):  # kept as it was: read, never changed
+        assert main([command, str(kept)]) == Exit.UNUSABLE, command
+        assert f"是往期活动「{FIRST}」" in capsys.readouterr().err
 
     # The second: the roster as the office left it (the leaver gone, the mover in his new branch from the start),
     # the packaged phases from its start, no records.
@@ -250,3 +251,20 @@ def test_the_docs_example_is_a_valid_campaign_and_a_wrong_one_is_named():
     with pytest.raises(UserError) as refused:
         load_definition(wrong, CAMPAIGN_FILE)
     assert refused.value.message("zh").startswith("campaign.yaml 中的 rules.thresholds.opinions_due_phase 的值“3”不对")
+
+
+def test_the_phases_sheet_counts_and_where_it_differs_from_the_definition_is_said(tmp_path, capsys):
+    root = tmp_path / "台账"
+    root.mkdir()
+    (root / CAMPAIGN_FILE).write_text(yaml.safe_dump(CUSTOM, allow_unicode=True), encoding="utf-8")
+    assert main(["init", str(root), "--start", "2006-03-06"]) == Exit.OK
+    assert "「2006年学习实践活动」的各阶段从 2006-03-06 开始" in capsys.readouterr().out
+    phases = tmp_path / "阶段.csv"
+    phases.write_text("阶段编号,阶段名称,开始日期,结束日期,目标学时\nP1,学习调研,2006-03-06,2006-03-19,16\n"
+                      "P2,整改落实,2006-03-20,2006-04-09,\nP3,总结,2006-04-10,2006-04-16,\n", encoding="utf-8")
+    assert main(["import", str(root), str(phases)]) == Exit.OK
+    said = capsys.readouterr().out
+    assert f"“阶段”表有 3 个阶段，活动定义（{root / CAMPAIGN_FILE}）有 2 个：以“阶段”表为准" in said
+    assert "第1阶段：“阶段”表中是「学习调研」（目标学时 16），活动定义中是「学习调研」（目标学时 200）" in said
+    with open_ledger(Home.open(root)) as ledger:
+        assert [p["target_hours"] for p in ledger.tables(("phases",))["phases"]] == [16, None, None]
