@@ -8,6 +8,7 @@ key and the file, as branchbook.yaml's are.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -21,7 +22,6 @@ from .i18n import Domain
 from .settings import SAFE_LOADER, Rules, load_section, merged, packaged_rules, read_config, setting
 
 CAMPAIGN_FILE = "campaign.yaml"
-LANG_KEYS = ("zh", "en")
 say = Domain("workbook")
 
 
@@ -45,8 +45,8 @@ class PhasePlan:
 class CampaignDefinition:
     """`Home.campaign` and `Schemas.campaign`."""
 
-    name: Names = setting(doc="the campaign's name: the bulletin's, the dashboard's and the return's titles")
-    short_name: Names | None = setting(None, "a shorter name for letters' subjects; null: the name")
+    name: Names  # the bulletin's, the dashboard's, the master's and the return's titles
+    short_name: Names | None = None  # the letters' subjects; None: the name
     phases: tuple[PhasePlan, ...] = ()
     rules: Mapping[str, Any] = field(default_factory=dict)  # overrides of rules.yaml, as written (checked at load)
     source: str = ""  # the file it was read from, named in messages
@@ -143,11 +143,15 @@ def load_definition(raw: Any, source: Path | str) -> CampaignDefinition:
 
 @dataclass(frozen=True)
 class _Head:
+    """The keys of campaign.yaml read as settings are (phases and rules are read apart)."""
+
     name: Names = setting(doc="the campaign's name")
-    short_name: Names | None = setting(None, "a shorter name")
+    short_name: Names | None = setting(None, "a shorter name for letters' subjects; null: the name")
 
 
+@functools.lru_cache(maxsize=1)
 def packaged_definition() -> CampaignDefinition:
+    """schemas/campaign.yaml, read once (every Home opened without its own campaign.yaml has it)."""
     from importlib import resources
 
     path = resources.files("branchbook.schemas").joinpath(CAMPAIGN_FILE)

@@ -175,8 +175,9 @@ def dashboard_as_of(sheets) -> date | None:
     if ws is None:
         return None
     first = next(iter(ws.iter_rows(min_row=1, values_only=True)), ())
-    found = AS_OF_IN_TITLE.search(str(first[0])) if first and first[0] is not None else None
-    return date.fromisoformat(found.group(0)) if found else None
+    # The last date of the title: the campaign's name before it may hold one of its own (docs/design.md, "Campaigns").
+    found = AS_OF_IN_TITLE.findall(str(first[0])) if first and first[0] is not None else []
+    return date.fromisoformat(found[-1]) if found else None
 
 
 def dashboard_painter(as_of: date, flags: list[Flag] | None = None, facts: Facts | None = None,
