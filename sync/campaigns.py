@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 import yaml
+from filelock import FileLock, Timeout
 
 from ..workbook import journal
 from ..workbook.body_cache import FOLDER as BODIES_FOLDER
@@ -37,7 +38,7 @@ from ..workbook.seal import CAMPAIGNS_FOLDER, CLOSED_NAME, KEY_NAME
 from ..workbook.settings import CONFIG_NAME, read_config
 from .export import export_master
 from .inbox import inbox_files
-from .status import lock_held
+from .status import LOCK_NAME as SERVICE_LOCK
 from .writer import writing
 
 ROSTER = ("committee", "branches", "members")  # what a new campaign starts from
@@ -93,8 +94,19 @@ def start_campaign(home: Home, definition: CampaignDefinition, start: date) -> S
     name = definition.title(lang)
     if name == current or name in earlier_campaigns(home):
         raise UserError("campaign-same-name", name=name, known="、".join([current, *earlier_campaigns(home)]))
-    if lock_held(home):
-        raise UserError("campaign-service-running", home=str(home.root))
+    service = FileLock(str(home.root / SERVICE_LOCK))  # held through the switch: no service starts on a half-moved HOME
+    try:
+        service.acquire(timeout=0)
+    except Timeout:
+        raise UserError("campaign-service-running", home=str(home.root)) from None
+    try:
+        return _switch(home, definition, start, name, current)
+    finally:
+        service.release()
+
+
+def _switch(home: Home, definition: CampaignDefinition, start: date, name: str, current: str) -> Started:
+    lang = home.lang
     with writing(home, "campaign", wait=False):
         for folder in ("inbox", "quarantine"):
             waiting = inbox_files(home.folder(folder))

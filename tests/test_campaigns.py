@@ -17,7 +17,7 @@ import pytest
 import yaml
 from filelock import FileLock
 from openpyxl import load_workbook
-from returns_factory import BRANCH_FILE, filled_return
+from returns_factory import BRANCH_FILE, edit, filled_return
 from sync_helpers import FAST_SYNC, settled
 
 from branchbook.cli import Exit, main
@@ -165,12 +165,16 @@ def test_a_second_campaign_keeps_the_first_intact_and_reported(fresh_demo, tmp_p
 
 def test_the_switch_is_refused_while_the_service_runs_a_writer_works_or_returns_wait(fresh_demo):
     root = fresh_demo.root
-    ledger_bytes = (root / "ledger.sqlite").read_bytes()
+
+    def records() -> dict:  # the flags sheet aside: any export, refused or not, keeps the flags of the day
+        with open_ledger(fresh_demo) as ledger:
+            return {key: rows for key, rows in ledger.tables().items() if key != "flags"}
+    before = records()
 
     def refused(expected: str) -> None:
         done = _cli("campaign", "new", root, "--name", NEXT, "--start", START)
         assert done.returncode == Exit.UNUSABLE and expected in done.stderr and "Traceback" not in done.stderr
-        assert not (root / "campaigns").exists() and (root / "ledger.sqlite").read_bytes() == ledger_bytes
+        assert not (root / "campaigns").exists() and records() == before
 
     service_lock = FileLock(str(root / LOCK_NAME))
     with service_lock:  # `serve` holds it for as long as it runs
@@ -181,6 +185,15 @@ def test_the_switch_is_refused_while_the_service_runs_a_writer_works_or_returns_
     waiting.write_bytes(b"PK")
     refused("还有 1 个文件等待处理（院机关支部_第4周.xlsx）")
     waiting.unlink()
+    master_bytes = fresh_demo.master.read_bytes()
+
+    def wrong_hours(wb):
+        sheet = wb["学习活动"]
+        column = [cell.value for cell in sheet[1]].index("学时") + 1
+        sheet.cell(row=2, column=column, value="三个小时")
+    edit(fresh_demo.master, wrong_hours)  # the office's edit BranchBook cannot take in
+    refused("master.xlsx 还不能和台账数据库一致")
+    fresh_demo.master.write_bytes(master_bytes)
     same = _cli("campaign", "new", root, "--name", FIRST, "--start", START)
     assert same.returncode == Exit.UNUSABLE and "新一期活动要有自己的名称" in same.stderr
 

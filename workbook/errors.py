@@ -38,8 +38,8 @@ MESSAGES: dict[str, str] = {  # key -> message (English; the Chinese is in the w
                                    "the new campaign, then start the service again."),
     "campaign-inbox-waiting": N_("{count} files still wait in {folder} ({names}): merge them (or approve or remove "
                                  "them) before the campaign is closed, so that none is left behind."),
-    "campaign-master-edits": N_("master.xlsx has hand edits that cannot be taken in: {why}. Fix them first, so that "
-                                "the campaign is kept as the office left it."),
+    "campaign-master-edits": N_("master.xlsx cannot be brought up to date with the ledger: {why}. Settle that first, "
+                                "so that the campaign is kept whole as the office left it."),
     "campaign-same-name": N_("The new campaign needs a name of its own: “{name}” is the current campaign's or "
                              "an earlier one's (campaigns/ holds {known})."),
     "campaign-needs-start": N_("Give the day the new campaign starts: --start YYYY-MM-DD."),
