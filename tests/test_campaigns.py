@@ -281,3 +281,17 @@ def test_the_phases_sheet_counts_and_where_it_differs_from_the_definition_is_sai
     assert "第1阶段：“阶段”表中是「学习调研」（目标学时 16），活动定义中是「学习调研」（目标学时 200）" in said
     with open_ledger(Home.open(root)) as ledger:
         assert [p["target_hours"] for p in ledger.tables(("phases",))["phases"]] == [16, None, None]
+
+
+def test_a_missing_home_or_start_is_said_without_a_traceback(tmp_path, capsys):
+    missing = tmp_path / "没有这个文件夹"
+    for argv in (["list", missing], ["new", missing, "--start", "2006-03-06"]):
+        assert main(["campaign", *map(str, argv)]) == Exit.UNUSABLE
+        _, err = capsys.readouterr()
+        assert "不是 BranchBook 工作文件夹" in err and "Traceback" not in err
+    home = tmp_path / "台账"
+    assert main(["init", str(home)]) == Exit.OK
+    for argv, said in ((["new", home], "请给出新一期活动的开始日期"), (["new", home, "--start", "3月6日"], "3月6日")):
+        capsys.readouterr()
+        assert main(["campaign", *map(str, argv)]) == Exit.UNUSABLE
+        assert said in capsys.readouterr().err

@@ -85,9 +85,12 @@ class CampaignDefinition:
         return merged(packaged_rules(), self.rules)
 
 
-def phase_notes(definition: CampaignDefinition, phases: list[dict[str, Any]], lang: str) -> list[str]:
-    """Where the 阶段 sheet differs from the campaign's definition. The sheet is the record and counts; this is
-    said, never silently taken (docs/design.md, "Campaigns"): after `import` of phases and in `campaign list`."""
+def phase_notes(definition: CampaignDefinition, phases: list[dict[str, Any]], lang: str,
+                sheet_lang: str | None = None) -> list[str]:
+    """Where the 阶段 sheet (its names in `sheet_lang`, HOME's) differs from the campaign's definition, said in
+    `lang`. The sheet is the record and counts; this is said, never silently taken (docs/design.md, "Campaigns"):
+    after `import` of phases and in `campaign list`."""
+    sheet_lang = sheet_lang or lang
     sheet = sorted((p for p in phases if isinstance(p.get("start"), date)), key=lambda p: p["start"])
     notes = []
     if len(sheet) != len(definition.phases):
@@ -97,10 +100,10 @@ def phase_notes(definition: CampaignDefinition, phases: list[dict[str, Any]], la
                          file=definition.source))
     for number, (row, plan) in enumerate(zip(sheet, definition.phases), start=1):
         target = None if row.get("target_hours") is None else float(row["target_hours"])
-        if row.get("name") != plan.name(lang) or target != plan.target_hours:
+        if row.get("name") != plan.name(sheet_lang) or target != plan.target_hours:
             notes.append(say(lang, "Phase {number}: the phases sheet has {sheet} (target {sheet_target}), the campaign's "
                                    "definition {defined} (target {defined_target}); the phases sheet counts.",
-                             number=number, sheet=row.get("name"), defined=plan.name(lang),
+                             number=number, sheet=row.get("name"), defined=plan.name(sheet_lang),
                              sheet_target=_hours(target), defined_target=_hours(plan.target_hours)))
     return notes
 
