@@ -12,8 +12,9 @@ Every member has what phase 1 asks (40 hours, a notebook check in each phase), s
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from test_flag_scenarios import assert_scenario, found, member, merged, receipt, study, tables
@@ -257,3 +258,197 @@ def test_talks_min_from_the_rules_asks_for_more_talks():
     assert {key: flag.values["missing"] for key, flag in flags.items()} == {
         ("T1", "talks-missing"): 1, ("T6", "talks-missing"): 1, ("T2", "talks-missing"): 2,
         ("T3", "talks-missing"): 2, ("T4", "talks-missing"): 2}
+
+
+# -- the dashboard and the bulletin of phases 2 and 3, through a HOME's export -----------------------------------
+
+PHASE3_DAY = D(6, 8)  # week 14: week 13 (5/30-6/5) is the report week
+LATE_BRANCH = "B05"  # its returns stop after week 11: its items are not judged, its members' steps stop there
+
+
+def _week_of(day):
+    return (day - D(3, 7)).days // 7 + 1
+
+
+def campaign_tables():
+    """The demo college with weeks 3-13 returned by every branch (B05 to week 11 only), and rows of phases 2 and 3
+    dated in those weeks, each stamped with its week's return as a merge stamps it. Member by member (i, in roster
+    order): the self-analysis none (i % 4 == 0), written (1), final on 5/12 (2), returned and final on 5/20 (3);
+    a talk with a 支委 when i % 3 == 1, with another member when i % 3 == 2; appraised on 5/20 unless i % 5 == 0
+    (a 预备党员 without 等次). Each branch but B05: a member's item in progress (by 5/27), the branch's item done on
+    6/1 (by 6/3) and one done on 5/28 whose re-check failed on 6/1; a committee item in progress (by 6/5); a
+    satisfaction survey per branch."""
+    from branchbook.demo.college import demo_tables
+    from branchbook.workbook import ids
+    from branchbook.workbook.provenance import stamp
+    from branchbook.workbook.return_template import return_file_name
+
+    tables = demo_tables("zh")
+    schemas = load_schemas()
+    names = {b["branch_id"]: b["name"] for b in tables["branches"]}
+    last = {bid: 11 if bid == LATE_BRANCH else 13 for bid in names}
+    week2 = {r["branch_id"]: r for r in tables["returns"] if r["week"] == 2}
+    for bid, receipt_row in week2.items():
+        for week in range(3, last[bid] + 1):
+            day = D(3, 7) + timedelta(days=7 * week)  # the Monday after the week
+            return_id = ids.return_id(bid, week)
+            tables["returns"].append({**receipt_row, "receipt_id": f"test-{return_id}", "return_id": return_id,
+                                      "week": week, "file_name": return_file_name(names[bid], week, "zh"),
+                                      "filled_at": f"{day} 08:00:00", "received_at": f"{day} 09:00:00",
+                                      "merged_at": f"{day} 09:05:00"})
+    rows: dict[str, list[dict]] = {"analyses": [], "talks": [], "appraisals": [], "rectification": [], "publicity": []}
+    for i, m in enumerate(tables["members"]):
+        mid = m["member_id"]
+        steps = {1: [(D(4, 28), "written")], 2: [(D(4, 28), "written"), (D(5, 12), "final")],
+                 3: [(D(4, 28), "written"), (D(5, 10), "returned"), (D(5, 20), "final")]}.get(i % 4, [])
+        rows["analyses"] += [step(mid, day, stage) for day, stage in steps]
+        if i % 3:
+            rows["talks"].append(talk(mid, D(5, 3) if i % 3 == 1 else D(5, 4), "committee" if i % 3 == 1 else "members"))
+        if i % 5:
+            grade = None if m["standing"] == "probationary" else ("excellent" if i % 7 == 0 else "qualified")
+            rows["appraisals"].append(appraised(mid, D(5, 20), grade))
+    for bid in names:
+        if bid == LATE_BRANCH:
+            continue
+        first = next(m["member_id"] for m in tables["members"] if m["branch_id"] == bid)
+        rows["rectification"] += [
+            item(f"{bid}-1", D(5, 25), "in_progress", D(5, 27), branch=bid, member_id=first),
+            item(f"{bid}-2", D(5, 25), "in_progress", D(6, 3), "branch", bid),
+            item(f"{bid}-2", D(6, 1), "done", D(6, 3), "branch", bid),
+            item(f"{bid}-3", D(5, 25), "in_progress", D(6, 3), "branch", bid),
+            item(f"{bid}-3", D(5, 28), "done", D(6, 3), "branch", bid),
+            item(f"{bid}-3", D(6, 1), "done", D(6, 3), "branch", bid, recheck="fail")]
+        rows["publicity"].append({"branch_id": bid, "date": D(6, 2), "kind": "satisfaction", "how": "问卷",
+                                  "respondents": 20, "satisfied": 15, "fairly": 4, "dissatisfied": 1})
+    rows["rectification"].append(item("C-1", D(5, 25), "in_progress", D(6, 5), "committee", None))
+    branch_of = {m["member_id"]: m["branch_id"] for m in tables["members"]}
+    for key, found_rows in rows.items():
+        sheet = schemas.sheet(key)
+        for row in found_rows:
+            bid = row.get("branch_id") or branch_of.get(row.get("member_id"))
+            source = ids.return_id(bid, _week_of(row["date"])) if bid else "college"
+            tables[key] = [*tables.get(key, []), stamp(sheet, row, source)]
+    return tables
+
+
+@pytest.fixture(scope="module")
+def phase3_home(tmp_path_factory):
+    """A HOME made from campaign_tables() and exported by `branchbook export` as of 6/8."""
+    import yaml
+
+    from branchbook.cli import main
+    from branchbook.workbook.home import CONFIG_NAME, Home
+    from branchbook.workbook.office import init_home
+
+    root = tmp_path_factory.mktemp("phase3") / "home"
+    home = init_home(root, "zh", campaign_tables())
+    config = {**home.config, "as_of": PHASE3_DAY.isoformat()}
+    (root / CONFIG_NAME).write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    assert main(["export", str(root)]) == 0
+    return Home.open(root)
+
+
+def _latest(rows):
+    return max(rows, key=lambda r: r["date"]) if rows else None
+
+
+def _expected_figures(tables, as_of):
+    """Per branch, from the rows alone: n/N of the members final, talked with a 支委, appraised; items done of
+    all; items overdue (a failed latest re-check, or past the deadline and not done while every return due is in:
+    B05's are not)."""
+    complete = {bid for bid in {b["branch_id"] for b in tables["branches"]}
+                if {r["week"] for r in tables["returns"] if r["branch_id"] == bid} >= set(range(1, 14))}
+    figures = {}
+    for branch in tables["branches"]:
+        bid = branch["branch_id"]
+        ids = [m["member_id"] for m in tables["members"] if m["branch_id"] == bid
+               and (m["joined"] is None or m["joined"] <= as_of)]
+        final = sum((_latest([r for r in tables["analyses"] if r["member_id"] == i]) or {}).get("stage") == "final"
+                    for i in ids)
+        talked = sum(any(r["member_id"] == i and r["kind"] == "committee" for r in tables["talks"]) for i in ids)
+        appraised_ = sum(any(r["member_id"] == i for r in tables["appraisals"]) for i in ids)
+        items = {}
+        for r in tables["rectification"]:
+            if r["branch_id"] == bid:
+                items.setdefault(r["item_no"], []).append(r)
+        done = overdue = 0
+        for found_rows in items.values():
+            now = _latest(found_rows)
+            checks = [r for r in found_rows if r.get("recheck")]
+            failed = bool(checks) and _latest(checks)["recheck"] == "fail"
+            done += now["status"] == "done" and not failed
+            overdue += failed or (now["status"] != "done" and now["deadline"] < as_of and bid in complete)
+        figures[branch["name"]] = (f"{final}/{len(ids)}", f"{talked}/{len(ids)}", f"{appraised_}/{len(ids)}",
+                                   f"{done}/{len(items)}", overdue)
+    return figures
+
+
+def test_the_dashboard_shows_the_figures_of_phases_2_and_3_from_the_rows(phase3_home, fresh_demo):
+    from openpyxl import load_workbook
+
+    from branchbook.workbook.master import read_master
+
+    tables = read_master(phase3_home.master)
+    sheet = load_workbook(phase3_home.master)["进度看板"]
+    header = [cell.value for cell in sheet[3]]
+    phase_columns = ["党性分析定稿", "谈心谈话", "民主评议", "整改完成", "整改逾期"]
+    assert header[-5:] == phase_columns
+    at = [header.index(name) for name in phase_columns]
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=4, max_row=3 + len(tables["branches"]), values_only=True)}
+    expected = _expected_figures(tables, PHASE3_DAY)
+    assert {name: tuple(row[i] for i in at) for name, row in rows.items()} == expected
+    late = next(b["name"] for b in tables["branches"] if b["branch_id"] == LATE_BRANCH)
+    assert expected[late][3:] == ("0/0", 0) and sum(f[4] for f in expected.values()) == 2 * (len(expected) - 1)
+    # A phase-1 dashboard (the demo's, as of 3/30) keeps its width: none of these columns.
+    assert not set(phase_columns) & {c.value for c in load_workbook(fresh_demo.master)["进度看板"][3]}
+
+
+def test_the_flags_sheet_names_the_college_committee_for_its_own_item(phase3_home):
+    from openpyxl import load_workbook
+
+    from branchbook.workbook.master import read_master
+
+    sheet = load_workbook(phase3_home.master)["进度提醒"]
+    header = [cell.value for cell in sheet[1]]
+    rows = [dict(zip(header, r)) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    [committee] = [r for r in rows if r["对象"] == "学院党委"]
+    assert (committee["编号"], committee["姓名/名称"], committee["所在支部"], committee["提醒事项"]) == \
+           ("学院党委", "学院党委", "学院党委", "整改事项逾期")
+    assert committee["具体情况"] == "整改事项 C-1（问题C-1）完成时限6月5日已过，仍在整改中。"
+    # Every other branch has its member's item overdue and its failed re-check; B05's wait for its returns.
+    overdue = {(r["对象"], r["编号"]) for r in rows if r["提醒事项"] == "整改事项逾期"}
+    branches = {r["branch_id"] for r in read_master(phase3_home.master)["branches"]} - {LATE_BRANCH}
+    firsts = {r["member_id"] for r in read_master(phase3_home.master)["rectification"] if r["level"] == "member"}
+    assert overdue == {("学院党委", "学院党委"), *(("党支部", b) for b in branches), *(("党员", m) for m in firsts)}
+
+
+def test_the_bulletin_counts_phases_2_and_3_and_names_no_member(phase3_home):
+    from branchbook.workbook.master import read_master
+    from branchbook.workbook.reports.bulletin import build_bulletin
+
+    tables = read_master(phase3_home.master)
+    bulletin = build_bulletin(tables, PHASE3_DAY)
+    members = [m for m in tables["members"] if m["joined"] is None or m["joined"] <= PHASE3_DAY]
+    ids = {m["member_id"] for m in members}
+    latest_step = {i: _latest([r for r in tables["analyses"] if r["member_id"] == i]) for i in ids}
+    final = sum(s is not None and s["stage"] == "final" for s in latest_step.values())
+    steps = Counter(s["stage"] if s else None for s in latest_step.values() if not (s and s["stage"] == "final"))
+    talked = len({r["member_id"] for r in tables["talks"] if r["kind"] == "committee"} & ids)
+    grades = Counter(r["grade"] for r in tables["appraisals"] if r["member_id"] in ids)
+    figures = _expected_figures(tables, PHASE3_DAY)
+    items = sum(int(f[3].split("/")[1]) for f in figures.values()) + 1  # and the committee's own
+    done = sum(int(f[3].split("/")[0]) for f in figures.values())
+    overdue = sum(f[4] for f in figures.values()) + 1
+    failed = len(figures) - 1  # each branch but B05 has one failing its re-check
+    n = len(members)
+    assert (f"党性分析材料：{n} 名党员中已定稿 {final} 人，其余：撰写完成 {steps['written']}、尚无记录 {steps[None]}。"
+            in bulletin.headline), bulletin.headline
+    assert f"谈心谈话（支委与党员）：{n} 名党员中已谈 {talked} 人（每人至少 1 次）。" in bulletin.headline
+    assert (f"民主评议：{n} 名党员中已评议 {sum(grades.values())} 人（优秀 {grades['excellent']}、合格 {grades['qualified']}、"
+            f"不定等次（预备党员） {grades[None]}）。" in bulletin.headline)
+    assert f"整改事项 {items} 项，已完成 {done} 项，逾期 {overdue} 项（其中复查不合格 {failed} 项）。" in bulletin.headline
+    surveys = len(tables["publicity"])
+    assert f"满意度测评 {surveys} 次，参评 {20 * surveys} 人：满意 75%，基本满意 20%，不满意 5%。" in bulletin.headline
+    assert any("涉及" in line and "及学院党委" in line for line in bulletin.headline)
+    text = bulletin.text()
+    assert not [m["name"] for m in tables["members"] if m["name"] in text]
