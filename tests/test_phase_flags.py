@@ -452,3 +452,33 @@ def test_the_bulletin_counts_phases_2_and_3_and_names_no_member(phase3_home):
     assert any("涉及" in line and "及学院党委" in line for line in bulletin.headline)
     text = bulletin.text()
     assert not [m["name"] for m in tables["members"] if m["name"] in text]
+
+
+def test_the_roll_up_counts_the_committees_flag_for_the_college_and_sums_the_phase_figures(phase3_home, tmp_path):
+    """The university reads the college's master: the committee's flag counts for the college but for none of its
+    branches, and the college's row on the university dashboard carries its phase-2/3 figures added up."""
+    from openpyxl import load_workbook
+
+    from branchbook.workbook.master import read_master
+    from branchbook.workbook.reports.university import write_university
+    from branchbook.workbook.rollup import read_college, rollup
+
+    college = read_college(phase3_home.master)
+    flags = read_master(phase3_home.master)["flags"]
+    open_flags = [f for f in flags if f["state"] != "已消除"]
+    assert sum(college.levels.values()) == len(open_flags)
+    assert sum(sum(levels.values()) for levels in college.branch_levels.values()) == len(open_flags) - 1
+    result = rollup([phase3_home.root])
+    write_university(tmp_path / "u.xlsx", result)
+    sheet = load_workbook(tmp_path / "u.xlsx")["进度看板"]
+    header, row = [c.value for c in sheet[3]], [c.value for c in sheet[4]]
+    figures = _expected_figures(read_master(phase3_home.master), PHASE3_DAY)
+
+    def total(index):
+        parts = [f[index].split("/") for f in figures.values()]
+        return f"{sum(int(p[0]) for p in parts)}/{sum(int(p[1]) for p in parts)}"
+
+    items = total(3).split("/")
+    assert dict(zip(header[-5:], row[-5:])) == {
+        "党性分析定稿": total(0), "谈心谈话": total(1), "民主评议": total(2),
+        "整改完成": f"{items[0]}/{int(items[1]) + 1}", "整改逾期": sum(f[4] for f in figures.values()) + 1}
