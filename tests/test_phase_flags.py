@@ -12,6 +12,7 @@ Every member has what phase 1 asks (40 hours, a notebook check in each phase), s
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
@@ -452,6 +453,10 @@ def test_the_bulletin_counts_phases_2_and_3_and_names_no_member(phase3_home):
     assert any("涉及" in line and "及学院党委" in line for line in bulletin.headline)
     text = bulletin.text()
     assert not [m["name"] for m in tables["members"] if m["name"] in text]
+    english = build_bulletin(tables, PHASE3_DAY, lang="en").headline
+    assert f"Rectification items: {items}, {done} done; {overdue} overdue ({failed} of them failed the re-check)." in english
+    assert any(line.startswith("Self-analyses: final for") for line in english)
+    assert not [line for line in english if re.search("[\u4e00-\u9fff]", line)]  # the phase lines name no branch
 
 
 def test_the_roll_up_counts_the_committees_flag_for_the_college_and_sums_the_phase_figures(phase3_home, tmp_path):
