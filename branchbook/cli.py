@@ -254,7 +254,8 @@ def _import(args) -> int:
         from .sync.export import current_tables
         from .workbook.campaign_definition import phase_notes
 
-        lines += phase_notes(home.campaign, current_tables(home, ("phases",))["phases"], lang, home.lang)
+        lines += phase_notes(home.campaign, current_tables(home, ("phases",))["phases"], home.schemas.rules, lang,
+                             home.lang)
     if result.export and result.export.why_waiting(lang):
         lines.append(say(lang, "master.xlsx is not updated yet: {why}", why=result.export.why_waiting(lang)))
     emit(args, import_data(result.plan, lang, result.written), lines)
@@ -449,8 +450,8 @@ def _campaign(args) -> int:
 
         earlier = earlier_campaigns(home)
         lines = [say(lang, "Now: {name}", name=home.campaign.title(lang))]
-        lines += ["  " + note for note in phase_notes(home.campaign, current_tables(home, ("phases",))["phases"], lang,
-                                                   home.lang)]
+        lines += ["  " + note for note in phase_notes(home.campaign, current_tables(home, ("phases",))["phases"],
+                                                   home.schemas.rules, lang, home.lang)]
         lines += [say(lang, "Earlier: {name} (kept in {folder}; read it with --campaign \"{name}\")", name=name,
                       folder=folder) for name, folder in earlier.items()]
         emit(args, {"current": home.campaign.title(lang), "earlier": {k: str(v) for k, v in earlier.items()}}, lines)

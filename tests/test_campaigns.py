@@ -260,10 +260,11 @@ def test_the_docs_example_is_a_valid_campaign_and_a_wrong_one_is_named():
     campaign = load_definition(yaml.safe_load(example), CAMPAIGN_FILE)
     assert [(p["phase_id"], p["end"], p["target_hours"]) for p in campaign.phase_rows(START, "zh")] == [
         ("P1", date(2006, 3, 19), 12), ("P2", date(2006, 4, 9), None)]
-    wrong = {**yaml.safe_load(example), "rules": {"thresholds": {"opinions_due_phase": 3}}}
-    with pytest.raises(UserError) as refused:
-        load_definition(wrong, CAMPAIGN_FILE)
-    assert refused.value.message("zh").startswith("campaign.yaml 中的 rules.thresholds.opinions_due_phase 的值“3”不对")
+    for change, said in (({"phases": [{"name": "学习调研", "weeks": 0}]}, "phases.1.weeks 的值“0”不对"),
+                         ({"rules": {"thresholds": {"hours_tolerence": 3}}}, "是否应为 hours_tolerance？")):
+        with pytest.raises(UserError) as refused:
+            load_definition({**yaml.safe_load(example), **change}, CAMPAIGN_FILE)
+        assert refused.value.message("zh").startswith("campaign.yaml 中的") and said in refused.value.message("zh")
 
 
 def test_the_phases_sheet_counts_and_where_it_differs_from_the_definition_is_said(tmp_path, capsys):
@@ -281,6 +282,13 @@ def test_the_phases_sheet_counts_and_where_it_differs_from_the_definition_is_sai
     assert "第1阶段：“阶段”表中是「学习调研」（目标学时 16），活动定义中是「学习调研」（目标学时 200）" in said
     with open_ledger(Home.open(root)) as ledger:
         assert [p["target_hours"] for p in ledger.tables(("phases",))["phases"]] == [16, None, None]
+    # A rule naming a phase by its ordinal that the phases sheet lacks flags nobody, and is said so.
+    (root / CAMPAIGN_FILE).write_text(yaml.safe_dump({**CUSTOM, "rules": {"thresholds": {"analysis_phase": 4}}},
+                                                     allow_unicode=True), encoding="utf-8")
+    assert main(["campaign", "list", str(root)]) == Exit.OK
+    said = capsys.readouterr().out
+    assert "规则 thresholds.analysis_phase 指的是第4阶段，“阶段”表中没有这个阶段：它不会产生任何提醒。" in said
+    assert "opinions_due_phase" not in said
 
 
 def test_a_missing_home_or_start_is_said_without_a_traceback(tmp_path, capsys):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from .i18n import Domain
 from .settings import SAFE_LOADER, Rules, load_section, merged, packaged_rules, read_config, setting
 
 CAMPAIGN_FILE = "campaign.yaml"
+PHASE_ORDINAL = "_phase"  # a threshold so named is a phase's ordinal (rules.yaml: opinions_due_phase, analysis_phase)
 say = Domain("workbook")
 
 
@@ -85,9 +86,10 @@ class CampaignDefinition:
         return merged(packaged_rules(), self.rules)
 
 
-def phase_notes(definition: CampaignDefinition, phases: list[dict[str, Any]], lang: str,
+def phase_notes(definition: CampaignDefinition, phases: list[dict[str, Any]], rules: Rules, lang: str,
                 sheet_lang: str | None = None) -> list[str]:
-    """Where the 阶段 sheet (its names in `sheet_lang`, HOME's) differs from the campaign's definition, said in
+    """Where the 阶段 sheet (its names in `sheet_lang`, HOME's) differs from the campaign's definition, and the rules
+    naming a phase by its ordinal that the sheet lacks (they flag nobody: flags.opinions_due, phase_flags), said in
     `lang`. The sheet is the record and counts; this is said, never silently taken (docs/design.md, "Campaigns"):
     after `import` of phases and in `campaign list`."""
     sheet_lang = sheet_lang or lang
@@ -105,6 +107,11 @@ def phase_notes(definition: CampaignDefinition, phases: list[dict[str, Any]], la
                                    "definition {defined} (target {defined_target}); the phases sheet counts.",
                              number=number, sheet=row.get("name"), defined=plan.name(sheet_lang),
                              sheet_target=_hours(target), defined_target=_hours(plan.target_hours)))
+    for key in (item.name for item in fields(rules.thresholds) if item.name.endswith(PHASE_ORDINAL)):
+        number = getattr(rules.thresholds, key)
+        if number > len(sheet):
+            notes.append(say(lang, "The rule thresholds.{key} names phase {number}, which the phases sheet does not "
+                                   "have: it flags nobody.", key=key, number=number))
     return notes
 
 
@@ -136,11 +143,7 @@ def load_definition(raw: Any, source: Path | str) -> CampaignDefinition:
     if not isinstance(rules, Mapping):
         raise UserError("setting-bad", file=source, setting="rules", value=str(rules),
                         expected=say.later("a section of settings (key: value)"))
-    checked: Rules = load_section(Rules, merged(packaged_rules(), rules), "rules.", source)
-    if checked.thresholds.opinions_due_phase > len(plans):  # a rule naming a phase the campaign lacks never fires
-        raise UserError("setting-bad", file=source, setting="rules.thresholds.opinions_due_phase",
-                        value=str(checked.thresholds.opinions_due_phase),
-                        expected=say.later("at most {bound} (the campaign's phases)", bound=len(plans)))
+    load_section(Rules, merged(packaged_rules(), rules), "rules.", source)  # refused here, naming campaign.yaml
     return CampaignDefinition(head.name, head.short_name, plans, dict(rules), source)
 
 
