@@ -6,9 +6,11 @@ from __future__ import annotations
 import shutil
 from datetime import date, datetime, timedelta
 
+import pytest
 from openpyxl import load_workbook
 from returns_factory import edit, filled_return, set_saved_time
 from sync_helpers import pinned_home
+from test_live_checks import _area
 
 from branchbook.cli import main
 from branchbook.workbook.flags import compute_flags
@@ -110,16 +112,28 @@ GROUPED = "生医系硕士生党支部_第3周.xlsx"
 GROUP_STUDY = "党小组学习"
 
 
-def _grouped_return(home, target, changes=()) -> tuple:
-    """B03's week 3 as its secretary fills it when the branch studies in 党小组: S1–S4 one group's study each, every
-    member marked (出席) in his own group's column only; then `changes`: ((member, session), status). Returns the
-    file, the roster's groups by member and the group of each session."""
+def _opened_b03(home, target) -> tuple:
+    """B03's week-3 template copied to `target` and opened: the workbook, its week's first day, the roster's groups."""
     shutil.copyfile(home.folder("outbox") / GROUPED, target)
     wb = load_workbook(target)
     week_start = next(row[1] for row in wb["_元数据"].iter_rows(values_only=True) if row[0] == "week_start")
     roster = wb["党员名单"]
     group_column = _headers(roster).index("党小组")
-    groups = {row[0]: row[group_column] for row in roster.iter_rows(min_row=2, values_only=True) if row[0]}
+    return wb, week_start, {row[0]: row[group_column] for row in roster.iter_rows(min_row=2, values_only=True) if row[0]}
+
+
+def _grid_places(wb) -> tuple:
+    """The attendance grid, its columns by session number and its rows by member."""
+    grid = wb["出勤"]
+    return grid, {cell.value: cell.column for cell in grid[1]}, {grid.cell(row, 1).value: row
+                                                                  for row in range(2, grid.max_row + 1)}
+
+
+def _grouped_return(home, target, changes=()) -> tuple:
+    """B03's week 3 as its secretary fills it when the branch studies in 党小组: S1–S4 one group's study each, every
+    member marked (出席) in his own group's column only; then `changes`: ((member, session), status). Returns the
+    file, the roster's groups by member and the group of each session."""
+    wb, week_start, groups = _opened_b03(home, target)
     names = sorted(set(groups.values()))
     assert len(groups) == 48 and len(names) == 4 and all(list(groups.values()).count(g) == 12 for g in names)
     sessions = wb["学习活动"]
@@ -128,9 +142,7 @@ def _grouped_return(home, target, changes=()) -> tuple:
         for label, value in (("活动序号", number), ("日期", week_start + timedelta(days=row - 1)), ("形式", GROUP_STUDY),
                              ("主题", "学习党章"), ("学时", 2), ("党小组", group)):
             _set(sessions, row, label, value)
-    grid = wb["出勤"]
-    columns = {cell.value: cell.column for cell in grid[1]}
-    rows = {grid.cell(row, 1).value: row for row in range(2, grid.max_row + 1)}
+    grid, columns, rows = _grid_places(wb)
     own = {group: number for number, group in held.items()}
     for member, group in groups.items():
         grid.cell(rows[member], columns[own[group]]).value = "出席"
@@ -312,3 +324,89 @@ def test_a_makeup_of_an_earlier_weeks_session_is_merged_by_the_command(fresh_dem
     stored = [r["makes_up"] for r in read_master(fresh_demo.master)["selfstudy"]
               if r["member_id"] == absentee and r.get("makes_up")]
     assert stored == ["B08-W02-S1"]
+
+
+# Any number of sessions a week (docs/domain.md, "Records"): B03's grid offers S1–S8 and two numbers for each of its
+# four 党小组 (schemas/returns.yaml), S1–S16; here each group meets twice (S1–S8) and the branch four times (S9–S12).
+TWELVE = 12
+
+
+def _twelve_sessions(home, target, blanks=()) -> tuple:
+    """B03's week 3 with 12 sessions, every member 出席 at his group's two and at the branch's four; then the grid
+    cells of `blanks` ((member, session)) cleared. Returns the file and the roster's groups by member."""
+    wb, week_start, groups = _opened_b03(home, target)
+    names = list(dict.fromkeys(groups.values()))
+    held = {}  # session number -> its group (None: the whole branch)
+    for index, group in enumerate(names):
+        held[f"S{2 * index + 1}"], held[f"S{2 * index + 2}"] = group, group
+    for number in range(2 * len(names) + 1, TWELVE + 1):
+        held[f"S{number}"] = None
+    sessions = wb["学习活动"]
+    for row, (number, group) in enumerate(held.items(), start=2):
+        kind = GROUP_STUDY if group else ("辅导报告" if number == "S12" else "集中学习")
+        for label, value in (("活动序号", number), ("日期", week_start + timedelta(days=(row - 2) % 7)), ("形式", kind),
+                             ("主题", "学习党章"), ("学时", 2), ("党小组", group)):
+            _set(sessions, row, label, value)
+    grid, columns, rows = _grid_places(wb)
+    for member, group in groups.items():
+        for number, session_group in held.items():
+            if session_group in (None, group):
+                grid.cell(rows[member], columns[number]).value = "出席"
+    for member, number in blanks:
+        grid.cell(rows[member], columns[number]).value = None
+    wb.save(target)
+    return set_saved_time(target, SENT), groups
+
+
+def test_the_grid_offers_two_more_numbers_for_each_party_group(demo_home):
+    grouped = load_workbook(demo_home.folder("outbox") / GROUPED)
+    assert [cell.value for cell in grouped["出勤"][1]][2:] == [f"S{n}" for n in range(1, 17)]
+    [number_list] = [dv for dv in grouped["学习活动"].data_validations.dataValidation if str(dv.sqref).startswith("A2")]
+    assert number_list.formula1 == '"' + ",".join(f"S{n}" for n in range(1, 17)) + '"'
+    assert any("S1–S16" in str(row[0]) for row in grouped["填表说明"].iter_rows(values_only=True) if row[0])
+    plain = load_workbook(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")  # no 党小组: S1–S8, as before
+    assert [cell.value for cell in plain["出勤"][1]][2:] == [f"S{n}" for n in range(1, 9)]
+
+
+def test_twelve_sessions_in_a_week_validate_and_merge(demo_home, tmp_path):
+    path, groups = _twelve_sessions(demo_home, tmp_path / GROUPED)
+    report = validate_path(path)
+    assert report.findings == [], [f.message() for f in report.findings]
+    tables = read_master(demo_home.master)
+    merged, [outcome] = merge(tables, [load_submission(path, tables)])
+    assert outcome.result == "merged" and outcome.added["sessions"] == TWELVE
+    assert outcome.added["attendance"] == len(groups) * 6  # his group's two and the branch's four
+    assert {r["session_id"] for r in merged["sessions"] if r["session_id"].startswith("B03-W03")} \
+        == {f"B03-W03-S{n}" for n in range(1, TWELVE + 1)}
+    # A blank at S12 (the 12th column) is warned of by its column, as at S1.
+    member = next(iter(groups))
+    path, _ = _twelve_sessions(demo_home, tmp_path / "blank.xlsx", [(member, "S12")])
+    [blank] = validate_path(path).findings
+    assert (blank.code, blank.column_label, blank.column) == ("status-blank", "S12", "N")
+    # A template made before the grid grew (S1–S8 for every branch) validates and merges as it did.
+    path = edit(_twelve_sessions(demo_home, tmp_path / "old.xlsx")[0], lambda wb: (
+        wb["出勤"].delete_cols(3 + 8, 8), [wb["学习活动"].cell(row, column).__setattr__("value", None)
+                                        for row in range(10, 14) for column in range(1, 8)]))
+    assert [cell.value for cell in load_workbook(path)["出勤"][1]][2:] == [f"S{n}" for n in range(1, 9)]
+    assert validate_path(path).findings == []
+    _, [outcome] = merge(tables, [load_submission(path, tables)])
+    assert outcome.result == "merged" and outcome.added["sessions"] == 8
+
+
+
+
+BLANK_LINE = "出勤：已开展的活动中出勤未填（请核对，不算问题）"
+
+
+@pytest.mark.libreoffice
+def test_twelve_sessions_are_checked_live_in_libreoffice(demo_home, tmp_path, recalculate):
+    """The 填报检查 covers every column of the grid: the twelve sessions read 可以提交; a blank at S12 is one cell to
+    check, as validation says."""
+    member = next(iter(_twelve_sessions(demo_home, tmp_path / "probe.xlsx")[1]))
+    files = {"twelve": _twelve_sessions(demo_home, tmp_path / "twelve.xlsx")[0],
+             "blank": _twelve_sessions(demo_home, tmp_path / "blank.xlsx", [(member, "S12")])[0]}
+    made = recalculate(list(files.values()), tmp_path / "out")
+    status, total, lines, _ = _area(made["twelve"])
+    assert (status, total, lines[BLANK_LINE]) == ("可以提交", 0, 0), lines
+    status, total, lines, _ = _area(made["blank"])
+    assert (status, total, lines[BLANK_LINE]) == ("可以提交。提交前请核对标黄的 1 处，在：出勤。", 0, 1)

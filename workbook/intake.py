@@ -191,7 +191,8 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
     report.findings += check_periods(data, parsed, record_sheets(schemas), members, sub.branch_id)
     report.findings += check_report_dates(data, parsed, members, week)
     known = known_sessions(tables.get("sessions", []), sub.branch_id)
-    report.findings += check_makeup_sessions(makeup_sheets(schemas.returns, data.tables), parsed, sub.return_id, known, schemas.returns.sessions_per_week)
+    report.findings += check_makeup_sessions(makeup_sheets(schemas.returns, data.tables), parsed, sub.return_id, known,
+                                              data.grid.offered(schemas.returns.sessions_per_week))
     if report.valid:
         sub.rows = _shape_rows(sub, parsed, schemas, known)
     return sub

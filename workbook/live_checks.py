@@ -74,12 +74,13 @@ class LiveCheck:
     untouched: bool = False  # the line of a return not filled in yet: while it counts, the status says only that
 
 
-def add_live_checks(wb: Workbook, schemas: Schemas, lang: str, week: tuple, roster_size: int) -> None:
-    """Write the area above the guide's text and the marks on the data sheets. `week`: (start, end)."""
+def add_live_checks(wb: Workbook, schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions: int) -> None:
+    """Write the area above the guide's text and the marks on the data sheets. `week`: (start, end); `sessions`: the
+    attendance grid's columns (return_template.session_count)."""
     guides = [sheet.name(lang) for sheet in schemas.returns.sheets if sheet.kind == "guide"]
     if not guides:
         return
-    checks = sorted(_checks(schemas, lang, week, roster_size), key=lambda check: check.reminder)  # problems first
+    checks = sorted(_checks(schemas, lang, week, roster_size, sessions), key=lambda check: check.reminder)  # problems first
     for check in checks:
         ws = wb[schemas.returns.sheet(check.sheet_key).name(lang)]
         fill, font = (CHECK_FILL, CHECK_FONT) if check.reminder else (BAD_FILL, BAD_FONT)
@@ -131,17 +132,18 @@ def _last_row(schemas: Schemas) -> int:
     return schemas.returns.rows_per_sheet * LIVE_ROWS_FACTOR + 1
 
 
-def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int):
+def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions: int):
     last = _last_row(schemas)
     roster_last = max(roster_size + 1, 2)
     roster = _ref(schemas.returns.sheet("roster").name(lang), "A", 2, roster_last)
     for sheet in schemas.returns.sheets:
         if sheet.kind == "records":
             yield from _record_checks(sheet, lang, week, last, roster, roster_last)
-    yield from _grid_checks(schemas, lang, roster_size, last)
+    grid = _grid(schemas, lang, roster_size, sessions)
+    yield from _grid_checks(schemas, lang, grid, last)
     yield _group_check(schemas, lang, last, roster_last)
-    yield _daily_hours_check(schemas, lang, roster_size, last)
-    yield _empty_check(schemas, lang, roster_size, last)
+    yield _daily_hours_check(schemas, lang, grid, last)
+    yield _empty_check(schemas, lang, grid, last)
 
 
 def _letters(sheet: ReturnSheet) -> dict[str, str]:
@@ -240,11 +242,10 @@ class _Grid:
         return "".join(f"*(1-{_is(cells, form)})" for form in self.away)
 
 
-def _grid(schemas: Schemas, lang: str, roster_size: int) -> _Grid:
+def _grid(schemas: Schemas, lang: str, roster_size: int, count: int) -> _Grid:
     from .return_template import GRID_FIRST_COLUMN  # the grid's layout is the template's
 
     sheet = schemas.returns.sheet("attendance")
-    count = len(schemas.codes["session_no"].labels(lang))
     accepted = _accepted(sheet.codes, lang)
     return _Grid(sheet.name(lang), [get_column_letter(GRID_FIRST_COLUMN + i) for i in range(count)],
                  max(roster_size + 1, 2), accepted, [form for form in accepted if sheet.codes.parse(form) == AWAY])
@@ -262,10 +263,9 @@ def _group_check(schemas: Schemas, lang: str, last: int, roster_last: int) -> Li
                      ((f"{letter}2:{letter}{last}", f"AND({_filled(letter + '2')},COUNTIF({members},{_stripped(letter + '2')})=0)"),))
 
 
-def _empty_check(schemas: Schemas, lang: str, roster_size: int, last: int) -> LiveCheck:
+def _empty_check(schemas: Schemas, lang: str, grid: _Grid, last: int) -> LiveCheck:
     """An untouched template is refused as empty (checks/empty.py): it is not ready to send either."""
     records = [sheet for sheet in schemas.returns.sheets if sheet.kind == "records"]
-    grid = _grid(schemas, lang, roster_size)
     typed = [f"SUMPRODUCT(--{_rows_started(sheet, lang, last)})" for sheet in records]
     typed.append(f"SUMPRODUCT({_filled(grid.every)}{grid.not_away(grid.every)})")
     names = say(lang, LIST_SEPARATOR).join(sheet.name(lang) for sheet in (*records, schemas.returns.sheet("attendance")))
@@ -273,12 +273,11 @@ def _empty_check(schemas: Schemas, lang: str, roster_size: int, last: int) -> Li
                      untouched=True)
 
 
-def _daily_hours_check(schemas: Schemas, lang: str, roster_size: int, last: int) -> LiveCheck:
+def _daily_hours_check(schemas: Schemas, lang: str, grid: _Grid, last: int) -> LiveCheck:
     """A member's sessions attended and self-study on one day over MAX_HOURS_A_DAY, counted on the self-study
     row that passes it, as checks/attendance.py check_daily_hours does (a row over the field's maximum is
     the range line's, and left out)."""
     study, sessions = schemas.returns.sheet("selfstudy"), schemas.returns.sheet("sessions")
-    grid = _grid(schemas, lang, roster_size)
     on_study, on_grid = quote_sheetname(study.name(lang)) + "!", quote_sheetname(grid.title) + "!"
     mine, held = _letters(study), _letters(sessions)
     member, day, hours = (f"{on_study}${mine[key]}{{row}}" for key in ("member_id", "date", "hours"))
@@ -304,9 +303,8 @@ def _daily_hours_check(schemas: Schemas, lang: str, roster_size: int, last: int)
                      per_row=over)
 
 
-def _grid_checks(schemas: Schemas, lang: str, roster_size: int, last: int):
+def _grid_checks(schemas: Schemas, lang: str, grid: _Grid, last: int):
     sessions, statuses = schemas.returns.sheet("sessions"), schemas.returns.sheet("attendance").codes
-    grid = _grid(schemas, lang, roster_size)
     title, letters, bottom, accepted, away = grid.title, grid.letters, grid.bottom, grid.accepted, grid.away
     on_grid = quote_sheetname(title) + "!"
     held = _ref(sessions.name(lang), get_column_letter(sessions.keys.index("session_no") + 1), 2, last)
@@ -338,13 +336,14 @@ def _grid_checks(schemas: Schemas, lang: str, roster_size: int, last: int):
     # A session held with nobody marked is the 'sessions' line's (one error, as validation says): its blanks
     # are not counted again; in a marked column each blank of a member expected at it counts.
     members = f"{roster_group}$2:${roster_group.rsplit('$', 1)[1]}${bottom}"
-    yield LiveCheck("attendance", say(lang, _LABELS["blank"], sheet=title),
-                    "+".join(f"IF(AND({declared(x, on_grid)},{marked(x, on_grid)}),"
-                             f"SUMPRODUCT({_blank(f'{on_grid}{x}$2:{x}${bottom}')}*{expected(f'{{helper}}{row}', members)}),0)"
-                             for row, x in enumerate(letters, start=2)),
+    # One hidden helper cell a session number (a grid column) counts its blanks: a grid of 16 columns in one
+    # formula would pass Excel's 8,192 characters.
+    yield LiveCheck("attendance", say(lang, _LABELS["blank"], sheet=title), "",
                     tuple((f"{x}2:{x}{bottom}", f"AND({_blank(x + '2')},{declared(x)},{expected(group_of(x), roster_group + '2')})")
                           for x in letters),
-                    per_row=tuple(group_of(x, on_grid) for x in letters), reminder=True)
+                    per_row=tuple(f"IF(AND({declared(x, on_grid)},{marked(x, on_grid)}),"
+                                  f"SUMPRODUCT({_blank(f'{on_grid}{x}$2:{x}${bottom}')}*{expected(group_of(x, on_grid), members)}),0)"
+                                  for x in letters), reminder=True)
     every = grid.every
     valid = "+".join(_is(every, form) for form in accepted)
     not_away = "".join(f",NOT{_is(first + '2', form)}" for form in away)
@@ -353,8 +352,8 @@ def _grid_checks(schemas: Schemas, lang: str, roster_size: int, last: int):
                     f"SUMPRODUCT({_filled(every)}*(({valid})=0))",
                     ((marks, f"AND({_filled(first + '2')},{unlisted})"),))
     yield LiveCheck("attendance", say(lang, _LABELS["sessions"], sheet=title, sessions=sessions.name(lang)),
-                    "+".join(f"IF({declared(x, on_grid)}<>{marked(x, on_grid)},1,0)" for x in letters),
-                    ((marks, f"AND({_filled(first + '2')},NOT({declared(first)}){not_away})"),))
+                    "", ((marks, f"AND({_filled(first + '2')},NOT({declared(first)}){not_away})"),),
+                    per_row=tuple(f"IF({declared(x, on_grid)}<>{marked(x, on_grid)},1,0)" for x in letters))
 
 
 def _formula_text(text: str, **parts: str) -> str:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .cells import is_blank
-from .schema import ReturnSheet, Schemas
+from .schema import SESSION_NO_CODES, ReturnSheet, Schemas
 from .sheetio import SheetRead, find_sheet, read_table
 
 
@@ -15,6 +15,10 @@ class GridRead:
     header_row: int = 1
     session_columns: dict[str, int] = field(default_factory=dict)  # S1 -> column
     rows: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)  # (row, member id, S -> raw)
+
+    def offered(self, default: int) -> int:
+        """The highest session number the grid has a column for (S12: 12); `default` for a grid not read."""
+        return max((int(number[1:]) for number in self.session_columns), default=default)
 
 
 @dataclass
@@ -45,15 +49,16 @@ def _read_meta(ws) -> dict[str, Any]:
 
 
 def _read_grid(ws, schemas: Schemas) -> GridRead:
-    numbers = {label.upper(): label for label in schemas.codes["session_no"].labels("zh")}
+    """Every column headed by a session number, however many the template made (S1..S8 before, more for a branch
+    studying in 党小组: return_template.session_count)."""
+    numbers = schemas.codes[SESSION_NO_CODES]
     grid = GridRead(title=ws.title)
     rows = list(ws.iter_rows(values_only=True))
     for index, row in enumerate(rows[:10]):
-        found = {str(v).strip().upper(): c for c, v in enumerate(row, 1) if isinstance(v, str) and
-                 str(v).strip().upper() in numbers}
+        found = {numbers.parse(v): c for c, v in enumerate(row, 1) if isinstance(v, str) and numbers.parse(v)}
         if found:
             grid.header_row = index + 1
-            grid.session_columns = {numbers[key]: column for key, column in found.items()}
+            grid.session_columns = found
             break
     for number, row in enumerate(rows[grid.header_row:], start=grid.header_row + 1):
         if not row or is_blank(row[0]):

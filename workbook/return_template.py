@@ -1,7 +1,7 @@
 """Write a branch's weekly return (支部周报) from the return layout in schemas/returns.yaml."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,9 @@ from . import layout, print_setup
 from .cells import DATE_FORMAT, put, timestamp_text, to_cell
 from .i18n import LANGS, Domain
 from .live_checks import add_live_checks
-from .membership import away_all_week
+from .membership import away_all_week, group_form
 from .provenance import roster_checksum
-from .schema import Field, ReturnSheet, Schemas, load_schemas
+from .schema import SESSION_NO_CODES, Field, ReturnSheet, Schemas, load_schemas, session_numbers
 from .seal import Seal
 from .texts import guide_lines
 
@@ -39,6 +39,17 @@ class ReturnSpec:
     start: date
     end: date
     roster: list[dict[str, Any]]
+    sessions: int | None = None  # the attendance grid's columns S1..; None: as session_count says for the roster
+
+
+def session_count(spec: ReturnSpec, schemas: Schemas) -> int:
+    """How many session numbers the return offers: `sessions_per_week`, and `sessions_per_party_group` more for each
+    党小组 on its roster, which may each meet on its own (schemas/returns.yaml); or as the spec says."""
+    if spec.sessions:
+        return spec.sessions
+    groups = {group_form(member.get("party_group")) for member in spec.roster} - {""}
+    layout = schemas.returns
+    return layout.sessions_per_week + layout.sessions_per_party_group * len(groups)
 
 
 def return_file_name(branch_name: str, week: int, lang: str) -> str:
@@ -63,7 +74,7 @@ def _protect(ws: Worksheet, password: str) -> None:
 
 def _guide(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
     lines = guide_lines(lang, branch=spec.branch_name, week=spec.week, start=spec.start, end=spec.end,
-                        sessions=schemas.returns.sessions_per_week)
+                        sessions=session_count(spec, schemas))
     ws.column_dimensions["A"].width = 110
     for row, line in enumerate(lines, start=1):
         cell = ws.cell(row=row, column=1, value=line)
@@ -98,6 +109,8 @@ def _records(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, sch
     last_row = schemas.returns.rows_per_sheet + 1
     for column, field in enumerate(fields, start=1):
         source = ROSTER_IDS if field.key == "member_id" else None
+        if field.codes is not None and field.codes.key == SESSION_NO_CODES:  # the numbers of this return's grid
+            field = replace(field, codes=session_numbers(session_count(spec, schemas)))
         bounds = (spec.start, spec.end) if field.key in sheet.date_within_week else None
         dv = layout.validation_for(field, lang, list_source=source, date_bounds=bounds)
         letter = get_column_letter(column)
@@ -115,7 +128,7 @@ def _records(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, sch
 def _grid(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
     members = schemas.sheet("members")
     id_field, name_field = members.field("member_id"), members.field("name")
-    numbers = schemas.codes["session_no"].labels(lang)
+    numbers = session_numbers(session_count(spec, schemas)).labels(lang)
     for column, text in enumerate([id_field.label(lang), name_field.label(lang), *numbers], start=1):
         layout.style_header(ws.cell(row=1, column=column, value=text))
         ws.column_dimensions[get_column_letter(column)].width = 12 if column < GRID_FIRST_COLUMN else 9
@@ -195,7 +208,7 @@ def write_return(path: Path, spec: ReturnSpec, lang: str = "zh", schemas: Schema
         else:
             _PAINTERS[sheet.kind](ws, sheet, spec, lang, schemas)
             _print(ws, sheet, spec, lang, schemas)
-    add_live_checks(wb, schemas, lang, (spec.start, spec.end), len(spec.roster))  # 填报检查 on the guide
+    add_live_checks(wb, schemas, lang, (spec.start, spec.end), len(spec.roster), session_count(spec, schemas))  # 填报检查 on the guide
     wb.active = 0
     wb.save(path)
     return path

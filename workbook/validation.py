@@ -1,6 +1,7 @@
 """Validate a master or a branch return against schemas/: one pass, every finding, a Report."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from .checks.yearless import complete_dates
 from .findings import Finding, Report
 from .return_reader import ReturnRead, is_return, read_return
 from .safe_open import size_limit_mb
-from .schema import Field, Schemas, load_schemas
+from .schema import SESSION_NO_CODES, Field, Schemas, load_schemas, session_numbers
 from .sheetio import find_sheet, paused_gc, read_table
 
 # Sheets the master may hold besides the schema's: the readme and the dashboard.
@@ -114,7 +115,7 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
         findings += check_headers(read, sheet.fields, lang, book_lang)
         if week and sheet.kind == "records":
             findings += complete_dates(read, sheet, *week, lang)
-        rows, problems = check_values(read, sheet.fields, lang)
+        rows, problems = check_values(read, _offered(sheet.fields, data), lang)
         parsed[key] = rows
         findings += problems
     roster_records = [r for _, r in parsed.get("roster", [])]
@@ -134,7 +135,7 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
         if sheet.key == "inspections":
             findings += check_fix_deadlines(read, rows, sheet, lang)
     declared = {r["session_no"] for _, r in parsed["sessions"] if r.get("session_no")}
-    findings += check_makeup_numbers(makeup_sheets(layout, data.tables), parsed, declared, _return_id(data.meta), layout.sessions_per_week)
+    findings += check_makeup_numbers(makeup_sheets(layout, data.tables), parsed, declared, _return_id(data.meta), data.grid.offered(layout.sessions_per_week))
     status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=layout.sheet("attendance").codes)
     findings += check_session_groups(data.tables["sessions"], parsed["sessions"], roster_records,
                                      layout.sheet("sessions").field("party_group").label(lang))
@@ -150,6 +151,13 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
     stats = {key: len(rows) for key, rows in parsed.items()}
     meta = {k: v for k, v in (data.meta or {}).items()}
     return Report("return", findings, stats, meta, sheet_order=list(data.titles)).tidy(), data, parsed
+
+
+def _offered(fields: tuple[Field, ...], data: ReturnRead) -> tuple[Field, ...]:
+    """The fields with a session number offering this return's numbers (its grid's columns), for the messages."""
+    count = data.grid.offered(0)
+    return tuple(replace(f, codes=session_numbers(count)) if count and f.codes is not None
+                 and f.codes.key == SESSION_NO_CODES else f for f in fields)
 
 
 def validate_sheets(sheets, lang: str = "zh", schemas: Schemas | None = None) -> Report:
