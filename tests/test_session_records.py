@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from returns_factory import edit, filled_return, set_saved_time
 from sync_helpers import pinned_home
-from test_live_checks import _area
+from test_live_checks import Mistake, _area, _put_helpers
 
 from branchbook.cli import main
 from branchbook.workbook.flags import compute_flags
@@ -18,6 +18,7 @@ from branchbook.workbook.intake import load_submission
 from branchbook.workbook.master import read_master
 from branchbook.workbook.merge import merge
 from branchbook.workbook.provenance import edited_by_hand, stamp
+from branchbook.workbook.reports.progress import compute_progress
 from branchbook.workbook.schema import load_schemas
 from branchbook.workbook.validation import validate_path
 
@@ -398,15 +399,120 @@ def test_twelve_sessions_in_a_week_validate_and_merge(demo_home, tmp_path):
 BLANK_LINE = "出勤：已开展的活动中出勤未填（请核对，不算问题）"
 
 
+# A 补学 session expects only those who missed the session it makes up (docs/domain.md, "Records"): B08's week 3 as the
+# demo's secretary fills it (S1 集中学习, S2 组织生活会), and S3, two days after S1, held to make S1 up.
+MAKEUP_ROW = 4  # 学习活动's row of S3
+MISSED = ("缺席", "请假")
+
+
+def _makeup_return(home, target, makes_up="S1", marks=None, blanks=()) -> tuple:
+    """B08's week 3 with S3 making up `makes_up`; at S3 those who missed S1 (缺席/请假 there) are 出席 and everyone
+    else blank, or as `marks` says ({member: status}, the others blank); then the S3 cells of `blanks` cleared. Returns the
+    file and who missed S1."""
+    path = filled_return(home, target)
+    missed_s1 = []
+
+    def add_makeup(wb):
+        sessions = wb["学习活动"]
+        day = sessions["B2"].value + timedelta(days=2)
+        for label, value in (("活动序号", "S3"), ("日期", day), ("形式", "集中学习"), ("主题", "补学：十六大报告"),
+                             ("学时", 2), ("补学活动", makes_up)):
+            _set(sessions, MAKEUP_ROW, label, value)
+        grid, columns, rows = _grid_places(wb)
+        for member, row in rows.items():
+            if grid.cell(row, columns["S1"]).value in MISSED:
+                missed_s1.append(member)
+            status = marks.get(member) if marks is not None else "出席" if member in missed_s1 else None
+            grid.cell(row, columns["S3"]).value = None if member in blanks else status
+
+    edit(path, add_makeup)
+    assert missed_s1, "the demo's secretary marked everybody present at S1"
+    return set_saved_time(path, SENT), missed_s1
+
+
+def test_a_makeup_session_of_this_week_expects_only_those_who_missed(demo_home, tmp_path):
+    path, missed = _makeup_return(demo_home, tmp_path / "makeup.xlsx")
+    report = validate_path(path)
+    assert report.findings == [], [f.message() for f in report.findings]  # 16 members, only len(missed) expected
+    # One of those who missed S1, blank at S3: warned of, at his cell; the others' blanks are not.
+    path, _ = _makeup_return(demo_home, tmp_path / "blank.xlsx", blanks=missed[:1])
+    [blank] = validate_path(path).findings
+    assert (blank.code, blank.column_label, blank.column) == ("status-blank", "S3", "E")
+    row = next(r for r, member in enumerate(_roster_ids(path), start=2) if member == missed[0])
+    assert blank.row == row
+
+
+def _roster_ids(path) -> list[str]:
+    return [row[0] for row in load_workbook(path)["党员名单"].iter_rows(min_row=2, values_only=True) if row[0]]
+
+
+def test_a_makeup_of_an_earlier_weeks_session_expects_those_the_template_lists(demo_home, tmp_path):
+    """The return cannot see week 2's attendance: the template carries who missed each earlier session (in
+    `_元数据`), read from the ledger when it was made."""
+    tables = read_master(demo_home.master)
+    roster = set(_roster_ids(demo_home.folder("outbox") / "院机关支部_第3周.xlsx"))
+    missed = {r["member_id"] for r in tables["attendance"] if r["session_id"] == "B08-W02-S1"
+              and r["status"] in ("absent", "excused") and r["member_id"] in roster}
+    assert missed and missed != roster
+    meta = {row[0]: row[1] for row in load_workbook(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")["_元数据"]
+            .iter_rows(values_only=True)}
+    listed = dict(part.split(":") for part in meta["missed"].split(";"))
+    assert set(listed["B08-W02-S1"].split()) == missed
+    path, _ = _makeup_return(demo_home, tmp_path / "earlier.xlsx", makes_up="B08-W02-S1",
+                             marks={member: "出席" for member in missed})
+    report = validate_path(path)
+    assert report.findings == [], [f.message() for f in report.findings]
+    merged, [outcome] = merge(tables, [load_submission(path, tables)])
+    assert outcome.result == "merged" and outcome.added["attendance"] == 2 * len(roster) + len(missed)
+
+
+def test_a_makeup_session_counts_in_the_flags_for_those_who_missed_only(demo_home, tmp_path):
+    """A member present at S1 is not expected at its 补学 (S3): marked 缺席 there, it is not held against him."""
+    tables = read_master(demo_home.master)
+    roster = _roster_ids(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")
+    # Present at every session so far; here present at S1, absent at S2 and, by mistake, 缺席 at S3.
+    member = _always_present_before(tables, roster)[0]
+
+    def absent_at_s2(wb):
+        grid, columns, rows = _grid_places(wb)
+        grid.cell(rows[member], columns["S1"]).value, grid.cell(rows[member], columns["S2"]).value = "出席", "缺席"
+
+    path, missed = _makeup_return(demo_home, tmp_path / "makeup.xlsx", marks={member: "缺席"})
+    edit(path, absent_at_s2)
+    set_saved_time(path, SENT)
+    assert member not in missed
+    merged, [outcome] = merge(tables, [load_submission(path, tables)])
+    assert outcome.result == "merged", outcome.problems
+    assert ("B08-W03-S3", "absent") in {(r["session_id"], r["status"]) for r in merged["attendance"]
+                                        if r["member_id"] == member}  # kept as recorded
+    flags = {f.rule for f in compute_flags(merged, date(2005, 3, 27)) if f.subject_id == member}
+    assert "absent-in-row" not in flags  # S2 and S3 would be two in a row
+    progress = compute_progress(merged, date(2005, 3, 28))
+    b08 = next(b for b in progress.branches if b.branch_id == "B08")
+    everyone = compute_progress({**merged, "sessions": [{**s, "makes_up": None} for s in merged["sessions"]]},
+                                date(2005, 3, 28))
+    assert b08.attendance_rate > next(b for b in everyone.branches if b.branch_id == "B08").attendance_rate
+
+
 @pytest.mark.libreoffice
-def test_twelve_sessions_are_checked_live_in_libreoffice(demo_home, tmp_path, recalculate):
-    """The 填报检查 covers every column of the grid: the twelve sessions read 可以提交; a blank at S12 is one cell to
-    check, as validation says."""
+def test_the_live_checks_see_twelve_sessions_and_whom_a_makeup_expects(demo_home, tmp_path, recalculate):
+    """The 填报检查 covers every column of the grid (the twelve sessions read 可以提交; a blank at S12 is one cell to
+    check), and at a 补学 of this week's S1 expects only those who missed S1, as validation says."""
     member = next(iter(_twelve_sessions(demo_home, tmp_path / "probe.xlsx")[1]))
+    _, missed = _makeup_return(demo_home, tmp_path / "probe2.xlsx")
     files = {"twelve": _twelve_sessions(demo_home, tmp_path / "twelve.xlsx")[0],
-             "blank": _twelve_sessions(demo_home, tmp_path / "blank.xlsx", [(member, "S12")])[0]}
+             "blank": _twelve_sessions(demo_home, tmp_path / "blank.xlsx", [(member, "S12")])[0],
+             "makeup": _makeup_return(demo_home, tmp_path / "makeup.xlsx")[0],
+             "makeup_blank": _makeup_return(demo_home, tmp_path / "makeup_blank.xlsx", blanks=missed[:1])[0]}
+    assert [len(validate_path(path).findings) for path in files.values()] == [0, 1, 0, 1]
+    # The yellow marks, evaluated beside the grid: S3 blank for one who missed S1 (marked) and for one who did not.
+    rows = {member: row for row, member in enumerate(_roster_ids(files["makeup_blank"]), start=2)}
+    present = next(member for member in rows if member not in missed)
+    edit(files["makeup_blank"], lambda wb: _put_helpers(wb, [(1, Mistake("出勤", f"E{rows[missed[0]]}", None, "", "")),
+                                                             (2, Mistake("出勤", f"E{rows[present]}", None, "", ""))]))
     made = recalculate(list(files.values()), tmp_path / "out")
-    status, total, lines, _ = _area(made["twelve"])
-    assert (status, total, lines[BLANK_LINE]) == ("可以提交", 0, 0), lines
-    status, total, lines, _ = _area(made["blank"])
-    assert (status, total, lines[BLANK_LINE]) == ("可以提交。提交前请核对标黄的 1 处，在：出勤。", 0, 1)
+    assert [_area(made["makeup_blank"])[3][("出勤", index)] for index in (1, 2)] == [1, 0]
+    for name, blanks in (("twelve", 0), ("blank", 1), ("makeup", 0), ("makeup_blank", 1)):
+        status, total, lines, _ = _area(made[name])
+        ready = "可以提交" if not blanks else "可以提交。提交前请核对标黄的 1 处，在：出勤。"
+        assert (status, total, lines[BLANK_LINE]) == (ready, 0, blanks), (name, lines)

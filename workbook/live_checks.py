@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import layout
+from . import ids, layout
 from .checks.attendance import MAX_HOURS_A_DAY
 from .i18n import LIST_SEPARATOR, N_, Domain
 from .schema import CodeList, ReturnSheet, Schemas
@@ -74,13 +74,14 @@ class LiveCheck:
     untouched: bool = False  # the line of a return not filled in yet: while it counts, the status says only that
 
 
-def add_live_checks(wb: Workbook, schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions: int) -> None:
+def add_live_checks(wb: Workbook, schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions: int,
+                    of_return: str) -> None:
     """Write the area above the guide's text and the marks on the data sheets. `week`: (start, end); `sessions`: the
-    attendance grid's columns (return_template.session_count)."""
+    attendance grid's columns (return_template.session_count); `of_return`: its id (B08-W03)."""
     guides = [sheet.name(lang) for sheet in schemas.returns.sheets if sheet.kind == "guide"]
     if not guides:
         return
-    checks = sorted(_checks(schemas, lang, week, roster_size, sessions), key=lambda check: check.reminder)  # problems first
+    checks = sorted(_checks(schemas, lang, week, roster_size, sessions, of_return), key=lambda check: check.reminder)  # problems first
     for check in checks:
         ws = wb[schemas.returns.sheet(check.sheet_key).name(lang)]
         fill, font = (CHECK_FILL, CHECK_FONT) if check.reminder else (BAD_FILL, BAD_FONT)
@@ -132,7 +133,7 @@ def _last_row(schemas: Schemas) -> int:
     return schemas.returns.rows_per_sheet * LIVE_ROWS_FACTOR + 1
 
 
-def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions: int):
+def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions: int, of_return: str):
     last = _last_row(schemas)
     roster_last = max(roster_size + 1, 2)
     roster = _ref(schemas.returns.sheet("roster").name(lang), "A", 2, roster_last)
@@ -140,7 +141,7 @@ def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions
         if sheet.kind == "records":
             yield from _record_checks(sheet, lang, week, last, roster, roster_last)
     grid = _grid(schemas, lang, roster_size, sessions)
-    yield from _grid_checks(schemas, lang, grid, last)
+    yield from _grid_checks(schemas, lang, grid, last, ids.sessions_of(of_return))
     yield _group_check(schemas, lang, last, roster_last)
     yield _daily_hours_check(schemas, lang, grid, last)
     yield _empty_check(schemas, lang, grid, last)
@@ -303,7 +304,7 @@ def _daily_hours_check(schemas: Schemas, lang: str, grid: _Grid, last: int) -> L
                      per_row=over)
 
 
-def _grid_checks(schemas: Schemas, lang: str, grid: _Grid, last: int):
+def _grid_checks(schemas: Schemas, lang: str, grid: _Grid, last: int, own_prefix: str):
     sessions, statuses = schemas.returns.sheet("sessions"), schemas.returns.sheet("attendance").codes
     title, letters, bottom, accepted, away = grid.title, grid.letters, grid.bottom, grid.accepted, grid.away
     on_grid = quote_sheetname(title) + "!"
@@ -333,16 +334,38 @@ def _grid_checks(schemas: Schemas, lang: str, grid: _Grid, last: int):
     def expected(group: str, members: str) -> str:  # 1 where a member is expected at the session of `group`
         return f"(1-(LEN({group})>0)*({members}<>{group}))"
 
+    # A 补学 session of a session of this week expects only those marked 缺席 or 请假 there (checks/attendance.py
+    # expected_members): its 补学活动, stripped and without this return's own prefix (B08-W03-), is looked up among
+    # the grid's numbers; a status column is that session's, or 1 (everyone) when it names none of them.
+    makes_up = _ref(sessions.name(lang), get_column_letter(sessions.keys.index("makes_up") + 1), 2, last)
+    missed = [form for form in accepted if statuses.parse(form) in statuses.codes_where("missed")]
+
+    def made_up_column(letter: str, on: str = "") -> str:  # where in the grid the session made up is, if it is
+        number = f"{on}{letter}$1"
+        target = (f'IF(COUNTIF({held},{number})=0,"",SUBSTITUTE('
+                  f'{_stripped(f"INDEX({makes_up},MATCH({number},{held},0))")},{_text(own_prefix)},""))')
+        return f"MATCH({target},{on}${first}$1:${final}$1,0)"
+
+    def who_missed(letter: str, statuses_of: str, on: str = "", one_row: bool = False) -> str:
+        """1 where a member is expected at a 补学 session; `statuses_of`: the grid's status cells, every row (the
+        count: INDEX's row 0 takes the whole column) or `one_row` (a mark)."""
+        found = made_up_column(letter, on)
+        cells = f"INDEX({statuses_of},{1 if one_row else 0},IF(ISNUMBER({found}),{found},1))"
+        return f"(1-ISNUMBER({found})+ISNUMBER({found})*({'+'.join(_is(cells, form) for form in missed)}))"
+
     # A session held with nobody marked is the 'sessions' line's (one error, as validation says): its blanks
     # are not counted again; in a marked column each blank of a member expected at it counts.
     members = f"{roster_group}$2:${roster_group.rsplit('$', 1)[1]}${bottom}"
     # One hidden helper cell a session number (a grid column) counts its blanks: a grid of 16 columns in one
     # formula would pass Excel's 8,192 characters.
+    block = f"{on_grid}${first}$2:${final}${bottom}"
     yield LiveCheck("attendance", say(lang, _LABELS["blank"], sheet=title), "",
-                    tuple((f"{x}2:{x}{bottom}", f"AND({_blank(x + '2')},{declared(x)},{expected(group_of(x), roster_group + '2')})")
+                    tuple((f"{x}2:{x}{bottom}", f"AND({_blank(x + '2')},{declared(x)},{expected(group_of(x), roster_group + '2')},"
+                                                f"{who_missed(x, f'${first}2:${final}2', one_row=True)}>0)")
                           for x in letters),
                     per_row=tuple(f"IF(AND({declared(x, on_grid)},{marked(x, on_grid)}),"
-                                  f"SUMPRODUCT({_blank(f'{on_grid}{x}$2:{x}${bottom}')}*{expected(group_of(x, on_grid), members)}),0)"
+                                  f"SUMPRODUCT({_blank(f'{on_grid}{x}$2:{x}${bottom}')}*{expected(group_of(x, on_grid), members)}"
+                                  f"*{who_missed(x, block, on_grid)}),0)"
                                   for x in letters), reminder=True)
     every = grid.every
     valid = "+".join(_is(every, form) for form in accepted)

@@ -1,6 +1,7 @@
 """Write a branch's weekly return (支部周报) from the return layout in schemas/returns.yaml."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -12,11 +13,12 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import layout, print_setup
+from . import ids, layout, print_setup
 from .cells import DATE_FORMAT, put, timestamp_text, to_cell
 from .i18n import LANGS, Domain
 from .live_checks import add_live_checks
 from .membership import away_all_week, group_form
+from .offered_sessions import MISSED_FIELD, missed_text
 from .provenance import roster_checksum
 from .schema import SESSION_NO_CODES, Field, ReturnSheet, Schemas, load_schemas, session_numbers
 from .seal import Seal
@@ -40,6 +42,8 @@ class ReturnSpec:
     end: date
     roster: list[dict[str, Any]]
     sessions: int | None = None  # the attendance grid's columns S1..; None: as session_count says for the roster
+    # Who missed each earlier session the branch may make up (offered_sessions.missed_before): a 补学 expects them.
+    missed: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
 def session_count(spec: ReturnSpec, schemas: Schemas) -> int:
@@ -169,6 +173,7 @@ def _meta(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schema
         "template_version": schemas.returns.template_version,
         "roster_checksum": roster_checksum(spec.roster),
         "generated_at": timestamp_text(datetime.now()),
+        MISSED_FIELD: missed_text(spec.missed),
     }
     # Sealed with HOME's key: an edited week or branch is refused at intake (workbook/seal.py).
     values["home_id"] = seal.home_id if seal else None
@@ -208,7 +213,8 @@ def write_return(path: Path, spec: ReturnSpec, lang: str = "zh", schemas: Schema
         else:
             _PAINTERS[sheet.kind](ws, sheet, spec, lang, schemas)
             _print(ws, sheet, spec, lang, schemas)
-    add_live_checks(wb, schemas, lang, (spec.start, spec.end), len(spec.roster), session_count(spec, schemas))  # 填报检查 on the guide
+    add_live_checks(wb, schemas, lang, (spec.start, spec.end), len(spec.roster), session_count(spec, schemas),
+                    ids.return_id(spec.branch_id, spec.week))  # 填报检查 on the guide
     wb.active = 0
     wb.save(path)
     return path

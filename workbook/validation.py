@@ -8,7 +8,15 @@ from typing import Any
 
 from . import ids
 from .cells import as_day
-from .checks.attendance import check_credited_hours, check_daily_hours, check_grid, check_session_groups, session_groups
+from .checks.attendance import (
+    check_credited_hours,
+    check_daily_hours,
+    check_grid,
+    check_session_groups,
+    expected_members,
+    makeup_targets,
+    session_groups,
+)
 from .checks.empty import check_not_empty
 from .checks.formulas import add_return_uncalculated
 from .checks.inspections import check_fix_deadlines
@@ -21,6 +29,7 @@ from .checks.values import ParsedColumns, ParsedRow, check_columns, check_values
 from .checks.week import check_dates_in_week
 from .checks.yearless import complete_dates
 from .findings import Finding, Report
+from .offered_sessions import missed_elsewhere
 from .return_reader import ReturnRead, is_return, read_return
 from .safe_open import size_limit_mb
 from .schema import SESSION_NO_CODES, Field, Schemas, load_schemas, session_numbers
@@ -139,7 +148,11 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
     status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=layout.sheet("attendance").codes)
     findings += check_session_groups(data.tables["sessions"], parsed["sessions"], roster_records,
                                      layout.sheet("sessions").field("party_group").label(lang))
-    statuses, problems = check_grid(data.grid, status, declared, lang, session_groups(parsed["sessions"], roster_records))
+    groups = session_groups(parsed["sessions"], roster_records)
+    targets = makeup_targets(parsed["sessions"], _return_id(data.meta))
+    missed = status.codes.codes_where("missed")
+    statuses, problems = check_grid(data.grid, status, declared, lang, lambda statuses: expected_members(
+        groups, targets, statuses, missed, missed_elsewhere(data.meta)))
     findings += problems
     findings += check_daily_hours(parsed["sessions"], statuses, data.tables["selfstudy"], parsed["selfstudy"], lang)
     findings += check_not_empty(parsed, statuses, [s.key for s in layout.sheets if s.kind == "records"])
