@@ -13,7 +13,7 @@ from sync_helpers import pinned_home
 from test_live_checks import Mistake, _area, _put_helpers
 
 from branchbook.cli import main
-from branchbook.workbook.flags import compute_flags
+from branchbook.workbook.flags import Facts, compute_flags
 from branchbook.workbook.intake import load_submission
 from branchbook.workbook.master import read_master
 from branchbook.workbook.merge import merge
@@ -516,3 +516,120 @@ def test_the_live_checks_see_twelve_sessions_and_whom_a_makeup_expects(demo_home
         status, total, lines, _ = _area(made[name])
         ready = "可以提交" if not blanks else "可以提交。提交前请核对标黄的 1 处，在：出勤。"
         assert (status, total, lines[BLANK_LINE]) == (ready, 0, blanks), (name, lines)
+
+
+# A college-wide session (docs/domain.md, "Records"): the office types it once in the master's 学习活动, 支部编号 blank;
+# every branch's return for its week lists it, and the attendance each branch marks is recorded against it.
+LECTURE = {"活动编号": "ALL-W03-S1", "日期": datetime(2005, 3, 23), "形式": "辅导报告", "主题": "十六大报告辅导", "学时": 3}
+B03_FILE = GROUPED
+
+
+def _office_types_a_college_session(home) -> None:
+    wb = load_workbook(home.master)
+    ws = wb["学习活动"]
+    header = _headers(ws)
+    ws.append([LECTURE.get(label) for label in header])
+    wb.save(home.master)
+
+
+def _college_week(fresh_demo, capsys):
+    """The office's lecture typed in the master, then the week's returns made again (`branchbook returns`)."""
+    home = pinned_home(fresh_demo)
+    _office_types_a_college_session(home)
+    assert main(["returns", str(home.root), "--week", "3"]) == 0, capsys.readouterr().out
+    return home
+
+
+def _lecture_rows(home) -> list[dict]:
+    return [r for r in read_master(home.master)["attendance"] if r["session_id"] == LECTURE["活动编号"]]
+
+
+def test_a_college_session_is_offered_in_every_return_and_recorded_once(fresh_demo, tmp_path, capsys):
+    home = _college_week(fresh_demo, capsys)
+    for name in ("院机关支部_第3周.xlsx", B03_FILE):
+        wb = load_workbook(home.folder("outbox") / name)
+        sessions, grid = wb["学习活动"], wb["出勤"]
+        assert [sessions.cell(2, column).value for column in range(1, 6)][:1] == ["ALL-W03-S1"]
+        assert (sessions["C2"].value, sessions["D2"].value, sessions["E2"].value) == ("辅导报告", "十六大报告辅导", 3)
+        [kept] = [dv for dv in sessions.data_validations.dataValidation if str(dv.sqref).startswith("A2")]
+        assert kept.type == "custom" and kept.formula1 == "FALSE"  # typing over it is refused
+        assert [c.value for c in grid[1]][-1] == "ALL-W03-S1"  # after S1–S8 (S1–S16 at B03)
+        assert any("全院" in str(row[0]) for row in wb["填表说明"].iter_rows(values_only=True) if row[0])
+    # Both branches fill theirs (the demo's secretary marks the lecture's column too) and send them.
+    b08 = set_saved_time(filled_return(home, tmp_path / "院机关支部_第3周.xlsx"), SENT)
+    b03 = set_saved_time(filled_return(home, tmp_path / B03_FILE, name=B03_FILE), SENT)
+    for path in (b08, b03):
+        report = validate_path(path)
+        assert report.errors == [], [f.message() for f in report.errors]
+    assert main(["merge", str(home.root), str(b08), str(b03)]) == 0, capsys.readouterr().out
+    tables = read_master(home.master)
+    assert [s["session_id"] for s in tables["sessions"]].count("ALL-W03-S1") == 1  # the office's row, no copy
+    assert not [s for s in tables["sessions"] if s["session_id"].endswith("ALL-W03-S1") and s["branch_id"]]
+    rows = _lecture_rows(home)
+    members = {m["member_id"]: m["branch_id"] for m in tables["members"]}
+    by_branch = {branch: sorted(r["member_id"] for r in rows if members[r["member_id"]] == branch) for branch in ("B08", "B03")}
+    assert len(by_branch["B08"]) == 16 and len(by_branch["B03"]) == 48 and len(rows) == 64  # once a member
+    assert {r["hours"] for r in rows if r["status"] == "present"} == {3}
+    assert {r["source_return"].split("@")[0] for r in rows} == {"B08-W03", "B03-W03"}
+    # B08 corrects its return: its lecture rows are replaced, B03's are as they were.
+    b03_before = [r for r in rows if r["source_return"].startswith("B03")]
+    first = by_branch["B08"][0]
+
+    def correct(wb):
+        grid, columns, places = _grid_places(wb)
+        grid.cell(places[first], columns["ALL-W03-S1"]).value = "请假"
+
+    corrected = set_saved_time(edit(shutil.copyfile(b08, tmp_path / "院机关支部_第3周(更正).xlsx"), correct),
+                               SENT + timedelta(hours=2))
+    assert main(["merge", str(home.root), str(corrected)]) == 0, capsys.readouterr().out
+    rows = _lecture_rows(home)
+    assert len(rows) == 64 and [r for r in rows if r["source_return"].startswith("B03")] == b03_before
+    assert next(r for r in rows if r["member_id"] == first)["status"] == "excused"
+    # The flags and the dashboard count it once a member: his central sessions are one more than before it.
+    facts = Facts(read_master(home.master), date(2005, 3, 30), load_schemas())
+    assert sum(r["session_id"] == "ALL-W03-S1" for r in facts.attendance[first]) == 1
+
+
+def test_a_return_without_the_college_sessions_column_still_merges(fresh_demo, tmp_path, capsys):
+    """A template sent before the office typed the session (or an old one) merges as it is; the session's attendance
+    from that branch is simply not there (docs/getting-started.md: make the week's returns again to offer it)."""
+    old = set_saved_time(filled_return(fresh_demo, tmp_path / "院机关支部_第3周.xlsx"), SENT)  # made before
+    home = _college_week(fresh_demo, capsys)
+    assert main(["merge", str(home.root), str(old)]) == 0, capsys.readouterr().out
+    assert _lecture_rows(home) == []
+
+
+def test_a_college_session_removed_after_the_returns_went_out_is_said_and_not_recorded(fresh_demo, tmp_path, capsys):
+    home = _college_week(fresh_demo, capsys)
+    path = set_saved_time(filled_return(home, tmp_path / "院机关支部_第3周.xlsx"), SENT)
+    tables = read_master(home.master)
+    tables["sessions"] = [s for s in tables["sessions"] if s["session_id"] != "ALL-W03-S1"]  # the office deleted it
+    sub = load_submission(path, tables)
+    [gone] = [f for f in sub.findings if f.code == "college-session-gone"]
+    assert gone.severity == "warning" and (gone.sheet, gone.cell) == ("出勤", "K1")
+    assert gone.message() == "出勤 第1行 「ALL-W03-S1」：学院已从台账中删除或改动了这项全院活动，这一列登记的出勤不予记录。"
+    merged, [outcome] = merge(tables, [sub])
+    assert outcome.result == "merged" and not [r for r in merged["attendance"] if r["session_id"] == "ALL-W03-S1"]
+
+
+@pytest.mark.libreoffice
+def test_a_college_sessions_column_is_checked_live_and_its_row_is_not_her_typing(fresh_demo, tmp_path, capsys,
+                                                                                    recalculate):
+    """In LibreOffice: the template with the lecture pre-filled is still 尚未填写; filled, 可以提交; its column left
+    unmarked, a problem, as validation says (session-unmarked)."""
+    home = _college_week(fresh_demo, capsys)
+    untouched = shutil.copyfile(home.folder("outbox") / "院机关支部_第3周.xlsx", tmp_path / "untouched.xlsx")
+    filled = filled_return(home, tmp_path / "filled.xlsx")
+
+    def clear_lecture(wb):
+        grid, columns, rows = _grid_places(wb)
+        for row in rows.values():
+            grid.cell(row, columns["ALL-W03-S1"]).value = None
+
+    unmarked = edit(shutil.copyfile(filled, tmp_path / "unmarked.xlsx"), clear_lecture)
+    assert [f.code for f in validate_path(unmarked).errors] == ["session-unmarked"]
+    assert "empty-return" in [f.code for f in validate_path(untouched).errors]
+    made = recalculate([untouched, filled, unmarked], tmp_path / "out")
+    assert _area(made["untouched"])[0] == "尚未填写，填好后这里会显示检查结果。"
+    assert _area(made["filled"])[:2] == ("可以提交", 0)
+    assert _area(made["unmarked"])[:2] == ("还有 1 处问题，在：出勤。出错的单元格已标红，改正后再提交。", 1)

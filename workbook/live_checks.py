@@ -75,13 +75,14 @@ class LiveCheck:
 
 
 def add_live_checks(wb: Workbook, schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions: int,
-                    of_return: str) -> None:
+                    of_return: str, college_rows: int = 0) -> None:
     """Write the area above the guide's text and the marks on the data sheets. `week`: (start, end); `sessions`: the
-    attendance grid's columns (return_template.session_count); `of_return`: its id (B08-W03)."""
+    attendance grid's columns (the session numbers and the college's sessions); `of_return`: its id (B08-W03);
+    `college_rows`: the college's sessions pre-filled at the top of 学习活动 (not the secretary's typing)."""
     guides = [sheet.name(lang) for sheet in schemas.returns.sheets if sheet.kind == "guide"]
     if not guides:
         return
-    checks = sorted(_checks(schemas, lang, week, roster_size, sessions, of_return), key=lambda check: check.reminder)  # problems first
+    checks = sorted(_checks(schemas, lang, week, roster_size, sessions, of_return, college_rows), key=lambda check: check.reminder)  # problems first
     for check in checks:
         ws = wb[schemas.returns.sheet(check.sheet_key).name(lang)]
         fill, font = (CHECK_FILL, CHECK_FONT) if check.reminder else (BAD_FILL, BAD_FONT)
@@ -133,7 +134,8 @@ def _last_row(schemas: Schemas) -> int:
     return schemas.returns.rows_per_sheet * LIVE_ROWS_FACTOR + 1
 
 
-def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions: int, of_return: str):
+def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions: int, of_return: str,
+            college_rows: int):
     last = _last_row(schemas)
     roster_last = max(roster_size + 1, 2)
     roster = _ref(schemas.returns.sheet("roster").name(lang), "A", 2, roster_last)
@@ -144,7 +146,7 @@ def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions
     yield from _grid_checks(schemas, lang, grid, last, ids.sessions_of(of_return))
     yield _group_check(schemas, lang, last, roster_last)
     yield _daily_hours_check(schemas, lang, grid, last)
-    yield _empty_check(schemas, lang, grid, last)
+    yield _empty_check(schemas, lang, grid, last, college_rows)
 
 
 def _letters(sheet: ReturnSheet) -> dict[str, str]:
@@ -264,10 +266,12 @@ def _group_check(schemas: Schemas, lang: str, last: int, roster_last: int) -> Li
                      ((f"{letter}2:{letter}{last}", f"AND({_filled(letter + '2')},COUNTIF({members},{_stripped(letter + '2')})=0)"),))
 
 
-def _empty_check(schemas: Schemas, lang: str, grid: _Grid, last: int) -> LiveCheck:
-    """An untouched template is refused as empty (checks/empty.py): it is not ready to send either."""
+def _empty_check(schemas: Schemas, lang: str, grid: _Grid, last: int, college_rows: int) -> LiveCheck:
+    """An untouched template is refused as empty (checks/empty.py): it is not ready to send either. The college's
+    sessions pre-filled in 学习活动 are not her typing."""
     records = [sheet for sheet in schemas.returns.sheets if sheet.kind == "records"]
-    typed = [f"SUMPRODUCT(--{_rows_started(sheet, lang, last)})" for sheet in records]
+    typed = [f"SUMPRODUCT(--{_rows_started(sheet, lang, last)})" + (f"-{college_rows}" if sheet.key == "sessions"
+                                                                  and college_rows else "") for sheet in records]
     typed.append(f"SUMPRODUCT({_filled(grid.every)}{grid.not_away(grid.every)})")
     names = say(lang, LIST_SEPARATOR).join(sheet.name(lang) for sheet in (*records, schemas.returns.sheet("attendance")))
     return LiveCheck(records[0].key, say(lang, _LABELS["empty"], sheets=names), f"IF({'+'.join(typed)}=0,1,0)", (),

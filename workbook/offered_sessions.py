@@ -1,6 +1,7 @@
-"""What a week's return is given of the ledger's sessions besides its roster (docs/domain.md, "Records"): who
-missed each earlier session the branch may make up (a 补学 session expects only them), carried in the return's
-`_元数据` so that validation, anywhere, knows it without the ledger."""
+"""What a week's return is given of the ledger's sessions besides its roster (docs/domain.md, "Records"): the
+college's sessions of the week (entered once by the office, listed in every branch's return for its attendance), and
+who missed each earlier session the branch may make up (a 补学 session expects only them). Both are named in the
+return's `_元数据`, so that validation, anywhere, knows them without the ledger."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,7 +9,7 @@ from typing import Any
 
 from .cells import as_day, is_blank
 
-MISSED_FIELD = "missed"  # the `_元数据` row (schemas/returns.yaml)
+MISSED_FIELD, COLLEGE_FIELD = "missed", "college"  # the `_元数据` rows (schemas/returns.yaml)
 _SESSIONS, _ID_AND_MEMBERS, _MEMBERS = ";", ":", " "
 CELL_LIMIT = 32_000  # a cell holds 32,767 characters; the latest sessions are kept when there are more
 
@@ -50,3 +51,20 @@ def missed_elsewhere(meta: dict[str, Any] | None) -> dict[str, set[str]]:
         if session.strip():
             found[session.strip().casefold()] = set(members.split())
     return found
+
+
+def college_sessions(sessions: list[dict[str, Any]], start: date, end: date) -> list[dict[str, Any]]:
+    """The college's sessions of the week (支部编号 blank), by day: every branch's return lists them."""
+    found = [s for s in sessions if s.get("session_id") and is_blank(s.get("branch_id"))
+             and (day := as_day(s.get("date"))) is not None and start <= day <= end]
+    return sorted(found, key=lambda s: (as_day(s["date"]), str(s["session_id"])))
+
+
+def college_text(sessions: list[dict[str, Any]]) -> str | None:
+    return _SESSIONS.join(str(s["session_id"]) for s in sessions) or None
+
+
+def college_listed(meta: dict[str, Any] | None) -> tuple[str, ...]:
+    """The 活动编号 of the college's sessions a return lists, as its `_元数据` names them."""
+    text = (meta or {}).get(COLLEGE_FIELD)
+    return () if is_blank(text) else tuple(part.strip() for part in str(text).split(_SESSIONS) if part.strip())

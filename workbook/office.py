@@ -12,7 +12,7 @@ from .home import Home, create_home
 from .journal import mirror
 from .master import SheetPainter, write_master
 from .membership import in_branch
-from .offered_sessions import missed_before
+from .offered_sessions import college_sessions, missed_before
 from .return_template import ReturnSpec, return_file_name, write_return
 from .schema import load_schemas
 from .seal import home_seal
@@ -65,6 +65,7 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
     seal = home_seal(home.root)
     made = {}
     missed_codes = schemas.returns.sheet("attendance").codes.codes_where("missed")
+    college = college_sessions(tables.get("sessions", []), start, end)  # the office's, offered in every return
     for branch in branches:
         if branch_ids and branch["branch_id"] not in branch_ids:
             continue
@@ -73,7 +74,7 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
         roster = [m for m in tables["members"] if in_branch(m, branch["branch_id"], start, end)]
         missed = missed_before(tables.get("sessions", []), tables.get("attendance", []), branch["branch_id"],
                                {m["member_id"] for m in roster}, start, missed_codes)
-        spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster, missed=missed)
+        spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster, missed=missed, college=college)
         path = outbox / return_file_name(branch["name"], week, home.lang)
         made[branch["branch_id"]] = write_return(path, spec, home.lang, schemas, seal)
     return made

@@ -90,12 +90,14 @@ class SessionNumbers(CodeList):
 
     def parse(self, text: Any) -> str | None:
         found = _SESSION_NUMBER.fullmatch(code_form(text))
-        return f"S{found.group(1)}" if found else None
+        return f"S{found.group(1)}" if found else super().parse(text)  # or a college session's 活动编号, as listed
 
 
-def session_numbers(count: int) -> SessionNumbers:
+def session_numbers(count: int, college: tuple[str, ...] = ()) -> SessionNumbers:
+    """S1..S{count}, and the 活动编号 of the college's sessions a return lists (offered_sessions.college_sessions)."""
     return SessionNumbers(SESSION_NO_CODES, tuple(Code(f"S{n}", {lang: f"S{n}" for lang in LANGS})
-                                                  for n in range(1, count + 1)))
+                                                  for n in range(1, count + 1))
+                          + tuple(Code(session, {lang: session for lang in LANGS}) for session in college))
 
 
 @dataclass(frozen=True)

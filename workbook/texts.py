@@ -30,6 +30,9 @@ _GUIDE = [
        "speaker, recorder, others attending and points discussed are as the meeting record book has them (may be left "
        "blank); the numbers expected and present are counted from Attendance, not typed."),
     N_("3. Attendance: for each member and session choose {statuses}."),
+    N_("3a. The college's own sessions this week (a lecture, a film), entered by the college office, are listed first "
+       "in Sessions, in grey: do not change them. Mark your members' attendance at each in its column in Attendance, "
+       "headed by its session ID."),
     N_("4. Self-study, Notebook checks, Opinions: one row per record; pick the member ID from the list. A notebook "
        "ordered to improve in an earlier week is re-checked with a new row here, dated the day of the re-check. "
        "Self-study (or a session) that makes up a session missed names it under Makes up session: its session ID "
@@ -63,4 +66,5 @@ def guide_lines(lang: str, schemas: Schemas | None = None, **values) -> list[str
               "questions": _span([schemas.sheet("inspections").field("questions")]),
               "password": schemas.returns.password,  # the one place it is kept (schemas/returns.yaml)
               "statuses": " / ".join(schemas.returns.sheet("attendance").codes.labels(lang))}
-    return [say(lang, line, **{**ranges, **values}) for line in _GUIDE]
+    college = values.pop("college", False)  # the line on the college's sessions, in a week that has some
+    return [say(lang, line, **{**ranges, **values}) for line in _GUIDE if college or not line.startswith("3a.")]

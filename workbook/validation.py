@@ -29,7 +29,7 @@ from .checks.values import ParsedColumns, ParsedRow, check_columns, check_values
 from .checks.week import check_dates_in_week
 from .checks.yearless import complete_dates
 from .findings import Finding, Report
-from .offered_sessions import missed_elsewhere
+from .offered_sessions import college_listed, missed_elsewhere
 from .return_reader import ReturnRead, is_return, read_return
 from .safe_open import size_limit_mb
 from .schema import SESSION_NO_CODES, Field, Schemas, load_schemas, session_numbers
@@ -124,7 +124,7 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
         findings += check_headers(read, sheet.fields, lang, book_lang)
         if week and sheet.kind == "records":
             findings += complete_dates(read, sheet, *week, lang)
-        rows, problems = check_values(read, _offered(sheet.fields, data), lang)
+        rows, problems = check_values(read, _offered(sheet.fields, data, layout.sessions_per_week), lang)
         parsed[key] = rows
         findings += problems
     roster_records = [r for _, r in parsed.get("roster", [])]
@@ -155,7 +155,9 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
         groups, targets, statuses, missed, missed_elsewhere(data.meta)))
     findings += problems
     findings += check_daily_hours(parsed["sessions"], statuses, data.tables["selfstudy"], parsed["selfstudy"], lang)
-    findings += check_not_empty(parsed, statuses, [s.key for s in layout.sheets if s.kind == "records"])
+    college = set(college_listed(data.meta))  # pre-filled: not her typing
+    own = {**parsed, "sessions": [(row, r) for row, r in parsed["sessions"] if r.get("session_no") not in college]}
+    findings += check_not_empty(own, statuses, [s.key for s in layout.sheets if s.kind == "records"])
     parsed["attendance"] = statuses  # type: ignore[assignment]
     if week:  # a date's example is a day of the return's own week
         for finding in findings:
@@ -166,11 +168,12 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
     return Report("return", findings, stats, meta, sheet_order=list(data.titles)).tidy(), data, parsed
 
 
-def _offered(fields: tuple[Field, ...], data: ReturnRead) -> tuple[Field, ...]:
-    """The fields with a session number offering this return's numbers (its grid's columns), for the messages."""
-    count = data.grid.offered(0)
-    return tuple(replace(f, codes=session_numbers(count)) if count and f.codes is not None
-                 and f.codes.key == SESSION_NO_CODES else f for f in fields)
+def _offered(fields: tuple[Field, ...], data: ReturnRead, default: int) -> tuple[Field, ...]:
+    """The fields with a session number offering this return's: its grid's numbers (for the messages) and the
+    college's sessions its `_元数据` lists (their 活动编号)."""
+    numbers = session_numbers(data.grid.offered(default), college_listed(data.meta))
+    return tuple(replace(f, codes=numbers) if f.codes is not None and f.codes.key == SESSION_NO_CODES else f
+                 for f in fields)
 
 
 def validate_sheets(sheets, lang: str = "zh", schemas: Schemas | None = None) -> Report:
