@@ -607,7 +607,7 @@ def test_a_college_session_removed_after_the_returns_went_out_is_said_and_not_re
     sub = load_submission(path, tables)
     [gone] = [f for f in sub.findings if f.code == "college-session-gone"]
     assert gone.severity == "warning" and (gone.sheet, gone.cell) == ("出勤", "K1")
-    assert gone.message() == "出勤 第1行 「ALL-W03-S1」：学院已从台账中删除或改动了这项全院活动，这一列登记的出勤不予记录。"
+    assert gone.message() == "出勤 第1行 「ALL-W03-S1」：学院已从台账中删除或改动了这项全院活动，这一列登记的出勤不予记录，无需修改。"
     merged, [outcome] = merge(tables, [sub])
     assert outcome.result == "merged" and not [r for r in merged["attendance"] if r["session_id"] == "ALL-W03-S1"]
 

@@ -64,7 +64,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                  "listed in Sessions.")),
     "college-session-gone": (WARNING, N_("this is no longer a session of the whole college in the master (the office "
                                          "removed or changed it): the attendance marked in this column is not "
-                                         "recorded.")),
+                                         "recorded. Nothing needs changing.")),
     "status-blank": (WARNING, N_("attendance for {session} is blank: choose {choices} for each member.")),
     "hours-total": (ERROR, N_("{detail}")),
     "not-a-return": (ERROR, N_("this is not a branch return; use the template the college sent.")),
