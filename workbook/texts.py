@@ -36,7 +36,8 @@ _GUIDE = [
     N_("4. Self-study, Notebook checks, Opinions: one row per record; pick the member ID from the list. A notebook "
        "ordered to improve in an earlier week is re-checked with a new row here, dated the day of the re-check. "
        "Self-study (or a session) that makes up a session missed names it under Makes up session: its session ID "
-       "as the college's ledger lists it, or S1–S{sessions} for one of this week's."),
+       "as the college's ledger lists it, or S1–S{sessions} for one of this week's. At a session held to make one up, "
+       "only those absent or on leave from the session made up need their attendance marked."),
     N_("5. Summary: a few lines on the week and its problems."),
     N_("6. Dates must fall in the week, hours {hours}, questions {questions}; Excel stops a wrong entry."),
     N_("7. The Filling check area at the top of this sheet checks the return as you type: fix the cells it marks in red; "
