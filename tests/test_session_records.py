@@ -365,6 +365,11 @@ def test_the_grid_offers_two_more_numbers_for_each_party_group(demo_home):
     [number_list] = [dv for dv in grouped["学习活动"].data_validations.dataValidation if str(dv.sqref).startswith("A2")]
     assert number_list.formula1 == '"' + ",".join(f"S{n}" for n in range(1, 17)) + '"'
     assert any("S1–S16" in str(row[0]) for row in grouped["填表说明"].iter_rows(values_only=True) if row[0])
+    # Its 填报检查 still fits Excel's 8,192 characters a formula: sixteen columns, and who missed week 2's sessions.
+    formulas = [c.value for row in grouped["填表说明"].iter_rows() for c in row if str(c.value).startswith("=")]
+    formulas += [rule.formula[0] for ws in grouped.worksheets for cf in ws.conditional_formatting for rule in cf.rules]
+    assert any("COUNTIF('_元数据'!$E$1" in formula for formula in formulas)
+    assert max(map(len, formulas)) < 8192
     plain = load_workbook(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")  # no 党小组: S1–S8, as before
     assert [cell.value for cell in plain["出勤"][1]][2:] == [f"S{n}" for n in range(1, 9)]
 
@@ -446,14 +451,21 @@ def _roster_ids(path) -> list[str]:
     return [row[0] for row in load_workbook(path)["党员名单"].iter_rows(min_row=2, values_only=True) if row[0]]
 
 
+def _missed_earlier(home, session: str) -> set[str]:
+    """B08's members the ledger has 缺席 or 请假 at an earlier session."""
+    roster = set(_roster_ids(home.folder("outbox") / "院机关支部_第3周.xlsx"))
+    missed = {r["member_id"] for r in read_master(home.master)["attendance"] if r["session_id"] == session
+              and r["status"] in ("absent", "excused") and r["member_id"] in roster}
+    assert missed and missed != roster
+    return missed
+
+
 def test_a_makeup_of_an_earlier_weeks_session_expects_those_the_template_lists(demo_home, tmp_path):
     """The return cannot see week 2's attendance: the template carries who missed each earlier session (in
     `_元数据`), read from the ledger when it was made."""
     tables = read_master(demo_home.master)
     roster = set(_roster_ids(demo_home.folder("outbox") / "院机关支部_第3周.xlsx"))
-    missed = {r["member_id"] for r in tables["attendance"] if r["session_id"] == "B08-W02-S1"
-              and r["status"] in ("absent", "excused") and r["member_id"] in roster}
-    assert missed and missed != roster
+    missed = _missed_earlier(demo_home, "B08-W02-S1")
     meta = {row[0]: row[1] for row in load_workbook(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")["_元数据"]
             .iter_rows(values_only=True)}
     listed = dict(part.split(":") for part in meta["missed"].split(";"))
@@ -500,11 +512,16 @@ def test_the_live_checks_see_twelve_sessions_and_whom_a_makeup_expects(demo_home
     check), and at a 补学 of this week's S1 expects only those who missed S1, as validation says."""
     member = next(iter(_twelve_sessions(demo_home, tmp_path / "probe.xlsx")[1]))
     _, missed = _makeup_return(demo_home, tmp_path / "probe2.xlsx")
+    earlier = _missed_earlier(demo_home, "B08-W02-S1")  # week 2's: the template's `_元数据` says who missed it
     files = {"twelve": _twelve_sessions(demo_home, tmp_path / "twelve.xlsx")[0],
              "blank": _twelve_sessions(demo_home, tmp_path / "blank.xlsx", [(member, "S12")])[0],
              "makeup": _makeup_return(demo_home, tmp_path / "makeup.xlsx")[0],
-             "makeup_blank": _makeup_return(demo_home, tmp_path / "makeup_blank.xlsx", blanks=missed[:1])[0]}
-    assert [len(validate_path(path).findings) for path in files.values()] == [0, 1, 0, 1]
+             "makeup_blank": _makeup_return(demo_home, tmp_path / "makeup_blank.xlsx", blanks=missed[:1])[0],
+             "earlier": _makeup_return(demo_home, tmp_path / "earlier.xlsx", makes_up="b08-w02-s1",
+                                       marks={member: "出席" for member in earlier})[0],
+             "earlier_blank": _makeup_return(demo_home, tmp_path / "earlier_blank.xlsx", makes_up="B08-W02-S1",
+                                             marks={member: "出席" for member in sorted(earlier)[1:]})[0]}
+    assert [len(validate_path(path).findings) for path in files.values()] == [0, 1, 0, 1, 0, 1]
     # The yellow marks, evaluated beside the grid: S3 blank for one who missed S1 (marked) and for one who did not.
     rows = {member: row for row, member in enumerate(_roster_ids(files["makeup_blank"]), start=2)}
     present = next(member for member in rows if member not in missed)
@@ -512,7 +529,8 @@ def test_the_live_checks_see_twelve_sessions_and_whom_a_makeup_expects(demo_home
                                                              (2, Mistake("出勤", f"E{rows[present]}", None, "", ""))]))
     made = recalculate(list(files.values()), tmp_path / "out")
     assert [_area(made["makeup_blank"])[3][("出勤", index)] for index in (1, 2)] == [1, 0]
-    for name, blanks in (("twelve", 0), ("blank", 1), ("makeup", 0), ("makeup_blank", 1)):
+    for name, blanks in (("twelve", 0), ("blank", 1), ("makeup", 0), ("makeup_blank", 1), ("earlier", 0),
+                         ("earlier_blank", 1)):
         status, total, lines, _ = _area(made[name])
         ready = "可以提交" if not blanks else "可以提交。提交前请核对标黄的 1 处，在：出勤。"
         assert (status, total, lines[BLANK_LINE]) == (ready, 0, blanks), (name, lines)

@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from . import ids, layout
 from .checks.attendance import MAX_HOURS_A_DAY
 from .i18n import LIST_SEPARATOR, N_, Domain
+from .offered_sessions import PAIRS_COLUMN
 from .schema import CodeList, ReturnSheet, Schemas
 
 say = Domain("workbook")
@@ -75,14 +76,15 @@ class LiveCheck:
 
 
 def add_live_checks(wb: Workbook, schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions: int,
-                    of_return: str, college_rows: int = 0) -> None:
+                    of_return: str, college_rows: int = 0, missed_pairs: int = 0) -> None:
     """Write the area above the guide's text and the marks on the data sheets. `week`: (start, end); `sessions`: the
     attendance grid's columns (the session numbers and the college's sessions); `of_return`: its id (B08-W03);
-    `college_rows`: the college's sessions pre-filled at the top of 学习活动 (not the secretary's typing)."""
+    `college_rows`: the college's sessions pre-filled at the top of 学习活动 (not the secretary's typing);
+    `missed_pairs`: the rows of the `_元数据`'s column of who missed each earlier session (offered_sessions)."""
     guides = [sheet.name(lang) for sheet in schemas.returns.sheets if sheet.kind == "guide"]
     if not guides:
         return
-    checks = sorted(_checks(schemas, lang, week, roster_size, sessions, of_return, college_rows), key=lambda check: check.reminder)  # problems first
+    checks = sorted(_checks(schemas, lang, week, roster_size, sessions, of_return, college_rows, missed_pairs), key=lambda check: check.reminder)  # problems first
     for check in checks:
         ws = wb[schemas.returns.sheet(check.sheet_key).name(lang)]
         fill, font = (CHECK_FILL, CHECK_FONT) if check.reminder else (BAD_FILL, BAD_FONT)
@@ -135,7 +137,7 @@ def _last_row(schemas: Schemas) -> int:
 
 
 def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions: int, of_return: str,
-            college_rows: int):
+            college_rows: int, missed_pairs: int):
     last = _last_row(schemas)
     roster_last = max(roster_size + 1, 2)
     roster = _ref(schemas.returns.sheet("roster").name(lang), "A", 2, roster_last)
@@ -143,7 +145,7 @@ def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions
         if sheet.kind == "records":
             yield from _record_checks(sheet, lang, week, last, roster, roster_last)
     grid = _grid(schemas, lang, roster_size, sessions)
-    yield from _grid_checks(schemas, lang, grid, last, ids.sessions_of(of_return))
+    yield from _grid_checks(schemas, lang, grid, last, ids.sessions_of(of_return), missed_pairs)
     yield _group_check(schemas, lang, last, roster_last)
     yield _daily_hours_check(schemas, lang, grid, last)
     yield _empty_check(schemas, lang, grid, last, college_rows)
@@ -308,7 +310,7 @@ def _daily_hours_check(schemas: Schemas, lang: str, grid: _Grid, last: int) -> L
                      per_row=over)
 
 
-def _grid_checks(schemas: Schemas, lang: str, grid: _Grid, last: int, own_prefix: str):
+def _grid_checks(schemas: Schemas, lang: str, grid: _Grid, last: int, own_prefix: str, missed_pairs: int):
     sessions, statuses = schemas.returns.sheet("sessions"), schemas.returns.sheet("attendance").codes
     title, letters, bottom, accepted, away = grid.title, grid.letters, grid.bottom, grid.accepted, grid.away
     on_grid = quote_sheetname(title) + "!"
@@ -338,24 +340,33 @@ def _grid_checks(schemas: Schemas, lang: str, grid: _Grid, last: int, own_prefix
     def expected(group: str, members: str) -> str:  # 1 where a member is expected at the session of `group`
         return f"(1-(LEN({group})>0)*({members}<>{group}))"
 
-    # A 补学 session of a session of this week expects only those marked 缺席 or 请假 there (checks/attendance.py
-    # expected_members): its 补学活动, stripped and without this return's own prefix (B08-W03-), is looked up among
-    # the grid's numbers; a status column is that session's, or 1 (everyone) when it names none of them.
+    # A 补学 session expects only those who missed the session it makes up (checks/attendance.py expected_members):
+    # its 补学活动, stripped and without this return's own prefix (B08-W03-), is looked up among the grid's numbers,
+    # where those marked 缺席 or 请假 are expected; else among the `_元数据`'s pairs (session|member) of earlier sessions
+    # (offered_sessions.missed_pairs), where those listed are; a session named in neither expects everyone.
     makes_up = _ref(sessions.name(lang), get_column_letter(sessions.keys.index("makes_up") + 1), 2, last)
     missed = [form for form in accepted if statuses.parse(form) in statuses.codes_where("missed")]
+    meta = schemas.returns.sheet("meta").name(lang)
+    pairs = f"{quote_sheetname(meta)}!${PAIRS_COLUMN}$1:${PAIRS_COLUMN}${missed_pairs}" if missed_pairs else None
 
-    def made_up_column(letter: str, on: str = "") -> str:  # where in the grid the session made up is, if it is
+    def made_up(letter: str, on: str = "") -> str:  # the session the column's session makes up, as typed
         number = f"{on}{letter}$1"
-        target = (f'IF(COUNTIF({held},{number})=0,"",SUBSTITUTE('
-                  f'{_stripped(f"INDEX({makes_up},MATCH({number},{held},0))")},{_text(own_prefix)},""))')
-        return f"MATCH({target},{on}${first}$1:${final}$1,0)"
+        return (f'IF(COUNTIF({held},{number})=0,"",SUBSTITUTE('
+                f'{_stripped(f"INDEX({makes_up},MATCH({number},{held},0))")},{_text(own_prefix)},""))')
 
-    def who_missed(letter: str, statuses_of: str, on: str = "", one_row: bool = False) -> str:
+    def who_missed(letter: str, statuses_of: str, ids_of: str, on: str = "", one_row: bool = False) -> str:
         """1 where a member is expected at a 补学 session; `statuses_of`: the grid's status cells, every row (the
-        count: INDEX's row 0 takes the whole column) or `one_row` (a mark)."""
-        found = made_up_column(letter, on)
-        cells = f"INDEX({statuses_of},{1 if one_row else 0},IF(ISNUMBER({found}),{found},1))"
-        return f"(1-ISNUMBER({found})+ISNUMBER({found})*({'+'.join(_is(cells, form) for form in missed)}))"
+        count: INDEX's row 0 takes the whole column) or `one_row` (a mark); `ids_of`: those rows' member IDs."""
+        target = made_up(letter, on)
+        found = f"MATCH({target},{on}${first}$1:${final}$1,0)"
+        here = f"ISNUMBER({found})"
+        cells = f"INDEX({statuses_of},{1 if one_row else 0},IF({here},{found},1))"
+        this_week = f"{here}*({'+'.join(_is(cells, form) for form in missed)})"
+        if pairs is None:
+            return f"(1-{here}+{this_week})"
+        listed = f'(COUNTIF({pairs},{target}&"|*")>0)'
+        theirs = f'(COUNTIF({pairs},{target}&"|"&{ids_of})>0)'
+        return f"({this_week}+(1-{here})*(1-{listed}+{listed}*{theirs}))"
 
     # A session held with nobody marked is the 'sessions' line's (one error, as validation says): its blanks
     # are not counted again; in a marked column each blank of a member expected at it counts.
@@ -365,11 +376,11 @@ def _grid_checks(schemas: Schemas, lang: str, grid: _Grid, last: int, own_prefix
     block = f"{on_grid}${first}$2:${final}${bottom}"
     yield LiveCheck("attendance", say(lang, _LABELS["blank"], sheet=title), "",
                     tuple((f"{x}2:{x}{bottom}", f"AND({_blank(x + '2')},{declared(x)},{expected(group_of(x), roster_group + '2')},"
-                                                f"{who_missed(x, f'${first}2:${final}2', one_row=True)}>0)")
+                                                f"{who_missed(x, f'${first}2:${final}2', '$A2', one_row=True)}>0)")
                           for x in letters),
                     per_row=tuple(f"IF(AND({declared(x, on_grid)},{marked(x, on_grid)}),"
                                   f"SUMPRODUCT({_blank(f'{on_grid}{x}$2:{x}${bottom}')}*{expected(group_of(x, on_grid), members)}"
-                                  f"*{who_missed(x, block, on_grid)}),0)"
+                                  f"*{who_missed(x, block, f'{on_grid}$A$2:$A${bottom}', on_grid)}),0)"
                                   for x in letters), reminder=True)
     every = grid.every
     valid = "+".join(_is(every, form) for form in accepted)

@@ -28,6 +28,14 @@ def missed_before(sessions: list[dict[str, Any]], attendance: list[dict[str, Any
     return {sid: found[sid] for sid in sorted(found, key=lambda sid: (days[sid], sid), reverse=True)}
 
 
+PAIRS_COLUMN = "E"  # the `_元数据`'s column of session|member pairs, for the 填报检查's formulas (live_checks.py)
+
+
+def missed_pairs(missed: dict[str, list[str]]) -> list[str]:
+    """Who missed each earlier session as the formulas look them up: B08-W02-S1|M0001, one a cell."""
+    return [f"{session}|{member}" for session, members in missed.items() for member in members]
+
+
 def missed_text(missed: dict[str, list[str]]) -> str | None:
     """As the `_元数据` cell holds it: B08-W02-S1:M0001 M0003;ALL-W02-S1:M0002."""
     parts, size = [], 0

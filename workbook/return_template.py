@@ -19,7 +19,7 @@ from .cells import DATE_FORMAT, as_day, put, timestamp_text, to_cell
 from .i18n import LANGS, Domain
 from .live_checks import add_live_checks
 from .membership import away_all_week, group_form
-from .offered_sessions import COLLEGE_FIELD, MISSED_FIELD, college_text, missed_text
+from .offered_sessions import COLLEGE_FIELD, MISSED_FIELD, PAIRS_COLUMN, college_text, missed_pairs, missed_text
 from .provenance import roster_checksum
 from .schema import SESSION_NO_CODES, Field, ReturnSheet, Schemas, load_schemas, session_numbers
 from .seal import Seal
@@ -221,6 +221,8 @@ def _meta(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schema
         ws.cell(row=row, column=3, value=field.label(lang))
         if field.type == "date":
             ws.cell(row=row, column=2).number_format = DATE_FORMAT
+    for row, pair in enumerate(missed_pairs(spec.missed), start=1):  # the 填报检查 looks them up (live_checks.py)
+        ws[f"{PAIRS_COLUMN}{row}"] = pair
     ws.sheet_state = "veryHidden"  # not even Format > Unhide shows it
     _protect(ws, schemas.returns.password)
 
@@ -252,7 +254,7 @@ def write_return(path: Path, spec: ReturnSpec, lang: str = "zh", schemas: Schema
             _print(ws, sheet, spec, lang, schemas)
     add_live_checks(wb, schemas, lang, (spec.start, spec.end), len(spec.roster),
                     session_count(spec, schemas) + len(spec.college), ids.return_id(spec.branch_id, spec.week),
-                    college_rows=len(spec.college))  # 填报检查 on the guide
+                    college_rows=len(spec.college), missed_pairs=len(missed_pairs(spec.missed)))  # 填报检查 on the guide
     wb.active = 0
     wb.save(path)
     return path
