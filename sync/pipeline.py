@@ -158,7 +158,7 @@ def base_tables(ledger: Ledger) -> dict[str, list[dict]]:
     return cached[1]
 
 
-def known_sessions(ledger: Ledger) -> list[dict]:
+def sessions_for_intake(ledger: Ledger) -> list[dict]:
     """The sessions a return is checked against: 补学 may name any earlier one, and a college session's hours are
     credited to those present at it (intake._college_attended). They change with every merge, so they are read
     fresh for each batch (a few columns)."""
@@ -243,7 +243,7 @@ def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Pat
         clean_work(home)  # a killed run's copies (docs/hazards.md 31); a writer is alone here
         take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
     items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
-    base = {**base_tables(ledger), "sessions": known_sessions(ledger)}
+    base = {**base_tables(ledger), "sessions": sessions_for_intake(ledger)}
     items, taken_copies, submissions = read_submissions(home, items, base, progress, ledger.schemas, copies, dry_work)
     context = batch_context(ledger, submissions)
     changes, outcomes = plan_merge(context, submissions, now, ledger.schemas)
