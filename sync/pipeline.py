@@ -159,6 +159,13 @@ def base_tables(ledger: Ledger) -> dict[str, list[dict]]:
     return cached[1]
 
 
+def sessions_for_intake(ledger: Ledger) -> list[dict]:
+    """The sessions a return is checked against: 补学 may name any earlier one, and a college session's hours are
+    credited to those present at it (intake._college_attended). They change with every merge, so they are read
+    fresh for each batch (a few columns)."""
+    return ledger.rows("sessions", columns=("session_id", "branch_id", "hours"))
+
+
 def batch_context(ledger: Ledger, submissions: list[Submission]) -> dict[str, list[dict]]:
     """The stored records a batch can touch: the rows of the returns it names, the receipts of its files
     and of those returns. Read by index, so the cost is the batch's, not the ledger's."""
@@ -237,8 +244,7 @@ def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Pat
         clean_work(home)  # a killed run's copies (docs/hazards.md 31); a writer is alone here
         take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
     items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
-    # 补学 may name any earlier session: they change with every merge, so they are read fresh (two columns)
-    base = {**base_tables(ledger), "sessions": ledger.rows("sessions", columns=("session_id", "branch_id"))}
+    base = {**base_tables(ledger), "sessions": sessions_for_intake(ledger)}
     items, taken_copies, submissions = read_submissions(home, items, base, progress, ledger.schemas, copies, dry_work)
     context = batch_context(ledger, submissions)
     changes, outcomes = plan_merge(context, submissions, now, ledger.schemas)

@@ -62,6 +62,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "makeup-unknown": (ERROR, N_("'{value}' is not a session of this branch to make up: write the session ID as the "
                                  "master lists it (such as {example}), or S1–S{sessions} for a session of this week "
                                  "listed in Sessions.")),
+    "college-session-gone": (WARNING, N_("this is no longer a session of the whole college in the master (the office "
+                                         "removed or changed it): the attendance marked in this column is not "
+                                         "recorded. Nothing needs changing.")),
     "status-blank": (WARNING, N_("attendance for {session} is blank: choose {choices} for each member.")),
     "hours-total": (ERROR, N_("{detail}")),
     "not-a-return": (ERROR, N_("this is not a branch return; use the template the college sent.")),

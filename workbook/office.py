@@ -12,6 +12,7 @@ from .home import Home, create_home
 from .journal import mirror
 from .master import SheetPainter, write_master
 from .membership import in_branch
+from .offered_sessions import college_sessions, missed_before
 from .return_template import ReturnSpec, return_file_name, write_return
 from .seal import home_seal
 
@@ -55,7 +56,8 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
     schemas = home.schemas  # the HOME's campaign names the guide's title (docs/design.md, "Campaigns")
     if tables is None:
         with open_ledger(home, schemas) as ledger:
-            tables = ledger.tables(("phases", "branches", "members", "returns"))
+            tables = ledger.tables(("phases", "branches", "members", "returns", "sessions"))
+            tables["attendance"] = ledger.rows("attendance", columns=("session_id", "member_id", "status"))
     campaign = Campaign.from_records(tables["phases"])
     if week is None:
         week = default_week(campaign, {r["week"] for r in tables["returns"] if isinstance(r.get("week"), int)})
@@ -71,13 +73,17 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
     outbox.mkdir(exist_ok=True)
     seal = home_seal(home.root)
     made = {}
+    missed_codes = schemas.returns.sheet("attendance").codes.codes_where("missed")
+    college = college_sessions(tables.get("sessions", []), start, end)  # the office's, offered in every return
     for branch in branches:
         if branch_ids and branch["branch_id"] not in branch_ids:
             continue
         # Who was in the branch some day of the week: not yet joined or gone is left out, a member transferred
         # since stays on the old branch's roster for the weeks before the move (membership.py).
         roster = [m for m in tables["members"] if in_branch(m, branch["branch_id"], start, end)]
-        spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster, campaign.ordinal_on(start))
+        missed = missed_before(tables.get("sessions", []), tables.get("attendance", []), branch["branch_id"],
+                               {m["member_id"] for m in roster}, start, missed_codes)
+        spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster, campaign.ordinal_on(start), missed=missed, college=college)
         path = outbox / return_file_name(branch["name"], week, home.lang)
         made[branch["branch_id"]] = write_return(path, spec, home.lang, schemas, seal)
     return made

@@ -49,10 +49,14 @@ _GUIDE = [
        "speaker, recorder, others attending and points discussed are as the meeting record book has them (may be left "
        "blank); the numbers expected and present are counted from Attendance, not typed."),
     N_("3. Attendance: for each member and session choose {statuses}."),
+    N_("3a. The college's own sessions this week (a lecture, a film), entered by the college office, are listed first "
+       "in Sessions, in grey: do not change them. Mark your members' attendance at each in its column in Attendance, "
+       "headed by its session ID."),
     N_("4. {records}: one row per record; pick the member ID from the list. A notebook "
        "ordered to improve in an earlier week is re-checked with a new row here, dated the day of the re-check. "
        "Self-study (or a session) that makes up a session missed names it under Makes up session: its session ID "
-       "as the college's ledger lists it, or S1–S{sessions} for one of this week's."),
+       "as the college's ledger lists it, or S1–S{sessions} for one of this week's. At a session held to make one up, "
+       "only those absent or on leave from the session made up need their attendance marked."),
     PHASE_LINES,  # the sheets of the week's phase, when it has some
     N_("5. Summary: a few lines on the week and its problems."),
     N_("6. Dates must fall in the week, hours {hours}, questions {questions}; Excel stops a wrong entry."),
@@ -87,6 +91,7 @@ def guide_lines(lang: str, schemas: Schemas | None = None, **values) -> list[str
               "password": schemas.returns.password,  # the one place it is kept (schemas/returns.yaml)
               "statuses": " / ".join(schemas.returns.sheet("attendance").codes.labels(lang)),
               "campaign": schemas.campaign.title(lang)}
+    college = values.pop("college", False)  # the line on the college's sessions, in a week that has some
     carried = {sheet.key: sheet for sheet in schemas.returns.sheets}
     ranges["records"] = say(lang, LIST_SEPARATOR).join(say(lang, SHEET_NAMED, sheet=carried[key].name(lang))
                                                      for key in RECORD_SHEETS if key in carried)
@@ -94,6 +99,6 @@ def guide_lines(lang: str, schemas: Schemas | None = None, **values) -> list[str
     for line in _GUIDE:
         if line is PHASE_LINES:
             lines += [say(lang, text) for key, text in _PHASE_SHEETS.items() if key in carried]
-        else:
+        elif college or not line.startswith("3a."):
             lines.append(say(lang, line, **{**ranges, **values}))
     return lines
