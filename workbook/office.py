@@ -43,6 +43,17 @@ def default_week(campaign: Campaign, weeks_received: set[int], today: date | Non
 def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | None = None,
                  tables: dict[str, list[dict]] | None = None) -> dict[str, Path]:
     """Write each branch's return for the week into outbox/, roster pre-filled (from `tables`, or the ledger)."""
+    schemas, seal = load_schemas(), home_seal(home.root)
+    made = {}
+    for spec, path in week_returns(home, week, branch_ids, tables):
+        path.parent.mkdir(exist_ok=True)
+        made[spec.branch_id] = write_return(path, spec, home.lang, schemas, seal)
+    return made
+
+
+def week_returns(home: Home, week: int | None = None, branch_ids: list[str] | None = None,
+                 tables: dict[str, list[dict]] | None = None) -> list[tuple[ReturnSpec, Path]]:
+    """What make_returns writes: each branch's return for the week, and its place in outbox/."""
     schemas = load_schemas()
     if tables is None:
         with open_ledger(home, schemas) as ledger:
@@ -59,9 +70,7 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
         if wanted not in known:
             raise UserError("unknown-branch", branch=wanted)
     outbox = home.folder("outbox")
-    outbox.mkdir(exist_ok=True)
-    seal = home_seal(home.root)
-    made = {}
+    made = []
     for branch in branches:
         if branch_ids and branch["branch_id"] not in branch_ids:
             continue
@@ -69,6 +78,5 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
         # since stays on the old branch's roster for the weeks before the move (membership.py).
         roster = [m for m in tables["members"] if in_branch(m, branch["branch_id"], start, end)]
         spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster, campaign.ordinal_on(start))
-        path = outbox / return_file_name(branch["name"], week, home.lang)
-        made[branch["branch_id"]] = write_return(path, spec, home.lang, schemas, seal)
+        made.append((spec, outbox / return_file_name(branch["name"], week, home.lang)))
     return made
