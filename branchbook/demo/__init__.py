@@ -48,7 +48,7 @@ SECRETARIES = {
                      summary=N_("Centralised study of the new Party constitution; the reader and a notebook were "
                                 "mailed to the member away on long training."),
                      problems=N_("The member away on training can report only by letter, so his records lag a week.")),
-    "B03": Secretary(mistakes=("too-many-hours",), talks_done=0.85,
+    "B03": Secretary(mistakes=("too-many-hours",), talks_done=0.9,
                      summary=N_("48 members studied in five party groups; a forum on the report of the 16th "
                                 "Congress."),
                      problems=N_("Group study clashes with coursework; one group's attendance was low.")),
@@ -59,7 +59,7 @@ SECRETARIES = {
     "B05": Secretary(mistakes=("bad-status", "date-outside-week"), items_done=0.5,
                      summary=N_("Centralised study of the reader; members on field work studied on their own."),
                      problems=N_("The attendance of members on field work is hard to record in time.")),
-    "B07": Secretary(diligence=0.4, analyses_final=0.6, talks_done=0.7, items_done=0.4,
+    "B07": Secretary(diligence=0.4, analyses_final=0.75, talks_done=0.9, items_done=0.4,
                      summary=N_("A questionnaire asked fellow students for their opinions of the members; members "
                                 "now wear party badges."),
                      problems=N_("Examinations this week: many members studied little on their own.")),
@@ -69,7 +69,7 @@ SECRETARIES = {
 }
 
 
-SILENT = {"B06": Secretary(diligence=0.85), "B09": Secretary(analyses_final=0.8)}  # before the report week
+SILENT = {"B06": Secretary(diligence=0.85), "B09": Secretary(analyses_final=0.9)}  # before the report week
 EARLIER_ABSENT_SHARE = 0.02  # before the report week, fewer absences: runs of them would flag a third of the college
 
 
@@ -119,12 +119,6 @@ def _secretary(branch_id: str, week: int, report_week: int) -> Secretary | None:
     return dataclasses.replace(secretary, mistakes=(), absent_share=EARLIER_ABSENT_SHARE)
 
 
-def fill_and_drop(home: Home, week: int = DEMO_WEEK) -> list[Path]:
-    """Make the week's returns, fill them as the secretaries of the report week would, and drop them in inbox/."""
-    return [path for number, branch_id in enumerate(b["branch_id"] for b in _branches(home))
-            for path in _branch_weeks(str(home.root), branch_id, number, week, week)]
-
-
 def _branches(home: Home) -> list[dict]:
     from ..workbook.books import open_ledger
 
@@ -132,7 +126,7 @@ def _branches(home: Home) -> list[dict]:
         return ledger.tables(("branches",))["branches"]
 
 
-def _branch_weeks(root: str, branch_id: str, number: int, first: int, report_week: int) -> list[Path]:
+def _branch_weeks(root: str, branch_id: str, number: int, first: int, report_week: int) -> list[tuple[int, Path]]:
     """One branch's returns of weeks `first` to `report_week`, made, filled and dropped in inbox/, in order: each
     week re-checks the notebooks ordered to improve the week before."""
     home = Home.open(Path(root))
@@ -156,11 +150,11 @@ def _branch_weeks(root: str, branch_id: str, number: int, first: int, report_wee
             wb.save(target)
         arrived = _arrival(week, branch_id, report_week)
         os.utime(target, (arrived, arrived))  # the drop folder's received time is the file's
-        dropped.append(target)
+        dropped.append((week, target))
     return dropped
 
 
-def _campaign(home: Home, report_week: int) -> list[Path]:
+def _campaign(home: Home, report_week: int) -> list[tuple[int, Path]]:
     """Every branch's returns of the campaign's weeks, the branches side by side in processes of their own: a
     return is made and filled in about a second (openpyxl), and a branch's weeks follow one another."""
     branches = [b["branch_id"] for b in _branches(home)]
@@ -171,11 +165,7 @@ def _campaign(home: Home, report_week: int) -> list[Path]:
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         batches = pool.map(_branch_weeks, [str(home.root)] * len(branches), branches, range(len(branches)),
                            [DEMO_WEEK] * len(branches), [report_week] * len(branches))
-        return sorted((path for batch in batches for path in batch), key=_week_of)
-
-
-def _week_of(path: Path) -> tuple[int, str]:
-    return int("".join(ch for ch in path.stem.rsplit("_", 1)[-1] if ch.isdigit()) or 0), path.name
+        return sorted((dropped for batch in batches for dropped in batch), key=lambda dropped: dropped[0])  # stable
 
 
 def run_demo(root: Path, tell: Callable[[str], None] = print, lang: str = "zh") -> Home:
@@ -184,8 +174,8 @@ def run_demo(root: Path, tell: Callable[[str], None] = print, lang: str = "zh") 
     home = prepare_home(root, lang, CAMPAIGN_AS_OF.isoformat())
     tell(say(lang, "Created the demo ledger: {path}", path=home.master))
     every = _campaign(home, REPORT_WEEK)
-    dropped = [path for path in every if _week_of(path)[0] == REPORT_WEEK]
-    earlier = [path for path in every if _week_of(path)[0] != REPORT_WEEK]
+    dropped = [path for week, path in every if week == REPORT_WEEK]
+    earlier = [path for week, path in every if week != REPORT_WEEK]
     tell(say(lang, "The branches filled and sent {count} returns for weeks {first} to {last}, every branch every "
                    "week (the campaign's three phases: study, analysis and appraisal, rectification).",
              count=len(earlier), first=DEMO_WEEK, last=REPORT_WEEK - 1))

@@ -113,7 +113,7 @@ def fill_workbook(wb, secretary: Secretary, seed: int, lang: str = "zh", schemas
     if phase > 1:  # the 督查小组 checks every notebook in each phase: half the roster a week, in turn
         checked = [member for index, member in enumerate(members) if index % 2 == (start.toordinal() // 7) % 2]
     for row, member in enumerate(checked, start=2):
-        questions = rng.choice((8, 8, 8, 6) if phase == 1 else (8, 8, 8, 8, 8, 8, 8, 6))  # most have caught up
+        questions = rng.choice((8, 8, 8, 6) if phase == 1 else (8,) * 11 + (6,))  # most have caught up
         result = "pass" if questions == 8 else "fix"
         values = (member, start + timedelta(days=5), say(lang, "Supervision group"), questions,
                   codes["inspection_result"].label(result, lang),
