@@ -37,7 +37,7 @@ from .mail_intake import SIDECAR_SUFFIX, read_sidecar, sidecar_of, unpack_mail_f
 from .pause import pause_point
 from .reading import WORK_FOLDER, marked_work_copy, read_submissions
 from .relook import watch_rejected
-from .writer import writing
+from .writer import refuse_if_closed, writing
 
 log = logging.getLogger("branchbook.sync")
 
@@ -110,6 +110,7 @@ def incoming(home: Home, files: list[Path] | None = None, preview: bool = False)
     """What a foreground pass takes: the inbox (saved mails unpacked first), or the given files copied
     into it so that the originals stay where they are. A preview (merge --dry-run) writes nothing: the
     given files are read where they are, and saved mails in the inbox are left packed (not previewed)."""
+    refuse_if_closed(home, "merge")  # an earlier campaign takes no returns (sync/campaigns.py)
     inbox = home.folder("inbox")
     missing = [str(path) for path in files or () if not Path(path).is_file()]
     if missing:

@@ -110,9 +110,11 @@ def test_every_master_sheet_is_set_up_for_a4(demo_home):
     # 说明: one column as wide as its longest line (144 characters).
     # 督查记录: 8 columns of findings, follow-up and re-check, 118 characters.
     # 自学: with its 补学活动 and the two grey columns of provenance, wider than a portrait page.
-    landscape = {"说明", "党支部", "党员", "学习活动", "笔记检查", "周报", "进度提醒", "督查记录", "自学"}
+    # 整改清单: problem, measure and owner of each item; 整改公示: the counts of a survey beside its remarks.
+    landscape = {"说明", "党支部", "党员", "学习活动", "笔记检查", "周报", "进度提醒", "督查记录", "自学", "整改清单", "整改公示"}
     # 出勤: 92 characters (674 pixels, 505 points), which a portrait page's 523 points hold
-    portrait = {"阶段", "党委委员", "出勤", "征求意见", "汇报收到", "党委扩大会", "扩大会汇报", "计划方案", "意见征集"}
+    portrait = {"阶段", "党委委员", "出勤", "征求意见", "汇报收到", "党委扩大会", "扩大会汇报", "计划方案", "意见征集",
+                "党性分析", "谈心谈话", "民主评议"}
     assert landscape | portrait == set(wb.sheetnames) - {"进度看板"}  # the dashboard: one page (test_reports)
     for name in landscape | portrait | {"进度看板"}:
         ws = wb[name]

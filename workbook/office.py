@@ -13,23 +13,32 @@ from .journal import mirror
 from .master import SheetPainter, write_master
 from .membership import in_branch
 from .return_template import ReturnSpec, return_file_name, write_return
-from .schema import load_schemas
 from .seal import home_seal
 
 
 def init_home(root: Path | str, lang: str = "zh", tables: dict[str, list[dict]] | None = None,
-              painters: Iterable[SheetPainter] = ()) -> Home:
-    """Create HOME with its ledger and master, empty or holding `tables` (the demo's college)."""
+              painters: Iterable[SheetPainter] = (), start: date | None = None) -> Home:
+    """Create HOME with its ledger and master, empty or holding `tables` (the demo's college); with `start`, its
+    阶段 sheet seeded with the campaign's phases from that day (campaign.yaml: docs/design.md, "Campaigns")."""
     home = create_home(root, lang)
-    home_seal(home.root, new_home=True)  # returns are sealed from the first (workbook/seal.py)
-    tables = tables or {}
+    tables = dict(tables or {})
+    if start is not None:
+        tables["phases"] = home.campaign.phase_rows(start, lang)
+    start_ledger(home, tables, painters, "first records" if tables else "new HOME")
+    return home
+
+
+def start_ledger(home: Home, tables: dict[str, list[dict]], painters: Iterable[SheetPainter] = (),
+                 reason: str = "new HOME") -> None:
+    """A new ledger in HOME holding `tables`, its first journal entry, its master and its seal: a new HOME's, or a
+    new campaign's (sync/campaigns.py), whose returns are sealed from the first (workbook/seal.py)."""
+    home_seal(home.root, new_home=True)
     with open_ledger(home) as ledger:
         with ledger.transaction():
-            snapshot(ledger, tables, "first records" if tables else "new HOME")
-            write_master(home.master, tables, lang=lang, painters=painters)
+            snapshot(ledger, tables, reason)
+            write_master(home.master, tables, lang=home.lang, painters=painters, schemas=home.schemas)
             record_written(home, ledger)
         mirror(ledger, journal_path(home))
-    return home
 
 
 def default_week(campaign: Campaign, weeks_received: set[int], today: date | None = None) -> int:
@@ -43,7 +52,7 @@ def default_week(campaign: Campaign, weeks_received: set[int], today: date | Non
 def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | None = None,
                  tables: dict[str, list[dict]] | None = None) -> dict[str, Path]:
     """Write each branch's return for the week into outbox/, roster pre-filled (from `tables`, or the ledger)."""
-    schemas, seal = load_schemas(), home_seal(home.root)
+    schemas, seal = home.schemas, home_seal(home.root)  # the HOME's campaign names the guide's title
     made = {}
     for spec, path in week_returns(home, week, branch_ids, tables):
         path.parent.mkdir(exist_ok=True)
@@ -54,7 +63,7 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
 def week_returns(home: Home, week: int | None = None, branch_ids: list[str] | None = None,
                  tables: dict[str, list[dict]] | None = None) -> list[tuple[ReturnSpec, Path]]:
     """What make_returns writes: each branch's return for the week, and its place in outbox/."""
-    schemas = load_schemas()
+    schemas = home.schemas  # the HOME's campaign names the guide's title (docs/design.md, "Campaigns")
     if tables is None:
         with open_ledger(home, schemas) as ledger:
             tables = ledger.tables(("phases", "branches", "members", "returns"))

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from .campaign_definition import CAMPAIGN_FILE, CampaignDefinition, load_definition, packaged_definition
 from .errors import UserError
 from .i18n import LANGS as I18N_LANGS
 from .i18n import Domain
@@ -202,6 +203,7 @@ class Schemas:
     master: tuple[SheetSchema, ...]
     returns: ReturnLayout
     rules: Rules  # rules.yaml, typed and checked at load (workbook/settings.py)
+    campaign: CampaignDefinition  # campaign.yaml: the campaign's name and phases (workbook/campaign_definition.py)
 
     def sheet(self, key: str) -> SheetSchema:
         for item in self.master:
@@ -369,7 +371,9 @@ def _load(folder: str | None) -> Schemas:
     rules_file = base.joinpath("rules.yaml")
     rules = load_rules(_read_yaml(base, "rules.yaml"), rules_file)
     _check_rules_fit(rules, by_key, str(rules_file))
-    return Schemas(codes, int(raw_master["template_version"]), master, layout, rules)
+    campaign = load_definition(_read_yaml(base, CAMPAIGN_FILE), base.joinpath(CAMPAIGN_FILE)) \
+        if base.joinpath(CAMPAIGN_FILE).is_file() else packaged_definition()
+    return Schemas(codes, int(raw_master["template_version"]), master, layout, rules, campaign)
 
 
 def _check_rules_fit(rules: Rules, sheets: dict[str, SheetSchema], source: str) -> None:

@@ -10,7 +10,7 @@ from .schema import Schemas, load_schemas
 say = Domain("workbook")
 
 _README = [
-    N_("BranchBook campaign ledger"),
+    N_("BranchBook ledger of the {campaign}"),
     N_("This workbook shows the ledger database (ledger.sqlite in the same folder): BranchBook rewrites it as a whole after each batch of returns."),
     N_("Sheets: phases, committee, branches, members, sessions, attendance, self-study, notebook checks, opinions, returns, flags."),
     N_("The last sheets (committee meetings, meeting reports, plans, supervision visits, opinion channels) are the college's own records: the office types them here, no return carries them."),
@@ -41,7 +41,7 @@ RECORD_SHEETS = ("selfstudy", "inspections", "opinions")  # what line 4 speaks o
 SHEET_NAMED = N_("'{sheet}'")
 
 _GUIDE = [
-    N_("{branch} return for week {week} ({start} to {end})"),
+    N_("{campaign}: {branch} return for week {week} ({start} to {end})"),
     N_("1. The Roster is pre-filled; do not change it. Report mistakes to the college office."),
     N_("2. Sessions: one row per session this week; session numbers S1–S{sessions} must be unique. Party group: the "
        "group that met, for a party group's session (only its members' attendance is expected); blank for the whole "
@@ -62,8 +62,11 @@ _GUIDE = [
 ]
 
 
-def readme_lines(lang: str) -> list[str]:
-    return [say(lang, line) for line in _README]
+def readme_lines(lang: str, campaign: str | None = None) -> list[str]:
+    """The master's 说明 sheet; its title names the campaign (None: the packaged campaign.yaml's; docs/design.md,
+    "Campaigns")."""
+    campaign = campaign or load_schemas().campaign.title(lang)
+    return [say(lang, line, campaign=campaign) for line in _README]
 
 
 def _span(fields) -> str:
@@ -82,7 +85,8 @@ def guide_lines(lang: str, schemas: Schemas | None = None, **values) -> list[str
     ranges = {"hours": _span([schemas.sheet(key).field("hours") for key in ("sessions", "selfstudy")]),
               "questions": _span([schemas.sheet("inspections").field("questions")]),
               "password": schemas.returns.password,  # the one place it is kept (schemas/returns.yaml)
-              "statuses": " / ".join(schemas.returns.sheet("attendance").codes.labels(lang))}
+              "statuses": " / ".join(schemas.returns.sheet("attendance").codes.labels(lang)),
+              "campaign": schemas.campaign.title(lang)}
     carried = {sheet.key: sheet for sheet in schemas.returns.sheets}
     ranges["records"] = say(lang, LIST_SEPARATOR).join(say(lang, SHEET_NAMED, sheet=carried[key].name(lang))
                                                      for key in RECORD_SHEETS if key in carried)

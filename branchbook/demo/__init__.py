@@ -21,7 +21,6 @@ from ..workbook.i18n import N_, Domain
 from ..workbook.office import init_home, make_returns, week_returns
 from ..workbook.reports.summaries import flags_text, outcome_line
 from ..workbook.return_template import return_workbook
-from ..workbook.schema import load_schemas
 from ..workbook.seal import home_seal
 from .college import DEMO_AS_OF, PHASES, demo_tables
 from .fill import Secretary, fill_return, fill_workbook
@@ -130,7 +129,7 @@ def _branch_weeks(root: str, branch_id: str, number: int, first: int, report_wee
     """One branch's returns of weeks `first` to `report_week`, made, filled and dropped in inbox/, in order: each
     week re-checks the notebooks ordered to improve the week before."""
     home = Home.open(Path(root))
-    schemas, seal = load_schemas(), home_seal(home.root)
+    schemas, seal = home.schemas, home_seal(home.root)  # as make_returns writes the template
     dropped, ordered = [], []
     for week in range(first, report_week + 1):
         secretary = _secretary(branch_id, week, report_week)
