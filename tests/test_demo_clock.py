@@ -1,4 +1,4 @@
-"""The demo HOME lives in 2005 (as_of: 2005-03-30) and behaves like a real HOME: a return the user merges
+"""The demo HOME lives in 2005 (as_of: 2005-06-08, `branchbook demo`) and behaves like a real HOME: a return the user merges
 by hand there is received on the demo's day, so the dashboard and the flags count it; 周报 keeps its times
 as Excel dates."""
 from __future__ import annotations
@@ -7,6 +7,7 @@ import json
 import shutil
 from datetime import date, datetime
 
+import pytest
 from openpyxl import load_workbook
 
 from branchbook.cli import Exit, main
@@ -14,7 +15,7 @@ from branchbook.demo import run_demo
 from branchbook.demo.fill import Secretary, fill_return
 from branchbook.workbook.books import open_ledger
 
-SILENT = "生医本科生第一党支部"  # B06 sends nothing in the demo's week 3 (2005-03-21 to 27, due by the 29th)
+SILENT = "生医本科生第一党支部"  # B06 sends nothing in the demo's week 13 (2005-05-30 to 6-05, due by 6-07)
 
 
 def _dashboard_row(master, branch):
@@ -34,36 +35,42 @@ def _flags(capsys, home):
 def test_a_return_merged_by_hand_in_the_demo_counts(tmp_path, capsys):
     home = run_demo(tmp_path / "branchbook-demo", tell=lambda line: None)
     assert _dashboard_row(home.master, SILENT)["本周周报表"] == "未交"
-    assert ("return-missing", "B06", 3) in _flags(capsys, home.root)
+    assert ("return-missing", "B06", 13) in _flags(capsys, home.root)
 
-    # The user fills B06's week 3 and merges it by hand, today (in 2026): the file's own time is now.
-    dropped = tmp_path / f"{SILENT}_第3周.xlsx"
+    # The user fills B06's week 13 and merges it by hand, today (in 2026): the file's own time is now.
+    dropped = tmp_path / f"{SILENT}_第13周.xlsx"
     shutil.copyfile(home.folder("outbox") / dropped.name, dropped)
     fill_return(dropped, Secretary(), seed=6)
     assert main(["merge", str(home.root), str(dropped)]) == Exit.OK
     capsys.readouterr()
 
     with open_ledger(home) as ledger:
-        [receipt] = [r for r in ledger.tables(["returns"])["returns"] if r["branch_id"] == "B06" and r["week"] == 3]
+        [receipt] = [r for r in ledger.tables(["returns"])["returns"] if r["branch_id"] == "B06" and r["week"] == 13]
     received = datetime.strptime(receipt["received_at"], "%Y-%m-%d %H:%M:%S")
     saved = datetime.fromtimestamp(dropped.stat().st_mtime)  # today, in 2026
-    assert received == datetime.combine(date(2005, 3, 30), saved.time().replace(microsecond=0))  # on the demo's day
-    assert _dashboard_row(home.master, SILENT)["本周周报表"] == "迟交"  # received, after the 29th (return_states.py)
+    assert received == datetime.combine(date(2005, 6, 8), saved.time().replace(microsecond=0))  # on the demo's day
+    assert _dashboard_row(home.master, SILENT)["本周周报表"] == "迟交"  # received, after 6/7 (return_states.py)
     flags = _flags(capsys, home.root)
-    assert ("return-missing", "B06", 3) not in flags
-    assert ("return-late", "B06", 3) in flags  # received on the 30th, after the 29th: late, but received
+    assert ("return-missing", "B06", 13) not in flags
+    assert ("return-late", "B06", 13) in flags  # received on 6/8, after 6/7: late, but received
 
 
-def test_a_file_dated_before_the_demos_day_keeps_its_time(tmp_path, capsys):
-    home = run_demo(tmp_path / "branchbook-demo", tell=lambda line: None)
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """One `branchbook demo` for the tests that only read it (it merges the whole campaign)."""
+    return run_demo(tmp_path_factory.mktemp("demo") / "branchbook-demo", tell=lambda line: None)
+
+
+def test_a_file_dated_before_the_demos_day_keeps_its_time(demo_run):
+    home = demo_run
     with open_ledger(home) as ledger:
         received = {r["branch_id"]: r["received_at"] for r in ledger.tables(["returns"])["returns"]
-                    if r.get("week") == 3}
-    assert received["B01"] == "2005-03-28 17:30:00" and received["B07"] == "2005-03-30 09:00:00"
+                    if r.get("week") == 13}
+    assert received["B01"] == "2005-06-06 17:30:00" and received["B07"] == "2005-06-08 09:00:00"
 
 
-def test_the_returns_sheet_keeps_times_as_excel_dates(tmp_path):
-    home = run_demo(tmp_path / "branchbook-demo", tell=lambda line: None)
+def test_the_returns_sheet_keeps_times_as_excel_dates(demo_run):
+    home = demo_run
     ws = load_workbook(home.master)["周报"]
     header = [cell.value for cell in ws[1]]
     rows = [dict(zip(header, (cell for cell in row))) for row in ws.iter_rows(min_row=2) if row[0].value]

@@ -91,7 +91,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "item-no-member": (ERROR, N_("an item of a member names him: fill in his member ID.")),
     "item-of-committee": (ERROR, N_("an item of the college committee is the college office's to enter, not a "
                                     "branch's: choose member or branch, or delete the row.")),
-    "deadline-before-date": (ERROR, N_("the deadline {value} is before the item's date {date}: correct the deadline.")),
+    "deadline-before-date": (WARNING, N_("the deadline {value} is before this row's date {date} and the item is not "
+                                         "done: if the deadline is mistyped, correct it; an item overdue is reported "
+                                         "as it is, and shows among the flags.")),
     "answers-over-respondents": (ERROR, N_("the answers (satisfied, fairly satisfied, dissatisfied) add up to "
                                            "{answers}, more than the {value} people who took part: correct the counts.")),
     # branchbook import (roster_import.py)

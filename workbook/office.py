@@ -53,6 +53,17 @@ def default_week(campaign: Campaign, weeks_received: set[int], today: date | Non
 def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | None = None,
                  tables: dict[str, list[dict]] | None = None) -> dict[str, Path]:
     """Write each branch's return for the week into outbox/, roster pre-filled (from `tables`, or the ledger)."""
+    schemas, seal = home.schemas, home_seal(home.root)  # the HOME's campaign names the guide's title
+    made = {}
+    for spec, path in week_returns(home, week, branch_ids, tables):
+        path.parent.mkdir(exist_ok=True)
+        made[spec.branch_id] = write_return(path, spec, home.lang, schemas, seal)
+    return made
+
+
+def week_returns(home: Home, week: int | None = None, branch_ids: list[str] | None = None,
+                 tables: dict[str, list[dict]] | None = None) -> list[tuple[ReturnSpec, Path]]:
+    """What make_returns writes: each branch's return for the week, and its place in outbox/."""
     schemas = home.schemas  # the HOME's campaign names the guide's title (docs/design.md, "Campaigns")
     if tables is None:
         with open_ledger(home, schemas) as ledger:
@@ -70,9 +81,7 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
         if wanted not in known:
             raise UserError("unknown-branch", branch=wanted)
     outbox = home.folder("outbox")
-    outbox.mkdir(exist_ok=True)
-    seal = home_seal(home.root)
-    made = {}
+    made = []
     missed_codes = schemas.returns.sheet("attendance").codes.codes_where("missed")
     college = college_sessions(tables.get("sessions", []), start, end)  # the office's, offered in every return
     for branch in branches:
@@ -83,7 +92,7 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
         roster = [m for m in tables["members"] if in_branch(m, branch["branch_id"], start, end)]
         missed = missed_before(tables.get("sessions", []), tables.get("attendance", []), branch["branch_id"],
                                {m["member_id"] for m in roster}, start, missed_codes)
-        spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster, campaign.ordinal_on(start), missed=missed, college=college)
-        path = outbox / return_file_name(branch["name"], week, home.lang)
-        made[branch["branch_id"]] = write_return(path, spec, home.lang, schemas, seal)
+        spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster, campaign.ordinal_on(start),
+                          missed=missed, college=college)
+        made.append((spec, outbox / return_file_name(branch["name"], week, home.lang)))
     return made

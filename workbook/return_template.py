@@ -244,6 +244,13 @@ _PAINTERS = {"guide": _guide, "roster": _roster, "records": _records, "grid": _g
 
 def write_return(path: Path, spec: ReturnSpec, lang: str = "zh", schemas: Schemas | None = None,
                  seal: Seal | None = None) -> Path:
+    return_workbook(spec, lang, schemas, seal).save(path)
+    return path
+
+
+def return_workbook(spec: ReturnSpec, lang: str = "zh", schemas: Schemas | None = None,
+                    seal: Seal | None = None) -> Workbook:
+    """The return as write_return saves it."""
     schemas = schemas or load_schemas()
     # Everything below (guide, live checks) sees the phase's sheets only.
     schemas = dataclasses.replace(schemas, returns=schemas.returns.for_phase(spec.phase))
@@ -261,5 +268,4 @@ def write_return(path: Path, spec: ReturnSpec, lang: str = "zh", schemas: Schema
                     session_count(spec, schemas) + len(spec.college), ids.return_id(spec.branch_id, spec.week),
                     college_rows=len(spec.college), missed_pairs=len(missed_pairs(spec.missed)))  # 填报检查 on the guide
     wb.active = 0
-    wb.save(path)
-    return path
+    return wb
