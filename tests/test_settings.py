@@ -256,9 +256,14 @@ def test_a_colleges_former_rules_target_is_read_as_its_first_phases_and_said(tmp
                                     encoding="utf-8")
     home = Home.open(root)
     assert [t for _, t in study_targets(Campaign.from_records(PHASES), home.schemas.campaign)] == [32]
+    phases = tmp_path / "阶段.csv"  # the office's phases, without 目标学时: the definition's targets count, and are said
+    phases.write_text("阶段编号,阶段名称,开始日期,结束日期\nP1,学习动员,2005-03-07,2005-04-03\n", encoding="utf-8")
+    assert main(["import", str(root), str(phases)]) == Exit.OK
     capsys.readouterr()
     assert main(["campaign", "list", str(root)]) == Exit.OK
-    assert "branchbook.yaml 仍设置了 rules.campaign.target_hours（32）" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "branchbook.yaml 仍设置了 rules.campaign.target_hours（32）" in said
+    assert "“阶段”表中没有一个阶段填了目标学时：以活动定义中的为准（第1阶段 32 学时）" in said
     (root / CONFIG_NAME).write_text(yaml.safe_dump({**config, "rules": {"campaign": {"target_hours": "四十"}}}),
                                     encoding="utf-8")
     with pytest.raises(UserError) as refused:
