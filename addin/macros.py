@@ -166,9 +166,12 @@ def home_of(book: xw.Book) -> Path:
 
 def _open_home(book: xw.Book):
     """The master's HOME; a missing folder or a bad branchbook.yaml raises what the user is to be told."""
+    from ..sync.campaigns import finish_switch
     from ..workbook.home import Home
 
-    return Home.open(home_of(book))
+    root = home_of(book)
+    finish_switch(root)  # a campaign switch a crash cut short is finished first (docs/design.md, "Campaigns")
+    return Home.open(root)
 
 
 def _cannot(book: xw.Book, error: UserError | NoHomeFolder, lang: str) -> None:

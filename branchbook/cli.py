@@ -68,9 +68,20 @@ def emit(args, data, lines: list[str]) -> None:
 
 def _home(args):
     """The HOME the command works on; with `--campaign NAME`, that earlier campaign's (HOME/campaigns/…)."""
+    from .sync.writer import switch_pending
     from .workbook.home import Home
 
+    finished = None
+    if switch_pending(args.home):  # a campaign switch a crash cut short is finished before anything else
+        from .sync.campaigns import finish_switch
+
+        finished = finish_switch(args.home)
     home = Home.open(args.home)
+    if finished is not None:
+        args.finished = finished
+        print(say(getattr(args, "lang", None) or home.lang, "The switch from \"{closed}\" to \"{name}\" had been cut short (the program "
+                                          "was stopped): it is finished now, \"{closed}\" kept whole in {folder}.",
+                  closed=finished.closed, name=finished.campaign, folder=finished.folder), file=sys.stderr)
     if getattr(args, "campaign", None):
         from .sync.campaigns import earlier_home
 
@@ -197,6 +208,7 @@ def _merge(args) -> int:
 def _rollup(args) -> int:
     from datetime import date
 
+    from .sync.campaigns import finish_switch
     from .workbook.reports.university import write_university
     from .workbook.rollup import rollup
 
@@ -208,7 +220,11 @@ def _rollup(args) -> int:
         as_of = date.fromisoformat(args.as_of) if args.as_of else None
     except ValueError:
         raise UserError("bad-date", text=args.as_of) from None
-    result = rollup(args.sources, as_of)
+    for source in args.sources:  # a college's HOME whose campaign switch was cut short is read once it is finished
+        if source.is_dir() and (source / "branchbook.yaml").is_file():
+            finish_switch(source)
+    sources = [_campaign_source(path, args.campaign) for path in args.sources] if args.campaign else args.sources
+    result = rollup(sources, as_of)
     write_university(out, result, lang)
     lines = [_college_line(college, lang) for college in result.colleges]
     lines += [problem.line(lang) for problem in result.problems]
@@ -218,6 +234,17 @@ def _rollup(args) -> int:
                 "problems": [{"file": str(p.source), "code": p.code, "message": p.message(lang)}
                              for p in result.problems], "output": str(out.resolve())}, lines)
     return Exit.FINDINGS if result.problems else Exit.OK
+
+
+def _campaign_source(source: Path, name: str) -> Path:
+    """A college's HOME as it ran the campaign `name`: itself while it runs it, else its folder in campaigns/."""
+    from .sync.campaigns import earlier_home
+    from .workbook.home import CONFIG_NAME, Home
+
+    if not (source.is_dir() and (source / CONFIG_NAME).is_file()):
+        return source  # a master.xlsx, or what rollup says is missing
+    home = Home.open(source)
+    return source if home.campaign.title(home.lang) == name else earlier_home(home, name).root
 
 
 def _college_line(college, lang: str) -> str:
@@ -446,12 +473,14 @@ def _campaign(args) -> int:
     lang = args.lang or home.lang
     if args.action == "list":
         from .sync.export import current_tables
-        from .workbook.campaign_definition import phase_notes
+        from .workbook.campaign_definition import former_target_note, phase_notes
 
         earlier = earlier_campaigns(home)
         lines = [say(lang, "Now: {name}", name=home.campaign.title(lang))]
         lines += ["  " + note for note in phase_notes(home.campaign, current_tables(home, ("phases",))["phases"],
                                                    home.schemas.rules, lang, home.lang)]
+        former = former_target_note(home.config, lang)  # the rules.yaml key of before, still set by the college
+        lines += ["  " + former] if former else []
         lines += [say(lang, "Earlier: {name} (kept in {folder}; read it with --campaign \"{name}\")", name=name,
                       folder=folder) for name, folder in earlier.items()]
         emit(args, {"current": home.campaign.title(lang), "earlier": {k: str(v) for k, v in earlier.items()}}, lines)
@@ -465,7 +494,11 @@ def _campaign(args) -> int:
         else home.campaign
     if args.name:
         definition = definition.renamed(args.name)
-    started = start_campaign(home, definition, start)
+    finished = getattr(args, "finished", None)
+    if finished is not None and finished.campaign == definition.title(lang):  # the same command, run again
+        started = finished
+    else:
+        started = start_campaign(home, definition, start)
     pinned = home.settings.as_of
     lines = [say(lang, "Closed \"{closed}\": it is kept, as it was, in {folder}; read it with --campaign \"{closed}\" "
                        "(e.g. branchbook flags {home} --campaign \"{closed}\").", closed=started.closed,
@@ -590,6 +623,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("sources", nargs="+", type=Path, metavar="SOURCE",
                      help=say(HELP, "a college's master.xlsx, or its HOME folder"))
     cmd.add_argument("--as-of", help=say(HELP, "figures as of this day for every college (default: each master's own)"))
+    cmd.add_argument("--campaign", metavar="NAME", help=say(HELP, "that campaign's figures: of each HOME given, the campaign of "
+                                                            "this name, current or earlier (branchbook campaign list); "
+                                                            "a master.xlsx given is read as it is"))
 
     cmd = command("import", say(HELP, "bring in the office's own roster of members, branches and committee (.xlsx or .csv)"),
                   "branchbook import D:\\台账 党员名单.xlsx --dry-run", _import, home, output)

@@ -8,7 +8,8 @@ the writer lock refuses to change it (sync/writer.py), and intake refuses its re
 The new ledger starts from the committee, the branches and the members still in the college on the new start,
 each in from that day, with the new campaign's phases and no records; its journal starts with that snapshot, so
 that `rebuild` replays it. HOME's own files (branchbook.yaml, logs/, status.json, the mail state) stay where they
-are: the service, restarted, runs the new campaign.
+are: the service, restarted, runs the new campaign. The switch is written down first (.branchbook/campaign-switch.json)
+and each of its steps may be done again: a switch a crash cut short is finished by the next command (finish_switch).
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import json
 import os
 import shutil
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,14 +41,17 @@ from ..workbook.seal import CAMPAIGNS_FOLDER, CLOSED_NAME, KEY_NAME
 from ..workbook.settings import CONFIG_NAME, read_config
 from .export import export_master
 from .inbox import inbox_files
+from .master_store import fsync_folder
+from .pause import pause_point
 from .status import LOCK_NAME as SERVICE_LOCK
-from .writer import writing
+from .writer import SWITCH_NAME, switch_pending, writing
 
 ROSTER = ("committee", "branches", "members")  # what a new campaign starts from
 # A member's time in the campaign closed: he is in the new one from its start, in the branch he is in now.
 CAMPAIGN_PERIOD = ("joined", "join_reason", "from_branch")
 KEPT_FOLDERS = ("archive", "rejected", "outbox", "backups", "quarantine")
 KEPT_STATE = (KEY_NAME, EXPORTED_NAME)  # the seal (its returns are known later) and the master as last written
+SWITCH_WAIT_SECONDS = 120  # how long a command waits for another finishing an interrupted switch
 
 
 @dataclass(frozen=True)
@@ -94,13 +100,33 @@ def start_campaign(home: Home, definition: CampaignDefinition, start: date) -> S
     name = definition.title(lang)
     if name == current or name in earlier_campaigns(home):
         raise UserError("campaign-same-name", name=name, known="、".join([current, *earlier_campaigns(home)]))
-    service = FileLock(str(home.root / SERVICE_LOCK))  # held through the switch: no service starts on a half-moved HOME
+    with _service_held(home, wait=0):  # no service starts on a half-moved HOME
+        return _switch(home, definition, start, name, current)
+
+
+def finish_switch(root: Path | str) -> Started | None:
+    """A switch a crash cut short (its intent is in .branchbook/), carried out to its end, before anything else reads
+    or writes the HOME (every command, `campaign new` run again, the buttons); None when there was none."""
+    if not switch_pending(root):
+        return None
+    intent = Path(root) / STATE_FOLDER / SWITCH_NAME
+    home = Home.open(root)
+    with _service_held(home, wait=SWITCH_WAIT_SECONDS):
+        if not intent.is_file():  # another command finished it while this one waited
+            return None
+        with writing(home, "campaign"):
+            return _carry_out(home, json.loads(intent.read_text(encoding="utf-8")))
+
+
+@contextmanager
+def _service_held(home: Home, wait: float) -> Iterator[None]:
+    service = FileLock(str(home.root / SERVICE_LOCK))
     try:
-        service.acquire(timeout=0)
+        service.acquire(timeout=wait)
     except Timeout:
         raise UserError("campaign-service-running", home=str(home.root)) from None
     try:
-        return _switch(home, definition, start, name, current)
+        yield
     finally:
         service.release()
 
@@ -117,55 +143,83 @@ def _switch(home: Home, definition: CampaignDefinition, start: date, name: str, 
             export = export_master(home, ledger)  # the office's last edits in, the master as the ledger has it
             if export.refused or export.busy:
                 raise UserError("campaign-master-edits", why=export.why_waiting(lang))
-            tables = ledger.tables()
-        phases = sorted((p for p in tables.get("phases", []) if as_day(p.get("end"))), key=lambda p: as_day(p["end"]))
-        if phases and start <= as_day(phases[-1]["end"]):
-            raise UserError("campaign-start-early", start=start.isoformat(), end=as_day(phases[-1]["end"]).isoformat())
-        roster, dropped = new_roster(tables, start)
-        kept = _keep(home, current, name)
-        _write_definition(home, definition)
-        fresh = Home.open(home.root)
-        start_ledger(fresh, {**roster, "phases": definition.phase_rows(start, lang)}, reason="new campaign")
-    return Started(current, kept, name, len(roster["members"]), dropped)
+            phases = ledger.tables(("phases",))["phases"]
+        ends = sorted(as_day(p.get("end")) for p in phases if as_day(p.get("end")))
+        if ends and start <= ends[-1]:
+            raise UserError("campaign-start-early", start=start.isoformat(), end=ends[-1].isoformat())
+        pause_point("campaign-before-intent")
+        intent = _intent(home, definition, start, name, current)
+        _write_whole(home.root / STATE_FOLDER / SWITCH_NAME, json.dumps(intent, ensure_ascii=False, indent=1))
+        return _carry_out(home, intent)
 
 
-def _keep(home: Home, closing: str, following: str) -> Path:
-    """Move the closing campaign's files into campaigns/<name>/, a HOME of its own that reads as it did."""
+def _intent(home: Home, definition: CampaignDefinition, start: date, name: str, current: str) -> dict:
+    """All the switch needs to be carried out, by this process or, after a crash, by the next command: written
+    whole (fsynced) before anything moves (docs/design.md, "Campaigns")."""
     base = home.root / CAMPAIGNS_FOLDER
-    base.mkdir(exist_ok=True)
-    folder, number = base / stored_name(closing), 1
+    folder, number = base / stored_name(current), 1
     while folder.exists():
         number += 1
-        folder = base / stored_name(f"{closing}-{number}")
-    folder.mkdir()
-    (folder / STATE_FOLDER).mkdir()
+        folder = base / stored_name(f"{current}-{number}")
     config = read_config(home.root / CONFIG_NAME)
     config["as_of"] = home.as_of.isoformat()  # it reads as of the day it closed, whatever day it is read on
-    (folder / CONFIG_NAME).write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    (folder / CAMPAIGN_FILE).write_text(home.campaign.as_yaml(), encoding="utf-8")
-    for name in (LEDGER_NAME, f"{LEDGER_NAME}-wal", f"{LEDGER_NAME}-shm", journal.JOURNAL_NAME, home.settings.master):
-        if (home.root / name).exists():
-            shutil.move(str(home.root / name), folder / name)
+    kept = [name for name in (*_ledger_files(home), *KEPT_FOLDERS, *(f"{STATE_FOLDER}/{n}" for n in KEPT_STATE))
+            if (home.root / name).exists()]
+    return {"closing": current, "following": name, "folder": folder.relative_to(home.root).as_posix(),
+            "start": start.isoformat(), "closed_at": timestamp_text(home.now()), "moved": kept,
+            "settings": yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
+            "closing_definition": home.campaign.as_yaml(), "definition": definition.as_yaml()}
+
+
+def _ledger_files(home: Home) -> tuple[str, ...]:
+    """What a campaign's ledger is in HOME: what moves with it, and what its successor's start makes anew."""
+    return (LEDGER_NAME, f"{LEDGER_NAME}-wal", f"{LEDGER_NAME}-shm", journal.JOURNAL_NAME, home.settings.master)
+
+
+def _carry_out(home: Home, intent: dict) -> Started:
+    """The switch, each step done once whatever step a crash stopped it at: a file already in campaigns/<name>/ is
+    not moved again, and the new campaign's start is made again from nothing."""
+    root, state = home.root, home.root / STATE_FOLDER
+    folder = root / intent["folder"]
+    (folder / STATE_FOLDER).mkdir(parents=True, exist_ok=True)
+    _write_whole(folder / CONFIG_NAME, intent["settings"])
+    _write_whole(folder / CAMPAIGN_FILE, intent["closing_definition"])
+    pause_point("campaign-intent")
+    for name in intent["moved"]:
+        if not (folder / name).exists():
+            shutil.move(str(root / name), folder / name)
+            pause_point(f"campaign-moved-{name}")
+    fsync_folder(folder)
+    fsync_folder(root)
     master = folder / home.settings.master
     if master.exists():  # read-only: the office's edits there would be taken nowhere
         master.chmod(stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
-    for name in KEPT_FOLDERS:
-        if home.folder(name).exists():
-            shutil.move(str(home.folder(name)), folder / name)
-    state = home.root / STATE_FOLDER
-    for name in KEPT_STATE:
-        if (state / name).exists():
-            shutil.move(str(state / name), folder / STATE_FOLDER / name)
     shutil.rmtree(state / BODIES_FOLDER, ignore_errors=True)  # the master's row cache: the new master has none
-    if (home.root / CAMPAIGN_FILE).exists():
-        os.remove(home.root / CAMPAIGN_FILE)
-    closed = {"campaign": closing, "closed_at": timestamp_text(home.now()), "next": following}
-    (folder / STATE_FOLDER / CLOSED_NAME).write_text(json.dumps(closed, ensure_ascii=False, indent=1), encoding="utf-8")
+    closed = {"campaign": intent["closing"], "closed_at": intent["closed_at"], "next": intent["following"]}
+    _write_whole(folder / STATE_FOLDER / CLOSED_NAME, json.dumps(closed, ensure_ascii=False, indent=1))
+    _write_whole(root / CAMPAIGN_FILE, intent["definition"])
+    pause_point("campaign-defined")
     for name in FOLDERS:
         home.folder(name).mkdir(exist_ok=True)
-    return folder
+    for name in (*_ledger_files(home), *(f"{STATE_FOLDER}/{n}" for n in KEPT_STATE)):
+        (root / name).unlink(missing_ok=True)  # a start a crash cut short: made again whole
+    start = date.fromisoformat(intent["start"])
+    with open_ledger(Home.open(folder)) as kept:
+        roster, dropped = new_roster(kept.tables(ROSTER), start)
+    fresh = Home.open(root)
+    start_ledger(fresh, {**roster, "phases": fresh.campaign.phase_rows(start, fresh.lang)}, reason="new campaign")
+    pause_point("campaign-started")
+    (state / SWITCH_NAME).unlink()
+    fsync_folder(state)
+    return Started(intent["closing"], folder, intent["following"], len(roster["members"]), dropped)
 
 
-def _write_definition(home: Home, definition: CampaignDefinition) -> None:
-    (home.root / CAMPAIGN_FILE).write_text(definition.as_yaml(), encoding="utf-8")
-
+def _write_whole(path: Path, text: str) -> None:
+    """`path` holds `text` whole, on disk, or is as it was: a crash never leaves half of it."""
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    with part.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(part, path)
+    fsync_folder(path.parent)

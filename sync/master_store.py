@@ -62,7 +62,7 @@ def is_busy(master: Path, lang: str) -> str | None:
     return None
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     if os.name != "posix":
         return
     handle = os.open(folder, os.O_RDONLY)
@@ -137,7 +137,7 @@ class MasterStore:
         self.backup()
         self._keep_mode(temp)
         self._replace(temp)
-        _fsync_folder(self.path.parent)
+        fsync_folder(self.path.parent)
 
     def _keep_mode(self, temp: Path) -> None:
         """The new master keeps the old one's permissions: an office that made it read-only (chmod 444, or

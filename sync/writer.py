@@ -13,10 +13,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from ..workbook.books import state_folder
+from ..workbook.books import STATE_FOLDER, state_folder
 from ..workbook.cells import timestamp_text
 from ..workbook.errors import UserError
 from ..workbook.home import Home
@@ -25,6 +26,7 @@ from ..workbook.seal import CLOSED_NAME
 
 LOCK_NAME = "writer.lock"
 HOLDER_NAME = "writer.holder.json"
+SWITCH_NAME = "campaign-switch.json"  # in HOME's .branchbook/ while a campaign switch is under way: what it does
 READ_ONLY_ALLOWED = frozenset({"bulletin"})  # what an earlier campaign still does: its bulletin (docs/design.md)
 _held = threading.local()
 say = Domain("service")
@@ -67,6 +69,11 @@ def closed_campaign(home: Home) -> dict | None:
         return json.loads((home.root / ".branchbook" / CLOSED_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def switch_pending(root: Path | str) -> bool:
+    """Whether a campaign switch was cut short in this HOME (sync/campaigns.py finishes it): one look, no imports."""
+    return (Path(root) / STATE_FOLDER / SWITCH_NAME).is_file()
 
 
 def refuse_if_closed(home: Home, what: str = "") -> None:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -37,6 +39,17 @@ def wait_until(predicate, timeout: float = 60, what: str = "condition"):
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def kill_at(process: subprocess.Popen, log: Path, point: str, timeout: float = 90) -> None:
+    """SIGKILL `process` once it says it waits at `point` (BRANCHBOOK_PAUSE_AT, sync/pause.py), as a power cut would."""
+    try:
+        wait_until(lambda: f"paused at {point}" in log.read_text(), timeout, f"the process to reach {point}")
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
 
 
 def write_soon(path: Path, data: bytes, chunks: int = 1, pause: float = 0.0) -> threading.Thread:

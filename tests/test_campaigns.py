@@ -18,14 +18,14 @@ import yaml
 from filelock import FileLock
 from openpyxl import load_workbook
 from returns_factory import BRANCH_FILE, edit, filled_return
-from sync_helpers import FAST_SYNC, settled
+from sync_helpers import FAST_SYNC, kill_at, settled
 
 from branchbook.cli import Exit, main
 from branchbook.demo.fill import Secretary, fill_return
 from branchbook.sync.export import current_flags
 from branchbook.sync.service import SyncService
 from branchbook.sync.status import LOCK_NAME
-from branchbook.sync.writer import writing
+from branchbook.sync.writer import SWITCH_NAME, writing
 from branchbook.workbook.books import open_ledger
 from branchbook.workbook.campaign_definition import CAMPAIGN_FILE, load_definition, packaged_definition
 from branchbook.workbook.errors import UserError
@@ -161,6 +161,85 @@ def test_a_second_campaign_keeps_the_first_intact_and_reported(fresh_demo, tmp_p
         weeks = sorted(r["week"] for r in ledger.tables(("returns",))["returns"] if r["result"] == "merged")
     assert weeks == [1, 2]
     assert _state(kept) == before
+
+
+def _new_ledger(root: Path) -> dict:
+    """The new campaign's records: its journal's first entry aside (it says when), as the switch left them."""
+    with open_ledger(Home.open(root)) as ledger:
+        return ledger.tables()
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(demo_home, tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("switch") / "home"
+    shutil.copytree(demo_home.root, root)
+    assert _cli("campaign", "new", root, "--name", NEXT, "--start", START).returncode == 0
+    return _new_ledger(root)
+
+
+# Where a switch is killed: before its intent is on disk, then after each kind of step.
+KILL_POINTS = ["campaign-before-intent", "campaign-intent", "campaign-moved-ledger.sqlite", "campaign-moved-archive",
+               "campaign-defined", "campaign-started"]
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_a_switch_killed_at_any_step_is_finished_by_the_next_command(fresh_demo, uninterrupted, tmp_path, point,
+                                                                     capsys):
+    root = fresh_demo.root
+    _live_on(root, date(2005, 3, 30))  # the demo's day, as `branchbook demo` pins it
+    assert main(["export", str(root)]) == Exit.OK  # as the switch does first: the master as the ledger has it
+    before = _state(root)
+    log = tmp_path / "switch.log"
+    with log.open("w") as out:
+        switch = subprocess.Popen([sys.executable, "-m", "branchbook", "campaign", "new", str(root), "--name", NEXT,
+                                   "--start", START.isoformat()], stdout=out, stderr=subprocess.STDOUT,
+                                  env={**os.environ, "BRANCHBOOK_LANG": "zh", "BRANCHBOOK_PAUSE_AT": f"{point}:60"})
+        kill_at(switch, log, point)
+    kept = root / "campaigns" / FIRST
+    if point == "campaign-before-intent":  # nothing moved: the first campaign is whole in HOME and goes on
+        assert not (root / ".branchbook" / SWITCH_NAME).exists() and not kept.exists()
+        assert _state(root) == before
+        assert main(["flags", str(root), "--json"]) == Exit.OK
+        assert main(["campaign", "new", str(root), "--name", NEXT, "--start", START.isoformat()]) == Exit.OK
+    else:
+        assert (root / ".branchbook" / SWITCH_NAME).is_file()
+        capsys.readouterr()
+        if point == "campaign-moved-archive":  # the office runs the same command again
+            assert main(["campaign", "new", str(root), "--name", NEXT, "--start", START.isoformat()]) == Exit.OK
+            assert f"「{FIRST}」已结束，原样保存在 {kept}" in capsys.readouterr().out
+        else:  # or any other: it finishes the switch first, then does its own work
+            assert main(["flags", str(root), "--campaign", FIRST, "--json"]) == Exit.OK
+            out, err = capsys.readouterr()
+            assert json.loads(out) == json.loads(json.dumps(before["flags"], ensure_ascii=False, default=str))
+            assert f"从「{FIRST}」切换到「{NEXT}」时程序被中断：现已完成" in err
+    assert not (root / ".branchbook" / SWITCH_NAME).exists()
+    assert _state(kept) == before  # the first campaign's rows, receipts, journal, archive, flags and master, whole
+    assert _new_ledger(root) == uninterrupted  # the second as an uninterrupted switch starts it
+    assert Home.open(root).campaign.title("zh") == NEXT and not list((root / "archive").iterdir())
+    week1 = _filled(_live_on(root, date(2006, 3, 15)), 1, tmp_path)
+    assert main(["merge", str(root), str(week1)]) == Exit.OK  # and the next campaign's work goes on
+
+
+def test_the_university_rolls_up_a_colleges_earlier_campaign_by_its_name(fresh_demo, tmp_path, capsys):
+    root = fresh_demo.root
+    _live_on(root, date(2005, 3, 30))
+
+    def rolled(*argv) -> dict:
+        capsys.readouterr()
+        assert main(["rollup", str(tmp_path / "全校汇总.xlsx"), str(root), *argv, "--json"]) == Exit.OK
+        [college] = json.loads(capsys.readouterr().out)["colleges"]
+        return {key: college[key] for key in ("college", "as_of", "week", "branches", "members", "returns_received",
+                                              "flags")}
+    assert main(["export", str(root)]) == Exit.OK  # as the switch does first: the master with the day's flags
+    before = rolled()
+    assert before["flags"] and before["members"]
+    assert main(["campaign", "new", str(root), "--name", NEXT, "--start", START.isoformat()]) == Exit.OK
+    assert rolled("--campaign", FIRST) == before  # named by its college, its figures as they were
+    now = rolled("--campaign", NEXT)
+    assert now["college"] == before["college"] and now["returns_received"] == 0 and now == rolled()
+    capsys.readouterr()
+    assert main(["rollup", str(tmp_path / "全校汇总.xlsx"), str(root), "--campaign", "2004年某活动"]) == Exit.UNUSABLE
+    assert f"没有名为「2004年某活动」的往期活动；已有：{FIRST}" in capsys.readouterr().err
 
 
 def test_the_switch_is_refused_while_the_service_runs_a_writer_works_or_returns_wait(fresh_demo):

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 import yaml
-from sync_helpers import FAST_SYNC, archived_names, filled_returns, inbox_names, master_current, wait_until
+from sync_helpers import FAST_SYNC, archived_names, filled_returns, inbox_names, kill_at, master_current, wait_until
 
 from branchbook.cli import main
 from branchbook.workbook.books import ledger_path, open_ledger
@@ -71,14 +71,7 @@ def test_sigkill_at_any_point_of_a_merge(demo_home, six_returns, uninterrupted, 
     original = home.master.read_bytes()
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
-        first = _serve(home, log, pause=point)
-        try:
-            wait_until(lambda: f"paused at {point}" in log_path.read_text(), 90, f"the service to reach {point}")
-            first.send_signal(signal.SIGKILL)
-            first.wait(10)
-        finally:
-            if first.poll() is None:
-                first.kill()
+        kill_at(_serve(home, log, pause=point), log_path, point)
         db = sqlite3.connect(ledger_path(home))
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         db.close()

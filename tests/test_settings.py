@@ -12,6 +12,7 @@ import yaml
 
 from branchbook.cli import Exit, main
 from branchbook.workbook.calendar import Campaign
+from branchbook.workbook.campaign_definition import load_definition
 from branchbook.workbook.errors import UserError
 from branchbook.workbook.flags import compute_flags, study_targets
 from branchbook.workbook.home import CONFIG_NAME, Home, create_home
@@ -21,6 +22,7 @@ from branchbook.workbook.settings import (
     Settings,
     SyncSettings,
     load_settings,
+    packaged_rules,
     rules_reference,
     setting_paths,
     settings_reference,
@@ -185,7 +187,7 @@ def test_a_misspelt_threshold_in_a_custom_rules_file_is_refused_at_load(tmp_path
     (lambda rules: rules["thresholds"].pop("return_grace_days"), "thresholds.return_grace_days"),
     (lambda rules: rules["thresholds"].update(attendance_rate_min=80), "thresholds.attendance_rate_min"),
     (lambda rules: rules["limits"].update(max_file_mb="20MB"), "limits.max_file_mb"),
-    (lambda rules: rules["campaign"].update(target_hours=-40), "campaign.target_hours"),
+    (lambda rules: rules["levels"].update(urge_after_weeks=-1), "levels.urge_after_weeks"),
     (lambda rules: rules["thresholds"].update(thinking_questions=99), "thresholds.thinking_questions"),
 ])
 def test_a_missing_or_bad_rule_is_refused_at_load(tmp_path, edit, where):
@@ -231,11 +233,42 @@ def _no_data_shortfall(phases, as_of):
     return flag.shortfall("zh")
 
 
-def test_without_phase_targets_the_first_phase_has_the_rules_target():
-    rules = load_schemas().rules
-    [(phase, target)] = study_targets(Campaign.from_records(PHASES), rules)
-    assert phase.phase_id == "P1" and target == rules.campaign.target_hours
-    assert _no_data_shortfall(PHASES, START + timedelta(days=6)) == f"还差 {rules.campaign.target_hours:g} 学时"
+def test_without_phase_targets_the_campaign_definitions_count():
+    definition = load_schemas().campaign
+    [(number, hours)] = definition.targets()  # the packaged campaign: its first phase's 40 hours
+    [(phase, target)] = study_targets(Campaign.from_records(PHASES), definition)
+    assert (phase.phase_id, target) == (f"P{number}", hours)
+    assert _no_data_shortfall(PHASES, START + timedelta(days=6)) == f"还差 {hours:g} 学时"
+    two = load_definition({"name": "两段", "phases": [{"name": "学习动员", "weeks": 4, "target_hours": 24},
+                                                      {"name": "分析评议", "weeks": 4, "target_hours": 16}]}, "campaign.yaml")
+    assert [(p.phase_id, t) for p, t in study_targets(Campaign.from_records(PHASES), two)] == [("P1", 24), ("P2", 16)]
+    assert [t for _, t in study_targets(Campaign.from_records(PHASES[:1]), two)] == [24]  # a phase the sheet lacks
+
+
+def test_a_colleges_former_rules_target_is_read_as_its_first_phases_and_said(tmp_path, capsys):
+    """rules.yaml's campaign.target_hours is retired (the campaign's definition holds the targets); a branchbook.yaml
+    that still sets it keeps its number, as the first phase's target, and `campaign list` says where it belongs."""
+    assert "campaign" not in packaged_rules()
+    root = tmp_path / "台账"
+    assert main(["init", str(root)]) == Exit.OK
+    config = yaml.safe_load((root / CONFIG_NAME).read_text(encoding="utf-8"))
+    (root / CONFIG_NAME).write_text(yaml.safe_dump({**config, "rules": {"campaign": {"target_hours": 32}}}),
+                                    encoding="utf-8")
+    home = Home.open(root)
+    assert [t for _, t in study_targets(Campaign.from_records(PHASES), home.schemas.campaign)] == [32]
+    phases = tmp_path / "阶段.csv"  # the office's phases, without 目标学时: the definition's targets count, and are said
+    phases.write_text("阶段编号,阶段名称,开始日期,结束日期\nP1,学习动员,2005-03-07,2005-04-03\n", encoding="utf-8")
+    assert main(["import", str(root), str(phases)]) == Exit.OK
+    capsys.readouterr()
+    assert main(["campaign", "list", str(root)]) == Exit.OK
+    said = capsys.readouterr().out
+    assert "branchbook.yaml 仍设置了 rules.campaign.target_hours（32）" in said
+    assert "“阶段”表中没有一个阶段填了目标学时：以活动定义中的为准（第1阶段 32 学时）" in said
+    (root / CONFIG_NAME).write_text(yaml.safe_dump({**config, "rules": {"campaign": {"target_hours": "四十"}}}),
+                                    encoding="utf-8")
+    with pytest.raises(UserError) as refused:
+        Home.open(root)
+    assert "rules.campaign" in refused.value.message("zh") and "campaign.yaml" in refused.value.message("zh")
 
 
 def test_the_phases_sheet_targets_win_and_add_up():

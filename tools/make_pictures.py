@@ -31,7 +31,7 @@ def main() -> None:
         home = Home.open(home.root)
         tables = read_master(home.master)
         book = xlsxwriter.Workbook(scratch / "dashboard.xlsx")
-        write_dashboard(book, compute_progress(tables, home.as_of), "zh")
+        write_dashboard(book, compute_progress(tables, home.as_of), "zh", campaign=home.campaign.title("zh"))
         book.close()
         to_pdf(scratch / "dashboard.xlsx", scratch / "dashboard.pdf")
         subprocess.run(["pdftoppm", "-r", "110", "-png", "-singlefile", str(scratch / "dashboard.pdf"),

@@ -22,6 +22,7 @@ from .i18n import Domain
 from .settings import SAFE_LOADER, Rules, load_section, merged, packaged_rules, read_config, setting
 
 CAMPAIGN_FILE = "campaign.yaml"
+FORMER_TARGET = "target_hours"  # rules.yaml's campaign.target_hours before the campaign's definition held targets
 PHASE_ORDINAL = "_phase"  # a threshold so named is a phase's ordinal (rules.yaml: opinions_due_phase, analysis_phase)
 say = Domain("workbook")
 
@@ -81,6 +82,16 @@ class CampaignDefinition:
                            for p in self.phases], "rules": dict(self.rules)}
         return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
+    def with_first_target(self, hours: float) -> CampaignDefinition:
+        """The same campaign whose first phase's study-hours target is `hours` (former_target)."""
+        first = PhasePlan(self.phases[0].name, self.phases[0].weeks, hours)
+        return CampaignDefinition(self.name, self.short_name, (first, *self.phases[1:]), self.rules, self.source)
+
+    def targets(self) -> list[tuple[int, float]]:
+        """(ordinal, hours) of the phases with a study-hours target: what counts when the phases sheet gives none."""
+        return [(number, float(plan.target_hours)) for number, plan in enumerate(self.phases, start=1)
+                if plan.target_hours]
+
     def checked_rules(self) -> dict[str, Any]:
         """rules.yaml with this campaign's rules laid over it (the base of a HOME's `rules:`)."""
         return merged(packaged_rules(), self.rules)
@@ -100,9 +111,15 @@ def phase_notes(definition: CampaignDefinition, phases: list[dict[str, Any]], ru
                                "{defined}: the phases sheet counts, and rules naming a phase by its number count the "
                                "sheet's phases in date order.", sheet=len(sheet), defined=len(definition.phases),
                          file=definition.source))
+    sheet_targets = any(row.get("target_hours") for row in sheet)
+    if sheet and not sheet_targets and definition.targets():  # flags.study_targets: the definition's count then
+        notes.append(say(lang, "No phase of the phases sheet has a target (目标学时): the campaign definition's count "
+                               "({targets}).", targets=say(lang, ", ").join(
+                                   say(lang, "phase {number}: {hours} hours", number=number, hours=_hours(hours))
+                                   for number, hours in definition.targets())))
     for number, (row, plan) in enumerate(zip(sheet, definition.phases), start=1):
         target = None if row.get("target_hours") is None else float(row["target_hours"])
-        if row.get("name") != plan.name(sheet_lang) or target != plan.target_hours:
+        if row.get("name") != plan.name(sheet_lang) or (sheet_targets and target != plan.target_hours):
             notes.append(say(lang, "Phase {number}: the phases sheet has {sheet} (target {sheet_target}), the campaign's "
                                    "definition {defined} (target {defined_target}); the phases sheet counts.",
                              number=number, sheet=row.get("name"), defined=plan.name(sheet_lang),
@@ -113,6 +130,37 @@ def phase_notes(definition: CampaignDefinition, phases: list[dict[str, Any]], ru
             notes.append(say(lang, "The rule thresholds.{key} names phase {number}, which the phases sheet does not "
                                    "have: it flags nobody.", key=key, number=number))
     return notes
+
+
+def former_target(config: Mapping[str, Any], source: Path | str) -> tuple[dict[str, Any], float | None]:
+    """branchbook.yaml's mapping without `rules: campaign:`, and the hours it gave. rules.yaml's campaign.target_hours
+    was the first phase's study-hours target when the phases sheet gives none; the campaign's definition holds the
+    phases' targets now (docs/configuration.md, "The campaign"). A college that set its own number keeps it: it is
+    read as its campaign's first phase's target, and `campaign list` says to move it to campaign.yaml."""
+    rules = config.get("rules")
+    if not isinstance(rules, Mapping) or "campaign" not in rules:
+        return dict(config), None
+    rules = dict(rules)
+    section = rules.pop("campaign")
+    hours = section.get(FORMER_TARGET) if isinstance(section, Mapping) else None
+    if not isinstance(section, Mapping) or set(section) != {FORMER_TARGET} or isinstance(hours, bool) \
+            or not isinstance(hours, (int, float)) or hours < 0:
+        raise UserError("setting-bad", file=str(source), setting="rules.campaign", value=str(section),
+                        expected=say.later("target_hours: a number of hours, 0 or more; better, the first phase's "
+                                           "target_hours in campaign.yaml"))
+    return {**config, "rules": rules}, float(hours)
+
+
+def former_target_note(config: Mapping[str, Any], lang: str) -> str | None:
+    """What `campaign list` says of a branchbook.yaml that still sets rules.campaign.target_hours."""
+    rules = config.get("rules")
+    section = rules.get("campaign") if isinstance(rules, Mapping) else None
+    if not isinstance(section, Mapping) or FORMER_TARGET not in section:
+        return None
+    return say(lang, "branchbook.yaml sets rules.campaign.target_hours ({hours}): it is read as the target of the "
+                     "campaign's first phase. The campaign's definition holds the phases' targets now: write it as "
+                     "target_hours of the first phase in campaign.yaml (or in the phases sheet) and delete those lines "
+                     "from branchbook.yaml.", hours=section[FORMER_TARGET])
 
 
 def _hours(value: float | None) -> str:

@@ -14,6 +14,7 @@ from operator import itemgetter
 from typing import Any
 
 from .calendar import Campaign, Phase
+from .campaign_definition import CampaignDefinition
 from .cells import as_day
 from .i18n import N_, Domain
 from .membership import active_on, away_on, away_period, branch_on, campaign_start, group_form, left
@@ -21,7 +22,6 @@ from .phase_flags import COLLEGE_RULES
 from .phase_flags import MEMBER_RULES as PHASE_MEMBER_RULES
 from .return_states import return_states
 from .schema import Schemas, load_schemas
-from .settings import Rules
 
 say = Domain("flags")
 
@@ -342,7 +342,7 @@ class Facts:
                 self.made_up[member_id].update(makeup_sessions[row["session_id"]] for row in rows
                                                if row.get("status") == "present" and row["session_id"] in makeup_sessions)
         self.thresholds = schemas.rules.thresholds
-        self.study_targets = study_targets(self.campaign, schemas.rules)
+        self.study_targets = study_targets(self.campaign, schemas.campaign)
         receipts: dict[str, list[dict]] = defaultdict(list)  # each branch's, so that no branch reads all the others'
         for receipt in tables.get("returns", []):
             receipts[receipt.get("branch_id")].append(receipt)
@@ -425,12 +425,14 @@ class Facts:
         return Flag("committee", "", "", "", rule, values, since, "", "", first_seen=self.as_of)
 
 
-def study_targets(campaign: Campaign, rules: Rules) -> list[tuple[Phase, float]]:
+def study_targets(campaign: Campaign, definition: CampaignDefinition) -> list[tuple[Phase, float]]:
     """The phases whose study hours count, each with its target: the phases sheet's 目标学时 where it is
-    given; when no phase has one, the first phase with rules.yaml's campaign.target_hours."""
+    given; when no phase has one (a sheet imported without them), the campaign definition's targets, phase by
+    phase in date order (docs/configuration.md, "The campaign")."""
     given = [(phase, float(phase.target_hours)) for phase in campaign.phases
              if isinstance(phase.target_hours, (int, float)) and phase.target_hours > 0]
-    return given or [(campaign.phases[0], float(rules.campaign.target_hours))]
+    return given or [(campaign.phases[number - 1], hours) for number, hours in definition.targets()
+                     if number <= len(campaign.phases)]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .campaign_definition import CampaignDefinition, home_definition
+from .campaign_definition import CampaignDefinition, former_target, home_definition
 from .errors import UserError
 from .i18n import N_, Domain
 from .schema import LANGS, Schemas, load_schemas
@@ -38,10 +38,13 @@ class Home:
     campaign: CampaignDefinition = field(init=False, repr=False, compare=False)  # campaign.yaml, else the packaged
 
     def __post_init__(self) -> None:
+        config, hours = former_target(self.config, Path(self.root) / CONFIG_NAME)
         campaign = home_definition(self.root)
+        if hours is not None:  # a college's own target of before campaign.yaml keeps counting
+            campaign = campaign.with_first_target(hours)
         object.__setattr__(self, "campaign", campaign)
         base = campaign.checked_rules() if campaign.rules else None  # branchbook.yaml's `rules:` over the campaign's
-        object.__setattr__(self, "settings", load_settings(self.config, Path(self.root) / CONFIG_NAME, base))
+        object.__setattr__(self, "settings", load_settings(config, Path(self.root) / CONFIG_NAME, base))
 
     @classmethod
     def open(cls, root: Path | str) -> Home:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from .books import STATE_FOLDER
 from .calendar import Campaign
 from .errors import UserError
 from .fastread import open_sheets, saved_time
@@ -26,6 +27,7 @@ from .reports.progress import Progress, compute_progress
 from .return_reader import is_return
 from .safe_open import UnreadableFile
 from .schema import LANGS, Schemas, load_schemas
+from .seal import CLOSED_NAME
 from .settings import CONFIG_NAME, Settings
 from .sheetio import read_sheet_records
 
@@ -137,7 +139,9 @@ def _locate(source: Path) -> tuple[Path, str, Home | None] | Problem:
         if not home.master.is_file():
             return Problem(source, "no-master", {"master": home.master.name})
         default = Settings().college
-        return home.master, (home.settings.college if home.settings.college != default else source.name), home
+        folder = source.parent.parent if (source / STATE_FOLDER / CLOSED_NAME).is_file() else source  # an earlier
+        # campaign, kept in HOME/campaigns/<name>/, is named by its college's HOME
+        return home.master, (home.settings.college if home.settings.college != default else folder.name), home
     if not source.is_file():
         return Problem(source, "missing")
     # A master saved as master.xlsx is named by its folder (the college's HOME); any other by its own name.

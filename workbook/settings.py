@@ -199,13 +199,6 @@ class _Section:
 
 
 @dataclass(frozen=True)
-class CampaignRules(_Section):
-    target_hours: float = _setting(
-        doc="the study-hours target when the phases sheet gives none (then the first phase carries it); "
-            "a phase's own 目标学时 wins", minimum=0)
-
-
-@dataclass(frozen=True)
 class Thresholds(_Section):
     thinking_questions: int = _setting(doc="thinking questions every member answers", minimum=0)
     absences_in_row: int = _setting(doc="unexcused absences from consecutive centralised sessions that make a flag",
@@ -264,7 +257,6 @@ class Limits(_Section):
 class Rules(_Section):
     """schemas/rules.yaml: `Schemas.rules`. Every key is required; the packaged file is the default."""
 
-    campaign: CampaignRules = _setting(doc="the campaign")
     thresholds: Thresholds = _setting(doc="when a member or a branch falls behind")
     levels: Levels = _setting(doc="how hard a flag is pushed: 提示, 督促, 重点督办")
     limits: Limits = _setting(doc="what BranchBook agrees to open")

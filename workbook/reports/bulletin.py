@@ -381,7 +381,7 @@ def build_bulletin(tables: dict[str, list[dict]], as_of: date, college: str | No
     flags, cleared = history
     progress = compute_progress(tables, as_of, schemas, flags=flags)
     states = {b.branch_id: b.return_state for b in progress.branches}
-    target = sum(hours for _, hours in study_targets(Campaign.from_records(tables.get("phases", [])), schemas.rules))
+    target = sum(hours for _, hours in study_targets(Campaign.from_records(tables.get("phases", [])), schemas.campaign))
     figures = college_figures(progress)
     figures["received"] = sum(received(state) for state in states.values())
     intro, change_lines, change_table = _changes(lang, progress, cleared, figures, before)
