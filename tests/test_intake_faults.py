@@ -158,6 +158,27 @@ def test_a_reader_that_aborts_takes_down_its_child_only():
         assert failed.value.kind == "timeout"
 
 
+def test_a_burst_is_read_by_one_child_per_core_and_a_failure_is_its_files_alone():
+    """read_in_children: each child reads every other file; the one that dies takes only its file, a fresh child
+    reads the rest of its share; each file's start is told with its place in the burst; meanwhile runs here."""
+    import threading
+
+    import faulty_readers
+
+    from branchbook.workbook.isolation import read_in_children
+
+    started, meanwhile = [], []
+    results = read_in_children(ReaderLimits(memory_mb=1024, seconds=60), faulty_readers.own_pid, {"abort_on": 3},
+                               [((number,), {}) for number in range(6)], on_start=started.append, workers=2,
+                               meanwhile=lambda: meanwhile.append(threading.current_thread()))
+    assert isinstance(results[3], ReaderFailed) and results[3].kind == "crash"
+    assert [results[n][0] for n in (0, 1, 2, 4, 5)] == [0, 1, 2, 4, 5]
+    pid = {n: results[n][1] for n in (0, 1, 2, 4, 5)}
+    assert pid[0] == pid[2] == pid[4] != pid[1] and pid[5] not in (pid[0], pid[1]) and os.getpid() not in pid.values()
+    assert sorted(started) == list(range(6)) and meanwhile == [threading.main_thread()]
+    assert read_in_children(ReaderLimits(memory_mb=None, seconds=60), faulty_readers.echo, {}, []) == []
+
+
 def test_a_file_that_kills_its_reader_is_refused_and_the_files_after_it_are_read(fresh_demo, tmp_path, monkeypatch):
     """The child reading a batch dies on the middle file: that file is refused with a report in words, and a
     fresh child reads the one after it."""

@@ -436,3 +436,58 @@ def test_a_ledger_made_before_the_membership_columns_gets_them_blank(tmp_path):
             ledger.update("members", 1, {**member, "left": date(2005, 6, 30), "leave_reason": "graduated"})
         assert ledger.rows("members")[0]["left"] == date(2005, 6, 30)
         assert ledger.rows("members")[0]["leave_reason"] == "graduated"
+
+
+def test_tables_read_ahead_and_brought_up_to_date_are_the_tables_read_now(fresh_demo):
+    """The export reads the ledger while the children read the returns, then only what changed since (rows added,
+    and from the lowest row updated or deleted on: Ledger.tables_since). After every kind of change it must read
+    what a whole read reads then; a copy of what was read ahead would fail each of these."""
+    home = pinned_home(fresh_demo)
+
+    def brought_up_to_date(change) -> None:
+        with open_ledger(home) as ledger:
+            ahead = ledger.read_ahead()
+            with ledger.transaction():
+                change(ledger)
+            ids: dict[str, list[int]] = {}
+            now: dict[str, list[int]] = {}
+            assert ledger.tables_since(ahead, ids) == ledger.tables(ids=now)
+            assert ids == now
+
+    def forget(ledger):
+        ledger.forget_changes()  # as after the master is written: nothing changed since
+
+    def merged_rows(ledger):  # a return adds rows at the end of its sheets
+        ledger.insert("selfstudy", [{"member_id": "M0001", "date": date(2005, 3, 28), "hours": 2.5}])
+        ledger.insert("sessions", [{"session_id": "S-new", "branch_id": "B01", "date": date(2005, 3, 28)}])
+
+    def office_edit(ledger):  # an hours value corrected by hand in a merged row, below the rows added
+        first = ledger.rows("selfstudy", with_row=True)[3]
+        ledger.update("selfstudy", first["_row"], {**first, "hours": 11.5})
+        ledger.insert("selfstudy", [{"member_id": "M0002", "date": date(2005, 3, 29), "hours": 1}])
+
+    def member_moved(ledger):
+        member = ledger.rows("members", with_row=True)[0]
+        ledger.update("members", member["_row"], {**member, "branch_id": "B02"})
+
+    def last_rows_replaced(ledger):  # a week resubmitted: its rows deleted, new ones take the freed `_row`s
+        rows = ledger.rows("attendance", with_row=True)
+        ledger.delete("attendance", [r["_row"] for r in rows[-3:]])
+        ledger.insert("attendance", [{**r, "status": "absent"} for r in rows[-3:]])
+
+    def session_deleted(ledger):
+        ledger.delete("sessions", [ledger.rows("sessions", with_row=True)[0]["_row"]])
+
+    for change in (forget, merged_rows, office_edit, member_moved, last_rows_replaced, session_deleted):
+        brought_up_to_date(change)
+    # Rows changed before the read ahead (the master not written since): what changed after it, above or below
+    # them, shows all the same.
+    with open_ledger(home) as ledger:
+        rows = ledger.rows("selfstudy", with_row=True)
+        with ledger.transaction():
+            ledger.forget_changes()
+            ledger.update("selfstudy", rows[50]["_row"], {**rows[50], "hours": 7})
+    brought_up_to_date(lambda ledger: ledger.update("selfstudy", rows[80]["_row"], {**rows[80], "hours": 9}))
+    brought_up_to_date(lambda ledger: ledger.update("selfstudy", rows[20]["_row"], {**rows[20], "hours": 8}))
+    with open_ledger(home) as ledger:
+        assert [ledger.rows("selfstudy")[n]["hours"] for n in (20, 50, 80)] == [8, 7, 9]
