@@ -274,6 +274,27 @@ def test_an_xlsxwriter_that_skips_the_row_hook_is_refused(tmp_path, monkeypatch)
     assert not (tmp_path / "m.xlsx").exists()
 
 
+def test_the_bodies_go_into_the_zip_as_bytes_or_no_master_is_left(tmp_path, monkeypatch):
+    """Each sheet's body stands as a marker in its part's text until the zip puts the bytes in its place
+    (xlsx_zip.body_marker): no marker is left in a master, and an XlsxWriter that zips its parts another way is
+    refused, with no file left."""
+    import zipfile
+
+    import pytest
+
+    from branchbook.workbook import xlsx_zip
+
+    tables = {"members": [{"member_id": f"M{n}", "name": "甲", "branch_id": "B01"} for n in range(3)]}
+    write_master(tmp_path / "m.xlsx", tables)
+    with zipfile.ZipFile(tmp_path / "m.xlsx") as archive:
+        assert not any(b"\x00" in archive.read(name) for name in archive.namelist())
+    assert [r["member_id"] for r in read_master(tmp_path / "m.xlsx")["members"]] == ["M0", "M1", "M2"]
+    monkeypatch.setattr(xlsx_zip.FastDeflateZip, "writestr", zipfile.ZipFile.writestr)
+    with pytest.raises(RuntimeError, match="not supported"):
+        write_master(tmp_path / "n.xlsx", tables)
+    assert not (tmp_path / "n.xlsx").exists()
+
+
 def test_a_failing_painter_leaves_no_file(tmp_path):
     import pytest
 
