@@ -176,6 +176,7 @@ def job_commit(base: Path, runs: Path, returns: list[Path], timer: Timer, export
         shutil.rmtree(root)
 
 
+# The reading child's part is the reading's wall time (the ledger read ahead for the master's write runs beside it).
 SPLIT_STEPS = {"reading child": ("read_submissions",), "ledger commit": ("plan_merge", "commit", "file_all"),
                "master write": ("export_master",)}
 

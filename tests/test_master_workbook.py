@@ -436,3 +436,24 @@ def test_only_the_sharing_sheet_puts_text_in_the_shared_strings(tmp_path, monkey
         assert book.get_sheet_by_name("看板").to_python() == [[word] for word in words]
         assert [row[1] for row in book.get_sheet_by_name("党员").to_python()[1:]] == ["张三", "李四", "张三"]
         assert load_workbook(path)["看板"]["A"][-1].value == "张三"
+
+
+def test_a_moment_is_read_as_strptime_reads_it():
+    """cells.moment_of reads timestamp_text's shape by its digits: the same moment as strptime, or None, for every
+    text tried (days that do not exist, one-digit fields, other digits, other shapes)."""
+    from datetime import datetime
+
+    from branchbook.workbook.cells import moment_of, timestamp_text
+
+    def by_strptime(text):
+        try:
+            return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return None
+
+    texts = [timestamp_text(datetime(2005, 3, 30, 9, 5, 7)), "2005-02-29 10:00:00", "2004-02-29 23:59:59",
+             "2005-13-01 00:00:00", "2005-03-30 24:00:00", "2005-03-30 10:00:60", "2005-3-30 1:2:3",
+             "２００５-03-30 10:00:00", "2005-03-30T10:00:00", "2005-03-30 10:00:00 ", "2005-03-30", "", "0000-01-01 00:00:00"]
+    for text in texts:
+        assert moment_of(text) == by_strptime(text), text
+    assert moment_of(texts[0]) == datetime(2005, 3, 30, 9, 5, 7)

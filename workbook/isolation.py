@@ -2,7 +2,8 @@
 
 A reader that a file makes allocate without end, crash or hang takes down its child, never the service
 (docs/hazards.md 25). One child serves a whole batch, one file at a time, so that a burst of returns pays
-for one process, not fifty; when a file kills it, the file is reported and a fresh child reads the next.
+for one process, not fifty (read_in_children: one child per core, each with its share of the batch); when a
+file kills it, the file is reported and a fresh child reads the next.
 On POSIX the children are forked from a server process that imported the readers once (multiprocessing's
 "forkserver": never a fork of the service's own threads); on Windows each child is spawned, and only the
 time limit holds.
