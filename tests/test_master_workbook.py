@@ -457,3 +457,20 @@ def test_a_moment_is_read_as_strptime_reads_it():
     for text in texts:
         assert moment_of(text) == by_strptime(text), text
     assert moment_of(texts[0]) == datetime(2005, 3, 30, 9, 5, 7)
+
+
+def test_formulas_are_prepared_as_xlsxwriter_prepares_them():
+    """InlineTextSheet keeps XlsxWriter's prepared formulas for the next writes: the same text, with and without
+    the newer functions' prefixes, however many times asked."""
+    from xlsxwriter.worksheet import Worksheet
+
+    from branchbook.workbook.sheet_text import InlineTextSheet
+
+    formulas = ["=COUNTIFS(A:A,A2)<=1", "{=SUM(B2:B9)}", "=XLOOKUP(A1,B:B,C:C)", "=CONCAT(A1,B1)", "=_xlfn.STDEV.S(A:A)"]
+    for future in (False, True):
+        for expand in (False, True):
+            ours, theirs = InlineTextSheet(), Worksheet()
+            ours.use_future_functions = theirs.use_future_functions = future
+            for _ in range(2):
+                assert [ours._prepare_formula(f, expand) for f in formulas] == \
+                       [theirs._prepare_formula(f, expand) for f in formulas]
