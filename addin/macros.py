@@ -214,7 +214,7 @@ def _home_config(book: xw.Book):
 
 def _refresh_dashboard(book: xw.Book, tables: dict, day, flags, lang: str) -> None:
     """New figures into the dashboard's tables; its charts, which point at them, follow."""
-    from ..workbook.reports.dashboard import HEADER_ROW, SHEET_NAME, branch_rows, trend_first_row
+    from ..workbook.reports.dashboard import HEADER_ROW, SHEET_NAME, branch_rows, columns, trend_first_row
     from ..workbook.reports.progress import compute_progress
 
     if SHEET_NAME[lang] not in {s.name for s in book.sheets}:
@@ -222,6 +222,8 @@ def _refresh_dashboard(book: xw.Book, tables: dict, day, flags, lang: str) -> No
     progress = compute_progress(tables, day, flags=flags)
     sheet = book.sheets[SHEET_NAME[lang]]
     rows = branch_rows(progress, lang)
+    # the header too: a sheet drawn in phase 1 gains the phase-2/3 columns once the day reaches phase 2
+    sheet.range((HEADER_ROW, 1)).value = [list(columns(progress, lang))]
     if rows:
         sheet.range((HEADER_ROW + 1, 1)).value = rows
     if progress.weeks:

@@ -246,9 +246,30 @@ def every_rule_ledger(lang):
     return {**tables, "branches": branches, "phases": demo_tables(lang)["phases"], "reports": reports, "plans": plans}
 
 
+def phase_rule_ledger(lang):
+    """Phases 2 and 3 (test_phase_flags.py works them out): on 6/8, with B1's returns in to week 13, Y has no record
+    of phase 2, Z's self-analysis is at the step Written; Z has an item not started, the branch one failing its
+    re-check, the college committee two overdue; B1's appraisal report never came."""
+    names = {"zh": ("一支部", "党员", "笔记不全"), "en": ("First branch", "Member ", "notes missing")}[lang]
+    people = [{**member(m), "name": names[1] + m} for m in "YZ"]
+
+    def item(no, level, status, member_id=None, recheck=None, branch="B1"):
+        return {"item_no": no, "date": date(2005, 5, 25), "level": level, "branch_id": branch, "member_id": member_id,
+                "problem": names[2], "deadline": date(2005, 5, 27), "status": status, "recheck": recheck}
+
+    return {**ledger(people, returns=merged(range(1, 14), ("B1",))),
+            "branches": [{**BRANCHES[0], "name": names[0]}], "phases": demo_tables(lang)["phases"],
+            "analyses": [{"member_id": "Z", "date": date(2005, 5, 3), "stage": "written"}],
+            "rectification": [item("Z1", "member", "planned", "Z"), item("B1", "branch", "done", recheck="fail"),
+                              item("C1", "committee", "in_progress", branch=None),
+                              item("C2", "committee", "planned", branch=None)],
+            "plans": [{"kind": "appraisal_report", "phase_id": "P2", "branch_id": "B1", "due": date(2005, 5, 25)}]}
+
+
 def every_rule_flags(lang):
     tables = every_rule_ledger(lang)
-    return compute_flags(tables, date(2005, 4, 15)) + compute_flags(tables, date(2005, 4, 27))
+    return (compute_flags(tables, date(2005, 4, 15)) + compute_flags(tables, date(2005, 4, 27))
+            + compute_flags(phase_rule_ledger(lang), date(2005, 6, 8)))
 
 
 def words_of(rows):
@@ -261,6 +282,10 @@ def test_every_rule_speaks_english_and_chinese():
     english = every_rule_flags("en")
     assert {f.rule for f in english} == set(RULE_TITLES)
     assert {f.values.get("last") is None for f in english if f.rule == "away-silent"} == {True, False}  # both wordings
+    variants = {f.variant for f in english}
+    assert {"analysis-not-final", "analysis-not-final:written", "plan-missing:appraisal_report",
+            "rectification-overdue:planned", "rectification-overdue:failed", "rectification-overdue:more"} <= variants
+    assert {f.subject_kind for f in english} == {"member", "branch", "committee"}
     assert not [text for text in words_of(flag_rows(english, "en")) if CJK.search(text)]
     chinese = every_rule_flags("zh")
     assert not [text for text in words_of(flag_rows(chinese, "zh")) if ENGLISH.search(text)]

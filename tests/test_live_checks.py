@@ -29,7 +29,7 @@ WEEK = (date(2026, 3, 2), date(2026, 3, 8))
 ROSTER = [{"member_id": f"M{n:04d}", "name": name, "standing": "full", "away": "no"}
           for n, name in enumerate(("张伟", "王芳", "李娜", "刘洋", "陈静"), start=1)]
 ROSTER.append({"member_id": "M0006", "name": "赵磊", "standing": "full", "away": "yes"})  # 请假(在外) all week
-SPEC = ReturnSpec("B01", "第一党支部", 10, *WEEK, ROSTER)
+SPEC = ReturnSpec("B01", "第一党支部", 10, *WEEK, ROSTER, phase=1)  # tests/test_phase_returns.py for phases 2 and 3
 HELPER_COLUMN, HELPER_INDEX = "AZ", 52  # where a mark's formula is evaluated, far right of every data sheet
 # Making LibreOffice recalculate on load: its own setting (Tools > Options > Calc > Formula, "Excel 2007 and
 # newer": Always recalculate). Without it a file with values stored is shown as stored; it ignores fullCalcOnLoad.
@@ -242,7 +242,7 @@ def test_the_planted_cell_is_marked_red_and_the_clean_one_is_not(recalculated, i
 
 GROUPS = ("一组", "一组", "一组", "二组", "二组", "二组")
 GROUPED = ReturnSpec("B01", "第一党支部", 10, *WEEK, [{**member, "away": "no", "party_group": group}
-                                                      for member, group in zip(ROSTER, GROUPS)])
+                                                      for member, group in zip(ROSTER, GROUPS)], phase=1)
 
 
 def _grouped(path: Path, blanks=(), group_of_s2: str = "二组") -> Path:

@@ -116,6 +116,7 @@ def test_every_code_is_covered_by_a_case():
     from test_import import IMPORT_CODES
     from test_intake_faults import FAULT_CODES
     from test_merge import INTAKE_CODES
+    from test_phase_returns import BAD as PHASE_CASES
 
     # foreign-key: the master test below; formula-uncalculated: test_hazards.py
     # empty-return: test_an_untouched_template_is_refused_as_empty below; outside-membership, report-date:
@@ -123,7 +124,7 @@ def test_every_code_is_covered_by_a_case():
     covered = {case[2] for case in CASES} | {"foreign-key", "formula-uncalculated", "empty-return",
                                              "outside-membership", "report-date", "session-unmarked",
                                              "date-in-future"} | INTAKE_CODES | IMPORT_CODES \
-        | FAULT_CODES
+        | FAULT_CODES | {case[2] for case in PHASE_CASES.values()}  # phases 2 and 3: test_phase_returns.py
     assert covered == set(TEMPLATES)
 
 

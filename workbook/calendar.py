@@ -63,6 +63,11 @@ class Campaign:
         first = self.start + timedelta(days=7 * (week - 1))
         return first, first + timedelta(days=6)
 
+    def ordinal_on(self, day: date) -> int:
+        """The ordinal (1 is the first) of the phase under way on `day`: between two phases, the earlier one; a week
+        is of the phase its first day falls in (docs/domain.md, "Phases 2 and 3")."""
+        return max((number for number, phase in enumerate(self.phases, start=1) if phase.start <= day), default=1)
+
     def phase_on(self, day: date) -> Phase | None:
         for phase in self.phases:
             if phase.start <= day <= phase.end:

@@ -79,6 +79,18 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "report-date": (ERROR, N_("a report of {member} dated {value}: only a report received while he was away may "
                               "be dated before this week ({start} to {end}), and none after it: correct the date.")),
     "fix-no-deadline": (ERROR, N_("a result of fix by deadline needs its fix deadline: fill it in.")),
+    # phases 2 and 3 (checks/phase_records.py)
+    "analysis-no-reviewer": (ERROR, N_("a step '{stage}' names who reviewed the material: fill in the reviewer.")),
+    "grade-probationary": (ERROR, N_("{member} is a probationary member (Roster): he is appraised but given no grade; "
+                                     "clear '{value}' and keep his votes.")),
+    "votes-over-members": (WARNING, N_("the votes add up to {value}, more than the branch's {members} members on the "
+                                       "Roster: check the counts.")),
+    "item-no-member": (ERROR, N_("an item of a member names him: fill in his member ID.")),
+    "item-of-committee": (ERROR, N_("an item of the college committee is the college office's to enter, not a "
+                                    "branch's: choose member or branch, or delete the row.")),
+    "deadline-before-date": (ERROR, N_("the deadline {value} is before the item's date {date}: correct the deadline.")),
+    "answers-over-respondents": (ERROR, N_("the answers (satisfied, fairly satisfied, dissatisfied) add up to "
+                                           "{answers}, more than the {value} people who took part: correct the counts.")),
     # branchbook import (roster_import.py)
     "import-no-sheet": (ERROR, N_("no sheet of members, branches or committee found: give the columns headers such as "
                                   "Name and Branch, or name yours with --map column=field.")),

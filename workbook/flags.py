@@ -17,6 +17,8 @@ from .calendar import Campaign, Phase
 from .cells import as_day
 from .i18n import N_, Domain
 from .membership import active_on, away_on, away_period, branch_on, campaign_start, group_form, left
+from .phase_flags import COLLEGE_RULES
+from .phase_flags import MEMBER_RULES as PHASE_MEMBER_RULES
 from .return_states import return_states
 from .schema import Schemas, load_schemas
 from .settings import Rules
@@ -38,6 +40,11 @@ RULE_TITLES = {
     "return-late": N_("Weekly return late"),
     "return-rejected": N_("Weekly return sent back"),
     "plan-missing": N_("Plan not received"),
+    # Phases 2 and 3 (phase_flags.py)
+    "analysis-not-final": N_("Self-analysis not final"),
+    "talks-missing": N_("Heart-to-heart talk not held"),
+    "appraisal-missing": N_("Democratic appraisal missing"),
+    "rectification-overdue": N_("Rectification item overdue"),
 }
 # Rule titles as a Flags sheet written before a rename shows them (docs/domain.md, "Words"), so that a master
 # written then is still read by its rules (a college master rolled up).
@@ -71,7 +78,28 @@ DETAILS = {
                                   "received."),
     "plan-missing:implementation_plan": N_("The implementation plan for the phase “{phase}” was due on {due} and has "
                                            "not been received."),
+    "plan-missing:appraisal_report": N_("The appraisal report for the phase “{phase}” was due on {due} and has not "
+                                        "been received."),
+    "plan-missing:rectification_plan": N_("The rectification plan for the phase “{phase}” was due on {due} and has "
+                                          "not been received."),
     "plan-missing:more": N_("Plans overdue and not received: {count}, the first due on {due} (the phase “{phase}”)."),
+    # The self-analysis by the step it is at (codes.yaml analysis_stage); the rule's own code: no step recorded.
+    "analysis-not-final": N_("The self-analysis was to be final by {due}; no step of it is recorded yet."),
+    "analysis-not-final:written": N_("The self-analysis was to be final by {due}; it is at the step Written "
+                                     "(on {step_day})."),
+    "analysis-not-final:reviewed": N_("The self-analysis was to be final by {due}; it is at the step Reviewed "
+                                      "(on {step_day})."),
+    "analysis-not-final:returned": N_("The self-analysis was to be final by {due}; it is at the step Returned for "
+                                      "rework (on {step_day})."),
+    "talks-missing": N_("Talks with a member of the branch committee by {due}: {count}; at least {needed} required."),
+    "appraisal-missing": N_("No democratic appraisal recorded by {due}, the end of the phase “{phase}”."),
+    # An item by its state (codes.yaml rectification_status), a failed re-check, or more than one item.
+    "rectification-overdue": N_("Item {item} ({problem}) was to be done by {deadline}; it is still in progress."),
+    "rectification-overdue:planned": N_("Item {item} ({problem}) was to be done by {deadline}; it has not been "
+                                        "started."),
+    "rectification-overdue:failed": N_("Item {item} ({problem}) failed its re-check on {checked}."),
+    "rectification-overdue:more": N_("Items overdue or failing their re-check: {count} ({items}); the first was to "
+                                     "be done by {deadline}."),
 }
 # What the member still needs, for reminders (branch rules need none).
 SHORTFALLS = {
@@ -83,7 +111,13 @@ SHORTFALLS = {
     "fix-overdue": N_("notebook fix was due on {deadline}: overdue"),
     "opinions": N_("people still to ask for opinions: {missing}"),
     "away-silent": N_("should report on the study soon"),
+    "analysis-not-final": N_("self-analysis to make final"),
+    "talks-missing": N_("talks with the branch committee to go: {missing}"),
+    "appraisal-missing": N_("to be appraised"),
+    "rectification-overdue": N_("rectification items overdue: {count}"),
 }
+# The college committee as a flag's subject (subject_kind committee: its own 整改 items, phase_flags.py).
+COMMITTEE_WORDS = N_("College Party committee")
 MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"), N_("Aug"), N_("Sep"),
           N_("Oct"), N_("Nov"), N_("Dec"))
 
@@ -144,10 +178,10 @@ class Flag:
     a flag computed without history is new, first seen on the day it was computed, at its rule's
     starting level."""
 
-    subject_kind: str  # member | branch
-    subject_id: str  # the member's ID, or the branch's
-    name: str
-    branch: str  # the branch's name
+    subject_kind: str  # member | branch | committee (the college committee: codes.yaml subject_kind)
+    subject_id: str  # the member's ID, or the branch's ("" for the committee)
+    name: str  # "" for the committee: worded where read (subject_name)
+    branch: str  # the branch's name ("" for the committee)
     rule: str  # a code; RULE_TITLES, DETAILS and SHORTFALLS give its words
     values: dict[str, Any]  # what the rule found (numbers, dates, names), for its words
     since: date | None  # when the shortfall began, as the rule sees it
@@ -172,6 +206,14 @@ class Flag:
     def title(self, lang: str = "zh") -> str:
         return rule_title(lang, self.rule)
 
+    def subject_name(self, lang: str = "zh") -> str:
+        """Who the flag concerns, as a reader sees it: the member's or the branch's name, or the committee's words."""
+        return say(lang, COMMITTEE_WORDS) if self.subject_kind == "committee" else self.name
+
+    def branch_name(self, lang: str = "zh") -> str:
+        """The branch's name; for the college committee, its words (it is in no branch)."""
+        return say(lang, COMMITTEE_WORDS) if self.subject_kind == "committee" else self.branch
+
     def detail(self, lang: str = "zh") -> str:
         return say(lang, DETAILS.get(self.variant, DETAILS[self.rule]), **_worded(lang, self.values))
 
@@ -189,7 +231,16 @@ class Flag:
         if self.rule == "plan-missing":
             if self.values.get("count", 1) > 1:
                 return "plan-missing:more"
-            return "plan-missing:implementation_plan" if self.values.get("kind") == "implementation_plan" else self.rule
+            kind = f"plan-missing:{self.values.get('kind')}"
+            return kind if kind in DETAILS else self.rule
+        if self.rule == "analysis-not-final" and self.values.get("step"):
+            return f"analysis-not-final:{self.values['step']}"
+        if self.rule == "rectification-overdue":
+            if self.values.get("count", 1) > 1:
+                return "rectification-overdue:more"
+            if self.values.get("failed"):
+                return "rectification-overdue:failed"
+            return "rectification-overdue:planned" if self.values.get("status") == "planned" else self.rule
         return self.rule
 
     def shortfall(self, lang: str = "zh") -> str:
@@ -199,8 +250,10 @@ class Flag:
 
     def row(self, lang: str = "zh") -> dict[str, Any]:
         """The flag as the Flags sheet (and `flags --json`) shows it: words in `lang`, with the code and values."""
-        return {"subject_kind": self.subject_kind, "subject_id": self.subject_id, "name": self.name,
-                "branch": self.branch, "rule": self.title(lang), "detail": self.detail(lang), "since": self.since,
+        # The committee's ID is its words too: the sheet's 编号 is never blank.
+        subject_id = self.subject_name(lang) if self.subject_kind == "committee" else self.subject_id
+        return {"subject_kind": self.subject_kind, "subject_id": subject_id, "name": self.subject_name(lang),
+                "branch": self.branch_name(lang), "rule": self.title(lang), "detail": self.detail(lang), "since": self.since,
                 "liaison": self.liaison, "secretary": self.secretary, "shortfall": self.shortfall(lang),
                 "level": self.level_word(lang), "first_seen": self.first_seen, "state": self.state_word(lang),
                 "code": self.rule, "values": dict(self.values), "branch_id": self.branch_id,
@@ -242,7 +295,7 @@ class Facts:
                 self.attendance_days[member_id].append(day)
         self.by_member: dict[str, dict[str, list[dict]]] = {}
         self.selfstudy_days: dict[str, list[date]] = defaultdict(list)  # beside by_member["selfstudy"], as above
-        for key in ("selfstudy", "inspections", "opinions", "reports"):
+        for key in ("selfstudy", "inspections", "opinions", "reports", "analyses", "talks", "appraisals"):
             index: dict[str, list[dict]] = defaultdict(list)
             for row in tables.get(key, []):
                 day = as_day(row.get("date"))
@@ -252,6 +305,9 @@ class Facts:
                     if key == "selfstudy":
                         self.selfstudy_days[member_id].append(day)
             self.by_member[key] = index
+        # 整改清单's rows up to as_of, for the items' state (phase_flags.rectification_items)
+        self.rectification = [row for row in tables.get("rectification", [])
+                              if (as_day(row.get("date")) or date.max) <= as_of]
         self.plans: dict[str, list[dict]] = defaultdict(list)  # each branch's plans (计划方案); the college's: None
         for plan in tables.get("plans", []):
             self.plans[plan.get("branch_id")].append(plan)
@@ -347,6 +403,10 @@ class Facts:
             member["name"] if member else branch.get("name", branch_id), branch.get("name", branch_id),
             rule, values, since, self.liaison.get(branch_id, ""), branch.get("secretary", ""), branch_id=branch_id,
             first_seen=self.as_of)
+
+    def committee_flag(self, rule: str, since: date | None, **values: Any) -> Flag:
+        """A flag on the college committee itself (its own 整改 items): in no branch, followed by the office."""
+        return Flag("committee", "", "", "", rule, values, since, "", "", first_seen=self.as_of)
 
 
 def study_targets(campaign: Campaign, rules: Rules) -> list[tuple[Phase, float]]:
@@ -598,7 +658,7 @@ def branch_plans(facts: Facts, branch_id: str):
                          phase=phases.get(str(plan.get("phase_id")), str(plan.get("phase_id"))))
 
 
-MEMBER_RULES = (study_hours, attendance, notebook, opinions, away_reports)
+MEMBER_RULES = (study_hours, attendance, notebook, opinions, away_reports, *PHASE_MEMBER_RULES)
 BRANCH_RULES = (branch_returns, branch_inspections, branch_plans)
 
 
@@ -615,6 +675,8 @@ def compute_flags(tables: dict[str, list[dict]], as_of: date, schemas: Schemas |
             continue  # not yet in, or gone (graduated, transferred out, abroad)
         for rule in MEMBER_RULES:
             flags += rule(facts, member)
+    for college_rule in COLLEGE_RULES:  # rules over the college's records at once (整改 items of every level)
+        flags += college_rule(facts)
     return flags
 
 

@@ -98,6 +98,10 @@ def _shape_rows(sub: Submission, parsed: dict, schemas: Schemas, known: dict[str
     rows = {"sessions": list(sessions.values()), "attendance": attendance}
     for key in record_sheets(schemas):
         rows[key] = [record for _, record in parsed[key]]
+        sheet = schemas.returns.sheet(key)
+        if "branch_id" in schemas.sheet(sheet.source).keys and "branch_id" not in sheet.keys:
+            # A branch's own row (整改清单, 整改公示): its branch is the return's, as for sessions (returns.yaml omit).
+            rows[key] = [{**record, "branch_id": sub.branch_id} for record in rows[key]]
     for records in rows.values():
         for record in records:
             if record.get(MAKES_UP) is not None:

@@ -68,7 +68,7 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
         # Who was in the branch some day of the week: not yet joined or gone is left out, a member transferred
         # since stays on the old branch's roster for the weeks before the move (membership.py).
         roster = [m for m in tables["members"] if in_branch(m, branch["branch_id"], start, end)]
-        spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster)
+        spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster, campaign.ordinal_on(start))
         path = outbox / return_file_name(branch["name"], week, home.lang)
         made[branch["branch_id"]] = write_return(path, spec, home.lang, schemas, seal)
     return made

@@ -1,6 +1,7 @@
 """Write a branch's weekly return (支部周报) from the return layout in schemas/returns.yaml."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -39,6 +40,9 @@ class ReturnSpec:
     start: date
     end: date
     roster: list[dict[str, Any]]
+    # The week's phase (its ordinal, Campaign.ordinal_on the first day): the return carries that phase's sheets
+    # only (schemas/returns.yaml `phases`); None: every sheet.
+    phase: int | None = None
 
 
 def return_file_name(branch_name: str, week: int, lang: str) -> str:
@@ -62,7 +66,7 @@ def _protect(ws: Worksheet, password: str) -> None:
 
 
 def _guide(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
-    lines = guide_lines(lang, branch=spec.branch_name, week=spec.week, start=spec.start, end=spec.end,
+    lines = guide_lines(lang, schemas, branch=spec.branch_name, week=spec.week, start=spec.start, end=spec.end,
                         sessions=schemas.returns.sessions_per_week)
     ws.column_dimensions["A"].width = 110
     for row, line in enumerate(lines, start=1):
@@ -152,7 +156,7 @@ def _meta(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schema
           seal: Seal | None = None) -> None:
     values = {
         "branch_id": spec.branch_id, "branch_name": spec.branch_name, "week": spec.week,
-        "week_start": spec.start, "week_end": spec.end,
+        "week_start": spec.start, "week_end": spec.end, "phase": spec.phase,
         "template_version": schemas.returns.template_version,
         "roster_checksum": roster_checksum(spec.roster),
         "generated_at": timestamp_text(datetime.now()),
@@ -185,6 +189,8 @@ _PAINTERS = {"guide": _guide, "roster": _roster, "records": _records, "grid": _g
 def write_return(path: Path, spec: ReturnSpec, lang: str = "zh", schemas: Schemas | None = None,
                  seal: Seal | None = None) -> Path:
     schemas = schemas or load_schemas()
+    # Everything below (guide, live checks) sees the phase's sheets only.
+    schemas = dataclasses.replace(schemas, returns=schemas.returns.for_phase(spec.phase))
     wb = Workbook()
     wb.remove(wb.active)
     _define_roster_ids(wb, spec, lang, schemas)

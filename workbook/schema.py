@@ -5,6 +5,7 @@ while problems in a workbook become findings (see validation.py).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import unicodedata
 from dataclasses import dataclass, field
@@ -158,6 +159,13 @@ class ReturnSheet(_NamedSheet):
     codes: CodeList | None = None  # grid cells
     optional: bool = False  # a return made before the sheet existed lacks it, and is read as before
     former_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The phases (ordinals: 1 is the first by start date) whose weeks' returns carry the sheet; () is every phase
+    # (docs/domain.md, "Phases 2 and 3").
+    phases: tuple[int, ...] = ()
+
+    def in_phase(self, phase: int | None) -> bool:
+        """Whether a return of that phase carries the sheet; a return of no known phase carries every sheet."""
+        return not self.phases or phase is None or phase in self.phases
 
 
 PROTECTED_KINDS = frozenset({"guide", "roster", "grid", "meta"})  # what workbook/return_template.py protects
@@ -176,6 +184,10 @@ class ReturnLayout:
             if item.key == key:
                 return item
         raise KeyError(key)
+
+    def for_phase(self, phase: int | None) -> ReturnLayout:
+        """The layout of a return of that phase: its sheets only (every sheet when the phase is None)."""
+        return dataclasses.replace(self, sheets=tuple(sheet for sheet in self.sheets if sheet.in_phase(phase)))
 
     def protected_sheet_names(self) -> set[str]:
         """The return's sheets the template protects, by their names in every language: what a macro
@@ -312,8 +324,12 @@ def _return_sheet(raw: dict[str, Any], master: dict[str, SheetSchema], codes: di
     within = tuple(raw.get("date_within_week", ()))
     if any(name not in {f.key for f in fields} for name in within):
         raise SchemaError(f"returns.{key}: date_within_week names a field the sheet lacks")
+    phases = raw.get("phases", [])
+    if not isinstance(phases, list) or any(not isinstance(n, int) or isinstance(n, bool) or n < 1 for n in phases):
+        raise SchemaError(f"returns.{key}: phases needs a list of phase ordinals (1 is the first), got {phases!r}")
     return ReturnSheet(key, kind, _labels(raw["name"], f"returns.{key}"), fields, source, within, grid_codes,
-                       bool(raw.get("optional", False)), _former(raw.get("former_names"), f"returns.{key}"))
+                       bool(raw.get("optional", False)), _former(raw.get("former_names"), f"returns.{key}"),
+                       tuple(phases))
 
 
 def _read_yaml(folder: Path | resources.abc.Traversable, name: str) -> Any:

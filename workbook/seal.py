@@ -2,7 +2,8 @@
 
 `make_returns` writes into the hidden metadata sheet the HOME's public id and an HMAC-SHA256, keyed with
 a secret kept in `HOME/.branchbook/seal.json`, over the branch, the week and its dates, the template
-version and the roster checksum. Intake checks it (docs/design.md, "Sealed metadata"):
+version and the roster checksum, and the phase when the return names one (a return made before phases had
+their own sheets names none, and its seal still holds). Intake checks it (docs/design.md, "Sealed metadata"):
 
 - a seal that does not match: the metadata was edited after the return was made; refused;
 - another HOME's id: a template made by another office's BranchBook; refused, and said so;
@@ -27,6 +28,7 @@ from .findings import Finding
 
 KEY_NAME = "seal.json"
 SEALED_FIELDS = ("branch_id", "week", "week_start", "week_end", "template_version", "roster_checksum")
+SEALED_IF_WRITTEN = ("phase",)  # written since phases 2 and 3 have sheets of their own: blanking it breaks the seal
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class Seal:
 
 
 def _canonical(key: str, value: Any) -> str:
-    if key in ("week", "template_version"):
+    if key in ("week", "template_version", "phase"):
         try:
             return str(int(value))
         except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite number (another program's)
@@ -69,6 +71,7 @@ def _canonical(key: str, value: Any) -> str:
 
 def _payload(meta: dict[str, Any], home_id: str) -> bytes:
     parts = ["branchbook-return-seal/1", home_id, *(_canonical(k, meta.get(k)) for k in SEALED_FIELDS)]
+    parts += [f"{key}={_canonical(key, meta[key])}" for key in SEALED_IF_WRITTEN if meta.get(key) not in (None, "")]
     return "\n".join(parts).encode()
 
 

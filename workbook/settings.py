@@ -229,8 +229,16 @@ class Thresholds(_Section):
     inspection_days_before_end: int = _setting(doc="... in the last this many days of the phase", minimum=0)
     opinions_due_phase: int = _setting(doc="opinions are due by the end of this phase (1 is the first)", minimum=1)
     plan_kinds_due: tuple[str, ...] = _setting(doc="a branch's plans of these kinds (codes of plan_kind: study_plan, "
-                                                   "implementation_plan) are flagged when not received ...")
+                                                   "implementation_plan, appraisal_report, rectification_plan) are "
+                                                   "flagged when not received ...")
     plan_grace_days: int = _setting(doc="... by their due day and this many days", minimum=0)
+    analysis_phase: int = _setting(doc="the phase of the self-analyses and the democratic appraisal (1 is the first); "
+                                       "the appraisal is due by its end", minimum=1)
+    analysis_days_before_end: int = _setting(doc="a member's self-analysis is final this many days before that "
+                                                 "phase ends", minimum=0)
+    talks_min: int = _setting(doc="heart-to-heart talks a member has with a member of the branch committee ...",
+                              minimum=0)
+    talks_days_before_end: int = _setting(doc="... by this many days before that phase ends", minimum=0)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Numbers the schemas hold (the hours and questions a cell accepts) are filled in 
 """
 from __future__ import annotations
 
-from .i18n import N_, Domain
+from .i18n import LIST_SEPARATOR, N_, Domain
 from .schema import Schemas, load_schemas
 
 say = Domain("workbook")
@@ -21,6 +21,25 @@ _README = [
     N_("While Excel has this workbook open, returns are still merged into the ledger; the workbook is updated once you close it, never over your changes."),
 ]
 
+# A line for each sheet of phases 2 and 3 the return carries (docs/domain.md, "Phases 2 and 3").
+_PHASE_SHEETS = {
+    "analyses": N_("· Self-analyses: one row per step of a member's material (written, reviewed by the branch, returned "
+                   "for rework, final), dated the day of the step; a step taken in a later week goes in that week's "
+                   "return as a new row."),
+    "talks": N_("· Heart-to-heart talks: one row per talk before the special organisation-life meeting: the member, "
+                "who talked with him, and whether a branch committee member, another member or the committee liaison."),
+    "appraisals": N_("· Appraisals: one row per member appraised: the votes of the democratic appraisal and the grade "
+                     "the branch meeting settled; a probationary member has his votes but no grade."),
+    "rectification": N_("· Rectification items: one row per item (a member's or the branch's) in each week it is "
+                        "reported: the problem, the measure, who answers for it and by when, and its status; an item of "
+                        "a member names his member ID."),
+    "publicity": N_("· Rectification notices: the notice of the branch's rectification, and the satisfaction survey "
+                    "with the number of people who took part and their answers."),
+}
+PHASE_LINES = object()  # where in _GUIDE they go
+RECORD_SHEETS = ("selfstudy", "inspections", "opinions")  # what line 4 speaks of, those the return carries
+SHEET_NAMED = N_("'{sheet}'")
+
 _GUIDE = [
     N_("{branch} return for week {week} ({start} to {end})"),
     N_("1. The Roster is pre-filled; do not change it. Report mistakes to the college office."),
@@ -30,10 +49,11 @@ _GUIDE = [
        "speaker, recorder, others attending and points discussed are as the meeting record book has them (may be left "
        "blank); the numbers expected and present are counted from Attendance, not typed."),
     N_("3. Attendance: for each member and session choose {statuses}."),
-    N_("4. Self-study, Notebook checks, Opinions: one row per record; pick the member ID from the list. A notebook "
+    N_("4. {records}: one row per record; pick the member ID from the list. A notebook "
        "ordered to improve in an earlier week is re-checked with a new row here, dated the day of the re-check. "
        "Self-study (or a session) that makes up a session missed names it under Makes up session: its session ID "
        "as the college's ledger lists it, or S1–S{sessions} for one of this week's."),
+    PHASE_LINES,  # the sheets of the week's phase, when it has some
     N_("5. Summary: a few lines on the week and its problems."),
     N_("6. Dates must fall in the week, hours {hours}, questions {questions}; Excel stops a wrong entry."),
     N_("7. The Filling check area at the top of this sheet checks the return as you type: fix the cells it marks in red; "
@@ -63,4 +83,13 @@ def guide_lines(lang: str, schemas: Schemas | None = None, **values) -> list[str
               "questions": _span([schemas.sheet("inspections").field("questions")]),
               "password": schemas.returns.password,  # the one place it is kept (schemas/returns.yaml)
               "statuses": " / ".join(schemas.returns.sheet("attendance").codes.labels(lang))}
-    return [say(lang, line, **{**ranges, **values}) for line in _GUIDE]
+    carried = {sheet.key: sheet for sheet in schemas.returns.sheets}
+    ranges["records"] = say(lang, LIST_SEPARATOR).join(say(lang, SHEET_NAMED, sheet=carried[key].name(lang))
+                                                     for key in RECORD_SHEETS if key in carried)
+    lines = []
+    for line in _GUIDE:
+        if line is PHASE_LINES:
+            lines += [say(lang, text) for key, text in _PHASE_SHEETS.items() if key in carried]
+        else:
+            lines.append(say(lang, line, **{**ranges, **values}))
+    return lines

@@ -13,6 +13,7 @@ from .checks.formulas import add_return_uncalculated
 from .checks.inspections import check_fix_deadlines
 from .checks.keys import check_duplicates, check_references
 from .checks.makeup import check_makeup_numbers, makeup_sheets
+from .checks.phase_records import check_phase_records
 from .checks.return_meta import check_meta
 from .checks.roster_ids import check_roster_members
 from .checks.structure import book_language, check_headers, check_sheet_set
@@ -94,6 +95,14 @@ def _week(meta: dict[str, Any] | None) -> tuple[date, date] | None:
     return (start, end) if start and end else None
 
 
+def _phase(meta: dict[str, Any] | None) -> int | None:
+    """The return's phase ordinal, as its metadata names it (sealed: workbook/seal.py); None if it names none."""
+    try:
+        return int(meta["phase"]) if meta and meta.get("phase") not in (None, "") else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
                     today: date | None = None) -> tuple[Report, ReturnRead, dict]:
     """The report, what was read, and the parsed rows per sheet key (used by the merge). A record dated after
@@ -102,9 +111,14 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
     today = today or date.today()
     data = read_return(sheets, schemas)
     layout = schemas.returns
-    # A missing metadata sheet is reported as meta-missing; a missing guide costs nothing.
-    optional = [s.names_read() for s in layout.sheets if s.kind in ("meta", "guide") or s.optional]
-    required = [s.names_read() for s in layout.sheets if s.kind not in ("meta", "guide") and not s.optional]
+    # A missing metadata sheet is reported as meta-missing; a missing guide costs nothing. A sheet of another phase
+    # than the return's (or of any phase but every one, in a return that names none: made before phases had sheets
+    # of their own) may be absent, and is read when present (docs/domain.md, "Phases 2 and 3").
+    phase = _phase(data.meta)
+    expected = {s.key for s in layout.sheets if s.kind not in ("meta", "guide") and not s.optional
+                and (not s.phases or phase in s.phases)}
+    optional = [s.names_read() for s in layout.sheets if s.key not in expected]
+    required = [s.names_read() for s in layout.sheets if s.key in expected]
     findings: list[Finding] = list(check_sheet_set(data.titles, required, lang, optional))
     book_lang = book_language(data.titles, [s.names_read() for s in layout.sheets])
     parsed: dict[str, list[ParsedRow]] = {}
@@ -133,6 +147,7 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
             findings += check_dates_in_week(read, rows, sheet, *week, lang, today)
         if sheet.key == "inspections":
             findings += check_fix_deadlines(read, rows, sheet, lang)
+    findings += check_phase_records(data.tables, parsed, layout, roster_records, lang)
     declared = {r["session_no"] for _, r in parsed["sessions"] if r.get("session_no")}
     findings += check_makeup_numbers(makeup_sheets(layout, data.tables), parsed, declared, _return_id(data.meta), layout.sessions_per_week)
     status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=layout.sheet("attendance").codes)

@@ -40,7 +40,7 @@ def fill_return(path: Path, secretary: Secretary, seed: int, lang: str = "zh", s
     wb = load_workbook(path)
     meta = _meta(wb, schemas, lang)
     start = meta["week_start"].date()
-    sheet = {s.key: wb[s.name(lang)] for s in schemas.returns.sheets}
+    sheet = {s.key: wb[s.name(lang)] for s in schemas.returns.sheets if s.name(lang) in wb.sheetnames}  # its phase's
     members = [row[0] for row in sheet["roster"].iter_rows(min_row=2, values_only=True) if row[0]]
     codes = schemas.codes
     sessions = [
@@ -93,7 +93,7 @@ def fill_return(path: Path, secretary: Secretary, seed: int, lang: str = "zh", s
                   start + timedelta(days=14) if result == "fix" else None)
         for column, value in enumerate(values, 1):
             put(sheet["inspections"].cell(row=row, column=column), value)
-    for row, member in enumerate(members, start=2):
+    for row, member in enumerate(members if "opinions" in sheet else (), start=2):  # not in phase 3's return
         values = (member, start + timedelta(days=3), rng.choice((2, 3, 3, 4, 5)), say(lang, "A forum and talks one to one"))
         for column, value in enumerate(values, 1):
             put(sheet["opinions"].cell(row=row, column=column), value)

@@ -59,9 +59,18 @@ STUDY = {False: N_("Study hours, from the records up to {cutoff}: the {members} 
          True: N_("Study hours, from the records up to {cutoff}: the {members} members of the {branches} branches whose "
                   "returns are in, {hours}; the other {others} branches are measured to their last return (table, "
                   "marked *). The campaign's target is {target:g} hours.")}
-OPEN_FLAGS = {(True, True): N_("Open flags: {total} ({levels}), concerning {members} members and {branches} branches."),
-              (True, False): N_("Open flags: {total} ({levels}), concerning {members} members."),
-              (False, True): N_("Open flags: {total} ({levels}), concerning {branches} branches.")}
+# Whom they concern, by (members, branches, the college committee's own items) flagged.
+OPEN_FLAGS = {(True, True, False): N_("Open flags: {total} ({levels}), concerning {members} members and {branches} "
+                                      "branches."),
+              (True, False, False): N_("Open flags: {total} ({levels}), concerning {members} members."),
+              (False, True, False): N_("Open flags: {total} ({levels}), concerning {branches} branches."),
+              (True, True, True): N_("Open flags: {total} ({levels}), concerning {members} members, {branches} "
+                                     "branches and the college Party committee."),
+              (True, False, True): N_("Open flags: {total} ({levels}), concerning {members} members and the college "
+                                      "Party committee."),
+              (False, True, True): N_("Open flags: {total} ({levels}), concerning {branches} branches and the college "
+                                      "Party committee."),
+              (False, False, True): N_("Open flags: {total} ({levels}), concerning the college Party committee.")}
 TABLE_NOTE = {False: N_("Hours count the records up to {cutoff}; “hours due” is what the target asks by that day; "
                         "“on schedule” is the share of the members with study records who have studied the hours "
                         "due; flags are those open on {date}."),
@@ -145,6 +154,7 @@ def _headline(lang: str, progress: Progress, states: dict[str, ReturnState], tar
     levels = Counter(level_of(f) for f in progress.flags)
     flagged_members = len({f.subject_id for f in progress.flags if f.subject_kind == "member"})
     flagged_branches = len({f.subject_id for f in progress.flags if f.subject_kind == "branch"})
+    committee = any(f.subject_kind == "committee" for f in progress.flags)
     lines = [
         _returns_line(lang, progress, states),
         say(lang, STUDY[bool(progress.lagging())], cutoff=day_words(lang, progress.week_end),
@@ -168,13 +178,66 @@ def _headline(lang: str, progress: Progress, states: dict[str, ReturnState], tar
                  say(lang, "Reading notebooks: {inspected} members checked, {passed} passed.", **notebooks))
     if progress.flags:
         # Who the flags concern, with a zero left out: members and branches, or only one of them.
-        concerning = OPEN_FLAGS[(bool(flagged_members), bool(flagged_branches))]
+        concerning = OPEN_FLAGS[(bool(flagged_members), bool(flagged_branches), committee)]
         lines.append(say(lang, concerning, total=len(progress.flags), members=flagged_members,
                          branches=flagged_branches,
                          levels=_counted(lang, Counter({lv: levels[lv] for lv in LEVELS if levels[lv]}),
                                          lambda lv: level_words(lang, lv))))
     else:
         lines.append(say(lang, "No open flags."))
+    return lines
+
+
+NO_STEP, NO_GRADE = N_("none recorded"), N_("no grade (probationary)")  # a member's step or 等次 when there is none
+
+
+def _phase_lines(lang: str, tables: dict, progress: Progress, schemas: Schemas) -> list[str]:
+    """Phases 2 and 3, from the analysis phase's start on (phase_progress.py): self-analyses, talks, appraisals,
+    整改 items and satisfaction surveys, counted over the college; no member named. A line with nothing to count
+    is left out."""
+    figures = progress.phases
+    if figures is None:
+        return []
+    codes, members = schemas.codes, figures.members
+
+    def counted(counts: Counter, kind: str, none: str) -> str:
+        ordered = [code.code for code in codes[kind].codes] + [None]
+        return say(lang, ", ").join(
+            say(lang, "{what} {count}", what=codes[kind].label(code, lang) if code else say(lang, none),
+                count=counts[code]) for code in ordered if counts[code])
+
+    lines = []
+    if members:
+        steps = counted(figures.steps, "analysis_stage", NO_STEP)
+        if figures.analyses_final == members:
+            lines.append(say(lang, "Self-analyses: final for all {members} members.", members=members))
+        else:
+            lines.append(say(lang, "Self-analyses: final for {final} of {members} members; the others at the step "
+                                   "{steps}.", final=figures.analyses_final, members=members, steps=steps))
+        lines.append(say(lang, "Heart-to-heart talks with the branch committee: {talked} of {members} members talked "
+                               "with (at least {needed} each).", talked=figures.talked, members=members,
+                         needed=schemas.rules.thresholds.talks_min))
+        grades = counted(figures.grades, "appraisal_grade", NO_GRADE)
+        if figures.appraised:
+            lines.append(say(lang, "Democratic appraisal: {appraised} of {members} members appraised ({grades}).",
+                             appraised=figures.appraised, members=members, grades=grades))
+        else:
+            lines.append(say(lang, "Democratic appraisal: none recorded yet ({members} members).", members=members))
+    if figures.items:
+        line = say(lang, "Rectification items: {items}, {done} done", items=figures.items, done=figures.items_done)
+        if figures.items_overdue:
+            line += say(lang, "; {overdue} overdue", overdue=figures.items_overdue)
+            if figures.items_failed:
+                line += say(lang, " ({failed} of them failed the re-check)", failed=figures.items_failed)
+        lines.append(line + say(lang, "."))
+    surveys = [row for row in tables.get("publicity", []) if row.get("kind") == "satisfaction"
+               and isinstance(row.get("date"), date) and row["date"] <= progress.as_of and row.get("respondents")]
+    if surveys:
+        asked = sum(int(row["respondents"]) for row in surveys)
+        lines.append(say(lang, "Satisfaction surveys: {surveys}, {asked} people asked; satisfied {satisfied:.0%}, "
+                               "fairly satisfied {fairly:.0%}, dissatisfied {dissatisfied:.0%}.", surveys=len(surveys),
+                         asked=asked, **{key: sum(int(row.get(key) or 0) for row in surveys) / asked
+                                         for key in ("satisfied", "fairly", "dissatisfied")}))
     return lines
 
 
@@ -330,7 +393,8 @@ def build_bulletin(tables: dict[str, list[dict]], as_of: date, college: str | No
         issue_line=say(lang, "Issue {number}", number=number),
         editor_line=say(lang, "Edited by {editor}", editor=editor or say(lang, "the Party committee office")),
         date_line=long_date(lang, as_of),
-        headline=[*_headline(lang, progress, states, target), *_college_work(lang, tables, progress)],
+        headline=[*_headline(lang, progress, states, target), *_phase_lines(lang, tables, progress, schemas),
+                  *_college_work(lang, tables, progress)],
         table=[_row(lang, progress, b) for b in progress.branches],
         table_note=say(lang, TABLE_NOTE[bool(progress.lagging())], cutoff=day_words(lang, progress.week_end),
                        date=day_words(lang, as_of), mark=LAGGING),

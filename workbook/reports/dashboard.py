@@ -32,6 +32,9 @@ SHEET_NAME = {"zh": "进度看板", "en": "Dashboard"}  # a sheet's name, as the
 COLUMNS = Worded(N_("Branch"), N_("Liaison"), N_("Members"), N_("Return this week"), N_("Returns (weeks)"),
                  N_("Avg hours"), N_("Target to date"), N_("On target"), N_("Attendance"), N_("Notebooks checked"),
                  N_("Notebooks passed"), N_("Overdue fixes"), N_("People asked"), N_("Flags"), N_("Data up to"))
+# Phases 2 and 3, from the analysis phase's start on (phase_progress.shown): a phase-1 sheet keeps its width.
+PHASE_COLUMNS = Worded(N_("Self-analyses final"), N_("Talks held"), N_("Appraised"), N_("Items done"),
+                       N_("Items overdue"))
 TREND = Worded(N_("Week"), N_("Returns"), N_("Attendance"))
 NOT_IN = ("missing", "rejected", "empty")  # return states shown red: the week's return is not in the ledger
 HEADER_ROW = 3
@@ -44,15 +47,39 @@ def trend_first_row(branches: int) -> int:
     return HEADER_ROW + max(branches, 1) + 4
 
 
+def with_phases(progress: Progress) -> bool:
+    return progress.phases is not None
+
+
+def columns(progress: Progress, lang: str, unit: str | None = None) -> tuple[str, ...]:
+    """The table's header: a row's unit (a branch, or a college in the roll-up), then the figures."""
+    names = COLUMNS[lang] if unit is None else (unit, *COLUMNS[lang][1:])
+    return (*names, *PHASE_COLUMNS[lang]) if with_phases(progress) else names
+
+
+def of(done: int, total: int) -> str:
+    """n/N, as the office counts (党性分析定稿 12/30)."""
+    return f"{done}/{total}"
+
+
 def branch_rows(progress: Progress, lang: str) -> list[list]:
     """The table's values, branch by branch; shared with the add-in, which writes them into an open master."""
     def hours(value: float, branch) -> float | None:
         return None if branch.measured_to is None else round(value, 1)
 
+    def phases(b) -> list:
+        if not with_phases(progress):
+            return []
+        f = b.phases
+        if f is None:  # a college row of the roll-up whose master has no phase figures
+            return [None] * len(PHASE_COLUMNS.messages)
+        return [of(f.analyses_final, f.members), of(f.talked, f.members), of(f.appraised, f.members),
+                of(f.items_done, f.items), f.items_overdue]
+
     return [[b.name, b.liaison, b.members, b.return_state.word(lang), b.returns_total,
              hours(b.average_hours, b), hours(b.expected_hours, b), b.on_target_share, b.attendance_rate,
              b.inspected, b.passed, b.overdue, b.opinions, b.flags,
-             day_words(lang, b.measured_to) if b.measured_to else "—"] for b in progress.branches]
+             day_words(lang, b.measured_to) if b.measured_to else "—", *phases(b)] for b in progress.branches]
 
 
 CM_PER_PIXEL = 2.54 / 96  # Excel's charts are sized in pixels at 96 dpi
@@ -77,9 +104,9 @@ def write_dashboard(wb, progress: Progress, lang: str, unit: str | None = None) 
     """The dashboard sheet, added to an XlsxWriter workbook (saved by the caller). `unit`: what a row is, when
     not a branch (the university's roll-up draws a row per college: workbook/rollup.py)."""
     ws = wb.add_worksheet(SHEET_NAME[lang])
-    columns = COLUMNS[lang] if unit is None else (unit, *COLUMNS[lang][1:])
+    header_words = columns(progress, lang, unit)
     # a header wider than its column would be cut: the header row is one line high
-    widths = [24, 10] + [max(11, layout.display_width(name) + 2) for name in columns[2:]]
+    widths = [24, 10] + [max(11, layout.display_width(name) + 2) for name in header_words[2:]]
     for index, width in enumerate(widths):
         ws.set_column(index, index, width)
     title = say(lang, "Dashboard as of {as_of} (week {week}: {start}–{end})", as_of=progress.as_of.isoformat(),
@@ -89,8 +116,9 @@ def write_dashboard(wb, progress: Progress, lang: str, unit: str | None = None) 
     print_setup.apply_xlsxwriter(ws, widths, lang, title_rows=0, pages_tall=1, landscape=True)
     header = layout.xlsx_header_format(wb)
     formats = [wb.add_format({"num_format": f}) if f else None for f in FORMATS]
+    formats += [None] * (len(header_words) - len(formats))  # the phase columns: n/N as text, a count
     ws.write_string(0, 0, title, wb.add_format({"bold": True}))
-    for column, text in enumerate(columns):
+    for column, text in enumerate(header_words):
         ws.write_string(HEADER_ROW - 1, column, text, header)
     rows = branch_rows(progress, lang)
     for offset, values in enumerate(rows):
@@ -108,6 +136,11 @@ def write_dashboard(wb, progress: Progress, lang: str, unit: str | None = None) 
         _put(ws, row, 2, week.attendance_rate, percent)
     trend_last = trend_header + max(len(progress.weeks), 1)
     _format(wb, ws, first, last, lang)
+    if with_phases(progress):  # items overdue: amber, as the notebook fixes overdue
+        overdue = len(header_words) - 1
+        ws.conditional_format(first - 1, overdue, last - 1, overdue, {
+            "type": "cell", "criteria": "greater than", "value": 0,
+            "format": wb.add_format({"bg_color": f"#{AMBER}", "pattern": 1})})
     _charts(wb, ws, first, last, trend_header, trend_last, lang)
 
 

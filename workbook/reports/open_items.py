@@ -34,6 +34,15 @@ CLEARS = {
     "return-late": N_("Nothing to clear: it stays on record. Send the next return on time."),
     "plan-missing": N_("Clears when the office receives the plan and enters the day it came (Received on) on the "
                        "sheet Plans of the master."),
+    # Phases 2 and 3 (phase_flags.py): each record is an event, so a later week's return reports the next step.
+    "analysis-not-final": N_("Clears when a row of Self-analyses in any later week's return records the step Final "
+                             "(dated the day it was made final)."),
+    "talks-missing": N_("Clears when {missing} more talks with a member of the branch committee are recorded in "
+                        "Heart-to-heart talks."),
+    "appraisal-missing": N_("Clears when the member's appraisal is recorded in Appraisals (a probationary member's "
+                            "without a grade)."),
+    "rectification-overdue": N_("Clears when a later row of Rectification items reports it Done (after a failed "
+                                "re-check: a passing re-check)."),
 }
 
 
@@ -41,8 +50,8 @@ CLEARS = {
 class OpenItem:
     level: str
     rule: str
-    subject_kind: str  # member | branch
-    name: str  # the member's name, or the branch's
+    subject_kind: str  # member | branch | committee
+    name: str  # the member's name, the branch's, or the committee's words
     branch_id: str
     branch: str
     title: str
@@ -59,6 +68,7 @@ def open_items(flags: list[Flag], lang: str) -> list[OpenItem]:
     items = []
     for flag in flags:
         clears = say(lang, CLEARS[flag.rule], **_worded(lang, flag.values)) if flag.rule in CLEARS else flag.shortfall(lang)
-        items.append(OpenItem(level_of(flag), flag.rule, flag.subject_kind, flag.name, flag.branch_id, flag.branch,
+        items.append(OpenItem(level_of(flag), flag.rule, flag.subject_kind, flag.subject_name(lang), flag.branch_id,
+                              flag.branch_name(lang),
                               flag.title(lang), flag.detail(lang), clears, flag.state == "new"))
     return sorted(items, key=OpenItem.sort_key)

@@ -14,8 +14,10 @@ from datetime import date
 from ..calendar import Campaign
 from ..cells import as_day
 from ..flags import Facts, Flag, compute_flags, study_progress
+from ..phase_flags import rectification_items
 from ..return_states import ReturnState, return_state
 from ..schema import Schemas, load_schemas
+from .phase_progress import PhaseFigures, branch_figures, item_figures, shown
 
 LAGGING = "*"  # marks the figures of a branch measured to an earlier day than the report week's end
 
@@ -43,6 +45,7 @@ class BranchProgress:
     measured_to: date | None = None  # the day the hours are measured to (None: no return merged yet)
     present: int = 0  # attendance at centralised sessions, counted (the rate's parts: a roll-up adds them up)
     absent: int = 0
+    phases: PhaseFigures | None = None  # phases 2 and 3, from the analysis phase's start (phase_progress.py)
 
     @property
     def returned_this_week(self) -> bool:
@@ -67,6 +70,7 @@ class Progress:
     branches: list[BranchProgress]
     weeks: list[WeekProgress]
     flags: list[Flag] = field(default_factory=list)
+    phases: PhaseFigures | None = None  # the branches' phase-2/3 figures added up, with the committee's own items
 
     @property
     def missing(self) -> list[BranchProgress]:
@@ -141,6 +145,7 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
     for r in merged:
         weeks_returned[r.get("branch_id")].add(r.get("week"))
     grace = schemas.rules.thresholds.return_grace_days
+    items = rectification_items(facts) if shown(facts, end) else None
     branches = []
     for branch_id, branch in facts.branches.items():
         members = [m for m in members_of.get(branch_id, ()) if (as_day(m.get("joined")) or as_of) <= as_of]
@@ -175,10 +180,13 @@ def compute_progress(tables: dict[str, list[dict]], as_of: date, schemas: Schema
             attendance_rate=rate(present, absent), inspected=inspected, passed=passed,
             overdue=sum(f.rule == overdue_rule for f in branch_flags), opinions=opinions, flags=len(branch_flags),
             on_target=on_target, measured=len(with_data), measured_to=until, present=present, absent=absent,
+            phases=None if items is None else branch_figures(facts, branch_id, items),
         ))
     weeks = [WeekProgress(number, len({r.get("branch_id") for r in merged if r.get("week") == number}),
                           rate(*counts[number]), *counts[number]) for number in range(1, week + 1)]
-    return Progress(as_of, week, start, end, branches, weeks, flags)
+    college = None if items is None else sum(
+        (b.phases for b in branches), item_figures(facts, [item for item in items if item.branch_id is None]))
+    return Progress(as_of, week, start, end, branches, weeks, flags, college)
 
 
 def hours_cells(progress: Progress, branch: BranchProgress) -> list[str]:

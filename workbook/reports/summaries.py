@@ -106,8 +106,8 @@ def flags_text(flags: list[Flag], limit: int = 30, lang: str = "zh") -> list[str
     by_rule = say(lang, "; ").join(counted)
     lines = [say(lang, "{count} flags: {by_rule}", count=len(flags), by_rule=by_rule)]
     for flag in flags[:limit]:
-        who = "" if flag.subject_kind == "branch" else say(lang, "{name}: ", name=flag.name)
-        lines.append(say(lang, "  [{branch}] [{level}] {who}{rule}. {detail}", branch=flag.branch,
+        who = "" if flag.subject_kind in ("branch", "committee") else say(lang, "{name}: ", name=flag.name)
+        lines.append(say(lang, "  [{branch}] [{level}] {who}{rule}. {detail}", branch=flag.branch_name(lang),
                          level=flag.level_word(lang), who=who, rule=flag.title(lang), detail=flag.detail(lang)))
     if len(flags) > limit:
         lines.append(say(lang, "  …and {count} more: see the Flags sheet of the master.", count=len(flags) - limit))

@@ -69,7 +69,8 @@ def college_row(college: College) -> BranchProgress:
         passed=sum(b.passed for b in branches), overdue=sum(b.overdue for b in branches),
         opinions=sum(b.opinions for b in branches), flags=sum(college.levels.values()),
         on_target=sum(b.on_target for b in complete), measured=measured,
-        measured_to=progress.week_end if complete else None, present=present, absent=absent)
+        measured_to=progress.week_end if complete else None, present=present, absent=absent,
+        phases=progress.phases)  # its branches' phase-2/3 figures with the college committee's own items
 
 
 def university_progress(colleges: list[College]) -> Progress:
@@ -81,9 +82,11 @@ def university_progress(colleges: list[College]) -> Progress:
             weeks[week.week][0] += week.returns
             weeks[week.week][1] += week.present
             weeks[week.week][2] += week.absent
+    phases = [c.progress.phases for c in colleges if c.progress.phases is not None]
     return Progress(latest.as_of, latest.week, latest.week_start, latest.week_end,
                     [college_row(c) for c in colleges],
-                    [WeekProgress(n, r, rate(p, a), p, a) for n, (r, p, a) in sorted(weeks.items())])
+                    [WeekProgress(n, r, rate(p, a), p, a) for n, (r, p, a) in sorted(weeks.items())],
+                    phases=sum(phases[1:], phases[0]) if phases else None)
 
 
 def _levels(counter) -> list[int]:
