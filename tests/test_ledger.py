@@ -491,3 +491,50 @@ def test_tables_read_ahead_and_brought_up_to_date_are_the_tables_read_now(fresh_
     brought_up_to_date(lambda ledger: ledger.update("selfstudy", rows[20]["_row"], {**rows[20], "hours": 8}))
     with open_ledger(home) as ledger:
         assert [ledger.rows("selfstudy")[n]["hours"] for n in (20, 50, 80)] == [8, 7, 9]
+
+
+def test_the_journal_file_holds_each_entry_as_its_json(fresh_demo, tmp_path):
+    """journal.mirror writes each entry's body as the ledger keeps its text, not decoded and encoded again: every
+    line must be what json.dumps writes of the entry decoded (a snapshot, batches, office edits, weeks of flags)."""
+    import json
+
+    from branchbook.workbook import journal
+
+    home = pinned_home(fresh_demo)
+    [path] = filled_returns(home, tmp_path / "made", weeks=(4,), limit=1)
+    shutil.copyfile(path, home.folder("inbox") / path.name)
+    assert process(home, [Incoming(home.folder("inbox") / path.name)]).committed
+    with open_ledger(home) as ledger:
+        entries = ledger.journal_entries()
+        assert {e["kind"] for e in entries} >= {"snapshot", "batch", "flags"}
+        journal.rewrite(ledger, tmp_path / "journal.jsonl")
+    lines = (tmp_path / "journal.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines == [json.dumps(entry, ensure_ascii=False) for entry in entries]
+    assert journal.read(tmp_path / "journal.jsonl") == entries
+
+
+def test_a_weeks_flags_are_stored_and_journaled_only_when_they_changed(fresh_demo):
+    """flag_history compares a week's flags with those kept by their JSON text (a pair that differs in text only,
+    as an earlier version may have written it, decoded): unchanged flags add no journal entry, a changed one does."""
+    import json
+
+    from branchbook.workbook import flag_history
+
+    home = pinned_home(fresh_demo)
+    with open_ledger(home) as ledger:
+        tables = ledger.tables()
+        flags = flag_history.compute_flags(tables, home.as_of, ledger.schemas)
+        flag_history.keep(ledger, tables, flags, home.as_of, ledger.schemas)
+        week = max(flag_history.stored_weeks(ledger))
+        entries = len(ledger.journal_of("flags"))
+        flag_history.keep(ledger, tables, flags, home.as_of, ledger.schemas)
+        assert len(ledger.journal_of("flags")) == entries
+        with ledger.transaction():  # the same flags, written as an earlier version might have
+            ledger.db.executemany(f'UPDATE "{flag_history.TABLE}" SET flag = ? WHERE rowid = ?',
+                                  [(json.dumps(json.loads(text), ensure_ascii=True, indent=1), rowid) for rowid, text in
+                                   ledger.db.execute(f'SELECT rowid, flag FROM "{flag_history.TABLE}" WHERE week = ?',
+                                                     (week,)).fetchall()])
+        flag_history.keep(ledger, tables, flags, home.as_of, ledger.schemas)
+        assert len(ledger.journal_of("flags")) == entries
+        flag_history.keep(ledger, tables, flags[1:], home.as_of, ledger.schemas)  # one flag cleared
+        assert len(ledger.journal_of("flags")) == entries + 1

@@ -140,7 +140,7 @@ def keep(ledger: Ledger, tables: dict, flags: list[Flag], as_of: date,
     if recomputed is not None:
         before_week, before_flags = recomputed
         _store(ledger, before_week, as_of - timedelta(days=7), list(before_flags.values()))
-    _store(ledger, week, as_of, [*opened, *cleared], kept)
+    _store(ledger, week, as_of, [*opened, *cleared])
     return opened, cleared
 
 
@@ -148,18 +148,33 @@ def _rows(flags) -> list[dict]:
     return sorted((_to_json(flag) for flag in flags), key=lambda f: (f["subject_kind"], f["subject_id"], f["rule"]))
 
 
-def _store(ledger: Ledger, week: int, as_of: date, flags: list[Flag], kept: dict[tuple, Flag] | None = None) -> None:
-    """Keep a week's flags, journaled, when they differ from what is kept for it (`kept`, when read already)."""
+def _store(ledger: Ledger, week: int, as_of: date, flags: list[Flag]) -> None:
+    """Keep a week's flags, journaled, when they differ from what is kept for it."""
     rows = _rows(flags)
-    if rows != _rows((stored(ledger, week) if kept is None else kept).values()):
+    texts = [json.dumps(row, ensure_ascii=False) for row in rows]  # as store_week keeps them
+    if _differ(texts, _stored_texts(ledger, week)):
         with ledger.transaction():
-            store_week(ledger, week, rows)
+            store_week(ledger, week, rows, texts)
             ledger.journal(JOURNAL_KIND, {"week": week, "as_of": as_of, "flags": rows})
 
 
-def store_week(ledger: Ledger, week: int, rows: list[dict]) -> None:
-    """Replace what is kept for a week (inside a transaction); also how `rebuild` replays a "flags" entry."""
+def _stored_texts(ledger: Ledger, week: int) -> list[str]:
+    """A week's kept flags as stored, in _rows' order."""
+    return [text for (text,) in ledger.db.execute(
+        f'SELECT flag FROM "{TABLE}" WHERE week = ? ORDER BY subject_kind, subject_id, rule', (week,))]
+
+
+def _differ(texts: list[str], kept: list[str]) -> bool:
+    """Whether the rows differ from those kept, compared by their text (a week's flags: thousands at a 2,400-member
+    college; decoding them all to compare cost more than the rules); a pair whose texts differ is compared decoded
+    (a row kept by an earlier version may be written otherwise)."""
+    return len(texts) != len(kept) or any(a != b and json.loads(a) != json.loads(b) for a, b in zip(texts, kept))
+
+
+def store_week(ledger: Ledger, week: int, rows: list[dict], texts: list[str] | None = None) -> None:
+    """Replace what is kept for a week (inside a transaction); also how `rebuild` replays a "flags" entry.
+    `texts`: the rows as JSON, when made already."""
+    texts = [json.dumps(r, ensure_ascii=False) for r in rows] if texts is None else texts
     ledger.db.execute(f'DELETE FROM "{TABLE}" WHERE week = ?', (week,))
     ledger.db.executemany(f'INSERT INTO "{TABLE}" (week, subject_kind, subject_id, rule, flag) VALUES (?, ?, ?, ?, ?)',
-                          ((week, r["subject_kind"], r["subject_id"], r["rule"], json.dumps(r, ensure_ascii=False))
-                           for r in rows))
+                          ((week, r["subject_kind"], r["subject_id"], r["rule"], text) for r, text in zip(rows, texts)))

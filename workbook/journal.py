@@ -46,17 +46,17 @@ def last_seq(path: Path) -> int:
 
 def mirror(ledger: Ledger, path: Path) -> int:
     """Append the entries the file lacks; how many were appended."""
-    entries = ledger.journal_entries(after=last_seq(path))
-    if not entries:
+    lines = ledger.journal_lines(after=last_seq(path))
+    if not lines:
         return 0
     with path.open("ab") as handle:
         if handle.tell() and not _ends_with_newline(path):
             handle.write(b"\n")  # close a line a crash cut short, so the next one stands alone
-        for entry in entries:
-            handle.write(json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n")
+        for line in lines:
+            handle.write(line.encode("utf-8") + b"\n")
         handle.flush()
         os.fsync(handle.fileno())
-    return len(entries)
+    return len(lines)
 
 
 def _ends_with_newline(path: Path) -> bool:
