@@ -537,4 +537,9 @@ def test_a_weeks_flags_are_stored_and_journaled_only_when_they_changed(fresh_dem
         flag_history.keep(ledger, tables, flags, home.as_of, ledger.schemas)
         assert len(ledger.journal_of("flags")) == entries
         flag_history.keep(ledger, tables, flags[1:], home.as_of, ledger.schemas)  # one flag cleared
-        assert len(ledger.journal_of("flags")) == entries + 1
+        journaled = ledger.journal_of("flags")
+        assert len(journaled) == entries + 1
+        [(body,)] = ledger.db.execute("SELECT body FROM journal WHERE seq = ?", (journaled[-1]["seq"],)).fetchall()
+        kept = [json.loads(text) for text in flag_history._stored_texts(ledger, week)]
+        assert journaled[-1]["body"] == {"week": week, "as_of": home.as_of.isoformat(), "flags": kept}
+        assert body == json.dumps(journaled[-1]["body"], ensure_ascii=False)  # as journal() writes a body

@@ -156,9 +156,11 @@ def _store(ledger: Ledger, week: int, as_of: date, flags: list[Flag]) -> None:
     """Keep a week's flags, journaled, when they differ from what is kept for it."""
     rows, texts = _rows(flags)
     if _differ(texts, _stored_texts(ledger, week)):
+        # {"week": …, "as_of": …, "flags": rows} as json.dumps writes it, from the rows' text made once
+        head = json.dumps({"week": week, "as_of": as_of}, ensure_ascii=False, default=_to_db)[:-1]
         with ledger.transaction():
             store_week(ledger, week, rows, texts)
-            ledger.journal(JOURNAL_KIND, {"week": week, "as_of": as_of, "flags": rows})
+            ledger.journal_text(JOURNAL_KIND, f'{head}, "flags": [{", ".join(texts)}]}}')
 
 
 def _stored_texts(ledger: Ledger, week: int) -> list[str]:

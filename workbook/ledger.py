@@ -301,9 +301,13 @@ class Ledger:
     # -- the journal -----------------------------------------------------------------------------
     def journal(self, kind: str, body: dict[str, Any], who: str | None = None, at: datetime | None = None) -> int:
         """Record what happened, in the same transaction as the change itself."""
+        return self.journal_text(kind, json.dumps(body, ensure_ascii=False, default=_to_db), who, at)
+
+    def journal_text(self, kind: str, body: str, who: str | None = None, at: datetime | None = None) -> int:
+        """journal() of a body given as its JSON text, as journal() writes it (a week's flags: thousands of rows
+        whose text is made already)."""
         cursor = self.db.execute("INSERT INTO journal (at, kind, who, body) VALUES (?, ?, ?, ?)",
-                                 (timestamp_text(at or datetime.now()), kind, who,
-                                  json.dumps(body, ensure_ascii=False, default=_to_db)))
+                                 (timestamp_text(at or datetime.now()), kind, who, body))
         return int(cursor.lastrowid)
 
     def journal_entries(self, after: int = 0) -> list[dict[str, Any]]:
