@@ -511,6 +511,14 @@ def test_the_journal_file_holds_each_entry_as_its_json(fresh_demo, tmp_path):
     lines = (tmp_path / "journal.jsonl").read_text(encoding="utf-8").splitlines()
     assert lines == [json.dumps(entry, ensure_ascii=False) for entry in entries]
     assert journal.read(tmp_path / "journal.jsonl") == entries
+    # The last entry's number is known from the writing, and read again once the file changed (a line cut short).
+    assert journal.last_seq(tmp_path / "journal.jsonl") == entries[-1]["seq"]
+    with (tmp_path / "journal.jsonl").open("ab") as handle:
+        handle.write(lines[-1].replace(f'"seq": {entries[-1]["seq"]}', f'"seq": {entries[-1]["seq"] + 1}')[:-5]
+                     .encode("utf-8"))
+    assert journal.last_seq(tmp_path / "journal.jsonl") == entries[-1]["seq"]
+    (tmp_path / "journal.jsonl").write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    assert journal.last_seq(tmp_path / "journal.jsonl") == entries[-2]["seq"]
 
 
 def test_a_weeks_flags_are_stored_and_journaled_only_when_they_changed(fresh_demo):

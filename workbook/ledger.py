@@ -313,13 +313,13 @@ class Ledger:
     def journal_entries(self, after: int = 0) -> list[dict[str, Any]]:
         return self._entries("seq > ?", after)
 
-    def journal_lines(self, after: int = 0) -> list[str]:
-        """The entries after `after` as journal_entries gives them, each as its JSON text (ensure_ascii off), made
-        without decoding the body: the body is kept as that text already (a week's flags: megabytes at a
+    def journal_lines(self, after: int = 0) -> list[tuple[int, str]]:
+        """The entries after `after` as journal_entries gives them, each (seq, its JSON text: ensure_ascii off),
+        made without decoding the body: the body is kept as that text already (a week's flags: megabytes at a
         2,400-member college), and decoded and encoded again it reads the same."""
         cursor = self.db.execute("SELECT seq, at, kind, who, body FROM journal WHERE seq > ? ORDER BY seq", (after,))
-        return [json.dumps({"seq": seq, "at": at, "kind": kind, "who": who}, ensure_ascii=False)[:-1]
-                + f', "body": {body}}}' for seq, at, kind, who, body in cursor]
+        return [(seq, json.dumps({"seq": seq, "at": at, "kind": kind, "who": who}, ensure_ascii=False)[:-1]
+                 + f', "body": {body}}}') for seq, at, kind, who, body in cursor]
 
     def journal_of(self, kind: str) -> list[dict[str, Any]]:
         """The entries of one kind, in order (the bulletin keeps its issues so: docs/design.md, "The bulletin")."""
