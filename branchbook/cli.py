@@ -67,9 +67,15 @@ def emit(args, data, lines: list[str]) -> None:
 
 
 def _home(args):
+    """The HOME the command works on; with `--campaign NAME`, that earlier campaign's (HOME/campaigns/…)."""
     from .workbook.home import Home
 
-    return Home.open(args.home)
+    home = Home.open(args.home)
+    if getattr(args, "campaign", None):
+        from .sync.campaigns import earlier_home
+
+        return earlier_home(home, args.campaign)
+    return home
 
 
 def _init(args) -> int:
@@ -77,8 +83,13 @@ def _init(args) -> int:
     from .workbook.office import init_home
 
     lang = check_lang(args.lang or "zh")
-    home = init_demo(args.home, lang) if args.demo else init_home(args.home, lang)
+    start = _day(args.start) if args.start else None
+    home = init_demo(args.home, lang) if args.demo else init_home(args.home, lang, start=start)
     lines = [say(home.lang, "Created the ledger and its master {path}", path=home.master)]
+    if start is not None:
+        lines.append(say(home.lang, "The phases of \"{campaign}\" start on {start} (the master's phases sheet; change "
+                                    "dates and targets there).", campaign=home.campaign.title(home.lang),
+                         start=start.isoformat()))
     if not args.demo:  # an empty ledger: the office's own roster comes next (issue: nothing said what to do after init)
         lines.append(say(home.lang, "Next: import the college's phases, branches and members with branchbook import "
                                     "{home} FILE (docs/getting-started.en.md, step 3).", home=home.root))
@@ -86,11 +97,23 @@ def _init(args) -> int:
     return Exit.OK
 
 
+def _day(text: str):
+    """A day as the user typed it (YYYY-MM-DD), or the sentence that says it is not one."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError("bad-date", text=text) from None
+
+
 def _returns(args) -> int:
     from .sync.export import current_tables
+    from .sync.writer import refuse_if_closed
     from .workbook.office import make_returns
 
     home = _home(args)
+    refuse_if_closed(home, "returns")  # an earlier campaign's returns would only be refused (sync/campaigns.py)
     made = make_returns(home, args.week, args.branch, current_tables(home))
     emit(args, {branch: str(path) for branch, path in made.items()}, [str(path) for path in made.values()])
     return Exit.OK
@@ -227,6 +250,12 @@ def _import(args) -> int:
     result = import_roster(home, args.file, mapping=args.map, skip_bad=args.skip_bad, dry_run=args.dry_run,
                            on_wait=lambda message: print(message, file=sys.stderr, flush=True))
     lines = import_lines(result.plan, lang, preview=args.dry_run, skip_bad=args.skip_bad)
+    if "phases" in result.plan.read and result.written:  # the sheet counts; where it differs from campaign.yaml is said
+        from .sync.export import current_tables
+        from .workbook.campaign_definition import phase_notes
+
+        lines += phase_notes(home.campaign, current_tables(home, ("phases",))["phases"], home.schemas.rules, lang,
+                             home.lang)
     if result.export and result.export.why_waiting(lang):
         lines.append(say(lang, "master.xlsx is not updated yet: {why}", why=result.export.why_waiting(lang)))
     emit(args, import_data(result.plan, lang, result.written), lines)
@@ -383,9 +412,11 @@ def _bulletin(args) -> int:
 
 def _remind(args) -> int:
     from .sync.export import current_flags, current_tables
+    from .sync.writer import refuse_if_closed
     from .workbook.reports.publish import write_digests, write_reminders
 
     home = _home(args)
+    refuse_if_closed(home, "remind")  # nobody is reminded of a campaign that has ended
     tables, flags = current_tables(home), current_flags(home, home.as_of)
     written, digests = write_reminders(home, tables, flags), write_digests(home, tables, flags)
     lines = [str(path) for _, path in written + digests]
@@ -403,6 +434,51 @@ def _remind(args) -> int:
         sent += sent_digests
     emit(args, {"written": [str(path) for _, path in written], "digests": [str(path) for _, path in digests],
                 "sent": sent}, lines)
+    return Exit.OK
+
+
+def _campaign(args) -> int:
+    from .sync.campaigns import earlier_campaigns, start_campaign
+    from .workbook.campaign_definition import load_definition
+    from .workbook.settings import read_config
+
+    home = _home(args)
+    lang = args.lang or home.lang
+    if args.action == "list":
+        from .sync.export import current_tables
+        from .workbook.campaign_definition import phase_notes
+
+        earlier = earlier_campaigns(home)
+        lines = [say(lang, "Now: {name}", name=home.campaign.title(lang))]
+        lines += ["  " + note for note in phase_notes(home.campaign, current_tables(home, ("phases",))["phases"],
+                                                   home.schemas.rules, lang, home.lang)]
+        lines += [say(lang, "Earlier: {name} (kept in {folder}; read it with --campaign \"{name}\")", name=name,
+                      folder=folder) for name, folder in earlier.items()]
+        emit(args, {"current": home.campaign.title(lang), "earlier": {k: str(v) for k, v in earlier.items()}}, lines)
+        return Exit.OK
+    if not args.start:
+        raise UserError("campaign-needs-start")
+    start = _day(args.start)
+    if args.definition is not None and not Path(args.definition).is_file():
+        raise UserError("file-missing", path=str(args.definition))
+    definition = load_definition(read_config(Path(args.definition)), args.definition) if args.definition \
+        else home.campaign
+    if args.name:
+        definition = definition.renamed(args.name)
+    started = start_campaign(home, definition, start)
+    pinned = home.settings.as_of
+    lines = [say(lang, "Closed \"{closed}\": it is kept, as it was, in {folder}; read it with --campaign \"{closed}\" "
+                       "(e.g. branchbook flags {home} --campaign \"{closed}\").", closed=started.closed,
+                 folder=started.folder, home=home.root),
+             say(lang, "Started \"{name}\" on {start}: {members} members carried over ({dropped} who had left are "
+                       "not), no records yet. Make its returns with branchbook returns {home}; restart the sync "
+                       "service if it runs here.", name=started.campaign, start=start.isoformat(),
+                 members=started.members, dropped=started.dropped, home=home.root)]
+    if pinned and pinned < start:  # the demo's HOME lives on a fixed day: the new campaign would never begin there
+        lines.append(say(lang, "branchbook.yaml fixes this HOME's day at {as_of} (as_of), before the new campaign starts: "
+                               "change or delete that line.", as_of=pinned.isoformat()))
+    emit(args, {"closed": started.closed, "kept_in": str(started.folder), "started": started.campaign,
+                "start": start.isoformat(), "members": started.members, "dropped": started.dropped}, lines)
     return Exit.OK
 
 
@@ -490,6 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = command("init", say(HELP, "create HOME with its ledger and master.xlsx"), "branchbook init D:\\台账 --demo", _init,
                   home, output)
     cmd.add_argument("--demo", action="store_true", help=say(HELP, "fill in the demo college"))
+    cmd.add_argument("--start", metavar="YYYY-MM-DD",
+                     help=say(HELP, "the day the campaign starts: its phases (campaign.yaml) fill the phases sheet"))
 
     cmd = command("returns", say(HELP, "make this week's return for each branch (in outbox/)"), "branchbook returns D:\\台账 --week 3", _returns,
                   home, output)
@@ -525,6 +603,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd = command("flags", say(HELP, "list the members and branches that fall behind"), "branchbook flags D:\\台账 --as-of 2005-03-30", _flags, home, output)
     cmd.add_argument("--as-of", help=say(HELP, "as of which day (default: today, or as_of in the config)"))
+    cmd.add_argument("--campaign", metavar="NAME", help=say(HELP, "an earlier campaign's, by its name (branchbook campaign list)"))
 
     cmd = command("serve", say(HELP, "run the sync service: watch inbox/, check, merge, refresh the flags"), "branchbook serve D:\\台账", _serve, home)
     cmd.add_argument("--polling", action="store_true", help=say(HELP, "watch by polling (for a network share)"))
@@ -547,6 +626,17 @@ def build_parser() -> argparse.ArgumentParser:
                   _bulletin, home, output)
     cmd.add_argument("--week", type=int, help=say(HELP, "the week (default: the last one ended)"))
     cmd.add_argument("--format", choices=["docx", "pdf", "html"], default="docx", help=say(HELP, "docx (default), pdf or html"))
+    cmd.add_argument("--campaign", metavar="NAME", help=say(HELP, "an earlier campaign's, by its name (branchbook campaign list)"))
+
+    cmd = command("campaign", say(HELP, "start the next campaign from the roster, keeping this one readable (new), or list the campaigns (list)"),
+                  "branchbook campaign new D:\\台账 --name 2006年主题教育 --start 2006-03-06", _campaign, output)
+    cmd.add_argument("action", choices=["new", "list"], metavar=say(HELP, "ACTION"),
+                     help=say(HELP, "new: close this campaign and start the next; list: this one and the earlier ones"))
+    cmd.add_argument("home", type=Path, help=say(HELP, "the working folder HOME"))
+    cmd.add_argument("--name", help=say(HELP, "new: the new campaign's name (default: the definition's)"))
+    cmd.add_argument("--start", metavar="YYYY-MM-DD", help=say(HELP, "new: the day its first phase starts"))
+    cmd.add_argument("--definition", type=Path, metavar="campaign.yaml",
+                     help=say(HELP, "new: its definition (name, phases, rules; default: this campaign's)"))
 
     cmd = command("remind", say(HELP, "write (and send) each branch secretary's reminder and each liaison's digest"), "branchbook remind D:\\台账 --send", _remind, home, output)
     cmd.add_argument("--send", action="store_true", help=say(HELP, "also mail them to the registered secretaries (needs mail.smtp)"))

@@ -147,7 +147,7 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None, ahead: 
         known = json.loads(ledger.get_meta(MASTER_STATE) or "null")
         bodies = body_cache(home, ledger, ids)
         try:
-            MasterStore(home).write(tables, painters=(dashboard_painter(day, result.flags, facts),) if facts else (),
+            MasterStore(home).write(tables, painters=(dashboard_painter(day, result.flags, facts, home.campaign),) if facts else (),
                                     unchanged_since=known, bodies=bodies)
         except MasterBusy as busy:
             keep_flags()

@@ -161,12 +161,12 @@ class Replier:
     def send_reminders(self, reminders, as_of) -> int:
         """Each secretary's reminder, once per day of reckoning."""
         return self._send_letters(reminders, as_of, "reminder", lambda r: (f"remind|{r.branch_id}", r.branch), N_(
-            "{name}: progress reminder for the campaign (as of {day})"))
+            "{name}: progress reminder for the {campaign} (as of {day})"))
 
     def send_digests(self, digests, as_of) -> int:
         """Each liaison's digest of her branches, once per day of reckoning."""
         return self._send_letters(digests, as_of, "digest", lambda d: (f"digest|{d.committee_id}", d.liaison), N_(
-            "{name}: digest of the branches you liaise with (as of {day})"))
+            "{name}: digest of the branches you liaise with in the {campaign} (as of {day})"))
 
     def _send_letters(self, letters, as_of, what: str, key_and_name, subject: str) -> int:
         """Letters made in workbook/reports, each to its own address, each once per day (the key names it)."""
@@ -178,7 +178,8 @@ class Replier:
                 continue
             message = self._message(letter.email, "", letter.text, None)
             message.replace_header("Subject", say(self.home.lang, subject, name=name,
-                                                  day=day_words(self.home.lang, as_of)))
+                                                  day=day_words(self.home.lang, as_of),
+                                                  campaign=self.home.campaign.short(self.home.lang)))
             self._deliver(message, key, what)
             sent += 1
         return sent

@@ -116,7 +116,8 @@ class MasterStore:
     def _write_via(self, temp: Path, tables: dict[str, list[dict]], painters, unchanged_since: dict | None,
                    bodies) -> None:
         lang = self.home.lang
-        write_master(temp, tables, lang=self.home.lang, painters=painters, bodies=bodies)
+        write_master(temp, tables, lang=self.home.lang, painters=painters, bodies=bodies,
+                         schemas=self.home.schemas)
         with temp.open("rb+") as handle:
             os.fsync(handle.fileno())
         written = row_counts(temp)  # what we replace the master with must read back whole

@@ -38,7 +38,7 @@ from .mail_intake import SIDECAR_SUFFIX, read_sidecar, sidecar_of, unpack_mail_f
 from .pause import pause_point
 from .reading import WORK_FOLDER, marked_work_copy, read_submissions
 from .relook import watch_rejected
-from .writer import writing
+from .writer import refuse_if_closed, writing
 
 log = logging.getLogger("branchbook.sync")
 
@@ -111,6 +111,7 @@ def incoming(home: Home, files: list[Path] | None = None, preview: bool = False)
     """What a foreground pass takes: the inbox (saved mails unpacked first), or the given files copied
     into it so that the originals stay where they are. A preview (merge --dry-run) writes nothing: the
     given files are read where they are, and saved mails in the inbox are left packed (not previewed)."""
+    refuse_if_closed(home, "merge")  # an earlier campaign takes no returns (sync/campaigns.py)
     inbox = home.folder("inbox")
     missing = [str(path) for path in files or () if not Path(path).is_file()]
     if missing:
@@ -157,6 +158,13 @@ def base_tables(ledger: Ledger) -> dict[str, list[dict]]:
         tables["members"] = ledger.rows("members", columns=("member_id", "branch_id"))  # whose is each member
         cached = _base_cache[str(ledger.path)] = (key, tables)
     return cached[1]
+
+
+def sessions_for_intake(ledger: Ledger) -> list[dict]:
+    """The sessions a return is checked against: 补学 may name any earlier one, and a college session's hours are
+    credited to those present at it (intake._college_attended). They change with every merge, so they are read
+    fresh for each batch (a few columns)."""
+    return ledger.rows("sessions", columns=("session_id", "branch_id", "hours"))
 
 
 def batch_context(ledger: Ledger, submissions: list[Submission]) -> dict[str, list[dict]]:
@@ -237,8 +245,7 @@ def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Pat
         clean_work(home)  # a killed run's copies (docs/hazards.md 31); a writer is alone here
         take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
     items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
-    # 补学 may name any earlier session: they change with every merge, so they are read fresh (two columns)
-    base = {**base_tables(ledger), "sessions": ledger.rows("sessions", columns=("session_id", "branch_id"))}
+    base = {**base_tables(ledger), "sessions": sessions_for_intake(ledger)}
     ahead: list[TablesAhead] = []
 
     def read_ahead() -> None:  # the master's records, read while the children read the returns (on another core)

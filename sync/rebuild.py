@@ -28,7 +28,7 @@ from ..workbook.reports.summaries import render_notes
 from ..workbook.schema import load_schemas
 from .backup import backup_ledger
 from .export import Export, export_master, take_office_edits
-from .pipeline import BASE_SHEETS, batch_context, commit
+from .pipeline import BASE_SHEETS, batch_context, commit, sessions_for_intake
 from .writer import writing
 
 log = logging.getLogger("branchbook.sync")
@@ -62,7 +62,8 @@ def _at(entry: dict) -> datetime:
 
 def _replay_batch(ledger: Ledger, entry: dict, files: dict[str, Path], report: Rebuilt, lang: str) -> None:
     body = entry["body"]
-    base = ledger.tables(BASE_SHEETS)  # not cached: the ledger being rebuilt changes under it
+    # not cached: the ledger being rebuilt changes under it; the sessions as a batch reads them (pipeline._process)
+    base = {**ledger.tables(BASE_SHEETS), "sessions": sessions_for_intake(ledger)}
     submissions, expected, recorded = [], [], []
     for item in body["items"]:
         if item["result"] not in REPLAYED:

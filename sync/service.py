@@ -32,7 +32,7 @@ from .master_store import is_busy
 from .pipeline import Incoming, clean_work, process
 from .relook import relook
 from .status import ERRORS_LOG, LOCK_NAME, STATUS_NAME, InboxGone, StatusFile, failure_kind, failure_words
-from .writer import Stopped, tick_while_waiting, writing
+from .writer import Stopped, refuse_if_closed, tick_while_waiting, writing
 
 log = logging.getLogger("branchbook.sync")
 say = Domain("service")
@@ -120,6 +120,7 @@ class SyncService:
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> None:
+        refuse_if_closed(self.home, "serve")  # an earlier campaign is only read (sync/campaigns.py)
         try:
             self.lock.acquire(timeout=LOCK_PATIENCE_SECONDS)
         except Timeout:

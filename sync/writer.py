@@ -18,11 +18,14 @@ from filelock import FileLock, Timeout
 
 from ..workbook.books import state_folder
 from ..workbook.cells import timestamp_text
+from ..workbook.errors import UserError
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
+from ..workbook.seal import CLOSED_NAME
 
 LOCK_NAME = "writer.lock"
 HOLDER_NAME = "writer.holder.json"
+READ_ONLY_ALLOWED = frozenset({"bulletin"})  # what an earlier campaign still does: its bulletin (docs/design.md)
 _held = threading.local()
 say = Domain("service")
 
@@ -58,9 +61,35 @@ def _write_holder(path, who: dict) -> None:
     os.replace(part, path)
 
 
+def closed_campaign(home: Home) -> dict | None:
+    """What closed this HOME, when it is an earlier campaign kept in campaigns/<name>/ (sync/campaigns.py)."""
+    try:
+        return json.loads((home.root / ".branchbook" / CLOSED_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def refuse_if_closed(home: Home, what: str = "") -> None:
+    """An earlier campaign is kept as it was closed: only its bulletin may still be made there."""
+    closed = closed_campaign(home)
+    if closed is not None and what not in READ_ONLY_ALLOWED:
+        raise UserError("campaign-closed", home=str(home.root), campaign=closed.get("campaign", "?"),
+                        following=closed.get("next", "?"))
+
+
+class WriterBusy(UserError):
+    def __init__(self, home: Home, who: dict | None):
+        who = who or {}
+        super().__init__("writer-busy", home=str(home.root), what=who.get("what", "?"), pid=who.get("pid", "?"),
+                         since=who.get("since", "?"))
+
+
 @contextmanager
 def writing(home: Home, what: str, on_wait: Callable[[str], None] | None = None,
-            stop: threading.Event | None = None) -> Iterator[None]:
+            stop: threading.Event | None = None, wait: bool = True) -> Iterator[None]:
+    """Hold HOME's writer lock; `wait=False`: refuse at once (WriterBusy) when another writer holds it. An earlier
+    campaign (campaigns/<name>/) is kept as it was closed: only its bulletin may still be made there."""
+    refuse_if_closed(home, what)
     depths = _held.__dict__.setdefault("depths", {})
     key = str(home.root.resolve())
     if depths.get(key):
@@ -76,6 +105,8 @@ def writing(home: Home, what: str, on_wait: Callable[[str], None] | None = None,
         lock.acquire(timeout=0)
     except Timeout:
         announced = holder(home)
+        if not wait:
+            raise WriterBusy(home, announced) from None
         if on_wait:
             on_wait(waiting_message(home, announced))
         while True:

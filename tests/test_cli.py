@@ -14,7 +14,7 @@ COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # noqa:
 
 def test_the_command_list_is_what_this_test_knows():
     assert {"init", "returns", "validate", "merge", "flags", "serve", "status", "rebuild", "export", "restore",
-            "approve", "bulletin", "remind", "addin", "demo", "import", "bundle", "rollup"} == set(COMMANDS)
+            "approve", "bulletin", "remind", "addin", "demo", "import", "bundle", "rollup", "campaign"} == set(COMMANDS)
 
 
 MISSING_HOME = {

@@ -2,9 +2,7 @@
 recalculated by headless LibreOffice, their status read back; the red marks evaluated by LibreOffice too."""
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -31,14 +29,6 @@ ROSTER = [{"member_id": f"M{n:04d}", "name": name, "standing": "full", "away": "
 ROSTER.append({"member_id": "M0006", "name": "赵磊", "standing": "full", "away": "yes"})  # 请假(在外) all week
 SPEC = ReturnSpec("B01", "第一党支部", 10, *WEEK, ROSTER, phase=1)  # tests/test_phase_returns.py for phases 2 and 3
 HELPER_COLUMN, HELPER_INDEX = "AZ", 52  # where a mark's formula is evaluated, far right of every data sheet
-# Making LibreOffice recalculate on load: its own setting (Tools > Options > Calc > Formula, "Excel 2007 and
-# newer": Always recalculate). Without it a file with values stored is shown as stored; it ignores fullCalcOnLoad.
-ALWAYS_RECALCULATE = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"""
 
 
 @dataclass(frozen=True)
@@ -75,25 +65,6 @@ MISTAKES = {
                            also=((("自学", "A2"), "M0001"), (("自学", "B2"), WEEK[0] + timedelta(days=2)),
                                  (("出勤", "C2"), "出席"))),
 }
-
-
-@pytest.fixture(scope="module")
-def recalculate(soffice, tmp_path_factory):
-    """recalculate(paths, outdir) -> {stem: LibreOffice's copy}: one LibreOffice run for all the files, each
-    opened (and so recalculated) and saved as a new .xlsx. One profile for the module, set to recalculate."""
-    profile = tmp_path_factory.mktemp("lo-recalculating")
-    (profile / "user").mkdir()
-    (profile / "user" / "registrymodifications.xcu").write_text(ALWAYS_RECALCULATE, encoding="utf-8")
-
-    def run(paths: list[Path], outdir: Path) -> dict[str, Path]:
-        done = subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-                               "--convert-to", "xlsx", "--outdir", str(outdir), *map(str, paths)],
-                              capture_output=True, text=True, timeout=180, env={**os.environ, "HOME": str(profile)})
-        made = {p.stem: outdir / p.name for p in paths}
-        assert done.returncode == 0 and all(p.exists() for p in made.values()), done.stdout + done.stderr
-        return made
-
-    return run
 
 
 def _filled(path: Path, lang: str = "zh") -> Path:

@@ -110,9 +110,11 @@ def test_every_master_sheet_is_set_up_for_a4(demo_home):
     # 说明: one column as wide as its longest line (144 characters).
     # 督查记录: 8 columns of findings, follow-up and re-check, 118 characters.
     # 自学: with its 补学活动 and the two grey columns of provenance, wider than a portrait page.
-    landscape = {"说明", "党支部", "党员", "学习活动", "笔记检查", "周报", "进度提醒", "督查记录", "自学"}
+    # 整改清单: problem, measure and owner of each item; 整改公示: the counts of a survey beside its remarks.
+    landscape = {"说明", "党支部", "党员", "学习活动", "笔记检查", "周报", "进度提醒", "督查记录", "自学", "整改清单", "整改公示"}
     # 出勤: 92 characters (674 pixels, 505 points), which a portrait page's 523 points hold
-    portrait = {"阶段", "党委委员", "出勤", "征求意见", "汇报收到", "党委扩大会", "扩大会汇报", "计划方案", "意见征集"}
+    portrait = {"阶段", "党委委员", "出勤", "征求意见", "汇报收到", "党委扩大会", "扩大会汇报", "计划方案", "意见征集",
+                "党性分析", "谈心谈话", "民主评议"}
     assert landscape | portrait == set(wb.sheetnames) - {"进度看板"}  # the dashboard: one page (test_reports)
     for name in landscape | portrait | {"进度看板"}:
         ws = wb[name]
@@ -169,7 +171,7 @@ def test_every_return_sheet_is_set_up_for_a4_with_filter_buttons_and_a_named_ros
     wb = load_workbook(demo_home.folder("outbox") / BIG_BRANCH)
     schemas = load_schemas()
     rows = schemas.returns.rows_per_sheet
-    filters = {"党员名单": "A1:E49", "学习活动": f"A1:M{rows + 1}", "出勤": "A1:J49", "自学": f"A1:E{rows + 1}",
+    filters = {"党员名单": "A1:E49", "学习活动": f"A1:M{rows + 1}", "出勤": "A1:R49", "自学": f"A1:E{rows + 1}",
                "笔记检查": f"A1:H{rows + 1}", "征求意见": f"A1:D{rows + 1}", "汇报收到": f"A1:D{rows + 1}"}
     prose = {"填表说明", "本周小结"}
     assert set(filters) | prose | {"_元数据"} == set(wb.sheetnames)
@@ -183,7 +185,8 @@ def test_every_return_sheet_is_set_up_for_a4_with_filter_buttons_and_a_named_ros
         assert ws.print_title_rows == (None if name in prose else "$1:$1"), name
         assert ws.auto_filter.ref == filters.get(name), name
     assert wb["笔记检查"].page_setup.orientation == "landscape"  # 8 columns, wider than a portrait page
-    assert wb["自学"].page_setup.orientation == wb["出勤"].page_setup.orientation == "portrait"
+    assert wb["自学"].page_setup.orientation == "portrait"
+    assert wb["出勤"].page_setup.orientation == "landscape"  # S1–S16: its four 党小组 may each meet twice
     for name in ("党员名单", "出勤"):  # protected, yet the filter buttons work
         assert wb[name].protection.sheet and not wb[name].protection.autoFilter
     assert wb.defined_names["list_roster"].attr_text == "'党员名单'!$A$2:$A$49"

@@ -49,7 +49,8 @@ def test_attendance_grid_has_drop_downs_and_only_its_cells_open(demo_home):
     grid = _return(demo_home)["出勤"]
     assert [c.value for c in grid[1]][:4] == ["党员编号", "姓名", "S1", "S2"]
     dv = _validation(grid, "C2")
-    assert dv.type == "list" and dv.formula1 == '"出席,缺席,请假,请假(在外)"' and str(dv.sqref) == "C2:J49"
+    # S1–S16: eight, and two for each of the branch's four 党小组 (schemas/returns.yaml).
+    assert dv.type == "list" and dv.formula1 == '"出席,缺席,请假,请假(在外)"' and str(dv.sqref) == "C2:R49"
     assert grid.protection.sheet
     assert grid["A2"].protection.locked and not grid["C2"].protection.locked
 

@@ -6,16 +6,19 @@ from __future__ import annotations
 import shutil
 from datetime import date, datetime, timedelta
 
+import pytest
 from openpyxl import load_workbook
 from returns_factory import edit, filled_return, set_saved_time
 from sync_helpers import pinned_home
+from test_live_checks import Mistake, _area, _put_helpers
 
 from branchbook.cli import main
-from branchbook.workbook.flags import compute_flags
+from branchbook.workbook.flags import Facts, compute_flags
 from branchbook.workbook.intake import load_submission
 from branchbook.workbook.master import read_master
 from branchbook.workbook.merge import merge
 from branchbook.workbook.provenance import edited_by_hand, stamp
+from branchbook.workbook.reports.progress import compute_progress
 from branchbook.workbook.schema import load_schemas
 from branchbook.workbook.validation import validate_path
 
@@ -110,16 +113,28 @@ GROUPED = "生医系硕士生党支部_第3周.xlsx"
 GROUP_STUDY = "党小组学习"
 
 
-def _grouped_return(home, target, changes=()) -> tuple:
-    """B03's week 3 as its secretary fills it when the branch studies in 党小组: S1–S4 one group's study each, every
-    member marked (出席) in his own group's column only; then `changes`: ((member, session), status). Returns the
-    file, the roster's groups by member and the group of each session."""
+def _opened_b03(home, target) -> tuple:
+    """B03's week-3 template copied to `target` and opened: the workbook, its week's first day, the roster's groups."""
     shutil.copyfile(home.folder("outbox") / GROUPED, target)
     wb = load_workbook(target)
     week_start = next(row[1] for row in wb["_元数据"].iter_rows(values_only=True) if row[0] == "week_start")
     roster = wb["党员名单"]
     group_column = _headers(roster).index("党小组")
-    groups = {row[0]: row[group_column] for row in roster.iter_rows(min_row=2, values_only=True) if row[0]}
+    return wb, week_start, {row[0]: row[group_column] for row in roster.iter_rows(min_row=2, values_only=True) if row[0]}
+
+
+def _grid_places(wb) -> tuple:
+    """The attendance grid, its columns by session number and its rows by member."""
+    grid = wb["出勤"]
+    return grid, {cell.value: cell.column for cell in grid[1]}, {grid.cell(row, 1).value: row
+                                                                  for row in range(2, grid.max_row + 1)}
+
+
+def _grouped_return(home, target, changes=()) -> tuple:
+    """B03's week 3 as its secretary fills it when the branch studies in 党小组: S1–S4 one group's study each, every
+    member marked (出席) in his own group's column only; then `changes`: ((member, session), status). Returns the
+    file, the roster's groups by member and the group of each session."""
+    wb, week_start, groups = _opened_b03(home, target)
     names = sorted(set(groups.values()))
     assert len(groups) == 48 and len(names) == 4 and all(list(groups.values()).count(g) == 12 for g in names)
     sessions = wb["学习活动"]
@@ -128,9 +143,7 @@ def _grouped_return(home, target, changes=()) -> tuple:
         for label, value in (("活动序号", number), ("日期", week_start + timedelta(days=row - 1)), ("形式", GROUP_STUDY),
                              ("主题", "学习党章"), ("学时", 2), ("党小组", group)):
             _set(sessions, row, label, value)
-    grid = wb["出勤"]
-    columns = {cell.value: cell.column for cell in grid[1]}
-    rows = {grid.cell(row, 1).value: row for row in range(2, grid.max_row + 1)}
+    grid, columns, rows = _grid_places(wb)
     own = {group: number for number, group in held.items()}
     for member, group in groups.items():
         grid.cell(rows[member], columns[own[group]]).value = "出席"
@@ -312,3 +325,327 @@ def test_a_makeup_of_an_earlier_weeks_session_is_merged_by_the_command(fresh_dem
     stored = [r["makes_up"] for r in read_master(fresh_demo.master)["selfstudy"]
               if r["member_id"] == absentee and r.get("makes_up")]
     assert stored == ["B08-W02-S1"]
+
+
+# Any number of sessions a week (docs/domain.md, "Records"): B03's grid offers S1–S8 and two numbers for each of its
+# four 党小组 (schemas/returns.yaml), S1–S16; here each group meets twice (S1–S8) and the branch four times (S9–S12).
+TWELVE = 12
+
+
+def _twelve_sessions(home, target, blanks=()) -> tuple:
+    """B03's week 3 with 12 sessions, every member 出席 at his group's two and at the branch's four; then the grid
+    cells of `blanks` ((member, session)) cleared. Returns the file and the roster's groups by member."""
+    wb, week_start, groups = _opened_b03(home, target)
+    names = list(dict.fromkeys(groups.values()))
+    held = {}  # session number -> its group (None: the whole branch)
+    for index, group in enumerate(names):
+        held[f"S{2 * index + 1}"], held[f"S{2 * index + 2}"] = group, group
+    for number in range(2 * len(names) + 1, TWELVE + 1):
+        held[f"S{number}"] = None
+    sessions = wb["学习活动"]
+    for row, (number, group) in enumerate(held.items(), start=2):
+        kind = GROUP_STUDY if group else ("辅导报告" if number == "S12" else "集中学习")
+        for label, value in (("活动序号", number), ("日期", week_start + timedelta(days=(row - 2) % 7)), ("形式", kind),
+                             ("主题", "学习党章"), ("学时", 2), ("党小组", group)):
+            _set(sessions, row, label, value)
+    grid, columns, rows = _grid_places(wb)
+    for member, group in groups.items():
+        for number, session_group in held.items():
+            if session_group in (None, group):
+                grid.cell(rows[member], columns[number]).value = "出席"
+    for member, number in blanks:
+        grid.cell(rows[member], columns[number]).value = None
+    wb.save(target)
+    return set_saved_time(target, SENT), groups
+
+
+def test_the_grid_offers_two_more_numbers_for_each_party_group(demo_home):
+    grouped = load_workbook(demo_home.folder("outbox") / GROUPED)
+    assert [cell.value for cell in grouped["出勤"][1]][2:] == [f"S{n}" for n in range(1, 17)]
+    [number_list] = [dv for dv in grouped["学习活动"].data_validations.dataValidation if str(dv.sqref).startswith("A2")]
+    assert number_list.formula1 == '"' + ",".join(f"S{n}" for n in range(1, 17)) + '"'
+    assert any("S1–S16" in str(row[0]) for row in grouped["填表说明"].iter_rows(values_only=True) if row[0])
+    # Its 填报检查 still fits Excel's 8,192 characters a formula: sixteen columns, and who missed week 2's sessions.
+    formulas = [c.value for row in grouped["填表说明"].iter_rows() for c in row if str(c.value).startswith("=")]
+    formulas += [rule.formula[0] for ws in grouped.worksheets for cf in ws.conditional_formatting for rule in cf.rules]
+    assert any("COUNTIF('_元数据'!$E$1" in formula for formula in formulas)
+    assert max(map(len, formulas)) < 8192
+    plain = load_workbook(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")  # no 党小组: S1–S8, as before
+    assert [cell.value for cell in plain["出勤"][1]][2:] == [f"S{n}" for n in range(1, 9)]
+
+
+def test_twelve_sessions_in_a_week_validate_and_merge(demo_home, tmp_path):
+    path, groups = _twelve_sessions(demo_home, tmp_path / GROUPED)
+    report = validate_path(path)
+    assert report.findings == [], [f.message() for f in report.findings]
+    tables = read_master(demo_home.master)
+    merged, [outcome] = merge(tables, [load_submission(path, tables)])
+    assert outcome.result == "merged" and outcome.added["sessions"] == TWELVE
+    assert outcome.added["attendance"] == len(groups) * 6  # his group's two and the branch's four
+    assert {r["session_id"] for r in merged["sessions"] if r["session_id"].startswith("B03-W03")} \
+        == {f"B03-W03-S{n}" for n in range(1, TWELVE + 1)}
+    # A blank at S12 (the 12th column) is warned of by its column, as at S1.
+    member = next(iter(groups))
+    path, _ = _twelve_sessions(demo_home, tmp_path / "blank.xlsx", [(member, "S12")])
+    [blank] = validate_path(path).findings
+    assert (blank.code, blank.column_label, blank.column) == ("status-blank", "S12", "N")
+    # A template made before the grid grew (S1–S8 for every branch) validates and merges as it did.
+    path = edit(_twelve_sessions(demo_home, tmp_path / "old.xlsx")[0], lambda wb: (
+        wb["出勤"].delete_cols(3 + 8, 8), [wb["学习活动"].cell(row, column).__setattr__("value", None)
+                                        for row in range(10, 14) for column in range(1, 8)]))
+    assert [cell.value for cell in load_workbook(path)["出勤"][1]][2:] == [f"S{n}" for n in range(1, 9)]
+    assert validate_path(path).findings == []
+    _, [outcome] = merge(tables, [load_submission(path, tables)])
+    assert outcome.result == "merged" and outcome.added["sessions"] == 8
+
+
+
+
+BLANK_LINE = "出勤：已开展的活动中出勤未填（请核对，不算问题）"
+
+
+# A 补学 session expects only those who missed the session it makes up (docs/domain.md, "Records"): B08's week 3 as the
+# demo's secretary fills it (S1 集中学习, S2 组织生活会), and S3, two days after S1, held to make S1 up.
+MAKEUP_ROW = 4  # 学习活动's row of S3
+MISSED = ("缺席", "请假")
+
+
+def _makeup_return(home, target, makes_up="S1", marks=None, blanks=()) -> tuple:
+    """B08's week 3 with S3 making up `makes_up`; at S3 those who missed S1 (缺席/请假 there) are 出席 and everyone
+    else blank, or as `marks` says ({member: status}, the others blank); then the S3 cells of `blanks` cleared. Returns the
+    file and who missed S1."""
+    path = filled_return(home, target)
+    missed_s1 = []
+
+    def add_makeup(wb):
+        sessions = wb["学习活动"]
+        day = sessions["B2"].value + timedelta(days=2)
+        for label, value in (("活动序号", "S3"), ("日期", day), ("形式", "集中学习"), ("主题", "补学：十六大报告"),
+                             ("学时", 2), ("补学活动", makes_up)):
+            _set(sessions, MAKEUP_ROW, label, value)
+        grid, columns, rows = _grid_places(wb)
+        for member, row in rows.items():
+            if grid.cell(row, columns["S1"]).value in MISSED:
+                missed_s1.append(member)
+            status = marks.get(member) if marks is not None else "出席" if member in missed_s1 else None
+            grid.cell(row, columns["S3"]).value = None if member in blanks else status
+
+    edit(path, add_makeup)
+    assert missed_s1, "the demo's secretary marked everybody present at S1"
+    return set_saved_time(path, SENT), missed_s1
+
+
+def test_a_makeup_session_of_this_week_expects_only_those_who_missed(demo_home, tmp_path):
+    path, missed = _makeup_return(demo_home, tmp_path / "makeup.xlsx")
+    report = validate_path(path)
+    assert report.findings == [], [f.message() for f in report.findings]  # 16 members, only len(missed) expected
+    # One of those who missed S1, blank at S3: warned of, at his cell; the others' blanks are not.
+    path, _ = _makeup_return(demo_home, tmp_path / "blank.xlsx", blanks=missed[:1])
+    [blank] = validate_path(path).findings
+    assert (blank.code, blank.column_label, blank.column) == ("status-blank", "S3", "E")
+    row = next(r for r, member in enumerate(_roster_ids(path), start=2) if member == missed[0])
+    assert blank.row == row
+
+
+def _roster_ids(path) -> list[str]:
+    return [row[0] for row in load_workbook(path)["党员名单"].iter_rows(min_row=2, values_only=True) if row[0]]
+
+
+def _missed_earlier(home, session: str) -> set[str]:
+    """B08's members the ledger has 缺席 or 请假 at an earlier session."""
+    roster = set(_roster_ids(home.folder("outbox") / "院机关支部_第3周.xlsx"))
+    missed = {r["member_id"] for r in read_master(home.master)["attendance"] if r["session_id"] == session
+              and r["status"] in ("absent", "excused") and r["member_id"] in roster}
+    assert missed and missed != roster
+    return missed
+
+
+def test_a_makeup_of_an_earlier_weeks_session_expects_those_the_template_lists(demo_home, tmp_path):
+    """The return cannot see week 2's attendance: the template carries who missed each earlier session (in
+    `_元数据`), read from the ledger when it was made."""
+    tables = read_master(demo_home.master)
+    roster = set(_roster_ids(demo_home.folder("outbox") / "院机关支部_第3周.xlsx"))
+    missed = _missed_earlier(demo_home, "B08-W02-S1")
+    meta = {row[0]: row[1] for row in load_workbook(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")["_元数据"]
+            .iter_rows(values_only=True)}
+    listed = dict(part.split(":") for part in meta["missed"].split(";"))
+    assert set(listed["B08-W02-S1"].split()) == missed
+    path, _ = _makeup_return(demo_home, tmp_path / "earlier.xlsx", makes_up="B08-W02-S1",
+                             marks={member: "出席" for member in missed})
+    report = validate_path(path)
+    assert report.findings == [], [f.message() for f in report.findings]
+    merged, [outcome] = merge(tables, [load_submission(path, tables)])
+    assert outcome.result == "merged" and outcome.added["attendance"] == 2 * len(roster) + len(missed)
+
+
+def test_a_makeup_session_counts_in_the_flags_for_those_who_missed_only(demo_home, tmp_path):
+    """A member present at S1 is not expected at its 补学 (S3): marked 缺席 there, it is not held against him."""
+    tables = read_master(demo_home.master)
+    roster = _roster_ids(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")
+    # Present at every session so far; here present at S1, absent at S2 and, by mistake, 缺席 at S3.
+    member = _always_present_before(tables, roster)[0]
+
+    def absent_at_s2(wb):
+        grid, columns, rows = _grid_places(wb)
+        grid.cell(rows[member], columns["S1"]).value, grid.cell(rows[member], columns["S2"]).value = "出席", "缺席"
+
+    path, missed = _makeup_return(demo_home, tmp_path / "makeup.xlsx", marks={member: "缺席"})
+    edit(path, absent_at_s2)
+    set_saved_time(path, SENT)
+    assert member not in missed
+    merged, [outcome] = merge(tables, [load_submission(path, tables)])
+    assert outcome.result == "merged", outcome.problems
+    assert ("B08-W03-S3", "absent") in {(r["session_id"], r["status"]) for r in merged["attendance"]
+                                        if r["member_id"] == member}  # kept as recorded
+    flags = {f.rule for f in compute_flags(merged, date(2005, 3, 27)) if f.subject_id == member}
+    assert "absent-in-row" not in flags  # S2 and S3 would be two in a row
+    progress = compute_progress(merged, date(2005, 3, 28))
+    b08 = next(b for b in progress.branches if b.branch_id == "B08")
+    everyone = compute_progress({**merged, "sessions": [{**s, "makes_up": None} for s in merged["sessions"]]},
+                                date(2005, 3, 28))
+    assert b08.attendance_rate > next(b for b in everyone.branches if b.branch_id == "B08").attendance_rate
+
+
+@pytest.mark.libreoffice
+def test_the_live_checks_see_twelve_sessions_and_whom_a_makeup_expects(demo_home, tmp_path, recalculate):
+    """The 填报检查 covers every column of the grid (the twelve sessions read 可以提交; a blank at S12 is one cell to
+    check), and at a 补学 of this week's S1 expects only those who missed S1, as validation says."""
+    member = next(iter(_twelve_sessions(demo_home, tmp_path / "probe.xlsx")[1]))
+    _, missed = _makeup_return(demo_home, tmp_path / "probe2.xlsx")
+    earlier = _missed_earlier(demo_home, "B08-W02-S1")  # week 2's: the template's `_元数据` says who missed it
+    files = {"twelve": _twelve_sessions(demo_home, tmp_path / "twelve.xlsx")[0],
+             "blank": _twelve_sessions(demo_home, tmp_path / "blank.xlsx", [(member, "S12")])[0],
+             "makeup": _makeup_return(demo_home, tmp_path / "makeup.xlsx")[0],
+             "makeup_blank": _makeup_return(demo_home, tmp_path / "makeup_blank.xlsx", blanks=missed[:1])[0],
+             "earlier": _makeup_return(demo_home, tmp_path / "earlier.xlsx", makes_up="b08-w02-s1",
+                                       marks={member: "出席" for member in earlier})[0],
+             "earlier_blank": _makeup_return(demo_home, tmp_path / "earlier_blank.xlsx", makes_up="B08-W02-S1",
+                                             marks={member: "出席" for member in sorted(earlier)[1:]})[0]}
+    assert [len(validate_path(path).findings) for path in files.values()] == [0, 1, 0, 1, 0, 1]
+    # The yellow marks, evaluated beside the grid: S3 blank for one who missed S1 (marked) and for one who did not.
+    rows = {member: row for row, member in enumerate(_roster_ids(files["makeup_blank"]), start=2)}
+    present = next(member for member in rows if member not in missed)
+    edit(files["makeup_blank"], lambda wb: _put_helpers(wb, [(1, Mistake("出勤", f"E{rows[missed[0]]}", None, "", "")),
+                                                             (2, Mistake("出勤", f"E{rows[present]}", None, "", ""))]))
+    made = recalculate(list(files.values()), tmp_path / "out")
+    assert [_area(made["makeup_blank"])[3][("出勤", index)] for index in (1, 2)] == [1, 0]
+    for name, blanks in (("twelve", 0), ("blank", 1), ("makeup", 0), ("makeup_blank", 1), ("earlier", 0),
+                         ("earlier_blank", 1)):
+        status, total, lines, _ = _area(made[name])
+        ready = "可以提交" if not blanks else "可以提交。提交前请核对标黄的 1 处，在：出勤。"
+        assert (status, total, lines[BLANK_LINE]) == (ready, 0, blanks), (name, lines)
+
+
+# A college-wide session (docs/domain.md, "Records"): the office types it once in the master's 学习活动, 支部编号 blank;
+# every branch's return for its week lists it, and the attendance each branch marks is recorded against it.
+LECTURE = {"活动编号": "ALL-W03-S1", "日期": datetime(2005, 3, 23), "形式": "辅导报告", "主题": "十六大报告辅导", "学时": 3}
+B03_FILE = GROUPED
+
+
+def _office_types_a_college_session(home) -> None:
+    wb = load_workbook(home.master)
+    ws = wb["学习活动"]
+    header = _headers(ws)
+    ws.append([LECTURE.get(label) for label in header])
+    wb.save(home.master)
+
+
+def _college_week(fresh_demo, capsys):
+    """The office's lecture typed in the master, then the week's returns made again (`branchbook returns`)."""
+    home = pinned_home(fresh_demo)
+    _office_types_a_college_session(home)
+    assert main(["returns", str(home.root), "--week", "3"]) == 0, capsys.readouterr().out
+    return home
+
+
+def _lecture_rows(home) -> list[dict]:
+    return [r for r in read_master(home.master)["attendance"] if r["session_id"] == LECTURE["活动编号"]]
+
+
+def test_a_college_session_is_offered_in_every_return_and_recorded_once(fresh_demo, tmp_path, capsys):
+    # B09's return was sent before the office typed the lecture: it has no column for it, and merges as it is.
+    old = set_saved_time(filled_return(fresh_demo, tmp_path / "old.xlsx", name="生医教工党支部_第3周.xlsx"), SENT)
+    home = _college_week(fresh_demo, capsys)
+    for name in ("院机关支部_第3周.xlsx", B03_FILE):
+        wb = load_workbook(home.folder("outbox") / name)
+        sessions, grid = wb["学习活动"], wb["出勤"]
+        assert [sessions.cell(2, column).value for column in range(1, 6)][:1] == ["ALL-W03-S1"]
+        assert (sessions["C2"].value, sessions["D2"].value, sessions["E2"].value) == ("辅导报告", "十六大报告辅导", 3)
+        [kept] = [dv for dv in sessions.data_validations.dataValidation if str(dv.sqref).startswith("A2")]
+        assert kept.type == "custom" and kept.formula1 == "FALSE"  # typing over it is refused
+        assert [c.value for c in grid[1]][-1] == "ALL-W03-S1"  # after S1–S8 (S1–S16 at B03)
+        assert any("全院" in str(row[0]) for row in wb["填表说明"].iter_rows(values_only=True) if row[0])
+    # Both branches fill theirs (the demo's secretary marks the lecture's column too) and send them.
+    b08 = set_saved_time(filled_return(home, tmp_path / "院机关支部_第3周.xlsx"), SENT)
+    b03 = set_saved_time(filled_return(home, tmp_path / B03_FILE, name=B03_FILE), SENT)
+    for path in (b08, b03):
+        report = validate_path(path)
+        assert report.errors == [], [f.message() for f in report.errors]
+    assert main(["merge", str(home.root), str(b08), str(b03), str(old)]) == 0, capsys.readouterr().out
+    tables = read_master(home.master)
+    assert {r["branch_id"] for r in tables["returns"] if r["week"] == 3 and r["result"] == "merged"} == {"B03", "B08", "B09"}
+    assert [s["session_id"] for s in tables["sessions"]].count("ALL-W03-S1") == 1  # the office's row, no copy
+    assert not [s for s in tables["sessions"] if s["session_id"].endswith("ALL-W03-S1") and s["branch_id"]]
+    rows = _lecture_rows(home)
+    members = {m["member_id"]: m["branch_id"] for m in tables["members"]}
+    by_branch = {branch: sorted(r["member_id"] for r in rows if members[r["member_id"]] == branch) for branch in ("B08", "B03")}
+    assert len(by_branch["B08"]) == 16 and len(by_branch["B03"]) == 48 and len(rows) == 64  # once a member
+    assert {r["hours"] for r in rows if r["status"] == "present"} == {3}
+    assert {r["source_return"].split("@")[0] for r in rows} == {"B08-W03", "B03-W03"}
+    # B08 corrects its return: its lecture rows are replaced, B03's are as they were.
+    b03_before = [r for r in rows if r["source_return"].startswith("B03")]
+    first = by_branch["B08"][0]
+
+    def correct(wb):
+        grid, columns, places = _grid_places(wb)
+        grid.cell(places[first], columns["ALL-W03-S1"]).value = "请假"
+
+    corrected = set_saved_time(edit(shutil.copyfile(b08, tmp_path / "院机关支部_第3周(更正).xlsx"), correct),
+                               SENT + timedelta(hours=2))
+    assert main(["merge", str(home.root), str(corrected)]) == 0, capsys.readouterr().out
+    rows = _lecture_rows(home)
+    assert len(rows) == 64 and [r for r in rows if r["source_return"].startswith("B03")] == b03_before
+    assert next(r for r in rows if r["member_id"] == first)["status"] == "excused"
+    # A rebuild from the journal and archive/ reads the returns against the sessions as a merge does: the same rows.
+    assert main(["rebuild", str(home.root)]) == 0, capsys.readouterr().out
+    assert "不同" not in capsys.readouterr().out
+    assert sorted(map(str, _lecture_rows(home))) == sorted(map(str, rows))
+    # The flags and the dashboard count it once a member: his central sessions are one more than before it.
+    facts = Facts(read_master(home.master), date(2005, 3, 30), load_schemas())
+    assert sum(r["session_id"] == "ALL-W03-S1" for r in facts.attendance[first]) == 1
+
+
+def test_a_college_session_removed_after_the_returns_went_out_is_said_and_not_recorded(fresh_demo, tmp_path, capsys):
+    home = _college_week(fresh_demo, capsys)
+    path = set_saved_time(filled_return(home, tmp_path / "院机关支部_第3周.xlsx"), SENT)
+    tables = read_master(home.master)
+    tables["sessions"] = [s for s in tables["sessions"] if s["session_id"] != "ALL-W03-S1"]  # the office deleted it
+    sub = load_submission(path, tables)
+    [gone] = [f for f in sub.findings if f.code == "college-session-gone"]
+    assert gone.severity == "warning" and (gone.sheet, gone.cell) == ("出勤", "K1")
+    assert gone.message() == "出勤 第1行 「ALL-W03-S1」：学院已从台账中删除或改动了这项全院活动，这一列登记的出勤不予记录，无需修改。"
+    merged, [outcome] = merge(tables, [sub])
+    assert outcome.result == "merged" and not [r for r in merged["attendance"] if r["session_id"] == "ALL-W03-S1"]
+
+
+@pytest.mark.libreoffice
+def test_a_college_sessions_column_is_checked_live_and_its_row_is_not_her_typing(fresh_demo, tmp_path, capsys,
+                                                                                    recalculate):
+    """In LibreOffice: the template with the lecture pre-filled is still 尚未填写; filled, 可以提交; its column left
+    unmarked, a problem, as validation says (session-unmarked)."""
+    home = _college_week(fresh_demo, capsys)
+    untouched = shutil.copyfile(home.folder("outbox") / "院机关支部_第3周.xlsx", tmp_path / "untouched.xlsx")
+    filled = filled_return(home, tmp_path / "filled.xlsx")
+
+    def clear_lecture(wb):
+        grid, columns, rows = _grid_places(wb)
+        for row in rows.values():
+            grid.cell(row, columns["ALL-W03-S1"]).value = None
+
+    unmarked = edit(shutil.copyfile(filled, tmp_path / "unmarked.xlsx"), clear_lecture)
+    assert [f.code for f in validate_path(unmarked).errors] == ["session-unmarked"]
+    assert "empty-return" in [f.code for f in validate_path(untouched).errors]
+    made = recalculate([untouched, filled, unmarked], tmp_path / "out")
+    assert _area(made["untouched"])[0] == "尚未填写，填好后这里会显示检查结果。"
+    assert _area(made["filled"])[:2] == ("可以提交", 0)
+    assert _area(made["unmarked"])[:2] == ("还有 1 处问题，在：出勤。出错的单元格已标红，改正后再提交。", 1)

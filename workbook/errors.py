@@ -30,6 +30,22 @@ MESSAGES: dict[str, str] = {  # key -> message (English; the Chinese is in the w
                         "replaced by an older copy. Run branchbook rebuild {home}, or branchbook restore {home}."),
     "nothing-to-rebuild": N_("Nothing to rebuild from: no ledger-journal.jsonl, and neither the master nor its backups can be read."),
     "already-running": N_("The sync service for {home} is already running; only one may run."),
+    "writer-busy": N_("Another program ({what}, process {pid}, since {since}) is writing the ledger of {home}: try again "
+                      "when it is done."),
+    "campaign-closed": N_("{home} is the earlier campaign “{campaign}”, kept as it was when “{following}” "
+                          "began: it can be read (flags, master.xlsx, bulletins) but no longer changed."),
+    "campaign-service-running": N_("The sync service of {home} is running: stop it first (Ctrl+C in its window), start "
+                                   "the new campaign, then start the service again."),
+    "campaign-inbox-waiting": N_("{count} files still wait in {folder} ({names}): merge them (or approve or remove "
+                                 "them) before the campaign is closed, so that none is left behind."),
+    "campaign-master-edits": N_("master.xlsx cannot be brought up to date with the ledger: {why}. Settle that first, "
+                                "so that the campaign is kept whole as the office left it."),
+    "campaign-same-name": N_("The new campaign needs a name of its own: “{name}” is the current campaign's or "
+                             "an earlier one's (campaigns/ holds {known})."),
+    "campaign-needs-start": N_("Give the day the new campaign starts: --start YYYY-MM-DD."),
+    "campaign-unknown": N_("{home} has no earlier campaign “{name}”; it has {known}."),
+    "campaign-start-early": N_("The new campaign starts on {start}, before the current one ends ({end}): give a later "
+                               "--start."),
     "not-held": N_("No return with receipt {receipt} is waiting for approval."),
     "needs-libreoffice": N_("A PDF needs LibreOffice (Debian: apt-get install libreoffice-writer-nogui); or make a docx and save it as PDF in Word."),
     "no-smtp": N_("No outgoing mail server (mail.smtp in branchbook.yaml): the reminders were only written to outbox/."),

@@ -62,6 +62,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "makeup-unknown": (ERROR, N_("'{value}' is not a session of this branch to make up: write the session ID as the "
                                  "master lists it (such as {example}), or S1–S{sessions} for a session of this week "
                                  "listed in Sessions.")),
+    "college-session-gone": (WARNING, N_("this is no longer a session of the whole college in the master (the office "
+                                         "removed or changed it): the attendance marked in this column is not "
+                                         "recorded. Nothing needs changing.")),
     "status-blank": (WARNING, N_("attendance for {session} is blank: choose {choices} for each member.")),
     "hours-total": (ERROR, N_("{detail}")),
     "not-a-return": (ERROR, N_("this is not a branch return; use the template the college sent.")),
@@ -125,6 +128,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                               "college sent it. Fill in the template the college sent, without editing it.")),
     "meta-foreign": (ERROR, N_("this return's template was not issued by this college's office: ask the college's "
                                "office for your branch's template for this week, fill it in and send it again.")),
+    "meta-earlier-campaign": (ERROR, N_("this return belongs to the earlier campaign “{campaign}”, which has "
+                                        "ended: the college's ledger now keeps the new campaign and takes no more "
+                                        "returns of that one. Ask the college's office for this week's template of "
+                                        "the new campaign.")),
     "meta-unsealed": (ERROR, N_("the return's hidden metadata carries no seal, so its branch and week cannot be "
                                 "trusted. Use the template the college sent this week.")),
     "meta-unsealed-accepted": (WARNING, N_("the template was made before returns were sealed; its branch and week "

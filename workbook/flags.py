@@ -287,12 +287,21 @@ class Facts:
         # dashboard all ask it per row (a 2,400-member college has 105,000 rows).
         self.attendance_days: dict[str, list[date]] = defaultdict(list)
         session_day = self.session_day
+        # A 补学 session expects only those who missed the session it makes up (docs/domain.md, "Records"): who
+        # was marked with a `missed` status (缺席, 请假) at each session some session makes up.
+        made_up_sessions = {s["makes_up"] for s in self.sessions.values() if s.get("makes_up")}
+        missed = schemas.codes["attendance_status"].codes_where("missed")
+        self.missed: dict[str, set[str]] = {}  # a session whose attendance is not in the ledger: not listed
         for row in tables.get("attendance", []):
             day = session_day.get(row.get("session_id"))
             if day is not None:
                 member_id = row.get("member_id")
                 self.attendance[member_id].append(row)
                 self.attendance_days[member_id].append(day)
+                if row["session_id"] in made_up_sessions:
+                    who = self.missed.setdefault(row["session_id"], set())
+                    if row.get("status") in missed:
+                        who.add(member_id)
         self.by_member: dict[str, dict[str, list[dict]]] = {}
         self.selfstudy_days: dict[str, list[date]] = defaultdict(list)  # beside by_member["selfstudy"], as above
         for key in ("selfstudy", "inspections", "opinions", "reports", "analyses", "talks", "appraisals"):
@@ -319,6 +328,9 @@ class Facts:
         self.session_group = {sid: group_form(s.get("party_group")) for sid, s in self.sessions.items()
                               if group_form(s.get("party_group"))}
         self.member_group = {m["member_id"]: group_form(m.get("party_group")) for m in self.members}
+        # Each 补学 session: those who missed the session it makes up (only they are expected at it).
+        self.makeup_expects = {sid: self.missed[s["makes_up"]] for sid, s in self.sessions.items()
+                               if s.get("makes_up") in self.missed}
         # 补学: the sessions each member has made up, by a self-study row or by being present at a session that
         # makes one up (docs/domain.md, "Falling behind"), up to as_of.
         self.made_up: dict[str, set[str]] = defaultdict(set)
@@ -374,11 +386,15 @@ class Facts:
         return self._rosters.get(branch_id, [])
 
     def expected_at(self, member_id: str) -> Callable[[str], bool]:
-        """Whether a session counts for the member: a 党小组 session counts for its group's members only; another
-        group's member there is neither expected nor counted, whatever he is marked (docs/domain.md, "Records")."""
+        """Whether a session counts for the member: a 党小组 session counts for its group's members only, a 补学
+        session for those who missed the session it makes up; anyone else there is neither expected nor counted,
+        whatever he is marked (docs/domain.md, "Records")."""
         group = self.member_group.get(member_id, "")
-        session_group = self.session_group
-        return lambda session_id: session_group.get(session_id, group) == group
+        session_group, makeups = self.session_group, self.makeup_expects
+        if not makeups:
+            return lambda session_id: session_group.get(session_id, group) == group
+        return lambda session_id: (session_group.get(session_id, group) == group
+                                   and (session_id not in makeups or member_id in makeups[session_id]))
 
     def branch_of(self, member: dict) -> str | None:
         """His branch on the as-of day (membership.branch_on), else the one he is listed in; worked out once

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from .campaign_definition import CampaignDefinition, home_definition
 from .errors import UserError
 from .i18n import N_, Domain
 from .schema import LANGS, Schemas, load_schemas
@@ -34,9 +35,13 @@ class Home:
     root: Path
     config: dict[str, Any]
     settings: Settings = field(init=False, repr=False, compare=False)
+    campaign: CampaignDefinition = field(init=False, repr=False, compare=False)  # campaign.yaml, else the packaged
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "settings", load_settings(self.config, Path(self.root) / CONFIG_NAME))
+        campaign = home_definition(self.root)
+        object.__setattr__(self, "campaign", campaign)
+        base = campaign.checked_rules() if campaign.rules else None  # branchbook.yaml's `rules:` over the campaign's
+        object.__setattr__(self, "settings", load_settings(self.config, Path(self.root) / CONFIG_NAME, base))
 
     @classmethod
     def open(cls, root: Path | str) -> Home:
@@ -60,9 +65,10 @@ class Home:
 
     @property
     def schemas(self) -> Schemas:
-        """schemas/, with the campaign rules this HOME's `rules:` overrides (docs/configuration.md)."""
+        """schemas/, with this HOME's campaign (campaign.yaml) and the rules it and `rules:` override
+        (docs/configuration.md)."""
         packaged = load_schemas()
-        return replace(packaged, rules=self.settings.rules) if self.settings.rules else packaged
+        return replace(packaged, rules=self.settings.rules or packaged.rules, campaign=self.campaign)
 
     @property
     def as_of(self) -> date:

@@ -19,6 +19,7 @@ from .fastread import open_sheets, saved_time
 from .findings import ERROR, Finding, Report
 from .i18n import Domain
 from .membership import in_branch
+from .offered_sessions import college_listed
 from .return_reader import ReturnRead, is_return
 from .safe_open import UnreadableFile
 from .safe_values import made_safe, safe_label
@@ -79,18 +80,40 @@ def _authorise(sub: Submission, data: ReturnRead, parsed: dict, by_id: dict[str,
     return found
 
 
-def _shape_rows(sub: Submission, parsed: dict, schemas: Schemas, known: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
-    """The rows to merge; a 补学活动 as the session's full ID, spelt as the ledger spells it (checks/makeup.py)."""
-    sessions = {}
+def _college_attended(data: ReturnRead, tables: dict[str, list[dict]]) -> tuple[dict[str, dict], list[Finding]]:
+    """The college's sessions the return lists (its `_元数据`), as the ledger holds them now: their attendance is
+    recorded against the one session, never a copy (docs/domain.md, "Records"). One the office has removed since
+    the template went out (or given a branch) is a warning, and its column is not recorded."""
+    college = {str(s["session_id"]): s for s in tables.get("sessions", []) if s.get("session_id")
+               and not s.get("branch_id")}
+    found, gone = {}, []
+    for session in college_listed(data.meta):
+        if session in college:
+            found[session] = college[session]
+        elif session in data.grid.session_columns:
+            gone.append(Finding("college-session-gone", sheet=data.grid.title, row=data.grid.header_row,
+                                column=column_letter(data.grid.session_columns[session]), column_label=session,
+                                params={"session": session}))
+    return found, gone
+
+
+def _shape_rows(sub: Submission, parsed: dict, schemas: Schemas, known: dict[str, str],
+                college: dict[str, dict]) -> dict[str, list[dict[str, Any]]]:
+    """The rows to merge; a 补学活动 as the session's full ID, spelt as the ledger spells it (checks/makeup.py). The
+    college's sessions (`college`, by 活动编号) are the office's: only their attendance is the branch's."""
+    sessions, listed = {}, {}
     typed = [f.key for f in schemas.returns.sheet("sessions").fields if f.key != "session_no"]  # 地点 etc. too
     for _, record in parsed["sessions"]:
-        if record.get("session_no"):
-            sessions[record["session_no"]] = {
-                "session_id": ids.session_id(sub.return_id, record["session_no"]), "branch_id": sub.branch_id,
+        number = record.get("session_no")
+        if number in college:
+            listed[number] = {"session_id": number, "hours": college[number].get("hours") or record.get("hours")}
+        elif number and number[1:].isdigit():
+            sessions[number] = {
+                "session_id": ids.session_id(sub.return_id, number), "branch_id": sub.branch_id,
                 **{k: record.get(k) for k in typed}}
     attendance = []
     for (member, number), status in sorted(parsed["attendance"].items()):
-        session = sessions.get(number)
+        session = sessions.get(number) or listed.get(number)
         if session is None:
             continue
         attendance.append({"session_id": session["session_id"], "member_id": member, "status": status,
@@ -196,9 +219,12 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
     report.findings += check_periods(data, parsed, record_sheets(schemas), members, sub.branch_id)
     report.findings += check_report_dates(data, parsed, members, week)
     known = known_sessions(tables.get("sessions", []), sub.branch_id)
-    report.findings += check_makeup_sessions(makeup_sheets(schemas.returns, data.tables), parsed, sub.return_id, known, schemas.returns.sessions_per_week)
+    report.findings += check_makeup_sessions(makeup_sheets(schemas.returns, data.tables), parsed, sub.return_id, known,
+                                              data.grid.offered(schemas.returns.sessions_per_week))
+    college, gone = _college_attended(data, tables)
+    report.findings += gone
     if report.valid:
-        sub.rows = _shape_rows(sub, parsed, schemas, known)
+        sub.rows = _shape_rows(sub, parsed, schemas, known, college)
     return sub
 
 

@@ -17,9 +17,10 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import layout
+from . import ids, layout
 from .checks.attendance import MAX_HOURS_A_DAY
 from .i18n import LIST_SEPARATOR, N_, Domain
+from .offered_sessions import PAIRS_COLUMN
 from .schema import CodeList, ReturnSheet, Schemas
 
 say = Domain("workbook")
@@ -74,12 +75,16 @@ class LiveCheck:
     untouched: bool = False  # the line of a return not filled in yet: while it counts, the status says only that
 
 
-def add_live_checks(wb: Workbook, schemas: Schemas, lang: str, week: tuple, roster_size: int) -> None:
-    """Write the area above the guide's text and the marks on the data sheets. `week`: (start, end)."""
+def add_live_checks(wb: Workbook, schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions: int,
+                    of_return: str, college_rows: int = 0, missed_pairs: int = 0) -> None:
+    """Write the area above the guide's text and the marks on the data sheets. `week`: (start, end); `sessions`: the
+    attendance grid's columns (the session numbers and the college's sessions); `of_return`: its id (B08-W03);
+    `college_rows`: the college's sessions pre-filled at the top of 学习活动 (not the secretary's typing);
+    `missed_pairs`: the rows of the `_元数据`'s column of who missed each earlier session (offered_sessions)."""
     guides = [sheet.name(lang) for sheet in schemas.returns.sheets if sheet.kind == "guide"]
     if not guides:
         return
-    checks = sorted(_checks(schemas, lang, week, roster_size), key=lambda check: check.reminder)  # problems first
+    checks = sorted(_checks(schemas, lang, week, roster_size, sessions, of_return, college_rows, missed_pairs), key=lambda check: check.reminder)  # problems first
     for check in checks:
         ws = wb[schemas.returns.sheet(check.sheet_key).name(lang)]
         fill, font = (CHECK_FILL, CHECK_FONT) if check.reminder else (BAD_FILL, BAD_FONT)
@@ -131,17 +136,19 @@ def _last_row(schemas: Schemas) -> int:
     return schemas.returns.rows_per_sheet * LIVE_ROWS_FACTOR + 1
 
 
-def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int):
+def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions: int, of_return: str,
+            college_rows: int, missed_pairs: int):
     last = _last_row(schemas)
     roster_last = max(roster_size + 1, 2)
     roster = _ref(schemas.returns.sheet("roster").name(lang), "A", 2, roster_last)
     for sheet in schemas.returns.sheets:
         if sheet.kind == "records":
             yield from _record_checks(sheet, lang, week, last, roster, roster_last)
-    yield from _grid_checks(schemas, lang, roster_size, last)
+    grid = _grid(schemas, lang, roster_size, sessions)
+    yield from _grid_checks(schemas, lang, grid, last, ids.sessions_of(of_return), missed_pairs)
     yield _group_check(schemas, lang, last, roster_last)
-    yield _daily_hours_check(schemas, lang, roster_size, last)
-    yield _empty_check(schemas, lang, roster_size, last)
+    yield _daily_hours_check(schemas, lang, grid, last)
+    yield _empty_check(schemas, lang, grid, last, college_rows)
 
 
 def _letters(sheet: ReturnSheet) -> dict[str, str]:
@@ -240,11 +247,10 @@ class _Grid:
         return "".join(f"*(1-{_is(cells, form)})" for form in self.away)
 
 
-def _grid(schemas: Schemas, lang: str, roster_size: int) -> _Grid:
+def _grid(schemas: Schemas, lang: str, roster_size: int, count: int) -> _Grid:
     from .return_template import GRID_FIRST_COLUMN  # the grid's layout is the template's
 
     sheet = schemas.returns.sheet("attendance")
-    count = len(schemas.codes["session_no"].labels(lang))
     accepted = _accepted(sheet.codes, lang)
     return _Grid(sheet.name(lang), [get_column_letter(GRID_FIRST_COLUMN + i) for i in range(count)],
                  max(roster_size + 1, 2), accepted, [form for form in accepted if sheet.codes.parse(form) == AWAY])
@@ -262,23 +268,23 @@ def _group_check(schemas: Schemas, lang: str, last: int, roster_last: int) -> Li
                      ((f"{letter}2:{letter}{last}", f"AND({_filled(letter + '2')},COUNTIF({members},{_stripped(letter + '2')})=0)"),))
 
 
-def _empty_check(schemas: Schemas, lang: str, roster_size: int, last: int) -> LiveCheck:
-    """An untouched template is refused as empty (checks/empty.py): it is not ready to send either."""
+def _empty_check(schemas: Schemas, lang: str, grid: _Grid, last: int, college_rows: int) -> LiveCheck:
+    """An untouched template is refused as empty (checks/empty.py): it is not ready to send either. The college's
+    sessions pre-filled in 学习活动 are not her typing."""
     records = [sheet for sheet in schemas.returns.sheets if sheet.kind == "records"]
-    grid = _grid(schemas, lang, roster_size)
-    typed = [f"SUMPRODUCT(--{_rows_started(sheet, lang, last)})" for sheet in records]
+    typed = [f"SUMPRODUCT(--{_rows_started(sheet, lang, last)})" + (f"-{college_rows}" if sheet.key == "sessions"
+                                                                  and college_rows else "") for sheet in records]
     typed.append(f"SUMPRODUCT({_filled(grid.every)}{grid.not_away(grid.every)})")
     names = say(lang, LIST_SEPARATOR).join(sheet.name(lang) for sheet in (*records, schemas.returns.sheet("attendance")))
     return LiveCheck(records[0].key, say(lang, _LABELS["empty"], sheets=names), f"IF({'+'.join(typed)}=0,1,0)", (),
                      untouched=True)
 
 
-def _daily_hours_check(schemas: Schemas, lang: str, roster_size: int, last: int) -> LiveCheck:
+def _daily_hours_check(schemas: Schemas, lang: str, grid: _Grid, last: int) -> LiveCheck:
     """A member's sessions attended and self-study on one day over MAX_HOURS_A_DAY, counted on the self-study
     row that passes it, as checks/attendance.py check_daily_hours does (a row over the field's maximum is
     the range line's, and left out)."""
     study, sessions = schemas.returns.sheet("selfstudy"), schemas.returns.sheet("sessions")
-    grid = _grid(schemas, lang, roster_size)
     on_study, on_grid = quote_sheetname(study.name(lang)) + "!", quote_sheetname(grid.title) + "!"
     mine, held = _letters(study), _letters(sessions)
     member, day, hours = (f"{on_study}${mine[key]}{{row}}" for key in ("member_id", "date", "hours"))
@@ -304,9 +310,8 @@ def _daily_hours_check(schemas: Schemas, lang: str, roster_size: int, last: int)
                      per_row=over)
 
 
-def _grid_checks(schemas: Schemas, lang: str, roster_size: int, last: int):
+def _grid_checks(schemas: Schemas, lang: str, grid: _Grid, last: int, own_prefix: str, missed_pairs: int):
     sessions, statuses = schemas.returns.sheet("sessions"), schemas.returns.sheet("attendance").codes
-    grid = _grid(schemas, lang, roster_size)
     title, letters, bottom, accepted, away = grid.title, grid.letters, grid.bottom, grid.accepted, grid.away
     on_grid = quote_sheetname(title) + "!"
     held = _ref(sessions.name(lang), get_column_letter(sessions.keys.index("session_no") + 1), 2, last)
@@ -335,16 +340,48 @@ def _grid_checks(schemas: Schemas, lang: str, roster_size: int, last: int):
     def expected(group: str, members: str) -> str:  # 1 where a member is expected at the session of `group`
         return f"(1-(LEN({group})>0)*({members}<>{group}))"
 
+    # A 补学 session expects only those who missed the session it makes up (checks/attendance.py expected_members):
+    # its 补学活动, stripped and without this return's own prefix (B08-W03-), is looked up among the grid's numbers,
+    # where those marked 缺席 or 请假 are expected; else among the `_元数据`'s pairs (session|member) of earlier sessions
+    # (offered_sessions.missed_pairs), where those listed are; a session named in neither expects everyone.
+    makes_up = _ref(sessions.name(lang), get_column_letter(sessions.keys.index("makes_up") + 1), 2, last)
+    missed = [form for form in accepted if statuses.parse(form) in statuses.codes_where("missed")]
+    meta = schemas.returns.sheet("meta").name(lang)
+    pairs = f"{quote_sheetname(meta)}!${PAIRS_COLUMN}$1:${PAIRS_COLUMN}${missed_pairs}" if missed_pairs else None
+
+    def made_up(letter: str, on: str = "") -> str:  # the session the column's session makes up, as typed
+        number = f"{on}{letter}$1"
+        return (f'IF(COUNTIF({held},{number})=0,"",SUBSTITUTE('
+                f'{_stripped(f"INDEX({makes_up},MATCH({number},{held},0))")},{_text(own_prefix)},""))')
+
+    def who_missed(letter: str, statuses_of: str, ids_of: str, on: str = "", one_row: bool = False) -> str:
+        """1 where a member is expected at a 补学 session; `statuses_of`: the grid's status cells, every row (the
+        count: INDEX's row 0 takes the whole column) or `one_row` (a mark); `ids_of`: those rows' member IDs."""
+        target = made_up(letter, on)
+        found = f"MATCH({target},{on}${first}$1:${final}$1,0)"
+        here = f"ISNUMBER({found})"
+        cells = f"INDEX({statuses_of},{1 if one_row else 0},IF({here},{found},1))"
+        this_week = f"{here}*({'+'.join(_is(cells, form) for form in missed)})"
+        if pairs is None:
+            return f"(1-{here}+{this_week})"
+        listed = f'(COUNTIF({pairs},{target}&"|*")>0)'
+        theirs = f'(COUNTIF({pairs},{target}&"|"&{ids_of})>0)'
+        return f"({this_week}+(1-{here})*(1-{listed}+{listed}*{theirs}))"
+
     # A session held with nobody marked is the 'sessions' line's (one error, as validation says): its blanks
     # are not counted again; in a marked column each blank of a member expected at it counts.
     members = f"{roster_group}$2:${roster_group.rsplit('$', 1)[1]}${bottom}"
-    yield LiveCheck("attendance", say(lang, _LABELS["blank"], sheet=title),
-                    "+".join(f"IF(AND({declared(x, on_grid)},{marked(x, on_grid)}),"
-                             f"SUMPRODUCT({_blank(f'{on_grid}{x}$2:{x}${bottom}')}*{expected(f'{{helper}}{row}', members)}),0)"
-                             for row, x in enumerate(letters, start=2)),
-                    tuple((f"{x}2:{x}{bottom}", f"AND({_blank(x + '2')},{declared(x)},{expected(group_of(x), roster_group + '2')})")
+    # One hidden helper cell a session number (a grid column) counts its blanks: a grid of 16 columns in one
+    # formula would pass Excel's 8,192 characters.
+    block = f"{on_grid}${first}$2:${final}${bottom}"
+    yield LiveCheck("attendance", say(lang, _LABELS["blank"], sheet=title), "",
+                    tuple((f"{x}2:{x}{bottom}", f"AND({_blank(x + '2')},{declared(x)},{expected(group_of(x), roster_group + '2')},"
+                                                f"{who_missed(x, f'${first}2:${final}2', '$A2', one_row=True)}>0)")
                           for x in letters),
-                    per_row=tuple(group_of(x, on_grid) for x in letters), reminder=True)
+                    per_row=tuple(f"IF(AND({declared(x, on_grid)},{marked(x, on_grid)}),"
+                                  f"SUMPRODUCT({_blank(f'{on_grid}{x}$2:{x}${bottom}')}*{expected(group_of(x, on_grid), members)}"
+                                  f"*{who_missed(x, block, f'{on_grid}$A$2:$A${bottom}', on_grid)}),0)"
+                                  for x in letters), reminder=True)
     every = grid.every
     valid = "+".join(_is(every, form) for form in accepted)
     not_away = "".join(f",NOT{_is(first + '2', form)}" for form in away)
@@ -353,8 +390,8 @@ def _grid_checks(schemas: Schemas, lang: str, roster_size: int, last: int):
                     f"SUMPRODUCT({_filled(every)}*(({valid})=0))",
                     ((marks, f"AND({_filled(first + '2')},{unlisted})"),))
     yield LiveCheck("attendance", say(lang, _LABELS["sessions"], sheet=title, sessions=sessions.name(lang)),
-                    "+".join(f"IF({declared(x, on_grid)}<>{marked(x, on_grid)},1,0)" for x in letters),
-                    ((marks, f"AND({_filled(first + '2')},NOT({declared(first)}){not_away})"),))
+                    "", ((marks, f"AND({_filled(first + '2')},NOT({declared(first)}){not_away})"),),
+                    per_row=tuple(f"IF({declared(x, on_grid)}<>{marked(x, on_grid)},1,0)" for x in letters))
 
 
 def _formula_text(text: str, **parts: str) -> str:

@@ -358,9 +358,9 @@ def sheet_values(sheet: SheetSchema, rows: Sequence[Mapping[str, Any]], lang: st
     return [[f.label(lang) for f in sheet.fields], *row_values(sheet.fields, rows, lang)]
 
 
-def _write_readme(wb: xlsxwriter.Workbook, lang: str, header) -> None:
+def _write_readme(wb: xlsxwriter.Workbook, lang: str, header, schemas: Schemas) -> None:
     ws = wb.add_worksheet(say(lang, "README"))
-    lines = readme_lines(lang)
+    lines = readme_lines(lang, schemas.campaign.title(lang))
     # As wide as its longest line, so that the lines print inside the page (LibreOffice wraps no such line).
     width = min(max(layout.display_width(line) for line in lines) + 2, MAX_COLUMN_WIDTH)
     ws.set_column(0, 0, width)
@@ -390,7 +390,7 @@ def write_master(
     # cost 周报's print scale (docs/design.md, "Printing").
     moment_format = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
     wrap_format = layout.xlsx_wrap_format(wb)
-    _write_readme(wb, lang, header)
+    _write_readme(wb, lang, header, schemas)
     _define_lists(wb, schemas, lang)
     biggest = max(schemas.master, key=lambda sheet: len(tables.get(sheet.key, ())))
     shared_key = biggest.key if len(tables.get(biggest.key, ())) >= SHARED_TEXT_ROWS else None

@@ -12,24 +12,34 @@ from .home import Home, create_home
 from .journal import mirror
 from .master import SheetPainter, write_master
 from .membership import in_branch
+from .offered_sessions import college_sessions, missed_before
 from .return_template import ReturnSpec, return_file_name, write_return
-from .schema import load_schemas
 from .seal import home_seal
 
 
 def init_home(root: Path | str, lang: str = "zh", tables: dict[str, list[dict]] | None = None,
-              painters: Iterable[SheetPainter] = ()) -> Home:
-    """Create HOME with its ledger and master, empty or holding `tables` (the demo's college)."""
+              painters: Iterable[SheetPainter] = (), start: date | None = None) -> Home:
+    """Create HOME with its ledger and master, empty or holding `tables` (the demo's college); with `start`, its
+    阶段 sheet seeded with the campaign's phases from that day (campaign.yaml: docs/design.md, "Campaigns")."""
     home = create_home(root, lang)
-    home_seal(home.root, new_home=True)  # returns are sealed from the first (workbook/seal.py)
-    tables = tables or {}
+    tables = dict(tables or {})
+    if start is not None:
+        tables["phases"] = home.campaign.phase_rows(start, lang)
+    start_ledger(home, tables, painters, "first records" if tables else "new HOME")
+    return home
+
+
+def start_ledger(home: Home, tables: dict[str, list[dict]], painters: Iterable[SheetPainter] = (),
+                 reason: str = "new HOME") -> None:
+    """A new ledger in HOME holding `tables`, its first journal entry, its master and its seal: a new HOME's, or a
+    new campaign's (sync/campaigns.py), whose returns are sealed from the first (workbook/seal.py)."""
+    home_seal(home.root, new_home=True)
     with open_ledger(home) as ledger:
         with ledger.transaction():
-            snapshot(ledger, tables, "first records" if tables else "new HOME")
-            write_master(home.master, tables, lang=lang, painters=painters)
+            snapshot(ledger, tables, reason)
+            write_master(home.master, tables, lang=home.lang, painters=painters, schemas=home.schemas)
             record_written(home, ledger)
         mirror(ledger, journal_path(home))
-    return home
 
 
 def default_week(campaign: Campaign, weeks_received: set[int], today: date | None = None) -> int:
@@ -43,10 +53,11 @@ def default_week(campaign: Campaign, weeks_received: set[int], today: date | Non
 def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | None = None,
                  tables: dict[str, list[dict]] | None = None) -> dict[str, Path]:
     """Write each branch's return for the week into outbox/, roster pre-filled (from `tables`, or the ledger)."""
-    schemas = load_schemas()
+    schemas = home.schemas  # the HOME's campaign names the guide's title (docs/design.md, "Campaigns")
     if tables is None:
         with open_ledger(home, schemas) as ledger:
-            tables = ledger.tables(("phases", "branches", "members", "returns"))
+            tables = ledger.tables(("phases", "branches", "members", "returns", "sessions"))
+            tables["attendance"] = ledger.rows("attendance", columns=("session_id", "member_id", "status"))
     campaign = Campaign.from_records(tables["phases"])
     if week is None:
         week = default_week(campaign, {r["week"] for r in tables["returns"] if isinstance(r.get("week"), int)})
@@ -62,13 +73,17 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
     outbox.mkdir(exist_ok=True)
     seal = home_seal(home.root)
     made = {}
+    missed_codes = schemas.returns.sheet("attendance").codes.codes_where("missed")
+    college = college_sessions(tables.get("sessions", []), start, end)  # the office's, offered in every return
     for branch in branches:
         if branch_ids and branch["branch_id"] not in branch_ids:
             continue
         # Who was in the branch some day of the week: not yet joined or gone is left out, a member transferred
         # since stays on the old branch's roster for the weeks before the move (membership.py).
         roster = [m for m in tables["members"] if in_branch(m, branch["branch_id"], start, end)]
-        spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster, campaign.ordinal_on(start))
+        missed = missed_before(tables.get("sessions", []), tables.get("attendance", []), branch["branch_id"],
+                               {m["member_id"] for m in roster}, start, missed_codes)
+        spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster, campaign.ordinal_on(start), missed=missed, college=college)
         path = outbox / return_file_name(branch["name"], week, home.lang)
         made[branch["branch_id"]] = write_return(path, spec, home.lang, schemas, seal)
     return made

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .cells import is_blank
-from .schema import ReturnSheet, Schemas
+from .offered_sessions import college_listed
+from .schema import ReturnSheet, Schemas, session_numbers
 from .sheetio import SheetRead, find_sheet, read_table
 
 
@@ -15,6 +16,10 @@ class GridRead:
     header_row: int = 1
     session_columns: dict[str, int] = field(default_factory=dict)  # S1 -> column
     rows: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)  # (row, member id, S -> raw)
+
+    def offered(self, default: int) -> int:
+        """The highest session number the grid has a column for (S12: 12); `default` for a grid not read."""
+        return max((int(number[1:]) for number in self.session_columns if number[1:].isdigit()), default=default)
 
 
 @dataclass
@@ -44,16 +49,17 @@ def _read_meta(ws) -> dict[str, Any]:
     return {str(row[0]): row[1] for row in ws.iter_rows(values_only=True) if row and row[0]}
 
 
-def _read_grid(ws, schemas: Schemas) -> GridRead:
-    numbers = {label.upper(): label for label in schemas.codes["session_no"].labels("zh")}
+def _read_grid(ws, schemas: Schemas, college: tuple[str, ...]) -> GridRead:
+    """Every column headed by a session number, however many the template made (S1..S8 before, more for a branch
+    studying in 党小组: return_template.session_count), or by a college session's 活动编号 that `_元数据` lists."""
+    numbers = session_numbers(0, college)
     grid = GridRead(title=ws.title)
     rows = list(ws.iter_rows(values_only=True))
     for index, row in enumerate(rows[:10]):
-        found = {str(v).strip().upper(): c for c, v in enumerate(row, 1) if isinstance(v, str) and
-                 str(v).strip().upper() in numbers}
+        found = {numbers.parse(v): c for c, v in enumerate(row, 1) if isinstance(v, str) and numbers.parse(v)}
         if found:
             grid.header_row = index + 1
-            grid.session_columns = {numbers[key]: column for key, column in found.items()}
+            grid.session_columns = found
             break
     for number, row in enumerate(rows[grid.header_row:], start=grid.header_row + 1):
         if not row or is_blank(row[0]):
@@ -78,7 +84,9 @@ def read_return(sheets, schemas: Schemas) -> ReturnRead:
     sheets = list(sheets)
     tables: dict[str, SheetRead] = {}
     meta, form, grid = None, {}, GridRead(title=None)
-    for sheet in schemas.returns.sheets:
+    # The metadata first: it names the college's sessions, whose grid columns are read with the numbers'.
+    ordered = sorted(schemas.returns.sheets, key=lambda sheet: sheet.kind != "meta")
+    for sheet in ordered:
         ws = find_sheet(sheets, sheet.names_read())
         if sheet.kind in ("roster", "records"):
             tables[sheet.key] = read_table(ws, sheet.fields) if ws is not None else SheetRead(
@@ -88,7 +96,7 @@ def read_return(sheets, schemas: Schemas) -> ReturnRead:
         elif sheet.kind == "meta":
             meta = _read_meta(ws)
         elif sheet.kind == "grid":
-            grid = _read_grid(ws, schemas)
+            grid = _read_grid(ws, schemas, college_listed(meta))
         elif sheet.kind == "form":
             form = _read_form(ws, sheet)
     return ReturnRead([ws.title for ws in sheets], meta, tables, grid, form,

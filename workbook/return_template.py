@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,15 +11,17 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import layout, print_setup
-from .cells import DATE_FORMAT, put, timestamp_text, to_cell
+from . import ids, layout, print_setup
+from .cells import DATE_FORMAT, as_day, put, timestamp_text, to_cell
 from .i18n import LANGS, Domain
 from .live_checks import add_live_checks
-from .membership import away_all_week
+from .membership import away_all_week, group_form
+from .offered_sessions import COLLEGE_FIELD, MISSED_FIELD, PAIRS_COLUMN, college_text, missed_pairs, missed_text
 from .provenance import roster_checksum
-from .schema import Field, ReturnSheet, Schemas, load_schemas
+from .schema import SESSION_NO_CODES, Field, ReturnSheet, Schemas, load_schemas, session_numbers
 from .seal import Seal
 from .texts import guide_lines
 
@@ -43,6 +45,26 @@ class ReturnSpec:
     # The week's phase (its ordinal, Campaign.ordinal_on the first day): the return carries that phase's sheets
     # only (schemas/returns.yaml `phases`); None: every sheet.
     phase: int | None = None
+    sessions: int | None = None  # the attendance grid's columns S1..; None: as session_count says for the roster
+    # Who missed each earlier session the branch may make up (offered_sessions.missed_before): a 补学 expects them.
+    missed: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    # The college's sessions of the week (offered_sessions.college_sessions): listed first in 学习活动, greyed and
+    # not to be changed, each with a grid column headed by its 活动编号: the secretary marks attendance only.
+    college: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    @property
+    def college_ids(self) -> tuple[str, ...]:
+        return tuple(str(session["session_id"]) for session in self.college)
+
+
+def session_count(spec: ReturnSpec, schemas: Schemas) -> int:
+    """How many session numbers the return offers: `sessions_per_week`, and `sessions_per_party_group` more for each
+    党小组 on its roster, which may each meet on its own (schemas/returns.yaml); or as the spec says."""
+    if spec.sessions:
+        return spec.sessions
+    groups = {group_form(member.get("party_group")) for member in spec.roster} - {""}
+    layout = schemas.returns
+    return layout.sessions_per_week + layout.sessions_per_party_group * len(groups)
 
 
 def return_file_name(branch_name: str, week: int, lang: str) -> str:
@@ -67,7 +89,7 @@ def _protect(ws: Worksheet, password: str) -> None:
 
 def _guide(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
     lines = guide_lines(lang, schemas, branch=spec.branch_name, week=spec.week, start=spec.start, end=spec.end,
-                        sessions=schemas.returns.sessions_per_week)
+                        sessions=session_count(spec, schemas), college=bool(spec.college))
     ws.column_dimensions["A"].width = 110
     for row, line in enumerate(lines, start=1):
         cell = ws.cell(row=row, column=1, value=line)
@@ -96,33 +118,63 @@ def _define_roster_ids(wb: Workbook, spec: ReturnSpec, lang: str, schemas: Schem
     wb.defined_names[ROSTER_IDS] = DefinedName(ROSTER_IDS, attr_text=f"{name}!$A$2:$A${max(len(spec.roster) + 1, 2)}")
 
 
+def _college_rows(ws: Worksheet, fields: list[Field], spec: ReturnSpec, lang: str) -> int:
+    """The college's sessions of the week, pre-filled in 学习活动's first rows, grey; a typed change is refused
+    (a data validation: protecting the sheet would stop her sorting it and the Validate button marking it in
+    xlwings Lite). Returns the first row left for the branch's own sessions."""
+    for row, session in enumerate(spec.college, start=2):
+        for column, field in enumerate(fields, start=1):
+            cell = ws.cell(row=row, column=column)
+            if field.key == "session_no":  # its 活动编号 in the master, which heads its column in the grid
+                put(cell, session["session_id"])
+            else:
+                value = session.get(field.key)
+                put(cell, to_cell(field, as_day(value) if field.type == "date" else value, lang))
+            cell.fill = layout.LOCKED_FILL
+            if field.type == "date":
+                cell.number_format = DATE_FORMAT
+    first = len(spec.college) + 2
+    if spec.college:
+        kept = DataValidation(type="custom", formula1="FALSE", allow_blank=False, showErrorMessage=True,
+                              errorTitle=say(lang, "A college session"),
+                              error=say(lang, "The college office entered this session: do not change it. Mark your "
+                                              "members' attendance in its column in Attendance."))
+        kept.add(f"A2:{get_column_letter(len(fields))}{first - 1}")
+        ws.add_data_validation(kept)
+    return first
+
+
 def _records(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
     fields = list(sheet.fields)
     _header(ws, fields, lang)
     last_row = schemas.returns.rows_per_sheet + 1
+    first_row = _college_rows(ws, fields, spec, lang) if sheet.key == "sessions" else 2
     for column, field in enumerate(fields, start=1):
         source = ROSTER_IDS if field.key == "member_id" else None
+        if field.codes is not None and field.codes.key == SESSION_NO_CODES:  # the numbers of this return's grid
+            field = replace(field, codes=session_numbers(session_count(spec, schemas)))
         bounds = (spec.start, spec.end) if field.key in sheet.date_within_week else None
         dv = layout.validation_for(field, lang, list_source=source, date_bounds=bounds)
         letter = get_column_letter(column)
         if dv is not None:
-            dv.add(f"{letter}2:{letter}{last_row}")
+            dv.add(f"{letter}{first_row}:{letter}{last_row}")
             ws.add_data_validation(dv)
         if field.type == "date":
-            for row in range(2, last_row + 1):
+            for row in range(first_row, last_row + 1):
                 ws.cell(row=row, column=column).number_format = DATE_FORMAT
         elif field.wrap:  # long text wraps as she types, and prints whole (docs/design.md, "Printing")
-            for row in range(2, last_row + 1):
+            for row in range(first_row, last_row + 1):
                 ws.cell(row=row, column=column).alignment = WRAPPED
 
 
 def _grid(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
     members = schemas.sheet("members")
     id_field, name_field = members.field("member_id"), members.field("name")
-    numbers = schemas.codes["session_no"].labels(lang)
+    numbers = session_numbers(session_count(spec, schemas), spec.college_ids).labels(lang)
     for column, text in enumerate([id_field.label(lang), name_field.label(lang), *numbers], start=1):
         layout.style_header(ws.cell(row=1, column=column, value=text))
-        ws.column_dimensions[get_column_letter(column)].width = 12 if column < GRID_FIRST_COLUMN else 9
+        wide = column < GRID_FIRST_COLUMN or text in spec.college_ids  # an ID: ALL-W04-S1
+        ws.column_dimensions[get_column_letter(column)].width = 12 if wide else 9
     ws.freeze_panes = ws.cell(row=2, column=GRID_FIRST_COLUMN)
     last_column = get_column_letter(GRID_FIRST_COLUMN + len(numbers) - 1)
     for row, member in enumerate(spec.roster, start=2):
@@ -160,6 +212,8 @@ def _meta(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schema
         "template_version": schemas.returns.template_version,
         "roster_checksum": roster_checksum(spec.roster),
         "generated_at": timestamp_text(datetime.now()),
+        MISSED_FIELD: missed_text(spec.missed),
+        COLLEGE_FIELD: college_text(spec.college),
     }
     # Sealed with HOME's key: an edited week or branch is refused at intake (workbook/seal.py).
     values["home_id"] = seal.home_id if seal else None
@@ -170,6 +224,8 @@ def _meta(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schema
         ws.cell(row=row, column=3, value=field.label(lang))
         if field.type == "date":
             ws.cell(row=row, column=2).number_format = DATE_FORMAT
+    for row, pair in enumerate(missed_pairs(spec.missed), start=1):  # the 填报检查 looks them up (live_checks.py)
+        ws[f"{PAIRS_COLUMN}{row}"] = pair
     ws.sheet_state = "veryHidden"  # not even Format > Unhide shows it
     _protect(ws, schemas.returns.password)
 
@@ -201,7 +257,9 @@ def write_return(path: Path, spec: ReturnSpec, lang: str = "zh", schemas: Schema
         else:
             _PAINTERS[sheet.kind](ws, sheet, spec, lang, schemas)
             _print(ws, sheet, spec, lang, schemas)
-    add_live_checks(wb, schemas, lang, (spec.start, spec.end), len(spec.roster))  # 填报检查 on the guide
+    add_live_checks(wb, schemas, lang, (spec.start, spec.end), len(spec.roster),
+                    session_count(spec, schemas) + len(spec.college), ids.return_id(spec.branch_id, spec.week),
+                    college_rows=len(spec.college), missed_pairs=len(missed_pairs(spec.missed)))  # 填报检查 on the guide
     wb.active = 0
     wb.save(path)
     return path

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
@@ -15,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from .campaign_definition import CAMPAIGN_FILE, CampaignDefinition, load_definition, packaged_definition
 from .errors import UserError
 from .i18n import LANGS as I18N_LANGS
 from .i18n import Domain
@@ -77,6 +79,27 @@ class CodeList:
 
     def codes_where(self, attribute: str) -> set[str]:
         return {item.code for item in self.codes if item.extra.get(attribute)}
+
+
+_SESSION_NUMBER = re.compile(r"s([1-9][0-9]{0,3})")
+
+
+@dataclass(frozen=True)
+class SessionNumbers(CodeList):
+    """The session numbers of a return (活动序号, the attendance grid's columns): S1 to S{count} offered, and any
+    S-number read, so that a return whose grid has more columns than another's (a branch studying in 党小组, a
+    template made with other settings) is read all the same (docs/domain.md, "Records")."""
+
+    def parse(self, text: Any) -> str | None:
+        found = _SESSION_NUMBER.fullmatch(code_form(text))
+        return f"S{found.group(1)}" if found else super().parse(text)  # or a college session's 活动编号, as listed
+
+
+def session_numbers(count: int, college: tuple[str, ...] = ()) -> SessionNumbers:
+    """S1..S{count}, and the 活动编号 of the college's sessions a return lists (offered_sessions.college_sessions)."""
+    return SessionNumbers(SESSION_NO_CODES, tuple(Code(f"S{n}", {lang: f"S{n}" for lang in LANGS})
+                                                  for n in range(1, count + 1))
+                          + tuple(Code(session, {lang: session for lang in LANGS}) for session in college))
 
 
 @dataclass(frozen=True)
@@ -174,7 +197,8 @@ PROTECTED_KINDS = frozenset({"guide", "roster", "grid", "meta"})  # what workboo
 @dataclass(frozen=True)
 class ReturnLayout:
     template_version: int
-    sessions_per_week: int
+    sessions_per_week: int  # the attendance grid's columns at least (S1..S8)
+    sessions_per_party_group: int  # and this many more for each 党小组 on the branch's roster
     rows_per_sheet: int
     password: str  # the one place the protection password is kept; the template and the macros read it here
     sheets: tuple[ReturnSheet, ...]
@@ -202,6 +226,7 @@ class Schemas:
     master: tuple[SheetSchema, ...]
     returns: ReturnLayout
     rules: Rules  # rules.yaml, typed and checked at load (workbook/settings.py)
+    campaign: CampaignDefinition  # campaign.yaml: the campaign's name and phases (workbook/campaign_definition.py)
 
     def sheet(self, key: str) -> SheetSchema:
         for item in self.master:
@@ -253,8 +278,7 @@ def _code_lists(raw: dict[str, Any], sessions_per_week: int) -> dict[str, CodeLi
             former = _former(item.pop("former", None), f"codes.{key}.{code}")
             codes.append(Code(code, labels, item, former))
         lists[key] = CodeList(key, tuple(codes))
-    numbers = tuple(Code(f"S{n}", {"zh": f"S{n}", "en": f"S{n}"}) for n in range(1, sessions_per_week + 1))
-    lists[SESSION_NO_CODES] = CodeList(SESSION_NO_CODES, numbers)
+    lists[SESSION_NO_CODES] = session_numbers(sessions_per_week)
     return lists
 
 
@@ -360,6 +384,7 @@ def _load(folder: str | None) -> Schemas:
         layout = ReturnLayout(
             template_version=int(raw_returns["template_version"]),
             sessions_per_week=int(raw_returns["sessions_per_week"]),
+            sessions_per_party_group=int(raw_returns.get("sessions_per_party_group", 0)),
             rows_per_sheet=int(raw_returns["rows_per_sheet"]),
             password=str(raw_returns["password"]),
             sheets=tuple(_return_sheet(item, by_key, codes) for item in raw_returns["sheets"]),
@@ -369,7 +394,9 @@ def _load(folder: str | None) -> Schemas:
     rules_file = base.joinpath("rules.yaml")
     rules = load_rules(_read_yaml(base, "rules.yaml"), rules_file)
     _check_rules_fit(rules, by_key, str(rules_file))
-    return Schemas(codes, int(raw_master["template_version"]), master, layout, rules)
+    campaign = load_definition(_read_yaml(base, CAMPAIGN_FILE), base.joinpath(CAMPAIGN_FILE)) \
+        if base.joinpath(CAMPAIGN_FILE).is_file() else packaged_definition()
+    return Schemas(codes, int(raw_master["template_version"]), master, layout, rules, campaign)
 
 
 def _check_rules_fit(rules: Rules, sheets: dict[str, SheetSchema], source: str) -> None:

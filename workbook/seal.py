@@ -7,6 +7,8 @@ their own sheets names none, and its seal still holds). Intake checks it (docs/d
 
 - a seal that does not match: the metadata was edited after the return was made; refused;
 - another HOME's id: a template made by another office's BranchBook; refused, and said so;
+- an earlier campaign's id (its seal kept in `HOME/campaigns/<name>/`, docs/design.md "Campaigns"): a return of
+  the campaign closed by `branchbook campaign new`; refused, saying which campaign it belongs to;
 - no seal at all: in a HOME sealed from its start, refused; in a HOME made before the seal existed
   (the key was created on first use), accepted with a warning for `intake.unsealed_grace_days` after
   the key's creation (the returns already sent out), refused after that.
@@ -18,7 +20,7 @@ import hmac
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,8 @@ from .cells import as_day
 from .findings import Finding
 
 KEY_NAME = "seal.json"
+CAMPAIGNS_FOLDER = "campaigns"  # earlier campaigns, each a HOME of its own (sync/campaigns.py)
+CLOSED_NAME = "closed.json"  # in an earlier campaign's .branchbook/: its name, when it closed, what followed
 SEALED_FIELDS = ("branch_id", "week", "week_start", "week_end", "template_version", "roster_checksum")
 SEALED_IF_WRITTEN = ("phase",)  # written since phases 2 and 3 have sheets of their own: blanking it breaks the seal
 
@@ -37,6 +41,7 @@ class Seal:
     home_id: str
     created: datetime
     migrated: bool  # the key was made for a HOME that existed before seals (its returns in circulation have none)
+    earlier: dict[str, tuple[bytes, str]] = field(default_factory=dict, compare=False)  # home_id: (key, campaign)
 
     def sign(self, meta: dict[str, Any]) -> str:
         return hmac.new(self.key, _payload(meta, self.home_id), hashlib.sha256).hexdigest()
@@ -49,6 +54,12 @@ class Seal:
             if self.migrated and now <= self.created + timedelta(days=grace_days):
                 return Finding("meta-unsealed-accepted")
             return Finding("meta-unsealed")
+        if str(home_id or "") in self.earlier:
+            key, campaign = self.earlier[str(home_id)]
+            if hmac.compare_digest(hmac.new(key, _payload(meta, str(home_id)), hashlib.sha256).hexdigest(),
+                                   str(signature).strip()):
+                return Finding("meta-earlier-campaign", params={"campaign": campaign})
+            return Finding("meta-forged")
         if str(home_id or "") != self.home_id:
             return Finding("meta-foreign", params={"home": str(home_id or "?")})
         expected = hmac.new(self.key, _payload(meta, str(home_id)), hashlib.sha256).hexdigest()
@@ -81,7 +92,7 @@ def home_seal(root: Path, *, new_home: bool = False) -> Seal:
     if path.exists():
         data = json.loads(path.read_text(encoding="utf-8"))
         return Seal(bytes.fromhex(data["key"]), data["home_id"], datetime.fromisoformat(data["created"]),
-                    bool(data["migrated"]))
+                    bool(data["migrated"]), _earlier_seals(Path(root)))
     path.parent.mkdir(exist_ok=True)
     seal = Seal(secrets.token_bytes(32), secrets.token_hex(6), datetime.now().replace(microsecond=0), not new_home)
     data = {"key": seal.key.hex(), "home_id": seal.home_id, "created": seal.created.isoformat(),
@@ -100,3 +111,16 @@ def home_seal(root: Path, *, new_home: bool = False) -> Seal:
         return seal
     temp.unlink()
     return seal
+
+
+def _earlier_seals(root: Path) -> dict[str, tuple[bytes, str]]:
+    """The seals of the campaigns this HOME ran before (each kept whole in campaigns/<name>/), by home id."""
+    found = {}
+    for state in sorted((root / CAMPAIGNS_FOLDER).glob(f"*/.branchbook/{KEY_NAME}")):
+        try:
+            data = json.loads(state.read_text(encoding="utf-8"))
+            closed = json.loads(state.with_name(CLOSED_NAME).read_text(encoding="utf-8"))
+            found[data["home_id"]] = (bytes.fromhex(data["key"]), str(closed["campaign"]))
+        except (OSError, ValueError, KeyError):
+            continue  # not a campaign BranchBook closed: its returns are another HOME's, as before
+    return found

@@ -148,19 +148,20 @@ class Settings:
                                          "rules.yaml's values", partial=True)
 
 
-def load_settings(raw: Any, source: Path | str) -> Settings:
+def load_settings(raw: Any, source: Path | str, base_rules: Mapping[str, Any] | None = None) -> Settings:
     """HOME's settings from the mapping read from `source` (its file, named in every message).
 
-    `rules:` overrides schemas/rules.yaml key by key; the result is checked as rules.yaml is, and a wrong key
-    or value is named as `rules.<section>.<key>` in `source` (docs/configuration.md)."""
+    `rules:` overrides schemas/rules.yaml key by key (or `base_rules`, the rules of HOME's campaign.yaml laid over
+    it: workbook/campaign_definition.py); the result is checked as rules.yaml is, and a wrong key or value is named
+    as `rules.<section>.<key>` in `source` (docs/configuration.md)."""
     raw = {} if raw is None else dict(raw) if isinstance(raw, Mapping) else raw
     override = raw.pop("rules", None) if isinstance(raw, dict) else None
     settings = _build(Settings, raw, "", str(source))
-    if override is None:
+    if override is None and base_rules is None:
         return settings
-    if not isinstance(override, Mapping):
+    if override is not None and not isinstance(override, Mapping):
         raise _bad(str(source), "rules", override, _SECTION)
-    rules = _build(Rules, _merged(packaged_rules(), override), "rules.", str(source))
+    rules = _build(Rules, _merged(base_rules or packaged_rules(), override or {}), "rules.", str(source))
     return replace(settings, rules=rules)
 
 
@@ -405,6 +406,16 @@ def _check_bounds(value: Any, kind: Words, meta: Mapping[str, Any], path: str, s
     wrong = check(value) if check else None
     if wrong:
         raise _bad(source, path, value, wrong)
+
+
+# What other files of settings build with (a HOME's campaign.yaml: workbook/campaign_definition.py).
+setting = _setting
+merged = _merged
+
+
+def load_section(cls: type, raw: Any, prefix: str, source: str):
+    """`cls` from the mapping `raw`, its keys named `prefix`+key in `source` when wrong."""
+    return _build(cls, raw, prefix, source)
 
 
 # -- the reference in docs/configuration.md ------------------------------------------------------------------

@@ -10,7 +10,7 @@ from .schema import Schemas, load_schemas
 say = Domain("workbook")
 
 _README = [
-    N_("BranchBook campaign ledger"),
+    N_("BranchBook ledger of the {campaign}"),
     N_("This workbook shows the ledger database (ledger.sqlite in the same folder): BranchBook rewrites it as a whole after each batch of returns."),
     N_("Sheets: phases, committee, branches, members, sessions, attendance, self-study, notebook checks, opinions, returns, flags."),
     N_("The last sheets (committee meetings, meeting reports, plans, supervision visits, opinion channels) are the college's own records: the office types them here, no return carries them."),
@@ -41,7 +41,7 @@ RECORD_SHEETS = ("selfstudy", "inspections", "opinions")  # what line 4 speaks o
 SHEET_NAMED = N_("'{sheet}'")
 
 _GUIDE = [
-    N_("{branch} return for week {week} ({start} to {end})"),
+    N_("{campaign}: {branch} return for week {week} ({start} to {end})"),
     N_("1. The Roster is pre-filled; do not change it. Report mistakes to the college office."),
     N_("2. Sessions: one row per session this week; session numbers S1–S{sessions} must be unique. Party group: the "
        "group that met, for a party group's session (only its members' attendance is expected); blank for the whole "
@@ -49,10 +49,14 @@ _GUIDE = [
        "speaker, recorder, others attending and points discussed are as the meeting record book has them (may be left "
        "blank); the numbers expected and present are counted from Attendance, not typed."),
     N_("3. Attendance: for each member and session choose {statuses}."),
+    N_("3a. The college's own sessions this week (a lecture, a film), entered by the college office, are listed first "
+       "in Sessions, in grey: do not change them. Mark your members' attendance at each in its column in Attendance, "
+       "headed by its session ID."),
     N_("4. {records}: one row per record; pick the member ID from the list. A notebook "
        "ordered to improve in an earlier week is re-checked with a new row here, dated the day of the re-check. "
        "Self-study (or a session) that makes up a session missed names it under Makes up session: its session ID "
-       "as the college's ledger lists it, or S1–S{sessions} for one of this week's."),
+       "as the college's ledger lists it, or S1–S{sessions} for one of this week's. At a session held to make one up, "
+       "only those absent or on leave from the session made up need their attendance marked."),
     PHASE_LINES,  # the sheets of the week's phase, when it has some
     N_("5. Summary: a few lines on the week and its problems."),
     N_("6. Dates must fall in the week, hours {hours}, questions {questions}; Excel stops a wrong entry."),
@@ -62,8 +66,11 @@ _GUIDE = [
 ]
 
 
-def readme_lines(lang: str) -> list[str]:
-    return [say(lang, line) for line in _README]
+def readme_lines(lang: str, campaign: str | None = None) -> list[str]:
+    """The master's 说明 sheet; its title names the campaign (None: the packaged campaign.yaml's; docs/design.md,
+    "Campaigns")."""
+    campaign = campaign or load_schemas().campaign.title(lang)
+    return [say(lang, line, campaign=campaign) for line in _README]
 
 
 def _span(fields) -> str:
@@ -82,7 +89,9 @@ def guide_lines(lang: str, schemas: Schemas | None = None, **values) -> list[str
     ranges = {"hours": _span([schemas.sheet(key).field("hours") for key in ("sessions", "selfstudy")]),
               "questions": _span([schemas.sheet("inspections").field("questions")]),
               "password": schemas.returns.password,  # the one place it is kept (schemas/returns.yaml)
-              "statuses": " / ".join(schemas.returns.sheet("attendance").codes.labels(lang))}
+              "statuses": " / ".join(schemas.returns.sheet("attendance").codes.labels(lang)),
+              "campaign": schemas.campaign.title(lang)}
+    college = values.pop("college", False)  # the line on the college's sessions, in a week that has some
     carried = {sheet.key: sheet for sheet in schemas.returns.sheets}
     ranges["records"] = say(lang, LIST_SEPARATOR).join(say(lang, SHEET_NAMED, sheet=carried[key].name(lang))
                                                      for key in RECORD_SHEETS if key in carried)
@@ -90,6 +99,6 @@ def guide_lines(lang: str, schemas: Schemas | None = None, **values) -> list[str
     for line in _GUIDE:
         if line is PHASE_LINES:
             lines += [say(lang, text) for key, text in _PHASE_SHEETS.items() if key in carried]
-        else:
+        elif college or not line.startswith("3a."):
             lines.append(say(lang, line, **{**ranges, **values}))
     return lines

@@ -1,13 +1,22 @@
 """Validate a master or a branch return against schemas/: one pass, every finding, a Report."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from . import ids
 from .cells import as_day
-from .checks.attendance import check_credited_hours, check_daily_hours, check_grid, check_session_groups, session_groups
+from .checks.attendance import (
+    check_credited_hours,
+    check_daily_hours,
+    check_grid,
+    check_session_groups,
+    expected_members,
+    makeup_targets,
+    session_groups,
+)
 from .checks.empty import check_not_empty
 from .checks.formulas import add_return_uncalculated
 from .checks.inspections import check_fix_deadlines
@@ -21,9 +30,10 @@ from .checks.values import ParsedColumns, ParsedRow, check_columns, check_values
 from .checks.week import check_dates_in_week
 from .checks.yearless import complete_dates
 from .findings import Finding, Report
+from .offered_sessions import college_listed, missed_elsewhere
 from .return_reader import ReturnRead, is_return, read_return
 from .safe_open import size_limit_mb
-from .schema import Field, Schemas, load_schemas
+from .schema import SESSION_NO_CODES, Field, Schemas, load_schemas, session_numbers
 from .sheetio import find_sheet, paused_gc, read_table
 
 # Sheets the master may hold besides the schema's: the readme and the dashboard.
@@ -128,7 +138,7 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
         findings += check_headers(read, sheet.fields, lang, book_lang)
         if week and sheet.kind == "records":
             findings += complete_dates(read, sheet, *week, lang)
-        rows, problems = check_values(read, sheet.fields, lang)
+        rows, problems = check_values(read, _offered(sheet.fields, data, layout.sessions_per_week), lang)
         parsed[key] = rows
         findings += problems
     roster_records = [r for _, r in parsed.get("roster", [])]
@@ -149,14 +159,20 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
             findings += check_fix_deadlines(read, rows, sheet, lang)
     findings += check_phase_records(data.tables, parsed, layout, roster_records, lang)
     declared = {r["session_no"] for _, r in parsed["sessions"] if r.get("session_no")}
-    findings += check_makeup_numbers(makeup_sheets(layout, data.tables), parsed, declared, _return_id(data.meta), layout.sessions_per_week)
+    findings += check_makeup_numbers(makeup_sheets(layout, data.tables), parsed, declared, _return_id(data.meta), data.grid.offered(layout.sessions_per_week))
     status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=layout.sheet("attendance").codes)
     findings += check_session_groups(data.tables["sessions"], parsed["sessions"], roster_records,
                                      layout.sheet("sessions").field("party_group").label(lang))
-    statuses, problems = check_grid(data.grid, status, declared, lang, session_groups(parsed["sessions"], roster_records))
+    groups = session_groups(parsed["sessions"], roster_records)
+    targets = makeup_targets(parsed["sessions"], _return_id(data.meta))
+    missed = status.codes.codes_where("missed")
+    statuses, problems = check_grid(data.grid, status, declared, lang, lambda statuses: expected_members(
+        groups, targets, statuses, missed, missed_elsewhere(data.meta)))
     findings += problems
     findings += check_daily_hours(parsed["sessions"], statuses, data.tables["selfstudy"], parsed["selfstudy"], lang)
-    findings += check_not_empty(parsed, statuses, [s.key for s in layout.sheets if s.kind == "records"])
+    college = set(college_listed(data.meta))  # pre-filled: not her typing
+    own = {**parsed, "sessions": [(row, r) for row, r in parsed["sessions"] if r.get("session_no") not in college]}
+    findings += check_not_empty(own, statuses, [s.key for s in layout.sheets if s.kind == "records"])
     parsed["attendance"] = statuses  # type: ignore[assignment]
     if week:  # a date's example is a day of the return's own week
         for finding in findings:
@@ -165,6 +181,14 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
     stats = {key: len(rows) for key, rows in parsed.items()}
     meta = {k: v for k, v in (data.meta or {}).items()}
     return Report("return", findings, stats, meta, sheet_order=list(data.titles)).tidy(), data, parsed
+
+
+def _offered(fields: tuple[Field, ...], data: ReturnRead, default: int) -> tuple[Field, ...]:
+    """The fields with a session number offering this return's: its grid's numbers (for the messages) and the
+    college's sessions its `_元数据` lists (their 活动编号)."""
+    numbers = session_numbers(data.grid.offered(default), college_listed(data.meta))
+    return tuple(replace(f, codes=numbers) if f.codes is not None and f.codes.key == SESSION_NO_CODES else f
+                 for f in fields)
 
 
 def validate_sheets(sheets, lang: str = "zh", schemas: Schemas | None = None) -> Report:

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from ..workbook.cells import put
 from ..workbook.i18n import N_, Domain
+from ..workbook.offered_sessions import college_listed
 from ..workbook.return_template import GRID_FIRST_COLUMN
 from ..workbook.schema import Schemas, load_schemas
 from .college import MEETING_ROOM, READER
@@ -58,8 +59,10 @@ def fill_return(path: Path, secretary: Secretary, seed: int, lang: str = "zh", s
                                  "problems raised for the rectification phase.")},
     ]
     columns = {cell.value: cell.column for cell in sheet["sessions"][1] if cell.value}
-    for row, ((number, day, kind, topic, hours), kept) in enumerate(zip(sessions, as_kept), start=2):
-        if "date-outside-week" in secretary.mistakes and row == 3:
+    college = college_listed(meta)  # the college's sessions, listed first: hers go below them
+    first = 2 + len(college)
+    for row, ((number, day, kind, topic, hours), kept) in enumerate(zip(sessions, as_kept), start=first):
+        if "date-outside-week" in secretary.mistakes and row == first + 1:
             day = start + timedelta(days=10)
         for column, value in enumerate((number, day, codes["session_kind"].label(kind, lang), topic, hours), 1):
             put(sheet["sessions"].cell(row=row, column=column), value)
@@ -68,11 +71,14 @@ def fill_return(path: Path, secretary: Secretary, seed: int, lang: str = "zh", s
             if column:
                 put(sheet["sessions"].cell(row=row, column=column), value)
     grid = sheet["attendance"]
+    headers = [cell.value for cell in grid[1]]
+    marked = [GRID_FIRST_COLUMN + offset for offset in range(len(sessions))]
+    marked += [headers.index(session) + 1 for session in college if session in headers]
     for row in range(2, len(members) + 2):
-        for offset in range(len(sessions)):
+        for column in marked:
             roll = rng.random()
             status = "present" if roll < 0.85 else ("excused" if roll < 0.93 else "absent")
-            cell = grid.cell(row=row, column=GRID_FIRST_COLUMN + offset)
+            cell = grid.cell(row=row, column=column)
             if cell.value is None:  # a member away is pre-filled 请假(在外); she leaves that as it is
                 cell.value = codes["attendance_status"].label(status, lang)
     if "bad-status" in secretary.mistakes:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import compress
 from typing import Any
 
@@ -13,6 +13,7 @@ from ..membership import group_form
 from ..return_reader import GridRead
 from ..schema import Field
 from ..sheetio import SheetRead
+from .makeup import MAKES_UP, own_number
 from .values import ParsedColumns, ParsedRow, value_finding
 
 say = Domain("checks")
@@ -40,6 +41,35 @@ def session_groups(sessions: list[ParsedRow], roster: list[dict[str, Any]]) -> d
             for _, record in sessions if record.get("session_no") and group_form(record.get("party_group"))}
 
 
+def makeup_targets(sessions: list[ParsedRow], of_return: str | None) -> dict[str, str]:
+    """Each 补学 session of the return (its 补学活动 filled) by number: the session it makes up, as a number of this
+    week (S2) or another week's 活动编号 as typed (checks/makeup.py own_number)."""
+    targets = {}
+    for _, record in sessions:
+        made_up = record.get(MAKES_UP)
+        if record.get("session_no") and not is_blank(made_up):
+            targets[record["session_no"]] = own_number(made_up, of_return) or str(made_up).strip().casefold()
+    return targets
+
+
+def expected_members(groups: dict[str, set[str]], targets: dict[str, str], statuses: dict[tuple[str, str], str],
+                     missed: set[str], elsewhere: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The members expected at each session that does not expect the whole branch: a 党小组 session its group's
+    (session_groups); a 补学 session those who missed the session it makes up, marked with a `missed` status
+    (缺席, 请假) in this grid for a session of this week, or listed in `elsewhere` (by case-folded 活动编号) for another
+    week's; a 补学 of another week's session not listed there expects everyone (docs/domain.md, "Records")."""
+    expected = dict(groups)
+    for session, target in targets.items():
+        if target in elsewhere:
+            who = elsewhere[target]
+        elif not target.startswith("S") or not target[1:].isdigit():
+            continue
+        else:
+            who = {member for (member, number), code in statuses.items() if number == target and code in missed}
+        expected[session] = expected[session] & who if session in expected else who
+    return expected
+
+
 def check_session_groups(read: SheetRead, sessions: list[ParsedRow], roster: list[dict[str, Any]],
                          label: str) -> Iterator[Finding]:
     """A session's 党小组 is the group of some member on the roster: else nobody would be expected at it."""
@@ -54,10 +84,11 @@ def check_session_groups(read: SheetRead, sessions: list[ParsedRow], roster: lis
 
 
 def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str,
-               expected: dict[str, set[str]] | None = None) -> tuple[dict, list[Finding]]:
-    """Parse the grid; returns {(member, S): code} and the findings. `expected`: the members expected at a
-    党小组 session (session_groups); a blank for anyone else there is no warning."""
-    expected = expected or {}
+               expected: Callable[[dict[tuple[str, str], str]], dict[str, set[str]]] | None = None
+               ) -> tuple[dict, list[Finding]]:
+    """Parse the grid; returns {(member, S): code} and the findings. `expected`: from the statuses, the members
+    expected at each session that does not expect everyone (expected_members); a blank for anyone else there is
+    no warning."""
     statuses: dict[tuple[str, str], str] = {}
     findings: list[Finding] = []
     used: dict[str, int] = {}
@@ -81,6 +112,7 @@ def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str,
                                     column=column_letter(grid.session_columns[session]),
                                     params={"session": session}))
     choices = Named({lang: "/".join(status.codes.labels(lang)) for lang in LANGS}) if status.codes else ""
+    expected_at = expected(statuses) if expected else {}
     marked = []
     for session in sorted(declared, key=lambda s: grid.session_columns.get(s, 0)):
         if session not in grid.session_columns:
@@ -95,7 +127,7 @@ def check_grid(grid: GridRead, status: Field, declared: set[str], lang: str,
             marked.append(session)
     for number, member, cells in grid.rows:
         blank = [session for session in marked if is_blank(cells.get(session))
-                 and (session not in expected or member in expected[session])]
+                 and (session not in expected_at or member in expected_at[session])]
         for run in _adjacent(blank, grid.session_columns):
             # A member left blank across several sessions is one note for the row (S1–S3), not one a session.
             label = run[0] if len(run) == 1 else f"{run[0]}–{run[-1]}"

@@ -1,5 +1,5 @@
 """补学: a self-study row or a session that makes up a session missed names it in 补学活动 (docs/domain.md,
-"Records"): by its 活动编号 as the master lists it (B08-W02-S1, or a college-wide ALL-W02-S1), or as S1–S8 for a
+"Records"): by its 活动编号 as the master lists it (B08-W02-S1, or a college-wide ALL-W02-S1), or by its number (S1, S2, …) for a
 session of the return's own week. The return alone can check only the latter; the rest is checked at intake,
 against the ledger's sessions (check_makeup_sessions)."""
 from __future__ import annotations

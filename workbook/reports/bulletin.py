@@ -388,8 +388,7 @@ def build_bulletin(tables: dict[str, list[dict]], as_of: date, college: str | No
     college = college or say(lang, "The college")
     return Bulletin(
         number=number, week=progress.week,
-        title=say(lang, "{college}: bulletin of the campaign to preserve the advanced nature of Party members",
-                  college=college),
+        title=say(lang, "{college}: bulletin of the {campaign}", college=college, campaign=schemas.campaign.title(lang)),
         issue_line=say(lang, "Issue {number}", number=number),
         editor_line=say(lang, "Edited by {editor}", editor=editor or say(lang, "the Party committee office")),
         date_line=long_date(lang, as_of),

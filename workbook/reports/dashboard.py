@@ -9,9 +9,11 @@ import re
 from datetime import date
 
 from .. import layout, print_setup
+from ..campaign_definition import CampaignDefinition
 from ..flags import Facts, Flag, day_words
 from ..i18n import N_, Domain
 from ..return_states import state_word
+from ..schema import load_schemas
 from ..sheetio import find_sheet
 from .progress import Progress, compute_progress
 
@@ -100,17 +102,20 @@ def _put(ws, row: int, column: int, value, cell_format=None) -> None:
         ws.write_number(row, column, value, cell_format)
 
 
-def write_dashboard(wb, progress: Progress, lang: str, unit: str | None = None) -> None:
+def write_dashboard(wb, progress: Progress, lang: str, unit: str | None = None, campaign: str | None = None) -> None:
     """The dashboard sheet, added to an XlsxWriter workbook (saved by the caller). `unit`: what a row is, when
-    not a branch (the university's roll-up draws a row per college: workbook/rollup.py)."""
+    not a branch (the university's roll-up draws a row per college: workbook/rollup.py); `campaign`: its name,
+    in the title (a college's master; docs/design.md, "Campaigns")."""
     ws = wb.add_worksheet(SHEET_NAME[lang])
     header_words = columns(progress, lang, unit)
     # a header wider than its column would be cut: the header row is one line high
     widths = [24, 10] + [max(11, layout.display_width(name) + 2) for name in header_words[2:]]
     for index, width in enumerate(widths):
         ws.set_column(index, index, width)
-    title = say(lang, "Dashboard as of {as_of} (week {week}: {start}–{end})", as_of=progress.as_of.isoformat(),
-                week=progress.week, start=day_words(lang, progress.week_start), end=day_words(lang, progress.week_end))
+    when = {"as_of": progress.as_of.isoformat(), "week": progress.week, "start": day_words(lang, progress.week_start),
+            "end": day_words(lang, progress.week_end)}
+    title = say(lang, "{campaign}: dashboard as of {as_of} (week {week}: {start}–{end})", campaign=campaign, **when) \
+        if campaign else say(lang, "Dashboard as of {as_of} (week {week}: {start}–{end})", **when)
     ws.freeze_panes(HEADER_ROW, 1)  # below the header, right of the branch names
     # printed (or made a PDF) on one A4 page, charts included
     print_setup.apply_xlsxwriter(ws, widths, lang, title_rows=0, pages_tall=1, landscape=True)
@@ -203,14 +208,20 @@ def dashboard_as_of(sheets) -> date | None:
     if ws is None:
         return None
     first = next(iter(ws.iter_rows(min_row=1, values_only=True)), ())
-    found = AS_OF_IN_TITLE.search(str(first[0])) if first and first[0] is not None else None
-    return date.fromisoformat(found.group(0)) if found else None
+    # The last date of the title: the campaign's name before it may hold one of its own (docs/design.md, "Campaigns").
+    found = AS_OF_IN_TITLE.findall(str(first[0])) if first and first[0] is not None else []
+    return date.fromisoformat(found[-1]) if found else None
 
 
-def dashboard_painter(as_of: date, flags: list[Flag] | None = None, facts: Facts | None = None):
+def dashboard_painter(as_of: date, flags: list[Flag] | None = None, facts: Facts | None = None,
+                      campaign: CampaignDefinition | None = None):
     """A painter for write_master: the dashboard as of a date, from the tables being written and
     the flags already computed for them (computed here when not given; `facts`, their index, when
-    the caller has it), drawn into the XlsxWriter workbook write_master is writing."""
+    the caller has it), drawn into the XlsxWriter workbook write_master is writing; titled with the
+    campaign's name (HOME's; None: the packaged campaign.yaml's)."""
+    campaign = campaign or load_schemas().campaign
+
     def paint(wb, tables, lang):
-        write_dashboard(wb, compute_progress(tables, as_of, flags=flags, facts=facts), lang)
+        write_dashboard(wb, compute_progress(tables, as_of, flags=flags, facts=facts), lang,
+                        campaign=campaign.title(lang))
     return paint

@@ -1,0 +1,78 @@
+"""What a week's return is given of the ledger's sessions besides its roster (docs/domain.md, "Records"): the
+college's sessions of the week (entered once by the office, listed in every branch's return for its attendance), and
+who missed each earlier session the branch may make up (a 补学 session expects only them). Both are named in the
+return's `_元数据`, so that validation, anywhere, knows them without the ledger."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from .cells import as_day, is_blank
+
+MISSED_FIELD, COLLEGE_FIELD = "missed", "college"  # the `_元数据` rows (schemas/returns.yaml)
+_SESSIONS, _ID_AND_MEMBERS, _MEMBERS = ";", ":", " "
+CELL_LIMIT = 32_000  # a cell holds 32,767 characters; the latest sessions are kept when there are more
+
+
+def missed_before(sessions: list[dict[str, Any]], attendance: list[dict[str, Any]], branch_id: str,
+                  roster: set[str], start: date, missed: set[str]) -> dict[str, list[str]]:
+    """The branch's and the college's sessions before `start`, each with the roster's members marked with a
+    `missed` status (缺席, 请假) there, latest first; sessions nobody missed are left out."""
+    days = {s["session_id"]: as_day(s.get("date")) for s in sessions
+            if s.get("session_id") and s.get("branch_id") in (branch_id, None)}
+    earlier = {sid for sid, day in days.items() if day is not None and day < start}
+    found: dict[str, list[str]] = {}
+    for row in attendance:
+        if row.get("session_id") in earlier and row.get("member_id") in roster and row.get("status") in missed:
+            found.setdefault(row["session_id"], []).append(str(row["member_id"]))
+    return {sid: found[sid] for sid in sorted(found, key=lambda sid: (days[sid], sid), reverse=True)}
+
+
+PAIRS_COLUMN = "E"  # the `_元数据`'s column of session|member pairs, for the 填报检查's formulas (live_checks.py)
+
+
+def missed_pairs(missed: dict[str, list[str]]) -> list[str]:
+    """Who missed each earlier session as the formulas look them up: B08-W02-S1|M0001, one a cell."""
+    return [f"{session}|{member}" for session, members in missed.items() for member in members]
+
+
+def missed_text(missed: dict[str, list[str]]) -> str | None:
+    """As the `_元数据` cell holds it: B08-W02-S1:M0001 M0003;ALL-W02-S1:M0002."""
+    parts, size = [], 0
+    for session, members in missed.items():
+        part = f"{session}{_ID_AND_MEMBERS}{_MEMBERS.join(members)}"
+        size += len(part) + 1
+        if size > CELL_LIMIT:
+            break
+        parts.append(part)
+    return _SESSIONS.join(parts) or None
+
+
+def missed_elsewhere(meta: dict[str, Any] | None) -> dict[str, set[str]]:
+    """The `_元数据` cell read back: case-folded 活动编号 -> the members who missed it."""
+    text = (meta or {}).get(MISSED_FIELD)
+    if is_blank(text):
+        return {}
+    found = {}
+    for part in str(text).split(_SESSIONS):
+        session, _, members = part.partition(_ID_AND_MEMBERS)
+        if session.strip():
+            found[session.strip().casefold()] = set(members.split())
+    return found
+
+
+def college_sessions(sessions: list[dict[str, Any]], start: date, end: date) -> list[dict[str, Any]]:
+    """The college's sessions of the week (支部编号 blank), by day: every branch's return lists them."""
+    found = [s for s in sessions if s.get("session_id") and is_blank(s.get("branch_id"))
+             and (day := as_day(s.get("date"))) is not None and start <= day <= end]
+    return sorted(found, key=lambda s: (as_day(s["date"]), str(s["session_id"])))
+
+
+def college_text(sessions: list[dict[str, Any]]) -> str | None:
+    return _SESSIONS.join(str(s["session_id"]) for s in sessions) or None
+
+
+def college_listed(meta: dict[str, Any] | None) -> tuple[str, ...]:
+    """The 活动编号 of the college's sessions a return lists, as its `_元数据` names them."""
+    text = (meta or {}).get(COLLEGE_FIELD)
+    return () if is_blank(text) else tuple(part.strip() for part in str(text).split(_SESSIONS) if part.strip())
