@@ -176,6 +176,7 @@ def job_commit(base: Path, runs: Path, returns: list[Path], timer: Timer, export
         shutil.rmtree(root)
 
 
+# The reading child's part is the reading's wall time (the ledger read ahead for the master's write runs beside it).
 SPLIT_STEPS = {"reading child": ("read_submissions",), "ledger commit": ("plan_merge", "commit", "file_all"),
                "master write": ("export_master",)}
 
@@ -285,7 +286,8 @@ def job_naive(base: Path, runs: Path, batch: list[Path], timer: Timer) -> None:
             grid = grid.rename(columns={"活动序号": "活动编号"})[["活动编号", "党员编号", "状态"]]
             sheets["出勤"] = pd.concat([sheets["出勤"], grid]).drop_duplicates(subset=["活动编号", "党员编号"], keep="last")
             for name in ("自学", "笔记检查", "征求意见"):
-                sheets[name] = pd.concat([sheets[name], ret[name]]).drop_duplicates()
+                if name in ret:  # a return carries its phase's record sheets only
+                    sheets[name] = pd.concat([sheets[name], ret[name]]).drop_duplicates()
         t1 = time.perf_counter()
         with pd.ExcelWriter(out, engine="openpyxl") as writer:
             for name, frame in sheets.items():

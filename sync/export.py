@@ -36,7 +36,7 @@ from ..workbook.calendar import has_campaign
 from ..workbook.flags import Facts, Flag, compute_flags, flag_rows
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
-from ..workbook.ledger import Ledger
+from ..workbook.ledger import Ledger, TablesAhead
 from ..workbook.office_edits import apply
 from ..workbook.reports.dashboard import dashboard_painter
 from ..workbook.safe_open import UnreadableFile
@@ -117,15 +117,16 @@ def needs_export(home: Home, ledger: Ledger) -> bool:
         or master_changed(home, ledger) or ledger.get_meta(MASTER_WORDS) != master_words(ledger.schemas)
 
 
-def export_master(home: Home, ledger: Ledger, as_of: date | None = None) -> Export:
-    """Write master.xlsx from the ledger, with the flags and the dashboard as of HOME's date."""
+def export_master(home: Home, ledger: Ledger, as_of: date | None = None, ahead: TablesAhead | None = None) -> Export:
+    """Write master.xlsx from the ledger, with the flags and the dashboard as of HOME's date. `ahead`: the
+    records read before the batch was committed (while its returns were read), brought up to date here."""
     # Without cyclic collections meanwhile: a 2,400-member college's records are some 140,000 dicts, and the
     # collections they set off took a tenth of the export (docs/design.md, "Writing the master").
     with writing(home, "export"), paused_gc():
         result = take_office_edits(home, ledger)
         upgrade_posts(ledger, home.lang)  # an administrative post as 党内职务 again, from an old master's edit or an import
         ids: dict[str, list[int]] = {}
-        tables = ledger.tables(ids=ids)
+        tables = ledger.tables(ids=ids) if ahead is None else ledger.tables_since(ahead, ids)
         day = as_of or home.as_of
         # A new HOME whose phases are not filled in yet (its roster just imported) has no weeks: no flags, no dashboard.
         facts = Facts(tables, day, ledger.schemas) if has_campaign(tables) else None  # indexed once for both

@@ -26,10 +26,11 @@ from ..workbook.flags import Flag
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
 from ..workbook.intake import file_sha256
-from ..workbook.ledger import RETURN, Ledger
+from ..workbook.ledger import RETURN, Ledger, TablesAhead
 from ..workbook.merge import RECEIPTS, Changes, Outcome, merged_sheets, plan_merge
 from ..workbook.names import hold_note_suffix, marked_copy, notes_beside, report_suffix, stored_name
 from ..workbook.reports.summaries import hold_report, outcome_line, rejection_report, render_notes, worded
+from ..workbook.sheetio import paused_gc
 from ..workbook.submission import Submission
 from .export import Export, export_master, take_office_edits
 from .inbox import inbox_files
@@ -245,7 +246,14 @@ def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Pat
         take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
     items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
     base = {**base_tables(ledger), "sessions": sessions_for_intake(ledger)}
-    items, taken_copies, submissions = read_submissions(home, items, base, progress, ledger.schemas, copies, dry_work)
+    ahead: list[TablesAhead] = []
+
+    def read_ahead() -> None:  # the master's records, read while the children read the returns (on another core)
+        with paused_gc():
+            ahead.append(ledger.read_ahead())
+
+    items, taken_copies, submissions = read_submissions(home, items, base, progress, ledger.schemas, copies, dry_work,
+                                                        meanwhile=read_ahead if export and not dry_run else None)
     context = batch_context(ledger, submissions)
     changes, outcomes = plan_merge(context, submissions, now, ledger.schemas)
     render_notes(changes, home.lang)
@@ -263,7 +271,7 @@ def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Pat
     except OSError as error:  # only tidying: the returns are committed and filed, whatever the folder says
         log.warning(say(home.lang, "rejected files corrected now could not be set aside: {why}", why=error))
     if export:
-        result.export = export_master(home, ledger)
+        result.export = export_master(home, ledger, ahead=ahead[0] if ahead else None)
     return result
 
 

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -20,7 +21,7 @@ from ..workbook.cells import timestamp_text
 from ..workbook.home import Home
 from ..workbook.i18n import N_, Domain, Words
 from ..workbook.intake import read_received
-from ..workbook.isolation import IsolatedReader, ReaderFailed, limits_of
+from ..workbook.isolation import ReaderFailed, limits_of, read_in_children
 from ..workbook.safe_open import UnreadableFile, too_large
 from ..workbook.safe_values import safe_label
 from ..workbook.schema import Schemas, load_schemas
@@ -49,10 +50,12 @@ def _failure(kind: str, **values) -> Words:
 
 
 class Attempts:
-    """How many readings of each file (by SHA-256) began and did not end, kept in HOME/.branchbook."""
+    """How many readings of each file (by SHA-256) began and did not end, kept in HOME/.branchbook. The children
+    of a burst begin files at the same time: the threads that wait on them count under one lock."""
 
     def __init__(self, home: Home):
         self.path = state_folder(home) / ATTEMPTS_NAME
+        self._lock = threading.Lock()
         try:
             self.counts: dict[str, int] = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -70,13 +73,15 @@ class Attempts:
         return self.counts.get(sha256, 0)
 
     def begin(self, sha256: str) -> int:
-        self.counts[sha256] = self.counts.get(sha256, 0) + 1
-        self._save()  # before the reading: a reading that takes the service down still counts
-        return self.counts[sha256]
+        with self._lock:
+            self.counts[sha256] = self.counts.get(sha256, 0) + 1
+            self._save()  # before the reading: a reading that takes the service down still counts
+            return self.counts[sha256]
 
     def end(self, sha256: str) -> None:
-        if self.counts.pop(sha256, None) is not None:
-            self._save()
+        with self._lock:
+            if self.counts.pop(sha256, None) is not None:
+                self._save()
 
 
 def private_copy(work: Path, path: Path) -> tuple[Path, str]:
@@ -122,11 +127,13 @@ def marked_work_copy(copy: Path) -> Path:
 def read_submissions(home: Home, items: list, tables: dict[str, list[dict]],
                      progress: Callable[[int, int, str], None] | None = None,
                      schemas: Schemas | None = None, made: list[Path] | None = None,
-                     work: Path | None = None) -> tuple[list, list[Path | None], list[Submission]]:
+                     work: Path | None = None, meanwhile: Callable[[], None] | None = None,
+                     ) -> tuple[list, list[Path | None], list[Submission]]:
     """Each item read against the ledger's current tables: the items this pass takes (a file whose reading
     timed out and may be tried again is left in the inbox), their private copies (None: none was made)
     and their submissions. The copies are made in `work` (else .work/), each added to `made` as soon as
-    it is made, so that the caller removes them whatever happens."""
+    it is made, so that the caller removes them whatever happens. `meanwhile()` runs in this thread while
+    the children read."""
     made = [] if made is None else made
     work = work or home.root / WORK_FOLDER
     schemas = schemas or load_schemas()
@@ -158,14 +165,15 @@ def read_submissions(home: Home, items: list, tables: dict[str, list[dict]],
         prepared.append((item, received, None, copy, sha256))
         calls.append(((copy,), {"marked": marked_work_copy(copy), "file_name": item.name, "sender": item.sender,
                                 "received_at": received, "sha256": sha256}))
-    # Then the readings, in one child, one file after another; each counted as it begins.
+    # Then the readings, by one child per core, each reading its share one file after another; each file
+    # counted as it begins.
     to_read = [entry for entry in prepared if entry[2] is None]
     counts: dict[int, int] = {}
     shared = {"tables": tables, "schemas": schemas, "lang": lang, "seal": home_seal(home.root),
               "unsealed_grace_days": settings.unsealed_grace_days}
-    with IsolatedReader(limits_of(settings.reader_memory_mb, settings.reader_seconds)) as reader:
-        read = reader.run_batch(read_received, shared, calls,
-                                on_start=lambda index: counts.__setitem__(index, attempts.begin(to_read[index][4])))
+    read = read_in_children(limits_of(settings.reader_memory_mb, settings.reader_seconds), read_received, shared,
+                            calls, on_start=lambda index: counts.__setitem__(index, attempts.begin(to_read[index][4])),
+                            meanwhile=meanwhile)
     position = 0
     taken, copies, submissions = [], [], []
     for item, received, sub, copy, sha256 in prepared:

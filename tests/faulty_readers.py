@@ -43,3 +43,12 @@ def aborting_read(path, tables, marked, **how):
     if how.get("file_name") == "崩溃.xlsx":
         os.abort()
     return read_received(path, tables, marked, **how)
+
+
+def own_pid(value, abort_on=None):
+    """(value, the reading process's id); aborts that process on `abort_on`."""
+    import os
+
+    if value == abort_on:
+        os.abort()
+    return value, os.getpid()

@@ -116,6 +116,27 @@ def test_the_reach_of_a_sheet_is_read_from_its_xml_whatever_its_references():
     unreferenced = reach(b'<row r="700"><c r="A700"/>' + b"<c><v>1</v></c>" * 16_383 + b"</row>")
     assert unreferenced.columns >= 16_384 and unreferenced.rows >= 700
     assert reach(b'<row r="1048576"><c r="A1048576"/></row>' + b'<row r="1"><c r="ZZ1"/></row>').cells > MAX_SHEET_CELLS
+    # Found after any blank, not only a space (a hand-made file may use tabs or line breaks between attributes).
+    assert reach(b'<row\tr="1048576"><c\nr="XFD1048576"/></row>').cells > MAX_SHEET_CELLS
+
+
+def test_the_references_found_are_those_after_a_blank_as_the_two_patterns_find_them():
+    """references_in searches the literal r=" and looks at the byte before: the same references as the patterns
+    that start with the blank (\\s), on text made of the characters that matter, in every arrangement tried."""
+    import random
+    import re
+
+    from branchbook.workbook.extent import references_in
+
+    cells, rows = re.compile(rb'\sr="([A-Z]{1,4})[0-9]'), re.compile(rb'\sr="[A-Z]{0,4}([0-9]{1,8})"')
+    pieces = [b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c", b"r=\"", b"A", b"XFD", b"ABCDE", b"1", b"123456789",
+              b"\"", b"<c", b"s", b"x", b">"]
+    chance = random.Random(9)
+    for _ in range(3_000):
+        text = b"".join(chance.choice(pieces) for _ in range(chance.randint(0, 30)))
+        assert references_in(text) == (cells.findall(text), rows.findall(text)), text
+    text = b'<row r="7" spans="1:3"><c r="AB7" s="1"><f>A1&amp;" r=\\"Z9\\""</f></c><c sqr="ZZZ99"/></row>'
+    assert references_in(text) == ([b"AB"], [b"7", b"7"])
 
 
 def test_a_reader_that_aborts_takes_down_its_child_only():
@@ -135,6 +156,27 @@ def test_a_reader_that_aborts_takes_down_its_child_only():
         with pytest.raises(ReaderFailed) as failed:
             reader.run(faulty_readers.sleep, 30)
         assert failed.value.kind == "timeout"
+
+
+def test_a_burst_is_read_by_one_child_per_core_and_a_failure_is_its_files_alone():
+    """read_in_children: each child reads every other file; the one that dies takes only its file, a fresh child
+    reads the rest of its share; each file's start is told with its place in the burst; meanwhile runs here."""
+    import threading
+
+    import faulty_readers
+
+    from branchbook.workbook.isolation import read_in_children
+
+    started, meanwhile = [], []
+    results = read_in_children(ReaderLimits(memory_mb=1024, seconds=60), faulty_readers.own_pid, {"abort_on": 3},
+                               [((number,), {}) for number in range(6)], on_start=started.append, workers=2,
+                               meanwhile=lambda: meanwhile.append(threading.current_thread()))
+    assert isinstance(results[3], ReaderFailed) and results[3].kind == "crash"
+    assert [results[n][0] for n in (0, 1, 2, 4, 5)] == [0, 1, 2, 4, 5]
+    pid = {n: results[n][1] for n in (0, 1, 2, 4, 5)}
+    assert pid[0] == pid[2] == pid[4] != pid[1] and pid[5] not in (pid[0], pid[1]) and os.getpid() not in pid.values()
+    assert sorted(started) == list(range(6)) and meanwhile == [threading.main_thread()]
+    assert read_in_children(ReaderLimits(memory_mb=None, seconds=60), faulty_readers.echo, {}, []) == []
 
 
 def test_a_file_that_kills_its_reader_is_refused_and_the_files_after_it_are_read(fresh_demo, tmp_path, monkeypatch):

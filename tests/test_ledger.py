@@ -436,3 +436,118 @@ def test_a_ledger_made_before_the_membership_columns_gets_them_blank(tmp_path):
             ledger.update("members", 1, {**member, "left": date(2005, 6, 30), "leave_reason": "graduated"})
         assert ledger.rows("members")[0]["left"] == date(2005, 6, 30)
         assert ledger.rows("members")[0]["leave_reason"] == "graduated"
+
+
+def test_tables_read_ahead_and_brought_up_to_date_are_the_tables_read_now(fresh_demo):
+    """The export reads the ledger while the children read the returns, then only what changed since (rows added,
+    and from the lowest row updated or deleted on: Ledger.tables_since). After every kind of change it must read
+    what a whole read reads then; a copy of what was read ahead would fail each of these."""
+    home = pinned_home(fresh_demo)
+
+    def brought_up_to_date(change) -> None:
+        with open_ledger(home) as ledger:
+            ahead = ledger.read_ahead()
+            with ledger.transaction():
+                change(ledger)
+            ids: dict[str, list[int]] = {}
+            now: dict[str, list[int]] = {}
+            assert ledger.tables_since(ahead, ids) == ledger.tables(ids=now)
+            assert ids == now
+
+    def forget(ledger):
+        ledger.forget_changes()  # as after the master is written: nothing changed since
+
+    def merged_rows(ledger):  # a return adds rows at the end of its sheets
+        ledger.insert("selfstudy", [{"member_id": "M0001", "date": date(2005, 3, 28), "hours": 2.5}])
+        ledger.insert("sessions", [{"session_id": "S-new", "branch_id": "B01", "date": date(2005, 3, 28)}])
+
+    def office_edit(ledger):  # an hours value corrected by hand in a merged row, below the rows added
+        first = ledger.rows("selfstudy", with_row=True)[3]
+        ledger.update("selfstudy", first["_row"], {**first, "hours": 11.5})
+        ledger.insert("selfstudy", [{"member_id": "M0002", "date": date(2005, 3, 29), "hours": 1}])
+
+    def member_moved(ledger):
+        member = ledger.rows("members", with_row=True)[0]
+        ledger.update("members", member["_row"], {**member, "branch_id": "B02"})
+
+    def last_rows_replaced(ledger):  # a week resubmitted: its rows deleted, new ones take the freed `_row`s
+        rows = ledger.rows("attendance", with_row=True)
+        ledger.delete("attendance", [r["_row"] for r in rows[-3:]])
+        ledger.insert("attendance", [{**r, "status": "absent"} for r in rows[-3:]])
+
+    def session_deleted(ledger):
+        ledger.delete("sessions", [ledger.rows("sessions", with_row=True)[0]["_row"]])
+
+    for change in (forget, merged_rows, office_edit, member_moved, last_rows_replaced, session_deleted):
+        brought_up_to_date(change)
+    # Rows changed before the read ahead (the master not written since): what changed after it, above or below
+    # them, shows all the same.
+    with open_ledger(home) as ledger:
+        rows = ledger.rows("selfstudy", with_row=True)
+        with ledger.transaction():
+            ledger.forget_changes()
+            ledger.update("selfstudy", rows[50]["_row"], {**rows[50], "hours": 7})
+    brought_up_to_date(lambda ledger: ledger.update("selfstudy", rows[80]["_row"], {**rows[80], "hours": 9}))
+    brought_up_to_date(lambda ledger: ledger.update("selfstudy", rows[20]["_row"], {**rows[20], "hours": 8}))
+    with open_ledger(home) as ledger:
+        assert [ledger.rows("selfstudy")[n]["hours"] for n in (20, 50, 80)] == [8, 7, 9]
+
+
+def test_the_journal_file_holds_each_entry_as_its_json(fresh_demo, tmp_path):
+    """journal.mirror writes each entry's body as the ledger keeps its text, not decoded and encoded again: every
+    line must be what json.dumps writes of the entry decoded (a snapshot, batches, office edits, weeks of flags)."""
+    import json
+
+    from branchbook.workbook import journal
+
+    home = pinned_home(fresh_demo)
+    [path] = filled_returns(home, tmp_path / "made", weeks=(4,), limit=1)
+    shutil.copyfile(path, home.folder("inbox") / path.name)
+    assert process(home, [Incoming(home.folder("inbox") / path.name)]).committed
+    with open_ledger(home) as ledger:
+        entries = ledger.journal_entries()
+        assert {e["kind"] for e in entries} >= {"snapshot", "batch", "flags"}
+        journal.rewrite(ledger, tmp_path / "journal.jsonl")
+    lines = (tmp_path / "journal.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines == [json.dumps(entry, ensure_ascii=False) for entry in entries]
+    assert journal.read(tmp_path / "journal.jsonl") == entries
+    # The last entry's number is known from the writing, and read again once the file changed (a line cut short).
+    assert journal.last_seq(tmp_path / "journal.jsonl") == entries[-1]["seq"]
+    with (tmp_path / "journal.jsonl").open("ab") as handle:
+        handle.write(lines[-1].replace(f'"seq": {entries[-1]["seq"]}', f'"seq": {entries[-1]["seq"] + 1}')[:-5]
+                     .encode("utf-8"))
+    assert journal.last_seq(tmp_path / "journal.jsonl") == entries[-1]["seq"]
+    (tmp_path / "journal.jsonl").write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    assert journal.last_seq(tmp_path / "journal.jsonl") == entries[-2]["seq"]
+
+
+def test_a_weeks_flags_are_stored_and_journaled_only_when_they_changed(fresh_demo):
+    """flag_history compares a week's flags with those kept by their JSON text (a pair that differs in text only,
+    as an earlier version may have written it, decoded): unchanged flags add no journal entry, a changed one does."""
+    import json
+
+    from branchbook.workbook import flag_history
+
+    home = pinned_home(fresh_demo)
+    with open_ledger(home) as ledger:
+        tables = ledger.tables()
+        flags = flag_history.compute_flags(tables, home.as_of, ledger.schemas)
+        flag_history.keep(ledger, tables, flags, home.as_of, ledger.schemas)
+        week = max(flag_history.stored_weeks(ledger))
+        entries = len(ledger.journal_of("flags"))
+        flag_history.keep(ledger, tables, flags, home.as_of, ledger.schemas)
+        assert len(ledger.journal_of("flags")) == entries
+        with ledger.transaction():  # the same flags, written as an earlier version might have
+            ledger.db.executemany(f'UPDATE "{flag_history.TABLE}" SET flag = ? WHERE rowid = ?',
+                                  [(json.dumps(json.loads(text), ensure_ascii=True, indent=1), rowid) for rowid, text in
+                                   ledger.db.execute(f'SELECT rowid, flag FROM "{flag_history.TABLE}" WHERE week = ?',
+                                                     (week,)).fetchall()])
+        flag_history.keep(ledger, tables, flags, home.as_of, ledger.schemas)
+        assert len(ledger.journal_of("flags")) == entries
+        flag_history.keep(ledger, tables, flags[1:], home.as_of, ledger.schemas)  # one flag cleared
+        journaled = ledger.journal_of("flags")
+        assert len(journaled) == entries + 1
+        [(body,)] = ledger.db.execute("SELECT body FROM journal WHERE seq = ?", (journaled[-1]["seq"],)).fetchall()
+        kept = [json.loads(text) for text in flag_history._stored_texts(ledger, week)]
+        assert journaled[-1]["body"] == {"week": week, "as_of": home.as_of.isoformat(), "flags": kept}
+        assert body == json.dumps(journaled[-1]["body"], ensure_ascii=False)  # as journal() writes a body

@@ -274,6 +274,27 @@ def test_an_xlsxwriter_that_skips_the_row_hook_is_refused(tmp_path, monkeypatch)
     assert not (tmp_path / "m.xlsx").exists()
 
 
+def test_the_bodies_go_into_the_zip_as_bytes_or_no_master_is_left(tmp_path, monkeypatch):
+    """Each sheet's body stands as a marker in its part's text until the zip puts the bytes in its place
+    (xlsx_zip.body_marker): no marker is left in a master, and an XlsxWriter that zips its parts another way is
+    refused, with no file left."""
+    import zipfile
+
+    import pytest
+
+    from branchbook.workbook import xlsx_zip
+
+    tables = {"members": [{"member_id": f"M{n}", "name": "甲", "branch_id": "B01"} for n in range(3)]}
+    write_master(tmp_path / "m.xlsx", tables)
+    with zipfile.ZipFile(tmp_path / "m.xlsx") as archive:
+        assert not any(b"\x00" in archive.read(name) for name in archive.namelist())
+    assert [r["member_id"] for r in read_master(tmp_path / "m.xlsx")["members"]] == ["M0", "M1", "M2"]
+    monkeypatch.setattr(xlsx_zip.FastDeflateZip, "writestr", zipfile.ZipFile.writestr)
+    with pytest.raises(RuntimeError, match="not supported"):
+        write_master(tmp_path / "n.xlsx", tables)
+    assert not (tmp_path / "n.xlsx").exists()
+
+
 def test_a_failing_painter_leaves_no_file(tmp_path):
     import pytest
 
@@ -415,3 +436,41 @@ def test_only_the_sharing_sheet_puts_text_in_the_shared_strings(tmp_path, monkey
         assert book.get_sheet_by_name("看板").to_python() == [[word] for word in words]
         assert [row[1] for row in book.get_sheet_by_name("党员").to_python()[1:]] == ["张三", "李四", "张三"]
         assert load_workbook(path)["看板"]["A"][-1].value == "张三"
+
+
+def test_a_moment_is_read_as_strptime_reads_it():
+    """cells.moment_of reads timestamp_text's shape by its digits: the same moment as strptime, or None, for every
+    text tried (days that do not exist, one-digit fields, other digits, other shapes)."""
+    from datetime import datetime
+
+    from branchbook.workbook.cells import moment_of, timestamp_text
+
+    def by_strptime(text):
+        try:
+            return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return None
+
+    texts = [timestamp_text(datetime(2005, 3, 30, 9, 5, 7)), "2005-02-29 10:00:00", "2004-02-29 23:59:59",
+             "2005-13-01 00:00:00", "2005-03-30 24:00:00", "2005-03-30 10:00:60", "2005-3-30 1:2:3",
+             "２００５-03-30 10:00:00", "2005-03-30T10:00:00", "2005-03-30 10:00:00 ", "2005-03-30", "", "0000-01-01 00:00:00"]
+    for text in texts:
+        assert moment_of(text) == by_strptime(text), text
+    assert moment_of(texts[0]) == datetime(2005, 3, 30, 9, 5, 7)
+
+
+def test_formulas_are_prepared_as_xlsxwriter_prepares_them():
+    """InlineTextSheet keeps XlsxWriter's prepared formulas for the next writes: the same text, with and without
+    the newer functions' prefixes, however many times asked."""
+    from xlsxwriter.worksheet import Worksheet
+
+    from branchbook.workbook.sheet_text import InlineTextSheet
+
+    formulas = ["=COUNTIFS(A:A,A2)<=1", "{=SUM(B2:B9)}", "=XLOOKUP(A1,B:B,C:C)", "=CONCAT(A1,B1)", "=_xlfn.STDEV.S(A:A)"]
+    for future in (False, True):
+        for expand in (False, True):
+            ours, theirs = InlineTextSheet(), Worksheet()
+            ours.use_future_functions = theirs.use_future_functions = future
+            for _ in range(2):
+                assert [ours._prepare_formula(f, expand) for f in formulas] == \
+                       [theirs._prepare_formula(f, expand) for f in formulas]

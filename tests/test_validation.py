@@ -415,3 +415,30 @@ def test_an_infinite_or_undefined_number_in_a_date_cell_is_a_wrong_type_not_a_re
         for value in (float("inf"), float("-inf"), float("nan")):
             with pytest.raises(BadValue):
                 parse(field, value)
+
+
+def test_a_returns_guide_is_not_parsed_and_the_return_reads_the_same(demo_home, tmp_path, monkeypatch):
+    """The guide's values are never read (its 填报检查 formulas were half of reading a return): open_sheets leaves it
+    unparsed, made_safe leaves it so, and a return is judged as before even when parsing the guide would fail."""
+    from branchbook.workbook import fastread
+    from branchbook.workbook.books import open_ledger
+    from branchbook.workbook.intake import load_submission
+    from branchbook.workbook.safe_values import made_safe
+
+    path = filled_return(demo_home, tmp_path / "r.xlsx")
+    with open_ledger(demo_home) as ledger:
+        tables = ledger.tables(("phases", "branches", "members", "sessions"))
+    before = load_submission(path, tables, lang="zh")
+    sheets = fastread.open_sheets(path, skip=["填表说明"])
+    guide = next(s for s in sheets if s.title == "填表说明")
+    safe, _ = made_safe(sheets)
+    assert not guide.parsed and guide in safe and all(s.parsed for s in sheets if s is not guide)
+    assert list(guide.iter_rows()) == list(next(s for s in fastread.open_sheets(path) if s.title == "填表说明").iter_rows())
+
+    def broken(self):
+        raise AssertionError("the guide was parsed")
+
+    monkeypatch.setattr(fastread._Unparsed, "sheet", broken)
+    after = load_submission(path, tables, lang="zh")
+    assert before.acceptable and after.acceptable and after.rows == before.rows
+    assert [f.code for f in after.report.findings] == [f.code for f in before.report.findings]

@@ -45,8 +45,9 @@ def _code_version() -> str:
     return _CODE
 
 
-def _read_text(handle, size: int, path: Path) -> Iterator[str]:
-    """The first `size` bytes of the cached text, in pieces (a university's is some 100 MB)."""
+def _read_text(handle, size: int, path: Path, raw: bool) -> Iterator[str | bytes]:
+    """The first `size` bytes of the cached text, in pieces (a university's is some 100 MB); as they are stored
+    (UTF-8) when `raw`."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     left = size
     while left:
@@ -54,7 +55,7 @@ def _read_text(handle, size: int, path: Path) -> Iterator[str]:
         if not data:
             raise OSError(f"{path}: shorter than its checkpoint")
         left -= len(data)
-        yield decoder.decode(data, final=not left)
+        yield data if raw else decoder.decode(data, final=not left)
 
 
 def _open_text(text_path: Path, meta_path: Path, reuse: bool):
@@ -84,11 +85,12 @@ class BodyCache:
         return key in self.ids and len(self.ids[key]) == rows and rows >= CACHE_ROWS
 
     def body(self, key: str, signature: list, shared: Any,
-             make: Callable[[int, list], Iterator[str]]) -> Iterator[str]:
+             make: Callable[[int, list], Iterator[str]], raw: bool = False) -> Iterator[str | bytes]:
         """The sheet's body XML: the reusable cached text, then `make(start, marks)`'s rows from `start`
         on; the text written is kept for the next write (committed by `commit`). `shared`: XlsxWriter's
         shared string table when the body puts its text there, else None. The cache is a help, never a
-        need: when its files cannot be written, the sheet is written whole and not kept."""
+        need: when its files cannot be written, the sheet is written whole and not kept. `raw`: the text as
+        UTF-8 bytes (the cached text is not decoded)."""
         ids = self.ids[key]
         signature = [_code_version(), *signature, shared is not None]
         array = shared.string_array if shared is not None else None
@@ -110,13 +112,13 @@ class BodyCache:
                     shared.unique_count += strings
                     shared.count += references
                 self.reused[key] = start
-                yield from _read_text(text, size, text_path)
+                yield from _read_text(text, size, text_path, raw)
                 text.truncate(size)
             base = point[4] if point else 0  # shared references the reused rows made
             marks: list[tuple[int, int, int]] = []
             for chunk in make(start, marks):
+                data = chunk.encode("utf-8") if raw or text is not None else b""
                 if text is not None:
-                    data = chunk.encode("utf-8")
                     try:
                         text.write(data)
                     except OSError:
@@ -126,7 +128,7 @@ class BodyCache:
                     done, length, made = marks[-1]
                     checkpoints.append([done, ids[done - 1], size, length - len(before) if array is not None else 0,
                                         base + made])
-                yield chunk
+                yield data if raw else chunk
         finally:
             kept = text is not None
             if text is not None:

@@ -4,6 +4,7 @@ writer, and the reader where styles or validations matter."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,14 @@ class CalamineSheet:
 
     @property
     def _sheet(self):
-        if isinstance(self._parsed, _SheetParse):
+        if isinstance(self._parsed, (_SheetParse, _Unparsed)):
             self._parsed = self._parsed.sheet()
         return self._parsed
+
+    @property
+    def parsed(self) -> bool:
+        """Whether its values were read (open_sheets leaves the sheets it is told to skip until they are asked)."""
+        return not isinstance(self._parsed, _Unparsed)
 
     def iter_rows(self, min_row: int = 1, values_only: bool = True):
         for number, row in enumerate(self._sheet.iter_rows(), start=1):
@@ -48,6 +54,19 @@ class CalamineSheet:
         if rows and start and start[0]:  # to_python starts at the first row used, iter_rows at row 1
             rows[:0] = [[""] * len(rows[0]) for _ in range(start[0])]
         return rows, ""
+
+
+class _Unparsed:
+    """A sheet left unparsed until its values are asked (open_sheets' `skip`)."""
+
+    def __init__(self, book, path: Path, name: str):
+        self.book, self.path, self.name = book, path, name
+
+    def sheet(self):
+        try:
+            return self.book.get_sheet_by_name(self.name)
+        except Exception as error:  # noqa: BLE001 - calamine raises its own kinds on damaged files
+            raise UnreadableFile("corrupt", self.path, reason=say.later(BROKEN_CONTENT)) from error
 
 
 class _SheetParse(threading.Thread):
@@ -78,8 +97,11 @@ class _SheetParse(threading.Thread):
 PARALLEL_SHEET_BYTES = 16 * 2**20
 
 
-def open_sheets(path: Path, limit_mb: float | None = None, *, wait: bool = True) -> list[CalamineSheet]:
-    """Every sheet of an inspected workbook; UnreadableFile when it cannot be parsed.
+def open_sheets(path: Path, limit_mb: float | None = None, *, wait: bool = True,
+                skip: Iterable[str] = ()) -> list[CalamineSheet]:
+    """Every sheet of an inspected workbook; UnreadableFile when it cannot be parsed. The sheets named in `skip`
+    are parsed only if their values are asked (a return's guide: its 填报检查 formulas are half of reading a
+    return, and nothing reads its values).
 
     The largest sheet of a big workbook (a university's attendance: seconds) is parsed in a thread of
     its own while this one parses the others. With wait=False it may still be parsing when this returns:
@@ -100,9 +122,12 @@ def open_sheets(path: Path, limit_mb: float | None = None, *, wait: bool = True)
             background.join()
             background = largest = None
         sheets = []
+        skip = set(skip)
         for name in names:
             if name == largest:
                 sheet = background
+            elif name in skip:
+                sheet = _Unparsed(book, path, name)
             else:
                 try:
                     sheet = book.get_sheet_by_name(name)

@@ -29,11 +29,11 @@ JOURNAL_KIND = "flags"
 FLAG_FIELDS = tuple(field.name for field in fields(Flag))
 
 
-def _to_json(flag: Flag) -> dict:
-    # The fields one level deep: dataclasses.asdict deep-copies every value first (over half the time of
-    # keeping a 2,400-member college's flags, under a profiler); the JSON round trip copies them anyway.
-    values = {name: getattr(flag, name) for name in FLAG_FIELDS}
-    return json.loads(json.dumps(values, ensure_ascii=False, default=_to_db))
+def _json_text(flag: Flag) -> str:
+    """A flag as kept: its JSON text, which reads back as the row kept, and is written again the same (dates as
+    text, tuples as lists, no other conversion). The fields one level deep: dataclasses.asdict deep-copies every
+    value first (over half the time of keeping a 2,400-member college's flags, under a profiler)."""
+    return json.dumps({name: getattr(flag, name) for name in FLAG_FIELDS}, ensure_ascii=False, default=_to_db)
 
 
 def _from_json(raw: dict) -> Flag:
@@ -140,26 +140,46 @@ def keep(ledger: Ledger, tables: dict, flags: list[Flag], as_of: date,
     if recomputed is not None:
         before_week, before_flags = recomputed
         _store(ledger, before_week, as_of - timedelta(days=7), list(before_flags.values()))
-    _store(ledger, week, as_of, [*opened, *cleared], kept)
+    _store(ledger, week, as_of, [*opened, *cleared])
     return opened, cleared
 
 
-def _rows(flags) -> list[dict]:
-    return sorted((_to_json(flag) for flag in flags), key=lambda f: (f["subject_kind"], f["subject_id"], f["rule"]))
+def _rows(flags) -> tuple[list[dict], list[str]]:
+    """The flags as rows to keep, in their order, and the same as JSON text (as store_week writes them)."""
+    texts = [_json_text(flag) for flag in flags]
+    rows = [json.loads(text) for text in texts]
+    order = sorted(range(len(rows)), key=lambda i: (rows[i]["subject_kind"], rows[i]["subject_id"], rows[i]["rule"]))
+    return [rows[i] for i in order], [texts[i] for i in order]
 
 
-def _store(ledger: Ledger, week: int, as_of: date, flags: list[Flag], kept: dict[tuple, Flag] | None = None) -> None:
-    """Keep a week's flags, journaled, when they differ from what is kept for it (`kept`, when read already)."""
-    rows = _rows(flags)
-    if rows != _rows((stored(ledger, week) if kept is None else kept).values()):
+def _store(ledger: Ledger, week: int, as_of: date, flags: list[Flag]) -> None:
+    """Keep a week's flags, journaled, when they differ from what is kept for it."""
+    rows, texts = _rows(flags)
+    if _differ(texts, _stored_texts(ledger, week)):
+        # {"week": …, "as_of": …, "flags": rows} as json.dumps writes it, from the rows' text made once
+        head = json.dumps({"week": week, "as_of": as_of}, ensure_ascii=False, default=_to_db)[:-1]
         with ledger.transaction():
-            store_week(ledger, week, rows)
-            ledger.journal(JOURNAL_KIND, {"week": week, "as_of": as_of, "flags": rows})
+            store_week(ledger, week, rows, texts)
+            ledger.journal_text(JOURNAL_KIND, f'{head}, "flags": [{", ".join(texts)}]}}')
 
 
-def store_week(ledger: Ledger, week: int, rows: list[dict]) -> None:
-    """Replace what is kept for a week (inside a transaction); also how `rebuild` replays a "flags" entry."""
+def _stored_texts(ledger: Ledger, week: int) -> list[str]:
+    """A week's kept flags as stored, in _rows' order."""
+    return [text for (text,) in ledger.db.execute(
+        f'SELECT flag FROM "{TABLE}" WHERE week = ? ORDER BY subject_kind, subject_id, rule', (week,))]
+
+
+def _differ(texts: list[str], kept: list[str]) -> bool:
+    """Whether the rows differ from those kept, compared by their text (a week's flags: thousands at a 2,400-member
+    college; decoding them all to compare cost more than the rules); a pair whose texts differ is compared decoded
+    (a row kept by an earlier version may be written otherwise)."""
+    return len(texts) != len(kept) or any(a != b and json.loads(a) != json.loads(b) for a, b in zip(texts, kept))
+
+
+def store_week(ledger: Ledger, week: int, rows: list[dict], texts: list[str] | None = None) -> None:
+    """Replace what is kept for a week (inside a transaction); also how `rebuild` replays a "flags" entry.
+    `texts`: the rows as JSON, when made already."""
+    texts = [json.dumps(r, ensure_ascii=False) for r in rows] if texts is None else texts
     ledger.db.execute(f'DELETE FROM "{TABLE}" WHERE week = ?', (week,))
     ledger.db.executemany(f'INSERT INTO "{TABLE}" (week, subject_kind, subject_id, rule, flag) VALUES (?, ?, ?, ?, ?)',
-                          ((week, r["subject_kind"], r["subject_id"], r["rule"], json.dumps(r, ensure_ascii=False))
-                           for r in rows))
+                          ((week, r["subject_kind"], r["subject_id"], r["rule"], text) for r, text in zip(rows, texts)))

@@ -2,7 +2,8 @@
 
 A reader that a file makes allocate without end, crash or hang takes down its child, never the service
 (docs/hazards.md 25). One child serves a whole batch, one file at a time, so that a burst of returns pays
-for one process, not fifty; when a file kills it, the file is reported and a fresh child reads the next.
+for one process, not fifty (read_in_children: one child per core, each with its share of the batch); when a
+file kills it, the file is reported and a fresh child reads the next.
 On POSIX the children are forked from a server process that imported the readers once (multiprocessing's
 "forkserver": never a fork of the service's own threads); on Windows each child is spawned, and only the
 time limit holds.
@@ -140,12 +141,19 @@ class IsolatedReader:
         self.limits = limits
         self._process = None
         self._connection = None
+        self._abandoned = False
 
     def __enter__(self) -> IsolatedReader:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def start(self) -> None:
+        """Start the child now (else it starts with the first file): read_in_children starts every child from
+        the calling thread, before the threads that wait on them, so that a one-thread command forks plainly."""
+        if CAN_START_PROCESSES and self._process is None:
+            self._start()
 
     def _start(self) -> None:
         context = _context()
@@ -217,9 +225,19 @@ class IsolatedReader:
                 args, kwargs = calls[index]
                 results[index] = function(*args, **shared, **kwargs)
             return results
-        while payloads:
+        while payloads and not self._abandoned:
             payloads = self._batch(function, shared, payloads, results, on_start)
         return results
+
+    def abandon(self) -> None:
+        """Stop reading (from another thread: the one waiting in run_batch gets a crash and starts no other child)."""
+        self._abandoned = True
+        process = self._process
+        if process is not None:
+            try:
+                process.kill()
+            except (ValueError, OSError):  # ended meanwhile, closed by the waiting thread
+                pass
 
     def _batch(self, function, shared: dict, payloads: list[tuple[int, bytes]], results: list[Any],
                on_start: Callable[[int], None] | None) -> list[tuple[int, bytes]]:
@@ -257,6 +275,53 @@ class IsolatedReader:
             except OSError:
                 pass
         self._discard()
+
+
+def read_in_children(limits: ReaderLimits, function, shared: dict, calls: list[tuple[tuple, dict]],
+                     on_start: Callable[[int], None] | None = None, workers: int | None = None,
+                     meanwhile: Callable[[], None] | None = None) -> list[Any]:
+    """run_batch's results for `calls`, read by one child per core (at most one per call), each child taking every
+    `workers`-th call: a burst of returns is read on every core, as the roll-up reads its masters (docs/design.md,
+    "Reading received files"). Each child has the limits, and a failure is its call's alone, as in run_batch.
+    `on_start(i)` (i: the call's place in `calls`) is called from the threads that wait on the children, as each
+    begins: what it touches needs a lock. `meanwhile()` runs in this thread while the children read."""
+    workers = max(1, min(workers or os.cpu_count() or 1, len(calls)))
+    results: list[Any] = [None] * len(calls)
+    failures: list[BaseException] = []
+    readers = [IsolatedReader(limits) for _ in range(workers if calls else 0)]
+
+    def read_share(first: int, reader: IsolatedReader) -> None:
+        numbers = list(range(first, len(calls), workers))
+        started = None if on_start is None else (lambda index: on_start(numbers[index]))
+        try:
+            for number, outcome in zip(numbers, reader.run_batch(function, shared, [calls[n] for n in numbers],
+                                                                 on_start=started)):
+                results[number] = outcome
+        except BaseException as error:  # noqa: BLE001 - raised again in the calling thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=read_share, args=(first, reader), name=f"branchbook reader {first}",
+                                daemon=True) for first, reader in enumerate(readers)]
+    try:
+        for reader in readers:
+            reader.start()  # before any waiting thread: see IsolatedReader.start
+        for thread in threads:
+            thread.start()
+        if meanwhile is not None:
+            meanwhile()
+    except BaseException:
+        for reader in readers:  # an interrupted command does not wait for every file to be read
+            reader.abandon()
+        raise
+    finally:
+        for thread in threads:
+            if thread.ident is not None:
+                thread.join()
+        for reader in readers:
+            reader.close()
+    if failures:
+        raise failures[0]
+    return results
 
 
 def limits_of(memory_mb: float | None, seconds: float) -> ReaderLimits:

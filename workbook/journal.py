@@ -30,8 +30,33 @@ def _last_lines(path: Path, count: int = 2) -> list[bytes]:
             window *= 4
 
 
+# The last entry's number read or written in this process for each file, with the file as it was then (device,
+# inode, size, time): the file is read again only when it changed. Its last line can be a week's flags, megabytes
+# decoded whole to see that it is whole, and a merge asked four times.
+_KNOWN: dict[str, tuple[tuple[int, int, int, int], int]] = {}
+
+
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
 def last_seq(path: Path) -> int:
     """The number of the file's last whole entry (0 for no file)."""
+    identity = _identity(path)
+    known = _KNOWN.get(str(path))
+    if identity is not None and known is not None and known[0] == identity:
+        return known[1]
+    seq = _read_last_seq(path)
+    if identity is not None:
+        _KNOWN[str(path)] = (identity, seq)
+    return seq
+
+
+def _read_last_seq(path: Path) -> int:
     if not path.exists() or path.stat().st_size == 0:
         return 0
     # The last line alone first: the one before it may be a snapshot of megabytes, read only when needed.
@@ -46,17 +71,20 @@ def last_seq(path: Path) -> int:
 
 def mirror(ledger: Ledger, path: Path) -> int:
     """Append the entries the file lacks; how many were appended."""
-    entries = ledger.journal_entries(after=last_seq(path))
-    if not entries:
+    lines = ledger.journal_lines(after=last_seq(path))
+    if not lines:
         return 0
     with path.open("ab") as handle:
         if handle.tell() and not _ends_with_newline(path):
             handle.write(b"\n")  # close a line a crash cut short, so the next one stands alone
-        for entry in entries:
-            handle.write(json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n")
+        for _, line in lines:
+            handle.write(line.encode("utf-8") + b"\n")
         handle.flush()
         os.fsync(handle.fileno())
-    return len(entries)
+    identity = _identity(path)
+    if identity is not None:
+        _KNOWN[str(path)] = (identity, lines[-1][0])
+    return len(lines)
 
 
 def _ends_with_newline(path: Path) -> bool:

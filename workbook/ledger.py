@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
 from pathlib import Path
@@ -76,6 +78,14 @@ def _records_builder(names: tuple[str, ...], dates: list[str], with_row: bool) -
               for number, (name, value) in enumerate(zip(names, values)) if with_row or number > 0]
     source = f"lambda rows, days: [{{{', '.join(fields)}}} for {', '.join(values)}, in rows]"
     return eval(source, {})  # noqa: S307 - code made above from the column count and repr()'d names
+
+
+@dataclass
+class TablesAhead:
+    """Records read ahead of a change (Ledger.read_ahead), each sheet's `_row`s beside them."""
+
+    tables: dict[str, list[dict]]
+    ids: dict[str, list[int]]
 
 
 class Ledger:
@@ -204,6 +214,37 @@ class Ledger:
         return {key: self.rows(key, with_row=with_row, ids=None if ids is None else ids.setdefault(key, []))
                 for key in wanted}
 
+    def read_ahead(self) -> TablesAhead:
+        """Every sheet's records now, to be brought up to date later by `tables_since` (read while the returns of
+        a batch are read in their children: docs/design.md, "Writing the master")."""
+        ids: dict[str, list[int]] = {}
+        return TablesAhead(self.tables(ids=ids), ids)
+
+    def tables_since(self, ahead: TablesAhead, ids: dict[str, list[int]] | None = None) -> dict[str, list[dict]]:
+        """What tables(ids=ids) reads now, from the records read ahead and the rows added or changed since. A row
+        is only ever added after the others, and the lowest row updated or deleted since the master was written
+        is kept by triggers (CHANGED_FROM, which only goes down until the master is written again): the rows
+        read ahead below it are as they were, the rest is read again. A sheet that triggers do not follow is
+        read whole. Only `ahead`'s sheets are read; its records are taken, not copied."""
+        changed = self.changed_from()
+        ids = {} if ids is None else ids
+        tables = {}
+        for key, before in ahead.tables.items():
+            mine = ids.setdefault(key, [])
+            if key not in self.tracked:
+                tables[key] = self.rows(key, ids=mine)
+                continue
+            before_ids = ahead.ids[key]
+            kept = bisect_left(before_ids, changed[key]) if key in changed else len(before_ids)
+            mine += before_ids[:kept]
+            if not kept:
+                tables[key] = self.rows(key, ids=mine)
+                continue
+            del before[kept:]
+            before += self.rows(key, f'WHERE "{ROW}" > ?', (before_ids[kept - 1],), ids=mine)
+            tables[key] = before
+        return tables
+
     def rows_in(self, key: str, column: str, values: Iterable[Any], with_row: bool = True) -> list[dict]:
         """The rows whose `column` is one of `values`."""
         values = list(dict.fromkeys(v for v in values if v is not None))
@@ -260,13 +301,25 @@ class Ledger:
     # -- the journal -----------------------------------------------------------------------------
     def journal(self, kind: str, body: dict[str, Any], who: str | None = None, at: datetime | None = None) -> int:
         """Record what happened, in the same transaction as the change itself."""
+        return self.journal_text(kind, json.dumps(body, ensure_ascii=False, default=_to_db), who, at)
+
+    def journal_text(self, kind: str, body: str, who: str | None = None, at: datetime | None = None) -> int:
+        """journal() of a body given as its JSON text, as journal() writes it (a week's flags: thousands of rows
+        whose text is made already)."""
         cursor = self.db.execute("INSERT INTO journal (at, kind, who, body) VALUES (?, ?, ?, ?)",
-                                 (timestamp_text(at or datetime.now()), kind, who,
-                                  json.dumps(body, ensure_ascii=False, default=_to_db)))
+                                 (timestamp_text(at or datetime.now()), kind, who, body))
         return int(cursor.lastrowid)
 
     def journal_entries(self, after: int = 0) -> list[dict[str, Any]]:
         return self._entries("seq > ?", after)
+
+    def journal_lines(self, after: int = 0) -> list[tuple[int, str]]:
+        """The entries after `after` as journal_entries gives them, each (seq, its JSON text: ensure_ascii off),
+        made without decoding the body: the body is kept as that text already (a week's flags: megabytes at a
+        2,400-member college), and decoded and encoded again it reads the same."""
+        cursor = self.db.execute("SELECT seq, at, kind, who, body FROM journal WHERE seq > ? ORDER BY seq", (after,))
+        return [(seq, json.dumps({"seq": seq, "at": at, "kind": kind, "who": who}, ensure_ascii=False)[:-1]
+                 + f', "body": {body}}}') for seq, at, kind, who, body in cursor]
 
     def journal_of(self, kind: str) -> list[dict[str, Any]]:
         """The entries of one kind, in order (the bulletin keeps its issues so: docs/design.md, "The bulletin")."""

@@ -10,6 +10,7 @@ workbook is saved (see StreamedSheet): XlsxWriter's own cell-by-cell path costs 
 """
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from itertools import islice
@@ -27,7 +28,7 @@ from .schema import Field, Schemas, SheetSchema, load_schemas
 from .sheet_text import _NOT_PLAIN, InlineTextSheet, text_xml
 from .sheetio import read_sheet_records
 from .texts import readme_lines
-from .xlsx_zip import MasterWorkbook, inflated_by_isal
+from .xlsx_zip import MasterWorkbook, body_marker, inflated_by_isal
 
 Records = list[dict[str, Any]]
 # Extra sheets (the dashboard) are drawn by a callback, so that this module knows nothing of reports.
@@ -73,11 +74,12 @@ class StreamedSheet(InlineTextSheet):
 
     def __init__(self) -> None:
         super().__init__()
-        self.body: tuple[int, Callable[[], Iterable[str]]] | None = None
+        self.body: tuple[int, Callable[[bool], Iterable[str | bytes]]] | None = None
         self.written = False
 
-    def set_body(self, first_row: int, rows: int, columns: int, chunks: Callable[[], Iterable[str]]) -> None:
-        """`rows` rows from the 0-based `first_row` on, `columns` wide, whose XML `chunks()` gives at save time."""
+    def set_body(self, first_row: int, rows: int, columns: int, chunks: Callable[[bool], Iterable[str | bytes]]) -> None:
+        """`rows` rows from the 0-based `first_row` on, `columns` wide, whose XML `chunks(raw)` gives at save time
+        (as UTF-8 bytes when `raw`)."""
         if rows:
             for row in (first_row, first_row + rows - 1):
                 if self._check_dimensions(row, columns - 1):
@@ -117,8 +119,14 @@ class StreamedSheet(InlineTextSheet):
                 self._write_rows()
         finally:
             self.dim_rowmax = last_row
-        for chunk in chunks():
-            self.fh.write(chunk)
+        if isinstance(self.fh, io.StringIO):
+            # Kept as bytes and put into the zip part in place of a marker (xlsx_zip.body_marker): the body (most
+            # of the master) is not copied into the part's text, taken out and encoded again, and the rows reused
+            # from the body cache are not decoded. Made now: the shared strings are written after the sheets.
+            self.fh.write(body_marker(list(chunks(True))))
+        else:
+            for chunk in chunks(False):
+                self.fh.write(chunk)
         self._xml_end_tag("sheetData")
         self.written = True
 
@@ -320,13 +328,14 @@ def _write_table_sheet(wb: xlsxwriter.Workbook, sheet: SheetSchema, rows: Sequen
         return body_xml(fields, rows, lang, 1, date_format._get_xf_index(), moment_format._get_xf_index(),
                         shared=shared, start=start, marks=marks, wrap_xf=wrap_format._get_xf_index())
 
-    def chunks() -> Iterator[str]:  # called when the workbook is saved
+    def chunks(raw: bool) -> Iterator[str | bytes]:  # called when the workbook is saved
         shared = ws.str_table if share_text and _can_share(ws.str_table) else None
         if bodies is None or not bodies.covers(sheet.key, len(rows)):
-            return body(shared=shared)
+            made = body(shared=shared)
+            return (chunk.encode("utf-8") for chunk in made) if raw else made
         signature = [lang, sheet.key, [_field_signature(f, lang) for f in fields], date_format._get_xf_index(),
                      moment_format._get_xf_index(), wrap_format._get_xf_index()]
-        return bodies.body(sheet.key, signature, shared, lambda start, marks: body(start, marks, shared))
+        return bodies.body(sheet.key, signature, shared, lambda start, marks: body(start, marks, shared), raw)
 
     ws.set_body(1, len(rows), len(fields), chunks)
     return ws
@@ -390,7 +399,11 @@ def write_master(
               for sheet in schemas.master]
     for paint in painters:
         paint(wb, tables, lang)
-    wb.close()
+    try:
+        wb.close()
+    except BaseException:
+        Path(path).unlink(missing_ok=True)
+        raise
     if not all(ws.written for ws in sheets):  # an XlsxWriter that no longer calls the override
         Path(path).unlink(missing_ok=True)
         raise RuntimeError("XlsxWriter did not write the master's rows; this XlsxWriter version is not supported")

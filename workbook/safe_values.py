@@ -57,9 +57,13 @@ class SafeSheet:
 
 
 def made_safe(sheets) -> tuple[list[SafeSheet], list[Finding]]:
-    """The sheets with their text made safe, and a finding for each cell changed or refused."""
+    """The sheets with their text made safe, and a finding for each cell changed or refused. A sheet left
+    unparsed (fastread.open_sheets' `skip`: nothing reads its values) stays as it is."""
     safe, findings = [], []
     for sheet in sheets:
+        if not getattr(sheet, "parsed", True):
+            safe.append(sheet)
+            continue
         rows, empty = sheet.raw_rows()
         safe.append(SafeSheet(sheet, rows, empty))
         texts = [value for row in rows for value in row if value.__class__ is str]

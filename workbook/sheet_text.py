@@ -88,3 +88,20 @@ class InlineTextSheet(Worksheet):
         else:
             space, content = text_xml(index)
             self.fh.write(f'<c{attr} t="inlineStr"><is><t{space}>{content}</t></is></c>')
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        # XlsxWriter runs some thirty to a hundred and fifty regular expressions over each formula (its newer
+        # functions' prefixes) as it writes it: the master's validations are the same few formulas at every write.
+        key = (formula, expand_future_functions, self.use_future_functions)
+        prepared = _PREPARED.get(key)
+        if prepared is None:
+            if len(_PREPARED) >= _PREPARED_KEPT:
+                _PREPARED.clear()
+            prepared = _PREPARED[key] = super()._prepare_formula(formula, expand_future_functions)
+        return prepared
+
+
+# Formulas as XlsxWriter prepares them (InlineTextSheet._prepare_formula): a pure function of its inputs, kept
+# for the next writes of the master, at most this many.
+_PREPARED: dict[tuple, str] = {}
+_PREPARED_KEPT = 4096
