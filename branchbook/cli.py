@@ -605,7 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = command("returns", say(HELP, "make this week's return for each branch (in outbox/)"), "branchbook returns D:\\台账 --week 3", _returns,
                   home, output)
     cmd.add_argument("--week", type=int, help=say(HELP, "the week (default: this week)"))
-    cmd.add_argument("--branch", action="append", help=say(HELP, "only this branch (its ID; may be repeated)"))
+    cmd.add_argument("--branch", action="append", help=say(HELP, "only this branch (its ID or its name; may be repeated)"))
 
     cmd = command("validate", say(HELP, "check a master or a return and list every problem (exit 0 clean, 1 errors, 2 unreadable)"),
                   "branchbook validate 院机关支部_第3周.xlsx --annotate 标注.xlsx", _validate, output)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..flag_history import by_level
-from ..flags import Flag, rule_title, sentences_joined
+from ..flags import Flag, day_words, rule_title, sentences_joined
 from ..i18n import N_, Domain
 from ..merge import Changes, Note, Outcome
 from ..schema import load_schemas
@@ -140,7 +140,9 @@ def receipt_note(lang: str, note: Note | str | None) -> str | None:
         return say(lang, "{why}: waiting for the office's approval (branchbook approve … {receipt}).", **note.values)
     if note.code == "superseded":
         return say(lang, "Filled earlier than the return already merged for the same branch and week: not merged over it.")
-    return _listed(lang, [conflict_text(lang, c.sheet, c.key) for c in note.values["conflicts"]])
+    late = note.values.get("late_after")
+    lines = [say(lang, "Late: the week's return was due by {due}.", due=day_words(lang, late))] if late else []
+    return _listed(lang, lines + [conflict_text(lang, c.sheet, c.key) for c in note.values.get("conflicts", ())])
 
 
 def render_notes(changes: Changes, lang: str) -> Changes:
