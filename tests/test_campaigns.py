@@ -94,12 +94,16 @@ def test_a_second_campaign_keeps_the_first_intact_and_reported(fresh_demo, tmp_p
     before = _state(root)
     with open_ledger(first) as ledger:
         roster = ledger.tables(("committee", "branches", "members"))
+        last_end = max(phase["end"] for phase in ledger.tables(("phases",))["phases"])
 
     done = _cli("campaign", "new", root, "--name", NEXT, "--start", START)
     assert done.returncode == 0, done.stderr
     kept = root / "campaigns" / FIRST
     assert f"「{FIRST}」已结束，原样保存在 {kept}" in done.stdout and f"「{NEXT}」从 2006-03-06 开始" in done.stdout
     assert "早于新一期活动的开始日期" in done.stdout  # the demo's pinned day is said, not silently kept
+    # Closed on 3/30, before its last phase ends: warned, not refused.
+    assert (f"注意：「{FIRST}」尚未结束：最后一个阶段到 {last_end.isoformat()} 为止，本工作文件夹的日期是 2005-03-30"
+            in done.stdout), done.stdout
 
     # The first campaign: the same rows, receipts, flags, journal, archive, master and dashboard, read as before.
     assert _state(kept) == before
