@@ -136,6 +136,12 @@ def test_a_second_campaign_keeps_the_first_intact_and_reported(fresh_demo, tmp_p
     assert main(["merge", str(root), str(first_return)]) == Exit.FINDINGS
     said = capsys.readouterr().out
     assert f"这份周报表属于已经结束的上一期活动「{FIRST}」" in said
+    # Its report says whose week it is (the earlier campaign's), not that its metadata was tampered with, and
+    # promises no red cells: the finding is in none.
+    [report] = [path.read_text(encoding="utf-8") for path in home.folder("rejected").iterdir()
+                if path.name.endswith("错误报告.txt")]
+    assert f"支部和周次：院机关支部，已经结束的上一期活动「{FIRST}」的第3周" in report, report
+    assert "无法确认" not in report and "标红" not in report
     with open_ledger(home) as ledger:
         receipts = ledger.tables(("returns",))["returns"]
         attendance = ledger.tables(("attendance",))["attendance"]

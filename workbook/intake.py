@@ -187,6 +187,8 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
                 # Another template is to be filled in: what else this file lacks is beside the point.
                 report.findings = [sealed]
                 sub.identity_trusted = False
+                if sealed.code == "meta-earlier-campaign":  # sealed, by the campaign before: its branch is named
+                    sub.branch_name = branch_names.get(sub.branch_id)
                 return sub
     else:
         # Without its metadata a return's branch and week are a guess from its file name: in a sealed HOME a

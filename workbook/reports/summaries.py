@@ -42,7 +42,12 @@ def rejection_report(sub: Submission, outcome: Outcome, lang: str = "zh", marked
         say(lang, "Received: {moment}", moment=sub.received_at),
         say(lang, "SHA-256: {sha}", sha=sub.sha256),
     ]
-    if sub.branch_id and not sub.identity_trusted:  # a forged week is not repeated as if it were true
+    earlier = next((p for p in outcome.problems if getattr(p, "code", None) == "meta-earlier-campaign"), None)
+    if sub.branch_id and earlier is not None:  # sealed by the campaign before: its branch and week, of that campaign
+        lines.append(say(lang, "Branch and week: {branch}, week {week} of the earlier campaign “{campaign}”, which has "
+                               "ended", branch=sub.branch_name or sub.branch_id, week=sub.week or say(lang, "unknown"),
+                         campaign=earlier.params["campaign"]))
+    elif sub.branch_id and not sub.identity_trusted:  # a forged week is not repeated as if it were true
         lines.append(say(lang, "Branch and week: cannot be trusted (the hidden metadata that names them was changed, "
                                "or cannot be checked)"))
     elif sub.branch_id:
@@ -51,8 +56,11 @@ def rejection_report(sub: Submission, outcome: Outcome, lang: str = "zh", marked
     lines += ["", say(lang, "This return was not merged and the ledger was not changed. Please fix the following "
                             "and send it again:"), ""]
     lines += [f"{number}. {worded(problem, lang)}" for number, problem in enumerate(outcome.problems, start=1)]
-    if marked:
+    if marked and any(getattr(problem, "cell", None) for problem in outcome.problems):
         lines += ["", say(lang, "The marked copy in the same folder shows each cell in error in red, with a note.")]
+    elif marked:  # no problem is in a cell: nothing is red there, only its first sheet lists them
+        lines += ["", say(lang, "The marked copy in the same folder lists these problems on its first sheet; no cell "
+                                "is marked.")]
     return "\n".join(lines) + "\n"
 
 
