@@ -45,7 +45,8 @@ def rejection_report(sub: Submission, outcome: Outcome, lang: str = "zh", marked
     earlier = next((p for p in outcome.problems if getattr(p, "code", None) == "meta-earlier-campaign"), None)
     if sub.branch_id and earlier is not None:  # sealed by the campaign before: its branch and week, of that campaign
         lines.append(say(lang, "Branch and week: {branch}, week {week} of the earlier campaign “{campaign}”, which has "
-                               "ended", branch=sub.branch_name or sub.branch_id, week=sub.week or say(lang, "unknown"),
+                               "ended", branch=sub.branch_name or sub.branch_id,
+                         week=earlier.params.get("week") or say(lang, "unknown"),
                          campaign=earlier.params["campaign"]))
     elif sub.branch_id and not sub.identity_trusted:  # a forged week is not repeated as if it were true
         lines.append(say(lang, "Branch and week: cannot be trusted (the hidden metadata that names them was changed, "
