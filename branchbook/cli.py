@@ -507,11 +507,18 @@ def _campaign(args) -> int:
                        "not), no records yet. Make its returns with branchbook returns {home}; restart the sync "
                        "service if it runs here.", name=started.campaign, start=start.isoformat(),
                  members=started.members, dropped=started.dropped, home=home.root)]
+    if started.unfinished_until:
+        lines.append(say(lang, "Note: \"{closed}\" had not ended: its last phase runs until {end}, and this HOME's day "
+                               "is {today}. It is closed all the same; its returns still to come will be refused as an "
+                               "earlier campaign's.", closed=started.closed, end=started.unfinished_until.isoformat(),
+                         today=home.as_of.isoformat()))
     if pinned and pinned < start:  # the demo's HOME lives on a fixed day: the new campaign would never begin there
         lines.append(say(lang, "branchbook.yaml fixes this HOME's day at {as_of} (as_of), before the new campaign starts: "
                                "change or delete that line.", as_of=pinned.isoformat()))
     emit(args, {"closed": started.closed, "kept_in": str(started.folder), "started": started.campaign,
-                "start": start.isoformat(), "members": started.members, "dropped": started.dropped}, lines)
+                "start": start.isoformat(), "members": started.members, "dropped": started.dropped,
+                "closed_before_its_end": started.unfinished_until.isoformat() if started.unfinished_until else None},
+         lines)
     return Exit.OK
 
 
@@ -605,7 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = command("returns", say(HELP, "make this week's return for each branch (in outbox/)"), "branchbook returns D:\\台账 --week 3", _returns,
                   home, output)
     cmd.add_argument("--week", type=int, help=say(HELP, "the week (default: this week)"))
-    cmd.add_argument("--branch", action="append", help=say(HELP, "only this branch (its ID; may be repeated)"))
+    cmd.add_argument("--branch", action="append", help=say(HELP, "only this branch (its ID or its name; may be repeated)"))
 
     cmd = command("validate", say(HELP, "check a master or a return and list every problem (exit 0 clean, 1 errors, 2 unreadable)"),
                   "branchbook validate 院机关支部_第3周.xlsx --annotate 标注.xlsx", _validate, output)

@@ -61,6 +61,9 @@ class Started:
     campaign: str  # the new one's
     members: int
     dropped: int  # members who had left, not carried into the new campaign
+    # The closed campaign's last day when HOME's day was before it: closed before its end, which the office is
+    # warned of, not refused (its returns still to come are refused as an earlier campaign's).
+    unfinished_until: date | None = None
 
 
 def earlier_campaigns(home: Home) -> dict[str, Path]:
@@ -149,6 +152,8 @@ def _switch(home: Home, definition: CampaignDefinition, start: date, name: str, 
             raise UserError("campaign-start-early", start=start.isoformat(), end=ends[-1].isoformat())
         pause_point("campaign-before-intent")
         intent = _intent(home, definition, start, name, current)
+        if ends and home.as_of < ends[-1]:
+            intent["unfinished_until"] = ends[-1].isoformat()
         _write_whole(home.root / STATE_FOLDER / SWITCH_NAME, json.dumps(intent, ensure_ascii=False, indent=1))
         return _carry_out(home, intent)
 
@@ -211,7 +216,9 @@ def _carry_out(home: Home, intent: dict) -> Started:
     pause_point("campaign-started")
     (state / SWITCH_NAME).unlink()
     fsync_folder(state)
-    return Started(intent["closing"], folder, intent["following"], len(roster["members"]), dropped)
+    unfinished = intent.get("unfinished_until")
+    return Started(intent["closing"], folder, intent["following"], len(roster["members"]), dropped,
+                   date.fromisoformat(unfinished) if unfinished else None)
 
 
 def _write_whole(path: Path, text: str) -> None:

@@ -74,6 +74,51 @@ def fsync_folder(folder: Path) -> None:
 BACKUP_ADDITION_BYTES = 48
 
 
+def temp_path(master: Path, pid: int) -> Path:
+    """Where the writer of process `pid` writes the new master before it replaces the old one."""
+    return master.with_name(f".{master.stem}.writing-{pid}{master.suffix}")
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` still runs (when in doubt, it does: its temp file is then left alone)."""
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill(pid, 0) would end the process on Windows: ask for a handle instead
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return kernel32.GetLastError() == 5  # access denied: it exists
+        code = ctypes.c_ulong()
+        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # not ours to signal, but there
+    return True
+
+
+def remove_stale_temps(home: Home) -> int:
+    """Remove the new masters half-written by writers that were killed (a `kill -9` of serve leaves one beside the
+    master through every restart). Called by a writer that has just taken the writer lock, so no other writer is at
+    work; a temp file is removed only when its process has ended too: a live process's is never touched."""
+    master = home.master
+    removed = 0
+    for temp in master.parent.glob(glob.escape(f".{master.stem}.writing-") + "*" + glob.escape(master.suffix)):
+        pid = temp.name[len(f".{master.stem}.writing-"):-len(master.suffix) or None]
+        if pid.isdigit() and not process_alive(int(pid)):
+            temp.unlink(missing_ok=True)
+            removed += 1
+    if removed:
+        log.info(say(home.lang, "{count} master files half-written by an interrupted writer were removed", count=removed))
+    return removed
+
+
 class MasterStore:
     def __init__(self, home: Home):
         self.home = home
@@ -106,7 +151,7 @@ class MasterStore:
         reason = is_busy(self.path, lang)
         if reason:
             raise MasterBusy(reason)
-        temp = self.path.with_name(f".{self.path.stem}.writing-{os.getpid()}{self.path.suffix}")
+        temp = temp_path(self.path, os.getpid())
         try:
             self._write_via(temp, tables, painters, unchanged_since, bodies)
         except BaseException:

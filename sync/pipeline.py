@@ -175,6 +175,7 @@ def batch_context(ledger: Ledger, submissions: list[Submission]) -> dict[str, li
     receipts.update({r["_row"]: r for r in ledger.rows_in(RECEIPTS, "return_id", return_ids)})
     context = {key: ledger.rows_in(key, RETURN, return_ids) for key in merged_sheets(ledger.schemas)}
     context[RECEIPTS] = [receipts[row] for row in sorted(receipts)]
+    context["phases"] = base_tables(ledger)["phases"]  # each week's due day, for a late receipt's note
     return context
 
 

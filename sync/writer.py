@@ -23,6 +23,7 @@ from ..workbook.errors import UserError
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
 from ..workbook.seal import CLOSED_NAME
+from .master_store import remove_stale_temps
 
 LOCK_NAME = "writer.lock"
 HOLDER_NAME = "writer.holder.json"
@@ -135,6 +136,7 @@ def writing(home: Home, what: str, on_wait: Callable[[str], None] | None = None,
     holder_file = folder / HOLDER_NAME
     try:
         _write_holder(holder_file, {"what": what, "pid": os.getpid(), "since": timestamp_text(datetime.now())})
+        remove_stale_temps(home)  # a killed writer's half-written master; alone here, we may tidy it
         yield
     finally:
         depths[key] = 0

@@ -94,12 +94,16 @@ def test_a_second_campaign_keeps_the_first_intact_and_reported(fresh_demo, tmp_p
     before = _state(root)
     with open_ledger(first) as ledger:
         roster = ledger.tables(("committee", "branches", "members"))
+        last_end = max(phase["end"] for phase in ledger.tables(("phases",))["phases"])
 
     done = _cli("campaign", "new", root, "--name", NEXT, "--start", START)
     assert done.returncode == 0, done.stderr
     kept = root / "campaigns" / FIRST
     assert f"「{FIRST}」已结束，原样保存在 {kept}" in done.stdout and f"「{NEXT}」从 2006-03-06 开始" in done.stdout
     assert "早于新一期活动的开始日期" in done.stdout  # the demo's pinned day is said, not silently kept
+    # Closed on 3/30, before its last phase ends: warned, not refused.
+    assert (f"注意：「{FIRST}」尚未结束：最后一个阶段到 {last_end.isoformat()} 为止，本工作文件夹的日期是 2005-03-30"
+            in done.stdout), done.stdout
 
     # The first campaign: the same rows, receipts, flags, journal, archive, master and dashboard, read as before.
     assert _state(kept) == before
@@ -132,10 +136,19 @@ def test_a_second_campaign_keeps_the_first_intact_and_reported(fresh_demo, tmp_p
     assert main(["merge", str(root), str(first_return)]) == Exit.FINDINGS
     said = capsys.readouterr().out
     assert f"这份周报表属于已经结束的上一期活动「{FIRST}」" in said
+    # Its report says whose week it is (the earlier campaign's), not that its metadata was tampered with, and
+    # promises no red cells: the finding is in none.
+    [report] = [path.read_text(encoding="utf-8") for path in home.folder("rejected").iterdir()
+                if path.name.endswith("错误报告.txt")]
+    assert f"支部和周次：院机关支部，已经结束的上一期活动「{FIRST}」的第3周" in report, report
+    assert "无法确认" not in report and "标红" not in report
     with open_ledger(home) as ledger:
         receipts = ledger.tables(("returns",))["returns"]
         attendance = ledger.tables(("attendance",))["attendance"]
-    assert [(r["week"], r["branch_id"], r["result"]) for r in receipts] == [(1, "B08", "merged"), (3, "B08", "rejected")]
+    # Its receipt names no week: week 3 of the earlier campaign is not this campaign's week 3 sent back.
+    assert [(r["week"], r["branch_id"], r["result"]) for r in receipts] == [(1, "B08", "merged"), (None, "B08", "rejected")]
+    assert main(["flags", str(root), "--as-of", "2006-03-30", "--json"]) == Exit.OK
+    assert not [f for f in json.loads(capsys.readouterr().out) if f["code"] == "return-rejected"]
     merged = receipts[0]["return_id"]
     assert attendance and all(row["source_return"].startswith(merged) for row in attendance)
     assert [path.name.split("__", 1)[1] for path in home.folder("archive").glob("*.xlsx")] == [week1.name]

@@ -80,3 +80,18 @@ def test_output_piped_into_head_ends_quietly(fresh_demo):
                            shell=True, capture_output=True, text=True, timeout=120)
     assert shell.stdout.startswith("进度提醒共")
     assert "Traceback" not in shell.stderr and "BrokenPipe" not in shell.stderr
+
+
+def test_returns_branch_by_its_name_or_id_and_an_unknown_one_lists_the_branches(fresh_demo, capsys):
+    """--branch takes the branch's exact name as well as its ID; an unknown one is refused with the branches to choose
+    from (ID and name), not a bare 「台账中没有支部」."""
+    home, outbox = str(fresh_demo.root), fresh_demo.root / "outbox"
+    for made_before in outbox.iterdir():
+        made_before.unlink()
+    assert main(["returns", home, "--week", "3", "--branch", "院机关支部"]) == 0
+    made = sorted(path.name for path in outbox.iterdir())
+    assert made == ["院机关支部_第3周.xlsx"], made
+    capsys.readouterr()
+    assert main(["returns", home, "--week", "3", "--branch", "院机关"]) == Exit.UNUSABLE
+    err = capsys.readouterr().err
+    assert "台账中没有支部“院机关”" in err and "B08 院机关支部" in err and "Traceback" not in err

@@ -14,6 +14,8 @@ import yaml
 from sync_helpers import FAST_SYNC, archived_names, filled_returns, inbox_names, kill_at, master_current, wait_until
 
 from branchbook.cli import main
+from branchbook.sync.master_store import temp_path
+from branchbook.sync.writer import writing
 from branchbook.workbook.books import ledger_path, open_ledger
 from branchbook.workbook.home import CONFIG_NAME, Home
 from branchbook.workbook.master import read_master
@@ -65,13 +67,33 @@ def _merged_receipts(tables):
     return sum(1 for r in tables["returns"] if r.get("sha256") and r["result"] == "merged")
 
 
+def test_a_writer_removes_a_killed_writers_temp_master_never_a_live_ones(fresh_demo):
+    """Only the temp file of a process that has ended goes: a live process's stays, whatever it is doing."""
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(30)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead_temp, live_temp = temp_path(fresh_demo.master, killed.pid), temp_path(fresh_demo.master, alive.pid)
+        dead_temp.write_bytes(b"")
+        live_temp.write_bytes(b"")
+        with writing(fresh_demo, "test"):
+            assert not dead_temp.exists() and live_temp.exists()
+    finally:
+        alive.kill()
+        alive.wait(30)
+
+
 @pytest.mark.parametrize("point", ["before-commit", "after-commit", "before-replace"])
 def test_sigkill_at_any_point_of_a_merge(demo_home, six_returns, uninterrupted, tmp_path, point):
     home = _home_copy(demo_home, tmp_path / "home", six_returns)
     original = home.master.read_bytes()
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
-        kill_at(_serve(home, log, pause=point), log_path, point)
+        killed_service = _serve(home, log, pause=point)
+        kill_at(killed_service, log_path, point)
+        half_written = temp_path(home.master, killed_service.pid)
+        assert half_written.exists() == (point == "before-replace")
         db = sqlite3.connect(ledger_path(home))
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         db.close()
@@ -86,6 +108,7 @@ def test_sigkill_at_any_point_of_a_merge(demo_home, six_returns, uninterrupted, 
         finally:
             second.send_signal(signal.SIGTERM)
             second.wait(30)
+    assert not half_written.exists()  # the killed writer's new master, removed by the next writer
     tables = ledger_tables(home)
     assert comparable(tables) == comparable(uninterrupted)
     assert _merged_receipts(tables) == 6 and len(archived_names(home)) == 6

@@ -182,6 +182,29 @@ def test_branch_returns_missing_and_late():
     assert (late.title("zh"), late.detail("zh")) == ("周报迟交", "第2周：3月25日才收到，晚于3月22日。")  # not 周报 twice
 
 
+def test_returns_sent_late_together_are_each_named_late():
+    """Weeks 2 and 3 came together on 4/2, both late: one flag names both (the last alone said only week 3)."""
+    returns = merged((1,), ("B1",)) + merged((2, 3), ("B1",), day=date(2005, 4, 2))
+    [late] = [f for f in compute_flags(ledger([member("A")], returns=returns), date(2005, 4, 3))
+              if f.rule == "return-late"]
+    assert late.values["weeks"] == [2, 3] and late.since == date(2005, 3, 22)
+    assert late.detail("zh") == "第2–3周：各周都晚于截止日才收到，最早一周截止于3月22日，最后一份4月2日才收到。"
+    # A week on time after them clears the flag, as before: it is about the returns coming late now.
+    on_time = returns + merged((4,), ("B1",))
+    assert "return-late" not in rules_for(ledger([member("A")], returns=on_time), date(2005, 4, 6), "B1")
+
+
+def test_a_return_sent_back_is_flagged_from_that_day_each_weeks_reasons_under_its_week():
+    returns = merged((1, 2), ("B1",)) + [
+        {"branch_id": "B1", "week": 3, "result": "rejected", "received_at": "2005-03-28 09:00:00", "note": "缺出勤。"},
+        {"branch_id": "B1", "week": 4, "result": "rejected", "received_at": "2005-03-29 09:00:00", "note": "学时超出。"}]
+    # Week 4 (due 4/5) was sent back on 3/29: flagged on 3/30 already, before its due day.
+    [sent_back] = [f for f in compute_flags(ledger([member("A")], returns=returns), date(2005, 3, 30))
+                   if f.rule == "return-rejected"]
+    assert sent_back.values["weeks"] == [3, 4] and sent_back.since == date(2005, 3, 28)
+    assert sent_back.detail("zh") == "第3周：缺出勤。第4周：学时超出。"
+
+
 def test_cli_flags_as_of_and_json(demo_home, capsys):
     import json
 

@@ -158,3 +158,18 @@ def test_merge_dry_run_previews_and_writes_nothing(fresh_demo, tmp_path, capsys)
     assert main(["merge", str(fresh_demo.root), str(outside), "--dry-run"]) == 0
     assert "将合并" in capsys.readouterr().out
     assert {p: p.read_bytes() for p in fresh_demo.root.rglob("*") if p.is_file()} == before
+
+
+def test_a_late_returns_receipt_says_late_with_its_due_day(demo_home, tmp_path):
+    """Week 3 ends on 3/27 and is due, with the grace days, by 3/29: a return first sent on 4/5 is 迟交, and its
+    receipt's 处理说明 says so, as the flags and the dashboard do (return_states.late_after)."""
+    tables = _tables(demo_home)
+    tables["returns"] = [r for r in tables["returns"] if r.get("return_id") != "B08-W03"]
+    path = filled_return(demo_home, tmp_path / "院机关支部_第3周.xlsx")
+    merged, [outcome] = merge(tables, [load_submission(path, tables, received_at=datetime(2005, 4, 5, 9))])
+    [receipt] = [r for r in merged["returns"] if r["return_id"] == "B08-W03"]
+    assert outcome.result == "merged" and receipt["note"].code == "late"
+    from branchbook.workbook.reports.summaries import receipt_note
+    assert receipt_note("zh", receipt["note"]) == "迟交：晚于本周周报的截止日3月29日。"
+    on_time, _ = merge(tables, [load_submission(path, tables, received_at=datetime(2005, 3, 28, 9))])
+    assert [r["note"] for r in on_time["returns"] if r["return_id"] == "B08-W03"] == [None]

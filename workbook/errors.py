@@ -19,7 +19,7 @@ MESSAGES: dict[str, str] = {  # key -> message (English; the Chinese is in the w
                     "import, or fill in their dates in master.xlsx (docs/getting-started.en.md, step 3)."),
     "no-branches": N_("The Branches sheet is empty: there is no branch to make a return for. Import the branches "
                       "with branchbook import (docs/getting-started.en.md, step 3)."),
-    "unknown-branch": N_("No branch '{branch}' in the master."),
+    "unknown-branch": N_("No branch '{branch}' in the master, by its ID or its name. The branches: {branches}."),
     "bad-date": N_("Cannot read the date '{text}'; write it as 2005-03-28."),
     "backup-missing": N_("No backup named '{name}'; the backups are in {folder}."),
     "backup-unreadable": N_("The backup '{name}' is damaged ({reason}); choose an earlier one."),

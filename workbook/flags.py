@@ -73,6 +73,8 @@ DETAILS = {
     "return-rejected": N_("Week {weeks}: {reasons}"),
     "return-rejected:empty": N_("Week {weeks}: the return sent was empty (the template not filled in)."),
     "return-late": N_("Week {week}: arrived on {arrived}, after {due}."),
+    "return-late:weeks": N_("Weeks {weeks}: each arrived after its due day; the first was due by {due}, the last "
+                            "arrived on {arrived}."),
     # A study plan (学习计划); the variants: an implementation plan, and more than one plan overdue.
     "plan-missing": N_("The study plan for the phase “{phase}” was due on {due} and has not been "
                                   "received."),
@@ -155,11 +157,32 @@ def _worded(lang: str, values: dict[str, Any]) -> dict[str, Any]:
     for key, value in values.items():
         if isinstance(value, date):
             worded.update({key: day_words(lang, value), f"{key}_month": value.month, f"{key}_day": value.day})
+        elif key == "weeks" and isinstance(value, (list, tuple)):
+            worded[key] = week_spans(lang, value)
         elif isinstance(value, (list, tuple)):
             worded[key] = _joined(lang, [str(part) for part in value])
         else:
             worded[key] = value
     return worded
+
+
+def week_spans(lang: str, weeks: list[int]) -> str:
+    """Weeks as a reader counts them: runs in a row as 4–12, the rest one by one (第2、4–12周)."""
+    runs: list[list[int]] = []
+    for week in sorted(weeks):
+        if runs and week == runs[-1][-1] + 1:
+            runs[-1].append(week)
+        else:
+            runs.append([week])
+    return say(lang, ", ").join(f"{run[0]}–{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
+
+
+def _week_rejected(lang: str, sent_back: dict[str, Any]) -> str:
+    """One week's return sent back, with its reasons: a part of the return-rejected flag's detail."""
+    if sent_back.get("empty"):
+        return say(lang, DETAILS["return-rejected:empty"], weeks=sent_back["week"])
+    return say(lang, DETAILS["return-rejected"], weeks=sent_back["week"],
+               reasons=_joined(lang, [str(reason) for reason in sent_back.get("reasons", ())]))
 
 
 # A flag's level (how hard the office pushes) and its state against the previous week's flags
@@ -215,6 +238,9 @@ class Flag:
         return say(lang, COMMITTEE_WORDS) if self.subject_kind == "committee" else self.branch
 
     def detail(self, lang: str = "zh") -> str:
+        if self.rule == "return-rejected" and len(self.values.get("by_week", ())) > 1:
+            # Each week's reasons after its own week (第3周：…… 第9周：……), never run together.
+            return _joined(lang, [_week_rejected(lang, sent_back) for sent_back in self.values["by_week"]])
         return say(lang, DETAILS.get(self.variant, DETAILS[self.rule]), **_worded(lang, self.values))
 
     @property
@@ -226,6 +252,8 @@ class Flag:
             return "return-rejected:empty"
         if self.rule == "return-missing" and len(self.values.get("weeks", ())) > 1:
             return "return-missing:weeks"
+        if self.rule == "return-late" and len(self.values.get("weeks", ())) > 1:
+            return "return-late:weeks"
         if self.rule == "attendance-rate" and self.values.get("made_up"):
             return "attendance-rate:made-up"
         if self.rule == "plan-missing":
@@ -627,20 +655,38 @@ def away_reports(facts: Facts, member: dict):
 
 
 def branch_returns(facts: Facts, branch_id: str):
-    """One flag per kind of trouble: the weeks not received; the weeks sent back (with why); the last week late."""
-    due = [s for s in facts.return_states.get(branch_id, ()) if s.due < facts.as_of]
+    """One flag per kind of trouble: the weeks not received; the weeks sent back (with why, week by week), from
+    the day they were sent back, due or not; the late weeks, while the last week due is late (docs/design.md,
+    "Flags and their history")."""
+    states = facts.return_states.get(branch_id, ())
+    due = [s for s in states if s.due < facts.as_of]
     missing = [s for s in due if s.state == "missing"]
     if missing:
         yield facts.flag("return-missing", None, branch_id, missing[0].due, weeks=[s.week for s in missing],
                          week=missing[-1].week)
-    refused = [s for s in due if s.state in ("rejected", "empty")]
+    refused = [s for s in states if s.state in ("rejected", "empty")]
     if refused:
         reasons = [reason for s in refused for reason in s.reasons]
-        yield facts.flag("return-rejected", None, branch_id, refused[0].due, weeks=[s.week for s in refused],
-                         reasons=reasons, empty=all(s.state == "empty" for s in refused))
-    if due and due[-1].state == "late":
-        yield facts.flag("return-late", None, branch_id, due[-1].due, week=due[-1].week, arrived=due[-1].received,
-                         due=due[-1].due)
+        by_week = [{"week": s.week, "empty": s.state == "empty", "reasons": s.reasons} for s in refused]
+        yield facts.flag("return-rejected", None, branch_id, refused[0].received or refused[0].due,
+                         weeks=[s.week for s in refused], reasons=reasons, by_week=by_week,
+                         empty=all(s.state == "empty" for s in refused))
+    late = _late_run(due)
+    if late:
+        last = late[-1]
+        yield facts.flag("return-late", None, branch_id, late[0].due, weeks=[s.week for s in late], week=last.week,
+                         arrived=last.received, due=late[0].due, first_arrived=late[0].received)
+
+
+def _late_run(due: list) -> list:
+    """The weeks late in a row up to the last week due (none when that one came on time): all of them are
+    named, not only the last (weeks 4–12 sent together on one day are nine late returns)."""
+    run: list = []
+    for state in reversed(due):
+        if state.state != "late":
+            break
+        run.insert(0, state)
+    return run
 
 
 def branch_inspections(facts: Facts, branch_id: str):

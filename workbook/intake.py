@@ -188,6 +188,11 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
                 # Another template is to be filled in: what else this file lacks is beside the point.
                 report.findings = [sealed]
                 sub.identity_trusted = False
+                if sealed.code == "meta-earlier-campaign":  # sealed, by the campaign before: its branch is named
+                    sub.branch_name = branch_names.get(sub.branch_id)
+                    # Its week is the earlier campaign's: kept in the finding, for the report, and not on its
+                    # receipt, which would read as this campaign's week sent back (退回待更正).
+                    sealed.params["week"], sub.week = sub.week, None
                 return sub
     else:
         # Without its metadata a return's branch and week are a guess from its file name: in a sealed HOME a

@@ -12,14 +12,17 @@ whole in-memory tables.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from . import ids
+from .calendar import Campaign
 from .cells import timestamp_text
+from .errors import UserError
 from .ids import source_return
 from .ledger import ROW
 from .provenance import edited_by_hand, stamp
+from .return_states import late_after
 from .schema import Schemas, load_schemas
 from .submission import Submission
 
@@ -211,8 +214,26 @@ def plan_merge(existing: dict[str, list[dict]], submissions: list[Submission], n
                 batch.add_row(key, sub.return_id, stamp(sheet, row, source))
                 outcome.added[key] = outcome.added.get(key, 0) + 1
         outcome.result = receipt["result"] = "merged"
-        receipt["note"] = Note("conflicts", conflicts=outcome.conflicts) if outcome.conflicts else None
+        late = late_after_due(existing, schemas, sub, batch.receipts)
+        if outcome.conflicts:
+            receipt["note"] = Note("conflicts", conflicts=outcome.conflicts, late_after=late)
+        else:
+            receipt["note"] = Note("late", late_after=late) if late else None
     return batch.finish(), outcomes
+
+
+def late_after_due(existing: dict[str, list[dict]], schemas: Schemas, sub: Submission,
+                   receipts: list[dict]) -> date | None:
+    """The due day the submission's week missed, for its receipt's 处理说明 (迟交, as the flags and the dashboard
+    say: return_states.late_after); None when on time, or when the ledger has no phases to count weeks by."""
+    if not existing.get("phases") or sub.week is None:
+        return None
+    try:
+        campaign = Campaign.from_records(existing["phases"])
+        return late_after(campaign, [r for r in receipts if r.get("return_id") == sub.return_id], sub.week,
+                          schemas.rules.thresholds.return_grace_days)
+    except UserError:  # a week the phases do not hold: the submission's own checks say so
+        return None
 
 
 def apply_changes(tables: dict[str, list[dict]], changes: Changes) -> dict[str, list[dict]]:
@@ -239,5 +260,6 @@ def merge(tables: dict[str, list[dict]], submissions: list[Submission], now: dat
     schemas = schemas or load_schemas()
     keys = (*merged_sheets(schemas), RECEIPTS)
     existing = {key: [{**row, ROW: position} for position, row in enumerate(tables.get(key, []))] for key in keys}
+    existing["phases"] = tables.get("phases", [])  # for the weeks' due days (late_after_due)
     changes, outcomes = plan_merge(existing, submissions, now, schemas)
     return apply_changes(tables, changes), outcomes

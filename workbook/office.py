@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .books import journal_path, open_ledger, record_written, snapshot
 from .calendar import Campaign
-from .errors import UserError
+from .errors import UserError, say
 from .home import Home, create_home
 from .journal import mirror
 from .master import SheetPainter, write_master
@@ -61,6 +61,20 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
     return made
 
 
+def branch_ids_named(branches: list[dict], wanted: list[str], lang: str) -> list[str]:
+    """The branches asked for (`--branch`), each by its ID or its exact name, as IDs; an unknown one is refused
+    with the branches listed, ID and name, to choose from."""
+    by_name = {b["name"]: b["branch_id"] for b in branches if b.get("name")}
+    known = {b["branch_id"] for b in branches}
+    found = []
+    for asked in wanted:
+        if asked not in known and asked not in by_name:
+            listed = say(lang, ", ").join(f"{b['branch_id']} {b.get('name') or ''}".strip() for b in branches)
+            raise UserError("unknown-branch", branch=asked, branches=listed)
+        found.append(asked if asked in known else by_name[asked])
+    return found
+
+
 def week_returns(home: Home, week: int | None = None, branch_ids: list[str] | None = None,
                  tables: dict[str, list[dict]] | None = None) -> list[tuple[ReturnSpec, Path]]:
     """What make_returns writes: each branch's return for the week, and its place in outbox/."""
@@ -76,10 +90,7 @@ def week_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
     branches = tables["branches"]
     if not branches:
         raise UserError("no-branches")
-    known = {b["branch_id"] for b in branches}
-    for wanted in branch_ids or ():
-        if wanted not in known:
-            raise UserError("unknown-branch", branch=wanted)
+    branch_ids = branch_ids and branch_ids_named(branches, branch_ids, home.lang)
     outbox = home.folder("outbox")
     made = []
     missed_codes = schemas.returns.sheet("attendance").codes.codes_where("missed")

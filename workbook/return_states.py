@@ -55,10 +55,24 @@ def _is_empty(note: str | None) -> bool:
     return bool(note) and any(empty.message(lang) in note for lang in ("zh", "en"))
 
 
+def due_day(campaign: Campaign, week: int, grace_days: int) -> date:
+    """The last day a week's return is on time: the week's end and the grace days."""
+    return campaign.week_range(week)[1] + timedelta(days=grace_days)
+
+
+def late_after(campaign: Campaign, week_receipts: list[dict], week: int, grace_days: int) -> date | None:
+    """The due day a week's return missed (its first file sent came after it: 迟交), or None when it is on time;
+    `week_receipts`: the receipts of that branch's week."""
+    days = [as_day(r.get("received_at")) for r in week_receipts if r.get("result") in SENT]
+    first = min((day for day in days if day is not None), default=None)
+    due = due_day(campaign, week, grace_days)
+    return due if first is not None and first > due else None
+
+
 def return_state(campaign: Campaign, receipts: list[dict], branch_id: str, week: int, grace_days: int,
                  as_of: date) -> ReturnState:
     """The state of one branch's return for one week, from the receipts received by `as_of`."""
-    due = campaign.week_range(week)[1] + timedelta(days=grace_days)
+    due = due_day(campaign, week, grace_days)
     sent = sorted((r for r in receipts if r.get("branch_id") == branch_id and r.get("week") == week
                    and r.get("result") in SENT and (as_day(r.get("received_at")) or as_of) <= as_of),
                   key=lambda r: str(r.get("received_at") or ""))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..flag_history import by_level
-from ..flags import Flag, rule_title, sentences_joined
+from ..flags import Flag, day_words, rule_title, sentences_joined
 from ..i18n import N_, Domain
 from ..merge import Changes, Note, Outcome
 from ..schema import load_schemas
@@ -42,7 +42,13 @@ def rejection_report(sub: Submission, outcome: Outcome, lang: str = "zh", marked
         say(lang, "Received: {moment}", moment=sub.received_at),
         say(lang, "SHA-256: {sha}", sha=sub.sha256),
     ]
-    if sub.branch_id and not sub.identity_trusted:  # a forged week is not repeated as if it were true
+    earlier = next((p for p in outcome.problems if getattr(p, "code", None) == "meta-earlier-campaign"), None)
+    if sub.branch_id and earlier is not None:  # sealed by the campaign before: its branch and week, of that campaign
+        lines.append(say(lang, "Branch and week: {branch}, week {week} of the earlier campaign “{campaign}”, which has "
+                               "ended", branch=sub.branch_name or sub.branch_id,
+                         week=earlier.params.get("week") or say(lang, "unknown"),
+                         campaign=earlier.params["campaign"]))
+    elif sub.branch_id and not sub.identity_trusted:  # a forged week is not repeated as if it were true
         lines.append(say(lang, "Branch and week: cannot be trusted (the hidden metadata that names them was changed, "
                                "or cannot be checked)"))
     elif sub.branch_id:
@@ -51,8 +57,11 @@ def rejection_report(sub: Submission, outcome: Outcome, lang: str = "zh", marked
     lines += ["", say(lang, "This return was not merged and the ledger was not changed. Please fix the following "
                             "and send it again:"), ""]
     lines += [f"{number}. {worded(problem, lang)}" for number, problem in enumerate(outcome.problems, start=1)]
-    if marked:
+    if marked and any(getattr(problem, "cell", None) for problem in outcome.problems):
         lines += ["", say(lang, "The marked copy in the same folder shows each cell in error in red, with a note.")]
+    elif marked:  # no problem is in a cell: nothing is red there, only its first sheet lists them
+        lines += ["", say(lang, "The marked copy in the same folder lists these problems on its first sheet; no cell "
+                                "is marked.")]
     return "\n".join(lines) + "\n"
 
 
@@ -140,7 +149,9 @@ def receipt_note(lang: str, note: Note | str | None) -> str | None:
         return say(lang, "{why}: waiting for the office's approval (branchbook approve … {receipt}).", **note.values)
     if note.code == "superseded":
         return say(lang, "Filled earlier than the return already merged for the same branch and week: not merged over it.")
-    return _listed(lang, [conflict_text(lang, c.sheet, c.key) for c in note.values["conflicts"]])
+    late = note.values.get("late_after")
+    lines = [say(lang, "Late: the week's return was due by {due}.", due=day_words(lang, late))] if late else []
+    return _listed(lang, lines + [conflict_text(lang, c.sheet, c.key) for c in note.values.get("conflicts", ())])
 
 
 def render_notes(changes: Changes, lang: str) -> Changes:
