@@ -17,8 +17,12 @@ from branchbook.demo.fill import Secretary, fill_return
 from branchbook.workbook.books import open_ledger
 from branchbook.workbook.home import Home
 from branchbook.workbook.i18n import raw
+from branchbook.workbook.intake import load_submission
+from branchbook.workbook.master import read_master
+from branchbook.workbook.merge import merge
 from branchbook.workbook.office import make_returns
 from branchbook.workbook.reports.open_items import CLEARS
+from branchbook.workbook.reports.summaries import outcome_line
 from branchbook.workbook.schema import load_schemas
 from branchbook.workbook.validation import validate_path
 
@@ -231,6 +235,28 @@ BAD = {  # name: (phase, change, code, message)
     "another branch's member": (3, _set("整改清单", 2, "党员编号", "M0240"), "unknown-member",  # B08's
                                 "整改清单 第2行 「党员编号」：党员编号“M0240”不在本支部名单中"),
 }
+
+
+def test_a_member_of_another_branch_is_one_message_on_each_sheet(fresh_demo, tmp_path):
+    """The member's branch is the clearest word on the mistake: the merge does not also call his ID off the
+    roster, nor his row's date outside his membership (one mistake, one message)."""
+    path = _filled(fresh_demo, 2, tmp_path / "other.xlsx")
+    wb = load_workbook(path)
+    rows = {"民主评议": 2, "自学": 2, "笔记检查": 2, "党性分析": 2}
+    for sheet, row in rows.items():
+        _cell(wb, sheet, row, "党员编号").value = "M0240"  # 院机关支部's
+    wb.save(path)
+    tables = read_master(fresh_demo.master)
+    sub = load_submission(path, tables)
+    for sheet, row in rows.items():
+        said = [f for f in sub.findings if (f.sheet, f.row) == (sheet, row)]
+        assert [f.code for f in said] == ["other-branch"], [f.message("zh") for f in said]
+        assert "院机关支部" in said[0].message("zh")
+    # The merge's line quotes the first three and says how many there are in all.
+    _, [outcome] = merge(tables, [sub])
+    line = outcome_line(outcome, lang="zh")
+    assert outcome.result == "rejected" and len(outcome.problems) == len(rows) > 3
+    assert line.endswith(f"……等共 {len(rows)} 处"), line
 
 
 @pytest.mark.parametrize("name", sorted(BAD))
