@@ -29,7 +29,7 @@ from ..workbook.intake import file_sha256
 from ..workbook.ledger import RETURN, Ledger, TablesAhead
 from ..workbook.merge import RECEIPTS, Changes, Outcome, merged_sheets, plan_merge
 from ..workbook.names import hold_note_suffix, marked_copy, notes_beside, report_suffix, stored_name
-from ..workbook.reports.summaries import hold_report, outcome_line, rejection_report, render_notes, worded
+from ..workbook.reports.summaries import first_few, hold_report, outcome_line, rejection_report, render_notes, worded
 from ..workbook.sheetio import paused_gc
 from ..workbook.submission import Submission
 from .export import Export, export_master, take_office_edits
@@ -374,6 +374,6 @@ def file_away(home: Home, item: Incoming, copy: Path | None, sub: Submission, ou
     # What was merged other than as sent; a duplicate or an older version merged nothing, so has nothing to note.
     notes = sub.notes(home.lang) if outcome.result == "merged" else []
     if notes:  # a file dropped in the inbox gets no reply: the office reads what was changed in the log
-        line += say(home.lang, "; to note: {notes}", notes=" ".join(notes[:3]) + (say(home.lang, "…") if len(notes) > 3 else ""))
+        line += say(home.lang, "; to note: {notes}", notes=first_few(notes, home.lang))
     log.info(line)
     return target

@@ -16,7 +16,13 @@ from sync_helpers import pinned_home
 from branchbook.demo.fill import Secretary, fill_return
 from branchbook.workbook.books import open_ledger
 from branchbook.workbook.home import Home
+from branchbook.workbook.i18n import raw
+from branchbook.workbook.intake import load_submission
+from branchbook.workbook.master import read_master
+from branchbook.workbook.merge import merge
 from branchbook.workbook.office import make_returns
+from branchbook.workbook.reports.open_items import CLEARS
+from branchbook.workbook.reports.summaries import outcome_line
 from branchbook.workbook.schema import load_schemas
 from branchbook.workbook.validation import validate_path
 
@@ -150,11 +156,33 @@ def test_each_weeks_template_carries_its_phases_sheets(fresh_demo):
     sheets = {phase: set(load_workbook(_template(fresh_demo, phase), read_only=True).sheetnames) for phase in WEEKS}
     assert sheets[1] & PHASE_SHEETS == set() and "征求意见" in sheets[1]
     assert sheets[2] & PHASE_SHEETS == {"党性分析", "谈心谈话", "民主评议"}
-    assert sheets[3] & PHASE_SHEETS == {"整改清单", "整改公示"} and "征求意见" not in sheets[3]
-    assert all({"学习活动", "出勤", "自学", "笔记检查"} <= names for names in sheets.values())
-    guide = [row[0] for row in load_workbook(_template(fresh_demo, 3))["填表说明"].iter_rows(values_only=True) if row[0]]
-    assert any(str(line).startswith("· 「整改清单」") for line in guide)
-    assert not any("「党性分析」" in str(line) or "「征求意见」" in str(line) for line in guide)
+    # Phase 2's sheets stay in phase 3's return, for a step reported late (its flag is cleared by such a row).
+    assert sheets[3] & PHASE_SHEETS == PHASE_SHEETS
+    assert all({"学习活动", "出勤", "自学", "笔记检查", "征求意见"} <= names for names in sheets.values())
+    guide = [str(row[0]) for row in load_workbook(_template(fresh_demo, 3))["填表说明"].iter_rows(values_only=True)
+             if row[0]]
+    assert any(line.startswith("· 「整改清单」") for line in guide)
+    catching_up = next(line for line in guide if "补报" in line)
+    assert all(f"「{name}」" in catching_up for name in ("党性分析", "谈心谈话", "民主评议")), catching_up
+    assert not any("补报" in str(row[0]) for row in load_workbook(_template(fresh_demo, 2))["填表说明"].iter_rows(
+        values_only=True) if row[0])
+
+
+def test_every_flag_open_in_a_phase_can_be_cleared_in_that_phases_return(fresh_demo):
+    """A flag's advice names the sheet a row goes in to clear it (reports/open_items.py CLEARS, as the secretary
+    reads it). A flag of a record stays open until such a row comes, and such records are due from the first phase
+    whose return carries the sheet: so every later phase's return must carry it too."""
+    layout = load_schemas().returns
+    named = {rule: [sheet for sheet in layout.sheets if sheet.kind == "records"
+                    and f"“{sheet.name('zh')}”" in raw("zh", "reports", advice)] for rule, advice in CLEARS.items()}
+    named = {rule: sheets for rule, sheets in named.items() if sheets}
+    # The phase-2 and phase-3 rules and the opinions are among them, each naming the sheet of its records.
+    assert {"analysis-not-final", "talks-missing", "appraisal-missing", "rectification-overdue", "opinions",
+            "fix-overdue"} <= set(named), named
+    carried = {phase: set(load_workbook(_template(fresh_demo, phase), read_only=True).sheetnames) for phase in WEEKS}
+    missing = [(rule, sheet.name("zh"), phase) for rule, sheets in named.items() for sheet in sheets
+               for phase in WEEKS if phase >= min(sheet.phases or (1,)) and sheet.name("zh") not in carried[phase]]
+    assert missing == []
 
 
 # --- what validation says of a mistake, by sheet, row and column ---------------------------------------------
@@ -207,6 +235,28 @@ BAD = {  # name: (phase, change, code, message)
     "another branch's member": (3, _set("整改清单", 2, "党员编号", "M0240"), "unknown-member",  # B08's
                                 "整改清单 第2行 「党员编号」：党员编号“M0240”不在本支部名单中"),
 }
+
+
+def test_a_member_of_another_branch_is_one_message_on_each_sheet(fresh_demo, tmp_path):
+    """The member's branch is the clearest word on the mistake: the merge does not also call his ID off the
+    roster, nor his row's date outside his membership (one mistake, one message)."""
+    path = _filled(fresh_demo, 2, tmp_path / "other.xlsx")
+    wb = load_workbook(path)
+    rows = {"民主评议": 2, "自学": 2, "笔记检查": 2, "党性分析": 2}
+    for sheet, row in rows.items():
+        _cell(wb, sheet, row, "党员编号").value = "M0240"  # 院机关支部's
+    wb.save(path)
+    tables = read_master(fresh_demo.master)
+    sub = load_submission(path, tables)
+    for sheet, row in rows.items():
+        said = [f for f in sub.findings if (f.sheet, f.row) == (sheet, row)]
+        assert [f.code for f in said] == ["other-branch"], [f.message("zh") for f in said]
+        assert "院机关支部" in said[0].message("zh")
+    # The merge's line quotes the first three and says how many there are in all.
+    _, [outcome] = merge(tables, [sub])
+    line = outcome_line(outcome, lang="zh")
+    assert outcome.result == "rejected" and len(outcome.problems) == len(rows) > 3
+    assert line.endswith(f"……等共 {len(rows)} 处"), line
 
 
 @pytest.mark.parametrize("name", sorted(BAD))
@@ -307,6 +357,12 @@ def _check_area(path: Path) -> tuple[str, dict[str, int]]:
     return rows[1][0], lines
 
 
+# The mistakes of BAD the merge refuses by the phase records' own rules, and the filling check's line for each.
+MERGE_RULES = {"grade-probationary": "民主评议：预备党员评了等次（预备党员参加评议，不定等次）",
+               "item-no-member": "整改清单：整改对象为党员的事项未填党员编号",
+               "answers-over-respondents": "整改公示：满意度测评的人数合计多于参评人数"}
+
+
 @pytest.mark.libreoffice
 def test_the_filling_check_works_in_a_phase_2_and_a_phase_3_template(fresh_demo, tmp_path, recalculate):
     files = {"clean2": _filled(fresh_demo, 2, tmp_path / "clean2.xlsx"),
@@ -318,6 +374,14 @@ def test_the_filling_check_works_in_a_phase_2_and_a_phase_3_template(fresh_demo,
         files[name] = _filled(fresh_demo, phase, tmp_path / f"{name}.xlsx")
         wb = load_workbook(files[name])
         _cell(wb, sheet, row, label).value = value
+        wb.save(files[name])
+    # The mistakes of the phase records' own rules (checks/phase_records.py), as validation's tests plant them.
+    merge_rules = {f"rule{number}": next(bad for bad in BAD.values() if bad[2] == code)
+                   for number, code in enumerate(MERGE_RULES)}
+    for name, (phase, change, _, _) in merge_rules.items():
+        files[name] = _filled(fresh_demo, phase, tmp_path / f"{name}.xlsx")
+        wb = load_workbook(files[name])
+        change(wb, *_roster(wb))
         wb.save(files[name])
     out = tmp_path / "out"
     out.mkdir()
@@ -332,5 +396,11 @@ def test_the_filling_check_works_in_a_phase_2_and_a_phase_3_template(fresh_demo,
     assert [f.code for f in validate_path(files["wrong2"]).errors] == ["range"]
     assert area["wrong3"][1]["整改清单：必填项未填"] == 1
     assert [f.code for f in validate_path(files["wrong3"]).errors] == ["required"]
-    empty = "尚未填写：学习活动、自学、笔记检查、汇报收到、整改清单、整改公示、出勤都是空的"
+    for name, (_, _, code, _) in merge_rules.items():  # the sheet and the merge agree: one problem, the same
+        status, lines = area[name]
+        assert [f.code for f in validate_path(files[name]).errors] == [code]
+        assert [label for label, count in lines.items() if count] == [MERGE_RULES[code]], (name, lines)
+        assert lines[MERGE_RULES[code]] == 1 and "1 处问题" in status, (name, status)
+    empty = ("尚未填写：学习活动、自学、笔记检查、征求意见、汇报收到、党性分析、谈心谈话、民主评议、整改清单、整改公示、"
+             "出勤都是空的")
     assert {label: count for label, count in area["untouched3"][1].items() if count} == {empty: 1}

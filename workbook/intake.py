@@ -14,6 +14,7 @@ from .cells import as_day, column_letter, timestamp_text
 from .checks.formulas import add_return_uncalculated
 from .checks.makeup import MAKES_UP, check_makeup_sessions, known_sessions, made_up_id, makeup_sheets
 from .checks.membership import check_periods, check_report_dates
+from .checks.roster_ids import OFF_ROSTER
 from .errors import UserError
 from .fastread import open_sheets, saved_time
 from .findings import ERROR, Finding, Report
@@ -78,6 +79,16 @@ def _authorise(sub: Submission, data: ReturnRead, parsed: dict, by_id: dict[str,
                                      column=column_letter(read.columns["member_id"]), value=member["member_id"],
                                      params={"owner": branch_names.get(owner, owner)}))
     return found
+
+
+def _one_message_a_row(findings: list[Finding], others: list[Finding]) -> list[Finding]:
+    """`findings` less those on a row that names a member of another branch (`others`): that message says what
+    is wrong and what to do, so the same ID is not also reported off the roster, nor its date outside his
+    membership (docs/design.md, "One way to speak, configure and fail")."""
+    named = {(f.sheet, f.row): f.value for f in others}
+    return [f for f in findings if (f.sheet, f.row) not in named
+            or not (f.code in OFF_ROSTER and f.value == named[(f.sheet, f.row)]
+                    or f.code == "outside-membership" and f.params.get("member") == named[(f.sheet, f.row)])]
 
 
 def _college_attended(data: ReturnRead, tables: dict[str, list[dict]]) -> tuple[dict[str, dict], list[Finding]]:
@@ -220,8 +231,11 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
         report.findings.insert(0, Finding("identity-unknown", params={"reason": error}))
         return sub
     members = {m["member_id"]: m for m in tables.get("members", []) if m.get("member_id")}
-    report.findings += _authorise(sub, data, parsed, members, week, branch_names, schemas)
-    report.findings += check_periods(data, parsed, record_sheets(schemas), members, sub.branch_id)
+    others = _authorise(sub, data, parsed, members, week, branch_names, schemas)
+    report.findings = _one_message_a_row(report.findings, others)
+    report.findings += others
+    report.findings += _one_message_a_row(list(check_periods(data, parsed, record_sheets(schemas), members,
+                                                             sub.branch_id)), others)
     report.findings += check_report_dates(data, parsed, members, week)
     known = known_sessions(tables.get("sessions", []), sub.branch_id)
     report.findings += check_makeup_sessions(makeup_sheets(schemas.returns, data.tables), parsed, sub.return_id, known,

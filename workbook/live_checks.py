@@ -19,6 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from . import ids, layout
 from .checks.attendance import MAX_HOURS_A_DAY
+from .checks.phase_records import ANSWERS, MEMBER_ITEM, PROBATIONARY
 from .i18n import LIST_SEPARATOR, N_, Domain
 from .offered_sessions import PAIRS_COLUMN
 from .schema import CodeList, ReturnSheet, Schemas
@@ -51,6 +52,9 @@ _LABELS = {
     "sessions": N_("{sheet}: sessions marked here but not in {sessions}, or the other way round"),
     "empty": N_("Nothing filled in yet: {sheets} are all blank"),
     "daily": N_("{sheet}: a member's hours on one day over {limit} (sessions attended and self-study)"),
+    "grade-probationary": N_("{sheet}: a grade given to a probationary member (appraised without one)"),
+    "item-no-member": N_("{sheet}: a member's item without his member ID"),
+    "answers-over-respondents": N_("{sheet}: answers of the survey more than the respondents"),
 }
 READY = N_("Ready to send")
 NOT_FILLED = N_("Not filled in yet: the results of the check will show here once you fill in the return.")
@@ -144,6 +148,7 @@ def _checks(schemas: Schemas, lang: str, week: tuple, roster_size: int, sessions
     for sheet in schemas.returns.sheets:
         if sheet.kind == "records":
             yield from _record_checks(sheet, lang, week, last, roster, roster_last)
+    yield from _phase_record_checks(schemas, lang, last, roster_last)
     grid = _grid(schemas, lang, roster_size, sessions)
     yield from _grid_checks(schemas, lang, grid, last, ids.sessions_of(of_return), missed_pairs)
     yield _group_check(schemas, lang, last, roster_last)
@@ -211,6 +216,64 @@ def _record_checks(sheet: ReturnSheet, lang: str, week: tuple, last: int, roster
         yield LiveCheck(sheet.key, label,
                         f"SUMPRODUCT(ISNUMBER({days})*(({days}<{first_day})+({days}>={day_after})))",
                         ((cells(key), f"AND(ISNUMBER({cell}),OR({cell}<{first_day},{cell}>={day_after}))"),))
+
+
+def _phase_record_checks(schemas: Schemas, lang: str, last: int, roster_last: int):
+    """What checks/phase_records.py refuses in the records of phases 2 and 3, on the sheets the return carries: a
+    等次 of a member the roster lists as 预备, a member's 整改 item without his ID, a survey's answers more than
+    its respondents."""
+    carried = {sheet.key: sheet for sheet in schemas.returns.sheets}
+    roster = carried["roster"]
+    on_roster = quote_sheetname(roster.name(lang)) + "!"
+    standing_letter = _letters(roster)["standing"]
+    standing = roster.field("standing").codes
+
+    def probationary(cells: str) -> str:
+        return "(" + "+".join(_is(cells, form) for form in _accepted(standing, lang)
+                              if standing.parse(form) == PROBATIONARY) + ")"
+
+    if "appraisals" in carried:
+        sheet = carried["appraisals"]
+        title, letters = sheet.name(lang), _letters(sheet)
+        ids, grades = _ref(title, letters["member_id"], 2, last), _ref(title, letters["grade"], 2, last)
+        member, cell = f"{on_roster}$A{{row}}", f"{letters['grade']}2"
+        # One helper cell a roster member, as the member line counts: his rows given a grade, when he is 预备.
+        per_member = (f"IF(AND(LEN({member})>0,{probationary(f'{on_roster}${standing_letter}{{row}}')}>0),"
+                      f"SUMPRODUCT(EXACT({_stripped(ids)},{member})*{_filled(grades)}),0)")
+        standings = f"{on_roster}${standing_letter}$2:${standing_letter}${roster_last}"
+        mark = (f"AND({_filled(cell)},SUMPRODUCT(EXACT({on_roster}$A$2:$A${roster_last},"
+                f"{_stripped(letters['member_id'] + '2')})*{probationary(standings)})>0)")
+        yield LiveCheck(sheet.key, say(lang, _LABELS["grade-probationary"], sheet=title), "",
+                        ((f"{cell}:{letters['grade']}{last}", mark),), per_row=per_member, per_row_last=roster_last)
+    if "rectification" in carried:
+        sheet = carried["rectification"]
+        title, letters = sheet.name(lang), _letters(sheet)
+        codes = sheet.field("level").codes
+        forms = [form for form in _accepted(codes, lang) if codes.parse(form) == MEMBER_ITEM]
+
+        def of_member(cells: str) -> str:
+            return "(" + "+".join(_is(cells, form) for form in forms) + ")"
+
+        levels, ids = _ref(title, letters["level"], 2, last), _ref(title, letters["member_id"], 2, last)
+        cell = f"{letters['member_id']}2"
+        yield LiveCheck(sheet.key, say(lang, _LABELS["item-no-member"], sheet=title),
+                        f"SUMPRODUCT({of_member(levels)}*{_blank(ids)})",
+                        ((f"{cell}:{letters['member_id']}{last}",
+                          f"AND({of_member(letters['level'] + '2')}>0,{_blank(cell)})"),))
+    if "publicity" in carried:
+        sheet = carried["publicity"]
+        title, letters = sheet.name(lang), _letters(sheet)
+        on_sheet = quote_sheetname(title) + "!"
+
+        def over(on: str, row: str) -> str:  # SUM skips text, which the type check reports (a sum would fail)
+            people = f"{on}${letters['respondents']}{row}"
+            answers = ",".join(f"{on}${letters[key]}{row}" for key in ANSWERS)
+            return f"IF(AND(ISNUMBER({people}),SUM({answers})>{people}),1,0)"
+
+        cell = f"{letters['respondents']}2"
+        yield LiveCheck(sheet.key, say(lang, _LABELS["answers-over-respondents"], sheet=title), "",
+                        ((f"{cell}:{letters['respondents']}{last}", f"{over('', '2')}=1"),),
+                        per_row=over(on_sheet, "{row}"))
 
 
 def _accepted(codes: CodeList, lang: str) -> list[str]:

@@ -89,7 +89,7 @@ def _protect(ws: Worksheet, password: str) -> None:
 
 def _guide(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
     lines = guide_lines(lang, schemas, branch=spec.branch_name, week=spec.week, start=spec.start, end=spec.end,
-                        sessions=session_count(spec, schemas), college=bool(spec.college))
+                        sessions=session_count(spec, schemas), college=bool(spec.college), phase=spec.phase)
     ws.column_dimensions["A"].width = 110
     for row, line in enumerate(lines, start=1):
         cell = ws.cell(row=row, column=1, value=line)

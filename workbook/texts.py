@@ -36,6 +36,10 @@ _PHASE_SHEETS = {
     "publicity": N_("· Rectification notices: the notice of the branch's rectification, and the satisfaction survey "
                     "with the number of people who took part and their answers."),
 }
+# A phase's sheets stay in the returns of later phases (schemas/returns.yaml `phases`): for a step, talk or appraisal
+# reported late, which clears its flag (docs/domain.md, "Phases 2 and 3").
+CATCHING_UP = N_("· {sheets}: sheets of an earlier phase, kept for catching up: a step, talk or appraisal not yet "
+                 "reported goes in as a new row, dated the day it happened (in this week).")
 PHASE_LINES = object()  # where in _GUIDE they go
 RECORD_SHEETS = ("selfstudy", "inspections", "opinions")  # what line 4 speaks of, those the return carries
 SHEET_NAMED = N_("'{sheet}'")
@@ -95,10 +99,16 @@ def guide_lines(lang: str, schemas: Schemas | None = None, **values) -> list[str
     carried = {sheet.key: sheet for sheet in schemas.returns.sheets}
     ranges["records"] = say(lang, LIST_SEPARATOR).join(say(lang, SHEET_NAMED, sheet=carried[key].name(lang))
                                                      for key in RECORD_SHEETS if key in carried)
+    phase = values.pop("phase", None)  # the week's phase: sheets of earlier phases only are for catching up
+    earlier = [carried[key] for key in _PHASE_SHEETS if key in carried and phase is not None
+               and carried[key].phases and phase > min(carried[key].phases)]
     lines = []
     for line in _GUIDE:
         if line is PHASE_LINES:
             lines += [say(lang, text) for key, text in _PHASE_SHEETS.items() if key in carried]
+            if earlier:
+                lines.append(say(lang, CATCHING_UP, sheets=say(lang, LIST_SEPARATOR).join(
+                    say(lang, SHEET_NAMED, sheet=sheet.name(lang)) for sheet in earlier)))
         elif college or not line.startswith("3a."):
             lines.append(say(lang, line, **{**ranges, **values}))
     return lines

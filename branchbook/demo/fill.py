@@ -59,10 +59,15 @@ def fill_workbook(wb, secretary: Secretary, seed: int, lang: str = "zh", schemas
     rng = random.Random(seed)
     meta = _meta(wb, schemas, lang)
     start = as_day(meta["week_start"])
-    sheet = {s.key: wb[s.name(lang)] for s in schemas.returns.sheets if s.name(lang) in wb.sheetnames}  # its phase's
+    phase = meta.get("phase") or 1
+    # The sheets it fills: its phase's own. The demo's branches report on time, so a sheet kept in a later phase's
+    # return for catching up (schemas/returns.yaml `phases`) stays blank; opinions are asked for the analyses, up to
+    # the analysis phase (rules.yaml), and in the rectification phase through 整改公示 instead.
+    sheet = {s.key: wb[s.name(lang)] for s in schemas.returns.sheets if s.name(lang) in wb.sheetnames
+             and (not s.phases or phase == min(s.phases))
+             and (s.key != "opinions" or phase <= schemas.rules.thresholds.analysis_phase)}
     members = [row[0] for row in sheet["roster"].iter_rows(min_row=2, values_only=True) if row[0]]
     codes = schemas.codes
-    phase = meta.get("phase") or 1
     sessions = [
         ("S1", start + timedelta(days=2), "central", say(lang, "Studying the 16th Congress report, sharing what we learnt"), 3),
         ("S2", start + timedelta(days=4), "orglife", say(lang, "Organisation-life meeting: party-spirit analysis against the 8 "
@@ -133,7 +138,7 @@ def fill_workbook(wb, secretary: Secretary, seed: int, lang: str = "zh", schemas
                   codes["inspection_result"].label("pass", lang))
         for column, value in enumerate(values, 1):
             put(sheet["inspections"].cell(row=row, column=column), value)
-    for row, member in enumerate(members if "opinions" in sheet else (), start=2):  # not in phase 3's return
+    for row, member in enumerate(members if "opinions" in sheet else (), start=2):
         values = (member, start + timedelta(days=3), rng.choice((2, 3, 3, 4, 5)), say(lang, "A forum and talks one to one"))
         for column, value in enumerate(values, 1):
             put(sheet["opinions"].cell(row=row, column=column), value)

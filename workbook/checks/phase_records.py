@@ -21,6 +21,7 @@ from .values import ParsedRow
 
 separated = Domain("workbook")  # where the list separator is worded
 PROBATIONARY = "probationary"  # codes.yaml member_standing
+MEMBER_ITEM = "member"  # codes.yaml rectification_level: a member's item, which names him
 VOTES = ("votes_excellent", "votes_qualified", "votes_basic", "votes_unqualified")
 ANSWERS = ("satisfied", "fairly", "dissatisfied")
 
@@ -81,7 +82,7 @@ def _appraisals(sheet: _Sheet, rows: list[ParsedRow], roster: list[dict[str, Any
 def _rectification(sheet: _Sheet, rows: list[ParsedRow]) -> Iterator[Finding]:
     for number, record in rows:
         level = record.get("level")
-        if level == "member" and sheet.has("member_id") and not record.get("member_id"):
+        if level == MEMBER_ITEM and sheet.has("member_id") and not record.get("member_id"):
             yield sheet.at("item-no-member", number, "member_id")
         if level == "committee" and sheet.has("level"):
             yield sheet.at("item-of-committee", number, "level",

@@ -48,6 +48,9 @@ def likely_member(value: str, roster: dict[str, str]) -> tuple[str, str, str] | 
     return None
 
 
+OFF_ROSTER = ("unknown-member", "name-for-id", "member-id-close")  # the codes of an ID not on the roster
+
+
 def check_roster_members(read: SheetRead, parsed: list[ParsedRow], roster: dict[str, str],
                          label: str) -> Iterator[Finding]:
     """`roster`: member ID -> name, of the return's own roster."""

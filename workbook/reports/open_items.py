@@ -27,7 +27,7 @@ CLEARS = {
     # later week's (docs/domain.md, "Falling behind": a later check closes it).
     "fix-overdue": N_("Clears when a re-check is recorded as a row of Notebook checks in any later week's return "
                       "(dated the day of the re-check, result Pass)."),
-    "opinions": N_("Clears when {missing} more people asked for opinions are recorded."),
+    "opinions": N_("Clears when {missing} more people asked for opinions are recorded in Opinions."),
     "away-silent": N_("Clears when a report from the member is recorded."),
     "return-missing": N_("Clears when the return of week {weeks} is received and merged."),
     "return-rejected": N_("Clears when the corrected return of week {weeks} is received and merged."),

@@ -82,6 +82,15 @@ def _rows(lang: str, counts: dict[str, int]) -> str:
     return say(lang, ", ").join(parts)
 
 
+SHOWN = 3  # how many problems or notes a one-line summary quotes
+
+
+def first_few(texts: list[str], lang: str) -> str:
+    """The first SHOWN of `texts` and, when there are more, how many in all: the reader knows how much is left."""
+    shown = " ".join(texts[:SHOWN])
+    return shown if len(texts) <= SHOWN else shown + say(lang, " … ({count} in all)", count=len(texts))
+
+
 def outcome_line(outcome: Outcome, preview: bool = False, lang: str = "zh") -> str:
     words = PREVIEW_WORDS if preview else RESULT_WORDS
     result = say(lang, words[outcome.result]) if outcome.result in words else outcome.result
@@ -99,8 +108,7 @@ def outcome_line(outcome: Outcome, preview: bool = False, lang: str = "zh") -> s
     if outcome.conflicts:
         text += say(lang, ", {count} hand edits kept", count=len(outcome.conflicts))
     if outcome.problems:
-        problems = " ".join(worded(p, lang) for p in outcome.problems[:3]) + (say(lang, "…") if len(outcome.problems) > 3 else "")
-        text += say(lang, ": {problems}", problems=problems)
+        text += say(lang, ": {problems}", problems=first_few([worded(p, lang) for p in outcome.problems], lang))
     return text
 
 
