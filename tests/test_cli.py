@@ -80,3 +80,25 @@ def test_output_piped_into_head_ends_quietly(fresh_demo):
                            shell=True, capture_output=True, text=True, timeout=120)
     assert shell.stdout.startswith("进度提醒共")
     assert "Traceback" not in shell.stderr and "BrokenPipe" not in shell.stderr
+
+
+@pytest.mark.parametrize("command", [["returns"], ["flags"], ["export"]])
+def test_an_office_edit_with_errors_is_listed_by_every_command_that_takes_edits_in(fresh_demo, capsys, command):
+    """A college-wide session typed into master.xlsx without its 活动编号: every command that takes the office's edits
+    in names the sheet, row and column (sync/export.py refused_lines), and none makes returns without it."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(fresh_demo.master)
+    sessions = book["学习活动"]
+    header = [c.value for c in sessions[1]]
+    row = [None] * len(header)
+    row[header.index("日期")], row[header.index("形式")] = "2005-03-30", "集中学习"
+    row[header.index("主题")], row[header.index("学时")] = "全校报告会", 2
+    sessions.append(row)
+    book.save(fresh_demo.master)
+    outbox = sorted(fresh_demo.folder("outbox").glob("*")) if fresh_demo.folder("outbox").exists() else []
+    assert main([command[0], str(fresh_demo.root)]) != 0
+    said = "".join(capsys.readouterr())
+    assert "学习活动" in said and f"第{sessions.max_row}行" in said and "活动编号" in said, said
+    assert "手工修改有错误" in said
+    assert sorted(fresh_demo.folder("outbox").glob("*")) == outbox  # no return made without the office's session

@@ -401,6 +401,34 @@ def test_twelve_sessions_in_a_week_validate_and_merge(demo_home, tmp_path):
 
 
 
+def test_a_session_numbered_beyond_the_grid_is_an_error_at_its_number(demo_home, tmp_path):
+    """B08 (no 党小组) has S1–S8; S9 typed in 学习活动 (the drop-down would refuse it, another program does not) has
+    nowhere for its attendance: an error naming 学习活动's row and column, in validation and so at the merge."""
+    def ninth(wb):
+        sessions = wb["学习活动"]
+        day = sessions["B2"].value
+        for label, value in (("活动序号", "S9"), ("日期", day), ("形式", "集中学习"), ("主题", "学习党章"), ("学时", 2)):
+            _set(sessions, 4, label, value)
+
+    path = set_saved_time(edit(filled_return(demo_home, tmp_path / "nine.xlsx"), ninth), SENT)
+    [finding] = validate_path(path).findings
+    assert (finding.code, finding.sheet, finding.row, finding.column) == ("session-no-column", "学习活动", 4, "A")
+    assert "出勤表没有 S9 这一列" in finding.message() and "--sessions 9" in finding.message()
+    tables = read_master(demo_home.master)
+    sub = load_submission(path, tables)
+    assert "session-no-column" in [f.code for f in sub.findings] and not sub.acceptable
+
+
+def test_returns_with_more_session_columns_on_request(fresh_demo, capsys):
+    """A branch that holds 10 sessions in a week: `branchbook returns --sessions 10` gives its grid S1–S10; a branch
+    whose 党小组 already give it more (B03: S1–S16) keeps them."""
+    assert main(["returns", str(fresh_demo.root), "--week", "3", "--sessions", "10"]) == 0, capsys.readouterr()
+    plain = load_workbook(fresh_demo.folder("outbox") / "院机关支部_第3周.xlsx")
+    assert [cell.value for cell in plain["出勤"][1]][2:] == [f"S{n}" for n in range(1, 11)]
+    grouped = load_workbook(fresh_demo.folder("outbox") / GROUPED)
+    assert [cell.value for cell in grouped["出勤"][1]][2:] == [f"S{n}" for n in range(1, 17)]
+
+
 BLANK_LINE = "出勤：已开展的活动中出勤未填（请核对，不算问题）"
 
 

@@ -55,6 +55,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                    "template's columns.")),
     "unknown-session": (ERROR, N_("attendance is filled under {session} but Sessions has no {session}: add session "
                                   "{session} to Sessions, or clear this column.")),
+    "session-no-column": (ERROR, N_("the Attendance sheet has no column {session}: this return's sessions go up to "
+                                    "S{last}. Number the sessions S1–S{last}; a branch with more sessions in a week asks "
+                                    "the office for a return with more columns (branchbook returns --sessions {wanted}) "
+                                    "and copies what it has filled in across.")),
     "session-unmarked": (ERROR, N_("{session} is in Sessions but no member's attendance is marked for it: choose "
                                    "{choices} for each member.")),
     "unknown-party-group": (ERROR, N_("no member on the Roster is in party group '{value}': write one of {groups}, "

@@ -45,7 +45,7 @@ class ReturnSpec:
     # The week's phase (its ordinal, Campaign.ordinal_on the first day): the return carries that phase's sheets
     # only (schemas/returns.yaml `phases`); None: every sheet.
     phase: int | None = None
-    sessions: int | None = None  # the attendance grid's columns S1..; None: as session_count says for the roster
+    sessions: int | None = None  # the attendance grid's columns S1.. at least (returns --sessions); None: as the roster says
     # Who missed each earlier session the branch may make up (offered_sessions.missed_before): a 补学 expects them.
     missed: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     # The college's sessions of the week (offered_sessions.college_sessions): listed first in 学习活动, greyed and
@@ -59,12 +59,11 @@ class ReturnSpec:
 
 def session_count(spec: ReturnSpec, schemas: Schemas) -> int:
     """How many session numbers the return offers: `sessions_per_week`, and `sessions_per_party_group` more for each
-    党小组 on its roster, which may each meet on its own (schemas/returns.yaml); or as the spec says."""
-    if spec.sessions:
-        return spec.sessions
+    党小组 on its roster, which may each meet on its own (schemas/returns.yaml); or more, as the spec asks (a branch
+    that holds more sessions in a week)."""
     groups = {group_form(member.get("party_group")) for member in spec.roster} - {""}
     layout = schemas.returns
-    return layout.sessions_per_week + layout.sessions_per_party_group * len(groups)
+    return max(spec.sessions or 0, layout.sessions_per_week + layout.sessions_per_party_group * len(groups))
 
 
 def return_file_name(branch_name: str, week: int, lang: str) -> str:

@@ -12,6 +12,7 @@ from .checks.attendance import (
     check_credited_hours,
     check_daily_hours,
     check_grid,
+    check_session_columns,
     check_session_groups,
     expected_members,
     makeup_targets,
@@ -161,6 +162,8 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
     declared = {r["session_no"] for _, r in parsed["sessions"] if r.get("session_no")}
     findings += check_makeup_numbers(makeup_sheets(layout, data.tables), parsed, declared, _return_id(data.meta), data.grid.offered(layout.sessions_per_week))
     status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=layout.sheet("attendance").codes)
+    findings += check_session_columns(data.tables["sessions"], parsed["sessions"], data.grid,
+                                      layout.sheet("sessions").field("session_no").label(lang))
     findings += check_session_groups(data.tables["sessions"], parsed["sessions"], roster_records,
                                      layout.sheet("sessions").field("party_group").label(lang))
     groups = session_groups(parsed["sessions"], roster_records)

@@ -70,6 +70,23 @@ def expected_members(groups: dict[str, set[str]], targets: dict[str, str], statu
     return expected
 
 
+def check_session_columns(read: SheetRead, sessions: list[ParsedRow], grid: GridRead, label: str) -> Iterator[Finding]:
+    """A session numbered beyond the attendance grid (S9 in a grid of S1–S8, typed where the drop-down would refuse
+    it) has nowhere for its attendance: an error, or it would be merged with nobody at it (docs/domain.md, "Records")."""
+    numbers = [int(s[1:]) for s in grid.session_columns if s[1:].isdigit()]
+    if not numbers:
+        return  # a grid not read is reported as such
+    last = max(numbers)
+    for row, record in sessions:
+        number = record.get("session_no")
+        if number and number[1:].isdigit() and number not in grid.session_columns:
+            wanted = max(int(r["session_no"][1:]) for _, r in sessions
+                         if r.get("session_no") and r["session_no"][1:].isdigit())
+            yield Finding("session-no-column", sheet=read.title, row=row,
+                          column=column_letter(read.columns.get("session_no", 1)), column_label=label, value=number,
+                          params={"session": number, "last": last, "wanted": wanted})
+
+
 def check_session_groups(read: SheetRead, sessions: list[ParsedRow], roster: list[dict[str, Any]],
                          label: str) -> Iterator[Finding]:
     """A session's 党小组 is the group of some member on the roster: else nobody would be expected at it."""
