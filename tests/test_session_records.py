@@ -17,6 +17,7 @@ from branchbook.workbook.flags import Facts, compute_flags
 from branchbook.workbook.intake import load_submission
 from branchbook.workbook.master import read_master
 from branchbook.workbook.merge import merge
+from branchbook.workbook.offered_sessions import earlier_listed
 from branchbook.workbook.provenance import edited_by_hand, stamp
 from branchbook.workbook.reports.progress import compute_progress
 from branchbook.workbook.schema import load_schemas
@@ -299,19 +300,54 @@ def test_a_makeup_study_row_names_the_session_and_breaks_a_run_of_absences(demo_
 def test_a_makeup_naming_no_session_of_the_branch_is_refused(demo_home, tmp_path):
     absentee = _absentee(demo_home)
     tables = read_master(demo_home.master)
-    # S5 is not in this week's 学习活动: the return itself says so.
+    meta = {row[0]: row[1] for row in load_workbook(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")["_元数据"]
+            .iter_rows(values_only=True)}
+    earlier = set(earlier_listed(meta).values())  # what the template knows B08 may make up
+    assert {"B08-W02-S1", "ALL-W02-S1"} <= earlier and not any(s.startswith("B08-W03") for s in earlier)
+    # S5 is not in this week's 学习活动: the return itself says so; its example is a session B08 may make up.
     path = _b08_with_absences(demo_home, tmp_path / "s5.xlsx", absentee, [(absentee, "补学", "S5")])
     [finding] = validate_path(path).findings
     assert (finding.code, finding.sheet, finding.column) == ("makeup-unknown", "自学", "E")
-    assert "B08-W03-S1" in finding.message()
-    # Another branch's session (B01's week 2) and one never held: refused at intake, which has the ledger.
-    for session in ("B01-W02-S1", "B08-W09-S1"):
-        path = _b08_with_absences(demo_home, tmp_path / f"{session}.xlsx", absentee, [(absentee, "补学", session)])
-        assert validate_path(path).findings == []
+    assert finding.params["example"] in earlier and finding.params["example"] in finding.message()
+    # Free text, another branch's session (B01's week 2), a later week's, one never held in an earlier week: the
+    # return's own check refuses each (the template lists the earlier sessions), as the merge does, with an example
+    # that is a session B08 may make up, not this week's own.
+    for session in ("第2周集中学习", "B01-W02-S1", "B08-W09-S1", "B08-W02-S7"):
+        path = _b08_with_absences(demo_home, tmp_path / f"{len(session)}{session[-1]}.xlsx", absentee,
+                                  [(absentee, "补学", session)])
+        [finding] = validate_path(path).findings
+        assert (finding.code, finding.sheet, finding.column) == ("makeup-unknown", "自学", "E"), session
         sub = load_submission(path, tables)
-        assert [f.code for f in sub.findings] == ["makeup-unknown"] and not sub.acceptable
+        [refused] = [f for f in sub.findings if f.code == "makeup-unknown"]
+        assert not sub.acceptable and refused.params["example"] in earlier
         _, [outcome] = merge(tables, [sub])
         assert outcome.result == "rejected"
+    # A template made before `_元数据` listed the earlier sessions: only the merge can tell, and its example is the
+    # latest session B08 may make up.
+    def without_the_list(wb):
+        meta = wb["_元数据"]
+        meta.delete_rows(next(c.row for c in meta["A"] if c.value == "missed"))
+
+    path = _b08_with_absences(demo_home, tmp_path / "old.xlsx", absentee, [(absentee, "补学", "第2周集中学习")])
+    path = set_saved_time(edit(path, without_the_list), SENT)
+    assert validate_path(path).findings == []
+    [refused] = load_submission(path, tables).findings
+    assert refused.code == "makeup-unknown" and refused.params["example"] in earlier
+
+
+def test_a_makeup_of_a_week_the_template_had_no_session_of_is_left_to_the_merge():
+    """A week merged after the template was made is not listed: the return cannot tell, the merge decides; a week
+    listed, and any other branch's session, it can (checks/makeup.py)."""
+    from branchbook.workbook.checks.makeup import check_makeup_numbers
+    from branchbook.workbook.sheetio import SheetRead
+
+    read = SheetRead(title="自学", columns={"makes_up": 5})
+    earlier = {"b08-w02-s1": "B08-W02-S1"}
+    for value, refused in (("B08-W02-S1", False), ("b08-w02-s1", False), ("B08-W02-S2", True), ("B08-W01-S1", False),
+                           ("B08-W03-S9", True), ("B01-W01-S1", True), ("第2周集中学习", True), ("ALL-W01-S1", True)):
+        found = list(check_makeup_numbers({"selfstudy": read}, {"selfstudy": [(2, {"makes_up": value})]}, {"S1"},
+                                          "B08-W03", 8, earlier))
+        assert bool(found) == refused, value
 
 
 def test_a_makeup_of_an_earlier_weeks_session_is_merged_by_the_command(fresh_demo, tmp_path, capsys):

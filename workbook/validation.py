@@ -31,7 +31,7 @@ from .checks.values import ParsedColumns, ParsedRow, check_columns, check_values
 from .checks.week import check_dates_in_week
 from .checks.yearless import complete_dates
 from .findings import Finding, Report
-from .offered_sessions import college_listed, missed_elsewhere
+from .offered_sessions import college_listed, earlier_listed, missed_elsewhere
 from .return_reader import ReturnRead, is_return, read_return
 from .safe_open import size_limit_mb
 from .schema import SESSION_NO_CODES, Field, Schemas, load_schemas, session_numbers
@@ -160,7 +160,9 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
             findings += check_fix_deadlines(read, rows, sheet, lang)
     findings += check_phase_records(data.tables, parsed, layout, roster_records, lang)
     declared = {r["session_no"] for _, r in parsed["sessions"] if r.get("session_no")}
-    findings += check_makeup_numbers(makeup_sheets(layout, data.tables), parsed, declared, _return_id(data.meta), data.grid.offered(layout.sessions_per_week))
+    findings += check_makeup_numbers(makeup_sheets(layout, data.tables), parsed, declared, _return_id(data.meta),
+                                     data.grid.offered(layout.sessions_per_week), earlier_listed(data.meta),
+                                     college_listed(data.meta))
     status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=layout.sheet("attendance").codes)
     findings += check_session_columns(data.tables["sessions"], parsed["sessions"], data.grid,
                                       layout.sheet("sessions").field("session_no").label(lang))

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from .. import ids
-from ..cells import column_letter, is_blank
+from ..cells import as_day, column_letter, is_blank
 from ..findings import Finding
 from ..schema import ReturnLayout
 from ..sheetio import SheetRead
@@ -45,14 +46,38 @@ def _example(of_return: str | None) -> str:
     return ids.session_id(of_return or ids.return_id("B01", 1), "S1")
 
 
+_WEEK_OF_SESSION = re.compile(r"(.+)-W(\d+)-S\d+", re.IGNORECASE)
+
+
+def _may_make_up(text: str, of_return: str | None, earlier: dict[str, str], college: tuple[str, ...]) -> bool:
+    """Another week's session named in 补学活动 is one the template lists (offered_sessions.earlier_listed), or a
+    college session of this week; or a session of the branch's own in an earlier week the template lists none of: that
+    week's return was merged after the template was made, and the merge, which has the ledger, decides."""
+    folded = text.casefold()
+    if folded in earlier or folded in {session.casefold() for session in college}:
+        return True
+    this_week, named = _WEEK_OF_SESSION.fullmatch(of_return + "-S1") if of_return else None, _WEEK_OF_SESSION.fullmatch(text)
+    if not this_week or not named or named.group(1).casefold() != this_week.group(1).casefold() \
+            or int(named.group(2)) >= int(this_week.group(2)):
+        return False
+    week = folded.rsplit("-", 1)[0] + "-"
+    return not any(session.startswith(week) for session in earlier)
+
+
 def check_makeup_numbers(reads: dict[str, SheetRead], parsed: dict[str, list[ParsedRow]], declared: set[str],
-                         of_return: str | None, sessions: int) -> Iterator[Finding]:
-    """A session of the return's own week in 补学活动 is one its 学习活动 lists (validation: the return alone)."""
+                         of_return: str | None, sessions: int, earlier: dict[str, str] | None = None,
+                         college: tuple[str, ...] = ()) -> Iterator[Finding]:
+    """补学活动 names a session the branch may make up, as the return knows them (validation: the return alone): a
+    session of its own week its 学习活动 lists, or an earlier one its `_元数据` lists (`earlier`; None for a template
+    made before that row: then only the merge can tell)."""
+    example = next(iter((earlier or {}).values()), None) or _example(of_return)
     for key, read in reads.items():
         for row, record in parsed.get(key, []):
-            number = own_number(record.get(MAKES_UP), of_return)
-            if number and number not in declared:
-                yield _unknown(read, row, record, of_return, sessions)
+            value = record.get(MAKES_UP)
+            number = own_number(value, of_return)
+            if number and number not in declared or not number and not is_blank(value) and earlier is not None \
+                    and not _may_make_up(str(value).strip(), of_return, earlier, college):
+                yield _unknown(read, row, record, example, sessions)
 
 
 def known_sessions(sessions: list[dict[str, Any]], branch_id: str) -> dict[str, str]:
@@ -61,16 +86,24 @@ def known_sessions(sessions: list[dict[str, Any]], branch_id: str) -> dict[str, 
             if s.get("session_id") and s.get("branch_id") in (branch_id, None)}
 
 
+def latest_before(sessions: list[dict[str, Any]], branch_id: str, start: date) -> str | None:
+    """The branch's or the college's latest session before `start`: the merge's example of one to make up."""
+    earlier = [s for s in sessions if s.get("session_id") and s.get("branch_id") in (branch_id, None)
+               and (day := as_day(s.get("date"))) is not None and day < start]
+    return str(max(earlier, key=lambda s: (as_day(s["date"]), str(s["session_id"])))["session_id"]) if earlier else None
+
+
 def check_makeup_sessions(reads: dict[str, SheetRead], parsed: dict[str, list[ParsedRow]], of_return: str,
-                          known: dict[str, str], count: int) -> Iterator[Finding]:
-    """Another week's session in 补学活动 is one the ledger knows (intake, which has the ledger; known_sessions)."""
+                          known: dict[str, str], count: int, example: str | None = None) -> Iterator[Finding]:
+    """Another week's session in 补学活动 is one the ledger knows (intake, which has the ledger; known_sessions);
+    `example`: one the branch may make up (latest_before)."""
     for key, read in reads.items():
         for row, record in parsed.get(key, []):
             value = record.get(MAKES_UP)
             if not is_blank(value) and not own_number(value, of_return) and str(value).strip().casefold() not in known:
-                yield _unknown(read, row, record, of_return, count)
+                yield _unknown(read, row, record, example or _example(of_return), count)
 
 
-def _unknown(read: SheetRead, row: int, record: dict, of_return: str | None, sessions: int) -> Finding:
+def _unknown(read: SheetRead, row: int, record: dict, example: str, sessions: int) -> Finding:
     return Finding("makeup-unknown", sheet=read.title, row=row, column=column_letter(read.columns.get(MAKES_UP, 1)),
-                   value=record.get(MAKES_UP), params={"example": _example(of_return), "sessions": sessions})
+                   value=record.get(MAKES_UP), params={"example": example, "sessions": sessions})
