@@ -13,6 +13,7 @@ from sync_helpers import pinned_home
 from test_live_checks import Mistake, _area, _put_helpers
 
 from branchbook.cli import main
+from branchbook.sync.pipeline import incoming, process
 from branchbook.workbook.flags import Facts, compute_flags
 from branchbook.workbook.intake import load_submission
 from branchbook.workbook.master import read_master
@@ -270,9 +271,9 @@ def test_a_makeup_study_row_names_the_session_and_breaks_a_run_of_absences(demo_
     tables = read_master(demo_home.master)
     as_of = date(2005, 3, 27)
 
-    def flags_after(path):
+    def flags_after(path, warned=()):
         report = validate_path(path)
-        assert report.findings == [], [f.message() for f in report.findings]
+        assert [f.code for f in report.findings] == list(warned), [f.message() for f in report.findings]
         merged, [outcome] = merge(tables, [load_submission(path, tables)])
         assert outcome.result == "merged", outcome.problems
         return merged, {f.rule: f for f in compute_flags(merged, as_of) if f.subject_id == absentee}
@@ -292,7 +293,7 @@ def test_a_makeup_study_row_names_the_session_and_breaks_a_run_of_absences(demo_
     # Another week's session by its ID, typed in lower case: the ledger's spelling is kept.
     path = _b08_with_absences(demo_home, tmp_path / "by_id.xlsx", absentee,
                               [(absentee, "补学：十六大报告", "S1"), (absentee, "补学：党章", "b08-w02-s1")])
-    merged, _ = flags_after(path)
+    merged, _ = flags_after(path, ["makeup-not-missed"])  # he was present at week 2's S1: a note, the row stands
     assert sorted(r["makes_up"] for r in merged["selfstudy"] if r["member_id"] == absentee and r.get("makes_up")) \
         == ["B08-W02-S1", "B08-W03-S1"]
 
@@ -713,3 +714,45 @@ def test_a_college_sessions_column_is_checked_live_and_its_row_is_not_her_typing
     assert _area(made["untouched"])[0] == "尚未填写，填好后这里会显示检查结果。"
     assert _area(made["filled"])[:2] == ("可以提交", 0)
     assert _area(made["unmarked"])[:2] == ("还有 1 处问题，在：出勤。出错的单元格已标红，改正后再提交。", 1)
+
+
+def test_a_member_who_did_not_miss_the_session_made_up_is_noted_at_his_cell(demo_home, tmp_path):
+    """出席 at a 补学 session (S3 makes up S1) by a member who was present at S1: a 【提示】 at his S3 cell; the
+    return still merges."""
+    roster = _roster_ids(filled_return(demo_home, tmp_path / "peek.xlsx"))
+    path, missed = _makeup_return(demo_home, tmp_path / "probe.xlsx")
+    present = next(member for member in roster if member not in missed)
+    path, _ = _makeup_return(demo_home, tmp_path / "extra.xlsx", marks={**dict.fromkeys(missed, "出席"), present: "出席"})
+    [note] = validate_path(path).findings
+    assert (note.code, note.sheet, note.row, note.column, note.severity) == \
+        ("makeup-not-missed", "出勤", roster.index(present) + 2, "E", "warning")
+    assert present in note.message() and "S1" in note.message()
+
+
+def test_a_makeup_made_again_in_a_later_week_is_noted_at_its_cell(fresh_demo, tmp_path, capsys):
+    """B08-W02-S1 made up in week 3's return, then again in week 4's: the merge notes it (【提示】, the row and
+    column of 补学活动) and merges the return."""
+    root = str(fresh_demo.root)
+    absentee = _absentee(fresh_demo)
+    path = _b08_with_absences(fresh_demo, tmp_path / "院机关支部_第3周.xlsx", absentee,
+                              [(absentee, "补学：党章", "B08-W02-S1")])
+    assert main(["merge", root, str(path)]) == 0
+    assert "已经补学过" not in capsys.readouterr().out
+    assert main(["returns", root, "--week", "4", "--branch", "B08"]) == 0
+    week4 = filled_return(fresh_demo, tmp_path / "院机关支部_第4周.xlsx", name="院机关支部_第4周.xlsx")
+    row = {}
+
+    def again(wb):
+        study = wb["自学"]
+        row["at"] = next(r for r in range(2, 300) if study.cell(r, 1).value is None)
+        for label, value in (("党员编号", absentee), ("日期", wb["学习活动"]["B2"].value), ("学时", 2),
+                             ("学习内容", "补学：党章"), ("补学活动", "B08-W02-S1")):
+            _set(study, row["at"], label, value)
+
+    path = set_saved_time(edit(week4, again), SENT + timedelta(days=7))
+    result = process(fresh_demo, incoming(fresh_demo, [path]))  # what `branchbook merge` and the service run
+    [outcome], [sub] = result.outcomes, result.submissions
+    assert outcome.result == "merged"
+    [note] = [f for f in sub.findings if f.code == "makeup-again"]  # the reply to the return says it
+    assert (note.sheet, note.row, note.column, note.severity) == ("自学", row["at"], "E", "warning")
+    assert "已经补学过 B08-W02-S1（见周报表 B08-W03）" in note.message()

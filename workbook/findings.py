@@ -66,6 +66,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "makeup-unknown": (ERROR, N_("'{value}' is not a session of this branch to make up: write the session ID as the "
                                  "master lists it (such as {example}), or S1–S{sessions} for a session of this week "
                                  "listed in Sessions.")),
+    "makeup-not-missed": (WARNING, N_("{member} did not miss {session} (not marked absent or on leave there): a make-up "
+                                      "is for those who missed it. Check the member and the session made up.")),
+    "makeup-again": (WARNING, N_("{member} already made up {session} (return {where}): check that this is not the same "
+                                 "make-up twice.")),
     "college-session-gone": (WARNING, N_("this is no longer a session of the whole college in the master (the office "
                                          "removed or changed it): the attendance marked in this column is not "
                                          "recorded. Nothing needs changing.")),

@@ -14,9 +14,11 @@ from .cells import as_day, column_letter, timestamp_text
 from .checks.formulas import add_return_uncalculated
 from .checks.makeup import (
     MAKES_UP,
+    check_made_up_again,
     check_makeup_sessions,
     known_sessions,
     latest_before,
+    made_up_before,
     made_up_id,
     makeup_sheets,
 )
@@ -236,6 +238,8 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
     report.findings += gone
     if report.valid:
         sub.rows = _shape_rows(sub, parsed, schemas, known, college)
+        report.findings += check_made_up_again(sub.rows, made_up_before(tables, sub.return_id), data.grid,
+                                               data.tables["selfstudy"], parsed["selfstudy"])
     return sub
 
 

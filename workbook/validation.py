@@ -22,7 +22,7 @@ from .checks.empty import check_not_empty
 from .checks.formulas import add_return_uncalculated
 from .checks.inspections import check_fix_deadlines
 from .checks.keys import check_duplicates, check_references
-from .checks.makeup import check_makeup_numbers, makeup_sheets
+from .checks.makeup import check_makeup_members, check_makeup_numbers, makeup_sheets
 from .checks.phase_records import check_phase_records
 from .checks.return_meta import check_meta
 from .checks.roster_ids import check_roster_members
@@ -174,6 +174,8 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
     statuses, problems = check_grid(data.grid, status, declared, lang, lambda statuses: expected_members(
         groups, targets, statuses, missed, missed_elsewhere(data.meta)))
     findings += problems
+    findings += check_makeup_members(data.grid, statuses, targets, missed, missed_elsewhere(data.meta),
+                                     data.tables["selfstudy"], parsed["selfstudy"], _return_id(data.meta))
     findings += check_daily_hours(parsed["sessions"], statuses, data.tables["selfstudy"], parsed["selfstudy"], lang)
     college = set(college_listed(data.meta))  # pre-filled: not her typing
     own = {**parsed, "sessions": [(row, r) for row, r in parsed["sessions"] if r.get("session_no") not in college]}

@@ -12,11 +12,13 @@ from typing import Any
 from .. import ids
 from ..cells import as_day, column_letter, is_blank
 from ..findings import Finding
+from ..return_reader import GridRead
 from ..schema import ReturnLayout
 from ..sheetio import SheetRead
 from .values import ParsedRow
 
 MAKES_UP = "makes_up"
+PRESENT = "present"  # codes.yaml attendance_status: 出席
 _THIS_WEEK = re.compile(r"S\d+", re.IGNORECASE)
 
 
@@ -107,3 +109,79 @@ def check_makeup_sessions(reads: dict[str, SheetRead], parsed: dict[str, list[Pa
 def _unknown(read: SheetRead, row: int, record: dict, example: str, sessions: int) -> Finding:
     return Finding("makeup-unknown", sheet=read.title, row=row, column=column_letter(read.columns.get(MAKES_UP, 1)),
                    value=record.get(MAKES_UP), params={"example": example, "sessions": sessions})
+
+
+def who_missed(target: str, statuses: dict[tuple[str, str], str], missed: set[str],
+               elsewhere: dict[str, set[str]]) -> set[str] | None:
+    """Who missed the session a 补学 makes up (`target`: this week's S2, or another week's case-folded 活动编号): marked
+    with a `missed` status in this grid, or as the template lists (`elsewhere`); None when the return cannot tell."""
+    if _THIS_WEEK.fullmatch(target):
+        marked = {(member, code) for (member, number), code in statuses.items() if number == target}
+        return {member for member, code in marked if code in missed} if marked else None  # none: not held
+    return elsewhere.get(target)
+
+
+def check_makeup_members(grid: GridRead, statuses: dict[tuple[str, str], str], targets: dict[str, str],
+                         missed: set[str], elsewhere: dict[str, set[str]], study: SheetRead,
+                         study_rows: list[ParsedRow], of_return: str | None) -> Iterator[Finding]:
+    """A member 出席 at a 补学 session, or with a 补学 self-study row, who did not miss the session made up: a warning
+    at the cell (docs/domain.md, "Records"); the record stands."""
+    for number, member, _ in grid.rows:
+        for session, target in targets.items():
+            who = who_missed(target, statuses, missed, elsewhere)
+            if statuses.get((member, session)) == PRESENT and who is not None and member not in who:
+                yield Finding("makeup-not-missed", sheet=grid.title, row=number, column_label=session,
+                              column=column_letter(grid.session_columns[session]),
+                              params={"member": member, "session": target.upper()})
+    for row, record in study_rows:
+        value, member = record.get(MAKES_UP), record.get("member_id")
+        if is_blank(value) or not member:
+            continue
+        target = own_number(value, of_return) or str(value).strip().casefold()
+        who = who_missed(target, statuses, missed, elsewhere)
+        if who is not None and member not in who:
+            yield Finding("makeup-not-missed", sheet=study.title, row=row,
+                          column=column_letter(study.columns.get(MAKES_UP, 1)), value=value,
+                          params={"member": member, "session": target.upper()})
+
+
+def made_up_before(tables: dict[str, list[dict]], of_return: str) -> dict[tuple[str, str], str]:
+    """(member, 活动编号) -> the return it was made up in, as the ledger has them: a 补学 self-study row, or 出席 at a
+    补学 session; a return's own rows left out (a corrected return replaces them)."""
+    found: dict[tuple[str, str], str] = {}
+    for row in tables.get("selfstudy", []):
+        where = ids.source_return(row.get("source_return"))
+        if row.get("makes_up") and row.get("member_id") and where != of_return:
+            found[(str(row["member_id"]), str(row["makes_up"]).casefold())] = where
+    makeups = {s["session_id"]: s for s in tables.get("sessions", []) if s.get("session_id") and s.get("makes_up")}
+    for row in tables.get("attendance", []):
+        session = makeups.get(row.get("session_id"))
+        where = ids.source_return(session.get("source_return")) if session else None
+        if session and row.get("status") == PRESENT and where != of_return:
+            found[(str(row["member_id"]), str(session["makes_up"]).casefold())] = where
+    return found
+
+
+def check_made_up_again(rows: dict[str, list[dict]], before: dict[tuple[str, str], str], grid: GridRead,
+                        study: SheetRead, study_rows: list[ParsedRow]) -> Iterator[Finding]:
+    """A 补学 of a session the member already made up (made_up_before): a warning at the cell; the record stands.
+    `rows`: the return's rows as merged (_shape_rows: 补学活动 as full 活动编号)."""
+    places = {number: member for number, member, _ in grid.rows}
+    grid_rows = {member: number for number, member in places.items()}
+    sessions = {s["session_id"]: s for s in rows.get("sessions", []) if s.get("makes_up")}
+    for row in rows.get("attendance", []):
+        session = sessions.get(row["session_id"])
+        if session is None or row.get("status") != PRESENT:
+            continue
+        key = (str(row["member_id"]), str(session["makes_up"]).casefold())
+        number = session["session_id"].rsplit("-", 1)[-1]
+        if key in before and row["member_id"] in grid_rows and number in grid.session_columns:
+            yield Finding("makeup-again", sheet=grid.title, row=grid_rows[row["member_id"]], column_label=number,
+                          column=column_letter(grid.session_columns[number]),
+                          params={"member": row["member_id"], "session": session["makes_up"], "where": before[key]})
+    for (number, record), merged in zip(study_rows, rows.get("selfstudy", [])):
+        key = (str(merged.get("member_id")), str(merged.get(MAKES_UP) or "").casefold())
+        if merged.get(MAKES_UP) and key in before:
+            yield Finding("makeup-again", sheet=study.title, row=number,
+                          column=column_letter(study.columns.get(MAKES_UP, 1)), value=record.get(MAKES_UP),
+                          params={"member": key[0], "session": merged[MAKES_UP], "where": before[key]})
