@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from returns_factory import edit, filled_return, set_saved_time
 from sync_helpers import pinned_home
 from test_live_checks import Mistake, _area, _put_helpers
@@ -756,3 +757,20 @@ def test_a_makeup_made_again_in_a_later_week_is_noted_at_its_cell(fresh_demo, tm
     [note] = [f for f in sub.findings if f.code == "makeup-again"]  # the reply to the return says it
     assert (note.sheet, note.row, note.column, note.severity) == ("自学", row["at"], "E", "warning")
     assert "已经补学过 B08-W02-S1（见周报表 B08-W03）" in note.message()
+
+
+def test_makes_up_offers_a_drop_down_of_the_sessions_the_branch_may_make_up(demo_home):
+    """补学活动 (学习活动 and 自学) lists this week's numbers and the earlier sessions the template knows, from the hidden
+    `_元数据`; another typed is warned of, not stopped (a week merged since is not listed)."""
+    book = load_workbook(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")
+    meta = book["_元数据"]
+    target = book.defined_names["list_makeup"].attr_text
+    assert target.startswith("'_元数据'!$F$1:$F$")
+    offered = [c.value for c in meta["F"] if c.value]
+    listed = earlier_listed({row[0]: row[1] for row in meta.iter_rows(values_only=True)})
+    assert offered == [f"S{n}" for n in range(1, 9)] + list(listed.values())
+    assert "B08-W02-S1" in offered and len(offered) == int(target.rsplit("$", 1)[1])
+    for sheet in ("学习活动", "自学"):
+        column = get_column_letter(_headers(book[sheet]).index("补学活动") + 1)
+        [dv] = [dv for dv in book[sheet].data_validations.dataValidation if str(dv.sqref).startswith(column)]
+        assert (dv.formula1, dv.errorStyle) == ("list_makeup", "warning")

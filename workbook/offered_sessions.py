@@ -30,6 +30,13 @@ def missed_before(sessions: list[dict[str, Any]], attendance: list[dict[str, Any
 
 
 PAIRS_COLUMN = "E"  # the `_元数据`'s column of session|member pairs, for the 填报检查's formulas (live_checks.py)
+CHOICES_COLUMN = "F"  # and of the sessions 补学活动's drop-down offers (makeup_choices)
+
+
+def makeup_choices(numbers: list[str], missed: dict[str, list[str]]) -> list[str]:
+    """What 补学活动's drop-down offers: this week's session numbers (S1, S2, …, and the college's sessions listed)
+    and the earlier sessions the branch may make up (missed_before), latest first."""
+    return [*numbers, *missed]
 
 
 def missed_pairs(missed: dict[str, list[str]]) -> list[str]:
