@@ -125,7 +125,7 @@ def _returns(args) -> int:
 
     home = _home(args)
     refuse_if_closed(home, "returns")  # an earlier campaign's returns would only be refused (sync/campaigns.py)
-    made = make_returns(home, args.week, args.branch, current_tables(home))
+    made = make_returns(home, args.week, args.branch, current_tables(home), args.sessions)
     emit(args, {branch: str(path) for branch, path in made.items()}, [str(path) for path in made.values()])
     return Exit.OK
 
@@ -368,7 +368,7 @@ def _rebuild(args) -> int:
 
 
 def _export(args) -> int:
-    from .sync.export import export_master
+    from .sync.export import export_master, refused_lines
     from .workbook.books import open_ledger
 
     home = _home(args)
@@ -377,9 +377,7 @@ def _export(args) -> int:
         result = export_master(home, ledger)
     data = {"written": result.written, "taken": result.taken, "refused": result.refused, "busy": result.busy}
     if result.refused:
-        emit(args, data, [say(lang, "The hand edits in master.xlsx have errors: nothing was taken in and the file was "
-                                     "not overwritten. Fix these and save:")]
-             + ["  " + line for line in result.refused])
+        emit(args, data, refused_lines(lang, result.refused))
         return Exit.FINDINGS
     if result.busy:
         emit(args, data, [result.busy])
@@ -613,6 +611,9 @@ def build_parser() -> argparse.ArgumentParser:
                   home, output)
     cmd.add_argument("--week", type=int, help=say(HELP, "the week (default: this week)"))
     cmd.add_argument("--branch", action="append", help=say(HELP, "only this branch (its ID or its name; may be repeated)"))
+    cmd.add_argument("--sessions", type=int, metavar="N",
+                     help=say(HELP, "at least N session columns (S1–SN) in the attendance grid, for a branch that "
+                                    "holds more than 8 sessions in a week"))
 
     cmd = command("validate", say(HELP, "check a master or a return and list every problem (exit 0 clean, 1 errors, 2 unreadable)"),
                   "branchbook validate 院机关支部_第3周.xlsx --annotate 标注.xlsx", _validate, output)

@@ -33,6 +33,7 @@ from ..workbook.books import (
     upgrade_posts,
 )
 from ..workbook.calendar import has_campaign
+from ..workbook.errors import UserError
 from ..workbook.flags import Facts, Flag, compute_flags, flag_rows
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
@@ -173,12 +174,27 @@ def body_cache(home: Home, ledger: Ledger, ids: dict[str, list[int]]) -> BodyCac
     return BodyCache(state_folder(home) / BODIES_FOLDER, ledger.get_meta(BODIES_TOKEN), cached, ledger.changed_from())
 
 
+def refused_lines(lang: str, refused: list[str]) -> list[str]:
+    """What a command prints of the office's hand edits it could not take in: what to do, then each finding (sheet,
+    row, column), one a line; every command that takes the edits in says it so (export, returns, reports, flags)."""
+    return [say(lang, "The hand edits in master.xlsx have errors: nothing was taken in and the file was not "
+                      "overwritten. Fix these and save:")] + ["  " + line for line in refused]
+
+
+def _take_edits_or_stop(home: Home, ledger: Ledger) -> None:
+    """The office's latest hand edits taken in; a UserError listing them when they have errors, so that nothing is
+    made from a ledger the office has changed in the master (a return without a college session she added)."""
+    if master_changed(home, ledger):
+        with writing(home, "read"):
+            refused = take_office_edits(home, ledger).refused
+        if refused:
+            raise UserError("master-edits-refused", findings="\n".join(refused_lines(home.lang, refused)))
+
+
 def current_tables(home: Home, keys=None) -> dict[str, list[dict]]:
     """The ledger's records with the office's latest hand edits in them: what reports and returns read."""
     with open_ledger(home) as ledger:
-        if master_changed(home, ledger):
-            with writing(home, "read"):
-                take_office_edits(home, ledger)
+        _take_edits_or_stop(home, ledger)
         return ledger.tables(keys)
 
 
@@ -186,9 +202,7 @@ def current_flags(home: Home, as_of: date) -> list[Flag]:
     """The open flags as of a day, most pressing first, with level, first seen and state from the weeks kept
     (what is kept is not changed: only writing the master keeps a week's flags)."""
     with open_ledger(home) as ledger:
-        if master_changed(home, ledger):
-            with writing(home, "read"):
-                take_office_edits(home, ledger)
+        _take_edits_or_stop(home, ledger)
         tables = ledger.tables()
         facts = Facts(tables, as_of, ledger.schemas)
         flags = compute_flags(tables, as_of, ledger.schemas, facts)

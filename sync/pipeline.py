@@ -161,10 +161,19 @@ def base_tables(ledger: Ledger) -> dict[str, list[dict]]:
 
 
 def sessions_for_intake(ledger: Ledger) -> list[dict]:
-    """The sessions a return is checked against: 补学 may name any earlier one, and a college session's hours are
-    credited to those present at it (intake._college_attended). They change with every merge, so they are read
-    fresh for each batch (a few columns)."""
-    return ledger.rows("sessions", columns=("session_id", "branch_id", "hours"))
+    """The sessions a return is checked against: 补学 may name any earlier one (the latest before its week is the
+    example), and a college session's hours are credited to those present at it (intake._college_attended). They
+    change with every merge, so they are read fresh for each batch (a few columns)."""
+    return ledger.rows("sessions", columns=("session_id", "branch_id", "hours", "date", "makes_up", "source_return"))
+
+
+def makeups_for_intake(ledger: Ledger, sessions: list[dict]) -> dict[str, list[dict]]:
+    """The 补学 the ledger holds, for a 补学 made again to be warned of (checks/makeup.py made_up_before): the
+    self-study rows naming a session made up, and the attendance at 补学 sessions; read for each batch."""
+    makeups = [s["session_id"] for s in sessions if s.get("makes_up")]
+    return {"selfstudy": ledger.rows("selfstudy", 'WHERE "makes_up" IS NOT NULL',
+                                     columns=("member_id", "makes_up", "source_return")),
+            "attendance": ledger.rows_in("attendance", "session_id", makeups, with_row=False)}
 
 
 def batch_context(ledger: Ledger, submissions: list[Submission]) -> dict[str, list[dict]]:
@@ -246,7 +255,8 @@ def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Pat
         clean_work(home)  # a killed run's copies (docs/hazards.md 31); a writer is alone here
         take_office_edits(home, ledger)  # the office's hand edits are in before any return lands on them
     items = [item for item in items if item.path.exists()]  # a writer before us may have taken some
-    base = {**base_tables(ledger), "sessions": sessions_for_intake(ledger)}
+    sessions = sessions_for_intake(ledger)
+    base = {**base_tables(ledger), "sessions": sessions, **makeups_for_intake(ledger, sessions)}
     ahead: list[TablesAhead] = []
 
     def read_ahead() -> None:  # the master's records, read while the children read the returns (on another core)

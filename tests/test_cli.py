@@ -95,3 +95,25 @@ def test_returns_branch_by_its_name_or_id_and_an_unknown_one_lists_the_branches(
     assert main(["returns", home, "--week", "3", "--branch", "院机关"]) == Exit.UNUSABLE
     err = capsys.readouterr().err
     assert "台账中没有支部“院机关”" in err and "B08 院机关支部" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [["returns"], ["flags"], ["export"]])
+def test_an_office_edit_with_errors_is_listed_by_every_command_that_takes_edits_in(fresh_demo, capsys, command):
+    """A college-wide session typed into master.xlsx without its 活动编号: every command that takes the office's edits
+    in names the sheet, row and column (sync/export.py refused_lines), and none makes returns without it."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(fresh_demo.master)
+    sessions = book["学习活动"]
+    header = [c.value for c in sessions[1]]
+    row = [None] * len(header)
+    row[header.index("日期")], row[header.index("形式")] = "2005-03-30", "集中学习"
+    row[header.index("主题")], row[header.index("学时")] = "全校报告会", 2
+    sessions.append(row)
+    book.save(fresh_demo.master)
+    outbox = sorted(fresh_demo.folder("outbox").glob("*")) if fresh_demo.folder("outbox").exists() else []
+    assert main([command[0], str(fresh_demo.root)]) != 0
+    said = "".join(capsys.readouterr())
+    assert "学习活动" in said and f"第{sessions.max_row}行" in said and "活动编号" in said, said
+    assert "手工修改有错误" in said
+    assert sorted(fresh_demo.folder("outbox").glob("*")) == outbox  # no return made without the office's session

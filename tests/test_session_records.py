@@ -8,15 +8,18 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from returns_factory import edit, filled_return, set_saved_time
 from sync_helpers import pinned_home
 from test_live_checks import Mistake, _area, _put_helpers
 
 from branchbook.cli import main
+from branchbook.sync.pipeline import incoming, process
 from branchbook.workbook.flags import Facts, compute_flags
 from branchbook.workbook.intake import load_submission
 from branchbook.workbook.master import read_master
 from branchbook.workbook.merge import merge
+from branchbook.workbook.offered_sessions import earlier_listed
 from branchbook.workbook.provenance import edited_by_hand, stamp
 from branchbook.workbook.reports.progress import compute_progress
 from branchbook.workbook.schema import load_schemas
@@ -269,9 +272,9 @@ def test_a_makeup_study_row_names_the_session_and_breaks_a_run_of_absences(demo_
     tables = read_master(demo_home.master)
     as_of = date(2005, 3, 27)
 
-    def flags_after(path):
+    def flags_after(path, warned=()):
         report = validate_path(path)
-        assert report.findings == [], [f.message() for f in report.findings]
+        assert [f.code for f in report.findings] == list(warned), [f.message() for f in report.findings]
         merged, [outcome] = merge(tables, [load_submission(path, tables)])
         assert outcome.result == "merged", outcome.problems
         return merged, {f.rule: f for f in compute_flags(merged, as_of) if f.subject_id == absentee}
@@ -291,7 +294,7 @@ def test_a_makeup_study_row_names_the_session_and_breaks_a_run_of_absences(demo_
     # Another week's session by its ID, typed in lower case: the ledger's spelling is kept.
     path = _b08_with_absences(demo_home, tmp_path / "by_id.xlsx", absentee,
                               [(absentee, "补学：十六大报告", "S1"), (absentee, "补学：党章", "b08-w02-s1")])
-    merged, _ = flags_after(path)
+    merged, _ = flags_after(path, ["makeup-not-missed"])  # he was present at week 2's S1: a note, the row stands
     assert sorted(r["makes_up"] for r in merged["selfstudy"] if r["member_id"] == absentee and r.get("makes_up")) \
         == ["B08-W02-S1", "B08-W03-S1"]
 
@@ -299,19 +302,54 @@ def test_a_makeup_study_row_names_the_session_and_breaks_a_run_of_absences(demo_
 def test_a_makeup_naming_no_session_of_the_branch_is_refused(demo_home, tmp_path):
     absentee = _absentee(demo_home)
     tables = read_master(demo_home.master)
-    # S5 is not in this week's 学习活动: the return itself says so.
+    meta = {row[0]: row[1] for row in load_workbook(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")["_元数据"]
+            .iter_rows(values_only=True)}
+    earlier = set(earlier_listed(meta).values())  # what the template knows B08 may make up
+    assert {"B08-W02-S1", "ALL-W02-S1"} <= earlier and not any(s.startswith("B08-W03") for s in earlier)
+    # S5 is not in this week's 学习活动: the return itself says so; its example is a session B08 may make up.
     path = _b08_with_absences(demo_home, tmp_path / "s5.xlsx", absentee, [(absentee, "补学", "S5")])
     [finding] = validate_path(path).findings
     assert (finding.code, finding.sheet, finding.column) == ("makeup-unknown", "自学", "E")
-    assert "B08-W03-S1" in finding.message()
-    # Another branch's session (B01's week 2) and one never held: refused at intake, which has the ledger.
-    for session in ("B01-W02-S1", "B08-W09-S1"):
-        path = _b08_with_absences(demo_home, tmp_path / f"{session}.xlsx", absentee, [(absentee, "补学", session)])
-        assert validate_path(path).findings == []
+    assert finding.params["example"] in earlier and finding.params["example"] in finding.message()
+    # Free text, another branch's session (B01's week 2), a later week's, one never held in an earlier week: the
+    # return's own check refuses each (the template lists the earlier sessions), as the merge does, with an example
+    # that is a session B08 may make up, not this week's own.
+    for session in ("第2周集中学习", "B01-W02-S1", "B08-W09-S1", "B08-W02-S7"):
+        path = _b08_with_absences(demo_home, tmp_path / f"{len(session)}{session[-1]}.xlsx", absentee,
+                                  [(absentee, "补学", session)])
+        [finding] = validate_path(path).findings
+        assert (finding.code, finding.sheet, finding.column) == ("makeup-unknown", "自学", "E"), session
         sub = load_submission(path, tables)
-        assert [f.code for f in sub.findings] == ["makeup-unknown"] and not sub.acceptable
+        [refused] = [f for f in sub.findings if f.code == "makeup-unknown"]
+        assert not sub.acceptable and refused.params["example"] in earlier
         _, [outcome] = merge(tables, [sub])
         assert outcome.result == "rejected"
+    # A template made before `_元数据` listed the earlier sessions: only the merge can tell, and its example is the
+    # latest session B08 may make up.
+    def without_the_list(wb):
+        meta = wb["_元数据"]
+        meta.delete_rows(next(c.row for c in meta["A"] if c.value == "missed"))
+
+    path = _b08_with_absences(demo_home, tmp_path / "old.xlsx", absentee, [(absentee, "补学", "第2周集中学习")])
+    path = set_saved_time(edit(path, without_the_list), SENT)
+    assert validate_path(path).findings == []
+    [refused] = load_submission(path, tables).findings
+    assert refused.code == "makeup-unknown" and refused.params["example"] in earlier
+
+
+def test_a_makeup_of_a_week_the_template_had_no_session_of_is_left_to_the_merge():
+    """A week merged after the template was made is not listed: the return cannot tell, the merge decides; a week
+    listed, and any other branch's session, it can (checks/makeup.py)."""
+    from branchbook.workbook.checks.makeup import check_makeup_numbers
+    from branchbook.workbook.sheetio import SheetRead
+
+    read = SheetRead(title="自学", columns={"makes_up": 5})
+    earlier = {"b08-w02-s1": "B08-W02-S1"}
+    for value, refused in (("B08-W02-S1", False), ("b08-w02-s1", False), ("B08-W02-S2", True), ("B08-W01-S1", False),
+                           ("B08-W03-S9", True), ("B01-W01-S1", True), ("第2周集中学习", True), ("ALL-W01-S1", True)):
+        found = list(check_makeup_numbers({"selfstudy": read}, {"selfstudy": [(2, {"makes_up": value})]}, {"S1"},
+                                          "B08-W03", 8, earlier))
+        assert bool(found) == refused, value
 
 
 def test_a_makeup_of_an_earlier_weeks_session_is_merged_by_the_command(fresh_demo, tmp_path, capsys):
@@ -399,6 +437,34 @@ def test_twelve_sessions_in_a_week_validate_and_merge(demo_home, tmp_path):
     assert outcome.result == "merged" and outcome.added["sessions"] == 8
 
 
+
+
+def test_a_session_numbered_beyond_the_grid_is_an_error_at_its_number(demo_home, tmp_path):
+    """B08 (no 党小组) has S1–S8; S9 typed in 学习活动 (the drop-down would refuse it, another program does not) has
+    nowhere for its attendance: an error naming 学习活动's row and column, in validation and so at the merge."""
+    def ninth(wb):
+        sessions = wb["学习活动"]
+        day = sessions["B2"].value
+        for label, value in (("活动序号", "S9"), ("日期", day), ("形式", "集中学习"), ("主题", "学习党章"), ("学时", 2)):
+            _set(sessions, 4, label, value)
+
+    path = set_saved_time(edit(filled_return(demo_home, tmp_path / "nine.xlsx"), ninth), SENT)
+    [finding] = validate_path(path).findings
+    assert (finding.code, finding.sheet, finding.row, finding.column) == ("session-no-column", "学习活动", 4, "A")
+    assert "出勤表没有 S9 这一列" in finding.message() and "--sessions 9" in finding.message()
+    tables = read_master(demo_home.master)
+    sub = load_submission(path, tables)
+    assert "session-no-column" in [f.code for f in sub.findings] and not sub.acceptable
+
+
+def test_returns_with_more_session_columns_on_request(fresh_demo, capsys):
+    """A branch that holds 10 sessions in a week: `branchbook returns --sessions 10` gives its grid S1–S10; a branch
+    whose 党小组 already give it more (B03: S1–S16) keeps them."""
+    assert main(["returns", str(fresh_demo.root), "--week", "3", "--sessions", "10"]) == 0, capsys.readouterr()
+    plain = load_workbook(fresh_demo.folder("outbox") / "院机关支部_第3周.xlsx")
+    assert [cell.value for cell in plain["出勤"][1]][2:] == [f"S{n}" for n in range(1, 11)]
+    grouped = load_workbook(fresh_demo.folder("outbox") / GROUPED)
+    assert [cell.value for cell in grouped["出勤"][1]][2:] == [f"S{n}" for n in range(1, 17)]
 
 
 BLANK_LINE = "出勤：已开展的活动中出勤未填（请核对，不算问题）"
@@ -649,3 +715,62 @@ def test_a_college_sessions_column_is_checked_live_and_its_row_is_not_her_typing
     assert _area(made["untouched"])[0] == "尚未填写，填好后这里会显示检查结果。"
     assert _area(made["filled"])[:2] == ("可以提交", 0)
     assert _area(made["unmarked"])[:2] == ("还有 1 处问题，在：出勤。出错的单元格已标红，改正后再提交。", 1)
+
+
+def test_a_member_who_did_not_miss_the_session_made_up_is_noted_at_his_cell(demo_home, tmp_path):
+    """出席 at a 补学 session (S3 makes up S1) by a member who was present at S1: a 【提示】 at his S3 cell; the
+    return still merges."""
+    roster = _roster_ids(filled_return(demo_home, tmp_path / "peek.xlsx"))
+    path, missed = _makeup_return(demo_home, tmp_path / "probe.xlsx")
+    present = next(member for member in roster if member not in missed)
+    path, _ = _makeup_return(demo_home, tmp_path / "extra.xlsx", marks={**dict.fromkeys(missed, "出席"), present: "出席"})
+    [note] = validate_path(path).findings
+    assert (note.code, note.sheet, note.row, note.column, note.severity) == \
+        ("makeup-not-missed", "出勤", roster.index(present) + 2, "E", "warning")
+    assert present in note.message() and "S1" in note.message()
+
+
+def test_a_makeup_made_again_in_a_later_week_is_noted_at_its_cell(fresh_demo, tmp_path, capsys):
+    """B08-W02-S1 made up in week 3's return, then again in week 4's: the merge notes it (【提示】, the row and
+    column of 补学活动) and merges the return."""
+    root = str(fresh_demo.root)
+    absentee = _absentee(fresh_demo)
+    path = _b08_with_absences(fresh_demo, tmp_path / "院机关支部_第3周.xlsx", absentee,
+                              [(absentee, "补学：党章", "B08-W02-S1")])
+    assert main(["merge", root, str(path)]) == 0
+    assert "已经补学过" not in capsys.readouterr().out
+    assert main(["returns", root, "--week", "4", "--branch", "B08"]) == 0
+    week4 = filled_return(fresh_demo, tmp_path / "院机关支部_第4周.xlsx", name="院机关支部_第4周.xlsx")
+    row = {}
+
+    def again(wb):
+        study = wb["自学"]
+        row["at"] = next(r for r in range(2, 300) if study.cell(r, 1).value is None)
+        for label, value in (("党员编号", absentee), ("日期", wb["学习活动"]["B2"].value), ("学时", 2),
+                             ("学习内容", "补学：党章"), ("补学活动", "B08-W02-S1")):
+            _set(study, row["at"], label, value)
+
+    path = set_saved_time(edit(week4, again), SENT + timedelta(days=7))
+    result = process(fresh_demo, incoming(fresh_demo, [path]))  # what `branchbook merge` and the service run
+    [outcome], [sub] = result.outcomes, result.submissions
+    assert outcome.result == "merged"
+    [note] = [f for f in sub.findings if f.code == "makeup-again"]  # the reply to the return says it
+    assert (note.sheet, note.row, note.column, note.severity) == ("自学", row["at"], "E", "warning")
+    assert "已经补学过 B08-W02-S1（见周报表 B08-W03）" in note.message()
+
+
+def test_makes_up_offers_a_drop_down_of_the_sessions_the_branch_may_make_up(demo_home):
+    """补学活动 (学习活动 and 自学) lists this week's numbers and the earlier sessions the template knows, from the hidden
+    `_元数据`; another typed is warned of, not stopped (a week merged since is not listed)."""
+    book = load_workbook(demo_home.folder("outbox") / "院机关支部_第3周.xlsx")
+    meta = book["_元数据"]
+    target = book.defined_names["list_makeup"].attr_text
+    assert target.startswith("'_元数据'!$F$1:$F$")
+    offered = [c.value for c in meta["F"] if c.value]
+    listed = earlier_listed({row[0]: row[1] for row in meta.iter_rows(values_only=True)})
+    assert offered == [f"S{n}" for n in range(1, 9)] + list(listed.values())
+    assert "B08-W02-S1" in offered and len(offered) == int(target.rsplit("$", 1)[1])
+    for sheet in ("学习活动", "自学"):
+        column = get_column_letter(_headers(book[sheet]).index("补学活动") + 1)
+        [dv] = [dv for dv in book[sheet].data_validations.dataValidation if str(dv.sqref).startswith(column)]
+        assert (dv.formula1, dv.errorStyle) == ("list_makeup", "warning")

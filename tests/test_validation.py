@@ -121,11 +121,12 @@ def test_every_code_is_covered_by_a_case():
 
     # foreign-key: the master test below; formula-uncalculated: test_hazards.py
     # empty-return: test_an_untouched_template_is_refused_as_empty below; outside-membership, report-date:
-    # test_membership.py; session-unmarked, date-in-future: test_messages.py; college-session-gone:
-    # test_session_records.py
+    # test_membership.py; session-unmarked, date-in-future: test_messages.py; college-session-gone, session-no-column,
+    # makeup-not-missed, makeup-again: test_session_records.py
     covered = {case[2] for case in CASES} | {"foreign-key", "formula-uncalculated", "empty-return",
                                              "outside-membership", "report-date", "session-unmarked",
-                                             "date-in-future", "college-session-gone"} | INTAKE_CODES | IMPORT_CODES \
+                                             "date-in-future", "college-session-gone", "session-no-column",
+                                             "makeup-not-missed", "makeup-again"} | INTAKE_CODES | IMPORT_CODES \
         | FAULT_CODES | CAMPAIGN_CODES | {case[2] for case in PHASE_CASES.values()}  # phases 2 and 3: test_phase_returns.py
     assert covered == set(TEMPLATES)
 

@@ -49,6 +49,7 @@ MESSAGES: dict[str, str] = {  # key -> message (English; the Chinese is in the w
     "not-held": N_("No return with receipt {receipt} is waiting for approval."),
     "needs-libreoffice": N_("A PDF needs LibreOffice (Debian: apt-get install libreoffice-writer-nogui); or make a docx and save it as PDF in Word."),
     "no-smtp": N_("No outgoing mail server (mail.smtp in branchbook.yaml): the reminders were only written to outbox/."),
+    "master-edits-refused": N_("{findings}"),
     "file-missing": N_("No such file: {path}"),
     "out-folder-missing": N_("No such folder: {path}. Save the university workbook in a folder that exists."),
     "folder-missing": N_("No such folder: {path}. Save the marked copy in a folder that exists."),

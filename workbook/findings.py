@@ -55,6 +55,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                    "template's columns.")),
     "unknown-session": (ERROR, N_("attendance is filled under {session} but Sessions has no {session}: add session "
                                   "{session} to Sessions, or clear this column.")),
+    "session-no-column": (ERROR, N_("the Attendance sheet has no column {session}: this return's sessions go up to "
+                                    "S{last}. Number the sessions S1–S{last}; a branch with more sessions in a week asks "
+                                    "the office for a return with more columns (branchbook returns --sessions {wanted}) "
+                                    "and copies what it has filled in across.")),
     "session-unmarked": (ERROR, N_("{session} is in Sessions but no member's attendance is marked for it: choose "
                                    "{choices} for each member.")),
     "unknown-party-group": (ERROR, N_("no member on the Roster is in party group '{value}': write one of {groups}, "
@@ -62,6 +66,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
     "makeup-unknown": (ERROR, N_("'{value}' is not a session of this branch to make up: write the session ID as the "
                                  "master lists it (such as {example}), or S1–S{sessions} for a session of this week "
                                  "listed in Sessions.")),
+    "makeup-not-missed": (WARNING, N_("{member} did not miss {session} (not marked absent or on leave there): a make-up "
+                                      "is for those who missed it. Check the member and the session made up.")),
+    "makeup-again": (WARNING, N_("{member} already made up {session} (return {where}): check that this is not the same "
+                                 "make-up twice.")),
     "college-session-gone": (WARNING, N_("this is no longer a session of the whole college in the master (the office "
                                          "removed or changed it): the attendance marked in this column is not "
                                          "recorded. Nothing needs changing.")),

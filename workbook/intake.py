@@ -12,7 +12,16 @@ from . import ids
 from .calendar import Campaign
 from .cells import as_day, column_letter, timestamp_text
 from .checks.formulas import add_return_uncalculated
-from .checks.makeup import MAKES_UP, check_makeup_sessions, known_sessions, made_up_id, makeup_sheets
+from .checks.makeup import (
+    MAKES_UP,
+    check_made_up_again,
+    check_makeup_sessions,
+    known_sessions,
+    latest_before,
+    made_up_before,
+    made_up_id,
+    makeup_sheets,
+)
 from .checks.membership import check_periods, check_report_dates
 from .checks.roster_ids import OFF_ROSTER
 from .errors import UserError
@@ -238,12 +247,19 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
                                                              sub.branch_id)), others)
     report.findings += check_report_dates(data, parsed, members, week)
     known = known_sessions(tables.get("sessions", []), sub.branch_id)
-    report.findings += check_makeup_sessions(makeup_sheets(schemas.returns, data.tables), parsed, sub.return_id, known,
-                                              data.grid.offered(schemas.returns.sessions_per_week))
+    said = {(f.sheet, f.row) for f in report.findings if f.code == "makeup-unknown"}  # by the return's own check
+    report.findings += [f for f in check_makeup_sessions(makeup_sheets(schemas.returns, data.tables), parsed,
+                                                         sub.return_id, known,
+                                                         data.grid.offered(schemas.returns.sessions_per_week),
+                                                         latest_before(tables.get("sessions", []), sub.branch_id,
+                                                                       week[0]))
+                        if (f.sheet, f.row) not in said]
     college, gone = _college_attended(data, tables)
     report.findings += gone
     if report.valid:
         sub.rows = _shape_rows(sub, parsed, schemas, known, college)
+        report.findings += check_made_up_again(sub.rows, made_up_before(tables, sub.return_id), data.grid,
+                                               data.tables["selfstudy"], parsed["selfstudy"])
     return sub
 
 

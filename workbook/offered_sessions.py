@@ -17,18 +17,26 @@ CELL_LIMIT = 32_000  # a cell holds 32,767 characters; the latest sessions are k
 def missed_before(sessions: list[dict[str, Any]], attendance: list[dict[str, Any]], branch_id: str,
                   roster: set[str], start: date, missed: set[str]) -> dict[str, list[str]]:
     """The branch's and the college's sessions before `start`, each with the roster's members marked with a
-    `missed` status (缺席, 请假) there, latest first; sessions nobody missed are left out."""
+    `missed` status (缺席, 请假) there, latest first: the sessions the branch may make up (checks/makeup.py), those
+    nobody missed with nobody listed."""
     days = {s["session_id"]: as_day(s.get("date")) for s in sessions
             if s.get("session_id") and s.get("branch_id") in (branch_id, None)}
     earlier = {sid for sid, day in days.items() if day is not None and day < start}
-    found: dict[str, list[str]] = {}
+    found: dict[str, list[str]] = {sid: [] for sid in earlier}
     for row in attendance:
         if row.get("session_id") in earlier and row.get("member_id") in roster and row.get("status") in missed:
-            found.setdefault(row["session_id"], []).append(str(row["member_id"]))
+            found[row["session_id"]].append(str(row["member_id"]))
     return {sid: found[sid] for sid in sorted(found, key=lambda sid: (days[sid], sid), reverse=True)}
 
 
 PAIRS_COLUMN = "E"  # the `_元数据`'s column of session|member pairs, for the 填报检查's formulas (live_checks.py)
+CHOICES_COLUMN = "F"  # and of the sessions 补学活动's drop-down offers (makeup_choices)
+
+
+def makeup_choices(numbers: list[str], missed: dict[str, list[str]]) -> list[str]:
+    """What 补学活动's drop-down offers: this week's session numbers (S1, S2, …, and the college's sessions listed)
+    and the earlier sessions the branch may make up (missed_before), latest first."""
+    return [*numbers, *missed]
 
 
 def missed_pairs(missed: dict[str, list[str]]) -> list[str]:
@@ -49,7 +57,20 @@ def missed_text(missed: dict[str, list[str]]) -> str | None:
 
 
 def missed_elsewhere(meta: dict[str, Any] | None) -> dict[str, set[str]]:
-    """The `_元数据` cell read back: case-folded 活动编号 -> the members who missed it."""
+    """The `_元数据` cell read back: case-folded 活动编号 -> the members who missed it (none, for a session nobody
+    missed: listed all the same, as one the branch may make up)."""
+    return {session.casefold(): members for session, members in _listed(meta).items()}
+
+
+def earlier_listed(meta: dict[str, Any] | None) -> dict[str, str] | None:
+    """The earlier sessions the return may make up, as its `_元数据` lists them: case-folded 活动编号 -> 活动编号;
+    None for a return made before the row existed (it says nothing of them)."""
+    if meta is None or MISSED_FIELD not in meta:
+        return None
+    return {session.casefold(): session for session in _listed(meta)}
+
+
+def _listed(meta: dict[str, Any] | None) -> dict[str, set[str]]:
     text = (meta or {}).get(MISSED_FIELD)
     if is_blank(text):
         return {}
@@ -57,7 +78,7 @@ def missed_elsewhere(meta: dict[str, Any] | None) -> dict[str, set[str]]:
     for part in str(text).split(_SESSIONS):
         session, _, members = part.partition(_ID_AND_MEMBERS)
         if session.strip():
-            found[session.strip().casefold()] = set(members.split())
+            found[session.strip()] = set(members.split())
     return found
 
 

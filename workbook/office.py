@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -51,11 +52,13 @@ def default_week(campaign: Campaign, weeks_received: set[int], today: date | Non
 
 
 def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | None = None,
-                 tables: dict[str, list[dict]] | None = None) -> dict[str, Path]:
-    """Write each branch's return for the week into outbox/, roster pre-filled (from `tables`, or the ledger)."""
+                 tables: dict[str, list[dict]] | None = None, sessions: int | None = None) -> dict[str, Path]:
+    """Write each branch's return for the week into outbox/, roster pre-filled (from `tables`, or the ledger);
+    `sessions`: the attendance grid's columns at least, for a branch that holds more sessions in a week."""
     schemas, seal = home.schemas, home_seal(home.root)  # the HOME's campaign names the guide's title
     made = {}
     for spec, path in week_returns(home, week, branch_ids, tables):
+        spec = replace(spec, sessions=sessions)
         path.parent.mkdir(exist_ok=True)
         made[spec.branch_id] = write_return(path, spec, home.lang, schemas, seal)
     return made

@@ -16,10 +16,20 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from . import ids, layout, print_setup
 from .cells import DATE_FORMAT, as_day, put, timestamp_text, to_cell
+from .checks.makeup import MAKES_UP
 from .i18n import LANGS, Domain
 from .live_checks import add_live_checks
 from .membership import away_all_week, group_form
-from .offered_sessions import COLLEGE_FIELD, MISSED_FIELD, PAIRS_COLUMN, college_text, missed_pairs, missed_text
+from .offered_sessions import (
+    CHOICES_COLUMN,
+    COLLEGE_FIELD,
+    MISSED_FIELD,
+    PAIRS_COLUMN,
+    college_text,
+    makeup_choices,
+    missed_pairs,
+    missed_text,
+)
 from .provenance import roster_checksum
 from .schema import SESSION_NO_CODES, Field, ReturnSheet, Schemas, load_schemas, session_numbers
 from .seal import Seal
@@ -45,7 +55,7 @@ class ReturnSpec:
     # The week's phase (its ordinal, Campaign.ordinal_on the first day): the return carries that phase's sheets
     # only (schemas/returns.yaml `phases`); None: every sheet.
     phase: int | None = None
-    sessions: int | None = None  # the attendance grid's columns S1..; None: as session_count says for the roster
+    sessions: int | None = None  # the attendance grid's columns S1.. at least (returns --sessions); None: as the roster says
     # Who missed each earlier session the branch may make up (offered_sessions.missed_before): a 补学 expects them.
     missed: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     # The college's sessions of the week (offered_sessions.college_sessions): listed first in 学习活动, greyed and
@@ -59,12 +69,11 @@ class ReturnSpec:
 
 def session_count(spec: ReturnSpec, schemas: Schemas) -> int:
     """How many session numbers the return offers: `sessions_per_week`, and `sessions_per_party_group` more for each
-    党小组 on its roster, which may each meet on its own (schemas/returns.yaml); or as the spec says."""
-    if spec.sessions:
-        return spec.sessions
+    党小组 on its roster, which may each meet on its own (schemas/returns.yaml); or more, as the spec asks (a branch
+    that holds more sessions in a week)."""
     groups = {group_form(member.get("party_group")) for member in spec.roster} - {""}
     layout = schemas.returns
-    return layout.sessions_per_week + layout.sessions_per_party_group * len(groups)
+    return max(spec.sessions or 0, layout.sessions_per_week + layout.sessions_per_party_group * len(groups))
 
 
 def return_file_name(branch_name: str, week: int, lang: str) -> str:
@@ -111,11 +120,20 @@ def _roster(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, sche
 
 
 ROSTER_IDS = "list_roster"  # the defined name (名称) of the roster's member ids, which drop-downs list
+MAKEUP_CHOICES = "list_makeup"  # and of the sessions 补学活动 may name (offered_sessions.makeup_choices)
+
+
+def _makeup_choices(spec: ReturnSpec, schemas: Schemas) -> list[str]:
+    return makeup_choices(session_numbers(session_count(spec, schemas), spec.college_ids).labels("zh"), spec.missed)
 
 
 def _define_roster_ids(wb: Workbook, spec: ReturnSpec, lang: str, schemas: Schemas) -> None:
     name = quote_sheetname(schemas.returns.sheet("roster").name(lang))
     wb.defined_names[ROSTER_IDS] = DefinedName(ROSTER_IDS, attr_text=f"{name}!$A$2:$A${max(len(spec.roster) + 1, 2)}")
+    meta = quote_sheetname(next(s for s in schemas.returns.sheets if s.kind == "meta").name(lang))
+    last = len(_makeup_choices(spec, schemas))
+    wb.defined_names[MAKEUP_CHOICES] = DefinedName(MAKEUP_CHOICES,
+                                                   attr_text=f"{meta}!${CHOICES_COLUMN}$1:${CHOICES_COLUMN}${last}")
 
 
 def _college_rows(ws: Worksheet, fields: list[Field], spec: ReturnSpec, lang: str) -> int:
@@ -155,6 +173,13 @@ def _records(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, sch
             field = replace(field, codes=session_numbers(session_count(spec, schemas)))
         bounds = (spec.start, spec.end) if field.key in sheet.date_within_week else None
         dv = layout.validation_for(field, lang, list_source=source, date_bounds=bounds)
+        if field.key == MAKES_UP:
+            # A drop-down of the sessions the branch may make up; another typed is warned of, not stopped: a week
+            # merged after the template was made is not listed, and the merge decides (checks/makeup.py).
+            dv = DataValidation(type="list", formula1=MAKEUP_CHOICES, allow_blank=True, showErrorMessage=True,
+                                errorStyle="warning", errorTitle=say(lang, "Session made up"),
+                                error=say(lang, "This is not a session this branch can make up: choose one from the "
+                                                "list (this week's S1, S2, … or an earlier session's ID)."))
         letter = get_column_letter(column)
         if dv is not None:
             dv.add(f"{letter}{first_row}:{letter}{last_row}")
@@ -226,6 +251,8 @@ def _meta(ws: Worksheet, sheet: ReturnSheet, spec: ReturnSpec, lang: str, schema
             ws.cell(row=row, column=2).number_format = DATE_FORMAT
     for row, pair in enumerate(missed_pairs(spec.missed), start=1):  # the 填报检查 looks them up (live_checks.py)
         ws[f"{PAIRS_COLUMN}{row}"] = pair
+    for row, session in enumerate(_makeup_choices(spec, schemas), start=1):  # 补学活动's drop-down lists them
+        ws[f"{CHOICES_COLUMN}{row}"] = session
     ws.sheet_state = "veryHidden"  # not even Format > Unhide shows it
     _protect(ws, schemas.returns.password)
 

@@ -12,6 +12,7 @@ from .checks.attendance import (
     check_credited_hours,
     check_daily_hours,
     check_grid,
+    check_session_columns,
     check_session_groups,
     expected_members,
     makeup_targets,
@@ -21,7 +22,7 @@ from .checks.empty import check_not_empty
 from .checks.formulas import add_return_uncalculated
 from .checks.inspections import check_fix_deadlines
 from .checks.keys import check_duplicates, check_references
-from .checks.makeup import check_makeup_numbers, makeup_sheets
+from .checks.makeup import check_makeup_members, check_makeup_numbers, makeup_sheets
 from .checks.phase_records import check_phase_records
 from .checks.return_meta import check_meta
 from .checks.roster_ids import check_roster_members
@@ -30,7 +31,7 @@ from .checks.values import ParsedColumns, ParsedRow, check_columns, check_values
 from .checks.week import check_dates_in_week
 from .checks.yearless import complete_dates
 from .findings import Finding, Report
-from .offered_sessions import college_listed, missed_elsewhere
+from .offered_sessions import college_listed, earlier_listed, missed_elsewhere
 from .return_reader import ReturnRead, is_return, read_return
 from .safe_open import size_limit_mb
 from .schema import SESSION_NO_CODES, Field, Schemas, load_schemas, session_numbers
@@ -159,8 +160,12 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
             findings += check_fix_deadlines(read, rows, sheet, lang)
     findings += check_phase_records(data.tables, parsed, layout, roster_records, lang)
     declared = {r["session_no"] for _, r in parsed["sessions"] if r.get("session_no")}
-    findings += check_makeup_numbers(makeup_sheets(layout, data.tables), parsed, declared, _return_id(data.meta), data.grid.offered(layout.sessions_per_week))
+    findings += check_makeup_numbers(makeup_sheets(layout, data.tables), parsed, declared, _return_id(data.meta),
+                                     data.grid.offered(layout.sessions_per_week), earlier_listed(data.meta),
+                                     college_listed(data.meta))
     status = Field("status", {"zh": "出勤", "en": "Attendance"}, "enum", codes=layout.sheet("attendance").codes)
+    findings += check_session_columns(data.tables["sessions"], parsed["sessions"], data.grid,
+                                      layout.sheet("sessions").field("session_no").label(lang))
     findings += check_session_groups(data.tables["sessions"], parsed["sessions"], roster_records,
                                      layout.sheet("sessions").field("party_group").label(lang))
     groups = session_groups(parsed["sessions"], roster_records)
@@ -169,6 +174,8 @@ def validate_return(sheets, lang: str = "zh", schemas: Schemas | None = None,
     statuses, problems = check_grid(data.grid, status, declared, lang, lambda statuses: expected_members(
         groups, targets, statuses, missed, missed_elsewhere(data.meta)))
     findings += problems
+    findings += check_makeup_members(data.grid, statuses, targets, missed, missed_elsewhere(data.meta),
+                                     data.tables["selfstudy"], parsed["selfstudy"], _return_id(data.meta))
     findings += check_daily_hours(parsed["sessions"], statuses, data.tables["selfstudy"], parsed["selfstudy"], lang)
     college = set(college_listed(data.meta))  # pre-filled: not her typing
     own = {**parsed, "sessions": [(row, r) for row, r in parsed["sessions"] if r.get("session_no") not in college]}

@@ -60,7 +60,7 @@ def expected_members(groups: dict[str, set[str]], targets: dict[str, str], statu
     week's; a 补学 of another week's session not listed there expects everyone (docs/domain.md, "Records")."""
     expected = dict(groups)
     for session, target in targets.items():
-        if target in elsewhere:
+        if elsewhere.get(target):  # one nobody missed expects everyone, as the 填报检查 does (live_checks.py)
             who = elsewhere[target]
         elif not target.startswith("S") or not target[1:].isdigit():
             continue
@@ -68,6 +68,23 @@ def expected_members(groups: dict[str, set[str]], targets: dict[str, str], statu
             who = {member for (member, number), code in statuses.items() if number == target and code in missed}
         expected[session] = expected[session] & who if session in expected else who
     return expected
+
+
+def check_session_columns(read: SheetRead, sessions: list[ParsedRow], grid: GridRead, label: str) -> Iterator[Finding]:
+    """A session numbered beyond the attendance grid (S9 in a grid of S1–S8, typed where the drop-down would refuse
+    it) has nowhere for its attendance: an error, or it would be merged with nobody at it (docs/domain.md, "Records")."""
+    numbers = [int(s[1:]) for s in grid.session_columns if s[1:].isdigit()]
+    if not numbers:
+        return  # a grid not read is reported as such
+    last = max(numbers)
+    for row, record in sessions:
+        number = record.get("session_no")
+        if number and number[1:].isdigit() and number not in grid.session_columns:
+            wanted = max(int(r["session_no"][1:]) for _, r in sessions
+                         if r.get("session_no") and r["session_no"][1:].isdigit())
+            yield Finding("session-no-column", sheet=read.title, row=row,
+                          column=column_letter(read.columns.get("session_no", 1)), column_label=label, value=number,
+                          params={"session": number, "last": last, "wanted": wanted})
 
 
 def check_session_groups(read: SheetRead, sessions: list[ParsedRow], roster: list[dict[str, Any]],
