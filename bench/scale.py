@@ -122,7 +122,7 @@ def _base_college(members: int) -> dict:
 def college_tables(members: int = 300, sessions_each: int = 43, weeks: int = HISTORY_WEEKS, seed: int = 2005) -> dict:
     """A college whose weeks 1..`weeks` are all merged, shaped as merged returns are: per branch and week the
     two sessions demo_fill writes, everyone's attendance, self-study for 85%, one receipt; plus college-wide
-    sessions to make `sessions_each` per member."""
+    sessions to make `sessions_each` per member; and the records of phases 2 and 3 (_phase_records)."""
     rng = random.Random(seed)
     schemas = load_schemas()
     tables = {**_base_college(members), "sessions": [], "attendance": [], "selfstudy": [], "returns": []}
@@ -175,10 +175,48 @@ def college_tables(members: int = 300, sessions_each: int = 43, weeks: int = HIS
                 "file_name": f"{branch['name']}_第{week}周.xlsx", "sha256": None, "sender": branch["secretary_email"],
                 "filled_at": f"{sunday} 17:00:00", "received_at": f"{sunday} 18:00:00",
                 "merged_at": f"{sunday} 18:05:00", "result": "merged"})
-    for key in ("sessions", "attendance", "selfstudy"):
+    _phase_records(tables, roster, rng)
+    for key in ("sessions", "attendance", "selfstudy", "analyses", "talks", "appraisals", "rectification"):
         sheet = schemas.sheet(key)
         tables[key] = [stamp(sheet, row, row["source_return"]) for row in tables[key]]
     return tables
+
+
+def _phase_records(tables: dict, roster: dict[str, list[dict]], rng: random.Random) -> None:
+    """Phases 2 and 3 as branches keep them (docs/domain.md, "Phases 2 and 3"): each member's self-analysis
+    written, reviewed and made final, a talk with a 支委 and an appraisal; three 整改 items per branch, most done.
+    About one member in twenty is behind, so that the flags are those of a college in use, not of one without data."""
+    phase2, phase3 = PHASES[1], PHASES[2]
+    start = PHASES[0]["start"]
+
+    def source(branch_id: str, day: date) -> str:
+        return f"{branch_id}-W{(day - start).days // 7 + 1:02d}"
+
+    for key in ("analyses", "talks", "appraisals", "rectification"):
+        tables[key] = []
+    for branch_id, people in roster.items():
+        for member in people:
+            behind = rng.random() < 0.05
+            steps = (("written", 7), ("reviewed", 12)) if behind else (("written", 7), ("reviewed", 12), ("final", 19))
+            for stage, offset in steps:
+                day = phase2["start"] + timedelta(days=offset + rng.randrange(3))
+                tables["analyses"].append({"member_id": member["member_id"], "date": day, "stage": stage,
+                                           "reviewer": None if stage == "written" else "支部书记",
+                                           "source_return": source(branch_id, day)})
+            if not behind:
+                day = phase2["start"] + timedelta(days=3 + rng.randrange(7))
+                tables["talks"].append({"member_id": member["member_id"], "date": day, "partner": "支部书记",
+                                        "kind": "committee", "source_return": source(branch_id, day)})
+            day = phase2["end"] - timedelta(days=3)
+            tables["appraisals"].append({"member_id": member["member_id"], "date": day, "votes_qualified": 20,
+                                         "grade": "qualified", "source_return": source(branch_id, day)})
+        for number in range(1, 4):
+            day = phase3["start"] + timedelta(days=2)
+            status = "in_progress" if number == 3 and rng.random() < 0.3 else "done"
+            tables["rectification"].append({
+                "item_no": f"Z{number}", "date": day, "level": "branch", "branch_id": branch_id,
+                "problem": "学习制度落实不够", "measure": "每周固定集中学习时间", "owner": "支部书记",
+                "deadline": day + timedelta(days=10), "status": status, "source_return": source(branch_id, day)})
 
 
 def scale_tables(scale: str) -> dict:
