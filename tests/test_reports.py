@@ -216,7 +216,7 @@ def test_reminders_say_what_each_member_still_needs(merged_home):
     assert office.email == "b08.secretary@bme.example.edu.cn"
     assert office.text.startswith(office.secretary + "同志：")
     # 生医系硕士生 sent no return for weeks 3-4: its members' hours wait for them, the branch line says why.
-    assert "待周报收到后再统计" in texts["生医系硕士生党支部"].text and "周报未交。第3、4周。" in texts["生医系硕士生党支部"].text
+    assert "待周报收到后再统计" in texts["生医系硕士生党支部"].text and "周报未交。第3–4周。" in texts["生医系硕士生党支部"].text
     # What a member behind on hours lacks, and what clears it: the same hours.
     behind = next(r.text for r in texts.values() if "学时落后于进度。" in r.text)
     gap = re.search(r"学时落后于进度。.*，差 ([\d.]+)。", behind).group(1)
