@@ -586,7 +586,8 @@ def _speak_argparse() -> None:
 def build_parser() -> argparse.ArgumentParser:
     _speak_argparse()
     parser = argparse.ArgumentParser(prog="branchbook", description=say(HELP, "A party branch campaign ledger: master and returns, validation, merging, flags, bulletin."))
-    parser.add_argument("--version", action="version", version=f"branchbook {__version__}")
+    parser.add_argument("--version", action="version", version=f"branchbook {__version__}",
+                        help=say(HELP, "show program's version number and exit"))
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Options shared by commands, declared once.
     home = argparse.ArgumentParser(add_help=False)

@@ -117,3 +117,20 @@ def test_an_office_edit_with_errors_is_listed_by_every_command_that_takes_edits_
     assert "学习活动" in said and f"第{sessions.max_row}行" in said and "活动编号" in said, said
     assert "手工修改有错误" in said
     assert sorted(fresh_demo.folder("outbox").glob("*")) == outbox  # no return made without the office's session
+
+
+def test_returns_without_a_week_makes_the_homes_week_not_the_computers(fresh_demo):
+    """A HOME that lives on a day of its own (branchbook.yaml `as_of`, as the demo's does) makes that day's week: the
+    computer's clock, years after the campaign, made the week after the last one received instead."""
+    import re
+
+    from branchbook.workbook.settings import CONFIG_NAME
+
+    config = fresh_demo.root / CONFIG_NAME
+    text = re.sub(r"(?m)^as_of:.*\n", "", config.read_text(encoding="utf-8"))
+    config.write_text(text + "as_of: '2005-04-13'\n", encoding="utf-8")  # week 6; returns are in up to week 3
+    outbox = fresh_demo.root / "outbox"
+    for made_before in outbox.iterdir():
+        made_before.unlink()
+    assert main(["returns", str(fresh_demo.root), "--branch", "B08"]) == 0
+    assert [path.name for path in outbox.iterdir()] == ["院机关支部_第6周.xlsx"]

@@ -360,7 +360,7 @@ def sheet_values(sheet: SheetSchema, rows: Sequence[Mapping[str, Any]], lang: st
 
 def _write_readme(wb: xlsxwriter.Workbook, lang: str, header, schemas: Schemas) -> None:
     ws = wb.add_worksheet(say(lang, "README"))
-    lines = readme_lines(lang, schemas.campaign.title(lang))
+    lines = readme_lines(lang, schemas.campaign.title(lang), schemas)
     # As wide as its longest line, so that the lines print inside the page (LibreOffice wraps no such line).
     width = min(max(layout.display_width(line) for line in lines) + 2, MAX_COLUMN_WIDTH)
     ws.set_column(0, 0, width)

@@ -88,7 +88,8 @@ def week_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
             tables["attendance"] = ledger.rows("attendance", columns=("session_id", "member_id", "status"))
     campaign = Campaign.from_records(tables["phases"])
     if week is None:
-        week = default_week(campaign, {r["week"] for r in tables["returns"] if isinstance(r.get("week"), int)})
+        week = default_week(campaign, {r["week"] for r in tables["returns"] if isinstance(r.get("week"), int)},
+                            home.as_of)  # the HOME's day (branchbook.yaml `as_of`), not the computer's
     start, end = campaign.week_range(week)
     branches = tables["branches"]
     if not branches:

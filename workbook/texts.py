@@ -12,7 +12,7 @@ say = Domain("workbook")
 _README = [
     N_("BranchBook ledger of the {campaign}"),
     N_("This workbook shows the ledger database (ledger.sqlite in the same folder): BranchBook rewrites it as a whole after each batch of returns."),
-    N_("Sheets: phases, committee, branches, members, sessions, attendance, self-study, notebook checks, opinions, returns, flags."),
+    N_("Sheets: {sheets}."),
     N_("The last sheets (committee meetings, meeting reports, plans, supervision visits, opinion channels) are the college's own records: the office types them here, no return carries them."),
     N_("You may edit members, branches, sessions and other records here: when you save, BranchBook takes your changes into the ledger and records who made them and when."),
     N_("Grey columns (source return, row fingerprint) are written by the program; merged rows edited by hand are kept when the branch sends the same week again, and listed as conflicts."),
@@ -70,11 +70,13 @@ _GUIDE = [
 ]
 
 
-def readme_lines(lang: str, campaign: str | None = None) -> list[str]:
+def readme_lines(lang: str, campaign: str | None = None, schemas: Schemas | None = None) -> list[str]:
     """The master's 说明 sheet; its title names the campaign (None: the packaged campaign.yaml's; docs/design.md,
-    "Campaigns")."""
-    campaign = campaign or load_schemas().campaign.title(lang)
-    return [say(lang, line, campaign=campaign) for line in _README]
+    "Campaigns"); its list of sheets is the schema's, so that a sheet added is named."""
+    schemas = schemas or load_schemas()
+    campaign = campaign or schemas.campaign.title(lang)
+    sheets = say(lang, LIST_SEPARATOR).join(sheet.name(lang) for sheet in schemas.master)
+    return [say(lang, line, campaign=campaign, sheets=sheets) for line in _README]
 
 
 def _span(fields) -> str:
