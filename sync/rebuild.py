@@ -104,7 +104,7 @@ def replay(home: Home, entries: list[dict], ledger: Ledger) -> Rebuilt:
             elif kind in ("office", "import"):  # an import's edits are office edits made from a file
                 apply(ledger, [Edit.from_json(e) for e in body["edits"]])
             elif kind == flag_history.JOURNAL_KIND:
-                flag_history.store_week(ledger, body["week"], body["flags"])
+                flag_history.replay(ledger, body)
             ledger.journal(kind, body, who=entry.get("who"), at=_at(entry))
     report.rows = {sheet.key: ledger.count(sheet.key) for sheet in ledger.schemas.master if sheet.key != "flags"}
     return report

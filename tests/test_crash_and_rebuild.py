@@ -116,6 +116,39 @@ def test_sigkill_at_any_point_of_a_merge(demo_home, six_returns, uninterrupted, 
     assert validate_path(home.master).valid
 
 
+def _flag_history(home) -> list[tuple]:
+    with open_ledger(home) as ledger:
+        return ledger.db.execute("SELECT week, subject_kind, subject_id, rule, flag FROM flag_history "
+                                 "ORDER BY week, subject_kind, subject_id, rule").fetchall()
+
+
+def test_rebuild_restores_the_flag_history_from_its_changes(demo_home, six_returns, tmp_path):
+    """A week's flags are journaled whole the first time they are kept, then only what changed (docs/design.md,
+    "Flags and their history"): three returns merged, three more of the same week, then the master written a week
+    later; the ledger lost, the rebuilt flag history is the same, row for row (the earlier week's from its changes:
+    only the last week is computed again)."""
+    home = _home_copy(demo_home, tmp_path / "home", six_returns[:3])
+    assert main(["merge", str(home.root)]) == 0
+    for path in six_returns[3:]:
+        shutil.copy2(path, home.folder("inbox") / path.name)
+    assert main(["merge", str(home.root)]) == 0
+    config = {**home.config, "as_of": "2005-04-06"}
+    (home.root / CONFIG_NAME).write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    assert main(["export", str(home.root)]) == 0
+    with open_ledger(home) as ledger:
+        bodies = [entry["body"] for entry in ledger.journal_of("flags")]
+    changes = [body for body in bodies if "changed" in body]
+    assert changes, "the second merge's export journals only its changes"
+    weeks = {body["week"] for body in bodies}
+    assert len(weeks) >= 2 and all(body["week"] < max(weeks) for body in changes)
+    kept = _flag_history(home)
+    assert all(len(body["changed"]) + len(body["gone"]) < sum(row[0] == body["week"] for row in kept)
+               for body in changes)
+    ledger_path(home).unlink()
+    assert main(["rebuild", str(home.root)]) == 0
+    assert _flag_history(home) == kept
+
+
 def test_rebuild_replays_the_journal_and_archive_into_the_same_ledger(demo_home, six_returns, tmp_path, capsys):
     home = _home_copy(demo_home, tmp_path / "home", six_returns)
     assert main(["merge", str(home.root)]) == 0

@@ -544,10 +544,24 @@ def test_a_weeks_flags_are_stored_and_journaled_only_when_they_changed(fresh_dem
                                                      (week,)).fetchall()])
         flag_history.keep(ledger, tables, flags, home.as_of, ledger.schemas)
         assert len(ledger.journal_of("flags")) == entries
-        flag_history.keep(ledger, tables, flags[1:], home.as_of, ledger.schemas)  # one flag cleared
+        before = {tuple(row[:3]): row[3] for row in ledger.db.execute(
+            f'SELECT subject_kind, subject_id, rule, flag FROM "{flag_history.TABLE}" WHERE week = ?', (week,))}
+        flag_history.keep(ledger, tables, flags[1:], home.as_of, ledger.schemas)  # one flag no longer raised
         journaled = ledger.journal_of("flags")
         assert len(journaled) == entries + 1
         [(body,)] = ledger.db.execute("SELECT body FROM journal WHERE seq = ?", (journaled[-1]["seq"],)).fetchall()
-        kept = [json.loads(text) for text in flag_history._stored_texts(ledger, week)]
-        assert journaled[-1]["body"] == {"week": week, "as_of": home.as_of.isoformat(), "flags": kept}
         assert body == json.dumps(journaled[-1]["body"], ensure_ascii=False)  # as journal() writes a body
+        # Only what changed is journaled: the flag that went (or is now cleared), not the week's hundreds.
+        change = journaled[-1]["body"]
+        assert change["week"] == week and "flags" not in change
+        assert len(change["changed"]) + len(change["gone"]) == 1
+        gone_or_cleared = (flags[0].subject_kind, flags[0].subject_id, flags[0].rule)
+        assert [tuple(k) for k in change["gone"]] == [gone_or_cleared] or \
+            [(r["subject_kind"], r["subject_id"], r["rule"], r["state"]) for r in change["changed"]] == \
+            [(*gone_or_cleared, "cleared")]
+        # The change applied to the week as it was kept gives the week as it is kept now (what rebuild replays).
+        replayed = {key: text for key, text in before.items() if key not in map(tuple, change["gone"])}
+        replayed.update({(r["subject_kind"], r["subject_id"], r["rule"]): r for r in change["changed"]})
+        now = {tuple(row[:3]): json.loads(row[3]) for row in ledger.db.execute(
+            f'SELECT subject_kind, subject_id, rule, flag FROM "{flag_history.TABLE}" WHERE week = ?', (week,))}
+        assert {key: value if isinstance(value, dict) else json.loads(value) for key, value in replayed.items()} == now

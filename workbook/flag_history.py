@@ -144,42 +144,76 @@ def keep(ledger: Ledger, tables: dict, flags: list[Flag], as_of: date,
     return opened, cleared
 
 
-def _rows(flags) -> tuple[list[dict], list[str]]:
-    """The flags as rows to keep, in their order, and the same as JSON text (as store_week writes them)."""
-    texts = [_json_text(flag) for flag in flags]
-    rows = [json.loads(text) for text in texts]
-    order = sorted(range(len(rows)), key=lambda i: (rows[i]["subject_kind"], rows[i]["subject_id"], rows[i]["rule"]))
-    return [rows[i] for i in order], [texts[i] for i in order]
+def _texts_by_key(flags) -> dict[tuple, str]:
+    """Each flag's JSON text (as kept) by its key."""
+    return {flag.key: _json_text(flag) for flag in flags}
 
 
 def _store(ledger: Ledger, week: int, as_of: date, flags: list[Flag]) -> None:
-    """Keep a week's flags, journaled, when they differ from what is kept for it."""
-    rows, texts = _rows(flags)
-    if _differ(texts, _stored_texts(ledger, week)):
-        # {"week": …, "as_of": …, "flags": rows} as json.dumps writes it, from the rows' text made once
-        head = json.dumps({"week": week, "as_of": as_of}, ensure_ascii=False, default=_to_db)[:-1]
-        with ledger.transaction():
-            store_week(ledger, week, rows, texts)
-            ledger.journal_text(JOURNAL_KIND, f'{head}, "flags": [{", ".join(texts)}]}}')
+    """Keep a week's flags. Only the flags that changed are written and journaled: a "flags" entry holds the week
+    whole the first time it is kept, then only what changed since ("changed" rows, "gone" keys): a week holds
+    hundreds of flags at a 2,400-member college, and a return changes a few (docs/design.md, "Flags and their
+    history")."""
+    texts = _texts_by_key(flags)
+    kept = _stored_by_key(ledger, week)
+    changed = {key: text for key, text in texts.items() if key not in kept or _differ(text, kept[key])}
+    gone = [key for key in kept if key not in texts]
+    if not changed and not gone:
+        return
+    head = json.dumps({"week": week, "as_of": as_of}, ensure_ascii=False, default=_to_db)[:-1]
+    with ledger.transaction():
+        if not kept:
+            # {"week": …, "as_of": …, "flags": rows} as json.dumps writes it, from the rows' text made once
+            rows = [texts[key] for key in sorted(texts)]
+            body = f'{head}, "flags": [{", ".join(rows)}]}}'
+        else:
+            body = (f'{head}, "changed": [{", ".join(changed[key] for key in sorted(changed))}], '
+                    f'"gone": {json.dumps(sorted(gone), ensure_ascii=False)}}}')
+        change_week(ledger, week, changed, gone)
+        ledger.journal_text(JOURNAL_KIND, body)
+
+
+def _stored_by_key(ledger: Ledger, week: int) -> dict[tuple, str]:
+    """A week's kept flags as stored (their JSON text), by key."""
+    return {(kind, subject, rule): text for kind, subject, rule, text in ledger.db.execute(
+        f'SELECT subject_kind, subject_id, rule, flag FROM "{TABLE}" WHERE week = ?', (week,))}
 
 
 def _stored_texts(ledger: Ledger, week: int) -> list[str]:
-    """A week's kept flags as stored, in _rows' order."""
+    """A week's kept flags as stored, in the order of their keys."""
     return [text for (text,) in ledger.db.execute(
         f'SELECT flag FROM "{TABLE}" WHERE week = ? ORDER BY subject_kind, subject_id, rule', (week,))]
 
 
-def _differ(texts: list[str], kept: list[str]) -> bool:
-    """Whether the rows differ from those kept, compared by their text (a week's flags: thousands at a 2,400-member
-    college; decoding them all to compare cost more than the rules); a pair whose texts differ is compared decoded
-    (a row kept by an earlier version may be written otherwise)."""
-    return len(texts) != len(kept) or any(a != b and json.loads(a) != json.loads(b) for a, b in zip(texts, kept))
+def _differ(text: str, kept: str) -> bool:
+    """Whether a flag differs from the one kept, compared by their text (decoding hundreds of flags to compare cost
+    more than the rules); a pair whose texts differ is compared decoded (a row kept by an earlier version may be
+    written otherwise)."""
+    return text != kept and json.loads(text) != json.loads(kept)
 
 
-def store_week(ledger: Ledger, week: int, rows: list[dict], texts: list[str] | None = None) -> None:
-    """Replace what is kept for a week (inside a transaction); also how `rebuild` replays a "flags" entry.
-    `texts`: the rows as JSON, when made already."""
-    texts = [json.dumps(r, ensure_ascii=False) for r in rows] if texts is None else texts
+def change_week(ledger: Ledger, week: int, changed: dict[tuple, str], gone: list) -> None:
+    """Write the flags that changed in a week and remove those gone (inside a transaction); also how `rebuild`
+    replays a "flags" entry of changes."""
+    ledger.db.executemany(f'DELETE FROM "{TABLE}" WHERE week = ? AND subject_kind = ? AND subject_id = ? AND rule = ?',
+                          ((week, *key) for key in [*changed, *gone]))
+    ledger.db.executemany(f'INSERT INTO "{TABLE}" (week, subject_kind, subject_id, rule, flag) VALUES (?, ?, ?, ?, ?)',
+                          ((week, *key, text) for key, text in changed.items()))
+
+
+def replay(ledger: Ledger, body: dict) -> None:
+    """A journaled "flags" entry kept again (rebuild): a week whole, or its changes."""
+    if "flags" in body:
+        store_week(ledger, body["week"], body["flags"])
+        return
+    changed = {(r["subject_kind"], r["subject_id"], r["rule"]): json.dumps(r, ensure_ascii=False)
+               for r in body["changed"]}
+    change_week(ledger, body["week"], changed, [tuple(key) for key in body["gone"]])
+
+
+def store_week(ledger: Ledger, week: int, rows: list[dict]) -> None:
+    """Replace what is kept for a week (inside a transaction): how `rebuild` replays a "flags" entry of a whole week."""
+    texts = [json.dumps(r, ensure_ascii=False) for r in rows]
     ledger.db.execute(f'DELETE FROM "{TABLE}" WHERE week = ?', (week,))
     ledger.db.executemany(f'INSERT INTO "{TABLE}" (week, subject_kind, subject_id, rule, flag) VALUES (?, ?, ?, ?, ?)',
                           ((week, r["subject_kind"], r["subject_id"], r["rule"], text) for r, text in zip(rows, texts)))
