@@ -15,6 +15,7 @@ later export sees the same history (docs/design.md, "Flags and their history").
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import fields, replace
 from datetime import date, timedelta
 
@@ -46,11 +47,41 @@ def stored_weeks(ledger: Ledger) -> list[int]:
     return [row[0] for row in ledger.db.execute(f'SELECT DISTINCT week FROM "{TABLE}" ORDER BY week')]
 
 
-def stored(ledger: Ledger, week: int) -> dict[tuple, Flag]:
+class KeptWeek(Mapping):
+    """The flags kept for a week, open and cleared, by their key; each decoded when it is asked for. What the
+    history of this week's flags asks of every one of them, its first day and its state, is read by SQLite
+    (`brief`): decoding a week's hundreds of flags at every write of the master was most of keeping them."""
+
+    def __init__(self, ledger: Ledger, week: int):
+        self.brief: dict[tuple, tuple[date | None, str]] = {}
+        self._texts: dict[tuple, str] = {}
+        self._flags: dict[tuple, Flag] = {}
+        for kind, subject, rule, first_seen, state, text in ledger.db.execute(
+                "SELECT subject_kind, subject_id, rule, json_extract(flag, '$.first_seen'), json_extract(flag, '$.state'), "
+                f'flag FROM "{TABLE}" WHERE week = ?', (week,)):
+            self.brief[kind, subject, rule] = (_date_from_db(first_seen), state)
+            self._texts[kind, subject, rule] = text
+
+    def __getitem__(self, key: tuple) -> Flag:
+        if key not in self._flags:
+            self._flags[key] = _from_json(json.loads(self._texts[key]))
+        return self._flags[key]
+
+    def __iter__(self) -> Iterator[tuple]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+def stored(ledger: Ledger, week: int) -> KeptWeek:
     """The flags kept for a week, open and cleared, by their key."""
-    flags = [_from_json(json.loads(text)) for (text,) in
-             ledger.db.execute(f'SELECT flag FROM "{TABLE}" WHERE week = ?', (week,))]
-    return {flag.key: flag for flag in flags}
+    return KeptWeek(ledger, week)
+
+
+def _brief(flags: Mapping[tuple, Flag]) -> dict[tuple, tuple[date | None, str]]:
+    """Each flag's first day and state, by key."""
+    return flags.brief if isinstance(flags, KeptWeek) else {key: (f.first_seen, f.state) for key, f in flags.items()}
 
 
 def level_of(flag: Flag, first_seen: date, as_of: date, campaign: Campaign, levels: Levels) -> str:
@@ -65,22 +96,24 @@ def level_of(flag: Flag, first_seen: date, as_of: date, campaign: Campaign, leve
 
 
 def with_history(flags: list[Flag], as_of: date, campaign: Campaign, levels: Levels,
-                 previous: dict[tuple, Flag], this_week: dict[tuple, Flag]) -> tuple[list[Flag], list[Flag]]:
+                 previous: Mapping[tuple, Flag], this_week: Mapping[tuple, Flag]) -> tuple[list[Flag], list[Flag]]:
     """(the open flags with level, first_seen and state; the previous week's flags now cleared).
 
     `previous`: the flags kept for the last week before this one; `this_week`: those kept earlier this week."""
+    before, earlier = _brief(previous), _brief(this_week)
     opened = []
     for flag in flags:
-        known = this_week.get(flag.key) or previous.get(flag.key)
-        if known is not None and known.state == "cleared":
-            known = None  # cleared, and raised again: a new flag
-        first_seen = known.first_seen if known is not None and known.first_seen else as_of
-        state = "continuing" if flag.key in previous and previous[flag.key].state != "cleared" else "new"
+        key = flag.key
+        first_seen, state = earlier.get(key) or before.get(key) or (None, None)
+        if state == "cleared":
+            first_seen = None  # cleared, and raised again: a new flag
+        first_seen = first_seen or as_of
+        state = "continuing" if key in before and before[key][1] != "cleared" else "new"
         opened.append(replace(flag, first_seen=first_seen, state=state,
                               level=level_of(flag, first_seen, as_of, campaign, levels)))
     now = {flag.key for flag in flags}
-    cleared = [replace(flag, state="cleared") for key, flag in previous.items()
-               if key not in now and flag.state != "cleared"]
+    cleared = [replace(previous[key], state="cleared") for key, (_, state) in before.items()
+               if key not in now and state != "cleared"]
     return opened, cleared
 
 
