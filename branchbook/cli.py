@@ -121,11 +121,11 @@ def _day(text: str):
 def _returns(args) -> int:
     from .sync.export import current_tables
     from .sync.writer import refuse_if_closed
-    from .workbook.office import make_returns
+    from .workbook.office import RETURN_TABLES, make_returns
 
     home = _home(args)
     refuse_if_closed(home, "returns")  # an earlier campaign's returns would only be refused (sync/campaigns.py)
-    made = make_returns(home, args.week, args.branch, current_tables(home), args.sessions)
+    made = make_returns(home, args.week, args.branch, current_tables(home, RETURN_TABLES), args.sessions)
     emit(args, {branch: str(path) for branch, path in made.items()}, [str(path) for path in made.values()])
     return Exit.OK
 

@@ -19,7 +19,7 @@ from branchbook.workbook.flags import Facts, compute_flags
 from branchbook.workbook.intake import load_submission
 from branchbook.workbook.master import read_master
 from branchbook.workbook.merge import merge
-from branchbook.workbook.offered_sessions import earlier_listed
+from branchbook.workbook.offered_sessions import earlier_listed, missed_elsewhere
 from branchbook.workbook.provenance import edited_by_hand, stamp
 from branchbook.workbook.reports.progress import compute_progress
 from branchbook.workbook.schema import load_schemas
@@ -740,6 +740,11 @@ def test_a_makeup_made_again_in_a_later_week_is_noted_at_its_cell(fresh_demo, tm
     assert main(["merge", root, str(path)]) == 0
     assert "已经补学过" not in capsys.readouterr().out
     assert main(["returns", root, "--week", "4", "--branch", "B08"]) == 0
+    # `returns` lists who missed each earlier session from the ledger: the absentee at week 3's S1 and S2.
+    meta = {row[0]: row[1] for row in load_workbook(fresh_demo.folder("outbox") / "院机关支部_第4周.xlsx")["_元数据"]
+            .iter_rows(values_only=True)}
+    assert {session for session, members in missed_elsewhere(meta).items() if absentee in members} >= \
+        {"b08-w03-s1", "b08-w03-s2"}
     week4 = filled_return(fresh_demo, tmp_path / "院机关支部_第4周.xlsx", name="院机关支部_第4周.xlsx")
     row = {}
 

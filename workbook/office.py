@@ -13,7 +13,7 @@ from .home import Home, create_home
 from .journal import mirror
 from .master import SheetPainter, write_master
 from .membership import in_branch
-from .offered_sessions import college_sessions, missed_before
+from .offered_sessions import college_sessions, missed_before, who_missed
 from .return_template import ReturnSpec, return_file_name, write_return
 from .seal import home_seal
 
@@ -78,14 +78,24 @@ def branch_ids_named(branches: list[dict], wanted: list[str], lang: str) -> list
     return found
 
 
+RETURN_TABLES = ("phases", "branches", "members", "returns", "sessions")  # what a return is made from, with who missed
+
+
 def week_returns(home: Home, week: int | None = None, branch_ids: list[str] | None = None,
                  tables: dict[str, list[dict]] | None = None) -> list[tuple[ReturnSpec, Path]]:
     """What make_returns writes: each branch's return for the week, and its place in outbox/."""
     schemas = home.schemas  # the HOME's campaign names the guide's title (docs/design.md, "Campaigns")
+    missed_codes = schemas.returns.sheet("attendance").codes.codes_where("missed")
     if tables is None:
         with open_ledger(home, schemas) as ledger:
-            tables = ledger.tables(("phases", "branches", "members", "returns", "sessions"))
-            tables["attendance"] = ledger.rows("attendance", columns=("session_id", "member_id", "status"))
+            tables = ledger.tables(RETURN_TABLES)
+    if "attendance" in tables:
+        missed_at = who_missed(tables["attendance"], missed_codes)
+    else:  # only the rows of those who missed a session: a few of a university's 800,000
+        with open_ledger(home, schemas) as ledger:
+            marks = ", ".join("?" * len(missed_codes))
+            missed_at = who_missed(ledger.rows("attendance", f'WHERE "status" IN ({marks})', sorted(missed_codes),
+                                               columns=("session_id", "member_id", "status")), missed_codes)
     campaign = Campaign.from_records(tables["phases"])
     if week is None:
         week = default_week(campaign, {r["week"] for r in tables["returns"] if isinstance(r.get("week"), int)},
@@ -97,7 +107,6 @@ def week_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
     branch_ids = branch_ids and branch_ids_named(branches, branch_ids, home.lang)
     outbox = home.folder("outbox")
     made = []
-    missed_codes = schemas.returns.sheet("attendance").codes.codes_where("missed")
     college = college_sessions(tables.get("sessions", []), start, end)  # the office's, offered in every return
     for branch in branches:
         if branch_ids and branch["branch_id"] not in branch_ids:
@@ -105,8 +114,8 @@ def week_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
         # Who was in the branch some day of the week: not yet joined or gone is left out, a member transferred
         # since stays on the old branch's roster for the weeks before the move (membership.py).
         roster = [m for m in tables["members"] if in_branch(m, branch["branch_id"], start, end)]
-        missed = missed_before(tables.get("sessions", []), tables.get("attendance", []), branch["branch_id"],
-                               {m["member_id"] for m in roster}, start, missed_codes)
+        missed = missed_before(tables.get("sessions", []), missed_at, branch["branch_id"],
+                               {m["member_id"] for m in roster}, start)
         spec = ReturnSpec(branch["branch_id"], branch["name"], week, start, end, roster, campaign.ordinal_on(start),
                           missed=missed, college=college)
         made.append((spec, outbox / return_file_name(branch["name"], week, home.lang)))
