@@ -32,6 +32,7 @@ Run: .venv/bin/python bench/bench_merge.py [--scales college,college2400,univers
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import re
@@ -179,6 +180,17 @@ def job_commit(base: Path, runs: Path, returns: list[Path], timer: Timer, export
 # The reading child's part is the reading's wall time (the ledger read ahead for the master's write runs beside it).
 SPLIT_STEPS = {"reading child": ("read_submissions",), "ledger commit": ("plan_merge", "commit", "file_all"),
                "master write": ("export_master",)}
+# The master write by part (module, attribute): what the flags, the dashboard's figures, the XML and the safe
+# replace each cost of it; "rest of the write" is the records brought up to date, the body cache and the commits.
+WRITE_STEPS = {"flags (index, rules, history, words)": (("branchbook.sync.export", "Facts"),
+                                                        ("branchbook.sync.export", "compute_flags"),
+                                                        ("branchbook.workbook.flag_history", "keep"),
+                                                        ("branchbook.sync.export", "flag_rows")),
+               "dashboard figures": (("branchbook.workbook.reports.dashboard", "compute_progress"),),
+               "XML and zip": (("branchbook.sync.master_store", "write_master"),),
+               "read-back check": (("branchbook.sync.master_store", "row_counts"),),
+               "backup and replace": (("branchbook.sync.master_store:MasterStore", "backup"),
+                                      ("branchbook.sync.master_store:MasterStore", "_replace"))}
 
 
 def job_split(base: Path, runs: Path, returns: list[Path], timer: Timer) -> None:
@@ -204,6 +216,14 @@ def job_split(base: Path, runs: Path, returns: list[Path], timer: Timer) -> None
     originals = {name: getattr(pipeline, name) for names in SPLIT_STEPS.values() for name in names}
     for name, function in originals.items():
         setattr(pipeline, name, timed(name, function))
+    patched = []  # (owner, attribute, original) of the write's parts
+    for part, places in WRITE_STEPS.items():
+        for place, attribute in places:
+            module_name, _, class_name = place.partition(":")
+            owner = importlib.import_module(module_name)
+            owner = getattr(owner, class_name) if class_name else owner
+            patched.append((owner, attribute, getattr(owner, attribute)))
+            setattr(owner, attribute, timed(part, getattr(owner, attribute)))
     mirror = pipeline.journal.mirror
     pipeline.journal.mirror = timed("commit", mirror)  # the journal's mirror is part of committing
     best: dict[str, float] = {}
@@ -215,6 +235,11 @@ def job_split(base: Path, runs: Path, returns: list[Path], timer: Timer) -> None
             _check(timer.measure(partial(pipeline.process, home, _incoming(root, returns))), len(returns), True)
             parts = {part: sum(spent.get(name, 0.0) for name in names) for part, names in SPLIT_STEPS.items()}
             parts["other (lock, office edits, clean-up)"] = timer.times[-1] - sum(parts.values())
+            within = {f"master write: {part}": spent.get(part, 0.0) for part in WRITE_STEPS}
+            # write_master paints the dashboard, whose figures are their own part
+            within["master write: XML and zip"] -= within["master write: dashboard figures"]
+            within["master write: rest of the write"] = parts["master write"] - sum(within.values())
+            parts.update(within)
             for part, value in parts.items():
                 best[part] = min(best.get(part, value), value)
             shutil.rmtree(root)
@@ -222,6 +247,8 @@ def job_split(base: Path, runs: Path, returns: list[Path], timer: Timer) -> None
         for name, function in originals.items():
             setattr(pipeline, name, function)
         pipeline.journal.mirror = mirror
+        for owner, attribute, function in reversed(patched):
+            setattr(owner, attribute, function)
     # The same reading in this process: what the return itself costs to read and check, without the child.
     from branchbook.sync.reading import marked_work_copy
     from branchbook.workbook.intake import read_received
