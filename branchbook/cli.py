@@ -444,7 +444,7 @@ def _remind(args) -> int:
     refuse_if_closed(home, "remind")  # nobody is reminded of a campaign that has ended
     tables, flags = current_tables(home), current_flags(home, home.as_of)
     written, digests = write_reminders(home, tables, flags), write_digests(home, tables, flags)
-    lines = [str(path) for _, path in written + digests]
+    lines = [str(path) for _, path in written + digests] + _unfollowed(home, tables, args.lang or home.lang)
     sent = None
     if args.send:
         from .sync.mail_side import MailSide
@@ -460,6 +460,21 @@ def _remind(args) -> int:
     emit(args, {"written": [str(path) for _, path in written], "digests": [str(path) for _, path in digests],
                 "sent": sent}, lines)
     return Exit.OK
+
+
+def _unfollowed(home, tables: dict[str, list[dict]], lang: str) -> list[str]:
+    """A line naming the branches no committee member follows (联系委员 blank, or no longer on the committee): no
+    liaison's digest carries their items, and the office should know (docs/domain.md, "People")."""
+    committee = {c["committee_id"] for c in tables.get("committee", [])}
+    alone = [b for b in tables.get("branches", []) if b.get("liaison_id") not in committee]
+    if not alone:
+        return []
+    sheet = home.schemas.sheet("branches")
+    return [say(lang, "{count} branches have no committee liaison, so no liaison's digest carries their items: "
+                      "{branches}. Name one in the {column} column of the master's {sheet} sheet.",
+                count=len(alone), branches=say(lang, ", ").join(f"{b['branch_id']} {b.get('name') or ''}".strip()
+                                                                for b in alone),
+                column=sheet.field("liaison_id").label(lang), sheet=sheet.name(lang))]
 
 
 def _campaign(args) -> int:

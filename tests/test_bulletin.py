@@ -205,10 +205,17 @@ def _member_hours(tables, member_id: str, day: date) -> float:
     return hours + sum(r["hours"] for r in tables["selfstudy"] if r["member_id"] == member_id and r["date"] <= day)
 
 
-def test_each_secretary_reads_her_open_items_why_and_what_clears_them(bulletin_home, tmp_path):
+def test_each_secretary_reads_her_open_items_why_and_what_clears_them(bulletin_home, tmp_path, capsys):
     home = Home.open(shutil.copytree(bulletin_home.root, tmp_path / "home"))
     assert main(["remind", str(home.root)]) == 0
     tables = read_master(home.master)
+    # The branches no committee member follows are named: no digest carries their items (the seed names five
+    # liaisons for nine branches).
+    committee = {c["committee_id"] for c in tables["committee"]}
+    alone = [b["branch_id"] for b in tables["branches"] if b.get("liaison_id") not in committee]
+    out = capsys.readouterr().out
+    assert alone and f"{len(alone)} 个支部没有联系委员" in out and all(branch in out for branch in alone)
+    assert "请在主表「党支部」的「联系委员」一栏填写联系委员" in out
     flags = compute_flags(tables, WEEK4)
     for branch in tables["branches"]:
         text = (home.folder("outbox") / "提醒" / f"{branch['name']}.txt").read_text(encoding="utf-8")
