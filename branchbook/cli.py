@@ -314,6 +314,9 @@ def _flags(args) -> int:
         raise UserError("bad-date", text=args.as_of) from None
     flags = current_flags(home, day)
     lang = args.lang or home.lang
+    if args.branch:
+        wanted = _branches_named(home, args.branch)
+        flags = [f for f in flags if f.branch_id in wanted]
     emit(args, [f.row(lang) for f in flags], flags_text(flags, limit=10_000, lang=lang))
     return Exit.OK
 
@@ -443,7 +446,10 @@ def _remind(args) -> int:
     home = _home(args)
     refuse_if_closed(home, "remind")  # nobody is reminded of a campaign that has ended
     tables, flags = current_tables(home), current_flags(home, home.as_of)
-    written, digests = write_reminders(home, tables, flags), write_digests(home, tables, flags)
+    if args.branch:  # those secretaries only: a liaison's digest covers all her branches, so none is written
+        written, digests = write_reminders(home, tables, flags, _branches_named(home, args.branch)), []
+    else:
+        written, digests = write_reminders(home, tables, flags), write_digests(home, tables, flags)
     lines = [str(path) for _, path in written + digests] + _unfollowed(home, tables, args.lang or home.lang)
     sent = None
     if args.send:
@@ -460,6 +466,14 @@ def _remind(args) -> int:
     emit(args, {"written": [str(path) for _, path in written], "digests": [str(path) for _, path in digests],
                 "sent": sent}, lines)
     return Exit.OK
+
+
+def _branches_named(home, wanted: list[str]) -> list[str]:
+    """`--branch`'s branches (each by its ID or its name) as IDs; an unknown one is refused, the branches listed."""
+    from .sync.export import current_tables
+    from .workbook.office import branch_ids_named
+
+    return branch_ids_named(current_tables(home, ("branches",))["branches"], wanted, home.lang)
 
 
 def _unfollowed(home, tables: dict[str, list[dict]], lang: str) -> list[str]:
@@ -664,6 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = command("flags", say(HELP, "list the members and branches that fall behind"), "branchbook flags D:\\台账 --as-of 2005-03-30", _flags, home, output)
     cmd.add_argument("--as-of", help=say(HELP, "as of which day (default: today, or as_of in the config)"))
     cmd.add_argument("--campaign", metavar="NAME", help=say(HELP, "an earlier campaign's, by its name (branchbook campaign list)"))
+    cmd.add_argument("--branch", action="append", help=say(HELP, "only this branch's (its ID or its name; may be repeated)"))
 
     cmd = command("serve", say(HELP, "run the sync service: watch inbox/, check, merge, refresh the flags"), "branchbook serve D:\\台账", _serve, home)
     cmd.add_argument("--polling", action="store_true", help=say(HELP, "watch by polling (for a network share)"))
@@ -700,6 +715,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd = command("remind", say(HELP, "write (and send) each branch secretary's reminder and each liaison's digest"), "branchbook remind D:\\台账 --send", _remind, home, output)
     cmd.add_argument("--send", action="store_true", help=say(HELP, "also mail them to the registered secretaries (needs mail.smtp)"))
+    cmd.add_argument("--branch", action="append",
+                     help=say(HELP, "only this branch's secretary (its ID or its name; may be repeated; no digests)"))
 
     cmd = command("addin", say(HELP, "install the 台账 ribbon add-in in Excel (remove takes it out), or write the xlwings Lite files"),
                   "branchbook addin install", _addin, output)

@@ -423,3 +423,27 @@ def test_the_bulletin_and_the_letters_use_the_homes_own_rules(bulletin_home, tmp
     letters = "".join(p.read_text(encoding="utf-8") for p in (home.folder("outbox") / "提醒").glob("*.txt"))
     rates = sum(f.rule == "attendance-rate" for f in ours)
     assert letters.count("出勤率回升到 90% 后消除") == rates and "回升到 80%" not in letters
+
+
+def test_flags_and_remind_for_one_branch_by_its_id_or_name(bulletin_home, tmp_path, capsys):
+    """`flags --branch` lists that branch's flags only; `remind --branch` writes that branch secretary's reminder
+    only, and no digest (a liaison's covers all her branches); an unknown branch is refused with the branches."""
+    import json
+
+    home = Home.open(shutil.copytree(bulletin_home.root, tmp_path / "home"))
+    everyone = current_flags(home, home.as_of)
+    branches = {f.branch_id: f.branch for f in everyone if f.branch_id}
+    assert len(branches) >= 2
+    branch_id, name = sorted(branches.items())[0]
+    capsys.readouterr()
+    assert main(["flags", str(home.root), "--branch", name, "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed and {row["branch_id"] for row in listed} == {branch_id}
+    assert len(listed) == sum(f.branch_id == branch_id for f in everyone)
+    assert main(["remind", str(home.root), "--branch", branch_id]) == 0
+    assert [p.name for p in (home.folder("outbox") / "提醒").iterdir()] == [f"{name}.txt"]
+    assert not (home.folder("outbox") / "联系委员摘要").exists()
+    capsys.readouterr()
+    assert main(["flags", str(home.root), "--branch", "B99"]) != 0
+    out = capsys.readouterr()
+    assert "B99" in out.out + out.err and name in out.out + out.err

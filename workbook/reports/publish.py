@@ -78,10 +78,13 @@ def _write(folder: Path, letters: list, name_of) -> list[tuple]:
     return written
 
 
-def write_reminders(home: Home, tables: dict, flags: list[Flag] | None = None) -> list[tuple[Reminder, Path]]:
-    """One text per branch secretary in outbox/提醒/, named after the branch; `flags` with their levels."""
-    return _write(home.folder("outbox") / say(home.lang, "reminders"),
-                  reminders(tables, home.as_of, home.lang, flags, home.schemas), lambda reminder: reminder.branch)
+def write_reminders(home: Home, tables: dict, flags: list[Flag] | None = None,
+                    branch_ids: list[str] | None = None) -> list[tuple[Reminder, Path]]:
+    """One text per branch secretary in outbox/提醒/, named after the branch (only the branches named, when they
+    are); `flags` with their levels."""
+    letters = [r for r in reminders(tables, home.as_of, home.lang, flags, home.schemas)
+               if not branch_ids or r.branch_id in branch_ids]
+    return _write(home.folder("outbox") / say(home.lang, "reminders"), letters, lambda reminder: reminder.branch)
 
 
 def write_digests(home: Home, tables: dict, flags: list[Flag] | None = None) -> list[tuple[Digest, Path]]:
