@@ -33,7 +33,13 @@ def analysis_phase(facts: Facts) -> Phase | None:
 
 def due_days(facts: Facts) -> dict[str, date] | None:
     """The day each phase-2 record is due: the analysis final and the talks some days before the phase ends, the
-    appraisal by its end; None without that phase."""
+    appraisal by its end; None without that phase. Worked out once for the facts (every member's rules ask)."""
+    if "_due_days" not in facts.__dict__:
+        facts.__dict__["_due_days"] = _due_days(facts)
+    return facts.__dict__["_due_days"]
+
+
+def _due_days(facts: Facts) -> dict[str, date] | None:
     phase = analysis_phase(facts)
     if phase is None:
         return None
