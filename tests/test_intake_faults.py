@@ -101,6 +101,28 @@ def test_a_far_away_cell_is_refused_before_calamine_and_the_others_merge(fresh_d
     assert archived_names(home) == [valid.name]
 
 
+def test_a_far_away_cell_on_the_guide_is_no_hazard_its_reach_is_judged_only_if_it_is_read(fresh_demo, tmp_path):
+    """The guide (填表说明: its 填报检查 formulas, most of a return's XML) is never given to calamine, so its cells'
+    reach is not scanned and a far cell there does not stop the return (docs/design.md, "Reading received
+    files"); read after all, it is judged first and refused, never parsed."""
+    from branchbook.workbook import fastread
+    from branchbook.workbook.safe_open import UnreadableFile
+
+    home = _home(fresh_demo)
+    [valid] = filled_returns(home, tmp_path / "ok", weeks=(4,), branch_ids=["B01"])
+    far = edit(Path(shutil.copyfile(valid, tmp_path / "guide.xlsx")), lambda wb: wb["填表说明"].__setitem__("XFD1048576", "远"))
+    shutil.copyfile(far, home.folder("inbox") / valid.name)
+    [outcome] = process(home, incoming(home)).outcomes
+    assert outcome.result == "merged", _rejected_with_report(home, valid.name)
+    guide = next(sheet for sheet in fastread.open_sheets(far, skip=["填表说明"]) if sheet.title == "填表说明")
+    with pytest.raises(UnreadableFile) as refused:
+        list(guide.iter_rows())
+    assert refused.value.kind == "too-far" and "XFD1048576" in refused.value.message("zh")
+    with pytest.raises(UnreadableFile) as scanned:  # not skipped: scanned before calamine, as every sheet was
+        fastread.open_sheets(far)
+    assert scanned.value.kind == "too-far"
+
+
 def test_the_reach_of_a_sheet_is_read_from_its_xml_whatever_its_references():
     import io
 

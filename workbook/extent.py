@@ -144,21 +144,51 @@ def references_in(text: bytes) -> tuple[list[bytes], list[bytes]]:
     return columns, numbers
 
 
-def too_far(archive: zipfile.ZipFile, scan_cells: bool) -> tuple[str, Reach] | None:
+def too_far(archive: zipfile.ZipFile, scan_cells: bool, unparsed: set[str] = frozenset()) -> tuple[str, Reach] | None:
     """(sheet name, its reach) of the first sheet that reaches beyond MAX_SHEET_CELLS, or None. The
     declared dimension is always read (one look at each sheet's head); the cells themselves when
-    `scan_cells` (a received file: small enough to read through)."""
+    `scan_cells` (a received file: small enough to read through). The sheets named in `unparsed` are never given
+    to calamine (a return's guide: 1.5 MB of formulas, most of the scan): only read through, so that the zip's
+    checksum is checked (sheet_reach looks at one if it is parsed after all)."""
+    skipped = set(_parts_of(archive, unparsed).values())
     for part in archive.namelist():
         if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
             continue
-        with archive.open(part) as stream:
-            head = stream.read(4096)
-            reach = declared_reach(head)
-            if (reach is None or reach.cells <= MAX_SHEET_CELLS) and scan_cells:
-                reach = cells_reach(stream, head)
+        if part in skipped:
+            with archive.open(part) as stream:
+                while stream.read(_CHUNK):
+                    pass
+            continue
+        reach = _part_reach(archive, part, scan_cells)
         if reach is not None and reach.cells > MAX_SHEET_CELLS:
             return _title(archive, part), reach
     return None
+
+
+def sheet_reach(archive: zipfile.ZipFile, name: str) -> Reach | None:
+    """The reach of one sheet, by its name (its cells read through), or None when the workbook does not list it."""
+    part = _parts_of(archive, {name}).get(name)
+    return None if part is None else _part_reach(archive, part, True)
+
+
+def _parts_of(archive: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Sheet name -> its part, for the sheets named that the workbook lists."""
+    if not names:
+        return {}
+    try:
+        parts = sheet_parts(archive)
+    except Exception:  # noqa: BLE001 - a workbook that does not say: every sheet is scanned
+        return {}
+    return {name: parts[name] for name in names if name in parts}
+
+
+def _part_reach(archive: zipfile.ZipFile, part: str, scan_cells: bool) -> Reach | None:
+    with archive.open(part) as stream:
+        head = stream.read(4096)
+        reach = declared_reach(head)
+        if (reach is None or reach.cells <= MAX_SHEET_CELLS) and scan_cells:
+            reach = cells_reach(stream, head)
+    return reach
 
 
 def _title(archive: zipfile.ZipFile, part: str) -> str:

@@ -63,6 +63,17 @@ class _Unparsed:
         self.book, self.path, self.name = book, path, name
 
     def sheet(self):
+        import zipfile
+
+        from .extent import MAX_SHEET_CELLS, sheet_reach
+
+        try:
+            with zipfile.ZipFile(self.path) as archive:  # its reach was not looked at (inspect's `unparsed`)
+                reach = sheet_reach(archive, self.name)
+        except Exception as error:  # noqa: BLE001 - damaged: as calamine's own failure says
+            raise UnreadableFile("corrupt", self.path, reason=say.later(BROKEN_CONTENT)) from error
+        if reach is not None and reach.cells > MAX_SHEET_CELLS:
+            raise UnreadableFile("too-far", self.path, sheet=self.name, cell=reach.last_cell)
         try:
             return self.book.get_sheet_by_name(self.name)
         except Exception as error:  # noqa: BLE001 - calamine raises its own kinds on damaged files
@@ -109,7 +120,8 @@ def open_sheets(path: Path, limit_mb: float | None = None, *, wait: bool = True,
     parsed. Of several sheets that cannot be parsed, the first in the workbook's order is reported, as
     when they are parsed one by one."""
     path = Path(path)
-    inspect(path, limit_mb)
+    skip = set(skip)
+    inspect(path, limit_mb, unparsed=skip)
     background = None
     try:
         largest = _largest_sheet(path)
@@ -122,7 +134,6 @@ def open_sheets(path: Path, limit_mb: float | None = None, *, wait: bool = True,
             background.join()
             background = largest = None
         sheets = []
-        skip = set(skip)
         for name in names:
             if name == largest:
                 sheet = background

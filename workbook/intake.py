@@ -175,7 +175,7 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
                      received_at=timestamp_text(received_at or datetime.now()), sender=safe_label(sender))
     try:  # the guide is not read: the return's data is in the other sheets
         sheets = open_sheets(path, skip=[name for s in schemas.returns.sheets if s.kind == "guide"
-                                         for name in s.names_read()])
+                                         for names in s.names_read().values() for name in names])
     except UnreadableFile as error:
         error.path = Path(sub.file_name)
         sub.unreadable = error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from xml.parsers import expat
 
@@ -106,9 +107,10 @@ def size_limit_mb(path: Path, rules) -> float:
         else limits["max_master_mb"]
 
 
-def inspect(path: Path, limit_mb: float | None = None) -> None:
+def inspect(path: Path, limit_mb: float | None = None, unparsed: Iterable[str] = ()) -> None:
     """Raise UnreadableFile unless `path` looks like a safe, readable .xlsx (of at most `limit_mb`,
-    by default the limit for received files)."""
+    by default the limit for received files). The sheets named in `unparsed` are not given to a reader (a
+    return's guide): their reach is looked at only if they are (fastread._Unparsed)."""
     limits = load_schemas().rules["limits"]
     limit_mb = limit_mb or limits["max_file_mb"]
     path = Path(path)
@@ -139,7 +141,7 @@ def inspect(path: Path, limit_mb: float | None = None) -> None:
     ):
         raise UnreadableFile("zip-bomb", path)
     try:
-        far = _look_inside(path, entries, size <= limits["max_file_mb"] * 1024 * 1024)
+        far = _look_inside(path, entries, size <= limits["max_file_mb"] * 1024 * 1024, set(unparsed))
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:  # a damaged deflate stream
         raise UnreadableFile("corrupt", path, reason=say.later(BROKEN_ZIP)) from error
     if far is not None:
@@ -177,8 +179,9 @@ def _declares_dtd(handle) -> bool:
     return False
 
 
-def _look_inside(path: Path, entries: list[zipfile.ZipInfo], scan_cells: bool):
-    """Refuse a DTD in any part; return the first sheet that reaches too far (too_far), if any."""
+def _look_inside(path: Path, entries: list[zipfile.ZipInfo], scan_cells: bool, unparsed: set[str]):
+    """Refuse a DTD in any part; return the first sheet that reaches too far (too_far), if any, of those a reader
+    parses (not the `unparsed` ones, whose parts are read through all the same)."""
     with zipfile.ZipFile(path) as archive:
         for entry in entries:
             if entry.filename.endswith((".xml", ".rels")):
@@ -198,4 +201,4 @@ def _look_inside(path: Path, entries: list[zipfile.ZipInfo], scan_cells: bool):
                     raise UnreadableFile("corrupt", path, reason=say.later("it declares XML entities"))
         # A file of a received file's size is read through for its cells' reach; a larger one (the office's
         # own master) is judged by its declared dimensions, which Excel keeps right (docs/hazards.md 25).
-        return too_far(archive, scan_cells)
+        return too_far(archive, scan_cells, unparsed)
