@@ -14,6 +14,9 @@ unless one run takes more than CHEAP seconds, every run on a fresh copy of the H
   a  commit 1 return       process(home, [Incoming(path)], export=False)
   b  master reflects it    export_master(home, ledger) after (a)
   c  commit + master       process(home, [one return]): (a) and (b) as `branchbook merge` does them
+  c-serve  the same in the running service, second burst: process(export=False), then export_master with the
+                           records the service kept from its first burst (another return, merged and written
+                           untimed in the same process: sync/export.py KeptRecords)
   d  50 returns            process(home, 50 returns), with the export
   e  naive pandas          read_excel of every sheet of master and returns, concat, drop_duplicates, to_excel
   f  practical limit       python-calamine reading the values of master and returns + XlsxWriter
@@ -174,6 +177,31 @@ def job_commit(base: Path, runs: Path, returns: list[Path], timer: Timer, export
                 raise AssertionError(f"export not written: {written}")
         else:
             _check(timer.measure(partial(process, home, items, export=export)), len(returns), export)
+        shutil.rmtree(root)
+
+
+def job_serve(base: Path, runs: Path, first: list[Path], second: list[Path], timer: Timer) -> None:
+    """(c-serve): as the running service does a burst (sync/service.py): process(export=False), then export_master
+    with the records it kept. The first burst warms them (untimed), the second is timed."""
+    from branchbook.sync.export import KeptRecords, export_master
+    from branchbook.sync.pipeline import process
+    from branchbook.workbook.books import open_ledger
+    from branchbook.workbook.home import Home
+
+    def burst(home: Home, items, kept: KeptRecords) -> None:
+        _check(process(home, items, export=False), len(items), False)
+        with open_ledger(home) as ledger:
+            if not export_master(home, ledger, kept=kept).written:
+                raise AssertionError("export not written")
+
+    for _ in timer.runs():
+        root = _fresh(base, runs)
+        home = Home.open(root)
+        kept = KeptRecords()
+        burst(home, _incoming(root, first), kept)
+        if kept.records is None:
+            raise AssertionError("the first burst kept no records (above KEPT_ROWS?)")
+        timer.measure(burst, home, _incoming(root, second), kept)
         shutil.rmtree(root)
 
 
@@ -464,6 +492,8 @@ def child(args) -> None:
             job_commit(base, runs, one, timer, export=False, then_export=True)
         elif job == "commit_export1":
             job_commit(base, runs, one, timer, export=True, then_export=False)
+        elif job == "serve_commit_export2":  # warmed by the second branch's week 15, then the same return as (c)
+            job_serve(base, runs, [batch[1]], one, timer)
         elif job == "split1":
             job_split(base, runs, one, timer)
         elif job == "batch50":
@@ -630,6 +660,8 @@ JOBS = [
     ("a", "a. commit 1 return", "commit1", None, ("limit1", "read returns")),
     ("b", "b. master reflects it (export after a)", "export1", ("naive1", "write"), ("limit1", "write")),
     ("c", "c. commit + master, 1 return", "commit_export1", ("naive1", None), ("limit1", None)),
+    ("c-serve", "c-serve: commit + master in the running service, second burst", "serve_commit_export2",
+     ("naive1", None), ("limit1", None)),
     ("d", "d. 50 returns, with master", "batch50", ("naive50", None), ("limit50", None)),
     ("g", "g. validate master", "validate", ("naive1", "read master"), ("limit1", "read master")),
     ("h", "h. `branchbook merge HOME file` (command)", "command", None, None),
@@ -775,7 +807,7 @@ def main(argv: list[str] | None = None) -> None:
                 build = run_child("build", scale, work)
                 (work / "build.json").write_text(json.dumps(build, ensure_ascii=False, indent=1))
             notes.append(describe_scale(scale, build))
-            for job in ("commit1", "export1", "commit_export1", "split1", "batch50", "validate", "backup", "limit",
+            for job in ("commit1", "export1", "commit_export1", "serve_commit_export2", "split1", "batch50", "validate", "backup", "limit",
                         "naive"):
                 print(f"[{scale}] {job}…", end=" ", flush=True)
                 results[job] = run_child(job, scale, work)

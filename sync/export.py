@@ -50,6 +50,10 @@ log = logging.getLogger("branchbook.sync")
 
 say = Domain("service")
 REFUSED = "office_edits_refused"  # meta key: the state of a master whose edits were refused, and why
+# The most records the running service keeps between two writes of the master (KeptRecords), some 660 bytes
+# each: a 2,400-member college's 152,000 hold 96 MB; a university's 845,000 would hold some 560 MB between
+# bursts, beside what the next burst needs, too near the 1 GB the service must stay under: it reads them whole.
+KEPT_ROWS = 300_000
 
 
 @dataclass
@@ -68,6 +72,46 @@ class Export:
             return say(lang, "the hand edits in master.xlsx have errors; nothing is taken in and the file is not "
                              "updated until they are fixed: {errors}", errors=say(lang, "; ").join(self.refused[:5]))
         return self.busy
+
+
+class KeptRecords:
+    """The records the running service last wrote the master from, and the token that write left in the ledger
+    (BODIES_TOKEN): its next export brings them up to date (Ledger.tables_since) instead of reading every record
+    again (docs/design.md, "Writing the master"). They are the ledger as it was at that write, and changed_from
+    counts the rows updated or deleted since that same write (both set in one transaction), so they are brought
+    up to date rightly for as long as the token is the same, whether exports meanwhile were refused or found
+    the master busy. Any other writer of the master (a merge, a rebuild, a restore, an import, the macros) sets
+    another token: they are then dropped, and the ledger read whole."""
+
+    def __init__(self, budget: int | None = None):
+        self.budget = KEPT_ROWS if budget is None else budget
+        self.token: str | None = None
+        self.records: TablesAhead | None = None
+
+    def ahead(self, ledger: Ledger) -> TablesAhead | None:
+        """The kept records, if the master was last written from them; to bring up to date. tables_since takes
+        the lists it is given: it gets copies of them (references only), so that an export that does not write
+        leaves the kept records as they were. The records themselves are never changed by an export."""
+        if self.records is None or ledger.get_meta(BODIES_TOKEN) != self.token:
+            self.drop()
+            return None
+        return TablesAhead({key: list(records) for key, records in self.records.tables.items()}, self.records.ids)
+
+    def keep(self, token: str | None, tables: dict[str, list[dict]], ids: dict[str, list[int]],
+             tracked: set[str]) -> None:
+        """The master was just written from `tables` and the ledger given `token`. A sheet that triggers do not
+        follow (flags, whose records here are the flags just raised, not as the ledger reads them) is read whole
+        by tables_since: nothing of it is kept. Nothing is kept above the budget, nor without a token (the body
+        cache could not be kept): None is what every such write leaves, ours or another writer's."""
+        self.drop()
+        if token is None or sum(len(ids[key]) for key in tracked if key in ids) > self.budget:
+            return
+        self.token = token
+        self.records = TablesAhead({key: tables[key] if key in tracked else [] for key in ids},
+                                   {key: ids[key] if key in tracked else [] for key in ids})
+
+    def drop(self) -> None:
+        self.token, self.records = None, None
 
 
 def take_office_edits(home: Home, ledger: Ledger, result: Export | None = None) -> Export:
@@ -118,15 +162,20 @@ def needs_export(home: Home, ledger: Ledger) -> bool:
         or master_changed(home, ledger) or ledger.get_meta(MASTER_WORDS) != master_words(ledger.schemas)
 
 
-def export_master(home: Home, ledger: Ledger, as_of: date | None = None, ahead: TablesAhead | None = None) -> Export:
+def export_master(home: Home, ledger: Ledger, as_of: date | None = None, ahead: TablesAhead | None = None,
+                  kept: KeptRecords | None = None) -> Export:
     """Write master.xlsx from the ledger, with the flags and the dashboard as of HOME's date. `ahead`: the
-    records read before the batch was committed (while its returns were read), brought up to date here."""
+    records read before the batch was committed (while its returns were read), brought up to date here.
+    `kept`: the records the master was last written from (the running service's), used likewise when still
+    valid, and set to the records of this write."""
     # Without cyclic collections meanwhile: a 2,400-member college's records are some 140,000 dicts, and the
     # collections they set off took a tenth of the export (docs/design.md, "Writing the master").
     with writing(home, "export"), paused_gc():
         result = take_office_edits(home, ledger)
         upgrade_posts(ledger, home.lang)  # an administrative post as 党内职务 again, from an old master's edit or an import
         ids: dict[str, list[int]] = {}
+        if ahead is None and kept is not None:
+            ahead = kept.ahead(ledger)
         tables = ledger.tables(ids=ids) if ahead is None else ledger.tables_since(ahead, ids)
         day = as_of or home.as_of
         # A new HOME whose phases are not filled in yet (its roster just imported) has no weeks: no flags, no dashboard.
@@ -160,8 +209,10 @@ def export_master(home: Home, ledger: Ledger, as_of: date | None = None, ahead: 
         with ledger.transaction():  # one commit (one fsync) for the flags and the master's record
             keep_flags()
             record_written(home, ledger)
-            ledger.set_meta(BODIES_TOKEN, bodies.commit())
+            ledger.set_meta(BODIES_TOKEN, token := bodies.commit())
             ledger.forget_changes()
+        if kept is not None:
+            kept.keep(token, tables, ids, ledger.tracked)
         result.written = True
         backup_ledger_now_and_then(home, ledger)
         return result

@@ -23,7 +23,7 @@ from ..workbook.errors import UserError
 from ..workbook.home import Home
 from ..workbook.i18n import Domain
 from ..workbook.reports.summaries import outcome_line
-from .export import export_master, needs_export
+from .export import KeptRecords, export_master, needs_export
 from .inbox import StabilityTracker, inbox_files, is_ignored
 from .logs import close_logging, configure_logging
 from .mail_intake import unpack_mail_files
@@ -117,6 +117,7 @@ class SyncService:
         self.export_due = True  # a master older than the ledger (a crash, a merge while Excel had it) is caught up at start
         self.next_master_check = 0.0
         self.master_check_seconds = settings.master_check_seconds
+        self.kept = KeptRecords()  # the records of the master's last write, for the next to bring up to date
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -351,7 +352,7 @@ class SyncService:
             if busy:
                 self._waiting(say(lang, "The ledger is up to date; {why}", why=busy))
                 return
-            result = export_master(self.home, ledger)
+            result = export_master(self.home, ledger, kept=self.kept)
         if result.refused:
             self.export_due = False  # nothing to do until the office fixes the master and saves it again
             self._waiting(result.why_waiting(lang))
