@@ -7,11 +7,9 @@ import json
 import shutil
 from datetime import date, datetime
 
-import pytest
 from openpyxl import load_workbook
 
 from branchbook.cli import Exit, main
-from branchbook.demo import run_demo
 from branchbook.demo.fill import Secretary, fill_return
 from branchbook.workbook.books import open_ledger
 
@@ -32,8 +30,8 @@ def _flags(capsys, home):
     return [(f["code"], f["subject_id"], f["values"].get("week")) for f in json.loads(capsys.readouterr().out)]
 
 
-def test_a_return_merged_by_hand_in_the_demo_counts(tmp_path, capsys):
-    home = run_demo(tmp_path / "branchbook-demo", tell=lambda line: None)
+def test_a_return_merged_by_hand_in_the_demo_counts(fresh_demo_run, tmp_path, capsys):
+    home = fresh_demo_run().home
     assert _dashboard_row(home.master, SILENT)["本周周报表"] == "未交"
     assert ("return-missing", "B06", 13) in _flags(capsys, home.root)
 
@@ -55,14 +53,8 @@ def test_a_return_merged_by_hand_in_the_demo_counts(tmp_path, capsys):
     assert ("return-late", "B06", 13) in flags  # received on 6/8, after 6/7: late, but received
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    """One `branchbook demo` for the tests that only read it (it merges the whole campaign)."""
-    return run_demo(tmp_path_factory.mktemp("demo") / "branchbook-demo", tell=lambda line: None)
-
-
 def test_a_file_dated_before_the_demos_day_keeps_its_time(demo_run):
-    home = demo_run
+    home = demo_run().home
     with open_ledger(home) as ledger:
         received = {r["branch_id"]: r["received_at"] for r in ledger.tables(["returns"])["returns"]
                     if r.get("week") == 13}
@@ -70,7 +62,7 @@ def test_a_file_dated_before_the_demos_day_keeps_its_time(demo_run):
 
 
 def test_the_returns_sheet_keeps_times_as_excel_dates(demo_run):
-    home = demo_run
+    home = demo_run().home
     ws = load_workbook(home.master)["周报"]
     header = [cell.value for cell in ws[1]]
     rows = [dict(zip(header, (cell for cell in row))) for row in ws.iter_rows(min_row=2) if row[0].value]

@@ -15,7 +15,6 @@ from pypdf import PdfReader
 from returns_factory import edit, filled_return
 
 from branchbook.cli import main
-from branchbook.demo import run_demo
 from branchbook.workbook.home import Home
 from branchbook.workbook.master import read_master
 from branchbook.workbook.schema import load_schemas
@@ -247,10 +246,10 @@ def _longest(ws, label):
 
 
 @pytest.mark.libreoffice
-def test_the_returns_and_flags_sheets_print_readable_and_whole(libreoffice, tmp_path):
+def test_the_returns_and_flags_sheets_print_readable_and_whole(demo_run, libreoffice, tmp_path):
     """The long texts (周报's 处理说明, 进度提醒's 具体情况) wrap in their columns: printed whole, not cut off
     or run into the next column, and the page is not shrunk below the floor to fit them."""
-    home = run_demo(tmp_path / "branchbook-demo", tell=lambda line: None)  # merged returns, some sent back
+    home = demo_run().home  # `branchbook demo`'s: merged returns, some sent back
     wb = load_workbook(home.master, read_only=True)
     note, detail = _longest(wb["周报"], "处理说明"), _longest(wb["进度提醒"], "具体情况")
     wb.close()
