@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..workbook import journal
+from ..workbook import flag_history, journal
 from ..workbook.books import journal_path, open_ledger
 from ..workbook.cells import timestamp_text
 from ..workbook.errors import UserError
@@ -29,6 +29,7 @@ from ..workbook.intake import file_sha256
 from ..workbook.ledger import RETURN, Ledger, TablesAhead
 from ..workbook.merge import RECEIPTS, Changes, Outcome, merged_sheets, plan_merge
 from ..workbook.names import hold_note_suffix, marked_copy, notes_beside, report_suffix, stored_name
+from ..workbook.reports import issues
 from ..workbook.reports.summaries import first_few, hold_report, outcome_line, rejection_report, render_notes, worded
 from ..workbook.sheetio import paused_gc
 from ..workbook.submission import Submission
@@ -148,9 +149,11 @@ def base_tables(ledger: Ledger) -> dict[str, list[dict]]:
     """The tables a return is checked against (phases, committee, branches, and each member's branch). They change
     only by a first state or an office edit, so a long-running service reads them once per change:
     20,000 members cost more to read than a return costs to merge."""
-    # The journal only grows (a backup or a rebuild holds a prefix of it): its last entry that is not a
-    # batch names the base tables' state.
-    changed = ledger.db.execute("SELECT seq, at FROM journal WHERE kind != 'batch' ORDER BY seq DESC LIMIT 1").fetchone()
+    # The journal only grows (a backup or a rebuild holds a prefix of it): its last entry that is not a batch
+    # nor a report kept (a week's flags, a bulletin's issue: written at every write of the master) names the base
+    # tables' state.
+    changed = ledger.db.execute("SELECT seq, at FROM journal WHERE kind NOT IN (?, ?, ?) ORDER BY seq DESC LIMIT 1",
+                                ("batch", flag_history.JOURNAL_KIND, issues.KIND)).fetchone()
     key = (ledger.path.stat().st_ino, changed)
     cached = _base_cache.get(str(ledger.path))
     if cached is None or cached[0] != key:

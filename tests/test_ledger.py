@@ -565,3 +565,23 @@ def test_a_weeks_flags_are_stored_and_journaled_only_when_they_changed(fresh_dem
         now = {tuple(row[:3]): json.loads(row[3]) for row in ledger.db.execute(
             f'SELECT subject_kind, subject_id, rule, flag FROM "{flag_history.TABLE}" WHERE week = ?', (week,))}
         assert {key: value if isinstance(value, dict) else json.loads(value) for key, value in replayed.items()} == now
+
+
+def test_the_base_tables_are_read_again_after_an_office_edit_not_after_a_write_of_the_flags(fresh_demo):
+    """A long-running service reads the tables a return is checked against once per change (pipeline.base_tables):
+    a week's flags or a bulletin's issue journaled at a write of the master is no change of them; an office edit is."""
+    from branchbook.sync.pipeline import base_tables
+    from branchbook.workbook import flag_history
+    from branchbook.workbook.reports import issues
+
+    home = pinned_home(fresh_demo)
+    with open_ledger(home) as ledger:
+        first = base_tables(ledger)
+        assert base_tables(ledger) is first
+        with ledger.transaction():
+            ledger.journal(flag_history.JOURNAL_KIND, {"week": 99, "as_of": "2005-06-08", "changed": [], "gone": []})
+            ledger.journal(issues.KIND, {"number": 99})
+        assert base_tables(ledger) is first
+        with ledger.transaction():
+            ledger.journal("office", {"edits": [], "problems": []}, who="office")
+        assert base_tables(ledger) is not first
