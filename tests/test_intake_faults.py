@@ -8,6 +8,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -112,6 +114,8 @@ def test_a_far_away_cell_on_the_guide_is_no_hazard_its_reach_is_judged_only_if_i
     [valid] = filled_returns(home, tmp_path / "ok", weeks=(4,), branch_ids=["B01"])
     far = edit(Path(shutil.copyfile(valid, tmp_path / "guide.xlsx")), lambda wb: wb["填表说明"].__setitem__("XFD1048576", "远"))
     shutil.copyfile(far, home.folder("inbox") / valid.name)
+    # The secretary's own check says what the service will do: no problem.
+    assert subprocess.run([sys.executable, "-m", "branchbook", "validate", str(far)], capture_output=True).returncode == 0
     [outcome] = process(home, incoming(home)).outcomes
     assert outcome.result == "merged", _rejected_with_report(home, valid.name)
     guide = next(sheet for sheet in fastread.open_sheets(far, skip=["填表说明"]) if sheet.title == "填表说明")

@@ -174,8 +174,7 @@ def _load_submission(path: Path, tables: dict[str, list[dict]], *, file_name: st
     sub = Submission(file_name=safe_label(file_name or path.name), sha256=sha256 or file_sha256(path),
                      received_at=timestamp_text(received_at or datetime.now()), sender=safe_label(sender))
     try:  # the guide is not read: the return's data is in the other sheets
-        sheets = open_sheets(path, skip=[name for s in schemas.returns.sheets if s.kind == "guide"
-                                         for names in s.names_read().values() for name in names])
+        sheets = open_sheets(path, skip=schemas.returns.unread_sheet_names())
     except UnreadableFile as error:
         error.path = Path(sub.file_name)
         sub.unreadable = error

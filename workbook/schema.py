@@ -213,6 +213,12 @@ class ReturnLayout:
         """The layout of a return of that phase: its sheets only (every sheet when the phase is None)."""
         return dataclasses.replace(self, sheets=tuple(sheet for sheet in self.sheets if sheet.in_phase(phase)))
 
+    def unread_sheet_names(self) -> list[str]:
+        """The guide's names, in every language and former ones: the readers never parse it (its 填报检查 formulas
+        are half of a return's XML, and nothing reads its values: docs/design.md, "Reading received files")."""
+        return [name for sheet in self.sheets if sheet.kind == "guide"
+                for names in sheet.names_read().values() for name in names]
+
     def protected_sheet_names(self) -> set[str]:
         """The return's sheets the template protects, by their names in every language: what a macro
         must unprotect before it marks them (docs/design.md, "Buttons")."""

@@ -213,7 +213,8 @@ def validate_path(path: Path, lang: str = "zh", schemas: Schemas | None = None) 
     # the limit the service holds it to. Its largest sheet may still be parsing (in a thread) while the others are checked.
     from .fastread import open_sheets, wait_parsed  # calamine, only for a file: the open workbook's values need none
 
-    sheets = open_sheets(Path(path), limit_mb=size_limit_mb(Path(path), schemas.rules), wait=False)
+    sheets = open_sheets(Path(path), limit_mb=size_limit_mb(Path(path), schemas.rules), wait=False,
+                         skip=schemas.returns.unread_sheet_names())  # a return's guide, as the service reads it
     try:
         report = validate_sheets(sheets, lang, schemas)
     except BaseException:
