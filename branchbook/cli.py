@@ -183,7 +183,7 @@ def _merge(args) -> int:
     lang = args.lang or home.lang
     items = incoming(home, args.files, preview=args.dry_run)
     if not items:
-        emit(args, [], [say(lang, "Nothing to merge in inbox/.")])
+        emit(args, [], [say(lang, "Nothing to merge in inbox/.")] + ([] if args.dry_run else _master_caught_up(home, lang)))
         return Exit.OK
 
     def progress(number: int, total: int, name: str) -> None:
@@ -203,6 +203,25 @@ def _merge(args) -> int:
         lines += flags_text(result.flags, lang=lang)
     emit(args, [outcome_data(o, lang) for o in result.outcomes], lines)
     return Exit.OK if all(o.result != "rejected" for o in result.outcomes) else Exit.FINDINGS
+
+
+def _master_caught_up(home, lang: str) -> list[str]:
+    """With nothing to merge, the master is still brought up to the ledger when it is behind it: a merge killed
+    after its commit left the returns in the ledger and filed, and the old master (the service does the same on
+    its start)."""
+    from .sync.export import export_master, needs_export, refused_lines
+    from .workbook.books import open_ledger
+
+    with open_ledger(home) as ledger:
+        if not needs_export(home, ledger):
+            return []
+        result = export_master(home, ledger)
+    if result.refused:
+        return refused_lines(lang, result.refused)
+    if result.busy:
+        return [say(lang, "The returns are in the ledger; master.xlsx is not updated yet: {why}", why=result.busy)]
+    return [say(lang, "master.xlsx did not show all the ledger holds (an earlier run was interrupted, or it was "
+                      "edited by hand): it is written again from the ledger.")]
 
 
 def _rollup(args) -> int:

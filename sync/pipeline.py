@@ -263,6 +263,7 @@ def _process(home: Home, ledger: Ledger, items: list[Incoming], copies: list[Pat
     ahead: list[TablesAhead] = []
 
     def read_ahead() -> None:  # the master's records, read while the children read the returns (on another core)
+        pause_point("while-reading")
         with paused_gc():
             ahead.append(ledger.read_ahead())
 

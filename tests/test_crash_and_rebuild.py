@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -159,3 +160,70 @@ def test_rebuild_replays_the_journal_and_archive_into_the_same_ledger(demo_home,
     assert comparable(ledger_tables(home)) == comparable(merged)
     assert comparable(read_master(home.master)) == comparable(merged)
     assert "已按日志" in capsys.readouterr().out
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (Linux: /proc), still running."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a reader adopted by an init that does not reap is a zombie once it has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _merge_process(home: Home, log, pause: str) -> subprocess.Popen:
+    env = {**os.environ, "BRANCHBOOK_PAUSE_AT": f"{pause}:60"}
+    return subprocess.Popen([sys.executable, "-m", "branchbook", "merge", str(home.root)], stdout=log,
+                            stderr=subprocess.STDOUT, env=env)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the reading children through /proc (Linux)")
+def test_a_merge_killed_while_it_reads_leaves_no_reader_behind(demo_home, six_returns, tmp_path):
+    """`kill -9` of `branchbook merge` while its children read the returns: the children (forked, holding copies
+    of their pipes' ends, so they see no end of file) notice they were left and end (isolation.PARENT_CHECK_SECONDS)."""
+    home = _home_copy(demo_home, tmp_path / "home", six_returns)
+    log_path = tmp_path / "merge.log"
+    with log_path.open("w") as log:
+        merge = _merge_process(home, log, "while-reading")
+        wait_until(lambda: "paused at while-reading" in log_path.read_text(), 90, "the merge to read")
+        readers = _children(merge.pid)
+        assert readers, "the returns are read by child processes"
+        merge.send_signal(signal.SIGKILL)
+        merge.wait(10)
+    wait_until(lambda: not any(_running(pid) for pid in readers), 10, "the orphaned readers to end")
+    assert len(inbox_names(home)) == 6  # nothing was committed: the next merge takes them all
+    assert main(["merge", str(home.root)]) == 0
+    assert not inbox_names(home) and master_current(home)
+
+
+def test_a_merge_killed_before_the_master_is_replaced_is_finished_by_the_next_merge(demo_home, six_returns, tmp_path,
+                                                                                     capsys):
+    """Killed after its commit and before the new master replaced the old one: the returns are in the ledger and
+    filed, the master is the old one. The next `merge`, with nothing in the inbox, writes the master again."""
+    home = _home_copy(demo_home, tmp_path / "home", six_returns)
+    log_path = tmp_path / "merge.log"
+    with log_path.open("w") as log:
+        merge = _merge_process(home, log, "before-replace")
+        kill_at(merge, log_path, "before-replace")
+    assert not inbox_names(home) and not master_current(home)
+    half_written = temp_path(home.master, merge.pid)
+    assert half_written.exists()
+    capsys.readouterr()
+    assert main(["merge", str(home.root)]) == 0
+    out = capsys.readouterr().out
+    assert "inbox 中没有待合并的周报表" in out and "已按台账重新写出" in out
+    assert master_current(home) and not half_written.exists()
+    merged = {r["branch_id"] for r in read_master(home.master)["returns"] if r.get("result") == "merged" and r["week"] == 3}
+    assert len(merged) >= 6

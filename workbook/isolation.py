@@ -52,6 +52,12 @@ def _context():
     return context
 
 
+# How often an idle child looks whether the process that started it is still there. A forked child holds copies
+# of its parent's pipe ends (and of its siblings'), so a parent killed with SIGKILL leaves it no end of file to see:
+# it is adopted by another process instead, which it notices.
+PARENT_CHECK_SECONDS = 1.0
+
+
 def _limit_memory(memory_mb: float | None) -> None:
     if not memory_mb:
         return
@@ -79,8 +85,12 @@ def _serve(connection, memory_mb: float | None) -> None:
     faulthandler.disable()
     with open(os.devnull, "wb") as quiet:
         os.dup2(quiet.fileno(), 2)
+    parent = os.getppid()
     while True:
         try:
+            while not connection.poll(PARENT_CHECK_SECONDS):
+                if os.getppid() != parent:
+                    return  # the process that started us was killed: nobody is left to send or to read
             task = connection.recv()
         except (EOFError, OSError):
             return
