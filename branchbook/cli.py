@@ -467,9 +467,11 @@ def _remind(args) -> int:
     tables, flags = current_tables(home), current_flags(home, home.as_of)
     if args.branch:  # those secretaries only: a liaison's digest covers all her branches, so none is written
         written, digests = write_reminders(home, tables, flags, _branches_named(home, args.branch)), []
+        unfollowed = []
     else:
         written, digests = write_reminders(home, tables, flags), write_digests(home, tables, flags)
-    lines = [str(path) for _, path in written + digests] + _unfollowed(home, tables, args.lang or home.lang)
+        unfollowed = _unfollowed(tables)
+    lines = [str(path) for _, path in written + digests] + _unfollowed_lines(home, unfollowed, args.lang or home.lang)
     sent = None
     if args.send:
         from .sync.mail_side import MailSide
@@ -483,7 +485,7 @@ def _remind(args) -> int:
                          count=sent, digests=sent_digests))
         sent += sent_digests
     emit(args, {"written": [str(path) for _, path in written], "digests": [str(path) for _, path in digests],
-                "sent": sent}, lines)
+                "sent": sent, "unfollowed": [b["branch_id"] for b in unfollowed]}, lines)
     return Exit.OK
 
 
@@ -495,19 +497,25 @@ def _branches_named(home, wanted: list[str]) -> list[str]:
     return branch_ids_named(current_tables(home, ("branches",))["branches"], wanted, home.lang)
 
 
-def _unfollowed(home, tables: dict[str, list[dict]], lang: str) -> list[str]:
-    """A line naming the branches no committee member follows (联系委员 blank, or no longer on the committee): no
-    liaison's digest carries their items, and the office should know (docs/domain.md, "People")."""
+def _unfollowed(tables: dict[str, list[dict]]) -> list[dict]:
+    """The branches no committee member follows (联系委员 blank, or no longer on the committee): no liaison's digest
+    carries their items, and the office should know (docs/domain.md, "People")."""
     committee = {c["committee_id"] for c in tables.get("committee", [])}
-    alone = [b for b in tables.get("branches", []) if b.get("liaison_id") not in committee]
+    return [b for b in tables.get("branches", []) if b.get("liaison_id") not in committee]
+
+
+def _unfollowed_lines(home, alone: list[dict], lang: str) -> list[str]:
+    """What `remind` says of them; the sheet and the column as the master names them (its language)."""
     if not alone:
         return []
-    sheet = home.schemas.sheet("branches")
+    sheet, committee = home.schemas.sheet("branches"), home.schemas.sheet("committee")
     return [say(lang, "{count} branches have no committee liaison, so no liaison's digest carries their items: "
-                      "{branches}. Name one in the {column} column of the master's {sheet} sheet.",
+                      "{branches}. Type the member's {id} (from the {committee} sheet) in the {column} column of the "
+                      "{sheet} sheet of master.xlsx.",
                 count=len(alone), branches=say(lang, ", ").join(f"{b['branch_id']} {b.get('name') or ''}".strip()
                                                                 for b in alone),
-                column=sheet.field("liaison_id").label(lang), sheet=sheet.name(lang))]
+                id=committee.field("committee_id").label(home.lang), committee=committee.name(home.lang),
+                column=sheet.field("liaison_id").label(home.lang), sheet=sheet.name(home.lang))]
 
 
 def _campaign(args) -> int:

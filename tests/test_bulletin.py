@@ -6,6 +6,7 @@ The college of the demo with weeks 3 and 4 returned through the real pipeline: e
 attendance grid)."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -215,7 +216,9 @@ def test_each_secretary_reads_her_open_items_why_and_what_clears_them(bulletin_h
     alone = [b["branch_id"] for b in tables["branches"] if b.get("liaison_id") not in committee]
     out = capsys.readouterr().out
     assert alone and f"{len(alone)} 个支部没有联系委员" in out and all(branch in out for branch in alone)
-    assert "请在主表「党支部」的「联系委员」一栏填写联系委员" in out
+    assert "请在台账 master.xlsx 的「党支部」表「联系委员」一栏填写该委员的委员编号（见「党委委员」表）" in out
+    assert main(["remind", str(home.root), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["unfollowed"] == alone
     flags = compute_flags(tables, WEEK4)
     for branch in tables["branches"]:
         text = (home.folder("outbox") / "提醒" / f"{branch['name']}.txt").read_text(encoding="utf-8")
@@ -439,8 +442,11 @@ def test_flags_and_remind_for_one_branch_by_its_id_or_name(bulletin_home, tmp_pa
     assert main(["flags", str(home.root), "--branch", name, "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert listed and {row["branch_id"] for row in listed} == {branch_id}
+    assert main(["flags", str(home.root), "--branch", f" {branch_id.lower()}", "--json"]) == 0  # as typed
+    assert json.loads(capsys.readouterr().out) == listed
     assert len(listed) == sum(f.branch_id == branch_id for f in everyone)
     assert main(["remind", str(home.root), "--branch", branch_id]) == 0
+    assert "没有联系委员" not in capsys.readouterr().out  # no digest is written: whom they reach is not the question
     assert [p.name for p in (home.folder("outbox") / "提醒").iterdir()] == [f"{name}.txt"]
     assert not (home.folder("outbox") / "联系委员摘要").exists()
     capsys.readouterr()

@@ -223,7 +223,7 @@ def test_a_merge_killed_before_the_master_is_replaced_is_finished_by_the_next_me
     capsys.readouterr()
     assert main(["merge", str(home.root)]) == 0
     out = capsys.readouterr().out
-    assert "inbox 中没有待合并的周报表" in out and "已按台账重新写出" in out
+    assert "inbox 中没有待合并的周报表" in out and "已按数据库重新写出" in out
     assert master_current(home) and not half_written.exists()
     merged = {r["branch_id"] for r in read_master(home.master)["returns"] if r.get("result") == "merged" and r["week"] == 3}
     assert len(merged) >= 6

@@ -65,16 +65,18 @@ def make_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
 
 
 def branch_ids_named(branches: list[dict], wanted: list[str], lang: str) -> list[str]:
-    """The branches asked for (`--branch`), each by its ID or its exact name, as IDs; an unknown one is refused
+    """The branches asked for (`--branch`), each by its ID or its name, as IDs; an unknown one is refused
     with the branches listed, ID and name, to choose from."""
-    by_name = {b["name"]: b["branch_id"] for b in branches if b.get("name")}
-    known = {b["branch_id"] for b in branches}
+    # As typed at a prompt: b03 or " B03" is B03 (IDs and names compared without case or blanks around them).
+    by_id = {str(b["branch_id"]).strip().casefold(): b["branch_id"] for b in branches}
+    by_name = {str(b["name"]).strip().casefold(): b["branch_id"] for b in branches if b.get("name")}
     found = []
     for asked in wanted:
-        if asked not in known and asked not in by_name:
+        key = asked.strip().casefold()
+        if key not in by_id and key not in by_name:
             listed = say(lang, ", ").join(f"{b['branch_id']} {b.get('name') or ''}".strip() for b in branches)
             raise UserError("unknown-branch", branch=asked, branches=listed)
-        found.append(asked if asked in known else by_name[asked])
+        found.append(by_id.get(key) or by_name[key])
     return found
 
 
