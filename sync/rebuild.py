@@ -136,7 +136,9 @@ def rebuild(home: Home) -> Rebuilt:
                 before = _comparable(old)
                 backup_ledger(home, old, "before-rebuild")
         except Exception:  # noqa: BLE001 - a lost or damaged ledger is what rebuild is for
-            log.warning(say(home.lang, "the ledger cannot be read: rebuilding from the journal and archive/"))
+            log.warning(say(home.lang, "the ledger cannot be read: rebuilding from the journal and archive/")
+                        if ledger_path(home).exists() else
+                        say(home.lang, "the ledger is missing: rebuilding from the journal and archive/"))
         entries = _entries(home)
         temp = state_folder(home) / "rebuilding.sqlite"
         for path in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):
