@@ -119,11 +119,11 @@ def test_every_code_is_covered_by_a_case():
     from test_merge import INTAKE_CODES
     from test_phase_returns import BAD as PHASE_CASES
 
-    # foreign-key: the master test below; formula-uncalculated: test_hazards.py
+    # foreign-key, foreign-key-name: the master test below; formula-uncalculated: test_hazards.py
     # empty-return: test_an_untouched_template_is_refused_as_empty below; outside-membership, report-date:
     # test_membership.py; session-unmarked, date-in-future: test_messages.py; college-session-gone, session-no-column,
     # makeup-not-missed, makeup-again: test_session_records.py
-    covered = {case[2] for case in CASES} | {"foreign-key", "formula-uncalculated", "empty-return",
+    covered = {case[2] for case in CASES} | {"foreign-key", "foreign-key-name", "formula-uncalculated", "empty-return",
                                              "outside-membership", "report-date", "session-unmarked",
                                              "date-in-future", "college-session-gone", "session-no-column",
                                              "makeup-not-missed", "makeup-again"} | INTAKE_CODES | IMPORT_CODES \
@@ -173,14 +173,26 @@ def test_moved_header_is_one_finding_not_one_per_cell(demo_home, tmp_path):
 
 
 def test_master_foreign_key_and_credited_hours(fresh_demo):
+    from openpyxl import load_workbook
+
+    book = load_workbook(fresh_demo.master, read_only=True)
+    committee = [row[:2] for row in book["党委委员"].iter_rows(min_row=2, values_only=True) if row[0]]
+    book.close()
+    liaison_id, liaison = committee[0]
+
     def break_master(wb):
         wb["党员"]["C2"] = "B99"
         wb["出勤"]["D2"] = 5  # the first session is 3 hours long
+        wb["党支部"]["G2"] = liaison  # her name where her 委员编号 belongs
+
     edit(fresh_demo.master, break_master)
     report = validate_path(fresh_demo.master)
     found = {(f.code, f.sheet, f.cell) for f in report.findings}
     assert ("foreign-key", "党员", "C2") in found
     assert ("hours-total", "出勤", "D2") in found
+    [named] = [f for f in report.findings if f.code == "foreign-key-name"]
+    assert (named.sheet, named.cell) == ("党支部", "G2")
+    assert named.message("zh").endswith(f"“{liaison}”是「党委委员」表中的姓名：此处请填其编号 {liaison_id}。")
 
 
 def test_demo_master_is_valid(demo_home):

@@ -39,6 +39,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {  # code -> (severity, message: English
                                   "that is who is meant.")),
     "duplicate-key": (ERROR, N_("duplicates row {other_row} ({key}): delete one of the two rows, or correct it.")),
     "foreign-key": (ERROR, N_("'{value}' is not found in {target}: correct it, or add it to {target} first.")),
+    "foreign-key-name": (ERROR, N_("'{value}' is a name in {target}: type its ID there, {suggestion}.")),
     "roster-changed": (ERROR, N_("the roster differs from the one sent out; fill in the original template.")),
     "template-version": (ERROR, N_("template version {found} is newer than the supported {supported}.")),
     "template-old": (WARNING, N_("old template version {found} (current {supported}); read as far as possible. Next time, fill in the "

@@ -1,6 +1,7 @@
 """Validate a master or a branch return against schemas/: one pass, every finding, a Report."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -73,9 +74,12 @@ def _validate_master(sheets, lang: str, schemas: Schemas | None) -> Report:
     targets = {key: _values(rows, schemas.sheet(key).primary_key[0])
                for key, rows in parsed.items() if schemas.sheet(key).primary_key}
     names = {s.key: (s.name("zh"), s.name("en")) for s in schemas.master}
+    # A name typed where its ID belongs (郑胜 in 联系委员 for C03): the message offers the ID.
+    named = {key: _ids_by_name(rows, schemas.sheet(key).primary_key[0])
+             for key, rows in parsed.items() if schemas.sheet(key).primary_key}
     for sheet in schemas.master:
         if sheet.key in reads:
-            findings += check_references(reads[sheet.key], parsed[sheet.key], sheet, targets, names, lang)
+            findings += check_references(reads[sheet.key], parsed[sheet.key], sheet, targets, names, lang, named)
     if "attendance" in reads and "sessions" in parsed:
         sessions = parsed["sessions"].columns
         hours = {session: hours for session, hours in zip(sessions.get("session_id", ()), sessions.get("hours", ()))
@@ -90,6 +94,15 @@ def _values(rows: ParsedColumns, key: str) -> set:
     if key in rows.columns:
         return rows.values_of(key)
     return {None} if len(rows) else set()
+
+
+def _ids_by_name(rows: ParsedColumns, key: str) -> dict[Any, Any]:
+    """Each name of the rows (their `name` field) -> the row's ID, for names that name one row only."""
+    if "name" not in rows.columns or key not in rows.columns:
+        return {}
+    pairs = [(name, value) for name, value in zip(rows.columns["name"], rows.columns[key]) if name and value]
+    once = Counter(name for name, _ in pairs)
+    return {name: value for name, value in pairs if once[name] == 1}
 
 
 def _return_id(meta: dict[str, Any] | None) -> str | None:

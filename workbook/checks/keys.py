@@ -50,8 +50,10 @@ def check_duplicates(read: SheetRead, parsed: list[ParsedRow], key: Iterable[str
 
 
 def check_references(read: SheetRead, parsed: list[ParsedRow], sheet: SheetSchema, targets: dict[str, set],
-                     target_names: dict[str, tuple[str, str]], lang: str) -> Iterator[Finding]:
-    """Master foreign keys; `targets` holds each referenced sheet's key values."""
+                     target_names: dict[str, tuple[str, str]], lang: str,
+                     ids_by_name: dict[str, dict] | None = None) -> Iterator[Finding]:
+    """Master foreign keys; `targets` holds each referenced sheet's key values, `ids_by_name` each referenced
+    sheet's IDs by name (a name typed for its ID is told its ID)."""
     for fk in sheet.foreign_keys:
         field_key = fk.fields[0]
         if field_key not in read.columns:
@@ -64,9 +66,12 @@ def check_references(read: SheetRead, parsed: list[ParsedRow], sheet: SheetSchem
             rows = zip(parsed.numbers, column)
         else:
             rows = ((number, record.get(field_key)) for number, record in parsed)
+        named = (ids_by_name or {}).get(fk.sheet, {})
         for number, value in rows:
             if value is not None and value not in known:
-                yield Finding("foreign-key", sheet=read.title, row=number,
+                target = Named(dict(zip(LANGS, target_names[fk.sheet])))
+                suggestion = named.get(value)
+                yield Finding("foreign-key-name" if suggestion else "foreign-key", sheet=read.title, row=number,
                               column=column_letter(read.columns[field_key]),
                               column_label=sheet.field(field_key).label(lang), value=value,
-                              params={"target": Named(dict(zip(LANGS, target_names[fk.sheet])))})
+                              params={"target": target, **({"suggestion": suggestion} if suggestion else {})})
