@@ -346,9 +346,9 @@ def test_rebuild_keeps_rejected_receipts_the_newer_of_two_versions_and_a_moved_m
     home = pinned_home(fresh_demo)
     older = set_saved_time(filled_return(home, tmp_path / "旧_院机关支部_第3周.xlsx", seed=3), datetime(2005, 3, 26, 9))
     newer = set_saved_time(filled_return(home, tmp_path / "新_院机关支部_第3周.xlsx", seed=4), datetime(2005, 3, 27, 9))
-    broken = tmp_path / "院机关支部_第3周_坏.xlsx"
+    broken = tmp_path / "坏_院机关支部_第3周.xlsx"  # before the newer in the batch, by name and by place
     broken.write_bytes(b"PK\x03\x04 not a workbook")
-    assert main(["merge", str(home.root), str(newer), str(broken)]) == 1
+    assert main(["merge", str(home.root), str(broken), str(newer)]) == 1
     assert main(["merge", str(home.root), str(older)]) == 0  # late and older: superseded
     member = next(m for m in ledger_tables(home)["members"] if m["branch_id"] == "B08")
 
@@ -365,6 +365,7 @@ def test_rebuild_keeps_rejected_receipts_the_newer_of_two_versions_and_a_moved_m
     assert main(["rebuild", str(home.root)]) == 0
     after = ledger_tables(home)
     assert comparable(after) == comparable(before)  # the moved member's week was replayed before her move
+    assert [r["sha256"] for r in after["returns"]] == [r["sha256"] for r in before["returns"]]  # 周报 in its order
     assert comparable(read_master(home.master)) == comparable(after)
 
 
