@@ -212,12 +212,6 @@ def _stored_by_key(ledger: Ledger, week: int) -> dict[tuple, str]:
         f'SELECT subject_kind, subject_id, rule, flag FROM "{TABLE}" WHERE week = ?', (week,))}
 
 
-def _stored_texts(ledger: Ledger, week: int) -> list[str]:
-    """A week's kept flags as stored, in the order of their keys."""
-    return [text for (text,) in ledger.db.execute(
-        f'SELECT flag FROM "{TABLE}" WHERE week = ? ORDER BY subject_kind, subject_id, rule', (week,))]
-
-
 def _differ(text: str, kept: str) -> bool:
     """Whether a flag differs from the one kept, compared by their text (decoding hundreds of flags to compare cost
     more than the rules); a pair whose texts differ is compared decoded (a row kept by an earlier version may be
