@@ -191,10 +191,8 @@ def batch_context(ledger: Ledger, submissions: list[Submission]) -> dict[str, li
     return context
 
 
-def commit(ledger: Ledger, changes: Changes, body: dict, *, receipts: list[dict] = (), who: str | None = None,
-           at: datetime | None = None) -> int:
-    """The batch into the ledger, whole or not at all, with its journal entry (and, in a replay, the
-    recorded receipts of files that were not archived)."""
+def commit(ledger: Ledger, changes: Changes, body: dict, *, who: str | None = None, at: datetime | None = None) -> int:
+    """The batch into the ledger, whole or not at all, with its journal entry."""
     with ledger.transaction():
         for key, row_ids in changes.removed.items():
             ledger.delete(key, row_ids)
@@ -202,7 +200,6 @@ def commit(ledger: Ledger, changes: Changes, body: dict, *, receipts: list[dict]
             ledger.set_column(RECEIPTS, "result", [row_id], result)
         for key, rows in changes.added.items():
             ledger.insert(key, rows)
-        ledger.insert(RECEIPTS, receipts)
         return ledger.journal("batch", body, who=who, at=at)
 
 

@@ -22,7 +22,7 @@ from ..workbook.i18n import Domain
 from ..workbook.ids import receipt_id
 from ..workbook.intake import load_submission
 from ..workbook.ledger import Ledger
-from ..workbook.merge import plan_merge
+from ..workbook.merge import RECEIPTS, plan_merge
 from ..workbook.office_edits import Edit, apply
 from ..workbook.reports.summaries import render_notes
 from ..workbook.schema import load_schemas
@@ -64,11 +64,9 @@ def _replay_batch(ledger: Ledger, entry: dict, files: dict[str, Path], report: R
     body = entry["body"]
     # not cached: the ledger being rebuilt changes under it; the sessions as a batch reads them (pipeline._process)
     base = {**ledger.tables(BASE_SHEETS), "sessions": sessions_for_intake(ledger)}
-    submissions, expected, recorded = [], [], []
+    submissions, expected = [], []
     for item in body["items"]:
         if item["result"] not in REPLAYED:
-            if item.get("receipt"):
-                recorded.append(item["receipt"])
             continue
         path = files.get(receipt_id(item["sha256"]))
         if path is None:
@@ -86,7 +84,19 @@ def _replay_batch(ledger: Ledger, entry: dict, files: dict[str, Path], report: R
             results = ledger.schemas.codes["return_result"]  # the 周报 sheet's words for a result
             report.differences.append(say(lang, "{name}: was {before}, replayed as {after}", name=outcome.file_name,
                                           before=results.label(wanted, lang), after=results.label(outcome.result, lang)))
-    commit(ledger, changes, body, receipts=recorded, who=entry.get("who"), at=_at(entry))
+    changes.added[RECEIPTS] = _in_batch_order(body["items"], changes.added.get(RECEIPTS, []))
+    commit(ledger, changes, body, who=entry.get("who"), at=_at(entry))
+
+
+def _in_batch_order(items: list[dict], planned: list[dict]) -> list[dict]:
+    """The batch's receipts as its merge added them: the replayed files' (planned again) and the recorded ones of
+    files not archived (rejected, held), in the order plan_merge gives, filled time then arrival, a tie by the
+    batch's order (merge.plan_merge); the recorded ones used to come last, so 周报's rows came back reordered."""
+    by_sha = {receipt["sha256"]: receipt for receipt in planned}
+    receipts = [by_sha.pop(item["sha256"], None) if item["result"] in REPLAYED else item.get("receipt")
+                for item in items]
+    receipts = [receipt for receipt in receipts if receipt is not None] + list(by_sha.values())
+    return sorted(receipts, key=lambda r: (str(r.get("filled_at") or r.get("received_at")), str(r.get("received_at"))))
 
 
 def replay(home: Home, entries: list[dict], ledger: Ledger) -> Rebuilt:

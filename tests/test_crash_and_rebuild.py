@@ -228,3 +228,16 @@ def test_a_merge_killed_before_the_master_is_replaced_is_finished_by_the_next_me
     assert master_current(home) and not half_written.exists()
     merged = {r["branch_id"] for r in read_master(home.master)["returns"] if r.get("result") == "merged" and r["week"] == 3}
     assert len(merged) >= 6
+
+
+def test_rebuild_keeps_the_order_of_the_receipts_of_the_whole_campaign(fresh_demo_run):
+    """The demo's week 13 came in one batch with two returns sent back: their receipts stand among the others in the
+    order the merge gave (filled time, then arrival), and a rebuild puts them back there, not after all the
+    merged ones (the stranger's rebuilt 周报 had them moved)."""
+    home = fresh_demo_run().home
+    before = [(r["receipt_id"], r["result"]) for r in ledger_tables(home)["returns"]]
+    assert "rejected" in {result for _, result in before}
+    ledger_path(home).unlink()
+    assert main(["rebuild", str(home.root)]) == 0
+    assert [(r["receipt_id"], r["result"]) for r in ledger_tables(home)["returns"]] == before
+    assert [r["receipt_id"] for r in read_master(home.master)["returns"]] == [receipt for receipt, _ in before]
