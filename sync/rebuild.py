@@ -22,7 +22,7 @@ from ..workbook.i18n import Domain
 from ..workbook.ids import receipt_id
 from ..workbook.intake import load_submission
 from ..workbook.ledger import Ledger
-from ..workbook.merge import RECEIPTS, plan_merge
+from ..workbook.merge import RECEIPTS, filled_order, plan_merge
 from ..workbook.office_edits import Edit, apply
 from ..workbook.reports.summaries import render_notes
 from ..workbook.schema import load_schemas
@@ -90,13 +90,13 @@ def _replay_batch(ledger: Ledger, entry: dict, files: dict[str, Path], report: R
 
 def _in_batch_order(items: list[dict], planned: list[dict]) -> list[dict]:
     """The batch's receipts as its merge added them: the replayed files' (planned again) and the recorded ones of
-    files not archived (rejected, held), in the order plan_merge gives, filled time then arrival, a tie by the
-    batch's order (merge.plan_merge); the recorded ones used to come last, so 周报's rows came back reordered."""
+    files not archived (rejected, held), in merge.filled_order, a tie by the batch's order; the recorded ones used
+    to come last, so 周报's rows came back reordered."""
     by_sha = {receipt["sha256"]: receipt for receipt in planned}
     receipts = [by_sha.pop(item["sha256"], None) if item["result"] in REPLAYED else item.get("receipt")
                 for item in items]
     receipts = [receipt for receipt in receipts if receipt is not None] + list(by_sha.values())
-    return sorted(receipts, key=lambda r: (str(r.get("filled_at") or r.get("received_at")), str(r.get("received_at"))))
+    return sorted(receipts, key=lambda r: filled_order(r.get("filled_at"), r.get("received_at")))
 
 
 def replay(home: Home, entries: list[dict], ledger: Ledger) -> Rebuilt:

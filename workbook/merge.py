@@ -144,6 +144,13 @@ class _Batch:
         return self.changes
 
 
+def filled_order(filled_at: str | None, received_at: str | None) -> tuple[str, str]:
+    """The order a batch is merged in, and its receipts kept: filled order, not arrival order, decides which of two
+    returns for a week stands (the filled time, else the arrival; then the arrival). `rebuild` puts a replayed
+    batch's receipts back in it."""
+    return str(filled_at or received_at), str(received_at)
+
+
 def plan_merge(existing: dict[str, list[dict]], submissions: list[Submission], now: datetime | None = None,
                schemas: Schemas | None = None) -> tuple[Changes, list[Outcome]]:
     """What merging `submissions` changes, and one Outcome per submission in their order.
@@ -156,8 +163,7 @@ def plan_merge(existing: dict[str, list[dict]], submissions: list[Submission], n
     sheets = merged_sheets(schemas)
     batch = _Batch(existing, sheets)
     outcomes = [Outcome(s.file_name, s.receipt_id, "rejected", s.branch_id, s.week) for s in submissions]
-    # Filled order, not arrival order, decides which of two returns for a week stands.
-    ordered = sorted(zip(submissions, outcomes), key=lambda p: (p[0].filled_at or p[0].received_at, p[0].received_at))
+    ordered = sorted(zip(submissions, outcomes), key=lambda p: filled_order(p[0].filled_at, p[0].received_at))
     of_batch = {o.receipt_id: o for o in outcomes}
     for sub, outcome in ordered:
         prior = batch.by_hash.get(sub.sha256)
