@@ -16,7 +16,7 @@ _SESSIONS, _ID_AND_MEMBERS, _MEMBERS = ";", ":", " "
 CELL_LIMIT = 32_000  # a cell holds 32,767 characters; the latest sessions are kept when there are more
 
 
-def who_missed(attendance: Iterable[dict[str, Any]], missed: set[str]) -> dict[str, list[str]]:
+def missed_by_session(attendance: Iterable[dict[str, Any]], missed: set[str]) -> dict[str, list[str]]:
     """Each session's members marked with a `missed` status (缺席, 请假), in the ledger's order: indexed once for
     every branch's return (a university has 800,000 attendance rows and 600 branches)."""
     found: dict[str, list[str]] = defaultdict(list)
@@ -29,7 +29,7 @@ def who_missed(attendance: Iterable[dict[str, Any]], missed: set[str]) -> dict[s
 def missed_before(sessions: list[dict[str, Any]], missed_at: dict[str, list[str]], branch_id: str,
                   roster: set[str], start: date) -> dict[str, list[str]]:
     """The branch's and the college's sessions before `start`, each with the roster's members who missed it
-    (`missed_at`: who_missed), latest first: the sessions the branch may make up (checks/makeup.py), those
+    (`missed_at`: missed_by_session), latest first: the sessions the branch may make up (checks/makeup.py), those
     nobody missed with nobody listed."""
     days = {s["session_id"]: as_day(s.get("date")) for s in sessions
             if s.get("session_id") and s.get("branch_id") in (branch_id, None)}

@@ -13,7 +13,7 @@ from .home import Home, create_home
 from .journal import mirror
 from .master import SheetPainter, write_master
 from .membership import in_branch
-from .offered_sessions import college_sessions, missed_before, who_missed
+from .offered_sessions import college_sessions, missed_before, missed_by_session
 from .return_template import ReturnSpec, return_file_name, write_return
 from .seal import home_seal
 
@@ -92,11 +92,11 @@ def week_returns(home: Home, week: int | None = None, branch_ids: list[str] | No
         with open_ledger(home, schemas) as ledger:
             tables = ledger.tables(RETURN_TABLES)
     if "attendance" in tables:
-        missed_at = who_missed(tables["attendance"], missed_codes)
+        missed_at = missed_by_session(tables["attendance"], missed_codes)
     else:  # only the rows of those who missed a session: a few of a university's 800,000
         with open_ledger(home, schemas) as ledger:
             marks = ", ".join("?" * len(missed_codes))
-            missed_at = who_missed(ledger.rows("attendance", f'WHERE "status" IN ({marks})', sorted(missed_codes),
+            missed_at = missed_by_session(ledger.rows("attendance", f'WHERE "status" IN ({marks})', sorted(missed_codes),
                                                columns=("session_id", "member_id", "status")), missed_codes)
     campaign = Campaign.from_records(tables["phases"])
     if week is None:
