@@ -466,7 +466,10 @@ def _remind(args) -> int:
     refuse_if_closed(home, "remind")  # nobody is reminded of a campaign that has ended
     tables, flags = current_tables(home), current_flags(home, home.as_of)
     if args.branch:  # those secretaries only: a liaison's digest covers all her branches, so none is written
-        written, digests = write_reminders(home, tables, flags, _branches_named(home, args.branch)), []
+        from .workbook.office import branch_ids_named
+
+        wanted = branch_ids_named(tables["branches"], args.branch, home.lang)  # the tables read already
+        written, digests = write_reminders(home, tables, flags, wanted), []
         unfollowed = []
     else:
         written, digests = write_reminders(home, tables, flags), write_digests(home, tables, flags)
