@@ -209,6 +209,40 @@ def test_a_merge_killed_while_it_reads_leaves_no_reader_behind(demo_home, six_re
     assert not inbox_names(home) and master_current(home)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a forked reader; Windows spawns its children")
+def test_a_reader_whose_parent_died_before_it_ran_ends_too():
+    """The merge killed between the fork and the child's first step: the child already belongs to another process
+    as it starts, so it is given its parent's PID rather than reading it itself (a stranger's kill -9 at 0.41 s
+    left one waiting for ever)."""
+    import multiprocessing
+
+    from branchbook.workbook.isolation import PARENT_CHECK_SECONDS, _serve
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    context = multiprocessing.get_context("fork")
+
+    def reader(parent: int):
+        ours, theirs = context.Pipe()
+        child = context.Process(target=_serve, args=(theirs, None, parent), daemon=True)  # as _start names it
+        child.start()
+        theirs.close()
+        return child, ours
+
+    orphan, _ = reader(gone.pid)
+    kept, connection = reader(os.getpid())  # its parent is alive: it waits for work
+    orphan.join(PARENT_CHECK_SECONDS * 5)
+    kept.join(PARENT_CHECK_SECONDS * 2)
+    try:
+        assert orphan.exitcode == 0, "the reader waited for a parent that was gone (or failed)"
+        assert kept.is_alive(), "a reader whose parent lives left"
+    finally:
+        for child in (orphan, kept):
+            if child.is_alive():
+                child.kill()
+    connection.close()
+
+
 def test_a_merge_killed_before_the_master_is_replaced_is_finished_by_the_next_merge(demo_home, six_returns, tmp_path,
                                                                                      capsys):
     """Killed after its commit and before the new master replaced the old one: the returns are in the ledger and

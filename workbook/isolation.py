@@ -78,14 +78,15 @@ def _address_space() -> int:
         return 0
 
 
-def _serve(connection, memory_mb: float | None) -> None:
-    """The child: read tasks (function, args, kwargs) until told to stop, answering each."""
+def _serve(connection, memory_mb: float | None, parent: int | None = None) -> None:
+    """The child: read tasks (function, args, kwargs) until told to stop, answering each; it ends when it is no longer
+    the child of `parent` (default: its parent as it starts), i.e. when that process is gone."""
     _limit_memory(memory_mb)
     # A native reader that aborts prints its own backtrace: the service logs the failure in its words instead.
     faulthandler.disable()
     with open(os.devnull, "wb") as quiet:
         os.dup2(quiet.fileno(), 2)
-    parent = os.getppid()
+    parent = parent or os.getppid()
     while True:
         try:
             while not connection.poll(PARENT_CHECK_SECONDS):
@@ -168,7 +169,10 @@ class IsolatedReader:
     def _start(self) -> None:
         context = _context()
         ours, theirs = context.Pipe()
-        process = context.Process(target=_serve, args=(theirs, self.limits.memory_mb), daemon=True,
+        # A forked child's parent is this process, named here: read in the child, it may already be another (this
+        # one killed before the child ran). From a fork server, the server is the parent (the child reads it).
+        parent = os.getpid() if context.get_start_method() == "fork" else None
+        process = context.Process(target=_serve, args=(theirs, self.limits.memory_mb, parent), daemon=True,
                                   name="branchbook-reader")
         process.start()
         theirs.close()
